@@ -1,0 +1,39 @@
+/*
+ * cli.h — what the subcommands share: the parsed global options, the exit
+ * codes (documented in docs/cli.md), and small helpers for opening the
+ * configuration and the database.
+ */
+#ifndef IDW_CLI_H
+#define IDW_CLI_H
+
+#include "common/config.h"
+#include "persona/store.h"
+
+/* Exit codes: part of the contract with scripts and service managers. */
+enum {
+    IDW_EXIT_OK = 0,
+    IDW_EXIT_FAILURE = 1,       /* could not do the job: I/O, storage, configuration */
+    IDW_EXIT_USAGE = 2,         /* bad command line */
+    IDW_EXIT_REJECTED = 3,      /* ingest finished, but some input was rejected */
+    IDW_EXIT_NOT_FOUND = 4,     /* the user/alert asked for does not exist */
+};
+
+struct idw_cli {
+    const char *config_path;    /* --config, or NULL for the embedded default */
+    const char *db_override;    /* --db, overrides the config's "db" */
+    struct idw_config cfg;
+};
+
+/* Loads the configuration (with --db applied).  Prints the error and returns -1 on failure. */
+int idw_cli_load_config(struct idw_cli *cli);
+
+/* Opens the database (read-only or read-write). Prints the error and returns NULL on failure. */
+struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly);
+
+/* The domain a command works on: --domain, else the configuration's first org. */
+const char *idw_cli_default_domain(const struct idw_cli *cli);
+
+int idw_cmd_ingest(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_persona(struct idw_cli *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * main.c — the `idwatch` binary: global options, then one subcommand from
+ * the table below.  Each subcommand lives in its own cmd_*.c file, parses
+ * its own options and returns an exit code from cli.h.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+
+#ifndef IDW_VERSION
+#define IDW_VERSION "0.0.0"
+#endif
+
+struct command {
+    const char *name;
+    int (*run)(struct idw_cli *cli, int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+    {"ingest", idw_cmd_ingest, "replay Okta System Log events from a JSON or JSON Lines file"},
+    {"persona", idw_cmd_persona, "list personas, or show one user's routine"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: idwatch [--config FILE] [--db DIR] [--log-level LEVEL] COMMAND [ARGS]\n"
+            "\n"
+            "Identity threat detection for Okta: ingests the System Log, keeps a\n"
+            "behavioural persona per user, and detects identity attacks.\n"
+            "\n"
+            "Global options:\n"
+            "  --config FILE      JSON configuration (default: the embedded default,\n"
+            "                     which stores data in ./idwatch-data)\n"
+            "  --db DIR           database directory (overrides the config's \"db\")\n"
+            "  --log-level LEVEL  debug, info, warn or error (default info)\n"
+            "  --version          print the version\n"
+            "  --help             this text\n"
+            "\n"
+            "Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun `idwatch COMMAND --help` for a command's options.\n"
+                 "Exit codes: 0 ok, 1 failure, 2 usage, 3 input rejected, 4 not found.\n");
+}
+
+int idw_cli_load_config(struct idw_cli *cli)
+{
+    char err[512];
+
+    if (idw_config_load(cli->config_path, &cli->cfg, err, sizeof err) < 0) {
+        log_error("configuration: %s", err);
+        return -1;
+    }
+    if (cli->db_override &&
+        idw_strlcpy(cli->cfg.db_path, cli->db_override, sizeof cli->cfg.db_path) >=
+            sizeof cli->cfg.db_path) {
+        log_error("--db: path too long");
+        return -1;
+    }
+    return 0;
+}
+
+struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly)
+{
+    struct idw_store *st;
+    char err[512];
+
+    if (idw_store_open(cli->cfg.db_path, cli->cfg.map_size_mb, rdonly ? IDW_STORE_RDONLY : 0,
+                       &st, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return NULL;
+    }
+    return st;
+}
+
+const char *idw_cli_default_domain(const struct idw_cli *cli)
+{
+    return cli->cfg.n_orgs ? cli->cfg.orgs[0].domain_id : "default";
+}
+
+static int parse_globals(struct idw_cli *cli, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"db", required_argument, NULL, 'd'},
+        {"log-level", required_argument, NULL, 'l'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    enum idw_log_level level;
+    int c;
+
+    /* '+' stops at the first non-option: the subcommand parses the rest */
+    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': cli->config_path = optarg; break;
+        case 'd': cli->db_override = optarg; break;
+        case 'l':
+            if (idw_log_parse_level(optarg, &level) < 0) {
+                log_error("--log-level: expected debug, info, warn or error");
+                return -IDW_EXIT_USAGE;
+            }
+            idw_log_set_level(level);
+            break;
+        case 'V': printf("idwatch %s\n", IDW_VERSION); return -IDW_EXIT_OK - 100;
+        case 'h': usage(stdout); return -IDW_EXIT_OK - 100;
+        default: usage(stderr); return -IDW_EXIT_USAGE;
+        }
+    }
+    return optind;
+}
+
+int main(int argc, char **argv)
+{
+    struct idw_cli cli = {0};
+    int first = parse_globals(&cli, argc, argv), rc;
+
+    if (first == -100)
+        return IDW_EXIT_OK;
+    if (first < 0)
+        return -first;
+    if (first >= argc) {
+        usage(stderr);
+        return IDW_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[first], commands[i].name) != 0)
+            continue;
+        optind = 0;     /* glibc: 0 re-initialises getopt for the subcommand's argv */
+        rc = commands[i].run(&cli, argc - first, argv + first);
+        idw_config_free(&cli.cfg);
+        return rc;
+    }
+    log_error("unknown command '%s' (see idwatch --help)", argv[first]);
+    return IDW_EXIT_USAGE;
+}

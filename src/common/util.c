@@ -1,0 +1,250 @@
+/*
+ * util.c — time parsing/formatting, bounded strings and identifier
+ * derivation shared by every layer.  Crypto (SHA-256, RNG) is OpenSSL's.
+ */
+#include "common/util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+static int parse_digits(const char **p, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*p)[i]))
+            return -1;
+        v = v * 10 + ((*p)[i] - '0');
+    }
+    *p += n;
+    *out = v;
+    return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar. */
+static int64_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const int64_t yoe = y - era * 400;
+    const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 ? 28 + leap : dm[m - 1];
+}
+
+static int parse_zone(const char *p, int64_t *offset_ms)
+{
+    int hh, mm;
+    *offset_ms = 0;
+    if (*p == '\0' || *p == 'Z' || *p == 'z')
+        return (*p == '\0' || p[1] == '\0') ? 0 : -1;
+    if (*p != '+' && *p != '-')
+        return -1;
+    int sign = *p == '-' ? -1 : 1;
+    p++;
+    if (parse_digits(&p, 2, &hh) < 0)
+        return -1;
+    if (*p == ':')
+        p++;
+    if (parse_digits(&p, 2, &mm) < 0 || *p != '\0' || hh > 23 || mm > 59)
+        return -1;
+    *offset_ms = sign * ((int64_t)hh * 3600 + mm * 60) * 1000;
+    return 0;
+}
+
+int idw_time_parse(const char *s, int64_t *out)
+{
+    int Y, M, D, h, m, sec, ms = 0;
+    const char *p = s;
+    int64_t off;
+
+    if (!s)
+        return -1;
+    if (parse_digits(&p, 4, &Y) < 0 || *p++ != '-' ||
+        parse_digits(&p, 2, &M) < 0 || *p++ != '-' ||
+        parse_digits(&p, 2, &D) < 0)
+        return -1;
+    if (*p != 'T' && *p != 't' && *p != ' ')
+        return -1;
+    p++;
+    if (parse_digits(&p, 2, &h) < 0 || *p++ != ':' ||
+        parse_digits(&p, 2, &m) < 0 || *p++ != ':' ||
+        parse_digits(&p, 2, &sec) < 0)
+        return -1;
+    if (*p == '.') {
+        int digits = 0;
+        p++;
+        while (isdigit((unsigned char)*p)) {
+            if (digits < 3)
+                ms = ms * 10 + (*p - '0');
+            digits++;
+            p++;
+        }
+        if (digits == 0)
+            return -1;
+        for (; digits < 3; digits++)
+            ms *= 10;
+    }
+    if (parse_zone(p, &off) < 0)
+        return -1;
+    if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) ||
+        h > 23 || m > 59 || sec > 60)
+        return -1;
+    int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
+    *out = secs * 1000 + ms - off;
+    return 0;
+}
+
+void idw_time_format(int64_t ms, char *out)
+{
+    time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    int frac = (int)(ms - (int64_t)secs * 1000);
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm)) {
+        idw_strlcpy(out, "1970-01-01T00:00:00.000Z", IDW_TIME_STRLEN);
+        return;
+    }
+    char tmp[96];   /* room for any int the compiler can imagine; real output is 24 chars */
+    snprintf(tmp, sizeof tmp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+             tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+             tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    idw_strlcpy(out, tmp, IDW_TIME_STRLEN);
+}
+
+int64_t idw_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+size_t idw_strlcpy(char *dst, const char *src, size_t dstsize)
+{
+    if (!src)
+        src = "";
+    size_t n = strlen(src);
+    if (dstsize) {
+        size_t c = n < dstsize - 1 ? n : dstsize - 1;
+        memcpy(dst, src, c);
+        dst[c] = '\0';
+    }
+    return n;
+}
+
+void idw_strncpy0(char *dst, size_t dstsize, const char *src, size_t n)
+{
+    if (!dstsize)
+        return;
+    if (!src)
+        n = 0;
+    if (n > dstsize - 1)
+        n = dstsize - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+void idw_lowercpy(char *dst, const char *src, size_t dstsize)
+{
+    size_t i = 0;
+    if (!dstsize)
+        return;
+    for (; src && src[i] && i < dstsize - 1; i++)
+        dst[i] = (char)tolower((unsigned char)src[i]);
+    dst[i] = '\0';
+}
+
+int idw_str_absent(const char *s)
+{
+    return !s || !*s || strcmp(s, "null") == 0;
+}
+
+static void uuid_format(const unsigned char b[16], char out[IDW_UUID_STRLEN])
+{
+    snprintf(out, IDW_UUID_STRLEN,
+             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+             b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+}
+
+void idw_uuid_derive(const char *ns, const char *name, char out[IDW_UUID_STRLEN])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    unsigned int mdlen = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const unsigned char zero = 0;
+
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestUpdate(ctx, ns, strlen(ns)) != 1 ||
+        EVP_DigestUpdate(ctx, &zero, 1) != 1 ||
+        EVP_DigestUpdate(ctx, name, strlen(name)) != 1 ||
+        EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+        memset(md, 0, sizeof md);  /* unreachable with a working OpenSSL */
+    EVP_MD_CTX_free(ctx);
+    md[6] = (unsigned char)((md[6] & 0x0f) | 0x80);  /* version 8 */
+    md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);  /* RFC 9562 variant */
+    uuid_format(md, out);
+}
+
+int idw_uuid_random(char out[IDW_UUID_STRLEN])
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1)
+        return -1;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    uuid_format(b, out);
+    return 0;
+}
+
+static void hex_prefix(const unsigned char *md, size_t mdlen, size_t nbytes, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (nbytes > mdlen)
+        nbytes = mdlen;
+    for (size_t i = 0; i < nbytes; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[2 * nbytes] = '\0';
+}
+
+void idw_sha256_hex(const void *data, size_t len, size_t nbytes, char *out)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(data, len, md);
+    hex_prefix(md, sizeof md, nbytes, out);
+}
+
+void idw_hmac_sha256_hex(const unsigned char *key, size_t keylen, const void *data,
+                         size_t len, size_t nbytes, char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!HMAC(EVP_sha256(), key, (int)keylen, data, len, md, &mdlen))
+        memset(md, 0, mdlen = SHA256_DIGEST_LENGTH);   /* unreachable with a working OpenSSL */
+    hex_prefix(md, mdlen, nbytes, out);
+}
+
+uint64_t idw_hash64(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}

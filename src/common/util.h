@@ -1,0 +1,69 @@
+/*
+ * util.h — small helpers every layer uses: event-time parsing and printing,
+ * bounded string copies, hashing to stable identifiers.
+ *
+ * Times inside idwatch are int64 milliseconds since the Unix epoch (UTC),
+ * always taken from the event ("published"), never from the wall clock,
+ * except where a function says so.
+ */
+#ifndef IDW_UTIL_H
+#define IDW_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IDW_TIME_STRLEN 32      /* "2026-03-15T14:32:18.000Z" + NUL, with room */
+#define IDW_UUID_STRLEN 37      /* 36 chars + NUL */
+
+/*
+ * Parses an RFC 3339 timestamp into epoch milliseconds.  Accepts
+ * "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)" and, because exported data lakes
+ * write it that way, a space instead of 'T' and no zone (UTC implied).
+ * Fractions beyond milliseconds are truncated.  Returns 0 on success,
+ * -1 when the text is not such a timestamp or is out of range (year
+ * 1970..9999); *out is then untouched.
+ */
+int idw_time_parse(const char *s, int64_t *out);
+
+/* Formats epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ".  out must hold IDW_TIME_STRLEN. */
+void idw_time_format(int64_t ms, char *out);
+
+/* Current wall-clock time in epoch ms (only for bookkeeping, never for windows). */
+int64_t idw_now_ms(void);
+
+/*
+ * Copies at most dstsize-1 bytes of src (which may be NULL → "") and always
+ * NUL-terminates.  Returns strlen(src) so callers can detect truncation.
+ */
+size_t idw_strlcpy(char *dst, const char *src, size_t dstsize);
+
+/* Like idw_strlcpy but copies exactly n source bytes at most (src need not be NUL-terminated). */
+void idw_strncpy0(char *dst, size_t dstsize, const char *src, size_t n);
+
+/* ASCII lower-casing copy, bounded like idw_strlcpy. */
+void idw_lowercpy(char *dst, const char *src, size_t dstsize);
+
+/* True when s is NULL, empty, or the literal "null" Okta uses in some string fields. */
+int idw_str_absent(const char *s);
+
+/*
+ * Derives a stable RFC 9562 version-8 UUID from a namespace label and a
+ * name: the first 16 bytes of SHA-256(ns || 0x00 || name) with the version
+ * and variant bits set.  The same inputs always give the same UUID.
+ */
+void idw_uuid_derive(const char *ns, const char *name, char out[IDW_UUID_STRLEN]);
+
+/* A random version-4 UUID from OpenSSL's CSPRNG. Returns 0, or -1 if the RNG failed. */
+int idw_uuid_random(char out[IDW_UUID_STRLEN]);
+
+/* Hex of the first nbytes of SHA-256(data); out must hold 2*nbytes+1. */
+void idw_sha256_hex(const void *data, size_t len, size_t nbytes, char *out);
+
+/* Hex of the first nbytes of HMAC-SHA256(key, data); out must hold 2*nbytes+1. */
+void idw_hmac_sha256_hex(const unsigned char *key, size_t keylen, const void *data,
+                         size_t len, size_t nbytes, char *out);
+
+/* 64-bit FNV-1a of a NUL-terminated string: cheap hashing for in-memory tables. */
+uint64_t idw_hash64(const char *s);
+
+#endif

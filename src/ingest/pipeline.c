@@ -1,0 +1,440 @@
+/*
+ * pipeline.c — normalize, de-duplicate, identify, enrich and update
+ * personas, one LMDB write transaction per batch (see pipeline.h).
+ *
+ * Personas touched in a batch are kept decoded in a small write-back cache
+ * so a user with many events in one batch is decoded and encoded once.
+ * The cache is written into the open transaction when it fills up and at
+ * commit; it never outlives a transaction, so an aborted batch leaves no
+ * trace in memory either.
+ */
+#include "ingest/pipeline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "ingest/normalize.h"
+
+#define CACHE_SLOTS 256             /* personas decoded at once */
+#define CACHE_HASH (CACHE_SLOTS * 2)
+#define PRUNE_PER_COMMIT 20000      /* bounded de-dup pruning work per commit */
+#define DAY_MS 86400000LL
+
+struct cache {
+    struct idw_persona *p;          /* CACHE_SLOTS personas */
+    short hash[CACHE_HASH];         /* -1 empty, else slot index */
+    unsigned used;
+};
+
+struct idw_pipeline {
+    struct idw_store *st;
+    const struct idw_config *cfg;
+    struct idw_pipeline_opts o;
+    char domain[IDW_DOMAIN_MAX];
+    struct idw_norm_opts norm;
+    struct idw_persona_params prm;
+    int64_t horizon_ms;
+    unsigned char user_key[32];     /* keys the hash of unknown usernames */
+
+    MDB_txn *txn;                   /* open batch, or NULL */
+    unsigned pending;               /* events applied in the open batch */
+    struct idw_pipeline_stats run;  /* this pipeline's life */
+    struct idw_pipeline_stats batch;/* the open batch, folded into run at commit */
+    int64_t newest_stored;          /* newest published committed before this batch */
+    struct cache cache;
+};
+
+/* ---- persona write-back cache ------------------------------------------------ */
+
+static void cache_reset(struct cache *c)
+{
+    memset(c->hash, 0xff, sizeof c->hash);
+    c->used = 0;
+}
+
+static int cache_flush(struct idw_pipeline *pl, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < pl->cache.used; i++)
+        if (idw_store_persona_put(pl->st, pl->txn, pl->domain, &pl->cache.p[i], err, errlen) < 0)
+            return -1;
+    cache_reset(&pl->cache);
+    return 0;
+}
+
+/* The persona for tuid, loaded into the cache if needed. */
+static struct idw_persona *cache_get(struct idw_pipeline *pl, const char *tuid,
+                                     char *err, size_t errlen)
+{
+    struct cache *c = &pl->cache;
+    unsigned h = (unsigned)(idw_hash64(tuid) % CACHE_HASH);
+
+    for (; c->hash[h] >= 0; h = (h + 1) % CACHE_HASH)
+        if (strcmp(c->p[c->hash[h]].tuid, tuid) == 0)
+            return &c->p[c->hash[h]];
+    if (c->used == CACHE_SLOTS) {
+        if (cache_flush(pl, err, errlen) < 0)
+            return NULL;
+        return cache_get(pl, tuid, err, errlen);
+    }
+    struct idw_persona *p = &c->p[c->used];
+    if (idw_store_persona_get(pl->st, pl->txn, pl->domain, tuid, p, err, errlen) < 0) {
+        /* a corrupt record is rebuilt from here on rather than blocking ingest */
+        log_warn("%s; starting that persona afresh", err);
+        idw_persona_init(p, tuid);
+    }
+    c->hash[h] = (short)c->used++;
+    return p;
+}
+
+/* ---- statistics stored per domain ---------------------------------------------- */
+
+static const char *const stat_names[] = {
+    "received", "accepted", "duplicates", "skipped_type", "skipped_no_human",
+    "stale", "rejected", "enriched", "persona_updates", "commits",
+};
+
+static uint64_t *stat_field(struct idw_pipeline_stats *s, unsigned i)
+{
+    uint64_t *fields[] = {
+        &s->received, &s->accepted, &s->duplicates, &s->skipped_type, &s->skipped_no_human,
+        &s->stale, &s->rejected, &s->enriched, &s->persona_updates, &s->commits,
+    };
+    return fields[i];
+}
+
+#define NSTATS (sizeof stat_names / sizeof stat_names[0])
+
+static int stats_store(struct idw_pipeline *pl, char *err, size_t errlen)
+{
+    json_t *doc = NULL;
+    int rc = idw_store_meta_get(pl->st, pl->txn, "ingest_stats", pl->domain, &doc, err, errlen);
+
+    if (rc < 0)
+        return -1;
+    if (!doc)
+        doc = json_object();
+    for (unsigned i = 0; i < NSTATS; i++) {
+        json_int_t prev = json_integer_value(json_object_get(doc, stat_names[i]));
+        json_object_set_new(doc, stat_names[i],
+                            json_integer(prev + (json_int_t)*stat_field(&pl->batch, i)));
+    }
+    if (pl->batch.newest_published > pl->newest_stored)
+        json_object_set_new(doc, "newest_published_ms", json_integer(pl->batch.newest_published));
+    rc = idw_store_meta_put(pl->st, pl->txn, "ingest_stats", pl->domain, doc, err, errlen);
+    json_decref(doc);
+    return rc;
+}
+
+/* What the pipeline needs from earlier runs: the newest event time and the hashing key. */
+static int load_state(struct idw_pipeline *pl, char *err, size_t errlen)
+{
+    json_t *doc = NULL;
+    MDB_txn *txn;
+    int rc;
+
+    if (idw_store_begin(pl->st, 0, &txn, err, errlen) < 0)
+        return -1;
+    rc = idw_store_meta_get(pl->st, txn, "ingest_stats", pl->domain, &doc, err, errlen);
+    if (rc < 0 || idw_store_secret(pl->st, txn, "unknown_user_key", pl->user_key, err, errlen) < 0) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    if (idw_store_commit(txn, err, errlen) < 0) {
+        json_decref(doc);
+        return -1;
+    }
+    pl->norm.unknown_user_key = pl->user_key;
+    pl->newest_stored = doc ? json_integer_value(json_object_get(doc, "newest_published_ms")) : 0;
+    json_decref(doc);
+    return 0;
+}
+
+/* ---- batches ----------------------------------------------------------------------- */
+
+static int batch_begin(struct idw_pipeline *pl, char *err, size_t errlen)
+{
+    if (pl->txn)
+        return 0;
+    if (idw_store_begin(pl->st, 0, &pl->txn, err, errlen) < 0)
+        return -1;
+    cache_reset(&pl->cache);
+    memset(&pl->batch, 0, sizeof pl->batch);
+    pl->pending = 0;
+    return 0;
+}
+
+void idw_pipeline_abort(struct idw_pipeline *pl)
+{
+    if (pl->txn)
+        mdb_txn_abort(pl->txn);
+    pl->txn = NULL;
+    pl->pending = 0;
+    cache_reset(&pl->cache);
+    memset(&pl->batch, 0, sizeof pl->batch);
+}
+
+static int prune_seen(struct idw_pipeline *pl, char *err, size_t errlen)
+{
+    int64_t newest = pl->batch.newest_published > pl->newest_stored
+                         ? pl->batch.newest_published : pl->newest_stored;
+    size_t pruned = 0;
+    if (!newest)
+        return 0;
+    return idw_store_seen_prune(pl->st, pl->txn, pl->domain, newest - pl->horizon_ms,
+                                PRUNE_PER_COMMIT, &pruned, err, errlen);
+}
+
+static void fold_batch(struct idw_pipeline *pl)
+{
+    for (unsigned i = 0; i < NSTATS; i++)
+        *stat_field(&pl->run, i) += *stat_field(&pl->batch, i);
+    if (pl->batch.newest_published > pl->run.newest_published)
+        pl->run.newest_published = pl->batch.newest_published;
+    if (pl->batch.newest_published > pl->newest_stored)
+        pl->newest_stored = pl->batch.newest_published;
+}
+
+int idw_pipeline_commit(struct idw_pipeline *pl, idw_commit_hook hook, void *ctx,
+                        char *err, size_t errlen)
+{
+    if (!pl->txn && !hook)
+        return 0;
+    if (batch_begin(pl, err, errlen) < 0)
+        return -1;
+    pl->batch.commits++;
+    if (cache_flush(pl, err, errlen) < 0 || prune_seen(pl, err, errlen) < 0 ||
+        stats_store(pl, err, errlen) < 0 ||
+        (hook && hook(pl->st, pl->txn, ctx, err, errlen) != 0)) {
+        idw_pipeline_abort(pl);
+        return -1;
+    }
+    int rc = idw_store_commit(pl->txn, err, errlen);
+    pl->txn = NULL;
+    if (rc < 0) {
+        idw_pipeline_abort(pl);
+        return -1;
+    }
+    fold_batch(pl);
+    memset(&pl->batch, 0, sizeof pl->batch);
+    pl->pending = 0;
+    return 0;
+}
+
+/* ---- one event ---------------------------------------------------------------------- */
+
+/* Fills location and network owner from GeoIP when Okta left them out. */
+static void enrich(struct idw_pipeline *pl, struct idw_event *ev)
+{
+    struct idw_geo_result r;
+    char err[160];
+    int need_geo = ev->geo.source == IDW_GEO_NONE, need_asn = ev->asn == 0;
+
+    if (!pl->o.geo || !ev->ip || (!need_geo && !need_asn))
+        return;
+    if (idw_geo_lookup(pl->o.geo, ev->ip, &r, err, sizeof err) <= 0)
+        return;
+    if (need_geo && r.has_city) {
+        struct idw_event_own *own = &ev->own;
+        idw_strlcpy(own->geo_city, r.city, sizeof own->geo_city);
+        idw_strlcpy(own->geo_state, r.state, sizeof own->geo_state);
+        idw_strlcpy(own->geo_country, r.country, sizeof own->geo_country);
+        idw_strlcpy(own->geo_postal, r.postal_code, sizeof own->geo_postal);
+        ev->geo.city = own->geo_city[0] ? own->geo_city : NULL;
+        ev->geo.state = own->geo_state[0] ? own->geo_state : NULL;
+        ev->geo.country = own->geo_country[0] ? own->geo_country : NULL;
+        ev->geo.postal_code = own->geo_postal[0] ? own->geo_postal : NULL;
+        ev->geo.lat = r.lat;
+        ev->geo.lon = r.lon;
+        ev->geo.has_coords = r.has_coords;
+        ev->geo.accuracy_km = r.accuracy_km;
+        ev->geo.source = IDW_GEO_MAXMIND;
+    }
+    if (need_asn && r.has_asn) {
+        ev->asn = r.asn;
+        if (!ev->as_org) {
+            idw_strlcpy(ev->own.as_org, r.as_org, sizeof ev->own.as_org);
+            ev->as_org = ev->own.as_org;
+        }
+    }
+    pl->batch.enriched += (need_geo && r.has_city) || (need_asn && r.has_asn);
+}
+
+static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *err, size_t errlen)
+{
+    struct idw_persona *p;
+    char actor_tuid[IDW_UUID_STRLEN];
+
+    if (!ev->subject.id)
+        return 0;       /* kept for its source IP only (spray evidence, threat signals) */
+    if (idw_store_tuid(pl->st, pl->txn, pl->domain, ev->subject.id, ev->subject.login, 1,
+                       ev->tuid, err, errlen) < 0 ||
+        !(p = cache_get(pl, ev->tuid, err, errlen)))
+        return -1;
+    idw_persona_update(p, ev, IDW_ROLE_SUBJECT, &pl->prm);
+    pl->batch.persona_updates++;
+    if (ev->subject_is_actor || !ev->actor_is_human)
+        return 0;
+    /* an admin acting on someone else: the admin's own routine learns too */
+    if (idw_store_tuid(pl->st, pl->txn, pl->domain, ev->actor.id, ev->actor.login, 1,
+                       actor_tuid, err, errlen) < 0 ||
+        !(p = cache_get(pl, actor_tuid, err, errlen)))
+        return -1;
+    idw_persona_update(p, ev, IDW_ROLE_ADMIN_ACTOR, &pl->prm);
+    pl->batch.persona_updates++;
+    return 0;
+}
+
+static void emit(struct idw_pipeline *pl, const struct idw_event *ev)
+{
+    json_t *doc = idw_event_to_json(ev);
+    if (doc && json_dumpf(doc, pl->o.emit, JSON_COMPACT) == 0)
+        fputc('\n', pl->o.emit);
+    json_decref(doc);
+}
+
+static enum idw_feed_result classify_status(enum idw_norm_status st, struct idw_pipeline_stats *b)
+{
+    switch (st) {
+    case IDW_NORM_SKIP_TYPE: b->skipped_type++; return IDW_FEED_SKIPPED_TYPE;
+    case IDW_NORM_SKIP_NO_HUMAN: b->skipped_no_human++; return IDW_FEED_SKIPPED_NO_HUMAN;
+    default: b->rejected++; return IDW_FEED_REJECTED;
+    }
+}
+
+/* Storage failure: the batch is rolled back and the error reported. */
+static int storage_failed(struct idw_pipeline *pl, char *reason, size_t reasonlen,
+                          const char *err)
+{
+    snprintf(reason, reasonlen, "%s", err);
+    idw_pipeline_abort(pl);
+    return -1;
+}
+
+static int apply(struct idw_pipeline *pl, struct idw_event *ev, enum idw_feed_result *result,
+                 char *reason, size_t reasonlen)
+{
+    char err[256];
+    int rc;
+    char ns[96];
+
+    if (pl->newest_stored && ev->published_ms < pl->newest_stored - pl->horizon_ms) {
+        /* beyond the de-dup horizon we could count it twice: refuse, visibly */
+        pl->batch.stale++;
+        *result = IDW_FEED_STALE;
+        return 0;
+    }
+    rc = idw_store_seen_add(pl->st, pl->txn, pl->domain, ev->uuid, ev->published_ms,
+                            err, sizeof err);
+    if (rc < 0)
+        return storage_failed(pl, reason, reasonlen, err);
+    if (rc == 1) {
+        pl->batch.duplicates++;
+        *result = IDW_FEED_DUPLICATE;
+        return 0;
+    }
+    ev->domain_id = pl->domain;
+    snprintf(ns, sizeof ns, "idwatch-event:%s", pl->domain);
+    idw_uuid_derive(ns, ev->uuid, ev->event_id);
+    enrich(pl, ev);
+    if (update_personas(pl, ev, err, sizeof err) < 0)
+        return storage_failed(pl, reason, reasonlen, err);
+    if (pl->o.emit)
+        emit(pl, ev);
+    pl->batch.accepted++;
+    pl->pending++;
+    if (ev->published_ms > pl->batch.newest_published)
+        pl->batch.newest_published = ev->published_ms;
+    *result = IDW_FEED_ACCEPTED;
+    return 0;
+}
+
+int idw_pipeline_feed(struct idw_pipeline *pl, json_t *raw, enum idw_feed_result *result,
+                      char *reason, size_t reasonlen)
+{
+    struct idw_event ev;
+    enum idw_norm_status st;
+    char err[256];
+    int rc;
+
+    reason[0] = '\0';
+    if (batch_begin(pl, err, sizeof err) < 0)
+        return storage_failed(pl, reason, reasonlen, err);
+    pl->batch.received++;
+    st = idw_normalize(raw, &pl->norm, &ev, reason, reasonlen);
+    if (st != IDW_NORM_OK) {
+        *result = classify_status(st, &pl->batch);
+        return 0;
+    }
+    rc = apply(pl, &ev, result, reason, reasonlen);
+    idw_event_clear(&ev);
+    if (rc < 0)
+        return -1;
+    if (pl->o.auto_commit && pl->pending >= pl->o.auto_commit &&
+        idw_pipeline_commit(pl, NULL, NULL, reason, reasonlen) < 0)
+        return -1;
+    return 0;
+}
+
+/* ---- life cycle ------------------------------------------------------------------------ */
+
+static void norm_opts_for(struct idw_pipeline *pl)
+{
+    pl->norm.include_unlisted = pl->cfg->include_unlisted;
+    if (pl->cfg->event_types) {
+        pl->norm.allow_types = (const char *const *)pl->cfg->event_types;
+        pl->norm.n_allow_types = pl->cfg->n_event_types;
+    }
+}
+
+int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
+                      const struct idw_pipeline_opts *opts, struct idw_pipeline **out,
+                      char *err, size_t errlen)
+{
+    struct idw_pipeline *pl;
+
+    *out = NULL;
+    if (!idw_domain_id_valid(opts->domain_id)) {
+        snprintf(err, errlen, "invalid domain id '%.80s'", opts->domain_id ? opts->domain_id : "");
+        return -1;
+    }
+    pl = calloc(1, sizeof *pl);
+    if (!pl || !(pl->cache.p = malloc(CACHE_SLOTS * sizeof *pl->cache.p))) {
+        free(pl);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    pl->st = st;
+    pl->cfg = cfg;
+    pl->o = *opts;
+    idw_strlcpy(pl->domain, opts->domain_id, sizeof pl->domain);
+    pl->o.domain_id = pl->domain;
+    idw_persona_params_init(&pl->prm, cfg->half_life_days, cfg->learning_days,
+                            cfg->learning_signins, cfg->relearn_after_days);
+    pl->horizon_ms = (int64_t)cfg->dedup_horizon_days * DAY_MS;
+    norm_opts_for(pl);
+    cache_reset(&pl->cache);
+    if (load_state(pl, err, errlen) < 0) {
+        idw_pipeline_close(pl);
+        return -1;
+    }
+    *out = pl;
+    return 0;
+}
+
+const struct idw_pipeline_stats *idw_pipeline_stats(const struct idw_pipeline *pl)
+{
+    return &pl->run;
+}
+
+void idw_pipeline_close(struct idw_pipeline *pl)
+{
+    if (!pl)
+        return;
+    idw_pipeline_abort(pl);
+    OPENSSL_cleanse(pl->user_key, sizeof pl->user_key);
+    free(pl->cache.p);
+    free(pl);
+}

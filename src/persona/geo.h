@@ -1,0 +1,53 @@
+/*
+ * geo.h — GeoIP and ASN enrichment through libmaxminddb.
+ *
+ * The normalizer takes location and network owner from Okta's
+ * client.geographicalContext and securityContext.  When Okta left them out
+ * (API-token events, older exports, trimmed test data) the pipeline asks
+ * this module, with the MaxMind City and ASN databases named in the
+ * configuration.  Either database may be absent; lookups then fill what
+ * they can.  The handle is read-only and may be shared by threads.
+ */
+#ifndef IDW_GEO_H
+#define IDW_GEO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct idw_geodb;
+
+/* One lookup's answer.  Strings are copied in, always NUL-terminated; "" = unknown. */
+struct idw_geo_result {
+    int has_city;                /* the City database had a record */
+    char city[64], state[64], country[64], country_code[4], postal_code[16];
+    char time_zone[48];
+    double lat, lon;
+    int has_coords;
+    int accuracy_km;             /* location.accuracy_radius, 0 = unknown */
+    int has_asn;                 /* the ASN database had a record */
+    uint32_t asn;
+    char as_org[96];
+};
+
+/*
+ * Opens the databases.  city_path and asn_path may each be NULL or "" to
+ * skip that database (both NULL gives a handle whose lookups find nothing).
+ * Returns 0 and sets *out, or -1 with a message in err naming the file and
+ * libmaxminddb's reason (missing file, corrupt database, wrong type — a
+ * City path must hold a City database, an ASN path an ASN one).
+ */
+int idw_geo_open(const char *city_path, const char *asn_path,
+                 struct idw_geodb **out, char *err, size_t errlen);
+
+void idw_geo_close(struct idw_geodb *db);
+
+/*
+ * Looks up an IPv4 or IPv6 address in text form.  Returns 1 if anything
+ * was found (see has_city / has_asn), 0 if nothing was, and -1 if ip is
+ * not an address or the database is corrupt at that record (err says
+ * which).  *res is always initialised.  English names are used.
+ */
+int idw_geo_lookup(const struct idw_geodb *db, const char *ip,
+                   struct idw_geo_result *res, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,374 @@
+/*
+ * persona.c — updating, encoding and printing personas (see persona.h for
+ * the model).  The update path runs once per event on the ingest hot path,
+ * so it only scans small fixed arrays and never allocates.
+ */
+#include "persona/persona.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define DAY_MS (86400000LL)
+
+static const struct idw_dim_desc dims[IDW_DIM_COUNT] = {
+    [IDW_DIM_APPS]           = {"apps", 0, 32, 0},
+    [IDW_DIM_COUNTRIES]      = {"countries", 32, 8, 0},
+    [IDW_DIM_CITIES]         = {"cities", 40, 16, 1},
+    [IDW_DIM_ASNS]           = {"asns", 56, 16, 0},
+    [IDW_DIM_PREFIXES]       = {"ip_prefixes", 72, 16, 0},
+    [IDW_DIM_DEVICES]        = {"devices", 88, 8, 0},
+    [IDW_DIM_CLIENT_DEVICES] = {"client_devices", 96, 4, 0},
+    [IDW_DIM_OS]             = {"os", 100, 8, 0},
+    [IDW_DIM_BROWSERS]       = {"browsers", 108, 8, 0},
+    [IDW_DIM_FACTORS]        = {"factors", 116, 8, 0},
+    [IDW_DIM_SESSIONS]       = {"sessions", 124, 8, 0},
+};
+_Static_assert(124 + 8 == IDW_PV_TOTAL, "dimension capacities must add up to IDW_PV_TOTAL");
+
+const struct idw_dim_desc *idw_dim_desc(enum idw_dim d) { return &dims[d]; }
+
+void idw_persona_params_init(struct idw_persona_params *prm, double half_life_days,
+                             int learning_days, int learning_signins, int relearn_after_days)
+{
+    prm->half_life_ms = half_life_days * DAY_MS;
+    prm->learning_ms = (int64_t)learning_days * DAY_MS;
+    prm->learning_signins = (uint32_t)learning_signins;
+    prm->relearn_ms = (int64_t)relearn_after_days * DAY_MS;
+}
+
+void idw_persona_init(struct idw_persona *p, const char *tuid)
+{
+    memset(p, 0, sizeof *p);
+    idw_strlcpy(p->tuid, tuid, sizeof p->tuid);
+    p->last_fix.is_proxy = -1;
+}
+
+/* 2^(-dt/half_life): the factor a weight keeps after dt. */
+static double decay(int64_t dt_ms, double half_life_ms)
+{
+    return dt_ms <= 0 ? 1.0 : exp2(-(double)dt_ms / half_life_ms);
+}
+
+double idw_pvalue_weight_at(const struct idw_pvalue *v, int64_t t, double half_life_ms)
+{
+    return v->weight * decay(t - v->last_seen, half_life_ms);
+}
+
+/* ---- dimensions -------------------------------------------------------- */
+
+static struct idw_pvalue *find_value(struct idw_persona *p, enum idw_dim d, const char *value)
+{
+    struct idw_pvalue *v = idw_persona_dim(p, d);
+    for (unsigned i = 0; i < p->n[d]; i++)
+        if (strcmp(v[i].value, value) == 0)
+            return &v[i];
+    return NULL;
+}
+
+const struct idw_pvalue *idw_persona_find(const struct idw_persona *p, enum idw_dim d,
+                                          const char *value)
+{
+    return find_value((struct idw_persona *)p, d, value);
+}
+
+/* The slot a new value goes to: a free one, else the weakest as of time t. */
+static struct idw_pvalue *slot_for_new(struct idw_persona *p, enum idw_dim d, int64_t t,
+                                       double half_life_ms)
+{
+    struct idw_pvalue *v = idw_persona_dim(p, d);
+    unsigned weakest = 0;
+    double wmin = 0;
+
+    if (p->n[d] < dims[d].cap)
+        return &v[p->n[d]++];
+    for (unsigned i = 0; i < p->n[d]; i++) {
+        double w = idw_pvalue_weight_at(&v[i], t, half_life_ms);
+        if (i == 0 || w < wmin || (w == wmin && v[i].last_seen < v[weakest].last_seen)) {
+            wmin = w;
+            weakest = i;
+        }
+    }
+    return &v[weakest];
+}
+
+void idw_persona_observe(struct idw_persona *p, enum idw_dim d, const char *value,
+                         const char *label, int64_t t, double lat, double lon,
+                         const struct idw_persona_params *prm)
+{
+    struct idw_pvalue *v;
+
+    if (idw_str_absent(value))
+        return;
+    v = find_value(p, d, value);
+    if (!v) {
+        v = slot_for_new(p, d, t, prm->half_life_ms);
+        memset(v, 0, sizeof *v);
+        idw_strlcpy(v->value, value, sizeof v->value);
+        v->first_seen = v->last_seen = t;
+    }
+    if (t >= v->last_seen) {
+        v->weight = v->weight * decay(t - v->last_seen, prm->half_life_ms) + 1.0;
+        v->last_seen = t;
+        if (label && *label)
+            idw_strlcpy(v->label, label, sizeof v->label);
+        if (dims[d].has_coords) {
+            v->lat = lat;
+            v->lon = lon;
+        }
+    } else {
+        /* late event: its contribution has already decayed by the time of last_seen */
+        v->weight += decay(v->last_seen - t, prm->half_life_ms);
+        if (!v->label[0] && label)
+            idw_strlcpy(v->label, label, sizeof v->label);
+    }
+    if (t < v->first_seen)
+        v->first_seen = t;
+    v->count++;
+}
+
+/* ---- hours --------------------------------------------------------------- */
+
+static int hour_of_week(int64_t t)
+{
+    int64_t secs = t >= 0 ? t / 1000 : 0;
+    int64_t days = secs / 86400;
+    int weekday = (int)((days + 3) % 7);        /* 1970-01-01 was a Thursday; Monday = 0 */
+    return weekday * 24 + (int)((secs % 86400) / 3600);
+}
+
+static void observe_hour(struct idw_persona *p, int64_t t, const struct idw_persona_params *prm)
+{
+    int slot = hour_of_week(t);
+    if (t > p->hours_ref) {
+        double f = decay(t - p->hours_ref, prm->half_life_ms);
+        if (f < 1.0)
+            for (int i = 0; i < 168; i++)
+                p->hours[i] *= f;
+        p->hours_ref = t;
+        p->hours[slot] += 1.0;
+    } else {
+        p->hours[slot] += decay(p->hours_ref - t, prm->half_life_ms);
+    }
+}
+
+/* ---- what an event teaches ------------------------------------------------- */
+
+/* "198.51.100.42" → "198.51.100.0/24"; IPv6 → first three groups "/48". */
+static void ip_prefix(const char *ip, char *out, size_t outlen)
+{
+    if (strchr(ip, ':')) {
+        const char *p = ip;
+        for (int groups = 0; *p && groups < 3; p++)
+            if (*p == ':')
+                groups++;
+        snprintf(out, outlen, "%.*s:/48", (int)(p - ip - 1 > 0 ? p - ip - 1 : 0), ip);
+        return;
+    }
+    const char *last = strrchr(ip, '.');
+    if (!last) {
+        idw_strlcpy(out, ip, outlen);
+        return;
+    }
+    snprintf(out, outlen, "%.*s.0/24", (int)(last - ip), ip);
+}
+
+static void learn_place(struct idw_persona *p, const struct idw_event *ev,
+                        const struct idw_persona_params *prm)
+{
+    const struct idw_geo *g = &ev->geo;
+    int64_t t = ev->published_ms;
+    char buf[IDW_PV_VALUE];
+
+    idw_persona_observe(p, IDW_DIM_COUNTRIES, g->country, NULL, t, 0, 0, prm);
+    if (g->city) {
+        snprintf(buf, sizeof buf, "%s, %s", g->city, g->country ? g->country : "?");
+        idw_persona_observe(p, IDW_DIM_CITIES, buf, g->state, t, g->lat, g->lon, prm);
+    }
+    if (g->has_coords && t >= p->last_fix.t) {
+        struct idw_pfix *f = &p->last_fix;
+        f->t = t;
+        f->lat = g->lat;
+        f->lon = g->lon;
+        f->asn = ev->asn;
+        f->is_proxy = ev->is_proxy;
+        idw_strlcpy(f->ip, ev->ip, sizeof f->ip);
+        idw_strlcpy(f->city, g->city, sizeof f->city);
+        idw_strlcpy(f->country, g->country, sizeof f->country);
+    }
+}
+
+static void learn_network(struct idw_persona *p, const struct idw_event *ev,
+                          const struct idw_persona_params *prm)
+{
+    int64_t t = ev->published_ms;
+    char buf[IDW_PV_VALUE];
+
+    if (ev->asn) {
+        snprintf(buf, sizeof buf, "AS%u", ev->asn);
+        idw_persona_observe(p, IDW_DIM_ASNS, buf, ev->as_org ? ev->as_org : ev->isp, t, 0, 0, prm);
+    } else if (ev->isp) {
+        idw_persona_observe(p, IDW_DIM_ASNS, ev->isp, ev->isp, t, 0, 0, prm);
+    }
+    if (ev->ip) {
+        ip_prefix(ev->ip, buf, sizeof buf);
+        idw_persona_observe(p, IDW_DIM_PREFIXES, buf, NULL, t, 0, 0, prm);
+    }
+}
+
+static void learn_device(struct idw_persona *p, const struct idw_event *ev,
+                         const struct idw_persona_params *prm)
+{
+    int64_t t = ev->published_ms;
+    char label[IDW_PV_LABEL], buf[IDW_PV_VALUE];
+    const char *dev = ev->dt_hash;
+
+    snprintf(label, sizeof label, "%s / %s", ev->ua_os ? ev->ua_os : "?",
+             ev->ua_browser ? ev->ua_browser : "?");
+    if (!dev && ev->device_id) {
+        snprintf(buf, sizeof buf, "okta-device:%s", ev->device_id);
+        dev = buf;
+    }
+    if (!dev)
+        dev = ev->device_fingerprint;
+    idw_persona_observe(p, IDW_DIM_DEVICES, dev, label, t, 0, 0, prm);
+    idw_persona_observe(p, IDW_DIM_CLIENT_DEVICES, ev->client_device, NULL, t, 0, 0, prm);
+    idw_persona_observe(p, IDW_DIM_OS, ev->ua_os, NULL, t, 0, 0, prm);
+    idw_persona_observe(p, IDW_DIM_BROWSERS, ev->ua_browser, NULL, t, 0, 0, prm);
+}
+
+static void learn_context(struct idw_persona *p, const struct idw_event *ev,
+                          const struct idw_persona_params *prm)
+{
+    const unsigned f = ev->kind->flags;
+    int64_t t = ev->published_ms;
+    char label[IDW_PV_LABEL];
+
+    learn_place(p, ev, prm);
+    learn_network(p, ev, prm);
+    learn_device(p, ev, prm);
+    observe_hour(p, t, prm);
+    if ((f & IDW_K_SSO) && (ev->app_id || ev->app_name))
+        idw_persona_observe(p, IDW_DIM_APPS, ev->app_id ? ev->app_id : ev->app_name,
+                            ev->app_name, t, 0, 0, prm);
+    if (f & (IDW_K_MFA | IDW_K_SIGNIN))
+        idw_persona_observe(p, IDW_DIM_FACTORS, ev->factor ? ev->factor : ev->credential_type,
+                            NULL, t, 0, 0, prm);
+    if (ev->session_id) {
+        snprintf(label, sizeof label, "%s AS%u", ev->ip ? ev->ip : "?", ev->asn);
+        idw_persona_observe(p, IDW_DIM_SESSIONS, ev->session_id, label, t, 0, 0, prm);
+    }
+    if (t > p->last_activity)
+        p->last_activity = t;
+}
+
+/* Events that prove the person is who they say: only these teach context. */
+static int proves_person(const struct idw_event *ev)
+{
+    const unsigned f = ev->kind->flags;
+    if (!idw_outcome_ok(ev->outcome) || (f & IDW_K_PUSH))
+        return 0;
+    return (f & (IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_ADMIN_ACCESS)) != 0;
+}
+
+static void count_event(struct idw_persona *p, const struct idw_event *ev)
+{
+    const unsigned f = ev->kind->flags;
+    int ok = idw_outcome_ok(ev->outcome);
+    int failed = ev->outcome == IDW_OUT_FAILURE || ev->outcome == IDW_OUT_DENY;
+    struct idw_persona_counters *c = &p->c;
+
+    if (f & IDW_K_SIGNIN) {
+        c->signin_ok += ok;
+        c->signin_fail += failed;
+    }
+    if ((f & IDW_K_MFA) && !(f & IDW_K_PUSH)) {
+        c->mfa_ok += ok;
+        c->mfa_fail += failed;
+    }
+    if (f & IDW_K_SSO) {
+        c->sso_ok += ok;
+        c->sso_fail += failed;
+    }
+    if (f & IDW_K_PUSH) {
+        if (strcmp(ev->okta_type, "system.push.send_factor_verify_push") == 0)
+            c->push_sent++;
+        else
+            c->push_denied++;
+    }
+    if (strncmp(ev->okta_type, "user.account.lock", 17) == 0)
+        c->lockouts++;
+    if (f & IDW_K_FACTOR_CHANGE)
+        c->factor_changes++;
+    if (!ev->subject_is_actor && ev->actor_is_human)
+        c->changed_by_others++;
+}
+
+/* Learning restarts after a long silence: old routine may no longer hold. */
+static void update_learning(struct idw_persona *p, const struct idw_event *ev, int proves,
+                            const struct idw_persona_params *prm)
+{
+    int64_t t = ev->published_ms;
+
+    if (!p->learning_since)
+        p->learning_since = t;
+    if (proves && p->last_activity && t - p->last_activity > prm->relearn_ms) {
+        p->learning_since = t;
+        p->learning_signins = 0;
+        p->established_at = 0;
+    }
+    if (proves && (ev->kind->flags & IDW_K_SIGNIN))
+        p->learning_signins++;
+    if (!p->established_at &&
+        (p->learning_signins >= prm->learning_signins || t - p->learning_since >= prm->learning_ms))
+        p->established_at = t;
+}
+
+int idw_persona_learning(const struct idw_persona *p, int64_t t,
+                         const struct idw_persona_params *prm)
+{
+    if (p->established_at && p->established_at <= t)
+        return 0;
+    return !(p->learning_signins >= prm->learning_signins ||
+             (p->learning_since && t - p->learning_since >= prm->learning_ms));
+}
+
+static void update_identity(struct idw_persona *p, const struct idw_principal *who, int64_t t)
+{
+    /* the newest event names the person (logins can be renamed) */
+    if (t < p->last_seen && p->login[0])
+        return;
+    if (who->id)
+        idw_strlcpy(p->okta_id, who->id, sizeof p->okta_id);
+    if (who->login)
+        idw_strlcpy(p->login, who->login, sizeof p->login);
+    if (who->display_name)
+        idw_strlcpy(p->display_name, who->display_name, sizeof p->display_name);
+}
+
+void idw_persona_update(struct idw_persona *p, const struct idw_event *ev,
+                        enum idw_persona_role role, const struct idw_persona_params *prm)
+{
+    int64_t t = ev->published_ms;
+    int proves;
+
+    update_identity(p, role == IDW_ROLE_SUBJECT ? &ev->subject : &ev->actor, t);
+    p->events++;
+    if (!p->first_seen || t < p->first_seen)
+        p->first_seen = t;
+    if (t > p->last_seen)
+        p->last_seen = t;
+
+    if (role == IDW_ROLE_ADMIN_ACTOR) {
+        /* an admin acting on someone else: their own context, from their own session */
+        p->c.admin_actions++;
+        if (idw_outcome_ok(ev->outcome) || ev->outcome == IDW_OUT_UNKNOWN)
+            learn_context(p, ev, prm);
+        return;
+    }
+    count_event(p, ev);
+    proves = ev->subject_is_actor && proves_person(ev);
+    update_learning(p, ev, proves, prm);
+    if (proves)
+        learn_context(p, ev, prm);
+}

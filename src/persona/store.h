@@ -1,0 +1,116 @@
+/*
+ * store.h — idwatch's LMDB database: personas, identities, the
+ * de-duplication set, and per-domain metadata (stats, cursors).
+ *
+ * One LMDB environment under the --db directory holds named databases:
+ *
+ *   seen       domain \0 uuid               → i64 published_ms
+ *   seen_time  domain \0 be64(published) uuid → ""   (to prune by event time)
+ *   ident      "id" \0 domain \0 okta_id    → tuid
+ *              "login" \0 domain \0 login   → tuid  (login lower-cased)
+ *   persona    domain \0 tuid               → persona (persona_codec.c)
+ *   meta       name \0 domain               → JSON text
+ *
+ * Every key starts with (or carries) the domain_id, so many Okta orgs share
+ * one environment without ever seeing each other's users.
+ *
+ * Transactions: callers own them.  The ingest pipeline writes a whole batch
+ * — de-duplication keys, identities, personas, stats and (for the poller)
+ * the cursor — in one write transaction, so a crash leaves either all of a
+ * batch or none of it.  All functions return 0 on success and -1 on an
+ * LMDB error, with the LMDB reason in err; "not found" results are
+ * positive return values as documented per function.
+ */
+#ifndef IDW_STORE_H
+#define IDW_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <lmdb.h>
+
+#include "common/util.h"
+#include "persona/persona.h"
+
+struct idw_store {
+    MDB_env *env;
+    MDB_dbi seen, seen_time, ident, persona, meta;
+};
+
+enum { IDW_STORE_RDONLY = 1 };
+
+/*
+ * Opens (creating if needed, mode 0700) the database directory.  map_mb is
+ * the LMDB map size: address space reserved, not disk used.  Read-only
+ * opens of a directory that holds no database fail with a clear message.
+ */
+int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
+                   struct idw_store **out, char *err, size_t errlen);
+void idw_store_close(struct idw_store *st);
+
+int idw_store_begin(struct idw_store *st, int rdonly, MDB_txn **txn, char *err, size_t errlen);
+int idw_store_commit(MDB_txn *txn, char *err, size_t errlen);   /* always consumes txn */
+
+/*
+ * Records uuid as seen for domain.  Returns 0 if it was new (now recorded),
+ * 1 if it had been seen before (nothing written), -1 on error.
+ */
+int idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *domain,
+                       const char *uuid, int64_t published_ms, char *err, size_t errlen);
+
+/*
+ * Forgets uuids published before before_ms, at most max of them (bounded
+ * work per call).  *pruned receives the number removed.
+ */
+int idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char *domain,
+                         int64_t before_ms, size_t max, size_t *pruned,
+                         char *err, size_t errlen);
+
+/*
+ * The tuid of a person, by Okta user id (preferred) or login.  When create
+ * is set and the person is new, a tuid is derived from (domain, okta_id)
+ * and both mappings are written; a login that changed is re-pointed.
+ * Returns 0 (tuid filled), 1 not found (create == 0, or neither id nor
+ * login given), -1 error.
+ */
+int idw_store_tuid(struct idw_store *st, MDB_txn *txn, const char *domain,
+                   const char *okta_id, const char *login, int create,
+                   char tuid[IDW_UUID_STRLEN], char *err, size_t errlen);
+
+/*
+ * Finds a person from what an analyst types: a tuid, an Okta user id, or a
+ * login (case-insensitive).  Returns 0, 1 not found, -1 error.
+ */
+int idw_store_find_user(struct idw_store *st, MDB_txn *txn, const char *domain,
+                        const char *user, char tuid[IDW_UUID_STRLEN], char *err, size_t errlen);
+
+/* Returns 0 (found), 1 (not found: *p is a fresh persona for tuid), -1 error or corrupt record. */
+int idw_store_persona_get(struct idw_store *st, MDB_txn *txn, const char *domain,
+                          const char *tuid, struct idw_persona *p, char *err, size_t errlen);
+int idw_store_persona_put(struct idw_store *st, MDB_txn *txn, const char *domain,
+                          const struct idw_persona *p, char *err, size_t errlen);
+
+/* Calls fn for every persona of domain, in tuid order; fn returning non-zero stops. */
+typedef int (*idw_persona_fn)(const struct idw_persona *p, size_t stored_bytes, void *ctx);
+int idw_store_persona_each(struct idw_store *st, MDB_txn *txn, const char *domain,
+                           idw_persona_fn fn, void *ctx, char *err, size_t errlen);
+
+/* Metadata documents.  get returns 1 (and *out = NULL) when absent. */
+int idw_store_meta_get(struct idw_store *st, MDB_txn *txn, const char *name,
+                       const char *domain, json_t **out, char *err, size_t errlen);
+int idw_store_meta_put(struct idw_store *st, MDB_txn *txn, const char *name,
+                       const char *domain, const json_t *doc, char *err, size_t errlen);
+
+/*
+ * A 32-byte secret kept in the database (meta "secret" / name), created
+ * from OpenSSL's CSPRNG on first use — needs a write transaction then.
+ * Used to key hashes of sensitive values.  Never printed.
+ */
+int idw_store_secret(struct idw_store *st, MDB_txn *txn, const char *name,
+                     unsigned char out[32], char *err, size_t errlen);
+
+/* Names of the domains that have personas (for listings); caller json_decref's. */
+json_t *idw_store_domains(struct idw_store *st, MDB_txn *txn, char *err, size_t errlen);
+
+#endif

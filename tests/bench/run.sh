@@ -1,0 +1,20 @@
+#!/bin/sh
+# make bench: generate a large synthetic org stream, then measure parse-only,
+# parse+normalize and full ingest in one run (tools/bench.c).
+#   BENCH_USERS / BENCH_DAYS / BENCH_EVENTS tune the stream size.
+set -eu
+TOOLS=${TOOLS:-build/tools}
+OUT=${BENCH_DIR:-build/bench}
+USERS=${BENCH_USERS:-2000}
+DAYS=${BENCH_DAYS:-30}
+EVENTS=${BENCH_EVENTS:-500000}
+mkdir -p "$OUT"
+rm -rf "$OUT/db"
+file="$OUT/events-$USERS-$DAYS-$EVENTS.jsonl"
+if [ ! -s "$file" ]; then
+    echo "generating $EVENTS events ($USERS users, $DAYS days) into $file"
+    "$TOOLS/gen-events" --users "$USERS" --days "$DAYS" --max-events "$EVENTS" --seed 42 \
+        --out "$file.tmp" --stats && mv "$file.tmp" "$file"
+fi
+ls -l "$file" | awk '{printf "input: %s (%.0f MiB)\n", $NF, $5/1048576}'
+"$TOOLS/bench" "$file" "$OUT/db"

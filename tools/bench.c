@@ -1,0 +1,174 @@
+/*
+ * bench.c — `make bench`: ingest throughput, measured in one run so the
+ * figures are comparable (see docs/performance.md for the method).
+ *
+ *   (a) parse only          replay framing + jansson parse of every event
+ *   (b) parse + normalize   (a) plus idw_normalize into an idw_event
+ *   (c) full ingest         the real pipeline into a fresh LMDB database:
+ *                           normalize, de-dup, identity, persona update,
+ *                           one write transaction per 1000 events
+ *
+ * Each stage reads the same file from the page cache; the first pass warms
+ * it.  The baseline is (a): the pipeline target is (c) >= 0.7 x (a).
+ * Usage: bench FILE [DBDIR]
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "common/config.h"
+#include "ingest/normalize.h"
+#include "ingest/pipeline.h"
+#include "ingest/replay.h"
+#include "persona/store.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+enum stage { PARSE, NORMALIZE, INGEST };
+
+struct result { unsigned long events; double secs; };
+
+static int each_event(const char *path, int (*fn)(json_t *ev, void *ctx), void *ctx,
+                      unsigned long *n)
+{
+    FILE *f = fopen(path, "rb");
+    struct idw_reader *rd;
+    char err[512];
+    long line, index;
+    json_t *ev;
+    enum idw_read_status s;
+
+    if (!f) {
+        perror(path);
+        return -1;
+    }
+    rd = idw_reader_new(f, 0);
+    *n = 0;
+    while ((s = idw_reader_next(rd, &ev, &line, &index, err, sizeof err)) != IDW_READ_EOF) {
+        if (s != IDW_READ_EVENT) {
+            fprintf(stderr, "bench: %s\n", err);
+            if (s == IDW_READ_FATAL)
+                break;
+            continue;
+        }
+        int rc = fn ? fn(ev, ctx) : 0;
+        json_decref(ev);
+        if (rc < 0)
+            break;
+        (*n)++;
+    }
+    idw_reader_free(rd);
+    fclose(f);
+    return 0;
+}
+
+static int normalize_one(json_t *raw, void *ctx)
+{
+    struct idw_event ev;
+    char err[256];
+    (void)ctx;
+    if (idw_normalize(raw, NULL, &ev, err, sizeof err) == IDW_NORM_OK)
+        idw_event_clear(&ev);
+    return 0;
+}
+
+static int ingest_one(json_t *raw, void *ctx)
+{
+    enum idw_feed_result res;
+    char reason[512];
+    if (idw_pipeline_feed(ctx, raw, &res, reason, sizeof reason) < 0) {
+        fprintf(stderr, "bench: %s\n", reason);
+        return -1;
+    }
+    return 0;
+}
+
+static struct result run_stage(const char *path, enum stage st, struct idw_pipeline *pl)
+{
+    struct result r = {0, 0};
+    double t0 = now_s();
+    int (*fn)(json_t *, void *) = st == PARSE ? NULL : st == NORMALIZE ? normalize_one : ingest_one;
+    char err[512];
+
+    each_event(path, fn, pl, &r.events);
+    if (pl && idw_pipeline_commit(pl, NULL, NULL, err, sizeof err) < 0)
+        fprintf(stderr, "bench: commit: %s\n", err);
+    r.secs = now_s() - t0;
+    return r;
+}
+
+static void persona_bytes(struct idw_store *st, double *per_persona, unsigned long *n)
+{
+    MDB_txn *txn;
+    MDB_stat ms;
+    char err[256];
+
+    *per_persona = 0;
+    *n = 0;
+    if (idw_store_begin(st, 1, &txn, err, sizeof err) < 0)
+        return;
+    if (mdb_stat(txn, st->persona, &ms) == 0 && ms.ms_entries) {
+        size_t pages = ms.ms_branch_pages + ms.ms_leaf_pages + ms.ms_overflow_pages;
+        *per_persona = (double)pages * ms.ms_psize / ms.ms_entries;
+        *n = ms.ms_entries;
+    }
+    mdb_txn_abort(txn);
+}
+
+static void print_line(const char *name, struct result r, double base)
+{
+    double eps = r.events / r.secs;
+    printf("  %-22s %9lu events %7.2f s %10.0f events/s  %5.2f x parse-only\n",
+           name, r.events, r.secs, eps, base > 0 ? eps / base : 1.0);
+}
+
+int main(int argc, char **argv)
+{
+    struct idw_config cfg;
+    struct idw_store *st;
+    struct idw_pipeline *pl;
+    struct idw_pipeline_opts po = {"bench", NULL, NULL, 1000};
+    struct rusage ru;
+    char err[512];
+    const char *db = argc > 2 ? argv[2] : "build/bench-db";
+    double per_persona, base;
+    unsigned long npersonas;
+
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench FILE [DBDIR]\n");
+        return 2;
+    }
+    if (idw_config_load(NULL, &cfg, err, sizeof err) < 0 ||
+        idw_store_open(db, 65536, 0, &st, err, sizeof err) < 0 ||
+        idw_pipeline_open(st, &cfg, &po, &pl, err, sizeof err) < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return 1;
+    }
+    run_stage(argv[1], PARSE, NULL);             /* warm the page cache */
+    struct result a = run_stage(argv[1], PARSE, NULL);
+    struct result b = run_stage(argv[1], NORMALIZE, NULL);
+    struct result c = run_stage(argv[1], INGEST, pl);
+    base = a.events / a.secs;
+    printf("idwatch ingest benchmark (one core, same run)\n");
+    print_line("(a) parse only", a, base);
+    print_line("(b) parse + normalize", b, base);
+    print_line("(c) full ingest (LMDB)", c, base);
+    persona_bytes(st, &per_persona, &npersonas);
+    getrusage(RUSAGE_SELF, &ru);
+    printf("  accepted %llu, personas %lu, LMDB bytes per persona %.0f, peak RSS %.1f MiB\n",
+           (unsigned long long)idw_pipeline_stats(pl)->accepted, npersonas, per_persona,
+           ru.ru_maxrss / 1024.0);
+    printf("  target (c) >= 0.70 x (a): %s (%.2f)\n",
+           c.events / c.secs >= 0.7 * base ? "met" : "NOT met", (c.events / c.secs) / base);
+    idw_pipeline_close(pl);
+    idw_store_close(st);
+    idw_config_free(&cfg);
+    return 0;
+}

@@ -1,0 +1,34 @@
+#!/bin/sh
+# Checks (and, as root, installs) the Debian packages idwatch builds with.
+#   tools/deps.sh check     exit 0 when everything is present
+#   tools/deps.sh install   apt-get install what is missing (root), else print
+#                           the exact command and fail
+PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev libssl-dev liblmdb-dev libmaxminddb-dev libcmocka-dev python3 openssl"
+
+missing() {
+    for p in $PKGS; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || printf '%s ' "$p"
+    done
+}
+
+todo=$(missing)
+case "$1" in
+check)
+    [ -z "$todo" ] && exit 0
+    echo "idwatch: missing build dependencies: $todo" >&2
+    exit 1 ;;
+install)
+    [ -z "$todo" ] && exit 0
+    if [ "$(id -u)" != 0 ]; then
+        echo "idwatch: missing build dependencies. Run as root:" >&2
+        echo "  apt-get update && apt-get install -y $todo" >&2
+        exit 1
+    fi
+    echo "idwatch: installing $todo" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q >/dev/null && apt-get install -y -q $todo >/dev/null || {
+        echo "idwatch: apt-get install failed" >&2; exit 1; }
+    ;;
+*)
+    echo "usage: tools/deps.sh check|install" >&2; exit 2 ;;
+esac

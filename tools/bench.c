@@ -134,7 +134,7 @@ int main(int argc, char **argv)
     struct idw_config cfg;
     struct idw_store *st;
     struct idw_pipeline *pl;
-    struct idw_pipeline_opts po = {"bench", NULL, NULL, 1000};
+    struct idw_pipeline_opts po = {"bench", NULL, NULL, 0};
     struct rusage ru;
     char err[512];
     const char *db = argc > 2 ? argv[2] : "build/bench-db";
@@ -147,6 +147,7 @@ int main(int argc, char **argv)
     }
     if (idw_config_load(NULL, &cfg, err, sizeof err) < 0 ||
         idw_store_open(db, 65536, 0, &st, err, sizeof err) < 0 ||
+        (po.auto_commit = (unsigned)cfg.batch_events, 0) ||
         idw_pipeline_open(st, &cfg, &po, &pl, err, sizeof err) < 0) {
         fprintf(stderr, "bench: %s\n", err);
         return 1;

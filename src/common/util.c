@@ -5,6 +5,7 @@
 #include "common/util.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -174,26 +175,52 @@ int idw_str_absent(const char *s)
 
 static void uuid_format(const unsigned char b[16], char out[IDW_UUID_STRLEN])
 {
-    snprintf(out, IDW_UUID_STRLEN,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
-             b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+    static const char hex[] = "0123456789abcdef";
+    char *o = out;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            *o++ = '-';
+        *o++ = hex[b[i] >> 4];
+        *o++ = hex[b[i] & 15];
+    }
+    *o = '\0';
+}
+
+/*
+ * OpenSSL 3 looks an algorithm up (under a lock) on every SHA256() call;
+ * fetching it once matters here because identifiers are derived per event.
+ */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha256(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
 void idw_uuid_derive(const char *ns, const char *name, char out[IDW_UUID_STRLEN])
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    unsigned int mdlen = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    const unsigned char zero = 0;
+    unsigned char md[SHA256_DIGEST_LENGTH], buf[512];
+    size_t nl = strlen(ns), ml = strlen(name);
 
-    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-        EVP_DigestUpdate(ctx, ns, strlen(ns)) != 1 ||
-        EVP_DigestUpdate(ctx, &zero, 1) != 1 ||
-        EVP_DigestUpdate(ctx, name, strlen(name)) != 1 ||
-        EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
-        memset(md, 0, sizeof md);  /* unreachable with a working OpenSSL */
-    EVP_MD_CTX_free(ctx);
+    pthread_once(&sha256_once, fetch_sha256);
+    /* one-shot SHA-256 over ns || 0x00 || name */
+    if (nl + 1 + ml <= sizeof buf && sha256_md) {
+        memcpy(buf, ns, nl);
+        buf[nl] = 0;
+        memcpy(buf + nl + 1, name, ml);
+        if (EVP_Digest(buf, nl + 1 + ml, md, NULL, sha256_md, NULL) != 1)
+            memset(md, 0, sizeof md);  /* unreachable with a working OpenSSL */
+    } else {
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        unsigned int mdlen = 0;
+        const unsigned char zero = 0;
+        if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+            EVP_DigestUpdate(ctx, ns, nl) != 1 || EVP_DigestUpdate(ctx, &zero, 1) != 1 ||
+            EVP_DigestUpdate(ctx, name, ml) != 1 || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1)
+            memset(md, 0, sizeof md);  /* unreachable with a working OpenSSL */
+        EVP_MD_CTX_free(ctx);
+    }
     md[6] = (unsigned char)((md[6] & 0x0f) | 0x80);  /* version 8 */
     md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);  /* RFC 9562 variant */
     uuid_format(md, out);

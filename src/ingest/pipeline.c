@@ -2,29 +2,33 @@
  * pipeline.c — normalize, de-duplicate, identify, enrich and update
  * personas, one LMDB write transaction per batch (see pipeline.h).
  *
- * Personas touched in a batch are kept decoded in a small write-back cache
- * so a user with many events in one batch is decoded and encoded once.
- * The cache is written into the open transaction when it fills up and at
- * commit; it never outlives a transaction, so an aborted batch leaves no
- * trace in memory either.
+ * Personas are kept decoded in a write-back cache so a user with many
+ * events is decoded once and encoded once per batch.  Dirty entries are
+ * written into the open transaction when the cache fills up and at commit;
+ * after a commit the cached copies equal what is stored (the codec is
+ * lossless), so they stay valid for the next batch.  An abort drops the
+ * whole cache, so an aborted batch leaves no trace in memory either.  The
+ * pipeline assumes it is the only writer of its domain's personas.
  */
 #include "ingest/pipeline.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/crypto.h>
 
 #include "common/log.h"
 #include "ingest/normalize.h"
 
-#define CACHE_SLOTS 256             /* personas decoded at once */
+#define CACHE_SLOTS 4096            /* personas kept decoded (~23 KiB each, touched lazily) */
 #define CACHE_HASH (CACHE_SLOTS * 2)
 #define PRUNE_PER_COMMIT 20000      /* bounded de-dup pruning work per commit */
 #define DAY_MS 86400000LL
 
 struct cache {
     struct idw_persona *p;          /* CACHE_SLOTS personas */
+    unsigned char *dirty;           /* per slot: changed since last written */
     short hash[CACHE_HASH];         /* -1 empty, else slot index */
     unsigned used;
 };
@@ -38,6 +42,7 @@ struct idw_pipeline {
     struct idw_persona_params prm;
     int64_t horizon_ms;
     unsigned char user_key[32];     /* keys the hash of unknown usernames */
+    unsigned long geo_errors;       /* GeoIP lookups that failed (first few are logged) */
 
     MDB_txn *txn;                   /* open batch, or NULL */
     unsigned pending;               /* events applied in the open batch */
@@ -55,37 +60,59 @@ static void cache_reset(struct cache *c)
     c->used = 0;
 }
 
-static int cache_flush(struct idw_pipeline *pl, char *err, size_t errlen)
+/* Writes the dirty personas into the open transaction. */
+static int cache_write(struct idw_pipeline *pl, char *err, size_t errlen)
 {
-    for (unsigned i = 0; i < pl->cache.used; i++)
+    for (unsigned i = 0; i < pl->cache.used; i++) {
+        if (!pl->cache.dirty[i])
+            continue;
         if (idw_store_persona_put(pl->st, pl->txn, pl->domain, &pl->cache.p[i], err, errlen) < 0)
             return -1;
-    cache_reset(&pl->cache);
+        pl->cache.dirty[i] = 0;
+    }
     return 0;
 }
 
-/* The persona for tuid, loaded into the cache if needed. */
+/* The cached persona for tuid, or NULL. */
+static struct idw_persona *cache_peek(struct cache *c, const char *tuid, unsigned *slot)
+{
+    unsigned h = (unsigned)(idw_hash64(tuid) % CACHE_HASH);
+
+    for (; c->hash[h] >= 0; h = (h + 1) % CACHE_HASH)
+        if (strcmp(c->p[c->hash[h]].tuid, tuid) == 0) {
+            *slot = (unsigned)c->hash[h];
+            return &c->p[*slot];
+        }
+    *slot = h;      /* the free hash position, for an insert */
+    return NULL;
+}
+
+/* The persona for tuid, loaded into the cache if needed, marked dirty (about to change). */
 static struct idw_persona *cache_get(struct idw_pipeline *pl, const char *tuid,
                                      char *err, size_t errlen)
 {
     struct cache *c = &pl->cache;
-    unsigned h = (unsigned)(idw_hash64(tuid) % CACHE_HASH);
+    unsigned pos;
+    struct idw_persona *p = cache_peek(c, tuid, &pos);
 
-    for (; c->hash[h] >= 0; h = (h + 1) % CACHE_HASH)
-        if (strcmp(c->p[c->hash[h]].tuid, tuid) == 0)
-            return &c->p[c->hash[h]];
-    if (c->used == CACHE_SLOTS) {
-        if (cache_flush(pl, err, errlen) < 0)
-            return NULL;
-        return cache_get(pl, tuid, err, errlen);
+    if (p) {
+        c->dirty[pos] = 1;
+        return p;
     }
-    struct idw_persona *p = &c->p[c->used];
+    if (c->used == CACHE_SLOTS) {
+        if (cache_write(pl, err, errlen) < 0)
+            return NULL;
+        cache_reset(c);
+        cache_peek(c, tuid, &pos);
+    }
+    p = &c->p[c->used];
     if (idw_store_persona_get(pl->st, pl->txn, pl->domain, tuid, p, err, errlen) < 0) {
         /* a corrupt record is rebuilt from here on rather than blocking ingest */
         log_warn("%s; starting that persona afresh", err);
         idw_persona_init(p, tuid);
     }
-    c->hash[h] = (short)c->used++;
+    c->dirty[c->used] = 1;
+    c->hash[pos] = (short)c->used++;
     return p;
 }
 
@@ -160,7 +187,6 @@ static int batch_begin(struct idw_pipeline *pl, char *err, size_t errlen)
         return 0;
     if (idw_store_begin(pl->st, 0, &pl->txn, err, errlen) < 0)
         return -1;
-    cache_reset(&pl->cache);
     memset(&pl->batch, 0, sizeof pl->batch);
     pl->pending = 0;
     return 0;
@@ -205,7 +231,7 @@ int idw_pipeline_commit(struct idw_pipeline *pl, idw_commit_hook hook, void *ctx
     if (batch_begin(pl, err, errlen) < 0)
         return -1;
     pl->batch.commits++;
-    if (cache_flush(pl, err, errlen) < 0 || prune_seen(pl, err, errlen) < 0 ||
+    if (cache_write(pl, err, errlen) < 0 || prune_seen(pl, err, errlen) < 0 ||
         stats_store(pl, err, errlen) < 0 ||
         (hook && hook(pl->st, pl->txn, ctx, err, errlen) != 0)) {
         idw_pipeline_abort(pl);
@@ -234,7 +260,11 @@ static void enrich(struct idw_pipeline *pl, struct idw_event *ev)
 
     if (!pl->o.geo || !ev->ip || (!need_geo && !need_asn))
         return;
-    if (idw_geo_lookup(pl->o.geo, ev->ip, &r, err, sizeof err) <= 0)
+    int rc = idw_geo_lookup(pl->o.geo, ev->ip, &r, err, sizeof err);
+    if (rc < 0 && pl->geo_errors++ < 10)
+        /* a corrupt database or an odd address: the event is kept, unenriched */
+        log_warn("geoip lookup failed (event %s): %s", ev->uuid, err);
+    if (rc <= 0)
         return;
     if (need_geo && r.has_city) {
         struct idw_event_own *own = &ev->own;
@@ -262,6 +292,23 @@ static void enrich(struct idw_pipeline *pl, struct idw_event *ev)
     pl->batch.enriched += (need_geo && r.has_city) || (need_asn && r.has_asn);
 }
 
+/*
+ * The tuid of a person.  A person whose persona is cached under the same
+ * Okta id and login is known: the identity table needs no lookup.
+ */
+static int resolve_tuid(struct idw_pipeline *pl, const struct idw_principal *who,
+                        char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
+{
+    unsigned slot;
+    const struct idw_persona *p;
+
+    idw_store_derive_tuid(pl->domain, who->id, tuid);
+    p = cache_peek(&pl->cache, tuid, &slot);
+    if (p && strcmp(p->okta_id, who->id) == 0 && who->login && strcasecmp(p->login, who->login) == 0)
+        return 0;
+    return idw_store_tuid(pl->st, pl->txn, pl->domain, who->id, who->login, 1, tuid, err, errlen);
+}
+
 static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *err, size_t errlen)
 {
     struct idw_persona *p;
@@ -269,8 +316,7 @@ static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *
 
     if (!ev->subject.id)
         return 0;       /* kept for its source IP only (spray evidence, threat signals) */
-    if (idw_store_tuid(pl->st, pl->txn, pl->domain, ev->subject.id, ev->subject.login, 1,
-                       ev->tuid, err, errlen) < 0 ||
+    if (resolve_tuid(pl, &ev->subject, ev->tuid, err, errlen) < 0 ||
         !(p = cache_get(pl, ev->tuid, err, errlen)))
         return -1;
     idw_persona_update(p, ev, IDW_ROLE_SUBJECT, &pl->prm);
@@ -278,8 +324,7 @@ static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *
     if (ev->subject_is_actor || !ev->actor_is_human)
         return 0;
     /* an admin acting on someone else: the admin's own routine learns too */
-    if (idw_store_tuid(pl->st, pl->txn, pl->domain, ev->actor.id, ev->actor.login, 1,
-                       actor_tuid, err, errlen) < 0 ||
+    if (resolve_tuid(pl, &ev->actor, actor_tuid, err, errlen) < 0 ||
         !(p = cache_get(pl, actor_tuid, err, errlen)))
         return -1;
     idw_persona_update(p, ev, IDW_ROLE_ADMIN_ACTOR, &pl->prm);
@@ -401,7 +446,10 @@ int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
         return -1;
     }
     pl = calloc(1, sizeof *pl);
-    if (!pl || !(pl->cache.p = malloc(CACHE_SLOTS * sizeof *pl->cache.p))) {
+    if (!pl || !(pl->cache.p = malloc(CACHE_SLOTS * sizeof *pl->cache.p)) ||
+        !(pl->cache.dirty = calloc(CACHE_SLOTS, 1))) {
+        if (pl)
+            free(pl->cache.p);
         free(pl);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -436,5 +484,6 @@ void idw_pipeline_close(struct idw_pipeline *pl)
     idw_pipeline_abort(pl);
     OPENSSL_cleanse(pl->user_key, sizeof pl->user_key);
     free(pl->cache.p);
+    free(pl->cache.dirty);
     free(pl);
 }

@@ -1,10 +1,10 @@
 /*
  * geo.c — GeoIP and ASN enrichment (see geo.h for the contract).
  *
- * How it fits: the normalizer prefers the location and network owner that
- * Okta put in the event.  When those are missing it calls idw_geo_lookup(),
- * and the persona layer then reasons about "new country", "impossible
- * travel" and "new ASN" with whatever this module filled in.
+ * How it fits: events keep the location and network owner Okta put in
+ * them.  When those are missing the ingest pipeline calls idw_geo_lookup()
+ * with the event's IP, and the persona layer then learns the user's usual
+ * places and networks from whatever this module filled in.
  *
  * All the real work is libmaxminddb's: MMDB_open maps each database
  * read-only, MMDB_lookup_string walks the search tree, MMDB_aget_value
@@ -26,9 +26,9 @@
  */
 #include "persona/geo.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,15 +102,15 @@ static int open_one(const char *path, const char *kind, const char *what,
     if (status != MMDB_SUCCESS) {
         int saved = errno;     /* libmaxminddb preserves it for I/O failures */
         if (status == MMDB_FILE_OPEN_ERROR || status == MMDB_IO_ERROR)
-            set_err(err, errlen, "geoip: %s: %s (%s)", path,
+            set_err(err, errlen, "%s: %s (%s)", path,
                     MMDB_strerror(status), strerror(saved));
         else
-            set_err(err, errlen, "geoip: %s: %s", path, MMDB_strerror(status));
+            set_err(err, errlen, "%s: %s", path, MMDB_strerror(status));
         return -1;      /* MMDB_open has already released what it took */
     }
     const char *type = mmdb->metadata.database_type;
     if (!type || !strstr(type, kind)) {
-        set_err(err, errlen, "geoip: %s: database type \"%s\" is not %s",
+        set_err(err, errlen, "%s: database type \"%s\" is not %s",
                 path, type ? type : "(none)", what);
         MMDB_close(mmdb);
         return -1;
@@ -122,13 +122,13 @@ int idw_geo_open(const char *city_path, const char *asn_path,
                  struct idw_geodb **out, char *err, size_t errlen)
 {
     if (!out) {
-        set_err(err, errlen, "geoip: no place to return the handle");
+        set_err(err, errlen, "no place to return the handle");
         return -1;
     }
     *out = NULL;
     struct idw_geodb *db = calloc(1, sizeof *db);
     if (!db) {
-        set_err(err, errlen, "geoip: out of memory");
+        set_err(err, errlen, "out of memory");
         return -1;
     }
     if (path_given(city_path)) {
@@ -173,7 +173,7 @@ static int record_error(struct record *rec, const char *const *path, const char 
 {
     char where[96];
     path_text(path, where, sizeof where);
-    set_err(rec->err, rec->errlen, "geoip: %s: %s: %s", rec->mmdb->filename, where, what);
+    set_err(rec->err, rec->errlen, "%s: %s: %s", rec->mmdb->filename, where, what);
     return -1;
 }
 
@@ -325,7 +325,7 @@ static int check_address(const char *ip, char *err, size_t errlen)
     unsigned char buf[16];
     if (inet_pton(AF_INET, ip, buf) == 1 || inet_pton(AF_INET6, ip, buf) == 1)
         return 0;
-    set_err(err, errlen, "geoip: \"%.64s\" is not an IPv4 or IPv6 address", ip);
+    set_err(err, errlen, "\"%.64s\" is not an IPv4 or IPv6 address", ip);
     return -1;
 }
 
@@ -339,7 +339,7 @@ static int find_record(struct record *rec, const char *ip)
     int gai_error = 0, mmdb_error = MMDB_SUCCESS;
     MMDB_lookup_result_s r = MMDB_lookup_string(rec->mmdb, ip, &gai_error, &mmdb_error);
     if (gai_error != 0) {
-        set_err(rec->err, rec->errlen, "geoip: \"%.64s\" is not an IP address (%s)",
+        set_err(rec->err, rec->errlen, "\"%.64s\" is not an IP address (%s)",
                 ip, gai_strerror(gai_error));
         return -1;
     }
@@ -347,7 +347,7 @@ static int find_record(struct record *rec, const char *ip)
     if (mmdb_error == MMDB_IPV6_LOOKUP_IN_IPV4_DATABASE_ERROR)
         return 0;
     if (mmdb_error != MMDB_SUCCESS) {
-        set_err(rec->err, rec->errlen, "geoip: %s: looking up %.64s: %s",
+        set_err(rec->err, rec->errlen, "%s: looking up %.64s: %s",
                 rec->mmdb->filename, ip, MMDB_strerror(mmdb_error));
         return -1;
     }
@@ -385,12 +385,12 @@ int idw_geo_lookup(const struct idw_geodb *db, const char *ip,
     if (err && errlen)
         err[0] = '\0';
     if (!res) {
-        set_err(err, errlen, "geoip: no result buffer");
+        set_err(err, errlen, "no result buffer");
         return -1;
     }
     memset(res, 0, sizeof *res);
     if (!ip) {
-        set_err(err, errlen, "geoip: no IP address given");
+        set_err(err, errlen, "no IP address given");
         return -1;
     }
     int rc = check_address(ip, err, errlen);

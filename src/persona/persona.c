@@ -6,6 +6,7 @@
 #include "persona/persona.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,7 +40,8 @@ void idw_persona_params_init(struct idw_persona_params *prm, double half_life_da
 
 void idw_persona_init(struct idw_persona *p, const char *tuid)
 {
-    memset(p, 0, sizeof *p);
+    /* vals[] beyond n[] is never read, so only the head is cleared: this runs per event */
+    memset(p, 0, offsetof(struct idw_persona, vals));
     idw_strlcpy(p->tuid, tuid, sizeof p->tuid);
     p->last_fix.is_proxy = -1;
 }
@@ -57,11 +59,17 @@ double idw_pvalue_weight_at(const struct idw_pvalue *v, int64_t t, double half_l
 
 /* ---- dimensions -------------------------------------------------------- */
 
-static struct idw_pvalue *find_value(struct idw_persona *p, enum idw_dim d, const char *value)
+uint32_t idw_pvalue_hash(const char *value)
+{
+    return (uint32_t)idw_hash64(value);
+}
+
+static struct idw_pvalue *find_value(struct idw_persona *p, enum idw_dim d, const char *value,
+                                     uint32_t h)
 {
     struct idw_pvalue *v = idw_persona_dim(p, d);
     for (unsigned i = 0; i < p->n[d]; i++)
-        if (strcmp(v[i].value, value) == 0)
+        if (v[i].hash == h && strcmp(v[i].value, value) == 0)
             return &v[i];
     return NULL;
 }
@@ -69,7 +77,7 @@ static struct idw_pvalue *find_value(struct idw_persona *p, enum idw_dim d, cons
 const struct idw_pvalue *idw_persona_find(const struct idw_persona *p, enum idw_dim d,
                                           const char *value)
 {
-    return find_value((struct idw_persona *)p, d, value);
+    return find_value((struct idw_persona *)p, d, value, idw_pvalue_hash(value));
 }
 
 /* The slot a new value goes to: a free one, else the weakest as of time t. */
@@ -97,14 +105,19 @@ void idw_persona_observe(struct idw_persona *p, enum idw_dim d, const char *valu
                          const struct idw_persona_params *prm)
 {
     struct idw_pvalue *v;
+    char key[IDW_PV_VALUE];
+    uint32_t h;
 
     if (idw_str_absent(value))
         return;
-    v = find_value(p, d, value);
+    idw_strlcpy(key, value, sizeof key);    /* what is stored, so lookups match it */
+    h = idw_pvalue_hash(key);
+    v = find_value(p, d, key, h);
     if (!v) {
         v = slot_for_new(p, d, t, prm->half_life_ms);
         memset(v, 0, sizeof *v);
-        idw_strlcpy(v->value, value, sizeof v->value);
+        idw_strlcpy(v->value, key, sizeof v->value);
+        v->hash = h;
         v->first_seen = v->last_seen = t;
     }
     if (t >= v->last_seen) {

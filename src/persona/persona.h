@@ -44,6 +44,7 @@ struct idw_pvalue {
     uint32_t count;             /* raw count, never decays */
     int64_t first_seen, last_seen;
     double lat, lon;            /* cities only */
+    uint32_t hash;              /* of value, for fast lookup; not stored (recomputed on decode) */
 };
 
 /* The dimensions, in storage order.  Adding one is a line here and in persona.c's table. */
@@ -143,6 +144,9 @@ void idw_persona_update(struct idw_persona *p, const struct idw_event *ev,
 void idw_persona_observe(struct idw_persona *p, enum idw_dim d, const char *value,
                          const char *label, int64_t t, double lat, double lon,
                          const struct idw_persona_params *prm);
+
+/* The lookup hash of a value (what idw_pvalue.hash holds). */
+uint32_t idw_pvalue_hash(const char *value);
 
 /* A value's entry in d, or NULL. */
 const struct idw_pvalue *idw_persona_find(const struct idw_persona *p, enum idw_dim d,

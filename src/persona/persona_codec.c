@@ -155,8 +155,10 @@ static void get_values(struct reader *r, struct idw_persona *p)
             return;
         }
         for (unsigned i = 0; i < p->n[d]; i++) {
+            memset(&v[i], 0, sizeof v[i]);
             get_str(r, v[i].value, sizeof v[i].value);
             get_str(r, v[i].label, sizeof v[i].label);
+            v[i].hash = idw_pvalue_hash(v[i].value);
             GET(r, v[i].weight);
             GET(r, v[i].count);
             GET(r, v[i].first_seen);

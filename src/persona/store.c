@@ -115,7 +115,7 @@ int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
         (rc = mdb_env_set_maxdbs(st->env, 8)) ||
         (rc = mdb_env_set_mapsize(st->env, map_mb << 20)) ||
         (rc = mdb_env_open(st->env, dir,
-                           MDB_NOTLS | ((flags & IDW_STORE_RDONLY) ? MDB_RDONLY : 0), 0600))) {
+                           MDB_NOTLS | MDB_NOSYNC | ((flags & IDW_STORE_RDONLY) ? MDB_RDONLY : 0), 0600))) {
         snprintf(err, errlen, "%s: cannot open database: %s", dir, mdb_strerror(rc));
         idw_store_close(st);
         return -1;
@@ -271,11 +271,18 @@ static int ident_put(struct idw_store *st, MDB_txn *txn, const char *kind, const
     return rc ? fail(err, errlen, "ident put", rc) : 0;
 }
 
+void idw_store_derive_tuid(const char *domain, const char *okta_id, char tuid[IDW_UUID_STRLEN])
+{
+    char ns[96];
+    snprintf(ns, sizeof ns, "idwatch-tuid:%s", domain);
+    idw_uuid_derive(ns, okta_id, tuid);
+}
+
 int idw_store_tuid(struct idw_store *st, MDB_txn *txn, const char *domain,
                    const char *okta_id, const char *login, int create,
                    char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
 {
-    char lower[256], ns[96];
+    char lower[256];
     int rc = 1;
 
     if (login)
@@ -287,8 +294,7 @@ int idw_store_tuid(struct idw_store *st, MDB_txn *txn, const char *domain,
     if (rc < 0 || (rc == 1 && (!create || !okta_id)))
         return rc;
     if (rc == 1) {
-        snprintf(ns, sizeof ns, "idwatch-tuid:%s", domain);
-        idw_uuid_derive(ns, okta_id, tuid);
+        idw_store_derive_tuid(domain, okta_id, tuid);
         if (ident_put(st, txn, "id", domain, okta_id, tuid, err, errlen) < 0)
             return -1;
     }

@@ -78,6 +78,9 @@ int idw_store_tuid(struct idw_store *st, MDB_txn *txn, const char *domain,
                    const char *okta_id, const char *login, int create,
                    char tuid[IDW_UUID_STRLEN], char *err, size_t errlen);
 
+/* The tuid idw_store_tuid gives a new person: derived from (domain, okta_id). */
+void idw_store_derive_tuid(const char *domain, const char *okta_id, char tuid[IDW_UUID_STRLEN]);
+
 /*
  * Finds a person from what an analyst types: a tuid, an Okta user id, or a
  * login (case-insensitive).  Returns 0, 1 not found, -1 error.

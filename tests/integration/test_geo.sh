@@ -33,6 +33,8 @@ JSON
     set -e
     # a database that opens but is corrupt inside may only fail per lookup: never a crash
     [ "$rc" = 1 ] || [ "$rc" = 0 ] || fail "$bad: exit $rc"
-    if [ "$rc" = 1 ]; then grep -q "$bad" err.txt || fail "$bad: error does not name the file: $(cat err.txt)"; fi
+    # either way the operator is told, with the file's name
+    grep -q "$bad" err.txt || fail "$bad: nothing names the file: $(cat err.txt)"
+    if [ "$rc" = 0 ]; then grep -q 'geoip lookup failed' err.txt || fail "$bad: lookup failure not reported"; fi
     echo "ok: $bad -> exit $rc"
 done

@@ -35,5 +35,9 @@ const char *idw_cli_default_domain(const struct idw_cli *cli);
 
 int idw_cmd_ingest(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_persona(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_run(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_backfill(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_okta(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_status(struct idw_cli *cli, int argc, char **argv);
 
 #endif

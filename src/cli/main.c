@@ -23,6 +23,10 @@ struct command {
 
 static const struct command commands[] = {
     {"ingest", idw_cmd_ingest, "replay Okta System Log events from a JSON or JSON Lines file"},
+    {"run", idw_cmd_run, "poll every configured Okta org (--once: until caught up)"},
+    {"backfill", idw_cmd_backfill, "pull up to 90 days of history to seed personas"},
+    {"okta", idw_cmd_okta, "test-connection | resume: one org's link to Okta"},
+    {"status", idw_cmd_status, "per-org connector and ingest state"},
     {"persona", idw_cmd_persona, "list personas, or show one user's routine"},
 };
 

@@ -1,0 +1,262 @@
+/*
+ * cmd_run.c — `idwatch run [--once]` and `idwatch backfill`: poll every
+ * configured Okta org through the pipeline.
+ *
+ * One process, one thread: each org has its own poller (its own cursor,
+ * rate budget, backoff and pause state) and the loop serves whichever org
+ * is due next, so one request is in flight per org.  SIGTERM/SIGINT end
+ * the loop between pages — a page is committed whole or not at all, so a
+ * stop never loses or half-applies one.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+#include "ingest/okta_poll.h"
+#include "persona/geo.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+struct org_run {
+    struct idw_okta_poller *poller;
+    char domain[IDW_DOMAIN_MAX];
+    int64_t due_ms;
+    int done;                   /* --once: caught up or paused */
+    int paused;
+};
+
+struct run_args {
+    int once, backfill, days, progress;
+    const char *domain;
+};
+
+static int want(const struct run_args *a, const char *domain)
+{
+    return !a->domain || strcmp(a->domain, domain) == 0;
+}
+
+/* Opens a poller for every polled org (those with an org_url). */
+static int open_pollers(struct idw_cli *cli, struct idw_store *st, const struct idw_geodb *geo,
+                        const struct run_args *a, struct org_run *runs, size_t *n)
+{
+    struct idw_poll_opts po = {&cli->cfg, geo, &stop_requested, a->days, a->progress, a->backfill};
+    char err[768];
+
+    *n = 0;
+    for (size_t i = 0; i < cli->cfg.n_orgs; i++) {
+        const struct idw_org_config *oc = &cli->cfg.orgs[i];
+        struct idw_okta_org org;
+        if (!want(a, oc->domain_id) || !json_object_get(oc->json, "org_url"))
+            continue;
+        if (idw_okta_org_read(oc, &org, err, sizeof err) < 0 ||
+            idw_okta_poller_new(st, &org, &po, &runs[*n].poller, err, sizeof err) < 0) {
+            log_error("%s: %s", oc->domain_id, err);
+            return -1;
+        }
+        idw_strlcpy(runs[*n].domain, oc->domain_id, sizeof runs[*n].domain);
+        (*n)++;
+    }
+    if (*n == 0) {
+        log_error(a->domain ? "no org '%s' with an org_url in the configuration"
+                            : "no org with an org_url in the configuration%s", a->domain ? a->domain : "");
+        return -1;
+    }
+    return 0;
+}
+
+/* Serves the org that is due; returns -1 on a fatal (storage) error. */
+static int step_org(struct org_run *o, const struct run_args *a)
+{
+    long wait_ms = 0;
+    enum idw_poll_result r = idw_okta_poll_step(o->poller, &wait_ms);
+
+    o->due_ms = idw_now_ms() + wait_ms;
+    switch (r) {
+    case IDW_POLL_FATAL:
+        return -1;
+    case IDW_POLL_PAUSED:
+        o->paused = o->done = 1;
+        break;
+    case IDW_POLL_CAUGHT_UP:
+        if (a->once)
+            o->done = 1;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static int all_done(const struct org_run *runs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!runs[i].done)
+            return 0;
+    return 1;
+}
+
+static int loop(struct org_run *runs, size_t n, const struct run_args *a)
+{
+    while (!stop_requested) {
+        int64_t now = idw_now_ms(), next = now + 60000;
+        for (size_t i = 0; i < n && !stop_requested; i++) {
+            if (runs[i].done || runs[i].paused)
+                continue;
+            if (runs[i].due_ms <= now && step_org(&runs[i], a) < 0)
+                return -1;
+            if (runs[i].due_ms < next && !runs[i].done)
+                next = runs[i].due_ms;
+        }
+        if (all_done(runs, n))
+            break;      /* --once: everyone caught up; otherwise every org paused */
+        idw_sleep_ms((long)(next - idw_now_ms()), &stop_requested);
+    }
+    return 0;
+}
+
+static void usage(FILE *out, int backfill)
+{
+    if (backfill)
+        fprintf(out,
+                "usage: idwatch backfill [--days N] [DOMAIN]\n"
+                "\n"
+                "Pulls up to 90 days of history for an org that has no cursor yet, seeding the\n"
+                "personas before live alerting, then leaves the cursor where `run` continues.\n"
+                "Resumable: run it again after an interruption.  Progress goes to stderr.\n"
+                "  --days N   how far back (1-90; default: the org's backfill_days)\n");
+    else
+        fprintf(out,
+                "usage: idwatch run [--once] [DOMAIN]\n"
+                "\n"
+                "Polls the System Log of every configured org (or DOMAIN) until SIGTERM/SIGINT.\n"
+                "  --once   poll until every org is caught up (a short page), then exit\n");
+    fprintf(out, "\nExit codes: 0 ok, 1 failure or an org paused, 2 usage.\n");
+}
+
+static int parse_args(int argc, char **argv, struct run_args *a)
+{
+    static const struct option opts[] = {
+        {"once", no_argument, NULL, 'o'}, {"days", required_argument, NULL, 'd'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': if (a->backfill) goto bad; a->once = 1; break;
+        case 'd':
+            if (!a->backfill || (a->days = atoi(optarg)) < 1 || a->days > 90)
+                goto bad;
+            break;
+        case 'h': usage(stdout, a->backfill); return 1;
+        default: goto bad;
+        }
+    }
+    if (optind < argc - 1)
+        goto bad;
+    a->domain = optind < argc ? argv[optind] : NULL;
+    return 0;
+bad:
+    usage(stderr, a->backfill);
+    return -1;
+}
+
+static int open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
+{
+    char err[512];
+    *geo = NULL;
+    if ((cfg->city_db[0] || cfg->asn_db[0]) &&
+        idw_geo_open(cfg->city_db, cfg->asn_db, geo, err, sizeof err) < 0) {
+        log_error("geoip: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Backfill is for a fresh org: an org already polling has its history. */
+static int backfill_allowed(struct idw_store *st, const struct org_run *runs, size_t n)
+{
+    char err[256];
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = idw_okta_state(st, runs[i].domain, err, sizeof err);
+        int live = s && json_string_value(json_object_get(s, "next_url")) &&
+                   !json_object_get(s, "backfill_started");
+        json_decref(s);
+        if (live) {
+            log_error("%s: live polling has already started from its own start point; "
+                      "backfill seeds only an org that has no cursor yet", runs[i].domain);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int run_common(struct idw_cli *cli, struct run_args *a)
+{
+    struct org_run runs[64] = {{0}};
+    struct idw_geodb *geo = NULL;
+    struct idw_store *st;
+    size_t n = 0;
+    int rc = IDW_EXIT_FAILURE;
+
+    if (idw_cli_load_config(cli) < 0 || open_geo(&cli->cfg, &geo) < 0)
+        return IDW_EXIT_FAILURE;
+    if (cli->cfg.n_orgs > 64) {
+        log_error("at most 64 orgs per process");
+        idw_geo_close(geo);
+        return IDW_EXIT_FAILURE;
+    }
+    if (!(st = idw_cli_open_store(cli, 0))) {
+        idw_geo_close(geo);
+        return IDW_EXIT_FAILURE;
+    }
+    signal(SIGINT, on_stop);
+    signal(SIGTERM, on_stop);
+    signal(SIGPIPE, SIG_IGN);
+    if (open_pollers(cli, st, geo, a, runs, &n) == 0 && (!a->backfill || backfill_allowed(st, runs, n))) {
+        if (loop(runs, n, a) == 0) {
+            rc = IDW_EXIT_OK;
+            for (size_t i = 0; i < n; i++)
+                if (runs[i].paused)
+                    rc = IDW_EXIT_FAILURE;
+        }
+        if (a->progress)
+            fputc('\n', stderr);
+    }
+    for (size_t i = 0; i < n; i++)
+        idw_okta_poller_free(runs[i].poller);
+    idw_store_close(st);
+    idw_geo_close(geo);
+    return rc;
+}
+
+int idw_cmd_run(struct idw_cli *cli, int argc, char **argv)
+{
+    struct run_args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc > 0 ? IDW_EXIT_OK : IDW_EXIT_USAGE;
+    return run_common(cli, &a);
+}
+
+int idw_cmd_backfill(struct idw_cli *cli, int argc, char **argv)
+{
+    struct run_args a = {.backfill = 1};
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc > 0 ? IDW_EXIT_OK : IDW_EXIT_USAGE;
+    a.once = 1;
+    a.progress = isatty(STDERR_FILENO);
+    return run_common(cli, &a);
+}

@@ -1,0 +1,416 @@
+/*
+ * okta_auth.c — SSWS and OAuth private_key_jwt (+ DPoP) for the Okta
+ * connector (see okta_auth.h).  JWS, JWK and hashing are jws.c's, i.e.
+ * OpenSSL's; HTTP is http.c's.
+ */
+#include "ingest/okta_auth.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "ingest/jws.h"
+
+#define RENEW_BEFORE_S 300      /* renew a token this long before it expires */
+#define ASSERTION_TTL_S 300
+
+enum method { M_SSWS, M_PKJWT };
+
+struct idw_okta_auth {
+    enum method method;
+    char org_base[512], token_url[600], scope[128], client_id[128], kid[128];
+    char *ssws;                 /* SSWS token (secret) */
+    EVP_PKEY *key;              /* client assertion key (secret) */
+    int dpop;
+    EVP_PKEY *dpop_key;         /* per-process DPoP key (secret) */
+    json_t *dpop_jwk;           /* its public half */
+    char dpop_nonce[256];
+    char *access_token;         /* secret */
+    char token_type[16];        /* "Bearer" | "DPoP" */
+    time_t token_expires;
+    int rejected_once;          /* a 401 already caused one renewal */
+    char describe[64];
+};
+
+/* ---- secrets ------------------------------------------------------------- */
+
+static void free_secret(char **s)
+{
+    if (*s) {
+        OPENSSL_cleanse(*s, strlen(*s));
+        free(*s);
+        *s = NULL;
+    }
+}
+
+static char *read_token_file(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+    char buf[1024];
+    size_t n;
+    FILE *f;
+
+    if (stat(path, &sb) != 0 || !(f = fopen(path, "r"))) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (sb.st_mode & 077) {
+        fclose(f);
+        snprintf(err, errlen, "%s: token file is readable by group or others (mode %03o); chmod 600 it",
+                 path, (unsigned)(sb.st_mode & 0777));
+        return NULL;
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    char *tok = buf[0] ? strdup(buf) : NULL;
+    OPENSSL_cleanse(buf, sizeof buf);
+    if (!tok)
+        snprintf(err, errlen, "%s: empty token file", path);
+    return tok;
+}
+
+static int load_ssws(struct idw_okta_auth *a, const json_t *j, char *err, size_t errlen)
+{
+    const char *file = json_string_value(json_object_get(j, "token_file"));
+    const char *env = json_string_value(json_object_get(j, "token_env"));
+
+    if (!file == !env) {
+        snprintf(err, errlen, "auth: ssws needs exactly one of token_file or token_env");
+        return -1;
+    }
+    if (file)
+        a->ssws = read_token_file(file, err, errlen);
+    else if (!getenv(env) || !*getenv(env))
+        snprintf(err, errlen, "auth.token_env: environment variable %s is not set", env);
+    else
+        a->ssws = strdup(getenv(env));
+    return a->ssws ? 0 : -1;
+}
+
+static int load_pkjwt(struct idw_okta_auth *a, const json_t *j, char *err, size_t errlen)
+{
+    const char *cid = json_string_value(json_object_get(j, "client_id"));
+    const char *keyf = json_string_value(json_object_get(j, "private_key_file"));
+    const char *kid = json_string_value(json_object_get(j, "key_id"));
+    const char *scope = json_string_value(json_object_get(j, "scope"));
+
+    if (!cid || !*cid || !keyf) {
+        snprintf(err, errlen, "auth: private_key_jwt needs client_id and private_key_file");
+        return -1;
+    }
+    idw_strlcpy(a->client_id, cid, sizeof a->client_id);
+    idw_strlcpy(a->kid, kid, sizeof a->kid);
+    idw_strlcpy(a->scope, scope ? scope : "okta.logs.read", sizeof a->scope);
+    if (!(a->key = idw_key_load(keyf, 0, err, errlen)))
+        return -1;
+    a->dpop = json_is_true(json_object_get(j, "dpop"));
+    if (a->dpop) {
+        if (!(a->dpop_key = idw_key_generate("RS256", err, errlen)) ||
+            !(a->dpop_jwk = idw_key_public_jwk(a->dpop_key))) {
+            if (!err[0])
+                snprintf(err, errlen, "cannot build the DPoP key");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int idw_okta_auth_new(const json_t *j, const char *org_base, struct idw_okta_auth **out,
+                      char *err, size_t errlen)
+{
+    const char *m = json_string_value(json_object_get(j, "method"));
+    struct idw_okta_auth *a = calloc(1, sizeof *a);
+    int rc;
+
+    *out = NULL;
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    idw_strlcpy(a->org_base, org_base, sizeof a->org_base);
+    snprintf(a->token_url, sizeof a->token_url, "%s/oauth2/v1/token", org_base);
+    err[0] = '\0';
+    if (m && strcmp(m, "ssws") == 0) {
+        a->method = M_SSWS;
+        rc = load_ssws(a, j, err, errlen);
+    } else if (m && strcmp(m, "private_key_jwt") == 0) {
+        a->method = M_PKJWT;
+        rc = load_pkjwt(a, j, err, errlen);
+    } else {
+        snprintf(err, errlen, "auth.method: expected \"ssws\" or \"private_key_jwt\"");
+        rc = -1;
+    }
+    if (rc < 0) {
+        idw_okta_auth_free(a);
+        return -1;
+    }
+    snprintf(a->describe, sizeof a->describe, "%s%s", m, a->dpop ? " with DPoP" : "");
+    *out = a;
+    return 0;
+}
+
+void idw_okta_auth_free(struct idw_okta_auth *a)
+{
+    if (!a)
+        return;
+    free_secret(&a->ssws);
+    free_secret(&a->access_token);
+    EVP_PKEY_free(a->key);
+    EVP_PKEY_free(a->dpop_key);
+    json_decref(a->dpop_jwk);
+    OPENSSL_cleanse(a, sizeof *a);
+    free(a);
+}
+
+const char *idw_okta_auth_describe(const struct idw_okta_auth *a)
+{
+    return a->describe;
+}
+
+/* ---- JWTs ------------------------------------------------------------------- */
+
+static char *client_assertion(struct idw_okta_auth *a, char *err, size_t errlen)
+{
+    char jti[IDW_UUID_STRLEN];
+    time_t now = time(NULL);
+    json_t *hdr, *claims;
+    char *jws;
+
+    if (idw_uuid_random(jti) < 0) {
+        snprintf(err, errlen, "random number generator failed");
+        return NULL;
+    }
+    hdr = json_pack("{s:s, s:s}", "alg", idw_key_alg(a->key), "typ", "JWT");
+    if (hdr && a->kid[0])
+        json_object_set_new(hdr, "kid", json_string(a->kid));
+    claims = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "iss", a->client_id, "sub", a->client_id,
+                       "aud", a->token_url, "iat", (json_int_t)now,
+                       "exp", (json_int_t)(now + ASSERTION_TTL_S), "jti", jti);
+    jws = hdr && claims ? idw_jws_sign(a->key, hdr, claims, err, errlen) : NULL;
+    json_decref(hdr);
+    json_decref(claims);
+    return jws;
+}
+
+/* "https://host/path?query" → "https://host/path" (DPoP htu carries no query). */
+static void url_without_query(const char *url, char *out, size_t outlen)
+{
+    idw_strncpy0(out, outlen, url, strcspn(url, "?#"));
+}
+
+static char *dpop_proof(struct idw_okta_auth *a, const char *method, const char *url,
+                        const char *token, char *err, size_t errlen)
+{
+    char jti[IDW_UUID_STRLEN], htu[4096];
+    json_t *hdr, *claims;
+    char *jws = NULL, *ath = NULL;
+
+    url_without_query(url, htu, sizeof htu);
+    if (idw_uuid_random(jti) < 0)
+        return NULL;
+    hdr = json_pack("{s:s, s:s, s:O}", "typ", "dpop+jwt", "alg", idw_key_alg(a->dpop_key),
+                    "jwk", a->dpop_jwk);
+    claims = json_pack("{s:s, s:s, s:I, s:s}", "htm", method, "htu", htu,
+                       "iat", (json_int_t)time(NULL), "jti", jti);
+    if (claims && a->dpop_nonce[0])
+        json_object_set_new(claims, "nonce", json_string(a->dpop_nonce));
+    if (claims && token && (ath = idw_sha256_b64url(token)))
+        json_object_set_new(claims, "ath", json_string(ath));
+    if (hdr && claims)
+        jws = idw_jws_sign(a->dpop_key, hdr, claims, err, errlen);
+    free(ath);
+    json_decref(hdr);
+    json_decref(claims);
+    return jws;
+}
+
+/* ---- the token endpoint ------------------------------------------------------- */
+
+static char *token_form(struct idw_okta_auth *a, const char *assertion)
+{
+    char *scope = curl_easy_escape(NULL, a->scope, 0);
+    char *form = NULL;
+    size_t n = strlen(assertion) + 256 + (scope ? strlen(scope) : 0);
+
+    if (scope && (form = malloc(n)))
+        snprintf(form, n, "grant_type=client_credentials&scope=%s&client_assertion_type="
+                 "urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer"
+                 "&client_assertion=%s", scope, assertion);
+    curl_free(scope);
+    return form;
+}
+
+/* Explains a token-endpoint refusal without echoing anything secret. */
+static enum idw_okta_fail token_refused(const struct idw_http_resp *r, char *err, size_t errlen)
+{
+    json_t *j = json_loads(r->body ? r->body : "", 0, NULL);
+    const char *e = json_string_value(json_object_get(j, "error"));
+    const char *d = json_string_value(json_object_get(j, "error_description"));
+    enum idw_okta_fail f = r->status >= 500 || r->status == 429 ? IDW_OKTA_TRANSIENT : IDW_OKTA_AUTH;
+
+    snprintf(err, errlen, "token endpoint answered %ld %s%s%.200s%s", r->status, e ? e : "",
+             d ? " (" : "", d ? d : "", d ? ")" : "");
+    if (e && !strcmp(e, "invalid_scope"))
+        snprintf(err + strlen(err), errlen - strlen(err),
+                 ": grant the scope okta.logs.read on the app's Okta API Scopes tab");
+    else if (e && !strcmp(e, "invalid_dpop_proof") && d && strstr(d, "missing"))
+        snprintf(err + strlen(err), errlen - strlen(err),
+                 ": the app requires DPoP; set \"dpop\": true in the org's auth");
+    else if (e && !strcmp(e, "invalid_client"))
+        snprintf(err + strlen(err), errlen - strlen(err),
+                 ": check client_id, key_id and that the public key is registered on the app");
+    json_decref(j);
+    return f;
+}
+
+static enum idw_okta_fail token_accepted(struct idw_okta_auth *a, const struct idw_http_resp *r,
+                                         char *err, size_t errlen)
+{
+    json_t *j = json_loads(r->body, 0, NULL);
+    const char *at = json_string_value(json_object_get(j, "access_token"));
+    const char *tt = json_string_value(json_object_get(j, "token_type"));
+    json_int_t ttl = json_integer_value(json_object_get(j, "expires_in"));
+
+    if (!at || !tt || (strcasecmp(tt, "Bearer") && strcasecmp(tt, "DPoP"))) {
+        json_decref(j);
+        snprintf(err, errlen, "token endpoint answered 200 without a usable access token");
+        return IDW_OKTA_TRANSIENT;
+    }
+    free_secret(&a->access_token);
+    a->access_token = strdup(at);
+    idw_strlcpy(a->token_type, strcasecmp(tt, "DPoP") == 0 ? "DPoP" : "Bearer", sizeof a->token_type);
+    a->token_expires = time(NULL) + (ttl > 0 ? ttl : 3600);
+    json_decref(j);     /* jansson frees the copy; strings are not wiped, a known limit */
+    return a->access_token ? IDW_OKTA_OK : IDW_OKTA_TRANSIENT;
+}
+
+/* One POST to the token endpoint with a fresh assertion (and proof). */
+static int token_post(struct idw_okta_auth *a, struct idw_http *http, struct idw_http_resp *r,
+                      char *err, size_t errlen)
+{
+    char *assertion = client_assertion(a, err, errlen), *form = NULL, *proof = NULL, *hproof = NULL;
+    const char *hdrs[3] = {"Content-Type: application/x-www-form-urlencoded", NULL, NULL};
+    int rc = -1;
+
+    if (assertion && (form = token_form(a, assertion))) {
+        if (a->dpop && (proof = dpop_proof(a, "POST", a->token_url, NULL, err, errlen)) &&
+            (hproof = malloc(strlen(proof) + 8)))
+            sprintf(hproof, "DPoP: %s", proof);
+        if (!a->dpop || hproof) {
+            hdrs[1] = hproof;
+            rc = idw_http_request(http, "POST", a->token_url, hdrs, form, r);
+            if (rc < 0)
+                snprintf(err, errlen, "token request failed: %s", r->error);
+        }
+    }
+    free_secret(&assertion);
+    free_secret(&form);
+    free_secret(&proof);
+    free_secret(&hproof);
+    return rc;
+}
+
+static enum idw_okta_fail fetch_token(struct idw_okta_auth *a, struct idw_http *http,
+                                      char *err, size_t errlen)
+{
+    struct idw_http_resp r = {0};
+    enum idw_okta_fail f = IDW_OKTA_TRANSIENT;
+
+    for (int attempt = 0; attempt < 3; attempt++) {
+        if (token_post(a, http, &r, err, errlen) < 0)
+            break;
+        if (r.status == 200) {
+            f = token_accepted(a, &r, err, errlen);
+            break;
+        }
+        if (r.status == 400 && r.dpop_nonce[0] && strstr(r.body, "use_dpop_nonce") &&
+            strcmp(r.dpop_nonce, a->dpop_nonce) != 0) {
+            /* the challenge: same request again, new proof with the nonce, new assertion */
+            idw_strlcpy(a->dpop_nonce, r.dpop_nonce, sizeof a->dpop_nonce);
+            continue;
+        }
+        f = token_refused(&r, err, errlen);
+        break;
+    }
+    idw_http_resp_clear(&r);
+    return f;
+}
+
+/* ---- per request --------------------------------------------------------------- */
+
+void idw_okta_auth_headers_free(char *hdr[3])
+{
+    for (int i = 0; i < 3; i++)
+        free_secret(&hdr[i]);
+}
+
+static char *header_line(const char *name, const char *scheme, const char *value)
+{
+    size_t n = strlen(name) + strlen(scheme) + strlen(value) + 4;
+    char *h = malloc(n);
+    if (h)
+        snprintf(h, n, "%s: %s%s", name, scheme, value);
+    return h;
+}
+
+enum idw_okta_fail idw_okta_auth_headers(struct idw_okta_auth *a, struct idw_http *http,
+                                         const char *method, const char *url,
+                                         char *hdr[3], char *err, size_t errlen)
+{
+    enum idw_okta_fail f;
+    char *proof;
+
+    hdr[0] = hdr[1] = hdr[2] = NULL;
+    if (a->method == M_SSWS) {
+        hdr[0] = header_line("Authorization", "SSWS ", a->ssws);
+        return hdr[0] ? IDW_OKTA_OK : IDW_OKTA_TRANSIENT;
+    }
+    if (!a->access_token || time(NULL) > a->token_expires - RENEW_BEFORE_S) {
+        free_secret(&a->access_token);
+        if ((f = fetch_token(a, http, err, errlen)) != IDW_OKTA_OK)
+            return f;
+    }
+    hdr[0] = header_line("Authorization", strcmp(a->token_type, "DPoP") == 0 ? "DPoP " : "Bearer ",
+                         a->access_token);
+    if (strcmp(a->token_type, "DPoP") == 0) {
+        proof = dpop_proof(a, method, url, a->access_token, err, errlen);
+        hdr[1] = proof ? header_line("DPoP", "", proof) : NULL;
+        free_secret(&proof);
+        if (!hdr[1]) {
+            idw_okta_auth_headers_free(hdr);
+            return IDW_OKTA_TRANSIENT;
+        }
+    }
+    return hdr[0] ? IDW_OKTA_OK : IDW_OKTA_TRANSIENT;
+}
+
+int idw_okta_auth_on_response(struct idw_okta_auth *a, const struct idw_http_resp *r)
+{
+    if (a->method == M_SSWS)
+        return 0;
+    if ((r->status == 400 || r->status == 401) && r->dpop_nonce[0] &&
+        strcmp(r->dpop_nonce, a->dpop_nonce) != 0) {
+        idw_strlcpy(a->dpop_nonce, r->dpop_nonce, sizeof a->dpop_nonce);
+        return 1;
+    }
+    if (r->status == 401 && !a->rejected_once) {
+        /* expired or revoked early: mint a new token once, then give up */
+        free_secret(&a->access_token);
+        a->rejected_once = 1;
+        return 1;
+    }
+    if (r->status >= 200 && r->status < 300)
+        a->rejected_once = 0;
+    return 0;
+}

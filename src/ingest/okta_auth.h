@@ -1,0 +1,67 @@
+/*
+ * okta_auth.h — authenticating to an Okta org's API.
+ *
+ *   SSWS               Authorization: SSWS <api token>   (token from a file or an env variable)
+ *   private_key_jwt    OAuth 2.0 client credentials at https://{org}/oauth2/v1/token with a
+ *                      signed client assertion (RS256 or ES256), scope okta.logs.read;
+ *                      the access token is cached and renewed 5 minutes before expiry and
+ *                      once after a 401
+ *   + DPoP             a per-process key; a fresh proof per request (htm, htu without
+ *                      query, iat, jti, ath); the use_dpop_nonce challenge is answered
+ *
+ * Every token request carries a new assertion with a new jti (Okta consumes a jti even
+ * when the request fails).  Secrets (token, key, assertion, proof) live only in this
+ * module's memory, are wiped when freed, and never appear in errors or logs.
+ */
+#ifndef IDW_OKTA_AUTH_H
+#define IDW_OKTA_AUTH_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "ingest/http.h"
+
+struct idw_okta_auth;
+
+/* What went wrong, for the poller's retry decision and the operator's diagnosis. */
+enum idw_okta_fail {
+    IDW_OKTA_OK = 0,
+    IDW_OKTA_TRANSIENT,         /* network, 5xx, 429 at the token endpoint: retry with backoff */
+    IDW_OKTA_AUTH,              /* credentials/role/scope/DPoP problem: do not spin */
+    IDW_OKTA_CONFIG,            /* the configuration cannot work as written */
+};
+
+/*
+ * Reads the org's "auth" object and loads its secret (key file or token).
+ * org_base is "https://host[:port]" without a trailing slash.  Returns 0 or
+ * -1 with a precise message (missing key, unreadable or group-readable key
+ * file, empty token, unknown method...).
+ */
+int idw_okta_auth_new(const json_t *auth_json, const char *org_base,
+                      struct idw_okta_auth **out, char *err, size_t errlen);
+void idw_okta_auth_free(struct idw_okta_auth *a);
+
+/* "ssws" or "private_key_jwt" (+ " with DPoP"), for status output. */
+const char *idw_okta_auth_describe(const struct idw_okta_auth *a);
+
+/*
+ * The headers for one request: hdr[0] "Authorization: ...", hdr[1]
+ * "DPoP: ..." or NULL, hdr[2] NULL.  May first obtain or renew an access
+ * token through http.  Returns IDW_OKTA_OK, or a failure class with a
+ * diagnosis in err.  Release with idw_okta_auth_headers_free.
+ */
+enum idw_okta_fail idw_okta_auth_headers(struct idw_okta_auth *a, struct idw_http *http,
+                                         const char *method, const char *url,
+                                         char *hdr[3], char *err, size_t errlen);
+void idw_okta_auth_headers_free(char *hdr[3]);
+
+/*
+ * Tells the module how the API answered.  Returns 1 when the request
+ * should be retried at once with fresh headers (a DPoP nonce was demanded,
+ * or the access token was rejected and this is the first such retry), 0
+ * otherwise.
+ */
+int idw_okta_auth_on_response(struct idw_okta_auth *a, const struct idw_http_resp *r);
+
+#endif

@@ -1,0 +1,700 @@
+/*
+ * okta_poll.c — the System Log poller (see okta_poll.h for the algorithm).
+ *
+ * State per org lives in the store's meta table ("okta_state"): the
+ * cursor, counters, the pause flag, the last rate-limit reading.  Page
+ * results are committed through the pipeline's commit hook, so the cursor
+ * and the events it covers are one transaction; failures and pauses are
+ * saved in a small transaction of their own.
+ */
+#include "ingest/okta_poll.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <openssl/rand.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "ingest/http.h"
+#include "ingest/okta_auth.h"
+#include "ingest/pipeline.h"
+
+#define OVERLAP_MS (5 * 60 * 1000)      /* re-read window when a cursor is rejected */
+#define MAX_BACKOFF_MS (300 * 1000)
+#define MAX_RATE_WAIT_MS (120 * 1000)
+
+struct idw_okta_poller {
+    struct idw_store *st;
+    struct idw_okta_org org;
+    struct idw_poll_opts o;
+    struct idw_http *http;
+    struct idw_okta_auth *auth;
+    struct idw_pipeline *pl;
+    json_t *state;              /* the persisted document, kept in step with the store */
+    int dry;                    /* connection test: no store, no logging of failures */
+    int64_t skew_s;             /* server Date - local clock */
+    uint64_t page_events, page_published_max;
+};
+
+/* ---- org settings ---------------------------------------------------------------- */
+
+static int known_okta_host(const char *host)
+{
+    static const char *const suffixes[] = {
+        ".okta.com", ".oktapreview.com", ".okta-emea.com", ".okta-gov.com", ".okta.mil",
+        ".okta-miltest.com", ".trex-govcloud.com",
+    };
+    size_t hl = strcspn(host, ":");
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (hl > sl && strncasecmp(host + hl - sl, suffixes[i], sl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static int parse_org_url(const char *url, int custom_ok, struct idw_okta_org *o,
+                         char *err, size_t errlen)
+{
+    const char *host;
+    size_t n;
+
+    if (!url || strncmp(url, "https://", 8) != 0) {
+        snprintf(err, errlen, "org_url: must start with https://");
+        return -1;
+    }
+    host = url + 8;
+    n = strcspn(host, "/?#");
+    if (n == 0 || n >= sizeof o->host || strchr(host, '@') ||
+        (host[n] && !(host[n] == '/' && host[n + 1] == '\0'))) {
+        snprintf(err, errlen, "org_url: expected https://<org host> with no path, query or user info");
+        return -1;
+    }
+    idw_strncpy0(o->host, sizeof o->host, host, n);
+    if (strstr(o->host, "{") || strstr(o->host, ".com.com")) {
+        snprintf(err, errlen, "org_url: '%s' looks like a placeholder or a typo", o->host);
+        return -1;
+    }
+    if (strstr(o->host, "-admin.")) {
+        snprintf(err, errlen, "org_url: '%s' is the Admin Console host; use the org host "
+                 "without -admin", o->host);
+        return -1;
+    }
+    if (!known_okta_host(o->host) && !custom_ok) {
+        snprintf(err, errlen, "org_url: '%s' is not an Okta domain; set \"custom_domain\": true "
+                 "if it is your org's custom domain", o->host);
+        return -1;
+    }
+    snprintf(o->base, sizeof o->base, "https://%s", o->host);
+    return 0;
+}
+
+static int get_int(const json_t *j, const char *key, int def, int lo, int hi, int *out,
+                   const char *dom, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(j, key);
+    json_int_t x = v ? json_integer_value(v) : def;
+    if (x < lo || x > hi) {
+        snprintf(err, errlen, "orgs[%s].%s: must be between %d and %d", dom, key, lo, hi);
+        return -1;
+    }
+    *out = (int)x;
+    return 0;
+}
+
+int idw_okta_org_read(const struct idw_org_config *oc, struct idw_okta_org *o,
+                      char *err, size_t errlen)
+{
+    const json_t *j = oc->json, *share = json_object_get(j, "rate_limit_share");
+    const json_t *types = json_object_get(j, "event_types");
+    const char *d = oc->domain_id;
+
+    memset(o, 0, sizeof *o);
+    idw_strlcpy(o->domain_id, d, sizeof o->domain_id);
+    if (parse_org_url(json_string_value(json_object_get(j, "org_url")),
+                      json_is_true(json_object_get(j, "custom_domain")), o, err, errlen) < 0 ||
+        get_int(j, "poll_interval_s", 60, 5, 3600, &o->poll_interval_s, d, err, errlen) < 0 ||
+        get_int(j, "page_limit", 1000, 1, 1000, &o->page_limit, d, err, errlen) < 0 ||
+        get_int(j, "backfill_days", 14, 0, 90, &o->backfill_days, d, err, errlen) < 0 ||
+        get_int(j, "max_consecutive_failures", 5, 1, 1000, &o->max_failures, d, err, errlen) < 0 ||
+        get_int(j, "timeout_s", 60, 5, 600, &o->timeout_s, d, err, errlen) < 0)
+        return -1;
+    o->rate_share = share ? json_number_value(share) : 0.5;
+    if (o->rate_share <= 0 || o->rate_share > 1) {
+        snprintf(err, errlen, "orgs[%s].rate_limit_share: must be > 0 and <= 1", d);
+        return -1;
+    }
+    if (!json_is_object(json_object_get(j, "auth"))) {
+        snprintf(err, errlen, "orgs[%s].auth: required for polling", d);
+        return -1;
+    }
+    o->auth = json_object_get(j, "auth");
+    idw_strlcpy(o->ca_file, json_string_value(json_object_get(j, "ca_file")), sizeof o->ca_file);
+    if (o->ca_file[0] && access(o->ca_file, R_OK) != 0) {
+        snprintf(err, errlen, "orgs[%s].ca_file: %s: %s", d, o->ca_file, strerror(errno));
+        return -1;
+    }
+    (void)types;    /* event types are filtered by the pipeline (config ingest.event_types) */
+    return 0;
+}
+
+/* ---- state ------------------------------------------------------------------------ */
+
+json_t *idw_okta_state(struct idw_store *st, const char *domain, char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    json_t *doc = NULL;
+
+    if (idw_store_begin(st, 1, &txn, err, errlen) < 0)
+        return NULL;
+    idw_store_meta_get(st, txn, "okta_state", domain, &doc, err, errlen);
+    mdb_txn_abort(txn);
+    return doc;
+}
+
+static int state_write(struct idw_store *st, MDB_txn *txn, void *ctx, char *err, size_t errlen)
+{
+    struct idw_okta_poller *p = ctx;
+    return idw_store_meta_put(st, txn, "okta_state", p->org.domain_id, p->state, err, errlen);
+}
+
+static int state_save(struct idw_okta_poller *p)
+{
+    char err[256];
+    MDB_txn *txn;
+
+    if (p->dry)
+        return 0;
+    if (idw_store_begin(p->st, 0, &txn, err, sizeof err) < 0 ||
+        state_write(p->st, txn, p, err, sizeof err) < 0 ||
+        idw_store_commit(txn, err, sizeof err) < 0) {
+        log_error("%s: cannot save connector state: %s", p->org.domain_id, err);
+        return -1;
+    }
+    return 0;
+}
+
+static json_int_t sget(const struct idw_okta_poller *p, const char *k)
+{
+    return json_integer_value(json_object_get(p->state, k));
+}
+
+static void sset(struct idw_okta_poller *p, const char *k, json_int_t v)
+{
+    json_object_set_new(p->state, k, json_integer(v));
+}
+
+static void sinc(struct idw_okta_poller *p, const char *k, json_int_t by)
+{
+    sset(p, k, sget(p, k) + by);
+}
+
+static const char *sstr(const struct idw_okta_poller *p, const char *k)
+{
+    return json_string_value(json_object_get(p->state, k));
+}
+
+int idw_okta_resume(struct idw_store *st, const char *domain, char *err, size_t errlen)
+{
+    json_t *doc = idw_okta_state(st, domain, err, errlen);
+    MDB_txn *txn;
+    int was = doc && json_is_true(json_object_get(doc, "paused"));
+
+    if (!doc)
+        return 1;
+    json_object_set_new(doc, "paused", json_false());
+    json_object_del(doc, "pause_reason");
+    json_object_set_new(doc, "consecutive_failures", json_integer(0));
+    if (idw_store_begin(st, 0, &txn, err, errlen) < 0 ||
+        idw_store_meta_put(st, txn, "okta_state", domain, doc, err, errlen) < 0 ||
+        idw_store_commit(txn, err, errlen) < 0) {
+        json_decref(doc);
+        return -1;
+    }
+    json_decref(doc);
+    return was ? 0 : 1;
+}
+
+/* ---- time and waiting ---------------------------------------------------------------- */
+
+int idw_sleep_ms(long ms, volatile sig_atomic_t *stop)
+{
+    while (ms > 0) {
+        if (stop && *stop)
+            return 1;
+        long step = ms < 100 ? ms : 100;
+        struct timespec ts = {step / 1000, (step % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+    return stop && *stop;
+}
+
+static long jitter_ms(long max)
+{
+    unsigned int r = 0;
+    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+        r = (unsigned int)time(NULL);
+    return max > 0 ? (long)(r % (unsigned)max) : 0;
+}
+
+/* Milliseconds until the server's epoch-second reset, by the server's clock. */
+static long until_reset_ms(const struct idw_okta_poller *p, int64_t reset)
+{
+    int64_t server_now = (int64_t)time(NULL) + p->skew_s;
+    int64_t s = reset - server_now + 1;
+    if (s < 1)
+        s = 1;
+    return (long)(s * 1000 > MAX_RATE_WAIT_MS ? MAX_RATE_WAIT_MS : s * 1000);
+}
+
+/* Proactive pacing: leave (1 - rate_limit_share) of the bucket to everyone else. */
+static long rate_wait_ms(const struct idw_okta_poller *p)
+{
+    json_int_t limit = sget(p, "rate_limit"), remaining = sget(p, "rate_remaining");
+    json_int_t reset = sget(p, "rate_reset");
+
+    if (!json_object_get(p->state, "rate_remaining") || reset <= (json_int_t)time(NULL) + p->skew_s)
+        return 0;
+    if (limit == 0 && remaining == 0)
+        return 1000;    /* a concurrency violation: a slot frees up soon */
+    if ((double)remaining <= (double)limit * (1.0 - p->org.rate_share))
+        return until_reset_ms(p, reset) + jitter_ms(1000);
+    return 0;
+}
+
+static void note_rate(struct idw_okta_poller *p, const struct idw_http_resp *r)
+{
+    if (r->date)
+        p->skew_s = r->date - (int64_t)time(NULL);
+    if (!r->has_rate)
+        return;
+    sset(p, "rate_limit", r->rate_limit);
+    sset(p, "rate_remaining", r->rate_remaining);
+    sset(p, "rate_reset", r->rate_reset);
+}
+
+/* ---- failures ------------------------------------------------------------------------ */
+
+enum fail_kind { F_TRANSIENT, F_STOP };
+
+static enum idw_poll_result pause_org(struct idw_okta_poller *p, const char *why)
+{
+    char now[IDW_TIME_STRLEN];
+    idw_time_format(idw_now_ms(), now);
+    json_object_set_new(p->state, "paused", json_true());
+    json_object_set_new(p->state, "pause_reason", json_string(why));
+    json_object_set_new(p->state, "paused_at", json_string(now));
+    state_save(p);
+    if (!p->dry)
+        log_error("%s: PAUSED: %s. Fix the cause, then run `idwatch okta resume %s`.",
+              p->org.domain_id, why, p->org.domain_id);
+    return IDW_POLL_PAUSED;
+}
+
+static enum idw_poll_result failed(struct idw_okta_poller *p, enum fail_kind kind,
+                                   long hint_ms, long *wait_ms, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static enum idw_poll_result failed(struct idw_okta_poller *p, enum fail_kind kind,
+                                   long hint_ms, long *wait_ms, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+    json_int_t n;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    sinc(p, "consecutive_failures", 1);
+    sinc(p, "failures_total", 1);
+    n = sget(p, "consecutive_failures");
+    json_object_set_new(p->state, "last_error", json_string(msg));
+    if (kind == F_STOP)
+        return pause_org(p, msg);
+    if (n >= p->org.max_failures) {
+        char why[900];
+        snprintf(why, sizeof why, "%lld failures in a row, the last: %s", (long long)n, msg);
+        return pause_org(p, why);
+    }
+    long backoff = 1000L << (n - 1 < 9 ? n - 1 : 9);
+    if (backoff > MAX_BACKOFF_MS)
+        backoff = MAX_BACKOFF_MS;
+    backoff += jitter_ms(backoff / 2 + 1);
+    *wait_ms = hint_ms > backoff ? hint_ms : backoff;
+    if (!p->dry)
+        log_warn("%s: %s (failure %lld of %d; retrying in %.1f s)", p->org.domain_id, msg,
+                 (long long)n, p->org.max_failures, *wait_ms / 1000.0);
+    state_save(p);
+    return IDW_POLL_RETRY;
+}
+
+/* "E0000006: You do not have permission... (errorId oae...)" from an Okta error body. */
+static void okta_error_text(const struct idw_http_resp *r, char *out, size_t outlen)
+{
+    json_t *j = json_loads(r->body ? r->body : "", 0, NULL);
+    const char *code = json_string_value(json_object_get(j, "errorCode"));
+    const char *sum = json_string_value(json_object_get(j, "errorSummary"));
+    const char *id = json_string_value(json_object_get(j, "errorId"));
+    const char *e = json_string_value(json_object_get(j, "error"));
+    const char *ed = json_string_value(json_object_get(j, "error_description"));
+
+    if (code)
+        snprintf(out, outlen, "%s %.200s%s%s%s", code, sum ? sum : "", id ? " (errorId " : "",
+                 id ? id : "", id ? ")" : "");
+    else if (e)
+        snprintf(out, outlen, "%s %.200s", e, ed ? ed : "");
+    else if (r->www_authenticate[0])
+        snprintf(out, outlen, "%.300s", r->www_authenticate);
+    else
+        snprintf(out, outlen, "no error body");
+    json_decref(j);
+}
+
+/* 401/403/400 explained for the person who has to fix them. */
+static enum idw_poll_result refused(struct idw_okta_poller *p, const struct idw_http_resp *r,
+                                    long *wait_ms)
+{
+    char detail[600];
+    const char *hint = "";
+    int ssws = strncmp(idw_okta_auth_describe(p->auth), "ssws", 4) == 0;
+
+    okta_error_text(r, detail, sizeof detail);
+    if (r->status == 401)
+        hint = ssws ? "the API token is invalid, revoked, or expired (unused for 30 days)"
+                    : "the access token was rejected even after renewal (revoked app or wrong audience)";
+    else if (r->status == 403 && strstr(r->www_authenticate, "insufficient_scope"))
+        hint = "the token lacks the scope okta.logs.read: grant it on the app's Okta API Scopes tab";
+    else if (r->status == 403)
+        hint = ssws ? "the token's admin cannot read the System Log: give it a read-only admin role"
+                    : "the service app has no admin role that can read the System Log: "
+                      "assign Read-Only Administrator on its Admin Roles tab";
+    else if (strstr(detail, "DPoP") || strstr(detail, "dpop") || strstr(r->www_authenticate, "DPoP"))
+        hint = "the app requires DPoP: set \"dpop\": true in the org's auth";
+    else
+        hint = "the request was refused as invalid";
+    return failed(p, F_STOP, 0, wait_ms, "HTTP %ld from /api/v1/logs: %s; %s (request %s)",
+                  r->status, hint, detail, r->request_id[0] ? r->request_id : "-");
+}
+
+/* ---- the cursor ------------------------------------------------------------------------ */
+
+static void since_url(const struct idw_okta_poller *p, int64_t since_ms, const char *until,
+                      char *out, size_t outlen)
+{
+    char ts[IDW_TIME_STRLEN];
+    idw_time_format(since_ms, ts);
+    char *esc = curl_easy_escape(NULL, ts, 0);
+    snprintf(out, outlen, "%s/api/v1/logs?since=%s&limit=%d&sortOrder=ASCENDING%s%s", p->org.base,
+             esc ? esc : ts, p->org.page_limit, until ? "&until=" : "", until ? until : "");
+    curl_free(esc);
+}
+
+/* Where the next request goes: the stored cursor, or a fresh since. */
+static void current_url(struct idw_okta_poller *p, char *out, size_t outlen)
+{
+    const char *next = sstr(p, "next_url");
+    if (next && *next) {
+        idw_strlcpy(out, next, outlen);
+        return;
+    }
+    int days = p->o.backfill_days ? p->o.backfill_days : p->org.backfill_days;
+    if (p->o.backfill) {
+        char now[IDW_TIME_STRLEN];
+        idw_time_format(idw_now_ms(), now);
+        json_object_set_new(p->state, "backfill_started", json_string(now));
+        json_object_set_new(p->state, "backfill_days", json_integer(days));
+    }
+    int64_t since = idw_now_ms() - (int64_t)days * 86400000LL;
+    if (!sget(p, "live_since_ms"))
+        sset(p, "live_since_ms", since);
+    since_url(p, since, NULL, out, outlen);
+}
+
+/* A next link is followed only if it stays on the org's host over https. */
+static int next_link_ok(const struct idw_okta_poller *p, const char *url)
+{
+    size_t n = strlen(p->org.base);
+    return strncmp(url, p->org.base, n) == 0 && url[n] == '/' &&
+           strncmp(url + n, "/api/v1/logs", 12) == 0;
+}
+
+/* ---- one page ------------------------------------------------------------------------- */
+
+static int page_commit(struct idw_store *st, MDB_txn *txn, void *ctx, char *err, size_t errlen)
+{
+    return state_write(st, txn, ctx, err, errlen);
+}
+
+static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events,
+                                       const char *next, long *wait_ms)
+{
+    char reason[512], err[512], now[IDW_TIME_STRLEN];
+    size_t i, n = json_array_size(events);
+    json_t *ev;
+    int64_t newest = sget(p, "last_published_ms");
+
+    json_array_foreach(events, i, ev) {
+        enum idw_feed_result res;
+        int64_t t;
+        if (idw_pipeline_feed(p->pl, ev, &res, reason, sizeof reason) < 0) {
+            log_error("%s: storage failure: %s", p->org.domain_id, reason);
+            return IDW_POLL_FATAL;
+        }
+        if (res == IDW_FEED_REJECTED)
+            log_warn("%s: event %zu of the page rejected: %s", p->org.domain_id, i, reason);
+        if (idw_time_parse(json_string_value(json_object_get(ev, "published")), &t) == 0 && t > newest)
+            newest = t;
+    }
+    idw_time_format(idw_now_ms(), now);
+    json_object_set_new(p->state, "next_url", json_string(next));
+    json_object_set_new(p->state, "last_success", json_string(now));
+    sset(p, "last_published_ms", newest);
+    sinc(p, "pages", 1);
+    sinc(p, "events_fetched", (json_int_t)n);
+    sset(p, "consecutive_failures", 0);
+    if (idw_pipeline_commit(p->pl, page_commit, p, err, sizeof err) < 0) {
+        log_error("%s: cannot commit the page: %s", p->org.domain_id, err);
+        return IDW_POLL_FATAL;
+    }
+    if (p->o.progress)
+        fprintf(stderr, "\r%s: %lld pages, %lld events, newest %.19s   ", p->org.domain_id,
+                (long long)sget(p, "pages"), (long long)sget(p, "events_fetched"),
+                sstr(p, "last_success"));
+    *wait_ms = (int)n >= p->org.page_limit ? 0 : (long)p->org.poll_interval_s * 1000;
+    if ((int)n < p->org.page_limit && p->o.backfill && !json_object_get(p->state, "backfill_done")) {
+        json_object_set_new(p->state, "backfill_done", json_string(now));
+        state_save(p);
+        log_info("%s: backfill caught up: %lld events in %lld pages", p->org.domain_id,
+                 (long long)sget(p, "events_fetched"), (long long)sget(p, "pages"));
+    }
+    return (int)n >= p->org.page_limit ? IDW_POLL_PAGE_FULL : IDW_POLL_CAUGHT_UP;
+}
+
+/* A cursor Okta no longer accepts: start again a little before the newest event seen. */
+static enum idw_poll_result restart_from_since(struct idw_okta_poller *p, long *wait_ms)
+{
+    char url[4096];
+    int64_t last = sget(p, "last_published_ms");
+    log_warn("%s: Okta rejected the stored cursor; restarting from the last published time "
+             "minus 5 minutes (duplicates are absorbed)", p->org.domain_id);
+    if (!last)
+        last = idw_now_ms() - OVERLAP_MS;
+    since_url(p, last - OVERLAP_MS, NULL, url, sizeof url);
+    json_object_set_new(p->state, "next_url", json_string(url));
+    return failed(p, F_TRANSIENT, 0, wait_ms, "stored cursor rejected (E0000054)");
+}
+
+static enum idw_poll_result handle_ok(struct idw_okta_poller *p, struct idw_http_resp *r,
+                                      long *wait_ms)
+{
+    json_error_t je;
+    json_t *events = json_loadb(r->body, r->body_len, 0, &je);
+    enum idw_poll_result res;
+
+    if (!json_is_array(events)) {
+        json_decref(events);
+        return failed(p, F_TRANSIENT, 0, wait_ms, "response body is not a JSON array (%s)",
+                      events ? "other JSON" : je.text);
+    }
+    if (!r->next_url[0] || !next_link_ok(p, r->next_url)) {
+        json_decref(events);
+        return failed(p, F_TRANSIENT, 0, wait_ms, "%s",
+                      r->next_url[0] ? "next link leaves the org's host: refused"
+                                     : "response has no Link rel=\"next\"");
+    }
+    res = apply_page(p, events, r->next_url, wait_ms);
+    json_decref(events);
+    return res;
+}
+
+static enum idw_poll_result handle_response(struct idw_okta_poller *p, struct idw_http_resp *r,
+                                            long *wait_ms)
+{
+    char detail[600];
+
+    if (r->status == 200)
+        return handle_ok(p, r, wait_ms);
+    if (r->status == 429) {
+        long hint = r->rate_reset ? until_reset_ms(p, r->rate_reset) : 0;
+        if (r->retry_after > 0 && r->retry_after * 1000 > hint)
+            hint = r->retry_after * 1000;
+        sinc(p, "http_429", 1);
+        return failed(p, F_TRANSIENT, hint + jitter_ms(1000), wait_ms,
+                      "rate limited (429 E0000047); waiting for the bucket to reset");
+    }
+    okta_error_text(r, detail, sizeof detail);
+    if (r->status == 400 && strstr(detail, "E0000054") && sstr(p, "next_url"))
+        return restart_from_since(p, wait_ms);
+    if (r->status == 401 || r->status == 403 || r->status == 400)
+        return refused(p, r, wait_ms);
+    if (r->status >= 500 || r->status == 408)
+        return failed(p, F_TRANSIENT, 0, wait_ms, "HTTP %ld: %s (request %s)", r->status, detail,
+                      r->request_id[0] ? r->request_id : "-");
+    return failed(p, F_STOP, 0, wait_ms, "unexpected HTTP %ld: %s", r->status, detail);
+}
+
+/* GET with auth; retries once at once when the auth layer asks (nonce, renewed token). */
+static int fetch(struct idw_okta_poller *p, const char *url, struct idw_http_resp *r,
+                 enum idw_okta_fail *af, char *err, size_t errlen)
+{
+    for (int attempt = 0; attempt < 2; attempt++) {
+        char *hdr[3];
+        *af = idw_okta_auth_headers(p->auth, p->http, "GET", url, hdr, err, errlen);
+        if (*af != IDW_OKTA_OK)
+            return -1;
+        int rc = idw_http_request(p->http, "GET", url, (const char *const *)hdr, NULL, r);
+        idw_okta_auth_headers_free(hdr);
+        if (rc < 0)
+            return 0;
+        note_rate(p, r);
+        if (!idw_okta_auth_on_response(p->auth, r))
+            return 0;
+    }
+    return 0;
+}
+
+enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms)
+{
+    struct idw_http_resp r = {0};
+    enum idw_okta_fail af;
+    enum idw_poll_result res;
+    char url[4096], err[512] = "", now[IDW_TIME_STRLEN];
+    long w;
+
+    *wait_ms = 0;
+    if (json_is_true(json_object_get(p->state, "paused")))
+        return IDW_POLL_PAUSED;
+    if ((w = rate_wait_ms(p)) > 0) {
+        log_info("%s: pacing to %.0f%% of the rate limit: waiting %.1f s", p->org.domain_id,
+                 p->org.rate_share * 100, w / 1000.0);
+        if (idw_sleep_ms(w, p->o.stop))
+            return IDW_POLL_RETRY;
+    }
+    current_url(p, url, sizeof url);
+    idw_time_format(idw_now_ms(), now);
+    json_object_set_new(p->state, "last_poll", json_string(now));
+    r.retry_after = -1;
+    if (fetch(p, url, &r, &af, err, sizeof err) < 0) {
+        idw_http_resp_clear(&r);
+        return failed(p, af == IDW_OKTA_TRANSIENT ? F_TRANSIENT : F_STOP, 0, wait_ms,
+                      "authentication: %s", err);
+    }
+    if (r.status == 0)
+        res = failed(p, F_TRANSIENT, 0, wait_ms, "%s: %s", r.timed_out ? "timeout" : "transport",
+                     r.error);
+    else
+        res = handle_response(p, &r, wait_ms);
+    idw_http_resp_clear(&r);
+    return res;
+}
+
+/* ---- life cycle ------------------------------------------------------------------------ */
+
+int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
+                        const struct idw_poll_opts *opts, struct idw_okta_poller **out,
+                        char *err, size_t errlen)
+{
+    struct idw_okta_poller *p = calloc(1, sizeof *p);
+    struct idw_pipeline_opts po = {org->domain_id, opts->geo, NULL, 0};
+
+    *out = NULL;
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->st = st;
+    p->org = *org;
+    p->o = *opts;
+    if (!(p->http = idw_http_new(org->ca_file[0] ? org->ca_file : NULL, org->timeout_s))) {
+        snprintf(err, errlen, "cannot initialise libcurl");
+        idw_okta_poller_free(p);
+        return -1;
+    }
+    if (idw_okta_auth_new(org->auth, org->base, &p->auth, err, errlen) < 0 ||
+        idw_pipeline_open(st, opts->cfg, &po, &p->pl, err, errlen) < 0) {
+        idw_okta_poller_free(p);
+        return -1;
+    }
+    p->state = idw_okta_state(st, org->domain_id, err, errlen);
+    if (!p->state)
+        p->state = json_object();
+    *out = p;
+    return 0;
+}
+
+void idw_okta_poller_free(struct idw_okta_poller *p)
+{
+    if (!p)
+        return;
+    idw_pipeline_close(p->pl);
+    idw_okta_auth_free(p->auth);
+    idw_http_free(p->http);
+    json_decref(p->state);
+    free(p);
+}
+
+/* ---- connection test -------------------------------------------------------------------- */
+
+int idw_okta_test_connection(const struct idw_okta_org *org, long *events, char *err, size_t errlen)
+{
+    struct idw_okta_poller p = {0};
+    struct idw_http_resp r = {0};
+    char url[4096];
+    enum idw_okta_fail af;
+    int rc = -1;
+
+    *events = 0;
+    p.org = *org;
+    p.dry = 1;
+    p.state = json_object();
+    if (!(p.http = idw_http_new(org->ca_file[0] ? org->ca_file : NULL, org->timeout_s)) ||
+        idw_okta_auth_new(org->auth, org->base, &p.auth, err, errlen) < 0)
+        goto out;
+    since_url(&p, idw_now_ms() - 3600 * 1000LL, NULL, url, sizeof url);
+    for (int page = 0; page < 20; page++) {
+        if (fetch(&p, url, &r, &af, err, errlen) < 0)
+            goto out;
+        if (r.status != 200) {
+            long w;
+            p.org.max_failures = 1;         /* any failure is final here */
+            handle_response(&p, &r, &w);
+            snprintf(err, errlen, "%s", sstr(&p, "last_error") ? sstr(&p, "last_error")
+                                                               : r.error[0] ? r.error : "failed");
+            goto out;
+        }
+        json_t *arr = json_loadb(r.body, r.body_len, 0, NULL);
+        if (!json_is_array(arr)) {
+            json_decref(arr);
+            snprintf(err, errlen, "the System Log answered with something that is not a JSON array");
+            goto out;
+        }
+        *events += (long)json_array_size(arr);
+        int full = (int)json_array_size(arr) >= org->page_limit;
+        json_decref(arr);
+        if (!full || !r.next_url[0] || !next_link_ok(&p, r.next_url)) {
+            rc = 0;
+            break;
+        }
+        idw_strlcpy(url, r.next_url, sizeof url);
+    }
+    if (rc < 0 && !err[0]) {
+        rc = 0;     /* 20 full pages: more than 20000 events in the hour; the count is a floor */
+    }
+out:
+    if (rc < 0 && !err[0] && r.error[0])
+        snprintf(err, errlen, "%s", r.error);
+    idw_http_resp_clear(&r);
+    idw_okta_auth_free(p.auth);
+    idw_http_free(p.http);
+    json_decref(p.state);
+    return rc;
+}

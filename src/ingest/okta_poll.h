@@ -1,0 +1,99 @@
+/*
+ * okta_poll.h — the Okta System Log connector: one poller per org.
+ *
+ * The algorithm is Okta's polling mode (docs/okta-connector.md):
+ *
+ *   first request   GET /api/v1/logs?since=<now - backfill>&limit=<page_limit>&sortOrder=ASCENDING
+ *   then            follow Link rel="next" verbatim (checked: https, the org's host)
+ *   each page       events → pipeline, and the next URL, in ONE LMDB transaction
+ *   full page       fetch again at once (within the rate budget)
+ *   short page      caught up: wait poll_interval_s
+ *
+ * So the cursor only advances with the events it covers: a crash replays
+ * at most one page, and de-duplication absorbs it.  A stored cursor Okta
+ * rejects falls back to since = last published - 5 min.
+ *
+ * Failures (transport, timeout, 5xx, 429, truncated or non-JSON bodies)
+ * back off exponentially with jitter; after max_consecutive_failures in a
+ * row the org pauses itself (persisted) until `idwatch okta resume`.
+ * 401/403 and configuration errors pause at once with a diagnosis.
+ */
+#ifndef IDW_OKTA_POLL_H
+#define IDW_OKTA_POLL_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/config.h"
+#include "persona/geo.h"
+#include "persona/store.h"
+
+struct idw_okta_poller;
+
+/* The org's connector settings, validated (config.c checked only the types). */
+struct idw_okta_org {
+    char domain_id[IDW_DOMAIN_MAX];
+    char base[512];             /* "https://host[:port]" */
+    char host[256];             /* host[:port], for checking next links */
+    char ca_file[4096];
+    int poll_interval_s, page_limit, backfill_days, max_failures, timeout_s;
+    double rate_share;
+    const json_t *auth;         /* the "auth" object (secrets are named, not held) */
+    char **event_types;         /* optional allow list (points into the config) */
+    size_t n_event_types;
+};
+
+/* Validates and reads org (org_url rules in docs/config.md).  Returns 0 or -1 with err. */
+int idw_okta_org_read(const struct idw_org_config *org, struct idw_okta_org *out,
+                      char *err, size_t errlen);
+
+/* Outcome of one poll step. */
+enum idw_poll_result {
+    IDW_POLL_PAGE_FULL,         /* a full page was applied: poll again now */
+    IDW_POLL_CAUGHT_UP,         /* a short page was applied: wait poll_interval_s */
+    IDW_POLL_RETRY,             /* a failure: wait the backoff the poller computed */
+    IDW_POLL_PAUSED,            /* the org is paused (persisted) */
+    IDW_POLL_FATAL,             /* storage failure: stop the process */
+};
+
+struct idw_poll_opts {
+    const struct idw_config *cfg;
+    const struct idw_geodb *geo;
+    volatile sig_atomic_t *stop;    /* set by signal handlers; sleeps end early */
+    int backfill_days;              /* 0 = the org's backfill_days */
+    int progress;                   /* print progress lines to stderr */
+    int backfill;                   /* a backfill run: marks the state, reports when done */
+};
+
+int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
+                        const struct idw_poll_opts *opts, struct idw_okta_poller **out,
+                        char *err, size_t errlen);
+void idw_okta_poller_free(struct idw_okta_poller *p);
+
+/*
+ * One step: waits for the rate budget if needed, fetches one page,
+ * applies it.  *wait_ms receives how long to wait before the next step
+ * (0 after a full page).
+ */
+enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms);
+
+/* Sleeps ms milliseconds, ending early when *stop becomes set.  Returns 1 if stopped. */
+int idw_sleep_ms(long ms, volatile sig_atomic_t *stop);
+
+/*
+ * The connection test: authenticates, fetches the last hour (following
+ * next links until a short page, at most 20 pages) and counts the events.
+ * Returns 0 and *events, or -1 with a diagnosis in err.  Writes nothing.
+ */
+int idw_okta_test_connection(const struct idw_okta_org *org, long *events,
+                             char *err, size_t errlen);
+
+/* Clears the pause and the failure count of a domain.  Returns 0, 1 if it was not paused, -1 error. */
+int idw_okta_resume(struct idw_store *st, const char *domain, char *err, size_t errlen);
+
+/* The persisted connector state of a domain (NULL if none); caller json_decref's. */
+json_t *idw_okta_state(struct idw_store *st, const char *domain, char *err, size_t errlen);
+
+#endif

@@ -41,6 +41,8 @@ struct idw_okta_poller {
     json_t *state;              /* the persisted document, kept in step with the store */
     int dry;                    /* connection test: no store, no logging of failures */
     int64_t skew_s;             /* server Date - local clock */
+    int64_t started_ms;         /* when this poller started (for the progress ETA) */
+    int64_t started_published;  /* newest event time when it started */
     uint64_t page_events, page_published_max;
 };
 
@@ -434,6 +436,24 @@ static int page_commit(struct idw_store *st, MDB_txn *txn, void *ctx, char *err,
     return state_write(st, txn, ctx, err, errlen);
 }
 
+/* "acme: 12 pages, 11873 events, at 2026-09-14T08:00, 42% of the window, ETA 3m10s" */
+static void print_progress(const struct idw_okta_poller *p, int64_t newest)
+{
+    char at[IDW_TIME_STRLEN];
+    int64_t now = idw_now_ms(), from = sget(p, "live_since_ms");
+    int64_t base = p->started_published > from ? p->started_published : from;
+    double done = now > base && newest > base ? (double)(newest - base) / (double)(now - base) : 0;
+    double elapsed = (double)(now - p->started_ms) / 1000.0;
+
+    idw_time_format(newest, at);
+    fprintf(stderr, "\r%s: %lld pages, %lld events, at %.16s", p->org.domain_id,
+            (long long)sget(p, "pages"), (long long)sget(p, "events_fetched"), at);
+    if (done > 0.001 && done < 1)
+        fprintf(stderr, ", ETA %.0fs   ", elapsed * (1 - done) / done);
+    else
+        fprintf(stderr, "   ");
+}
+
 static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events,
                                        const char *next, long *wait_ms)
 {
@@ -466,9 +486,7 @@ static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events
         return IDW_POLL_FATAL;
     }
     if (p->o.progress)
-        fprintf(stderr, "\r%s: %lld pages, %lld events, newest %.19s   ", p->org.domain_id,
-                (long long)sget(p, "pages"), (long long)sget(p, "events_fetched"),
-                sstr(p, "last_success"));
+        print_progress(p, newest);
     *wait_ms = (int)n >= p->org.page_limit ? 0 : (long)p->org.poll_interval_s * 1000;
     if ((int)n < p->org.page_limit && p->o.backfill && !json_object_get(p->state, "backfill_done")) {
         json_object_set_new(p->state, "backfill_done", json_string(now));
@@ -574,8 +592,12 @@ enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms
     if (json_is_true(json_object_get(p->state, "paused")))
         return IDW_POLL_PAUSED;
     if ((w = rate_wait_ms(p)) > 0) {
-        log_info("%s: pacing to %.0f%% of the rate limit: waiting %.1f s", p->org.domain_id,
-                 p->org.rate_share * 100, w / 1000.0);
+        if (p->o.progress)
+            fprintf(stderr, "\r%s: rate limit: waiting %.0f s for the bucket to reset   ",
+                    p->org.domain_id, w / 1000.0);
+        else
+            log_info("%s: pacing to %.0f%% of the rate limit: waiting %.1f s", p->org.domain_id,
+                     p->org.rate_share * 100, w / 1000.0);
         if (idw_sleep_ms(w, p->o.stop))
             return IDW_POLL_RETRY;
     }
@@ -627,6 +649,8 @@ int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
     p->state = idw_okta_state(st, org->domain_id, err, errlen);
     if (!p->state)
         p->state = json_object();
+    p->started_ms = idw_now_ms();
+    p->started_published = sget(p, "last_published_ms");
     *out = p;
     return 0;
 }

@@ -86,13 +86,15 @@ static int step_org(struct org_run *o, const struct run_args *a)
     case IDW_POLL_FATAL:
         return -1;
     case IDW_POLL_PAUSED:
-        o->paused = o->done = 1;
+        o->paused = 1;
+        o->done = a->once;      /* a daemon keeps checking for `okta resume` */
         break;
     case IDW_POLL_CAUGHT_UP:
         if (a->once)
             o->done = 1;
         break;
     default:
+        o->paused = 0;
         break;
     }
     return 0;
@@ -111,7 +113,7 @@ static int loop(struct org_run *runs, size_t n, const struct run_args *a)
     while (!stop_requested) {
         int64_t now = idw_now_ms(), next = now + 60000;
         for (size_t i = 0; i < n && !stop_requested; i++) {
-            if (runs[i].done || runs[i].paused)
+            if (runs[i].done)
                 continue;
             if (runs[i].due_ms <= now && step_org(&runs[i], a) < 0)
                 return -1;
@@ -119,7 +121,7 @@ static int loop(struct org_run *runs, size_t n, const struct run_args *a)
                 next = runs[i].due_ms;
         }
         if (all_done(runs, n))
-            break;      /* --once: everyone caught up; otherwise every org paused */
+            break;      /* --once: every org caught up or paused */
         idw_sleep_ms((long)(next - idw_now_ms()), &stop_requested);
     }
     return 0;

@@ -580,6 +580,23 @@ static int fetch(struct idw_okta_poller *p, const char *url, struct idw_http_res
     return 0;
 }
 
+/* `idwatch okta resume` runs in another process: a paused poller looks for it. */
+static int reload_if_resumed(struct idw_okta_poller *p)
+{
+    char err[256];
+    json_t *doc = idw_okta_state(p->st, p->org.domain_id, err, sizeof err);
+    int resumed = doc && !json_is_true(json_object_get(doc, "paused"));
+
+    if (resumed) {
+        json_decref(p->state);
+        p->state = doc;
+        log_info("%s: resumed", p->org.domain_id);
+    } else {
+        json_decref(doc);
+    }
+    return resumed;
+}
+
 enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms)
 {
     struct idw_http_resp r = {0};
@@ -589,8 +606,10 @@ enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms
     long w;
 
     *wait_ms = 0;
-    if (json_is_true(json_object_get(p->state, "paused")))
+    if (json_is_true(json_object_get(p->state, "paused")) && !reload_if_resumed(p)) {
+        *wait_ms = (long)p->org.poll_interval_s * 1000;
         return IDW_POLL_PAUSED;
+    }
     if ((w = rate_wait_ms(p)) > 0) {
         if (p->o.progress)
             fprintf(stderr, "\r%s: rate limit: waiting %.0f s for the bucket to reset   ",

@@ -192,11 +192,12 @@ static int backfill_allowed(struct idw_store *st, const struct org_run *runs, si
     char err[256];
     for (size_t i = 0; i < n; i++) {
         json_t *s = idw_okta_state(st, runs[i].domain, err, sizeof err);
+        /* a cursor that is not an unfinished backfill's: the org is live */
         int live = s && json_string_value(json_object_get(s, "next_url")) &&
-                   !json_object_get(s, "backfill_started");
+                   (!json_object_get(s, "backfill_started") || json_object_get(s, "backfill_done"));
         json_decref(s);
         if (live) {
-            log_error("%s: live polling has already started from its own start point; "
+            log_error("%s: live polling has already started (or a backfill finished); "
                       "backfill seeds only an org that has no cursor yet", runs[i].domain);
             return 0;
         }

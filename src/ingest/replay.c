@@ -297,6 +297,8 @@ static enum idw_read_status frame_element(struct idw_reader *r, size_t *len, int
     for (;;) {
         if (scan_element(r, &sc)) {
             *len = sc.pos;
+            if (sc.pos + dropped > r->max_event)
+                *oversized = 1;
             return IDW_READ_EVENT;
         }
         if (sc.pos > r->max_event) {
@@ -308,7 +310,6 @@ static enum idw_read_status frame_element(struct idw_reader *r, size_t *len, int
         }
         if (!refill(r)) {
             *len = sc.pos;
-            (void)dropped;
             return IDW_READ_FATAL;
         }
     }

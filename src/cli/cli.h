@@ -30,6 +30,10 @@ int idw_cli_load_config(struct idw_cli *cli);
 /* Opens the database (read-only or read-write). Prints the error and returns NULL on failure. */
 struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly);
 
+/* Opens the configured GeoIP databases (*geo = NULL when none are configured).  Prints errors. */
+struct idw_geodb;
+int idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo);
+
 /* The domain a command works on: --domain, else the configuration's first org. */
 const char *idw_cli_default_domain(const struct idw_cli *cli);
 

@@ -232,18 +232,6 @@ static int run_ingest(struct idw_cli *cli, const struct ingest_args *a, const ch
     return rc;
 }
 
-static int open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
-{
-    char err[512];
-    *geo = NULL;
-    if (!cfg->city_db[0] && !cfg->asn_db[0])
-        return 0;
-    if (idw_geo_open(cfg->city_db, cfg->asn_db, geo, err, sizeof err) < 0) {
-        log_error("geoip: %s", err);
-        return -1;
-    }
-    return 0;
-}
 
 int idw_cmd_ingest(struct idw_cli *cli, int argc, char **argv)
 {
@@ -254,7 +242,7 @@ int idw_cmd_ingest(struct idw_cli *cli, int argc, char **argv)
 
     if (rc)
         return rc > 0 ? IDW_EXIT_OK : IDW_EXIT_USAGE;
-    if (idw_cli_load_config(cli) < 0 || open_geo(&cli->cfg, &geo) < 0)
+    if (idw_cli_load_config(cli) < 0 || idw_cli_open_geo(&cli->cfg, &geo) < 0)
         return IDW_EXIT_FAILURE;
     if (!a.domain)
         a.domain = idw_cli_default_domain(cli);

@@ -174,17 +174,6 @@ bad:
     return -1;
 }
 
-static int open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
-{
-    char err[512];
-    *geo = NULL;
-    if ((cfg->city_db[0] || cfg->asn_db[0]) &&
-        idw_geo_open(cfg->city_db, cfg->asn_db, geo, err, sizeof err) < 0) {
-        log_error("geoip: %s", err);
-        return -1;
-    }
-    return 0;
-}
 
 /* Backfill is for a fresh org: an org already polling has its history. */
 static int backfill_allowed(struct idw_store *st, const struct org_run *runs, size_t n)
@@ -213,7 +202,7 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
     size_t n = 0;
     int rc = IDW_EXIT_FAILURE;
 
-    if (idw_cli_load_config(cli) < 0 || open_geo(&cli->cfg, &geo) < 0)
+    if (idw_cli_load_config(cli) < 0 || idw_cli_open_geo(&cli->cfg, &geo) < 0)
         return IDW_EXIT_FAILURE;
     if (cli->cfg.n_orgs > 64) {
         log_error("at most 64 orgs per process");

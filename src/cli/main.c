@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "persona/geo.h"
 
 #ifndef IDW_VERSION
 #define IDW_VERSION "0.0.0"
@@ -81,6 +82,18 @@ struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly)
         return NULL;
     }
     return st;
+}
+
+int idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
+{
+    char err[512];
+    *geo = NULL;
+    if ((cfg->city_db[0] || cfg->asn_db[0]) &&
+        idw_geo_open(cfg->city_db, cfg->asn_db, geo, err, sizeof err) < 0) {
+        log_error("geoip: %s", err);
+        return -1;
+    }
+    return 0;
 }
 
 const char *idw_cli_default_domain(const struct idw_cli *cli)

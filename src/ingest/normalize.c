@@ -204,38 +204,34 @@ static void read_authn(const json_t *raw, struct idw_event *ev)
         ev->root_session_id = NULL;
 }
 
+/* Okta's behaviour names; entry i is the IDW_BEH_* bit 1 << i. */
+static const char *const behavior_names[] = {
+    "New Geo-Location", "New Device", "New IP", "New State", "New Country", "Velocity", "New City",
+};
+#define NBEHAVIORS (sizeof behavior_names / sizeof behavior_names[0])
+
 unsigned idw_parse_behaviors(const char *s)
 {
-    static const struct { const char *name; unsigned bit; } names[] = {
-        {"New Geo-Location", IDW_BEH_NEW_GEO}, {"New Device", IDW_BEH_NEW_DEVICE},
-        {"New IP", IDW_BEH_NEW_IP}, {"New State", IDW_BEH_NEW_STATE},
-        {"New Country", IDW_BEH_NEW_COUNTRY}, {"Velocity", IDW_BEH_VELOCITY},
-        {"New City", IDW_BEH_NEW_CITY},
-    };
     unsigned bits = 0;
 
-    for (size_t i = 0; s && i < sizeof names / sizeof names[0]; i++) {
-        const char *p = strstr(s, names[i].name);
+    for (unsigned i = 0; s && i < NBEHAVIORS; i++) {
+        const char *p = strstr(s, behavior_names[i]);
         if (!p)
             continue;
-        p += strlen(names[i].name);
+        p += strlen(behavior_names[i]);
         while (*p == ' ' || *p == '=' || *p == ':' || *p == '"')
             p++;
         if (strncasecmp(p, "POSITIVE", 8) == 0)
-            bits |= names[i].bit;
+            bits |= 1u << i;
     }
     return bits;
 }
 
 static unsigned behaviors_from_object(const json_t *o)
 {
-    static const char *const keys[] = {
-        "New Geo-Location", "New Device", "New IP", "New State",
-        "New Country", "Velocity", "New City",
-    };
     unsigned bits = 0;
-    for (unsigned i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        const char *v = json_string_value(json_object_get(o, keys[i]));
+    for (unsigned i = 0; i < NBEHAVIORS; i++) {
+        const char *v = json_string_value(json_object_get(o, behavior_names[i]));
         if (v && strcasecmp(v, "POSITIVE") == 0)
             bits |= 1u << i;
     }
@@ -571,14 +567,10 @@ static json_t *principal_json(const struct idw_principal *p)
 
 static json_t *behaviors_json(unsigned bits)
 {
-    static const char *const names[] = {
-        "New Geo-Location", "New Device", "New IP", "New State",
-        "New Country", "Velocity", "New City",
-    };
     json_t *a = json_array();
-    for (unsigned i = 0; a && i < sizeof names / sizeof names[0]; i++)
+    for (unsigned i = 0; a && i < NBEHAVIORS; i++)
         if (bits & (1u << i))
-            json_array_append_new(a, json_string(names[i]));
+            json_array_append_new(a, json_string(behavior_names[i]));
     return a;
 }
 

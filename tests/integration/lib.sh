@@ -11,3 +11,11 @@ jget() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)"
 # jlines FILE EXPR: same over a list of JSON Lines rows
 jlines() { python3 -c "import json,sys; rows=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; print($2)" "$1"; }
 idw() { "$IDWATCH" --db "$WORK/db" "$@"; }
+# dump_personas DB [DOMAIN]: every persona's JSON, in tuid order (for exact comparisons)
+dump_personas() {
+    "$IDWATCH" --db "$1" persona list ${2:+--domain "$2"} --json | python3 -c '
+import json, sys
+for l in sys.stdin: print(json.loads(l)["tuid"])' | sort | while read -r t; do
+        "$IDWATCH" --db "$1" persona show "$t" ${2:+--domain "$2"} --json
+    done
+}

@@ -30,15 +30,8 @@ cat resumed.json
 [ "$(jget resumed.json 'j["duplicates"] > 0 and j["accepted"] > 0')" = True ] \
     || fail "kill -9 did not interrupt the ingest mid-way"
 
-dump() {
-    "$IDWATCH" --db "$1" persona list --json | python3 -c '
-import json, sys
-for l in sys.stdin: print(json.loads(l)["tuid"])' | sort | while read -r t; do
-        "$IDWATCH" --db "$1" persona show "$t" --json
-    done
-}
-dump ref > ref.dump
-dump crash > crash.dump
+dump_personas ref > ref.dump
+dump_personas crash > crash.dump
 [ -s ref.dump ] || fail "no personas"
 cmp ref.dump crash.dump || { diff ref.dump crash.dump | head -20; fail "personas differ after kill -9 and rerun"; }
 total=$(python3 -c 'import json;a=json.load(open("ref.json"));print(a["accepted"])')

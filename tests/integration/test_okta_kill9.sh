@@ -28,11 +28,7 @@ echo "killed after $(jget before.json 'j["orgs"][0]["pages"]') pages"
 [ "$(jget before.json 'j["orgs"][0]["events_ingested"]')" -lt "$(jget ref.json 'j["accepted"]')" ] \
     || fail "the kill did not land mid-stream"
 expect_eq "$(jget after.json 'j["orgs"][0]["events_ingested"]')" "$(jget ref.json 'j["accepted"]')" "events ingested once"
-dump() { "$IDWATCH" --db "$1" persona list --domain acme --json | python3 -c '
-import json, sys
-for l in sys.stdin: print(json.loads(l)["tuid"])' | sort | while read -r t; do
-    "$IDWATCH" --db "$1" persona show "$t" --domain acme --json; done; }
-dump "$WORK/db" > polled.dump
-dump ref > ref.dump
+dump_personas "$WORK/db" acme > polled.dump
+dump_personas ref acme > ref.dump
 cmp polled.dump ref.dump || fail "personas differ after kill -9 and restart"
 echo "ok: kill -9 lost nothing and doubled nothing"

@@ -38,12 +38,8 @@ expect_eq "$(jget status.json 'j["orgs"][0]["duplicates_skipped"]')" 0 "duplicat
 expect_eq "$(jget status.json 'j["orgs"][0]["paused"]')" False "paused"
 
 # the same personas as a file replay of the same events
-dump() { "$IDWATCH" --db "$1" persona list --domain acme --json | python3 -c '
-import json, sys
-for l in sys.stdin: print(json.loads(l)["tuid"])' | sort | while read -r t; do
-    "$IDWATCH" --db "$1" persona show "$t" --domain acme --json; done; }
-dump "$WORK/db" > polled.dump
-dump ref > ref.dump
+dump_personas "$WORK/db" acme > polled.dump
+dump_personas ref acme > ref.dump
 cmp polled.dump ref.dump || fail "polled personas differ from replayed ones"
 echo "ok: polled personas equal the file replay"
 

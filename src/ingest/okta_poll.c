@@ -400,12 +400,21 @@ static void since_url(const struct idw_okta_poller *p, int64_t since_ms, const c
     curl_free(esc);
 }
 
+static int next_link_ok(const struct idw_okta_poller *p, const char *url);
+
 /* Where the next request goes: the stored cursor, or a fresh since. */
 static void current_url(struct idw_okta_poller *p, char *out, size_t outlen)
 {
     const char *next = sstr(p, "next_url");
-    if (next && *next) {
+    if (next && *next && next_link_ok(p, next)) {
         idw_strlcpy(out, next, outlen);
+        return;
+    }
+    if (next && *next && sget(p, "last_published_ms")) {
+        /* org_url changed since the cursor was stored: resume by time, de-dup absorbs overlap */
+        log_warn("%s: the stored cursor is for another host; restarting from the last "
+                 "published time minus 5 minutes", p->org.domain_id);
+        since_url(p, sget(p, "last_published_ms") - OVERLAP_MS, NULL, out, outlen);
         return;
     }
     int days = p->o.backfill_days ? p->o.backfill_days : p->org.backfill_days;

@@ -29,6 +29,22 @@ grep -q 'timeout' run.out || fail "timeout not reported"
 "$IDWATCH" --config cfg.json persona show late@acme.example > /dev/null || fail "late event lost"
 echo "ok: faults retried, nothing lost or doubled"
 
+# a stored cursor Okta no longer knows (here: a new org log) falls back to
+# since = last published - 5 min; de-duplication absorbs the overlap
+port=$SIM_PORT
+sim_stop "$WORK/sim"
+rm -f "$WORK/sim/ready"
+sim_start "$WORK/sim" --events events.jsonl --release all --ssws-token-file token --port "$port"
+write_config cfg.json '{"method": "ssws", "token_file": "'"$WORK"'/token"}' \
+    '"page_limit": 100, "max_consecutive_failures": 3'
+before=$(jget status.json 'j["orgs"][0]["duplicates_skipped"]')
+"$IDWATCH" --config cfg.json run --once > rerun.out 2>&1 || { cat rerun.out; fail "run after cursor loss"; }
+grep -q 'rejected the stored cursor' rerun.out || fail "cursor fallback not logged"
+"$IDWATCH" --config cfg.json status --json > status2.json
+expect_eq "$(jget status2.json 'j["orgs"][0]["events_ingested"]')" "$(jget status.json 'j["orgs"][0]["events_ingested"]')" "nothing counted twice after the fallback"
+[ "$(jget status2.json 'j["orgs"][0]["duplicates_skipped"]')" -gt "$before" ] || fail "overlap not re-read"
+echo "ok: rejected cursor falls back to since, duplicates absorbed"
+
 # three failures in a row: the org pauses itself, persistently
 sim_ctl fault '{"type":"status","status":500,"count":3}' > /dev/null
 expect_rc 1 "$IDWATCH" --config cfg.json run --once > run2.out 2>&1

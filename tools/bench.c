@@ -5,8 +5,9 @@
  *   (a) parse only          replay framing + jansson parse of every event
  *   (b) parse + normalize   (a) plus idw_normalize into an idw_event
  *   (c) full ingest         the real pipeline into a fresh LMDB database:
- *                           normalize, de-dup, identity, persona update,
- *                           one write transaction per 1000 events
+ *                           normalize, de-dup, identity, every detection
+ *                           rule, persona update, one write transaction
+ *                           per ingest.batch_events
  *
  * Each stage reads the same file from the page cache; the first pass warms
  * it.  The baseline is (a): the pipeline target is (c) >= 0.7 x (a).
@@ -134,7 +135,8 @@ int main(int argc, char **argv)
     struct idw_config cfg;
     struct idw_store *st;
     struct idw_pipeline *pl;
-    struct idw_pipeline_opts po = {"bench", NULL, NULL, 0};
+    struct idw_pipeline_opts po = {"bench", NULL, NULL, 0, NULL, 0};
+    struct idw_detect *detect = NULL;
     struct rusage ru;
     char err[512];
     const char *db = argc > 2 ? argv[2] : "build/bench-db";
@@ -148,6 +150,8 @@ int main(int argc, char **argv)
     if (idw_config_load(NULL, &cfg, err, sizeof err) < 0 ||
         idw_store_open(db, 65536, 0, &st, err, sizeof err) < 0 ||
         (po.auto_commit = (unsigned)cfg.batch_events, 0) ||
+        idw_detect_open(NULL, &detect, err, sizeof err) < 0 ||
+        (po.detect = detect, 0) ||
         idw_pipeline_open(st, &cfg, &po, &pl, err, sizeof err) < 0) {
         fprintf(stderr, "bench: %s\n", err);
         return 1;
@@ -169,6 +173,7 @@ int main(int argc, char **argv)
     printf("  target (c) >= 0.70 x (a): %s (%.2f)\n",
            c.events / c.secs >= 0.7 * base ? "met" : "NOT met", (c.events / c.secs) / base);
     idw_pipeline_close(pl);
+    idw_detect_close(detect);
     idw_store_close(st);
     idw_config_free(&cfg);
     return 0;

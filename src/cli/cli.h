@@ -34,6 +34,14 @@ struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly);
 struct idw_geodb;
 int idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo);
 
+/*
+ * Opens the detection engine with the configuration's rules_dir.  The
+ * default "rules" may be absent (built-in defaults); a configured
+ * directory that does not exist is an error.  Prints errors.
+ */
+struct idw_detect;
+int idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d);
+
 /* The domain a command works on: --domain, else the configuration's first org. */
 const char *idw_cli_default_domain(const struct idw_cli *cli);
 
@@ -43,5 +51,7 @@ int idw_cmd_run(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_backfill(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_okta(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_status(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_alerts(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_rules(struct idw_cli *cli, int argc, char **argv);
 
 #endif

@@ -151,7 +151,7 @@ static void print_summary(const struct ingest_args *a, const struct run *r, cons
     unsigned long long rejected = s->rejected + r->read_errors;
 
     if (a->json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
                               "domain_id", domain, "file", a->file,
                               "accepted", (json_int_t)s->accepted,
                               "duplicates", (json_int_t)s->duplicates,
@@ -161,6 +161,7 @@ static void print_summary(const struct ingest_args *a, const struct run *r, cons
                               "rejected", (json_int_t)rejected,
                               "enriched", (json_int_t)s->enriched,
                               "persona_updates", (json_int_t)s->persona_updates,
+                              "alerts", (json_int_t)s->alerts,
                               "complete", !(r->fatal_input || r->storage_failed || r->interrupted));
         if (o && json_dumpf(o, out, JSON_COMPACT) == 0)
             fputc('\n', out);
@@ -196,9 +197,9 @@ static FILE *open_emit(const char *path)
 }
 
 static int run_ingest(struct idw_cli *cli, const struct ingest_args *a, const char *domain,
-                      FILE *in, FILE *emit_to, struct idw_geodb *geo)
+                      FILE *in, FILE *emit_to, struct idw_geodb *geo, struct idw_detect *detect)
 {
-    struct idw_pipeline_opts po = {domain, geo, emit_to, (unsigned)cli->cfg.batch_events};
+    struct idw_pipeline_opts po = {domain, geo, emit_to, (unsigned)cli->cfg.batch_events, detect, 0};
     struct run r = {0};
     struct idw_store *st = idw_cli_open_store(cli, 0);
     char err[512];
@@ -237,6 +238,7 @@ int idw_cmd_ingest(struct idw_cli *cli, int argc, char **argv)
 {
     struct ingest_args a = {0};
     struct idw_geodb *geo = NULL;
+    struct idw_detect *detect = NULL;
     FILE *in = NULL, *emit_to = NULL;
     int rc = parse_args(argc, argv, &a);
 
@@ -244,6 +246,10 @@ int idw_cmd_ingest(struct idw_cli *cli, int argc, char **argv)
         return rc > 0 ? IDW_EXIT_OK : IDW_EXIT_USAGE;
     if (idw_cli_load_config(cli) < 0 || idw_cli_open_geo(&cli->cfg, &geo) < 0)
         return IDW_EXIT_FAILURE;
+    if (idw_cli_open_detect(cli, &detect) < 0) {
+        idw_geo_close(geo);
+        return IDW_EXIT_FAILURE;
+    }
     if (!a.domain)
         a.domain = idw_cli_default_domain(cli);
     in = open_input(a.file);
@@ -252,7 +258,7 @@ int idw_cmd_ingest(struct idw_cli *cli, int argc, char **argv)
     if (in && rc == 0) {
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);
-        rc = run_ingest(cli, &a, a.domain, in, emit_to, geo);
+        rc = run_ingest(cli, &a, a.domain, in, emit_to, geo, detect);
     } else if (!in) {
         rc = IDW_EXIT_FAILURE;
     }
@@ -263,5 +269,6 @@ int idw_cmd_ingest(struct idw_cli *cli, int argc, char **argv)
     if (in && in != stdin)
         fclose(in);
     idw_geo_close(geo);
+    idw_detect_close(detect);
     return rc;
 }

@@ -48,9 +48,11 @@ static int want(const struct run_args *a, const char *domain)
 
 /* Opens a poller for every polled org (those with an org_url). */
 static int open_pollers(struct idw_cli *cli, struct idw_store *st, const struct idw_geodb *geo,
-                        const struct run_args *a, struct org_run *runs, size_t *n)
+                        struct idw_detect *detect, const struct run_args *a,
+                        struct org_run *runs, size_t *n)
 {
-    struct idw_poll_opts po = {&cli->cfg, geo, &stop_requested, a->days, a->progress, a->backfill};
+    struct idw_poll_opts po = {&cli->cfg, geo, &stop_requested, a->days, a->progress, a->backfill,
+                               detect};
     char err[768];
 
     *n = 0;
@@ -198,25 +200,32 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
 {
     struct org_run runs[64] = {{0}};
     struct idw_geodb *geo = NULL;
+    struct idw_detect *detect = NULL;
     struct idw_store *st;
     size_t n = 0;
     int rc = IDW_EXIT_FAILURE;
 
     if (idw_cli_load_config(cli) < 0 || idw_cli_open_geo(&cli->cfg, &geo) < 0)
         return IDW_EXIT_FAILURE;
+    if (idw_cli_open_detect(cli, &detect) < 0) {
+        idw_geo_close(geo);
+        return IDW_EXIT_FAILURE;
+    }
     if (cli->cfg.n_orgs > 64) {
         log_error("at most 64 orgs per process");
         idw_geo_close(geo);
+        idw_detect_close(detect);
         return IDW_EXIT_FAILURE;
     }
     if (!(st = idw_cli_open_store(cli, 0))) {
         idw_geo_close(geo);
+        idw_detect_close(detect);
         return IDW_EXIT_FAILURE;
     }
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);
     signal(SIGPIPE, SIG_IGN);
-    if (open_pollers(cli, st, geo, a, runs, &n) == 0 && (!a->backfill || backfill_allowed(st, runs, n))) {
+    if (open_pollers(cli, st, geo, detect, a, runs, &n) == 0 && (!a->backfill || backfill_allowed(st, runs, n))) {
         if (loop(runs, n, a) == 0) {
             rc = IDW_EXIT_OK;
             for (size_t i = 0; i < n; i++)
@@ -230,6 +239,7 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
         idw_okta_poller_free(runs[i].poller);
     idw_store_close(st);
     idw_geo_close(geo);
+    idw_detect_close(detect);
     return rc;
 }
 

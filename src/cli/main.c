@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "detect/detect.h"
 #include "persona/geo.h"
 
 #ifndef IDW_VERSION
@@ -29,6 +31,8 @@ static const struct command commands[] = {
     {"okta", idw_cmd_okta, "test-connection | resume: one org's link to Okta"},
     {"status", idw_cmd_status, "per-org connector and ingest state"},
     {"persona", idw_cmd_persona, "list personas, or show one user's routine"},
+    {"alerts", idw_cmd_alerts, "list, show, ack, resolve or mark alerts false positive"},
+    {"rules", idw_cmd_rules, "list the detection rules and their configuration"},
 };
 
 static void usage(FILE *out)
@@ -91,6 +95,26 @@ int idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
     if ((cfg->city_db[0] || cfg->asn_db[0]) &&
         idw_geo_open(cfg->city_db, cfg->asn_db, geo, err, sizeof err) < 0) {
         log_error("geoip: %s", err);
+        return -1;
+    }
+    return 0;
+}
+
+int idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d)
+{
+    const char *dir = cli->cfg.rules_dir;
+    struct stat sb;
+    char err[768];
+
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        if (strcmp(dir, "rules") != 0) {
+            log_error("rules_dir: %s is not a directory", dir);
+            return -1;
+        }
+        dir = NULL;     /* the default location is optional: built-in defaults */
+    }
+    if (idw_detect_open(dir, d, err, sizeof err) < 0) {
+        log_error("rules: %s", err);
         return -1;
     }
     return 0;

@@ -19,6 +19,7 @@
 static const char default_json[] =
     "{\n"
     "  \"db\": \"./idwatch-data\",\n"
+    "  \"rules_dir\": \"rules\",\n"
     "  \"lmdb_map_size_mb\": 65536,\n"
     "  \"orgs\": [{\"domain_id\": \"default\"}],\n"
     "  \"geoip\": {\"city_db\": \"\", \"asn_db\": \"\"},\n"
@@ -261,7 +262,9 @@ static int read_values(struct idw_config *cfg, const json_t *u, const json_t *d,
         copy_path(cfg->city_db, sizeof cfg->city_db, lookup(u, d, "geoip", "city_db"),
                   "geoip.city_db", err, errlen) < 0 ||
         copy_path(cfg->asn_db, sizeof cfg->asn_db, lookup(u, d, "geoip", "asn_db"),
-                  "geoip.asn_db", err, errlen) < 0)
+                  "geoip.asn_db", err, errlen) < 0 ||
+        copy_path(cfg->rules_dir, sizeof cfg->rules_dir, lookup(u, d, NULL, "rules_dir"),
+                  "rules_dir", err, errlen) < 0)
         return -1;
     if (!cfg->db_path[0]) {
         snprintf(err, errlen, "db: must not be empty");

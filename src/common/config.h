@@ -31,6 +31,7 @@ struct idw_config {
     size_t map_size_mb;       /* LMDB map size (address space, not disk) */
     char city_db[PATH_MAX];   /* "" = no City database */
     char asn_db[PATH_MAX];    /* "" = no ASN database */
+    char rules_dir[PATH_MAX]; /* rule configuration files, rules/<id>.json */
 
     /* persona model */
     double half_life_days;    /* decay of per-value weights */

@@ -654,7 +654,7 @@ int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
                         char *err, size_t errlen)
 {
     struct idw_okta_poller *p = calloc(1, sizeof *p);
-    struct idw_pipeline_opts po = {org->domain_id, opts->geo, NULL, 0};
+    struct idw_pipeline_opts po = {org->domain_id, opts->geo, NULL, 0, opts->detect, opts->backfill};
 
     *out = NULL;
     if (!p) {

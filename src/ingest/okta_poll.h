@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "common/config.h"
+#include "detect/detect.h"
 #include "persona/geo.h"
 #include "persona/store.h"
 
@@ -64,7 +65,8 @@ struct idw_poll_opts {
     volatile sig_atomic_t *stop;    /* set by signal handlers; sleeps end early */
     int backfill_days;              /* 0 = the org's backfill_days */
     int progress;                   /* print progress lines to stderr */
-    int backfill;                   /* a backfill run: marks the state, reports when done */
+    int backfill;                   /* a backfill run: marks the state and its alerts historical */
+    struct idw_detect *detect;      /* may be NULL */
 };
 
 int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,

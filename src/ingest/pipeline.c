@@ -120,14 +120,14 @@ static struct idw_persona *cache_get(struct idw_pipeline *pl, const char *tuid,
 
 static const char *const stat_names[] = {
     "received", "accepted", "duplicates", "skipped_type", "skipped_no_human",
-    "stale", "rejected", "enriched", "persona_updates", "commits",
+    "stale", "rejected", "enriched", "persona_updates", "alerts", "commits",
 };
 
 static uint64_t *stat_field(struct idw_pipeline_stats *s, unsigned i)
 {
     uint64_t *fields[] = {
         &s->received, &s->accepted, &s->duplicates, &s->skipped_type, &s->skipped_no_human,
-        &s->stale, &s->rejected, &s->enriched, &s->persona_updates, &s->commits,
+        &s->stale, &s->rejected, &s->enriched, &s->persona_updates, &s->alerts, &s->commits,
     };
     return fields[i];
 }
@@ -309,15 +309,30 @@ static int resolve_tuid(struct idw_pipeline *pl, const struct idw_principal *who
     return idw_store_tuid(pl->st, pl->txn, pl->domain, who->id, who->login, 1, tuid, err, errlen);
 }
 
+/* Rules judge the event against the persona as it was before the event. */
+static int run_rules(struct idw_pipeline *pl, const struct idw_event *ev,
+                     const struct idw_persona *before, char *err, size_t errlen)
+{
+    int n;
+    if (!pl->o.detect)
+        return 0;
+    n = idw_detect_event(pl->o.detect, pl->st, pl->txn, pl->domain, ev, before, &pl->prm,
+                         pl->o.historical, err, errlen);
+    if (n < 0)
+        return -1;
+    pl->batch.alerts += (uint64_t)n;
+    return 0;
+}
+
 static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *err, size_t errlen)
 {
     struct idw_persona *p;
     char actor_tuid[IDW_UUID_STRLEN];
 
-    if (!ev->subject.id)
-        return 0;       /* kept for its source IP only (spray evidence, threat signals) */
+    if (!ev->subject.id)    /* kept for its source IP only (spray evidence, threat signals) */
+        return run_rules(pl, ev, NULL, err, errlen);
     if (resolve_tuid(pl, &ev->subject, ev->tuid, err, errlen) < 0 ||
-        !(p = cache_get(pl, ev->tuid, err, errlen)))
+        !(p = cache_get(pl, ev->tuid, err, errlen)) || run_rules(pl, ev, p, err, errlen) < 0)
         return -1;
     idw_persona_update(p, ev, IDW_ROLE_SUBJECT, &pl->prm);
     pl->batch.persona_updates++;

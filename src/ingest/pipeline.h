@@ -25,6 +25,7 @@
 #include <lmdb.h>
 
 #include "common/config.h"
+#include "detect/detect.h"
 #include "persona/geo.h"
 #include "persona/store.h"
 
@@ -39,6 +40,8 @@ struct idw_pipeline_opts {
      * idw_pipeline_commit is called, as the poller does per page).
      */
     unsigned auto_commit;
+    struct idw_detect *detect;      /* may be NULL: no rules run */
+    int historical;                 /* alerts raised are marked historical (backfill) */
 };
 
 /* Counters of one pipeline's life (also accumulated per domain in the store). */
@@ -52,6 +55,7 @@ struct idw_pipeline_stats {
     uint64_t rejected;              /* unusable events */
     uint64_t enriched;              /* GeoIP filled in missing location/ASN */
     uint64_t persona_updates;
+    uint64_t alerts;                /* alerts created or updated */
     uint64_t commits;
     int64_t newest_published;       /* newest event time applied (ms) */
 };

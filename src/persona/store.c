@@ -60,7 +60,10 @@ static int open_dbis(struct idw_store *st, unsigned flags, char *err, size_t err
         (rc = mdb_dbi_open(txn, "seen_time", create, &st->seen_time)) ||
         (rc = mdb_dbi_open(txn, "ident", create, &st->ident)) ||
         (rc = mdb_dbi_open(txn, "persona", create, &st->persona)) ||
-        (rc = mdb_dbi_open(txn, "meta", create, &st->meta))) {
+        (rc = mdb_dbi_open(txn, "meta", create, &st->meta)) ||
+        (rc = mdb_dbi_open(txn, "alerts", create, &st->alerts)) ||
+        (rc = mdb_dbi_open(txn, "alert_key", create, &st->alert_key)) ||
+        (rc = mdb_dbi_open(txn, "rule_state", create, &st->rule_state))) {
         mdb_txn_abort(txn);
         if (rc == MDB_NOTFOUND)
             snprintf(err, errlen, "the database holds no idwatch data yet (run `idwatch ingest` first)");
@@ -112,7 +115,7 @@ int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
         return -1;
     }
     if ((rc = mdb_env_create(&st->env)) ||
-        (rc = mdb_env_set_maxdbs(st->env, 8)) ||
+        (rc = mdb_env_set_maxdbs(st->env, 16)) ||
         (rc = mdb_env_set_mapsize(st->env, map_mb << 20)) ||
         (rc = mdb_env_open(st->env, dir,
                            MDB_NOTLS | MDB_NOSYNC | ((flags & IDW_STORE_RDONLY) ? MDB_RDONLY : 0), 0600))) {
@@ -496,6 +499,79 @@ int idw_store_secret(struct idw_store *st, MDB_txn *txn, const char *name,
     val.mv_data = out;
     rc = mdb_put(txn, st->meta, &key, &val, 0);
     return rc ? fail(err, errlen, "secret put", rc) : 0;
+}
+
+static void kv_key(struct key *k, const char *a, const char *b, const char *c)
+{
+    key_str(k, a);
+    if (b)
+        key_str(k, b);
+    if (c)
+        key_str(k, c);
+}
+
+long idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                      const char *b, const char *c, void *buf, size_t cap, char *err, size_t errlen)
+{
+    struct key k = {0};
+    MDB_val key, val;
+    int rc;
+
+    (void)st;
+    kv_key(&k, a, b, c);
+    if (k.overflow)
+        return 0;
+    key = val_of(&k);
+    rc = mdb_get(txn, dbi, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return fail(err, errlen, "kv get", rc);
+    if (buf && cap)
+        memcpy(buf, val.mv_data, val.mv_size < cap ? val.mv_size : cap);
+    return (long)val.mv_size;
+}
+
+int idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                     const char *b, const char *c, const void *v, size_t len,
+                     char *err, size_t errlen)
+{
+    struct key k = {0};
+    MDB_val key, val = {len, (void *)v};
+    int rc;
+
+    (void)st;
+    kv_key(&k, a, b, c);
+    if (k.overflow)
+        return fail(err, errlen, "kv key", 0);
+    key = val_of(&k);
+    rc = mdb_put(txn, dbi, &key, &val, 0);
+    return rc ? fail(err, errlen, "kv put", rc) : 0;
+}
+
+int idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *prefix,
+                      idw_kv_fn fn, void *ctx, char *err, size_t errlen)
+{
+    struct key p = {0};
+    MDB_cursor *cur;
+    MDB_val key, val;
+    int rc;
+
+    (void)st;
+    if (prefix)
+        key_str(&p, prefix);
+    key = val_of(&p);
+    if ((rc = mdb_cursor_open(txn, dbi, &cur)))
+        return fail(err, errlen, "kv cursor", rc);
+    for (rc = mdb_cursor_get(cur, &key, &val, prefix ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
+        if (prefix && (key.mv_size < p.n || memcmp(key.mv_data, p.b, p.n) != 0))
+            break;
+        if (fn(key.mv_data, key.mv_size, val.mv_data, val.mv_size, ctx))
+            break;
+    }
+    mdb_cursor_close(cur);
+    return rc && rc != MDB_NOTFOUND ? fail(err, errlen, "kv scan", rc) : 0;
 }
 
 json_t *idw_store_domains(struct idw_store *st, MDB_txn *txn, char *err, size_t errlen)

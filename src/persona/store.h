@@ -36,6 +36,9 @@
 struct idw_store {
     MDB_env *env;
     MDB_dbi seen, seen_time, ident, persona, meta;
+    MDB_dbi alerts;         /* alert_id -> alert JSON */
+    MDB_dbi alert_key;      /* rule \0 domain \0 entity -> alert_id of the newest alert */
+    MDB_dbi rule_state;     /* rule \0 domain \0 key -> rule-defined bytes */
 };
 
 enum { IDW_STORE_RDONLY = 1 };
@@ -112,6 +115,23 @@ int idw_store_meta_put(struct idw_store *st, MDB_txn *txn, const char *name,
  */
 int idw_store_secret(struct idw_store *st, MDB_txn *txn, const char *name,
                      unsigned char out[32], char *err, size_t errlen);
+
+/*
+ * Generic access to the three detection tables, keyed by up to three
+ * NUL-separated parts.  get copies at most cap bytes and returns the
+ * stored length (0 = absent) or -1; put returns 0 or -1.
+ */
+long idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                      const char *b, const char *c, void *buf, size_t cap, char *err, size_t errlen);
+int idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                     const char *b, const char *c, const void *val, size_t len,
+                     char *err, size_t errlen);
+
+/* Calls fn(key, keylen, val, vallen, ctx) for every entry of dbi whose key starts with
+ * prefix \0 (prefix NULL: every entry); fn returning non-zero stops. */
+typedef int (*idw_kv_fn)(const char *key, size_t keylen, const char *val, size_t vallen, void *ctx);
+int idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *prefix,
+                      idw_kv_fn fn, void *ctx, char *err, size_t errlen);
 
 /* Names of the domains that have personas (for listings); caller json_decref's. */
 json_t *idw_store_domains(struct idw_store *st, MDB_txn *txn, char *err, size_t errlen);

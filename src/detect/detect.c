@@ -1,0 +1,319 @@
+/*
+ * detect.c — the engine: rule loading, the per-event run, rule state, and
+ * the alert store with aggregation (see detect.h and docs/alerts.md).
+ */
+#include "detect/detect.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define MAX_RULES 32
+#define MAX_EVENT_IDS 100           /* per alert; the count keeps going */
+
+struct loaded_rule {
+    const struct idw_rule *rule;
+    void *self;
+    int enabled;
+    json_t *config;
+};
+
+struct idw_detect {
+    struct loaded_rule rules[MAX_RULES];
+    size_t n;
+};
+
+struct idw_detect_ctx {
+    struct idw_store *st;
+    MDB_txn *txn;
+    const char *domain;
+    const struct idw_event *ev;
+    const struct idw_rule *rule;
+    const struct idw_persona_params *prm;
+    int historical;
+    int written;
+    int failed;
+    char *err;
+    size_t errlen;
+};
+
+const char *idw_severity_name(enum idw_severity s)
+{
+    static const char *const n[] = {"low", "low", "medium", "high", "critical"};
+    return (unsigned)s < 5 ? n[s] : "low";
+}
+
+int idw_severity_parse(const char *s, enum idw_severity *out)
+{
+    for (int i = IDW_SEV_LOW; i <= IDW_SEV_CRITICAL; i++)
+        if (s && strcasecmp(s, idw_severity_name((enum idw_severity)i)) == 0) {
+            *out = (enum idw_severity)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- loading ---------------------------------------------------------------- */
+
+static json_t *load_rule_config(const char *dir, const char *id, char *err, size_t errlen, int *bad)
+{
+    char path[4096];
+    json_error_t je;
+    json_t *j;
+
+    *bad = 0;
+    if (!dir)
+        return NULL;
+    snprintf(path, sizeof path, "%s/%s.json", dir, id);
+    j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!j) {
+        if (errno == ENOENT || strstr(je.text, "unable to open"))
+            return NULL;        /* no file: the rule's defaults */
+        snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+        *bad = 1;
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        snprintf(err, errlen, "%s: must be a JSON object", path);
+        json_decref(j);
+        *bad = 1;
+        return NULL;
+    }
+    return j;
+}
+
+int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, size_t errlen)
+{
+    struct idw_detect *d = calloc(1, sizeof *d);
+    int bad;
+
+    *out = NULL;
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; idw_rule_table[i] && d->n < MAX_RULES; i++) {
+        struct loaded_rule *lr = &d->rules[d->n];
+        lr->rule = idw_rule_table[i];
+        lr->config = load_rule_config(rules_dir, lr->rule->id, err, errlen, &bad);
+        if (bad) {
+            idw_detect_close(d);
+            return -1;
+        }
+        lr->enabled = !json_is_false(json_object_get(lr->config, "enabled"));
+        lr->self = lr->rule->init ? lr->rule->init(lr->config, err, errlen) : NULL;
+        if (lr->rule->init && !lr->self) {
+            char tmp[512];
+            snprintf(tmp, sizeof tmp, "rule %s: %s", lr->rule->id, err);
+            snprintf(err, errlen, "%s", tmp);
+            d->n++;
+            idw_detect_close(d);
+            return -1;
+        }
+        d->n++;
+    }
+    *out = d;
+    return 0;
+}
+
+void idw_detect_close(struct idw_detect *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->rules[i].rule->free)
+            d->rules[i].rule->free(d->rules[i].self);
+        json_decref(d->rules[i].config);
+    }
+    free(d);
+}
+
+json_t *idw_detect_describe(const struct idw_detect *d)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < d->n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:O?}", "id", d->rules[i].rule->id,
+                                           "description", d->rules[i].rule->description,
+                                           "enabled", d->rules[i].enabled,
+                                           "config", d->rules[i].config));
+    return a;
+}
+
+/* ---- rule state --------------------------------------------------------------- */
+
+size_t idw_state_get(struct idw_detect_ctx *ctx, const char *key, void *buf, size_t cap)
+{
+    long n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->rule_state, ctx->rule->id, ctx->domain,
+                              key, buf, cap, ctx->err, ctx->errlen);
+    if (n < 0)
+        ctx->failed = 1;
+    return n > 0 ? (size_t)n : 0;
+}
+
+int idw_state_put(struct idw_detect_ctx *ctx, const char *key, const void *val, size_t len)
+{
+    if (idw_store_kv_put(ctx->st, ctx->txn, ctx->st->rule_state, ctx->rule->id, ctx->domain,
+                         key, val, len, ctx->err, ctx->errlen) < 0) {
+        ctx->failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+const struct idw_persona_params *idw_detect_params(const struct idw_detect_ctx *ctx)
+{
+    return ctx->prm;
+}
+
+/* ---- alerts ---------------------------------------------------------------------- */
+
+static json_t *mitre_array(const char *list)
+{
+    json_t *a = json_array();
+    char buf[128], *save = NULL;
+
+    idw_strlcpy(buf, list ? list : "", sizeof buf);
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        json_array_append_new(a, json_string(t));
+    return a;
+}
+
+static json_t *new_alert(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c,
+                         const char *alert_id)
+{
+    const struct idw_event *ev = ctx->ev;
+    char ts[IDW_TIME_STRLEN];
+
+    idw_time_format(ev->published_ms, ts);
+    return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:I, s:I,"
+                     " s:[s], s:s, s:s, s:o, s:s, s:s, s:b, s:i, s:s}",
+                     "alert_id", alert_id, "rule", ctx->rule->id,
+                     "severity", idw_severity_name(c->severity), "score", c->score,
+                     "domain_id", ctx->domain, "tuid", ev->tuid[0] ? ev->tuid : NULL,
+                     "user", ev->subject.login, "ip", ev->ip,
+                     "first_seen", ts, "last_seen", ts,
+                     "first_seen_ms", (json_int_t)ev->published_ms,
+                     "last_seen_ms", (json_int_t)ev->published_ms,
+                     "event_ids", ev->uuid, "summary", c->summary, "evidence", c->evidence,
+                     "mitre", mitre_array(c->mitre), "stage", c->stage ? c->stage : "",
+                     "status", "open", "historical", ctx->historical, "version", 1,
+                     "entity", c->entity);
+}
+
+/* The same rule and entity within the window: fold the new evidence in. */
+static void update_alert(struct idw_detect_ctx *ctx, json_t *a, const struct idw_alert_candidate *c)
+{
+    enum idw_severity old = IDW_SEV_LOW;
+    json_t *ids = json_object_get(a, "event_ids");
+    char ts[IDW_TIME_STRLEN];
+
+    idw_severity_parse(json_string_value(json_object_get(a, "severity")), &old);
+    if (ctx->ev->published_ms > json_integer_value(json_object_get(a, "last_seen_ms"))) {
+        idw_time_format(ctx->ev->published_ms, ts);
+        json_object_set_new(a, "last_seen", json_string(ts));
+        json_object_set_new(a, "last_seen_ms", json_integer(ctx->ev->published_ms));
+    }
+    if (json_array_size(ids) < MAX_EVENT_IDS)
+        json_array_append_new(ids, json_string(ctx->ev->uuid));
+    json_object_set_new(a, "event_count",
+                        json_integer(json_integer_value(json_object_get(a, "event_count")) + 1));
+    if (c->severity >= old) {
+        json_object_set_new(a, "severity", json_string(idw_severity_name(c->severity)));
+        json_object_set_new(a, "summary", json_string(c->summary));
+        json_object_set_new(a, "evidence", json_string(c->evidence));
+    }
+    if (c->score > json_integer_value(json_object_get(a, "score")))
+        json_object_set_new(a, "score", json_integer(c->score));
+    json_object_set_new(a, "version", json_integer(json_integer_value(json_object_get(a, "version")) + 1));
+}
+
+static int store_alert(struct idw_detect_ctx *ctx, const char *id, const json_t *a)
+{
+    char *text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
+    int rc = text ? idw_store_kv_put(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL,
+                                     text, strlen(text), ctx->err, ctx->errlen) : -1;
+    free(text);
+    return rc;
+}
+
+/* The open alert for (rule, entity) if it is still within the window, else NULL. */
+static json_t *aggregate_target(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c,
+                                char id[IDW_UUID_STRLEN])
+{
+    char *text;
+    long n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alert_key, ctx->rule->id, ctx->domain,
+                              c->entity, id, IDW_UUID_STRLEN - 1, ctx->err, ctx->errlen);
+    json_t *a = NULL;
+
+    if (n <= 0 || n >= IDW_UUID_STRLEN)
+        return NULL;
+    id[n] = '\0';
+    n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL, NULL, 0,
+                         ctx->err, ctx->errlen);
+    if (n <= 0 || !(text = malloc((size_t)n + 1)))
+        return NULL;
+    idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL, text, (size_t)n,
+                     ctx->err, ctx->errlen);
+    text[n] = '\0';
+    a = json_loads(text, 0, NULL);
+    free(text);
+    if (a && ctx->ev->published_ms - json_integer_value(json_object_get(a, "last_seen_ms")) > c->window_ms) {
+        json_decref(a);
+        a = NULL;
+    }
+    return a;
+}
+
+void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c)
+{
+    char id[IDW_UUID_STRLEN], ns[128], name[512];
+    json_t *a;
+
+    if (ctx->failed)
+        return;
+    a = aggregate_target(ctx, c, id);
+    if (a) {
+        update_alert(ctx, a, c);
+    } else {
+        snprintf(ns, sizeof ns, "idwatch-alert:%s", ctx->domain);
+        snprintf(name, sizeof name, "%s|%s|%s", ctx->rule->id, c->entity, ctx->ev->uuid);
+        idw_uuid_derive(ns, name, id);
+        a = new_alert(ctx, c, id);
+        if (a)
+            json_object_set_new(a, "event_count", json_integer(1));
+        if (!a || idw_store_kv_put(ctx->st, ctx->txn, ctx->st->alert_key, ctx->rule->id, ctx->domain,
+                                   c->entity, id, strlen(id), ctx->err, ctx->errlen) < 0) {
+            ctx->failed = 1;
+            json_decref(a);
+            return;
+        }
+    }
+    if (store_alert(ctx, id, a) < 0)
+        ctx->failed = 1;
+    else
+        ctx->written++;
+    json_decref(a);
+}
+
+/* ---- the per-event run ------------------------------------------------------------- */
+
+int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
+                     const char *domain, const struct idw_event *ev,
+                     const struct idw_persona *before, const struct idw_persona_params *prm,
+                     int historical, char *err, size_t errlen)
+{
+    struct idw_detect_ctx ctx = {st, txn, domain, ev, NULL, prm, historical, 0, 0, err, errlen};
+
+    for (size_t i = 0; i < d->n && !ctx.failed; i++) {
+        if (!d->rules[i].enabled)
+            continue;
+        ctx.rule = d->rules[i].rule;
+        d->rules[i].rule->on_event(d->rules[i].self, &ctx, ev, before);
+    }
+    return ctx.failed ? -1 : ctx.written;
+}

@@ -1,0 +1,48 @@
+/*
+ * detect.h — the detection engine: runs every enabled rule module
+ * (rule.h) on each accepted event and turns their candidates into stored
+ * alerts, inside the event's LMDB transaction.
+ *
+ * Aggregation: the same rule on the same entity (user, IP, session...)
+ * within the rule's window updates one alert (last_seen, event_ids, the
+ * higher severity and score) instead of creating another.  Alert ids are
+ * derived from (domain, rule, entity, first event), so replaying the same
+ * events yields the same alerts.  The alert document is described in
+ * docs/alerts.md.
+ */
+#ifndef IDW_DETECT_H
+#define IDW_DETECT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <lmdb.h>
+
+#include "detect/rule.h"
+#include "persona/store.h"
+
+struct idw_detect;
+
+/*
+ * Loads every registered rule with its configuration from
+ * rules_dir/<id>.json (a missing file means the rule's defaults; NULL
+ * rules_dir means defaults for all).  A config with "enabled": false
+ * turns the rule off.  Returns 0 or -1 with err naming the file.
+ */
+int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, size_t errlen);
+void idw_detect_close(struct idw_detect *d);
+
+/*
+ * Runs the rules on ev (before = the subject's persona before the event,
+ * or NULL).  historical marks alerts from backfill.  Returns the number of
+ * alerts created or updated, or -1 on a storage error (err set).
+ */
+int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
+                     const char *domain, const struct idw_event *ev,
+                     const struct idw_persona *before, const struct idw_persona_params *prm,
+                     int historical, char *err, size_t errlen);
+
+/* {"id", "description", "enabled", "config"} for each rule (`idwatch rules list`). */
+json_t *idw_detect_describe(const struct idw_detect *d);
+
+#endif

@@ -1,0 +1,78 @@
+/*
+ * rule.h — the one small interface every detection rule module implements.
+ *
+ * A rule module is one file, src/detect/rule_<id>.c, defining one
+ * `const struct idw_rule`; it is registered by one line in rules.c.  For
+ * every accepted event the engine calls on_event with:
+ *
+ *   - the normalized event,
+ *   - the subject's persona as it was BEFORE this event (the baseline the
+ *     event is judged against; NULL when the event has no subject),
+ *   - a handle for the rule's own durable state and for emitting alerts.
+ *
+ * Rules keep no memory of their own between events: windows and counters
+ * live in the rule state (LMDB, same transaction as the event), so a
+ * restart neither forgets a half-built spray nor double-counts, and a file
+ * replay gives the same alerts as live polling.  Every time is event time.
+ */
+#ifndef IDW_RULE_H
+#define IDW_RULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ingest/event.h"
+#include "persona/persona.h"
+
+enum idw_severity { IDW_SEV_LOW = 1, IDW_SEV_MEDIUM, IDW_SEV_HIGH, IDW_SEV_CRITICAL };
+
+const char *idw_severity_name(enum idw_severity s);
+int idw_severity_parse(const char *s, enum idw_severity *out);
+
+/* What a rule reports; the engine aggregates and stores it (alerts.h). */
+struct idw_alert_candidate {
+    enum idw_severity severity;
+    int score;                      /* 0..100 */
+    char entity[160];               /* aggregation key, e.g. "user:<tuid>", "ip:203.0.113.9" */
+    int64_t window_ms;              /* same rule + entity within this window updates one alert */
+    char summary[256];              /* one human sentence */
+    char evidence[768];             /* what deviated from what baseline */
+    const char *mitre;              /* technique ids, comma-separated, e.g. "T1078,T1078.004" */
+    const char *stage;              /* "Compromise Identity", "Privilege Escalation", ... */
+};
+
+struct idw_detect_ctx;
+
+/* Emits an alert candidate for the current event. */
+void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c);
+
+/*
+ * Rule state: small values keyed by (rule, domain, key), read and written
+ * inside the event's transaction.  get returns the value's length (0 when
+ * absent; at most cap bytes are copied), put returns 0 or -1.
+ */
+size_t idw_state_get(struct idw_detect_ctx *ctx, const char *key, void *buf, size_t cap);
+int idw_state_put(struct idw_detect_ctx *ctx, const char *key, const void *val, size_t len);
+
+/* The parameters of the persona model (half-life, learning). */
+const struct idw_persona_params *idw_detect_params(const struct idw_detect_ctx *ctx);
+
+struct idw_rule {
+    const char *id;                 /* stable, part of the alert contract */
+    const char *description;
+    /*
+     * Reads the rule's configuration (rules/<id>.json; NULL = defaults)
+     * into a private object.  Returns NULL with err set on a bad config.
+     */
+    void *(*init)(const json_t *config, char *err, size_t errlen);
+    void (*on_event)(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                     const struct idw_persona *before);
+    void (*free)(void *self);
+};
+
+/* The registry (rules.c), NULL-terminated. */
+extern const struct idw_rule *const idw_rule_table[];
+
+#endif

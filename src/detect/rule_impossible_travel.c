@@ -1,0 +1,175 @@
+/*
+ * rule_impossible_travel.c — `impossible_travel`: two proven locations of
+ * one user whose distance and time imply travel faster than an airliner.
+ *
+ * The previous location is the persona's last fix (the newest place the
+ * user proved to be, before this event).  What static rules get wrong and
+ * this one avoids:
+ *   - GeoIP jitter: distances under max(50 km, the accuracy radius) and
+ *     under min_distance_km are ignored;
+ *   - routine pairs: a user who already has both places as established
+ *     cities (VPN egress that alternates, two offices) is not alerted;
+ *   - learning personas: no baseline, no alert;
+ *   - proxies and anonymizers are downgraded one level, not dropped.
+ * Severity rises with how new the far side is: a new country, a new ASN,
+ * a new device.  Event time only; late events (older than the last fix)
+ * are not compared.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/rule.h"
+
+struct cfg {
+    double max_speed_kmh, min_distance_km;
+    unsigned routine_min_count;
+    int64_t window_ms;
+};
+
+static double num(const json_t *c, const char *k, double def)
+{
+    const json_t *v = json_object_get(c, k);
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+static void *it_init(const json_t *config, char *err, size_t errlen)
+{
+    struct cfg *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->max_speed_kmh = num(config, "max_speed_kmh", 900);
+    c->min_distance_km = num(config, "min_distance_km", 500);
+    c->routine_min_count = (unsigned)num(config, "routine_min_count", 3);
+    c->window_ms = (int64_t)(num(config, "window_hours", 24) * 3600000.0);
+    if (c->max_speed_kmh <= 0 || c->min_distance_km < 0 || c->window_ms <= 0) {
+        snprintf(err, errlen, "max_speed_kmh and window_hours must be positive");
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void it_free(void *self)
+{
+    free(self);
+}
+
+/* Great-circle distance in km. */
+static double haversine_km(double lat1, double lon1, double lat2, double lon2)
+{
+    const double r = 6371.0, rad = M_PI / 180.0;
+    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    double a = sin(dlat / 2) * sin(dlat / 2) +
+               cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+    return 2 * r * asin(sqrt(a < 1 ? a : 1));
+}
+
+static int proves_presence(const struct idw_event *ev)
+{
+    const unsigned f = ev->kind->flags;
+    return ev->subject_is_actor && idw_outcome_ok(ev->outcome) && ev->geo.has_coords &&
+           !(f & IDW_K_PUSH) && (f & (IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_ADMIN_ACCESS));
+}
+
+static unsigned city_count(const struct idw_persona *p, const char *city, const char *country)
+{
+    char key[IDW_PV_VALUE];
+    const struct idw_pvalue *v;
+
+    /* built exactly as the persona builds it (truncated the same way) */
+    if (snprintf(key, sizeof key, "%s, %s", city ? city : "?", country ? country : "?") < 0)
+        return 0;
+    v = idw_persona_find(p, IDW_DIM_CITIES, key);
+    return v ? v->count : 0;
+}
+
+/* The share of the user's weight that a country holds, for the evidence line. */
+static const char *usual_country(const struct idw_persona *p, double *share)
+{
+    const struct idw_pvalue *v = &p->vals[idw_dim_desc(IDW_DIM_COUNTRIES)->offset], *best = NULL;
+    double total = 0;
+    for (unsigned i = 0; i < p->n[IDW_DIM_COUNTRIES]; i++) {
+        total += v[i].weight;
+        if (!best || v[i].weight > best->weight)
+            best = &v[i];
+    }
+    *share = best && total > 0 ? 100.0 * best->weight / total : 0;
+    return best ? best->value : "none";
+}
+
+static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                        const struct idw_persona *before)
+{
+    const struct cfg *c = self;
+    const struct idw_pfix *f = before ? &before->last_fix : NULL;
+    struct idw_alert_candidate a = {0};
+    char asn[24];
+    double dist, hours, speed, share;
+    int new_country, new_asn, new_device, proxy;
+
+    if (!before || !f->t || !proves_presence(ev) || ev->published_ms <= f->t ||
+        idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx)))
+        return;
+    dist = haversine_km(f->lat, f->lon, ev->geo.lat, ev->geo.lon);
+    if (dist < c->min_distance_km || dist < 50 || dist < ev->geo.accuracy_km)
+        return;
+    hours = (double)(ev->published_ms - f->t) / 3600000.0;
+    speed = dist / (hours > 1.0 / 60 ? hours : 1.0 / 60);
+    if (speed <= c->max_speed_kmh)
+        return;
+    /* both ends are places this user routinely is: alternating egress or two offices */
+    if (city_count(before, ev->geo.city, ev->geo.country) >= c->routine_min_count &&
+        city_count(before, f->city, f->country) >= c->routine_min_count)
+        return;
+
+    snprintf(asn, sizeof asn, "AS%u", ev->asn);
+    new_country = ev->geo.country && !idw_persona_find(before, IDW_DIM_COUNTRIES, ev->geo.country);
+    new_asn = ev->asn && !idw_persona_find(before, IDW_DIM_ASNS, asn);
+    new_device = ev->dt_hash && !idw_persona_find(before, IDW_DIM_DEVICES, ev->dt_hash);
+    proxy = ev->is_proxy == 1 || f->is_proxy == 1;
+
+    a.severity = IDW_SEV_MEDIUM;
+    a.score = 50;
+    if (new_country) {
+        a.severity = IDW_SEV_HIGH;
+        a.score = 70;
+    }
+    a.score += 10 * new_asn + 10 * new_device + 5 * ev->threat_suspected;
+    if (new_country && new_asn && new_device)
+        a.severity = IDW_SEV_CRITICAL;
+    if (proxy && a.severity > IDW_SEV_LOW) {
+        a.severity--;               /* anonymizers make geography unreliable: downgrade */
+        a.score -= 15;
+    }
+    if (a.score > 100)
+        a.score = 100;
+    snprintf(a.entity, sizeof a.entity, "user:%s", ev->tuid);
+    a.window_ms = c->window_ms;
+    a.mitre = "T1078,T1078.004";
+    a.stage = "Compromise Identity";
+    snprintf(a.summary, sizeof a.summary, "%s signed in from %s, %s %.0f km from %s, %s within %.0f minutes",
+             ev->subject.login ? ev->subject.login : "a user", ev->geo.city ? ev->geo.city : "?",
+             ev->geo.country ? ev->geo.country : "?", dist, f->city[0] ? f->city : "?",
+             f->country[0] ? f->country : "?", hours * 60);
+    const char *usual = usual_country(before, &share);
+    snprintf(a.evidence, sizeof a.evidence,
+             "%.0f km in %.0f min = %.0f km/h (limit %.0f); from %s (AS%u, %s) to %s (%s, %s); "
+             "country %s (usual %s %.0f%%); %s %s; device %s%s",
+             dist, hours * 60, speed, c->max_speed_kmh, f->ip, f->asn, f->country, ev->ip ? ev->ip : "?",
+             asn, ev->geo.country ? ev->geo.country : "?", new_country ? "never seen" : "known",
+             usual, share, asn, new_asn ? "new for this user" : "known", new_device ? "new" : "known",
+             proxy ? "; proxy involved (downgraded)" : "");
+    idw_detect_emit(ctx, &a);
+}
+
+const struct idw_rule idw_rule_impossible_travel = {
+    .id = "impossible_travel",
+    .description = "consecutive proven locations of a user farther apart than an airliner can fly",
+    .init = it_init,
+    .on_event = it_on_event,
+    .free = it_free,
+};

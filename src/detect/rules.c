@@ -1,0 +1,12 @@
+/*
+ * rules.c — the registry of rule modules.  Adding a rule is adding its
+ * file (src/detect/rule_<id>.c) and one line here.
+ */
+#include "detect/rule.h"
+
+extern const struct idw_rule idw_rule_impossible_travel;
+
+const struct idw_rule *const idw_rule_table[] = {
+    &idw_rule_impossible_travel,
+    NULL,
+};

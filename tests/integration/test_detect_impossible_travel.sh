@@ -1,0 +1,71 @@
+# impossible_travel on labelled scenarios: an attacker's sign-in from the far
+# side of the world an hour after the user's last one is caught (critical:
+# new country, ASN and device); a business trip by plane, alternating VPN
+# egress and a learning persona are not alerted.  Alerts aggregate, survive
+# re-ingest unchanged, and can be reviewed.
+. "$ROOT/tests/integration/lib.sh"
+python3 - <<'PY' > scen.jsonl
+import json, datetime
+T0 = datetime.datetime(2026, 10, 5, 8, 0, tzinfo=datetime.timezone.utc)   # a Monday
+places = {
+  "dublin": ("Dublin", "Ireland", 53.35, -6.26, 5466, "eircom", "86.40.1.10"),
+  "nyc": ("New York", "United States", 40.71, -74.01, 701, "Verizon", "71.190.2.20"),
+  "sydney": ("Sydney", "Australia", -33.87, 151.21, 45671, "Evil Host", "203.0.113.66"),
+  "ashburn": ("Ashburn", "United States", 39.04, -77.49, 53813, "Zscaler", "165.225.10.1"),
+  "frankfurt": ("Frankfurt am Main", "Germany", 50.11, 8.68, 53813, "Zscaler", "147.161.10.1"),
+}
+n = 0
+def ev(user, t, place, dt="d" * 64):
+    global n
+    n += 1
+    city, country, lat, lon, asn, org, ip = places[place]
+    return {"uuid": "it-%04d" % n, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "eventType": "user.session.start",
+            "actor": {"id": "00u" + user, "type": "User", "alternateId": user + "@acme.example"},
+            "client": {"ipAddress": ip, "device": "Computer", "userAgent": {"os": "Mac OS X", "browser": "CHROME"},
+                       "geographicalContext": {"city": city, "country": country, "geolocation": {"lat": lat, "lon": lon}}},
+            "securityContext": {"asNumber": asn, "asOrg": org, "isProxy": False},
+            "debugContext": {"debugData": {"dtHash": dt}},
+            "outcome": {"result": "SUCCESS"}}
+out = []
+H = datetime.timedelta(hours=1); D = datetime.timedelta(days=1)
+for d in range(12):                     # alice: 12 working days in Dublin -> established
+    out.append(ev("alice", T0 + d * D, "dublin"))
+out.append(ev("alice", T0 + 12 * D, "dublin"))
+out.append(ev("alice", T0 + 12 * D + H, "sydney", dt="e" * 64))          # ATTACK: 17,000 km in 1 h
+out.append(ev("alice", T0 + 12 * D + 2 * H, "sydney", dt="e" * 64))      # no travel: nothing new
+out.append(ev("alice", T0 + 12 * D + 3 * H, "dublin"))                   # the real user: aggregated
+for d in range(12):                     # bob: Dublin, then a flight to New York (8 h)
+    out.append(ev("bob", T0 + d * D, "dublin"))
+out.append(ev("bob", T0 + 12 * D + 9 * H, "nyc"))
+for d in range(12):                     # carol: ZTNA egress alternating Ashburn / Frankfurt
+    out.append(ev("carol", T0 + d * D, "ashburn"))
+    out.append(ev("carol", T0 + d * D + H, "frankfurt"))
+out.append(ev("dave", T0, "dublin"))    # dave: new hire, learning: no alert
+out.append(ev("dave", T0 + H, "sydney"))
+out.sort(key=lambda e: e["published"])
+for e in out: print(json.dumps(e))
+PY
+idw ingest --file scen.jsonl --json > s1.json
+idw alerts list --json > alerts.jsonl
+cat alerts.jsonl
+expect_eq "$(jlines alerts.jsonl 'len(rows)')" 1 "alerts"
+expect_eq "$(jlines alerts.jsonl 'rows[0]["rule"]')" impossible_travel "rule"
+expect_eq "$(jlines alerts.jsonl 'rows[0]["user"]')" alice@acme.example "user"
+expect_eq "$(jlines alerts.jsonl 'rows[0]["severity"]')" critical "severity (new country, ASN and device)"
+expect_eq "$(jlines alerts.jsonl 'rows[0]["event_count"]')" 2 "aggregated events"
+expect_eq "$(jlines alerts.jsonl 'rows[0]["mitre"]')" "['T1078', 'T1078.004']" "mitre"
+jlines alerts.jsonl 'rows[0]["evidence"]' | grep -q 'never seen (usual Ireland 100%)' || fail "evidence"
+# re-ingest: nothing new, nothing changed
+idw ingest --file scen.jsonl > /dev/null
+idw alerts list --json > alerts2.jsonl
+cmp alerts.jsonl alerts2.jsonl || fail "alerts changed on re-ingest"
+# review
+id=$(jlines alerts.jsonl 'rows[0]["alert_id"]')
+idw alerts show "$id" --json > show.json
+expect_eq "$(jget show.json 'j["persona"]["login"]')" alice@acme.example "persona context in show"
+idw alerts ack "$id" --note "calling the user" > /dev/null
+idw alerts list --status acknowledged --json > acked.jsonl
+expect_eq "$(jlines acked.jsonl 'rows[0]["history"][0]["note"]')" "calling the user" "ack note"
+expect_eq "$(idw alerts list --severity critical --rule impossible_travel | wc -l | tr -d ' ')" 2 "filters (header + 1)"
+expect_rc 4 idw alerts show no-such-alert

@@ -5,8 +5,10 @@
 #include "detect/rule.h"
 
 extern const struct idw_rule idw_rule_impossible_travel;
+extern const struct idw_rule idw_rule_mfa_fatigue;
 
 const struct idw_rule *const idw_rule_table[] = {
     &idw_rule_impossible_travel,
+    &idw_rule_mfa_fatigue,
     NULL,
 };

@@ -188,14 +188,16 @@ static json_t *new_alert(struct idw_detect_ctx *ctx, const struct idw_alert_cand
 {
     const struct idw_event *ev = ctx->ev;
     char ts[IDW_TIME_STRLEN];
+    /* alerts keyed by a source (ip:, asn:) are about no single user */
+    int by_user = strncmp(c->entity, "user:", 5) == 0;
 
     idw_time_format(ev->published_ms, ts);
     return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:I, s:I,"
                      " s:[s], s:s, s:s, s:o, s:s, s:s, s:b, s:i, s:s}",
                      "alert_id", alert_id, "rule", ctx->rule->id,
                      "severity", idw_severity_name(c->severity), "score", c->score,
-                     "domain_id", ctx->domain, "tuid", ev->tuid[0] ? ev->tuid : NULL,
-                     "user", ev->subject.login, "ip", ev->ip,
+                     "domain_id", ctx->domain, "tuid", by_user && ev->tuid[0] ? ev->tuid : NULL,
+                     "user", by_user ? ev->subject.login : NULL, "ip", ev->ip,
                      "first_seen", ts, "last_seen", ts,
                      "first_seen_ms", (json_int_t)ev->published_ms,
                      "last_seen_ms", (json_int_t)ev->published_ms,

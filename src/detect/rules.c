@@ -6,9 +6,11 @@
 
 extern const struct idw_rule idw_rule_impossible_travel;
 extern const struct idw_rule idw_rule_mfa_fatigue;
+extern const struct idw_rule idw_rule_password_spray;
 
 const struct idw_rule *const idw_rule_table[] = {
     &idw_rule_impossible_travel,
     &idw_rule_mfa_fatigue,
+    &idw_rule_password_spray,
     NULL,
 };

@@ -1,0 +1,198 @@
+/*
+ * rule_password_spray.c — `password_spray`: failed sign-ins from one
+ * source (an IP, and separately an ASN for sprays spread over a hosting
+ * provider's addresses) across many accounts, known or not.
+ *
+ * Shape, not just volume: a spray tries many accounts a few times each,
+ * so the alert needs min_accounts distinct accounts in window_minutes AND
+ * at most max_attempts_per_account attempts per account on average (many
+ * attempts on few accounts is brute force, another rule).  Unknown
+ * usernames count as accounts through their keyed hash.  Critical when an
+ * account the source targeted then signs in successfully from it.
+ *
+ * Persona-aware: a failure from a network (ASN) the targeted user already
+ * signs in from is a typo, not spray evidence, so corporate NAT and VPN
+ * egress full of mistyping employees never add up to an alert.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "detect/rule.h"
+
+#define RING 64
+
+struct cfg {
+    unsigned min_accounts, min_accounts_asn;
+    double max_attempts_per_account;
+    int64_t window_ms;
+};
+
+struct src_state {
+    int64_t t[RING];
+    uint32_t account[RING];
+    int64_t alerted_at;         /* newest event of the last alert from this source */
+    uint8_t next;
+};
+
+static double num(const json_t *c, const char *k, double def)
+{
+    const json_t *v = json_object_get(c, k);
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+static void *ps_init(const json_t *config, char *err, size_t errlen)
+{
+    struct cfg *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->min_accounts = (unsigned)num(config, "min_accounts", 10);
+    c->min_accounts_asn = (unsigned)num(config, "min_accounts_asn", 20);
+    c->max_attempts_per_account = num(config, "max_attempts_per_account", 3);
+    c->window_ms = (int64_t)(num(config, "window_minutes", 60) * 60000.0);
+    if (c->min_accounts < 3 || c->min_accounts > RING / 2 || c->min_accounts_asn < 3 ||
+        c->min_accounts_asn > RING / 2 || c->window_ms <= 0) {
+        snprintf(err, errlen, "min_accounts and min_accounts_asn must be between 3 and %d, "
+                 "window positive", RING / 2);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static void ps_free(void *self)
+{
+    free(self);
+}
+
+static int is_failed_signin(const struct idw_event *ev)
+{
+    return (ev->kind->flags & IDW_K_SIGNIN) &&
+           (ev->outcome == IDW_OUT_FAILURE || ev->outcome == IDW_OUT_DENY);
+}
+
+static uint32_t account_of(const struct idw_event *ev)
+{
+    if (ev->tuid[0])
+        return (uint32_t)idw_hash64(ev->tuid);
+    return ev->unknown_user_hash ? (uint32_t)idw_hash64(ev->unknown_user_hash) : 0;
+}
+
+/* Distinct accounts and attempts from a source within the window ending at t. */
+static void shape(const struct src_state *s, int64_t t, int64_t window, unsigned *accounts,
+                  unsigned *attempts)
+{
+    uint32_t seen[RING];
+    unsigned n = 0;
+
+    *attempts = 0;
+    for (int i = 0; i < RING; i++) {
+        if (!s->t[i] || s->t[i] > t || t - s->t[i] > window)
+            continue;
+        (*attempts)++;
+        unsigned k = 0;
+        while (k < n && seen[k] != s->account[i])
+            k++;
+        if (k == n)
+            seen[n++] = s->account[i];
+    }
+    *accounts = n;
+}
+
+static int targeted(const struct src_state *s, uint32_t account, int64_t t, int64_t window)
+{
+    for (int i = 0; i < RING; i++)
+        if (s->t[i] && s->account[i] == account && t - s->t[i] <= window)
+            return 1;
+    return 0;
+}
+
+static void alert(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
+                  const char *entity, unsigned accounts, unsigned attempts, int succeeded)
+{
+    struct idw_alert_candidate a = {0};
+
+    a.severity = succeeded ? IDW_SEV_CRITICAL : IDW_SEV_HIGH;
+    a.score = succeeded ? 95 : 65 + (accounts > 2 * c->min_accounts ? 10 : 0);
+    idw_strlcpy(a.entity, entity, sizeof a.entity);
+    a.window_ms = c->window_ms;
+    a.mitre = "T1110.003";
+    a.stage = "Compromise Identity";
+    if (succeeded)
+        snprintf(a.summary, sizeof a.summary, "%s, a target of the password spray from %s, signed in from it",
+                 ev->subject.login ? ev->subject.login : "an account", entity);
+    else
+        snprintf(a.summary, sizeof a.summary, "password spray from %s: %u accounts tried in %.0f minutes",
+                 entity, accounts, (double)c->window_ms / 60000.0);
+    snprintf(a.evidence, sizeof a.evidence,
+             "%u failed sign-ins against %u distinct accounts (%.1f per account) from %s within "
+             "%.0f min (thresholds %u accounts, <= %.1f per account)%s",
+             attempts, accounts, accounts ? (double)attempts / accounts : 0, entity,
+             (double)c->window_ms / 60000.0, c->min_accounts, c->max_attempts_per_account,
+             succeeded ? "; then a successful sign-in of a targeted account from the same source" : "");
+    idw_detect_emit(ctx, &a);
+}
+
+/* One source (ip:... or asn:...): record a failure, or judge a success. */
+static void per_source(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
+                       const char *entity, unsigned min_accounts, int failed)
+{
+    struct src_state s;
+    unsigned accounts, attempts;
+    uint32_t acct = account_of(ev);
+    int64_t t = ev->published_ms;
+
+    if (idw_state_get(ctx, entity, &s, sizeof s) != sizeof s)
+        memset(&s, 0, sizeof s);
+    if (!failed) {
+        /* the spray worked: a targeted account got in from the spraying source */
+        if (s.alerted_at && t - s.alerted_at <= c->window_ms && targeted(&s, acct, t, c->window_ms)) {
+            shape(&s, s.alerted_at, c->window_ms, &accounts, &attempts);
+            alert(ctx, c, ev, entity, accounts, attempts, 1);
+        }
+        return;
+    }
+    s.t[s.next] = t;
+    s.account[s.next] = acct;
+    s.next = (uint8_t)((s.next + 1) % RING);
+    shape(&s, t, c->window_ms, &accounts, &attempts);
+    if (accounts >= min_accounts && (double)attempts / accounts <= c->max_attempts_per_account) {
+        alert(ctx, c, ev, entity, accounts, attempts, 0);
+        s.alerted_at = t;
+    }
+    idw_state_put(ctx, entity, &s, sizeof s);
+}
+
+static void ps_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                        const struct idw_persona *before)
+{
+    const struct cfg *c = self;
+    char entity[80];
+    int failed = is_failed_signin(ev);
+    int success = (ev->kind->flags & IDW_K_SIGNIN) && idw_outcome_ok(ev->outcome);
+
+    if (!ev->ip || !(failed || success) || !account_of(ev))
+        return;
+    if (failed && before && ev->asn &&
+        !idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx))) {
+        snprintf(entity, sizeof entity, "AS%u", ev->asn);
+        if (idw_persona_find(before, IDW_DIM_ASNS, entity))
+            return;     /* the user's own network: a typo */
+    }
+    snprintf(entity, sizeof entity, "ip:%s", ev->ip);
+    per_source(ctx, c, ev, entity, c->min_accounts, failed);
+    if (ev->asn) {
+        snprintf(entity, sizeof entity, "asn:%u", ev->asn);
+        per_source(ctx, c, ev, entity, c->min_accounts_asn, failed);
+    }
+}
+
+const struct idw_rule idw_rule_password_spray = {
+    .id = "password_spray",
+    .description = "failed sign-ins from one IP or ASN across many accounts, few attempts each",
+    .init = ps_init,
+    .on_event = ps_on_event,
+    .free = ps_free,
+};

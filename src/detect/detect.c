@@ -165,6 +165,12 @@ int idw_state_put(struct idw_detect_ctx *ctx, const char *key, const void *val, 
     return 0;
 }
 
+double idw_rule_number(const json_t *config, const char *key, double def)
+{
+    const json_t *v = json_object_get(config, key);
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
 const struct idw_persona_params *idw_detect_params(const struct idw_detect_ctx *ctx)
 {
     return ctx->prm;

@@ -56,6 +56,9 @@ void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidat
 size_t idw_state_get(struct idw_detect_ctx *ctx, const char *key, void *buf, size_t cap);
 int idw_state_put(struct idw_detect_ctx *ctx, const char *key, const void *val, size_t len);
 
+/* A number from a rule's configuration, or def when absent (config may be NULL). */
+double idw_rule_number(const json_t *config, const char *key, double def);
+
 /* The parameters of the persona model (half-life, learning). */
 const struct idw_persona_params *idw_detect_params(const struct idw_detect_ctx *ctx);
 
@@ -69,7 +72,7 @@ struct idw_rule {
     void *(*init)(const json_t *config, char *err, size_t errlen);
     void (*on_event)(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
                      const struct idw_persona *before);
-    void (*free)(void *self);
+    void (*free)(void *self);       /* `free` itself for a plain calloc'd config */
 };
 
 /* The registry (rules.c), NULL-terminated. */

@@ -29,12 +29,6 @@ struct user_state {
     uint8_t next;
 };
 
-static double num(const json_t *c, const char *k, double def)
-{
-    const json_t *v = json_object_get(c, k);
-    return json_is_number(v) ? json_number_value(v) : def;
-}
-
 static void *bf_init(const json_t *config, char *err, size_t errlen)
 {
     struct cfg *c = calloc(1, sizeof *c);
@@ -42,20 +36,15 @@ static void *bf_init(const json_t *config, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    c->min_failures = (unsigned)num(config, "min_failures", 10);
-    c->window_ms = (int64_t)(num(config, "window_minutes", 30) * 60000.0);
-    c->success_ms = (int64_t)(num(config, "success_minutes", 60) * 60000.0);
+    c->min_failures = (unsigned)idw_rule_number(config, "min_failures", 10);
+    c->window_ms = (int64_t)(idw_rule_number(config, "window_minutes", 30) * 60000.0);
+    c->success_ms = (int64_t)(idw_rule_number(config, "success_minutes", 60) * 60000.0);
     if (c->min_failures < 3 || c->min_failures > RING / 2 || c->window_ms <= 0) {
         snprintf(err, errlen, "min_failures must be between 3 and %d, window positive", RING / 2);
         free(c);
         return NULL;
     }
     return c;
-}
-
-static void bf_free(void *self)
-{
-    free(self);
 }
 
 /* A network the established persona does not know (learning personas know nothing yet). */
@@ -160,5 +149,5 @@ const struct idw_rule idw_rule_brute_force = {
     .description = "many failed sign-ins against one account, and lockouts",
     .init = bf_init,
     .on_event = bf_on_event,
-    .free = bf_free,
+    .free = free,
 };

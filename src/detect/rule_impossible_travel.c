@@ -28,12 +28,6 @@ struct cfg {
     int64_t window_ms;
 };
 
-static double num(const json_t *c, const char *k, double def)
-{
-    const json_t *v = json_object_get(c, k);
-    return json_is_number(v) ? json_number_value(v) : def;
-}
-
 static void *it_init(const json_t *config, char *err, size_t errlen)
 {
     struct cfg *c = calloc(1, sizeof *c);
@@ -41,21 +35,16 @@ static void *it_init(const json_t *config, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    c->max_speed_kmh = num(config, "max_speed_kmh", 900);
-    c->min_distance_km = num(config, "min_distance_km", 500);
-    c->routine_min_count = (unsigned)num(config, "routine_min_count", 3);
-    c->window_ms = (int64_t)(num(config, "window_hours", 24) * 3600000.0);
+    c->max_speed_kmh = idw_rule_number(config, "max_speed_kmh", 900);
+    c->min_distance_km = idw_rule_number(config, "min_distance_km", 500);
+    c->routine_min_count = (unsigned)idw_rule_number(config, "routine_min_count", 3);
+    c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
     if (c->max_speed_kmh <= 0 || c->min_distance_km < 0 || c->window_ms <= 0) {
         snprintf(err, errlen, "max_speed_kmh and window_hours must be positive");
         free(c);
         return NULL;
     }
     return c;
-}
-
-static void it_free(void *self)
-{
-    free(self);
 }
 
 /* Great-circle distance in km. */
@@ -171,5 +160,5 @@ const struct idw_rule idw_rule_impossible_travel = {
     .description = "consecutive proven locations of a user farther apart than an airliner can fly",
     .init = it_init,
     .on_event = it_on_event,
-    .free = it_free,
+    .free = free,
 };

@@ -34,12 +34,6 @@ struct user_state {
     uint8_t new_network;        /* a push came from a network the user does not use */
 };
 
-static double num(const json_t *c, const char *k, double def)
-{
-    const json_t *v = json_object_get(c, k);
-    return json_is_number(v) ? json_number_value(v) : def;
-}
-
 static void *mf_init(const json_t *config, char *err, size_t errlen)
 {
     struct cfg *c = calloc(1, sizeof *c);
@@ -47,21 +41,16 @@ static void *mf_init(const json_t *config, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    c->min_pushes = (unsigned)num(config, "min_pushes", 5);
-    c->min_denies = (unsigned)num(config, "min_denies", 3);
-    c->window_ms = (int64_t)(num(config, "window_minutes", 10) * 60000.0);
-    c->success_ms = (int64_t)(num(config, "success_minutes", 30) * 60000.0);
+    c->min_pushes = (unsigned)idw_rule_number(config, "min_pushes", 5);
+    c->min_denies = (unsigned)idw_rule_number(config, "min_denies", 3);
+    c->window_ms = (int64_t)(idw_rule_number(config, "window_minutes", 10) * 60000.0);
+    c->success_ms = (int64_t)(idw_rule_number(config, "success_minutes", 30) * 60000.0);
     if (c->min_pushes < 2 || c->min_denies < 2 || c->window_ms <= 0) {
         snprintf(err, errlen, "min_pushes and min_denies must be at least 2, window positive");
         free(c);
         return NULL;
     }
     return c;
-}
-
-static void mf_free(void *self)
-{
-    free(self);
 }
 
 static unsigned in_window(const int64_t *ring, int64_t now, int64_t window)
@@ -166,5 +155,5 @@ const struct idw_rule idw_rule_mfa_fatigue = {
     .description = "bursts of Okta Verify pushes and denials against one user (push bombing)",
     .init = mf_init,
     .on_event = mf_on_event,
-    .free = mf_free,
+    .free = free,
 };

@@ -35,12 +35,6 @@ struct src_state {
     uint8_t next;
 };
 
-static double num(const json_t *c, const char *k, double def)
-{
-    const json_t *v = json_object_get(c, k);
-    return json_is_number(v) ? json_number_value(v) : def;
-}
-
 static void *ps_init(const json_t *config, char *err, size_t errlen)
 {
     struct cfg *c = calloc(1, sizeof *c);
@@ -48,10 +42,10 @@ static void *ps_init(const json_t *config, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    c->min_accounts = (unsigned)num(config, "min_accounts", 10);
-    c->min_accounts_asn = (unsigned)num(config, "min_accounts_asn", 20);
-    c->max_attempts_per_account = num(config, "max_attempts_per_account", 3);
-    c->window_ms = (int64_t)(num(config, "window_minutes", 60) * 60000.0);
+    c->min_accounts = (unsigned)idw_rule_number(config, "min_accounts", 10);
+    c->min_accounts_asn = (unsigned)idw_rule_number(config, "min_accounts_asn", 20);
+    c->max_attempts_per_account = idw_rule_number(config, "max_attempts_per_account", 3);
+    c->window_ms = (int64_t)(idw_rule_number(config, "window_minutes", 60) * 60000.0);
     if (c->min_accounts < 3 || c->min_accounts > RING / 2 || c->min_accounts_asn < 3 ||
         c->min_accounts_asn > RING / 2 || c->window_ms <= 0) {
         snprintf(err, errlen, "min_accounts and min_accounts_asn must be between 3 and %d, "
@@ -60,11 +54,6 @@ static void *ps_init(const json_t *config, char *err, size_t errlen)
         return NULL;
     }
     return c;
-}
-
-static void ps_free(void *self)
-{
-    free(self);
 }
 
 static int is_failed_signin(const struct idw_event *ev)
@@ -194,5 +183,5 @@ const struct idw_rule idw_rule_password_spray = {
     .description = "failed sign-ins from one IP or ASN across many accounts, few attempts each",
     .init = ps_init,
     .on_event = ps_on_event,
-    .free = ps_free,
+    .free = free,
 };

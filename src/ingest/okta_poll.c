@@ -116,7 +116,6 @@ int idw_okta_org_read(const struct idw_org_config *oc, struct idw_okta_org *o,
                       char *err, size_t errlen)
 {
     const json_t *j = oc->json, *share = json_object_get(j, "rate_limit_share");
-    const json_t *types = json_object_get(j, "event_types");
     const char *d = oc->domain_id;
 
     memset(o, 0, sizeof *o);
@@ -144,7 +143,6 @@ int idw_okta_org_read(const struct idw_org_config *oc, struct idw_okta_org *o,
         snprintf(err, errlen, "orgs[%s].ca_file: %s: %s", d, o->ca_file, strerror(errno));
         return -1;
     }
-    (void)types;    /* event types are filtered by the pipeline (config ingest.event_types) */
     return 0;
 }
 

@@ -42,8 +42,6 @@ struct idw_okta_org {
     int poll_interval_s, page_limit, backfill_days, max_failures, timeout_s;
     double rate_share;
     const json_t *auth;         /* the "auth" object (secrets are named, not held) */
-    char **event_types;         /* optional allow list (points into the config) */
-    size_t n_event_types;
 };
 
 /* Validates and reads org (org_url rules in docs/config.md).  Returns 0 or -1 with err. */

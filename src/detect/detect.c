@@ -33,10 +33,12 @@ struct idw_detect_ctx {
     MDB_txn *txn;
     const char *domain;
     const struct idw_event *ev;
+    const struct idw_persona *actor;
     const struct idw_rule *rule;
     const struct idw_persona_params *prm;
     int historical;
     int written;
+    enum idw_severity worst;
     int failed;
     char *err;
     size_t errlen;
@@ -176,6 +178,79 @@ const struct idw_persona_params *idw_detect_params(const struct idw_detect_ctx *
     return ctx->prm;
 }
 
+const struct idw_persona *idw_detect_actor(const struct idw_detect_ctx *ctx)
+{
+    return ctx->actor;
+}
+
+/* ---- org-wide network sharing ------------------------------------------------ */
+
+unsigned idw_org_users_with(struct idw_detect_ctx *ctx, enum idw_dim d, const char *value)
+{
+    char key[IDW_PV_VALUE + 8];
+    int failed = 0;
+    uint32_t n;
+
+    if (!value || (d != IDW_DIM_ASNS && d != IDW_DIM_PREFIXES))
+        return 0;
+    snprintf(key, sizeof key, "%s:%s", d == IDW_DIM_ASNS ? "asn" : "pfx", value);
+    n = idw_store_org_get(ctx->st, ctx->txn, ctx->domain, key, &failed, ctx->err, ctx->errlen);
+    if (failed)
+        ctx->failed = 1;
+    return n;
+}
+
+unsigned idw_org_users(struct idw_detect_ctx *ctx)
+{
+    int failed = 0;
+    uint32_t n = idw_store_org_get(ctx->st, ctx->txn, ctx->domain, "users", &failed, ctx->err,
+                                   ctx->errlen);
+    if (failed)
+        ctx->failed = 1;
+    return n;
+}
+
+int idw_org_shared_egress(struct idw_detect_ctx *ctx, const struct idw_event *ev)
+{
+    char pfx[IDW_PV_VALUE];
+
+    if (!ev->ip)
+        return 0;
+    idw_ip_prefix(ev->ip, pfx, sizeof pfx);
+    return idw_org_users_with(ctx, IDW_DIM_PREFIXES, pfx) >= IDW_SHARED_EGRESS_USERS;
+}
+
+int idw_org_common_asn(struct idw_detect_ctx *ctx, uint32_t asn)
+{
+    char v[24];
+    unsigned users, total;
+
+    if (!asn)
+        return 0;
+    snprintf(v, sizeof v, "AS%u", asn);
+    users = idw_org_users_with(ctx, IDW_DIM_ASNS, v);
+    total = idw_org_users(ctx);
+    return users >= IDW_SHARED_EGRESS_USERS && users * 10 >= total;
+}
+
+/* ---- Okta's own risk signals ---------------------------------------------------- */
+
+int idw_okta_risk_points(const struct idw_event *ev)
+{
+    int pts = 0;
+    const unsigned strong = IDW_BEH_VELOCITY | IDW_BEH_NEW_COUNTRY;
+
+    if (ev->threat_suspected)
+        pts += 10;
+    if (ev->risk_level && strcmp(ev->risk_level, "HIGH") == 0)
+        pts += 10;
+    else if (ev->risk_level && strcmp(ev->risk_level, "MEDIUM") == 0)
+        pts += 5;
+    if (ev->behaviors & strong)
+        pts += 5;
+    return pts > 25 ? 25 : pts;
+}
+
 /* ---- alerts ---------------------------------------------------------------------- */
 
 static json_t *mitre_array(const char *list)
@@ -301,10 +376,13 @@ void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidat
             return;
         }
     }
-    if (store_alert(ctx, id, a) < 0)
+    if (store_alert(ctx, id, a) < 0) {
         ctx->failed = 1;
-    else
+    } else {
         ctx->written++;
+        if (c->severity > ctx->worst)
+            ctx->worst = c->severity;
+    }
     json_decref(a);
 }
 
@@ -312,10 +390,12 @@ void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidat
 
 int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
                      const char *domain, const struct idw_event *ev,
-                     const struct idw_persona *before, const struct idw_persona_params *prm,
-                     int historical, char *err, size_t errlen)
+                     const struct idw_persona *before, const struct idw_persona *actor,
+                     const struct idw_persona_params *prm, int historical,
+                     enum idw_severity *worst, char *err, size_t errlen)
 {
-    struct idw_detect_ctx ctx = {st, txn, domain, ev, NULL, prm, historical, 0, 0, err, errlen};
+    struct idw_detect_ctx ctx = {.st = st, .txn = txn, .domain = domain, .ev = ev, .actor = actor,
+                                 .prm = prm, .historical = historical, .err = err, .errlen = errlen};
 
     for (size_t i = 0; i < d->n && !ctx.failed; i++) {
         if (!d->rules[i].enabled)
@@ -323,5 +403,7 @@ int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
         ctx.rule = d->rules[i].rule;
         d->rules[i].rule->on_event(d->rules[i].self, &ctx, ev, before);
     }
+    if (worst)
+        *worst = ctx.worst;
     return ctx.failed ? -1 : ctx.written;
 }

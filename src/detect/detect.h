@@ -33,14 +33,18 @@ int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, s
 void idw_detect_close(struct idw_detect *d);
 
 /*
- * Runs the rules on ev (before = the subject's persona before the event,
- * or NULL).  historical marks alerts from backfill.  Returns the number of
- * alerts created or updated, or -1 on a storage error (err set).
+ * Runs the rules on ev.  before = the subject's persona before the event
+ * (NULL: no subject); actor = the acting admin's persona before the event
+ * when an admin acted on someone else (else NULL).  historical marks
+ * alerts from backfill.  Returns the number of alerts created or updated,
+ * or -1 on a storage error (err set); *worst (may be NULL) receives the
+ * highest severity raised, 0 for none.
  */
 int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
                      const char *domain, const struct idw_event *ev,
-                     const struct idw_persona *before, const struct idw_persona_params *prm,
-                     int historical, char *err, size_t errlen);
+                     const struct idw_persona *before, const struct idw_persona *actor,
+                     const struct idw_persona_params *prm, int historical,
+                     enum idw_severity *worst, char *err, size_t errlen);
 
 /* {"id", "description", "enabled", "config"} for each rule (`idwatch rules list`). */
 json_t *idw_detect_describe(const struct idw_detect *d);

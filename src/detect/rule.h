@@ -7,7 +7,9 @@
  *
  *   - the normalized event,
  *   - the subject's persona as it was BEFORE this event (the baseline the
- *     event is judged against; NULL when the event has no subject),
+ *     event is judged against; NULL when the event has no subject; novelty
+ *     is judged with idw_persona_knows, which ignores values first seen in
+ *     an alerting event),
  *   - a handle for the rule's own durable state and for emitting alerts.
  *
  * Rules keep no memory of their own between events: windows and counters
@@ -61,6 +63,41 @@ double idw_rule_number(const json_t *config, const char *key, double def);
 
 /* The parameters of the persona model (half-life, learning). */
 const struct idw_persona_params *idw_detect_params(const struct idw_detect_ctx *ctx);
+
+/*
+ * The persona of the admin who acted on the event's subject, as it was
+ * before the event — e.g. who granted a role, who reset factors — or NULL
+ * when no human other than the subject acted.
+ */
+const struct idw_persona *idw_detect_actor(const struct idw_detect_ctx *ctx);
+
+/*
+ * Org-wide view of networks, for telling shared egress (a corporate VPN or
+ * ZTNA exit, an office NAT) from a network new to everyone.  Counts are of
+ * distinct users whose persona learned the value (approximate: a value
+ * evicted and relearned counts twice).
+ *   idw_org_users_with   users with an ASN ("AS123", IDW_DIM_ASNS) or a /24
+ *                        (IDW_DIM_PREFIXES, see idw_ip_prefix) in their routine
+ *   idw_org_users        users of the org
+ *   idw_org_shared_egress the event's /24 is in the routine of at least
+ *                        IDW_SHARED_EGRESS_USERS users: a VPN/ZTNA/office exit,
+ *                        whose geolocation says nothing about the person
+ *   idw_org_common_asn   the ASN is used by at least IDW_SHARED_EGRESS_USERS
+ *                        users and a tenth of the org: new to this user but
+ *                        ordinary for the org
+ */
+#define IDW_SHARED_EGRESS_USERS 3
+unsigned idw_org_users_with(struct idw_detect_ctx *ctx, enum idw_dim d, const char *value);
+unsigned idw_org_users(struct idw_detect_ctx *ctx);
+int idw_org_shared_egress(struct idw_detect_ctx *ctx, const struct idw_event *ev);
+int idw_org_common_asn(struct idw_detect_ctx *ctx, uint32_t asn);
+
+/*
+ * Score points (0..25) for Okta's own risk signals on an event —
+ * ThreatInsight's threatSuspected, ITP risk level, and the strong POSITIVE
+ * behaviors (velocity, new country) — that rules add to their scores.
+ */
+int idw_okta_risk_points(const struct idw_event *ev);
 
 struct idw_rule {
     const char *id;                 /* stable, part of the alert contract */

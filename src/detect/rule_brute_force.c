@@ -57,7 +57,7 @@ static int foreign_network(const struct idw_detect_ctx *ctx, const struct idw_ev
     if (idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx)))
         return 0;       /* no baseline: do not call anything foreign */
     snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    return !idw_persona_find(before, IDW_DIM_ASNS, asn);
+    return !idw_persona_knows(before, IDW_DIM_ASNS, asn);
 }
 
 static void count(const struct user_state *s, int64_t t, int64_t window, unsigned *all,

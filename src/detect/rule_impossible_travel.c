@@ -72,7 +72,7 @@ static unsigned city_count(const struct idw_persona *p, const char *city, const 
     /* built exactly as the persona builds it (truncated the same way) */
     if (snprintf(key, sizeof key, "%s, %s", city ? city : "?", country ? country : "?") < 0)
         return 0;
-    v = idw_persona_find(p, IDW_DIM_CITIES, key);
+    v = idw_persona_knows(p, IDW_DIM_CITIES, key);
     return v ? v->count : 0;
 }
 
@@ -116,9 +116,9 @@ static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
         return;
 
     snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    new_country = ev->geo.country && !idw_persona_find(before, IDW_DIM_COUNTRIES, ev->geo.country);
-    new_asn = ev->asn && !idw_persona_find(before, IDW_DIM_ASNS, asn);
-    new_device = ev->dt_hash && !idw_persona_find(before, IDW_DIM_DEVICES, ev->dt_hash);
+    new_country = ev->geo.country && !idw_persona_knows(before, IDW_DIM_COUNTRIES, ev->geo.country);
+    new_asn = ev->asn && !idw_persona_knows(before, IDW_DIM_ASNS, asn);
+    new_device = ev->dt_hash && !idw_persona_knows(before, IDW_DIM_DEVICES, ev->dt_hash);
     proxy = ev->is_proxy == 1 || f->is_proxy == 1;
 
     a.severity = IDW_SEV_MEDIUM;

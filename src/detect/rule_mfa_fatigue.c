@@ -134,7 +134,7 @@ static void mf_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
         s.np = (uint8_t)((s.np + 1) % RING);
         s.push_asn = ev->asn;
         snprintf(asn, sizeof asn, "AS%u", ev->asn);
-        new_net = before && ev->asn && !idw_persona_find(before, IDW_DIM_ASNS, asn) &&
+        new_net = before && ev->asn && !idw_persona_knows(before, IDW_DIM_ASNS, asn) &&
                   !idw_persona_learning(before, t, idw_detect_params(ctx));
     } else {
         s.deny_t[s.nd] = t;

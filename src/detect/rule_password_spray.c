@@ -167,7 +167,7 @@ static void ps_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     if (failed && before && ev->asn &&
         !idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx))) {
         snprintf(entity, sizeof entity, "AS%u", ev->asn);
-        if (idw_persona_find(before, IDW_DIM_ASNS, entity))
+        if (idw_persona_knows(before, IDW_DIM_ASNS, entity))
             return;     /* the user's own network: a typo */
     }
     snprintf(entity, sizeof entity, "ip:%s", ev->ip);

@@ -50,6 +50,7 @@ struct idw_pipeline {
     struct idw_pipeline_stats batch;/* the open batch, folded into run at commit */
     int64_t newest_stored;          /* newest published committed before this batch */
     struct cache cache;
+    struct idw_persona *actor_copy; /* see actor_before() */
 };
 
 /* ---- persona write-back cache ------------------------------------------------ */
@@ -309,40 +310,111 @@ static int resolve_tuid(struct idw_pipeline *pl, const struct idw_principal *who
     return idw_store_tuid(pl->st, pl->txn, pl->domain, who->id, who->login, 1, tuid, err, errlen);
 }
 
-/* Rules judge the event against the persona as it was before the event. */
+/*
+ * Rules judge the event against the personas as they were before it: the
+ * subject's, and the acting admin's when an admin acted on someone else.
+ * Returns 1 when a medium-or-higher alert was raised (the event is
+ * "alerting" for baseline hygiene), 0 when not, -1 on error.
+ */
 static int run_rules(struct idw_pipeline *pl, const struct idw_event *ev,
-                     const struct idw_persona *before, char *err, size_t errlen)
+                     const struct idw_persona *before, const struct idw_persona *actor,
+                     char *err, size_t errlen)
 {
+    enum idw_severity worst = 0;
     int n;
+
     if (!pl->o.detect)
         return 0;
-    n = idw_detect_event(pl->o.detect, pl->st, pl->txn, pl->domain, ev, before, &pl->prm,
-                         pl->o.historical, err, errlen);
+    n = idw_detect_event(pl->o.detect, pl->st, pl->txn, pl->domain, ev, before, actor, &pl->prm,
+                         pl->o.historical, &worst, err, errlen);
     if (n < 0)
         return -1;
     pl->batch.alerts += (uint64_t)n;
+    return worst >= IDW_SEV_MEDIUM;
+}
+
+/* Whether the persona has the event's ASN and /24 in its routine (bit 0, bit 1). */
+static unsigned networks_known(const struct idw_persona *p, const struct idw_event *ev,
+                               char asn[24], char pfx[IDW_PV_VALUE])
+{
+    unsigned known = 0;
+    snprintf(asn, 24, "AS%u", ev->asn);
+    pfx[0] = '\0';
+    if (ev->ip)
+        idw_ip_prefix(ev->ip, pfx, IDW_PV_VALUE);
+    known |= !ev->asn || idw_persona_find(p, IDW_DIM_ASNS, asn) ? 1u : 0u;
+    known |= !pfx[0] || idw_persona_find(p, IDW_DIM_PREFIXES, pfx) ? 2u : 0u;
+    return known;
+}
+
+/* Org-wide counters: one more user of the org has this network in their routine. */
+static int count_org(struct idw_pipeline *pl, const struct idw_persona *p, const struct idw_event *ev,
+                     int was_new, unsigned known_before, char *err, size_t errlen)
+{
+    char asn[24], pfx[IDW_PV_VALUE], key[IDW_PV_VALUE + 8];
+    unsigned known_after = networks_known(p, ev, asn, pfx);
+
+    if (was_new && idw_store_org_add(pl->st, pl->txn, pl->domain, "users", err, errlen) < 0)
+        return -1;
+    snprintf(key, sizeof key, "asn:%s", asn);
+    if ((known_after & ~known_before & 1u) &&
+        idw_store_org_add(pl->st, pl->txn, pl->domain, key, err, errlen) < 0)
+        return -1;
+    snprintf(key, sizeof key, "pfx:%s", pfx);
+    if ((known_after & ~known_before & 2u) &&
+        idw_store_org_add(pl->st, pl->txn, pl->domain, key, err, errlen) < 0)
+        return -1;
     return 0;
+}
+
+/*
+ * The acting admin's persona, copied: fetching the subject's may evict it
+ * from the cache.  NULL when no human other than the subject acted.
+ */
+static const struct idw_persona *actor_before(struct idw_pipeline *pl, const struct idw_event *ev,
+                                              char tuid[IDW_UUID_STRLEN], char *err, size_t errlen,
+                                              int *failed)
+{
+    struct idw_persona *a;
+
+    *failed = 0;
+    if (ev->subject_is_actor || !ev->actor_is_human)
+        return NULL;
+    if (resolve_tuid(pl, &ev->actor, tuid, err, errlen) < 0 || !(a = cache_get(pl, tuid, err, errlen))) {
+        *failed = 1;
+        return NULL;
+    }
+    memcpy(pl->actor_copy, a, sizeof *a);
+    return pl->actor_copy;
 }
 
 static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *err, size_t errlen)
 {
     struct idw_persona *p;
-    char actor_tuid[IDW_UUID_STRLEN];
+    const struct idw_persona *actor;
+    char actor_tuid[IDW_UUID_STRLEN], asn[24], pfx[IDW_PV_VALUE];
+    int alerting, failed, was_new;
+    unsigned known;
 
     if (!ev->subject.id)    /* kept for its source IP only (spray evidence, threat signals) */
-        return run_rules(pl, ev, NULL, err, errlen);
-    if (resolve_tuid(pl, &ev->subject, ev->tuid, err, errlen) < 0 ||
-        !(p = cache_get(pl, ev->tuid, err, errlen)) || run_rules(pl, ev, p, err, errlen) < 0)
+        return run_rules(pl, ev, NULL, NULL, err, errlen) < 0 ? -1 : 0;
+    actor = actor_before(pl, ev, actor_tuid, err, errlen, &failed);
+    if (failed || resolve_tuid(pl, &ev->subject, ev->tuid, err, errlen) < 0 ||
+        !(p = cache_get(pl, ev->tuid, err, errlen)) ||
+        (alerting = run_rules(pl, ev, p, actor, err, errlen)) < 0)
         return -1;
-    idw_persona_update(p, ev, IDW_ROLE_SUBJECT, &pl->prm);
+    was_new = p->events == 0;
+    known = networks_known(p, ev, asn, pfx);
+    idw_persona_update(p, ev, IDW_ROLE_SUBJECT, &pl->prm, alerting);
     pl->batch.persona_updates++;
-    if (ev->subject_is_actor || !ev->actor_is_human)
+    if (count_org(pl, p, ev, was_new, known, err, errlen) < 0)
+        return -1;
+    if (!actor)
         return 0;
     /* an admin acting on someone else: the admin's own routine learns too */
-    if (resolve_tuid(pl, &ev->actor, actor_tuid, err, errlen) < 0 ||
-        !(p = cache_get(pl, actor_tuid, err, errlen)))
+    if (!(p = cache_get(pl, actor_tuid, err, errlen)))
         return -1;
-    idw_persona_update(p, ev, IDW_ROLE_ADMIN_ACTOR, &pl->prm);
+    idw_persona_update(p, ev, IDW_ROLE_ADMIN_ACTOR, &pl->prm, alerting);
     pl->batch.persona_updates++;
     return 0;
 }
@@ -462,9 +534,12 @@ int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
     }
     pl = calloc(1, sizeof *pl);
     if (!pl || !(pl->cache.p = malloc(CACHE_SLOTS * sizeof *pl->cache.p)) ||
-        !(pl->cache.dirty = calloc(CACHE_SLOTS, 1))) {
-        if (pl)
+        !(pl->cache.dirty = calloc(CACHE_SLOTS, 1)) ||
+        !(pl->actor_copy = malloc(sizeof *pl->actor_copy))) {
+        if (pl) {
             free(pl->cache.p);
+            free(pl->cache.dirty);
+        }
         free(pl);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -500,5 +575,6 @@ void idw_pipeline_close(struct idw_pipeline *pl)
     OPENSSL_cleanse(pl->user_key, sizeof pl->user_key);
     free(pl->cache.p);
     free(pl->cache.dirty);
+    free(pl->actor_copy);
     free(pl);
 }

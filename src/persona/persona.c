@@ -80,6 +80,22 @@ const struct idw_pvalue *idw_persona_find(const struct idw_persona *p, enum idw_
     return find_value((struct idw_persona *)p, d, value, idw_pvalue_hash(value));
 }
 
+const struct idw_pvalue *idw_persona_knows(const struct idw_persona *p, enum idw_dim d,
+                                           const char *value)
+{
+    const struct idw_pvalue *v = value ? idw_persona_find(p, d, value) : NULL;
+    return v && !v->provisional ? v : NULL;
+}
+
+int idw_persona_trust(struct idw_persona *p, enum idw_dim d, const char *value)
+{
+    struct idw_pvalue *v = value ? find_value(p, d, value, idw_pvalue_hash(value)) : NULL;
+    if (!v || !v->provisional)
+        return 0;
+    v->provisional = 0;
+    return 1;
+}
+
 /* The slot a new value goes to: a free one, else the weakest as of time t. */
 static struct idw_pvalue *slot_for_new(struct idw_persona *p, enum idw_dim d, int64_t t,
                                        double half_life_ms)
@@ -100,9 +116,10 @@ static struct idw_pvalue *slot_for_new(struct idw_persona *p, enum idw_dim d, in
     return &v[weakest];
 }
 
-void idw_persona_observe(struct idw_persona *p, enum idw_dim d, const char *value,
-                         const char *label, int64_t t, double lat, double lon,
-                         const struct idw_persona_params *prm)
+/* One observation; prov: the value is new in an alerting event (see persona.h). */
+static void observe(struct idw_persona *p, enum idw_dim d, const char *value, const char *label,
+                    int64_t t, double lat, double lon, const struct idw_persona_params *prm,
+                    int prov)
 {
     struct idw_pvalue *v;
     char key[IDW_PV_VALUE];
@@ -119,6 +136,9 @@ void idw_persona_observe(struct idw_persona *p, enum idw_dim d, const char *valu
         idw_strlcpy(v->value, key, sizeof v->value);
         v->hash = h;
         v->first_seen = v->last_seen = t;
+        v->provisional = (uint8_t)prov;
+    } else if (!prov) {
+        v->provisional = 0;     /* seen again without an alert: now trusted */
     }
     if (t >= v->last_seen) {
         v->weight = v->weight * decay(t - v->last_seen, prm->half_life_ms) + 1.0;
@@ -138,6 +158,13 @@ void idw_persona_observe(struct idw_persona *p, enum idw_dim d, const char *valu
     if (t < v->first_seen)
         v->first_seen = t;
     v->count++;
+}
+
+void idw_persona_observe(struct idw_persona *p, enum idw_dim d, const char *value,
+                         const char *label, int64_t t, double lat, double lon,
+                         const struct idw_persona_params *prm)
+{
+    observe(p, d, value, label, t, lat, lon, prm, 0);
 }
 
 /* ---- hours --------------------------------------------------------------- */
@@ -167,8 +194,7 @@ static void observe_hour(struct idw_persona *p, int64_t t, const struct idw_pers
 
 /* ---- what an event teaches ------------------------------------------------- */
 
-/* "198.51.100.42" → "198.51.100.0/24"; IPv6 → first three groups "/48". */
-static void ip_prefix(const char *ip, char *out, size_t outlen)
+void idw_ip_prefix(const char *ip, char *out, size_t outlen)
 {
     if (strchr(ip, ':')) {
         const char *p = ip;
@@ -186,17 +212,17 @@ static void ip_prefix(const char *ip, char *out, size_t outlen)
     snprintf(out, outlen, "%.*s.0/24", (int)(last - ip), ip);
 }
 
-static void learn_place(struct idw_persona *p, const struct idw_event *ev,
+static void learn_place(struct idw_persona *p, const struct idw_event *ev, int prov,
                         const struct idw_persona_params *prm)
 {
     const struct idw_geo *g = &ev->geo;
     int64_t t = ev->published_ms;
     char buf[IDW_PV_VALUE];
 
-    idw_persona_observe(p, IDW_DIM_COUNTRIES, g->country, NULL, t, 0, 0, prm);
+    observe(p, IDW_DIM_COUNTRIES, g->country, NULL, t, 0, 0, prm, prov);
     if (g->city) {
         snprintf(buf, sizeof buf, "%s, %s", g->city, g->country ? g->country : "?");
-        idw_persona_observe(p, IDW_DIM_CITIES, buf, g->state, t, g->lat, g->lon, prm);
+        observe(p, IDW_DIM_CITIES, buf, g->state, t, g->lat, g->lon, prm, prov);
     }
     if (g->has_coords && t >= p->last_fix.t) {
         struct idw_pfix *f = &p->last_fix;
@@ -211,7 +237,7 @@ static void learn_place(struct idw_persona *p, const struct idw_event *ev,
     }
 }
 
-static void learn_network(struct idw_persona *p, const struct idw_event *ev,
+static void learn_network(struct idw_persona *p, const struct idw_event *ev, int prov,
                           const struct idw_persona_params *prm)
 {
     int64_t t = ev->published_ms;
@@ -219,17 +245,17 @@ static void learn_network(struct idw_persona *p, const struct idw_event *ev,
 
     if (ev->asn) {
         snprintf(buf, sizeof buf, "AS%u", ev->asn);
-        idw_persona_observe(p, IDW_DIM_ASNS, buf, ev->as_org ? ev->as_org : ev->isp, t, 0, 0, prm);
+        observe(p, IDW_DIM_ASNS, buf, ev->as_org ? ev->as_org : ev->isp, t, 0, 0, prm, prov);
     } else if (ev->isp) {
-        idw_persona_observe(p, IDW_DIM_ASNS, ev->isp, ev->isp, t, 0, 0, prm);
+        observe(p, IDW_DIM_ASNS, ev->isp, ev->isp, t, 0, 0, prm, prov);
     }
     if (ev->ip) {
-        ip_prefix(ev->ip, buf, sizeof buf);
-        idw_persona_observe(p, IDW_DIM_PREFIXES, buf, NULL, t, 0, 0, prm);
+        idw_ip_prefix(ev->ip, buf, sizeof buf);
+        observe(p, IDW_DIM_PREFIXES, buf, NULL, t, 0, 0, prm, prov);
     }
 }
 
-static void learn_device(struct idw_persona *p, const struct idw_event *ev,
+static void learn_device(struct idw_persona *p, const struct idw_event *ev, int prov,
                          const struct idw_persona_params *prm)
 {
     int64_t t = ev->published_ms;
@@ -244,32 +270,32 @@ static void learn_device(struct idw_persona *p, const struct idw_event *ev,
     }
     if (!dev)
         dev = ev->device_fingerprint;
-    idw_persona_observe(p, IDW_DIM_DEVICES, dev, label, t, 0, 0, prm);
-    idw_persona_observe(p, IDW_DIM_CLIENT_DEVICES, ev->client_device, NULL, t, 0, 0, prm);
-    idw_persona_observe(p, IDW_DIM_OS, ev->ua_os, NULL, t, 0, 0, prm);
-    idw_persona_observe(p, IDW_DIM_BROWSERS, ev->ua_browser, NULL, t, 0, 0, prm);
+    observe(p, IDW_DIM_DEVICES, dev, label, t, 0, 0, prm, prov);
+    observe(p, IDW_DIM_CLIENT_DEVICES, ev->client_device, NULL, t, 0, 0, prm, prov);
+    observe(p, IDW_DIM_OS, ev->ua_os, NULL, t, 0, 0, prm, prov);
+    observe(p, IDW_DIM_BROWSERS, ev->ua_browser, NULL, t, 0, 0, prm, prov);
 }
 
-static void learn_context(struct idw_persona *p, const struct idw_event *ev,
+static void learn_context(struct idw_persona *p, const struct idw_event *ev, int prov,
                           const struct idw_persona_params *prm)
 {
     const unsigned f = ev->kind->flags;
     int64_t t = ev->published_ms;
     char label[IDW_PV_LABEL];
 
-    learn_place(p, ev, prm);
-    learn_network(p, ev, prm);
-    learn_device(p, ev, prm);
+    learn_place(p, ev, prov, prm);
+    learn_network(p, ev, prov, prm);
+    learn_device(p, ev, prov, prm);
     observe_hour(p, t, prm);
     if ((f & IDW_K_SSO) && (ev->app_id || ev->app_name))
-        idw_persona_observe(p, IDW_DIM_APPS, ev->app_id ? ev->app_id : ev->app_name,
-                            ev->app_name, t, 0, 0, prm);
+        observe(p, IDW_DIM_APPS, ev->app_id ? ev->app_id : ev->app_name, ev->app_name, t, 0, 0,
+                prm, prov);
     if (f & (IDW_K_MFA | IDW_K_SIGNIN))
-        idw_persona_observe(p, IDW_DIM_FACTORS, ev->factor ? ev->factor : ev->credential_type,
-                            NULL, t, 0, 0, prm);
+        observe(p, IDW_DIM_FACTORS, ev->factor ? ev->factor : ev->credential_type, NULL, t, 0,
+                0, prm, prov);
     if (ev->session_id) {
         snprintf(label, sizeof label, "%s AS%u", ev->ip ? ev->ip : "?", ev->asn);
-        idw_persona_observe(p, IDW_DIM_SESSIONS, ev->session_id, label, t, 0, 0, prm);
+        observe(p, IDW_DIM_SESSIONS, ev->session_id, label, t, 0, 0, prm, prov);
     }
     if (t > p->last_activity)
         p->last_activity = t;
@@ -360,7 +386,8 @@ static void update_identity(struct idw_persona *p, const struct idw_principal *w
 }
 
 void idw_persona_update(struct idw_persona *p, const struct idw_event *ev,
-                        enum idw_persona_role role, const struct idw_persona_params *prm)
+                        enum idw_persona_role role, const struct idw_persona_params *prm,
+                        int alerting)
 {
     int64_t t = ev->published_ms;
     int proves;
@@ -376,12 +403,12 @@ void idw_persona_update(struct idw_persona *p, const struct idw_event *ev,
         /* an admin acting on someone else: their own context, from their own session */
         p->c.admin_actions++;
         if (idw_outcome_ok(ev->outcome) || ev->outcome == IDW_OUT_UNKNOWN)
-            learn_context(p, ev, prm);
+            learn_context(p, ev, alerting, prm);
         return;
     }
     count_event(p, ev);
     proves = ev->subject_is_actor && proves_person(ev);
     update_learning(p, ev, proves, prm);
     if (proves)
-        learn_context(p, ev, prm);
+        learn_context(p, ev, alerting, prm);
 }

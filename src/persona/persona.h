@@ -44,6 +44,12 @@ struct idw_pvalue {
     uint32_t count;             /* raw count, never decays */
     int64_t first_seen, last_seen;
     double lat, lon;            /* cities only */
+    /*
+     * First seen in an event that raised a medium-or-higher alert: not
+     * trusted (idw_persona_knows ignores it) until it is seen again in an
+     * event that raised none, or an analyst marks the alert a false positive.
+     */
+    uint8_t provisional;
     uint32_t hash;              /* of value, for fast lookup; not stored (recomputed on decode) */
 };
 
@@ -136,14 +142,24 @@ enum idw_persona_role {
     IDW_ROLE_ADMIN_ACTOR,       /* this person performed an admin action on someone else */
 };
 
-/* Applies one normalized event.  Never fails; unknown fields are ignored. */
+/*
+ * Applies one normalized event.  Never fails; unknown fields are ignored.
+ * alerting: the event raised a medium-or-higher alert, so values it shows
+ * for the first time are learned as provisional (baseline hygiene: an
+ * attacker's first appearance must not become the victim's routine).
+ */
 void idw_persona_update(struct idw_persona *p, const struct idw_event *ev,
-                        enum idw_persona_role role, const struct idw_persona_params *prm);
+                        enum idw_persona_role role, const struct idw_persona_params *prm,
+                        int alerting);
 
 /* Adds one observation to a dimension (exposed for tests and the `fp` feedback path). */
 void idw_persona_observe(struct idw_persona *p, enum idw_dim d, const char *value,
                          const char *label, int64_t t, double lat, double lon,
                          const struct idw_persona_params *prm);
+
+/* "198.51.100.42" → "198.51.100.0/24"; IPv6 → its first three groups "/48" (the
+ * form of the ip_prefixes dimension). */
+void idw_ip_prefix(const char *ip, char *out, size_t outlen);
 
 /* The lookup hash of a value (what idw_pvalue.hash holds). */
 uint32_t idw_pvalue_hash(const char *value);
@@ -151,6 +167,16 @@ uint32_t idw_pvalue_hash(const char *value);
 /* A value's entry in d, or NULL. */
 const struct idw_pvalue *idw_persona_find(const struct idw_persona *p, enum idw_dim d,
                                           const char *value);
+
+/*
+ * A value's entry in d if the persona trusts it (not provisional), else
+ * NULL.  Novelty checks in rules use this, not idw_persona_find.
+ */
+const struct idw_pvalue *idw_persona_knows(const struct idw_persona *p, enum idw_dim d,
+                                           const char *value);
+
+/* Trusts a provisional value (the `alerts fp` feedback path).  Returns 1 if one was. */
+int idw_persona_trust(struct idw_persona *p, enum idw_dim d, const char *value);
 
 /* Weight of v decayed to time t (t earlier than last_seen returns the stored weight). */
 double idw_pvalue_weight_at(const struct idw_pvalue *v, int64_t t, double half_life_ms);

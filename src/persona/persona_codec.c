@@ -1,7 +1,7 @@
 /*
  * persona_codec.c — the compact binary form personas are stored in.
  *
- * Layout (version 1, host byte order):
+ * Layout (version 2, host byte order; version 1 lacks the provisional byte):
  *   "IDWP" u16 version
  *   strings: tuid, okta_id, login, display_name      (u8 length + bytes)
  *   u64 events, i64 first_seen, last_seen, last_activity
@@ -10,7 +10,8 @@
  *   hours: i64 hours_ref, u8 nonzero, then (u8 slot, f64 weight)*
  *   last_fix: i64 t, f64 lat, lon, u32 asn, i8 is_proxy, strings ip, city, country
  *   per dimension: u8 n, then per value: strings value, label, f64 weight,
- *     u32 count, i64 first_seen, last_seen, and f64 lat, lon for cities
+ *     u32 count, i64 first_seen, last_seen, u8 provisional, and f64 lat, lon
+ *     for cities
  *
  * Doubles are stored bit-exactly, so a persona read back and updated gives
  * the same result as one that never left memory: an ingest interrupted and
@@ -21,7 +22,7 @@
 #include <string.h>
 
 #define MAGIC "IDWP"
-#define VERSION 1
+#define VERSION 2
 
 struct writer { unsigned char *p, *end; int overflow; };
 struct reader { const unsigned char *p, *end; int bad; };
@@ -86,6 +87,7 @@ static void put_values(struct writer *w, const struct idw_persona *p)
             PUT(w, v[i].count);
             PUT(w, v[i].first_seen);
             PUT(w, v[i].last_seen);
+            PUT(w, v[i].provisional);
             if (dd->has_coords) {
                 PUT(w, v[i].lat);
                 PUT(w, v[i].lon);
@@ -144,7 +146,7 @@ size_t idw_persona_encode(const struct idw_persona *p, unsigned char *buf, size_
     return w.overflow ? 0 : (size_t)(w.p - buf);
 }
 
-static void get_values(struct reader *r, struct idw_persona *p)
+static void get_values(struct reader *r, struct idw_persona *p, uint16_t version)
 {
     for (int d = 0; d < IDW_DIM_COUNT && !r->bad; d++) {
         const struct idw_dim_desc *dd = idw_dim_desc((enum idw_dim)d);
@@ -163,6 +165,8 @@ static void get_values(struct reader *r, struct idw_persona *p)
             GET(r, v[i].count);
             GET(r, v[i].first_seen);
             GET(r, v[i].last_seen);
+            if (version >= 2)
+                GET(r, v[i].provisional);
             if (dd->has_coords) {
                 GET(r, v[i].lat);
                 GET(r, v[i].lon);
@@ -197,7 +201,7 @@ int idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t l
     idw_persona_init(p, "");
     get(&r, magic, 4);
     GET(&r, version);
-    if (r.bad || memcmp(magic, MAGIC, 4) != 0 || version != VERSION)
+    if (r.bad || memcmp(magic, MAGIC, 4) != 0 || version < 1 || version > VERSION)
         return -1;
     get_str(&r, p->tuid, sizeof p->tuid);
     get_str(&r, p->okta_id, sizeof p->okta_id);
@@ -224,7 +228,7 @@ int idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t l
     get_str(&r, p->last_fix.ip, sizeof p->last_fix.ip);
     get_str(&r, p->last_fix.city, sizeof p->last_fix.city);
     get_str(&r, p->last_fix.country, sizeof p->last_fix.country);
-    get_values(&r, p);
+    get_values(&r, p, version);
     if (r.bad || r.p != r.end) {
         idw_persona_init(p, "");
         return -1;

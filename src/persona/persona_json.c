@@ -60,6 +60,8 @@ static json_t *dim_json(const struct idw_persona *p, enum idw_dim d, double half
                               "weight", rounded(r[i].w),
                               "first_seen", time_or_null(r[i].v->first_seen),
                               "last_seen", time_or_null(r[i].v->last_seen));
+        if (o && r[i].v->provisional)
+            json_object_set_new(o, "provisional", json_true());
         if (o && dd->has_coords) {
             json_object_set_new(o, "lat", json_real(r[i].v->lat));
             json_object_set_new(o, "lon", json_real(r[i].v->lon));

@@ -549,6 +549,27 @@ int idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char
     return rc ? fail(err, errlen, "kv put", rc) : 0;
 }
 
+uint32_t idw_store_org_get(struct idw_store *st, MDB_txn *txn, const char *domain,
+                           const char *key, int *failed, char *err, size_t errlen)
+{
+    uint32_t n = 0;
+    long len = idw_store_kv_get(st, txn, st->rule_state, "_org", domain, key, &n, sizeof n,
+                                err, errlen);
+    if (len < 0 && failed)
+        *failed = -1;
+    return len == (long)sizeof n ? n : 0;
+}
+
+int idw_store_org_add(struct idw_store *st, MDB_txn *txn, const char *domain, const char *key,
+                      char *err, size_t errlen)
+{
+    int failed = 0;
+    uint32_t n = idw_store_org_get(st, txn, domain, key, &failed, err, errlen) + 1;
+    if (failed)
+        return -1;
+    return idw_store_kv_put(st, txn, st->rule_state, "_org", domain, key, &n, sizeof n, err, errlen);
+}
+
 int idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *prefix,
                       idw_kv_fn fn, void *ctx, char *err, size_t errlen)
 {

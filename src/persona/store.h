@@ -133,6 +133,19 @@ typedef int (*idw_kv_fn)(const char *key, size_t keylen, const char *val, size_t
 int idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *prefix,
                       idw_kv_fn fn, void *ctx, char *err, size_t errlen);
 
+/*
+ * Org-wide counters (rule_state, under "_org"): how many distinct users of
+ * a domain have a network in their routine ("asn:AS123", "pfx:1.2.3.0/24")
+ * and how many users the domain has ("users").  Shared egress — a
+ * corporate VPN or ZTNA exit every colleague uses — is recognised from
+ * them.  get returns 0 when absent (or on error, with err set and -1 in
+ * *failed when failed is not NULL); add returns 0 or -1.
+ */
+uint32_t idw_store_org_get(struct idw_store *st, MDB_txn *txn, const char *domain,
+                           const char *key, int *failed, char *err, size_t errlen);
+int idw_store_org_add(struct idw_store *st, MDB_txn *txn, const char *domain, const char *key,
+                      char *err, size_t errlen);
+
 /* Names of the domains that have personas (for listings); caller json_decref's. */
 json_t *idw_store_domains(struct idw_store *st, MDB_txn *txn, char *err, size_t errlen);
 

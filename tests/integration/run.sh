@@ -4,6 +4,7 @@
 # directory in $WORK and must exit non-zero on any failed assertion.
 #   IDWATCH  path to the idwatch binary (default ./idwatch)
 #   TOOLS    directory with gen-events etc. (default build/tools)
+#   ONLY     run only the tests whose name contains this (e.g. ONLY=detect_)
 set -u
 IDWATCH=$(cd "$(dirname "${IDWATCH:-./idwatch}")" && pwd)/$(basename "${IDWATCH:-./idwatch}")
 TOOLS=$(cd "${TOOLS:-build/tools}" && pwd)
@@ -12,6 +13,7 @@ export IDWATCH TOOLS ROOT
 passed=0; failed=0; failures=""
 for t in "$ROOT"/tests/integration/test_*.sh; do
     name=$(basename "$t" .sh)
+    case "$name" in *"${ONLY:-}"*) ;; *) continue ;; esac
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/idw-$name.XXXXXX")
     export WORK
     if (cd "$WORK" && sh "$t") >"$WORK/log" 2>&1; then

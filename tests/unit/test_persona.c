@@ -184,7 +184,7 @@ static void test_what_teaches_what(void **state)
     struct idw_persona p;
     idw_persona_init(&p, "t");
     struct idw_event ok = signin(T0 + 8 * 3600 * 1000LL, "user.session.start", IDW_OUT_SUCCESS);
-    idw_persona_update(&p, &ok, IDW_ROLE_SUBJECT, &prm);
+    idw_persona_update(&p, &ok, IDW_ROLE_SUBJECT, &prm, 0);
     assert_int_equal(p.c.signin_ok, 1);
     assert_non_null(idw_persona_find(&p, IDW_DIM_CITIES, "Dublin, Ireland"));
     assert_non_null(idw_persona_find(&p, IDW_DIM_ASNS, "AS5466"));
@@ -198,7 +198,7 @@ static void test_what_teaches_what(void **state)
     bad.geo.country = "Nigeria";
     bad.geo.city = "Lagos";
     bad.asn = 29465;
-    idw_persona_update(&p, &bad, IDW_ROLE_SUBJECT, &prm);
+    idw_persona_update(&p, &bad, IDW_ROLE_SUBJECT, &prm, 0);
     assert_int_equal(p.c.signin_fail, 1);
     assert_null(idw_persona_find(&p, IDW_DIM_COUNTRIES, "Nigeria"));
     assert_null(idw_persona_find(&p, IDW_DIM_ASNS, "AS29465"));
@@ -206,14 +206,14 @@ static void test_what_teaches_what(void **state)
 
     struct idw_event push = signin(T0 + DAY, "system.push.send_factor_verify_push", IDW_OUT_SUCCESS);
     push.asn = 29465;
-    idw_persona_update(&p, &push, IDW_ROLE_SUBJECT, &prm);
+    idw_persona_update(&p, &push, IDW_ROLE_SUBJECT, &prm, 0);
     assert_int_equal(p.c.push_sent, 1);
     assert_null(idw_persona_find(&p, IDW_DIM_ASNS, "AS29465"));
 
     struct idw_event sso = signin(T0 + DAY, "user.authentication.sso", IDW_OUT_SUCCESS);
     sso.app_id = "0oaX";
     sso.app_name = "Slack";
-    idw_persona_update(&p, &sso, IDW_ROLE_SUBJECT, &prm);
+    idw_persona_update(&p, &sso, IDW_ROLE_SUBJECT, &prm, 0);
     const struct idw_pvalue *app = idw_persona_find(&p, IDW_DIM_APPS, "0oaX");
     assert_non_null(app);
     assert_string_equal(app->label, "Slack");
@@ -227,20 +227,56 @@ static void test_learning(void **state)
     idw_persona_init(&p, "t");
     for (int i = 0; i < 9; i++) {
         struct idw_event ev = signin(T0 + i * 3600000LL, "user.session.start", IDW_OUT_SUCCESS);
-        idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm);
+        idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm, 0);
     }
     assert_true(idw_persona_learning(&p, p.last_seen, &prm));
     struct idw_event ev = signin(T0 + 10 * 3600000LL, "user.session.start", IDW_OUT_SUCCESS);
-    idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm);
+    idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm, 0);
     assert_false(idw_persona_learning(&p, p.last_seen, &prm));    /* 10 sign-ins */
     /* 40 days of silence: learning again */
     ev = signin(T0 + 50 * DAY, "user.session.start", IDW_OUT_SUCCESS);
-    idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm);
+    idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm, 0);
     assert_true(idw_persona_learning(&p, p.last_seen, &prm));
     /* or 14 days of history with few sign-ins */
     ev = signin(T0 + 65 * DAY, "user.session.start", IDW_OUT_SUCCESS);
-    idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm);
+    idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm, 0);
     assert_false(idw_persona_learning(&p, p.last_seen, &prm));
+}
+
+/* Baseline hygiene: what an alerting event shows first is not trusted until seen again quietly. */
+static void test_provisional_values(void **state)
+{
+    (void)state;
+    static struct idw_persona p, q;
+    static unsigned char buf[IDW_PERSONA_MAX_ENCODED];
+    struct idw_event home = signin(T0, "user.session.start", IDW_OUT_SUCCESS);
+    struct idw_event far = signin(T0 + DAY, "user.session.start", IDW_OUT_SUCCESS);
+
+    far.asn = 14061;
+    far.geo.country = "Romania";
+    idw_persona_init(&p, "tuid-1");
+    idw_persona_update(&p, &home, IDW_ROLE_SUBJECT, &prm, 0);
+    idw_persona_update(&p, &far, IDW_ROLE_SUBJECT, &prm, 1);
+    assert_non_null(idw_persona_find(&p, IDW_DIM_ASNS, "AS14061"));
+    assert_null(idw_persona_knows(&p, IDW_DIM_ASNS, "AS14061"));
+    assert_null(idw_persona_knows(&p, IDW_DIM_COUNTRIES, "Romania"));
+    /* a value already trusted stays trusted when an alerting event shows it again */
+    assert_non_null(idw_persona_knows(&p, IDW_DIM_DEVICES, "aaaa"));
+    /* provisional survives storage */
+    size_t n = idw_persona_encode(&p, buf, sizeof buf);
+    assert_int_equal(idw_persona_decode(&q, buf, n), 0);
+    assert_null(idw_persona_knows(&q, IDW_DIM_ASNS, "AS14061"));
+    /* still alerting: still provisional; then a quiet sighting trusts it */
+    far.published_ms += DAY;
+    idw_persona_update(&q, &far, IDW_ROLE_SUBJECT, &prm, 1);
+    assert_null(idw_persona_knows(&q, IDW_DIM_ASNS, "AS14061"));
+    far.published_ms += DAY;
+    idw_persona_update(&q, &far, IDW_ROLE_SUBJECT, &prm, 0);
+    assert_non_null(idw_persona_knows(&q, IDW_DIM_ASNS, "AS14061"));
+    /* the analyst's false-positive verdict trusts it too */
+    assert_int_equal(idw_persona_trust(&p, IDW_DIM_COUNTRIES, "Romania"), 1);
+    assert_non_null(idw_persona_knows(&p, IDW_DIM_COUNTRIES, "Romania"));
+    assert_int_equal(idw_persona_trust(&p, IDW_DIM_COUNTRIES, "Romania"), 0);
 }
 
 static void test_codec_lossless_and_robust(void **state)
@@ -256,7 +292,7 @@ static void test_codec_lossless_and_robust(void **state)
         snprintf(ip, sizeof ip, "10.%d.%d.1", i % 20, i % 7);
         ev.app_id = app;
         ev.ip = ip;
-        idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm);
+        idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm, 0);
     }
     size_t n = idw_persona_encode(&p, buf, sizeof buf);
     assert_true(n > 0 && n < 8192);
@@ -349,6 +385,7 @@ int main(void)
         cmocka_unit_test(test_eviction),
         cmocka_unit_test(test_what_teaches_what),
         cmocka_unit_test(test_learning),
+        cmocka_unit_test(test_provisional_values),
         cmocka_unit_test(test_codec_lossless_and_robust),
         cmocka_unit_test(test_store),
     };

@@ -229,8 +229,54 @@ static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, con
     return IDW_EXIT_OK;
 }
 
+/*
+ * `fp`: the analyst says the alerting context was the user after all, so
+ * the persona now trusts it — the ASN, /24, country, device and app the
+ * alert's first event came from — and the same context stops alerting.
+ * Values already known just lose their provisional mark.  The persona
+ * generation moves so a running pipeline reloads the persona.
+ */
+static int teach_persona(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
+                         const char *domain, const json_t *a, char *err, size_t errlen)
+{
+    static const struct { const char *field; enum idw_dim dim; } learn[] = {
+        {"asn", IDW_DIM_ASNS}, {"ip_prefix", IDW_DIM_PREFIXES}, {"country", IDW_DIM_COUNTRIES},
+        {"device", IDW_DIM_DEVICES}, {"app", IDW_DIM_APPS},
+    };
+    const char *tuid = json_string_value(json_object_get(a, "tuid"));
+    const json_t *ctx = json_object_get(a, "context");
+    int64_t t = json_integer_value(json_object_get(a, "last_seen_ms"));
+    struct idw_persona_params prm;
+    struct idw_persona *p;
+    int rc = 0;
+
+    if (!tuid || !json_is_object(ctx))
+        return 0;           /* keyed by a source: no persona to teach */
+    if (!(p = malloc(sizeof *p))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    idw_persona_params_init(&prm, cli->cfg.half_life_days, cli->cfg.learning_days,
+                            cli->cfg.learning_signins, cli->cfg.relearn_after_days);
+    if (idw_store_persona_get(st, txn, domain, tuid, p, err, errlen) != 0) {
+        free(p);
+        return 0;           /* no persona (anymore): nothing to teach */
+    }
+    for (size_t i = 0; i < sizeof learn / sizeof learn[0]; i++) {
+        const char *v = json_string_value(json_object_get(ctx, learn[i].field));
+        if (v && !idw_persona_trust(p, learn[i].dim, v) && !idw_persona_find(p, learn[i].dim, v))
+            idw_persona_observe(p, learn[i].dim, v, NULL, t, 0, 0, &prm);
+    }
+    if (idw_store_persona_put(st, txn, domain, p, err, errlen) < 0 ||
+        idw_store_persona_bump(st, txn, domain, err, errlen) < 0)
+        rc = -1;
+    free(p);
+    return rc;
+}
+
 /* Records the review; commits (and so consumes) txn when it changed the alert. */
-static int cmd_review(struct idw_store *st, MDB_txn *txn, const char *verb, const char *id,
+static int cmd_review(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
+                      const char *verb, const char *id,
                       const struct filter *f, int *consumed)
 {
     static const struct { const char *verb, *status; } map[] = {
@@ -254,6 +300,11 @@ static int cmd_review(struct idw_store *st, MDB_txn *txn, const char *verb, cons
         json_object_set_new(a, "history", json_array());
     json_array_append_new(json_object_get(a, "history"),
                           json_pack("{s:s, s:s, s:s?}", "time", now, "status", status, "note", f->note));
+    if (!strcmp(verb, "fp") && teach_persona(cli, st, txn, domain, a, err, sizeof err) < 0) {
+        json_decref(a);
+        log_error("cannot teach the persona: %s", err);
+        return IDW_EXIT_FAILURE;
+    }
     text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(a);
     if (!text || idw_store_kv_put(st, txn, st->alerts, domain, id, NULL, text, strlen(text),
@@ -311,7 +362,7 @@ int idw_cmd_alerts(struct idw_cli *cli, int argc, char **argv)
     else if (is_show)
         rc = cmd_show(cli, st, txn, id, &f);
     else
-        rc = cmd_review(st, txn, sub, id, &f, &consumed);
+        rc = cmd_review(cli, st, txn, sub, id, &f, &consumed);
     if (!consumed)
         mdb_txn_abort(txn);
     idw_store_close(st);

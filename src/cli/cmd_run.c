@@ -6,7 +6,8 @@
  * rate budget, backoff and pause state) and the loop serves whichever org
  * is due next, so one request is in flight per org.  SIGTERM/SIGINT end
  * the loop between pages — a page is committed whole or not at all, so a
- * stop never loses or half-applies one.
+ * stop never loses or half-applies one.  SIGHUP reloads the rules between
+ * pages; a bad rule file is reported and the running rules stay.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -20,12 +21,18 @@
 #include "ingest/okta_poll.h"
 #include "persona/geo.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
 
 static void on_stop(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
 }
 
 struct org_run {
@@ -110,9 +117,47 @@ static int all_done(const struct org_run *runs, size_t n)
     return 1;
 }
 
-static int loop(struct org_run *runs, size_t n, const struct run_args *a)
+/* Loads the rules again; on success every poller switches to them. */
+static void reload_rules(struct idw_cli *cli, struct org_run *runs, size_t n,
+                         struct idw_detect **detect)
+{
+    struct idw_detect *fresh = NULL;
+
+    reload_requested = 0;
+    if (idw_cli_open_detect(cli, &fresh) < 0) {
+        log_error("SIGHUP: rules not reloaded; the running rules stay in force");
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (idw_okta_poller_set_detect(runs[i].poller, fresh) < 0) {
+            /* cannot happen between pages; keep every org on one engine */
+            for (size_t j = 0; j < i; j++)
+                idw_okta_poller_set_detect(runs[j].poller, *detect);
+            idw_detect_close(fresh);
+            log_error("SIGHUP: rules not reloaded (a page was open)");
+            return;
+        }
+    idw_detect_close(*detect);
+    *detect = fresh;
+    log_info("SIGHUP: rules reloaded from %s", cli->cfg.rules_dir);
+}
+
+/* Sleeps until ms passed, a stop, or a reload request. */
+static void nap(long ms)
+{
+    while (ms > 0 && !stop_requested && !reload_requested) {
+        long step = ms < 100 ? ms : 100;
+        idw_sleep_ms(step, &stop_requested);
+        ms -= step;
+    }
+}
+
+static int loop(struct idw_cli *cli, struct org_run *runs, size_t n, const struct run_args *a,
+                struct idw_detect **detect)
 {
     while (!stop_requested) {
+        if (reload_requested)
+            reload_rules(cli, runs, n, detect);
         int64_t now = idw_now_ms(), next = now + 60000;
         for (size_t i = 0; i < n && !stop_requested; i++) {
             if (runs[i].done)
@@ -124,7 +169,7 @@ static int loop(struct org_run *runs, size_t n, const struct run_args *a)
         }
         if (all_done(runs, n))
             break;      /* --once: every org caught up or paused */
-        idw_sleep_ms((long)(next - idw_now_ms()), &stop_requested);
+        nap((long)(next - idw_now_ms()));
     }
     return 0;
 }
@@ -224,9 +269,10 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
     }
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);
+    signal(SIGHUP, on_hup);
     signal(SIGPIPE, SIG_IGN);
     if (open_pollers(cli, st, geo, detect, a, runs, &n) == 0 && (!a->backfill || backfill_allowed(st, runs, n))) {
-        if (loop(runs, n, a) == 0) {
+        if (loop(cli, runs, n, a, &detect) == 0) {
             rc = IDW_EXIT_OK;
             for (size_t i = 0; i < n; i++)
                 if (runs[i].paused)

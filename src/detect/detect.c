@@ -264,6 +264,23 @@ static json_t *mitre_array(const char *list)
     return a;
 }
 
+/*
+ * Where the first event came from, as personas key it: what `alerts fp`
+ * teaches the user's persona when the analyst says this was the user.
+ */
+static json_t *event_context(const struct idw_event *ev)
+{
+    char asn[24], pfx[IDW_PV_VALUE];
+
+    snprintf(asn, sizeof asn, "AS%u", ev->asn);
+    if (ev->ip)
+        idw_ip_prefix(ev->ip, pfx, sizeof pfx);
+    return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "asn", ev->asn ? asn : NULL,
+                     "as_org", ev->as_org, "ip_prefix", ev->ip ? pfx : NULL,
+                     "country", ev->geo.country, "device", ev->dt_hash,
+                     "app", idw_event_app_key(ev), "app_name", ev->app_name);
+}
+
 static json_t *new_alert(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c,
                          const char *alert_id)
 {
@@ -274,7 +291,7 @@ static json_t *new_alert(struct idw_detect_ctx *ctx, const struct idw_alert_cand
 
     idw_time_format(ev->published_ms, ts);
     return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:I, s:I,"
-                     " s:[s], s:s, s:s, s:o, s:s, s:s, s:b, s:i, s:s}",
+                     " s:[s], s:s, s:s, s:o, s:s, s:s, s:b, s:i, s:s, s:o}",
                      "alert_id", alert_id, "rule", ctx->rule->id,
                      "severity", idw_severity_name(c->severity), "score", c->score,
                      "domain_id", ctx->domain, "tuid", by_user && ev->tuid[0] ? ev->tuid : NULL,
@@ -285,7 +302,7 @@ static json_t *new_alert(struct idw_detect_ctx *ctx, const struct idw_alert_cand
                      "event_ids", ev->uuid, "summary", c->summary, "evidence", c->evidence,
                      "mitre", mitre_array(c->mitre), "stage", c->stage ? c->stage : "",
                      "status", "open", "historical", ctx->historical, "version", 1,
-                     "entity", c->entity);
+                     "entity", c->entity, "context", event_context(ev));
 }
 
 /* The same rule and entity within the window: fold the new evidence in. */

@@ -9,6 +9,11 @@
  *     under min_distance_km are ignored;
  *   - routine pairs: a user who already has both places as established
  *     cities (VPN egress that alternates, two offices) is not alerted;
+ *   - shared egress: either end on a /24 that several users of the org
+ *     route through (corporate VPN/ZTNA exit, office NAT) says where the
+ *     exit is, not where the person is;
+ *   - mobile carriers: their geolocation is often hundreds of km off, so
+ *     within one country a carrier end gets mobile_slack_km of slack;
  *   - learning personas: no baseline, no alert;
  *   - proxies and anonymizers are downgraded one level, not dropped.
  * Severity rises with how new the far side is: a new country, a new ASN,
@@ -23,7 +28,7 @@
 #include "detect/rule.h"
 
 struct cfg {
-    double max_speed_kmh, min_distance_km;
+    double max_speed_kmh, min_distance_km, mobile_slack_km;
     unsigned routine_min_count;
     int64_t window_ms;
 };
@@ -38,6 +43,7 @@ static void *it_init(const json_t *config, char *err, size_t errlen)
     c->max_speed_kmh = idw_rule_number(config, "max_speed_kmh", 900);
     c->min_distance_km = idw_rule_number(config, "min_distance_km", 500);
     c->routine_min_count = (unsigned)idw_rule_number(config, "routine_min_count", 3);
+    c->mobile_slack_km = idw_rule_number(config, "mobile_slack_km", 1500);
     c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
     if (c->max_speed_kmh <= 0 || c->min_distance_km < 0 || c->window_ms <= 0) {
         snprintf(err, errlen, "max_speed_kmh and window_hours must be positive");
@@ -74,6 +80,52 @@ static unsigned city_count(const struct idw_persona *p, const char *city, const 
         return 0;
     v = idw_persona_knows(p, IDW_DIM_CITIES, key);
     return v ? v->count : 0;
+}
+
+/* Carrier networks geolocate to a regional gateway, not the handset. */
+static int mobile_carrier(const char *org)
+{
+    static const char *const words[] = {"mobil", "wireless", "cellular", "cellco", "vodafone"};
+    if (!org)
+        return 0;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcasestr(org, words[i]))
+            return 1;
+    return 0;
+}
+
+/*
+ * A shared org exit (VPN/ZTNA/office NAT) places the exit, not the person:
+ * arriving at one is not travel, and leaving one for a city the user
+ * routinely is in is coming home.  Leaving one for somewhere new still is.
+ */
+static int shared_exit(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
+                       const struct idw_persona *before)
+{
+    const struct idw_pfix *f = &before->last_fix;
+    char pfx[IDW_PV_VALUE];
+
+    if (idw_org_shared_egress(ctx, ev))
+        return 1;
+    if (!f->ip[0] || city_count(before, ev->geo.city, ev->geo.country) < c->routine_min_count)
+        return 0;
+    idw_ip_prefix(f->ip, pfx, sizeof pfx);
+    return idw_org_users_with(ctx, IDW_DIM_PREFIXES, pfx) >= IDW_SHARED_EGRESS_USERS;
+}
+
+/* A carrier end within one country, inside the slack: imprecise, not travel. */
+static int carrier_jitter(const struct cfg *c, const struct idw_event *ev,
+                          const struct idw_persona *before, double dist)
+{
+    const struct idw_pfix *f = &before->last_fix;
+    char asn[24];
+    const struct idw_pvalue *prev;
+
+    if (dist > c->mobile_slack_km || !ev->geo.country || strcmp(ev->geo.country, f->country) != 0)
+        return 0;
+    snprintf(asn, sizeof asn, "AS%u", f->asn);
+    prev = idw_persona_knows(before, IDW_DIM_ASNS, asn);
+    return mobile_carrier(ev->as_org ? ev->as_org : ev->isp) || (prev && mobile_carrier(prev->label));
 }
 
 /* The share of the user's weight that a country holds, for the evidence line. */
@@ -114,6 +166,8 @@ static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     if (city_count(before, ev->geo.city, ev->geo.country) >= c->routine_min_count &&
         city_count(before, f->city, f->country) >= c->routine_min_count)
         return;
+    if (carrier_jitter(c, ev, before, dist) || shared_exit(ctx, c, ev, before))
+        return;
 
     snprintf(asn, sizeof asn, "AS%u", ev->asn);
     new_country = ev->geo.country && !idw_persona_knows(before, IDW_DIM_COUNTRIES, ev->geo.country);
@@ -127,7 +181,7 @@ static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
         a.severity = IDW_SEV_HIGH;
         a.score = 70;
     }
-    a.score += 10 * new_asn + 10 * new_device + 5 * ev->threat_suspected;
+    a.score += 10 * new_asn + 10 * new_device + idw_okta_risk_points(ev);
     if (new_country && new_asn && new_device)
         a.severity = IDW_SEV_CRITICAL;
     if (proxy && a.severity > IDW_SEV_LOW) {

@@ -8,11 +8,13 @@ extern const struct idw_rule idw_rule_impossible_travel;
 extern const struct idw_rule idw_rule_mfa_fatigue;
 extern const struct idw_rule idw_rule_password_spray;
 extern const struct idw_rule idw_rule_brute_force;
+extern const struct idw_rule idw_rule_new_context;
 
 const struct idw_rule *const idw_rule_table[] = {
     &idw_rule_impossible_travel,
     &idw_rule_mfa_fatigue,
     &idw_rule_password_spray,
     &idw_rule_brute_force,
+    &idw_rule_new_context,
     NULL,
 };

@@ -126,6 +126,20 @@ struct idw_event {
     struct idw_event_own own;
 };
 
+/*
+ * The app an SSO or Admin Console event is about, as personas key it: the
+ * app instance id, else its name; Admin Console access without a target is
+ * "Okta Admin Console".  NULL when there is none.
+ */
+static inline const char *idw_event_app_key(const struct idw_event *ev)
+{
+    if (ev->app_id)
+        return ev->app_id;
+    if (ev->app_name)
+        return ev->app_name;
+    return (ev->kind->flags & IDW_K_ADMIN_ACCESS) ? "Okta Admin Console" : NULL;
+}
+
 /* Releases the reference on raw and zeroes the struct. */
 void idw_event_clear(struct idw_event *ev);
 

@@ -681,6 +681,14 @@ int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
     return 0;
 }
 
+int idw_okta_poller_set_detect(struct idw_okta_poller *p, struct idw_detect *detect)
+{
+    if (p->pl && idw_pipeline_set_detect(p->pl, detect) < 0)
+        return -1;
+    p->o.detect = detect;
+    return 0;
+}
+
 void idw_okta_poller_free(struct idw_okta_poller *p)
 {
     if (!p)

@@ -72,6 +72,9 @@ int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
                         char *err, size_t errlen);
 void idw_okta_poller_free(struct idw_okta_poller *p);
 
+/* Swaps the rule engine between pages (SIGHUP); see idw_pipeline_set_detect. */
+int idw_okta_poller_set_detect(struct idw_okta_poller *p, struct idw_detect *detect);
+
 /*
  * One step: waits for the rate budget if needed, fetches one page,
  * applies it.  *wait_ms receives how long to wait before the next step

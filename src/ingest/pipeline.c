@@ -51,6 +51,7 @@ struct idw_pipeline {
     int64_t newest_stored;          /* newest published committed before this batch */
     struct cache cache;
     struct idw_persona *actor_copy; /* see actor_before() */
+    uint64_t generation;            /* idw_store_persona_generation when the cache was filled */
 };
 
 /* ---- persona write-back cache ------------------------------------------------ */
@@ -184,12 +185,28 @@ static int load_state(struct idw_pipeline *pl, char *err, size_t errlen)
 
 static int batch_begin(struct idw_pipeline *pl, char *err, size_t errlen)
 {
+    uint64_t g;
+
     if (pl->txn)
         return 0;
+
     if (idw_store_begin(pl->st, 0, &pl->txn, err, errlen) < 0)
         return -1;
+    g = idw_store_persona_generation(pl->st, pl->txn, pl->domain);
+    if (g != pl->generation) {
+        cache_reset(&pl->cache);    /* an analyst changed personas: reload them */
+        pl->generation = g;
+    }
     memset(&pl->batch, 0, sizeof pl->batch);
     pl->pending = 0;
+    return 0;
+}
+
+int idw_pipeline_set_detect(struct idw_pipeline *pl, struct idw_detect *detect)
+{
+    if (pl->txn)
+        return -1;
+    pl->o.detect = detect;
     return 0;
 }
 

@@ -97,4 +97,11 @@ const struct idw_pipeline_stats *idw_pipeline_stats(const struct idw_pipeline *p
 /* Aborts anything uncommitted and frees the pipeline. */
 void idw_pipeline_close(struct idw_pipeline *pl);
 
+/*
+ * Swaps the rule engine (a SIGHUP reload) between batches; the caller
+ * owns both engines.  Returns -1 (and changes nothing) while a batch is
+ * open: the events of one batch are judged by one set of rules.
+ */
+int idw_pipeline_set_detect(struct idw_pipeline *pl, struct idw_detect *detect);
+
 #endif

@@ -287,9 +287,8 @@ static void learn_context(struct idw_persona *p, const struct idw_event *ev, int
     learn_network(p, ev, prov, prm);
     learn_device(p, ev, prov, prm);
     observe_hour(p, t, prm);
-    if ((f & IDW_K_SSO) && (ev->app_id || ev->app_name))
-        observe(p, IDW_DIM_APPS, ev->app_id ? ev->app_id : ev->app_name, ev->app_name, t, 0, 0,
-                prm, prov);
+    if (f & (IDW_K_SSO | IDW_K_ADMIN_ACCESS))
+        observe(p, IDW_DIM_APPS, idw_event_app_key(ev), ev->app_name, t, 0, 0, prm, prov);
     if (f & (IDW_K_MFA | IDW_K_SIGNIN))
         observe(p, IDW_DIM_FACTORS, ev->factor ? ev->factor : ev->credential_type, NULL, t, 0,
                 0, prm, prov);

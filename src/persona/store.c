@@ -570,6 +570,23 @@ int idw_store_org_add(struct idw_store *st, MDB_txn *txn, const char *domain, co
     return idw_store_kv_put(st, txn, st->rule_state, "_org", domain, key, &n, sizeof n, err, errlen);
 }
 
+uint64_t idw_store_persona_generation(struct idw_store *st, MDB_txn *txn, const char *domain)
+{
+    uint64_t g = 0;
+    char err[128];
+    long n = idw_store_kv_get(st, txn, st->rule_state, "_feedback", domain, "generation", &g,
+                              sizeof g, err, sizeof err);
+    return n == (long)sizeof g ? g : 0;
+}
+
+int idw_store_persona_bump(struct idw_store *st, MDB_txn *txn, const char *domain,
+                           char *err, size_t errlen)
+{
+    uint64_t g = idw_store_persona_generation(st, txn, domain) + 1;
+    return idw_store_kv_put(st, txn, st->rule_state, "_feedback", domain, "generation", &g,
+                            sizeof g, err, errlen);
+}
+
 int idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *prefix,
                       idw_kv_fn fn, void *ctx, char *err, size_t errlen)
 {

@@ -146,6 +146,17 @@ uint32_t idw_store_org_get(struct idw_store *st, MDB_txn *txn, const char *domai
 int idw_store_org_add(struct idw_store *st, MDB_txn *txn, const char *domain, const char *key,
                       char *err, size_t errlen);
 
+/*
+ * A per-domain counter moved whenever something other than the ingest
+ * pipeline changes personas (an analyst's `alerts fp`).  A pipeline keeps
+ * personas cached across batches; it drops that cache when the counter
+ * moved, so it never writes back a copy older than the analyst's change.
+ * get returns 0 when never moved (or on error); bump returns 0 or -1.
+ */
+uint64_t idw_store_persona_generation(struct idw_store *st, MDB_txn *txn, const char *domain);
+int idw_store_persona_bump(struct idw_store *st, MDB_txn *txn, const char *domain,
+                           char *err, size_t errlen);
+
 /* Names of the domains that have personas (for listings); caller json_decref's. */
 json_t *idw_store_domains(struct idw_store *st, MDB_txn *txn, char *err, size_t errlen);
 

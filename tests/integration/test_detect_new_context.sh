@@ -1,0 +1,96 @@
+# new_context on labelled scenarios: an attacker's sign-in from a new
+# country, network and device at night, then a first-ever AWS Console, is
+# one high alert; a business trip on the user's own laptop, a new home ISP,
+# a new hire's first days and a first use of a sensitive app from the usual
+# place are not medium+.  Baseline hygiene: the attacker's context stays
+# untrusted (provisional) and keeps alerting, until an analyst marks the
+# alert a false positive, which teaches the persona.
+. "$ROOT/tests/integration/lib.sh"
+python3 - <<'PY' > scen.jsonl
+import json, datetime
+T0 = datetime.datetime(2026, 10, 5, 9, 0, tzinfo=datetime.timezone.utc)   # a Monday, 09:00 UTC
+places = {
+  "dublin": ("Dublin", "Ireland", 53.35, -6.26, 5466, "eircom", "86.40.%d.10"),
+  "nyc": ("New York", "United States", 40.71, -74.01, 14618, "Marriott Hotels", "52.20.%d.20"),
+  "bucharest": ("Bucharest", "Romania", 44.43, 26.10, 14061, "DigitalOcean, LLC", "188.166.%d.66"),
+  "dublin2": ("Dublin", "Ireland", 53.35, -6.26, 6830, "Liberty Global", "89.100.%d.5"),
+}
+apps = {"slack": ("0oa1slack00000002", "Slack"), "aws": ("0oa1aws0console05", "AWS Console")}
+n = 0
+def ev(user, t, place, dt, sess, typ="user.session.start", app=None, uid=1):
+    global n
+    n += 1
+    city, country, lat, lon, asn, org, ip = places[place]
+    e = {"uuid": "nc-%04d" % n, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "eventType": typ,
+         "actor": {"id": "00u" + user, "type": "User", "alternateId": user + "@acme.example"},
+         "client": {"ipAddress": ip % uid, "device": "Computer", "userAgent": {"os": "Mac OS X", "browser": "CHROME"},
+                    "geographicalContext": {"city": city, "country": country, "geolocation": {"lat": lat, "lon": lon}}},
+         "securityContext": {"asNumber": asn, "asOrg": org, "isProxy": False},
+         "authenticationContext": {"externalSessionId": sess},
+         "debugContext": {"debugData": {"dtHash": dt}},
+         "outcome": {"result": "SUCCESS"}}
+    if app:
+        e["target"] = [{"id": apps[app][0], "type": "AppInstance", "alternateId": apps[app][1], "displayName": apps[app][1]}]
+    return e
+H = datetime.timedelta(hours=1); D = datetime.timedelta(days=1)
+out = []
+for i, u in enumerate(("alice", "bob", "carol", "erin")):
+    for d in range(20):                 # four weeks of office days in Dublin
+        s = "%s-%d" % (u, d)
+        out.append(ev(u, T0 + d * D, "dublin", u * 8, s, uid=i + 1))
+        out.append(ev(u, T0 + d * D + H, "dublin", u * 8, s, "user.authentication.sso", "slack", uid=i + 1))
+A = T0 + 21 * D
+# ATTACK: alice's password and MFA from Bucharest at 02:00 UTC on a new device, then AWS Console
+out.append(ev("alice", A - 7 * H, "bucharest", "e" * 64, "evil-1"))
+out.append(ev("alice", A - 7 * H + 5 * datetime.timedelta(minutes=1), "bucharest", "e" * 64, "evil-1", "user.authentication.sso", "aws"))
+# the attacker comes back two days later: still untrusted
+out.append(ev("alice", A + 2 * D - 7 * H, "bucharest", "e" * 64, "evil-2"))
+# bob: business trip to New York on his own laptop (hotel network)
+out.append(ev("bob", A + 10 * H, "nyc", "bob" * 8 + "bob" * 0, "bob-trip", uid=2))
+out.append(ev("bob", A + 11 * H, "nyc", "bob" * 8, "bob-trip", "user.authentication.sso", "slack", uid=2))
+# carol: switched home ISP, same laptop
+out.append(ev("carol", A, "dublin2", "carol" * 8, "carol-new", uid=3))
+# erin: first use of AWS Console, in her usual session from the office
+out.append(ev("erin", A + 2 * H, "dublin", "erin" * 8, "erin-19", "user.authentication.sso", "aws", uid=4))
+# dave: a new hire, everything new, still learning
+out.append(ev("dave", A, "nyc", "dave" * 8, "dave-1", uid=9))
+out.append(ev("dave", A + H, "bucharest", "f" * 64, "dave-2", uid=9))
+out.sort(key=lambda e: e["published"])
+for e in out: print(json.dumps(e))
+PY
+idw ingest --file scen.jsonl > /dev/null
+idw alerts list --rule new_context --json > alerts.jsonl
+cat alerts.jsonl
+expect_eq "$(jlines alerts.jsonl 'sorted(set(r["user"] for r in rows if r["severity"] != "low"))')" "['alice@acme.example']" "medium+ alerts"
+expect_eq "$(jlines alerts.jsonl '[r["severity"] for r in rows if r["user"].startswith("alice")]')" "['high', 'high']" "attacker: high"
+alice='sorted((r for r in rows if r["user"].startswith("alice")), key=lambda r: r["first_seen_ms"])'
+jlines alerts.jsonl "[r['evidence'] for r in $alice][0]" > ev.txt
+cat ev.txt
+grep -q "country Romania never seen (usual Ireland 100% of 21 sign-ins)" ev.txt || fail "evidence: country"
+grep -q "AS14061 (DigitalOcean, LLC) new for this user" ev.txt || fail "evidence: network"
+grep -q "device eeeeeeeeeeee… never seen" ev.txt || fail "evidence: device"
+grep -q "first use of AWS Console, a sensitive app" ev.txt || fail "evidence: app"
+jlines alerts.jsonl "[r['evidence'] for r in $alice][1]" | grep -q "an hour with 0.0% of this user's activity" || fail "evidence: hour"
+expect_eq "$(jlines alerts.jsonl "[r['event_count'] for r in $alice][0]")" 2 "the attack session's AWS Console joins the same alert"
+expect_eq "$(jlines alerts.jsonl 'len([r for r in rows if r["user"].startswith("alice")])')" 2 "the attacker's return two days later alerts again"
+expect_eq "$(jlines alerts.jsonl '[r["severity"] for r in rows if r["user"].startswith("bob")]')" "['low']" "business trip on own laptop: low"
+expect_eq "$(jlines alerts.jsonl 'len([r for r in rows if r["user"][:4] in ("caro", "erin", "dave")])')" 0 "new ISP, first sensitive app at the office, new hire: nothing"
+# baseline hygiene: the attacker's network is in alice's persona but not trusted
+t=$(idw persona list --json | jlines /dev/stdin '[r["tuid"] for r in rows if r["login"].startswith("alice")][0]')
+idw persona show "$t" --json > alice.json
+expect_eq "$(jget alice.json '[v.get("provisional", False) for v in j["dimensions"]["asns"] if v["value"] == "AS14061"]')" "[True]" "attacker ASN provisional"
+# the analyst says it was alice on a trip: fp teaches the persona
+first=$(jlines alerts.jsonl "[r['alert_id'] for r in $alice][0]")
+idw alerts fp "$first" --note "alice on holiday, confirmed by phone" > /dev/null
+idw persona show "$t" --json > alice2.json
+expect_eq "$(jget alice2.json '[v.get("provisional", False) for v in j["dimensions"]["asns"] if v["value"] == "AS14061"]')" "[False]" "fp: ASN trusted"
+expect_eq "$(jget alice2.json '[v.get("provisional", False) for v in j["dimensions"]["countries"] if v["value"] == "Romania"]')" "[False]" "fp: country trusted"
+python3 - <<'PY' > again.jsonl
+import json
+e = json.loads(open("scen.jsonl").readlines()[-1])
+e["uuid"] = "nc-again"; e["published"] = "2026-10-29T09:00:00.000Z"
+e["authenticationContext"]["externalSessionId"] = "evil-3"
+print(json.dumps(e))
+PY
+idw ingest --file again.jsonl > /dev/null
+expect_eq "$(idw alerts list --rule new_context --user alice@acme.example --json | jlines /dev/stdin 'len(rows)')" 2 "after fp the same context no longer alerts"

@@ -1,0 +1,79 @@
+# SIGHUP reloads the rules of a running daemon between pages: a rule turned
+# off stops alerting, turned on again with a new threshold alerts by it, and
+# a broken rule file is reported while the running rules stay in force.
+. "$ROOT/tests/integration/okta_lib.sh"
+"$TOOLS/gen-events" --users 12 --days 16 --seed 5 --out events.jsonl
+echo "ssws-hup-token" > token; chmod 600 token
+sim_start "$WORK/sim" --events events.jsonl --release all --ssws-token-file token
+mkdir rules
+cp "$ROOT"/rules/*.json rules/
+cat > cfg.json <<JSON
+{"db": "$WORK/db", "rules_dir": "$WORK/rules",
+ "orgs": [{"domain_id": "acme", "org_url": "$SIM_URL", "custom_domain": true, "ca_file": "$WORK/certs/ca.pem",
+           "auth": {"method": "ssws", "token_file": "$WORK/token"}, "poll_interval_s": 5, "timeout_s": 5}]}
+JSON
+# burst USER_INDEX TAG: 8 failed sign-ins of a known user from a foreign network, after every event so far
+burst() {
+    python3 - "$1" "$2" <<'PY' > burst.json
+import json, sys, datetime
+evs = [json.loads(l) for l in open("events.jsonl")]
+users = sorted({(e["actor"]["id"], e["actor"]["alternateId"]) for e in evs
+                if e["eventType"] == "user.session.start" and e["actor"].get("type") == "User"})
+uid, login = users[int(sys.argv[1])]
+last = max(e["published"] for e in evs)
+t0 = datetime.datetime.strptime(last[:19], "%Y-%m-%dT%H:%M:%S") + datetime.timedelta(hours=2 + int(sys.argv[1]))
+out = []
+for i in range(8):
+    t = t0 + datetime.timedelta(minutes=i)
+    out.append({"uuid": "hup-%s-%d" % (sys.argv[2], i), "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                "eventType": "user.session.start", "actor": {"id": uid, "type": "User", "alternateId": login},
+                "client": {"ipAddress": "198.51.100.77"}, "securityContext": {"asNumber": 64777},
+                "outcome": {"result": "FAILURE", "reason": "INVALID_CREDENTIALS"}})
+print(json.dumps({"events": out, "release": True}))
+print(login, file=sys.stderr)
+PY
+}
+accepted() { "$IDWATCH" --config cfg.json status --json 2>/dev/null | python3 -c 'import json,sys
+try: print(json.load(sys.stdin)["orgs"][0]["events_ingested"])
+except Exception: print(0)'; }
+wait_accepted() {   # wait until N more events were accepted than $1
+    i=0; while [ "$(accepted)" -lt "$1" ]; do i=$((i + 1)); [ $i -lt 300 ] || fail "events not ingested"; sleep 0.1; done
+}
+wait_log() {
+    i=0; while ! grep -q "$1" daemon.out; do i=$((i + 1)); [ $i -lt 100 ] || { cat daemon.out; fail "no log '$1'"; }; sleep 0.1; done
+}
+bf_alerts() { "$IDWATCH" --config cfg.json alerts list --rule brute_force --json | jlines /dev/stdin 'len(rows)'; }
+
+"$IDWATCH" --config cfg.json run > daemon.out 2>&1 &
+pid=$!
+last=$(python3 -c 'import json; print(max(json.loads(l)["published"] for l in open("events.jsonl"))[:19])')
+i=0; until "$IDWATCH" --config cfg.json status --json 2>/dev/null | grep -q "\"last_event_published\": \"$last"; do
+    i=$((i + 1)); [ $i -lt 300 ] || fail "background not ingested"; sleep 0.1; done
+expect_eq "$(bf_alerts)" 0 "no brute force in the background"
+
+# 1. brute_force off: a burst goes unalerted
+python3 -c 'import json; c=json.load(open("rules/brute_force.json")); c["enabled"]=False; json.dump(c, open("rules/brute_force.json","w"))'
+kill -HUP $pid; wait_log "rules reloaded"
+n=$(accepted); burst 0 a 2>/dev/null; sim_ctl inject "$(cat burst.json)" > /dev/null
+wait_accepted $((n + 8))
+expect_eq "$(bf_alerts)" 0 "rule off after SIGHUP: no alert"
+
+# 2. on again, with min_failures 5: the next burst alerts
+python3 -c 'import json; c=json.load(open("rules/brute_force.json")); c["enabled"]=True; c["min_failures"]=5; json.dump(c, open("rules/brute_force.json","w"))'
+kill -HUP $pid
+i=0; while [ "$(grep -c 'rules reloaded' daemon.out)" -lt 2 ]; do i=$((i + 1)); [ $i -lt 100 ] || fail "second reload"; sleep 0.1; done
+n=$(accepted); burst 1 b 2>/dev/null; sim_ctl inject "$(cat burst.json)" > /dev/null
+wait_accepted $((n + 8))
+expect_eq "$(bf_alerts)" 1 "rule on after SIGHUP: alert"
+
+# 3. a broken file: reported, the daemon keeps running on the rules it has
+echo '{"enabled": true, "min_failures": ' > rules/brute_force.json
+kill -HUP $pid; wait_log "rules not reloaded"
+grep -q "brute_force.json" daemon.out || fail "the error names the file"
+kill -0 $pid || fail "daemon died on a bad rule file"
+n=$(accepted); burst 2 c 2>/dev/null; sim_ctl inject "$(cat burst.json)" > /dev/null
+wait_accepted $((n + 8))
+expect_eq "$(bf_alerts)" 2 "old rules still in force"
+
+kill -TERM $pid; wait $pid; rc=$?
+expect_eq "$rc" 0 "clean stop"

@@ -53,5 +53,6 @@ int idw_cmd_okta(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_status(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_alerts(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_rules(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_outbox(struct idw_cli *cli, int argc, char **argv);
 
 #endif

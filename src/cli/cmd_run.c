@@ -6,8 +6,11 @@
  * rate budget, backoff and pause state) and the loop serves whichever org
  * is due next, so one request is in flight per org.  SIGTERM/SIGINT end
  * the loop between pages — a page is committed whole or not at all, so a
- * stop never loses or half-applies one.  SIGHUP reloads the rules between
- * pages; a bad rule file is reported and the running rules stay.
+ * stop never loses or half-applies one.  SIGHUP reloads the rules and the
+ * webhooks between pages; what fails to load is reported and the running
+ * version stays.  Alerts a page raised are delivered right after the page
+ * (deliver.h); the outbox is also worked whenever a retry falls due.
+ * `run --once` polls until caught up, then drains the outbox once.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "deliver/deliver.h"
 #include "common/log.h"
 #include "ingest/okta_poll.h"
 #include "persona/geo.h"
@@ -117,29 +121,104 @@ static int all_done(const struct org_run *runs, size_t n)
     return 1;
 }
 
-/* Loads the rules again; on success every poller switches to them. */
-static void reload_rules(struct idw_cli *cli, struct org_run *runs, size_t n,
-                         struct idw_detect **detect)
+/* Everything one `run` process drives. */
+struct daemon {
+    struct idw_cli *cli;
+    struct idw_store *st;
+    struct org_run *runs;
+    size_t n;
+    const struct run_args *a;
+    struct idw_detect *detect;
+    struct idw_webhooks *webhooks;      /* NULL: no delivery (none configured, or backfill) */
+    int64_t delivery_due_ms;            /* 0: nothing waiting */
+};
+
+/* Loads the rules again, queuing for the webhooks of root; every poller switches to them. */
+static int reload_rules(struct daemon *dm, const json_t *root)
 {
     struct idw_detect *fresh = NULL;
+    struct idw_outbox_target *t = NULL;
+    size_t nt = 0;
+    char err[512];
 
-    reload_requested = 0;
-    if (idw_cli_open_detect(cli, &fresh) < 0) {
-        log_error("SIGHUP: rules not reloaded; the running rules stay in force");
-        return;
+    if (idw_webhook_targets(root, &t, &nt, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return -1;
     }
-    for (size_t i = 0; i < n; i++)
-        if (idw_okta_poller_set_detect(runs[i].poller, fresh) < 0) {
+    if (idw_cli_open_detect(dm->cli, &fresh) < 0 || idw_detect_set_targets(fresh, t, nt) < 0) {
+        idw_detect_close(fresh);
+        free(t);
+        return -1;
+    }
+    free(t);
+    for (size_t i = 0; i < dm->n; i++)
+        if (idw_okta_poller_set_detect(dm->runs[i].poller, fresh) < 0) {
             /* cannot happen between pages; keep every org on one engine */
             for (size_t j = 0; j < i; j++)
-                idw_okta_poller_set_detect(runs[j].poller, *detect);
+                idw_okta_poller_set_detect(dm->runs[j].poller, dm->detect);
             idw_detect_close(fresh);
-            log_error("SIGHUP: rules not reloaded (a page was open)");
-            return;
+            return -1;
         }
-    idw_detect_close(*detect);
-    *detect = fresh;
-    log_info("SIGHUP: rules reloaded from %s", cli->cfg.rules_dir);
+    idw_detect_close(dm->detect);
+    dm->detect = fresh;
+    return 0;
+}
+
+static void reload_webhooks(struct daemon *dm, const json_t *root)
+{
+    struct idw_webhooks *wh = NULL;
+    char err[512];
+
+    if (dm->a->backfill)
+        return;
+    if (idw_webhooks_load(root, &wh, err, sizeof err) < 0) {
+        log_error("SIGHUP: webhooks not reloaded (%s); the running ones stay", err);
+        return;
+    }
+    idw_webhooks_free(dm->webhooks);
+    dm->webhooks = wh;
+    dm->delivery_due_ms = idw_now_ms();
+    log_info("SIGHUP: %zu webhook(s) configured", wh ? wh->n : 0);
+}
+
+/*
+ * SIGHUP: the rules (from the running rules_dir) and the configuration
+ * file's "webhooks" are read again; other settings need a restart.
+ * Whatever fails to load is reported and the running version stays.
+ */
+static void reload(struct daemon *dm)
+{
+    struct idw_config fresh;
+    char err[512];
+
+    reload_requested = 0;
+    if (idw_config_load(dm->cli->config_path, &fresh, err, sizeof err) < 0) {
+        log_error("SIGHUP: configuration: %s; nothing reloaded", err);
+        return;
+    }
+    if (reload_rules(dm, fresh.root) < 0)
+        log_error("SIGHUP: rules not reloaded; the running rules stay in force");
+    else
+        log_info("SIGHUP: rules reloaded from %s", dm->cli->cfg.rules_dir);
+    reload_webhooks(dm, fresh.root);
+    idw_config_free(&fresh);
+}
+
+/* Delivers what is due (all pending when drain); -1 only on a storage error. */
+static int deliver(struct daemon *dm, int drain)
+{
+    char err[512];
+    int64_t next = 0;
+
+    if (!dm->webhooks || (!drain && (!dm->delivery_due_ms || dm->delivery_due_ms > idw_now_ms())))
+        return 0;
+    if (idw_deliver_pending(dm->st, dm->webhooks, drain ? (size_t)-1 : 64, drain, &next, NULL,
+                            err, sizeof err) < 0) {
+        log_error("delivery: %s", err);
+        return -1;
+    }
+    dm->delivery_due_ms = next;
+    return 0;
 }
 
 /* Sleeps until ms passed, a stop, or a reload request. */
@@ -152,23 +231,38 @@ static void nap(long ms)
     }
 }
 
-static int loop(struct idw_cli *cli, struct org_run *runs, size_t n, const struct run_args *a,
-                struct idw_detect **detect)
+/* Polls the orgs that are due; returns the next time one is due, or -1. */
+static int64_t poll_due(struct daemon *dm)
+{
+    int64_t now = idw_now_ms(), next = now + 60000;
+
+    for (size_t i = 0; i < dm->n && !stop_requested; i++) {
+        struct org_run *o = &dm->runs[i];
+        if (o->done)
+            continue;
+        if (o->due_ms <= now) {
+            if (step_org(o, dm->a) < 0)
+                return -1;
+            dm->delivery_due_ms = now;     /* the page may have raised alerts: deliver now */
+        }
+        if (o->due_ms < next && !o->done)
+            next = o->due_ms;
+    }
+    return next;
+}
+
+static int loop(struct daemon *dm)
 {
     while (!stop_requested) {
+        int64_t next;
         if (reload_requested)
-            reload_rules(cli, runs, n, detect);
-        int64_t now = idw_now_ms(), next = now + 60000;
-        for (size_t i = 0; i < n && !stop_requested; i++) {
-            if (runs[i].done)
-                continue;
-            if (runs[i].due_ms <= now && step_org(&runs[i], a) < 0)
-                return -1;
-            if (runs[i].due_ms < next && !runs[i].done)
-                next = runs[i].due_ms;
-        }
-        if (all_done(runs, n))
-            break;      /* --once: every org caught up or paused */
+            reload(dm);
+        if ((next = poll_due(dm)) < 0 || deliver(dm, 0) < 0)
+            return -1;
+        if (all_done(dm->runs, dm->n))
+            return dm->a->once ? deliver(dm, 1) : 0;   /* --once: one bounded drain */
+        if (dm->delivery_due_ms && dm->delivery_due_ms < next)
+            next = dm->delivery_due_ms;
         nap((long)(next - idw_now_ms()));
     }
     return 0;
@@ -241,51 +335,65 @@ static int backfill_allowed(struct idw_store *st, const struct org_run *runs, si
     return 1;
 }
 
+static void close_all(struct daemon *dm, struct idw_geodb *geo)
+{
+    for (size_t i = 0; i < dm->n; i++)
+        idw_okta_poller_free(dm->runs[i].poller);
+    idw_store_close(dm->st);
+    idw_geo_close(geo);
+    idw_detect_close(dm->detect);
+    idw_webhooks_free(dm->webhooks);
+}
+
+/* Webhooks are delivered by `run`; a backfill only queues (and by default skips) its alerts. */
+static int open_webhooks(struct daemon *dm)
+{
+    char err[512];
+
+    if (dm->a->backfill || idw_webhooks_load(dm->cli->cfg.root, &dm->webhooks, err, sizeof err) == 0) {
+        dm->delivery_due_ms = idw_now_ms();
+        return 0;
+    }
+    log_error("%s", err);
+    return -1;
+}
+
 static int run_common(struct idw_cli *cli, struct run_args *a)
 {
-    struct org_run runs[64] = {{0}};
+    static struct org_run runs[64];
+    struct daemon dm = {.cli = cli, .runs = runs, .a = a};
     struct idw_geodb *geo = NULL;
-    struct idw_detect *detect = NULL;
-    struct idw_store *st;
-    size_t n = 0;
     int rc = IDW_EXIT_FAILURE;
 
+    memset(runs, 0, sizeof runs);
     if (idw_cli_load_config(cli) < 0 || idw_cli_open_geo(&cli->cfg, &geo) < 0)
         return IDW_EXIT_FAILURE;
-    if (idw_cli_open_detect(cli, &detect) < 0) {
-        idw_geo_close(geo);
-        return IDW_EXIT_FAILURE;
-    }
     if (cli->cfg.n_orgs > 64) {
         log_error("at most 64 orgs per process");
         idw_geo_close(geo);
-        idw_detect_close(detect);
         return IDW_EXIT_FAILURE;
     }
-    if (!(st = idw_cli_open_store(cli, 0))) {
-        idw_geo_close(geo);
-        idw_detect_close(detect);
+    if (idw_cli_open_detect(cli, &dm.detect) < 0 || open_webhooks(&dm) < 0 ||
+        !(dm.st = idw_cli_open_store(cli, 0))) {
+        close_all(&dm, geo);
         return IDW_EXIT_FAILURE;
     }
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);
     signal(SIGHUP, on_hup);
     signal(SIGPIPE, SIG_IGN);
-    if (open_pollers(cli, st, geo, detect, a, runs, &n) == 0 && (!a->backfill || backfill_allowed(st, runs, n))) {
-        if (loop(cli, runs, n, a, &detect) == 0) {
+    if (open_pollers(cli, dm.st, geo, dm.detect, a, runs, &dm.n) == 0 &&
+        (!a->backfill || backfill_allowed(dm.st, runs, dm.n))) {
+        if (loop(&dm) == 0) {
             rc = IDW_EXIT_OK;
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < dm.n; i++)
                 if (runs[i].paused)
                     rc = IDW_EXIT_FAILURE;
         }
         if (a->progress)
             fputc('\n', stderr);
     }
-    for (size_t i = 0; i < n; i++)
-        idw_okta_poller_free(runs[i].poller);
-    idw_store_close(st);
-    idw_geo_close(geo);
-    idw_detect_close(detect);
+    close_all(&dm, geo);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "deliver/webhook.h"
 #include "common/log.h"
 #include "detect/detect.h"
 #include "persona/geo.h"
@@ -33,6 +34,7 @@ static const struct command commands[] = {
     {"persona", idw_cmd_persona, "list personas, or show one user's routine"},
     {"alerts", idw_cmd_alerts, "list, show, ack, resolve or mark alerts false positive"},
     {"rules", idw_cmd_rules, "list the detection rules and their configuration"},
+    {"outbox", idw_cmd_outbox, "webhook deliveries: list, retry dead letters, deliver now"},
 };
 
 static void usage(FILE *out)
@@ -100,6 +102,30 @@ int idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
     return 0;
 }
 
+/* Alerts are queued for the configured webhooks from the moment they are stored. */
+static int attach_webhooks(const struct idw_cli *cli, struct idw_detect **d)
+{
+    struct idw_outbox_target *t;
+    size_t n;
+    char err[512];
+    int rc;
+
+    if (idw_webhook_targets(cli->cfg.root, &t, &n, err, sizeof err) < 0) {
+        log_error("%s", err);
+        idw_detect_close(*d);
+        *d = NULL;
+        return -1;
+    }
+    rc = idw_detect_set_targets(*d, t, n);
+    free(t);
+    if (rc < 0) {
+        log_error("out of memory");
+        idw_detect_close(*d);
+        *d = NULL;
+    }
+    return rc;
+}
+
 int idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d)
 {
     const char *dir = cli->cfg.rules_dir;
@@ -117,7 +143,7 @@ int idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d)
         log_error("rules: %s", err);
         return -1;
     }
-    return 0;
+    return attach_webhooks(cli, d);
 }
 
 const char *idw_cli_default_domain(const struct idw_cli *cli)

@@ -74,12 +74,25 @@ static const struct key ingest_keys[] = {
     {NULL, 0, NULL},
 };
 
+static const struct key webhook_keys[] = {
+    {"name", T_STR, NULL}, {"url", T_STR, NULL}, {"secret_file", T_STR, NULL},
+    {"secret_env", T_STR, NULL}, {"min_severity", T_STR, NULL}, {"format", T_STR, NULL},
+    {"ca_file", T_STR, NULL}, {"timeout_s", T_INT, NULL}, {"deliver_historical", T_BOOL, NULL},
+    {"retry_base_s", T_NUM, NULL}, {"retry_cap_s", T_NUM, NULL},
+    {"max_4xx_attempts", T_INT, NULL}, {"give_up_hours", T_NUM, NULL},
+    {NULL, 0, NULL},
+};
+
+static const struct key metrics_keys[] = {
+    {"listen", T_STR, NULL}, {NULL, 0, NULL},
+};
+
 static const struct key root_keys[] = {
     {"db", T_STR, NULL}, {"lmdb_map_size_mb", T_INT, NULL},
     {"orgs", T_ARR_OBJ, org_keys}, {"geoip", T_OBJ, geoip_keys},
     {"persona", T_OBJ, persona_keys}, {"ingest", T_OBJ, ingest_keys},
     {"rules_dir", T_STR, NULL}, {"log_level", T_STR, NULL},
-    {"webhooks", T_ARR_OBJ, NULL}, {"metrics", T_OBJ, NULL},
+    {"webhooks", T_ARR_OBJ, webhook_keys}, {"metrics", T_OBJ, metrics_keys},
     {NULL, 0, NULL},
 };
 

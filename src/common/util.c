@@ -5,11 +5,15 @@
 #include "common/util.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -274,4 +278,63 @@ uint64_t idw_hash64(const char *s)
         h *= 1099511628211ULL;
     }
     return h;
+}
+
+/* ---- secrets ------------------------------------------------------------ */
+
+static char *secret_from_file(const char *path, const char *what, char *err, size_t errlen)
+{
+    struct stat sb;
+    char buf[1024];
+    size_t n;
+    FILE *f;
+    char *secret;
+
+    if (stat(path, &sb) != 0 || !(f = fopen(path, "r"))) {
+        snprintf(err, errlen, "%s: %s: %s", what, path, strerror(errno));
+        return NULL;
+    }
+    if (sb.st_mode & 077) {
+        fclose(f);
+        snprintf(err, errlen, "%s: %s is readable by group or others (mode %03o); chmod 600 it",
+                 what, path, (unsigned)(sb.st_mode & 0777));
+        return NULL;
+    }
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    secret = buf[0] ? strdup(buf) : NULL;
+    OPENSSL_cleanse(buf, sizeof buf);
+    if (!secret)
+        snprintf(err, errlen, "%s: %s is empty", what, path);
+    return secret;
+}
+
+char *idw_secret_load(const char *file, const char *env, const char *what, char *err, size_t errlen)
+{
+    const char *v;
+    char *secret;
+
+    if (!file == !env) {
+        snprintf(err, errlen, "%s: set exactly one of the _file or _env settings", what);
+        return NULL;
+    }
+    if (file)
+        return secret_from_file(file, what, err, errlen);
+    if (!(v = getenv(env)) || !*v) {
+        snprintf(err, errlen, "%s: environment variable %s is not set", what, env);
+        return NULL;
+    }
+    if (!(secret = strdup(v)))
+        snprintf(err, errlen, "%s: out of memory", what);
+    return secret;
+}
+
+void idw_secret_free(char *secret)
+{
+    if (!secret)
+        return;
+    OPENSSL_cleanse(secret, strlen(secret));
+    free(secret);
 }

@@ -63,6 +63,16 @@ void idw_sha256_hex(const void *data, size_t len, size_t nbytes, char *out);
 void idw_hmac_sha256_hex(const unsigned char *key, size_t keylen, const void *data,
                          size_t len, size_t nbytes, char *out);
 
+/*
+ * A secret (token, webhook key) from exactly one of a file — its first
+ * line; refused when group or others may read it — or an environment
+ * variable.  what names the setting in messages ("auth.token"); the secret
+ * itself never appears in err.  Returns a malloc'd string, or NULL with
+ * err set.  Release with idw_secret_free, which wipes it.
+ */
+char *idw_secret_load(const char *file, const char *env, const char *what, char *err, size_t errlen);
+void idw_secret_free(char *secret);
+
 /* 64-bit FNV-1a of a NUL-terminated string: cheap hashing for in-memory tables. */
 uint64_t idw_hash64(const char *s);
 

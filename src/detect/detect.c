@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "deliver/outbox.h"
 
 #define MAX_RULES 32
 #define MAX_EVENT_IDS 100           /* per alert; the count keeps going */
@@ -26,9 +27,12 @@ struct loaded_rule {
 struct idw_detect {
     struct loaded_rule rules[MAX_RULES];
     size_t n;
+    struct idw_outbox_target *targets;  /* webhooks alerts are queued for */
+    size_t ntargets;
 };
 
 struct idw_detect_ctx {
+    const struct idw_detect *d;
     struct idw_store *st;
     MDB_txn *txn;
     const char *domain;
@@ -132,7 +136,22 @@ void idw_detect_close(struct idw_detect *d)
             d->rules[i].rule->free(d->rules[i].self);
         json_decref(d->rules[i].config);
     }
+    free(d->targets);
     free(d);
+}
+
+int idw_detect_set_targets(struct idw_detect *d, const struct idw_outbox_target *t, size_t n)
+{
+    struct idw_outbox_target *copy = n ? malloc(n * sizeof *copy) : NULL;
+
+    if (n && !copy)
+        return -1;
+    if (n)
+        memcpy(copy, t, n * sizeof *copy);
+    free(d->targets);
+    d->targets = copy;
+    d->ntargets = n;
+    return 0;
 }
 
 json_t *idw_detect_describe(const struct idw_detect *d)
@@ -332,12 +351,17 @@ static void update_alert(struct idw_detect_ctx *ctx, json_t *a, const struct idw
     json_object_set_new(a, "version", json_integer(json_integer_value(json_object_get(a, "version")) + 1));
 }
 
+/* Stores the alert and queues this version for the webhooks, in the event's transaction. */
 static int store_alert(struct idw_detect_ctx *ctx, const char *id, const json_t *a)
 {
     char *text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
     int rc = text ? idw_store_kv_put(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL,
                                      text, strlen(text), ctx->err, ctx->errlen) : -1;
     free(text);
+    if (rc == 0 && ctx->d->ntargets &&
+        idw_outbox_enqueue(ctx->st, ctx->txn, ctx->domain, a, ctx->d->targets, ctx->d->ntargets,
+                           ctx->err, ctx->errlen) < 0)
+        rc = -1;
     return rc;
 }
 
@@ -411,7 +435,7 @@ int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
                      const struct idw_persona_params *prm, int historical,
                      enum idw_severity *worst, char *err, size_t errlen)
 {
-    struct idw_detect_ctx ctx = {.st = st, .txn = txn, .domain = domain, .ev = ev, .actor = actor,
+    struct idw_detect_ctx ctx = {.d = d, .st = st, .txn = txn, .domain = domain, .ev = ev, .actor = actor,
                                  .prm = prm, .historical = historical, .err = err, .errlen = errlen};
 
     for (size_t i = 0; i < d->n && !ctx.failed; i++) {

@@ -46,6 +46,14 @@ int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
                      const struct idw_persona_params *prm, int historical,
                      enum idw_severity *worst, char *err, size_t errlen);
 
+/*
+ * The webhooks alerts are queued for (deliver/outbox.h): every created or
+ * updated alert that passes a target's filters is written to the outbox in
+ * the event's transaction.  The targets are copied.  Returns 0 or -1.
+ */
+struct idw_outbox_target;
+int idw_detect_set_targets(struct idw_detect *d, const struct idw_outbox_target *t, size_t n);
+
 /* {"id", "description", "enabled", "config"} for each rule (`idwatch rules list`). */
 json_t *idw_detect_describe(const struct idw_detect *d);
 

@@ -45,56 +45,15 @@ struct idw_okta_auth {
 
 static void free_secret(char **s)
 {
-    if (*s) {
-        OPENSSL_cleanse(*s, strlen(*s));
-        free(*s);
-        *s = NULL;
-    }
-}
-
-static char *read_token_file(const char *path, char *err, size_t errlen)
-{
-    struct stat sb;
-    char buf[1024];
-    size_t n;
-    FILE *f;
-
-    if (stat(path, &sb) != 0 || !(f = fopen(path, "r"))) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    if (sb.st_mode & 077) {
-        fclose(f);
-        snprintf(err, errlen, "%s: token file is readable by group or others (mode %03o); chmod 600 it",
-                 path, (unsigned)(sb.st_mode & 0777));
-        return NULL;
-    }
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    char *tok = buf[0] ? strdup(buf) : NULL;
-    OPENSSL_cleanse(buf, sizeof buf);
-    if (!tok)
-        snprintf(err, errlen, "%s: empty token file", path);
-    return tok;
+    idw_secret_free(*s);
+    *s = NULL;
 }
 
 static int load_ssws(struct idw_okta_auth *a, const json_t *j, char *err, size_t errlen)
 {
-    const char *file = json_string_value(json_object_get(j, "token_file"));
-    const char *env = json_string_value(json_object_get(j, "token_env"));
-
-    if (!file == !env) {
-        snprintf(err, errlen, "auth: ssws needs exactly one of token_file or token_env");
-        return -1;
-    }
-    if (file)
-        a->ssws = read_token_file(file, err, errlen);
-    else if (!getenv(env) || !*getenv(env))
-        snprintf(err, errlen, "auth.token_env: environment variable %s is not set", env);
-    else
-        a->ssws = strdup(getenv(env));
+    a->ssws = idw_secret_load(json_string_value(json_object_get(j, "token_file")),
+                              json_string_value(json_object_get(j, "token_env")), "auth.token",
+                              err, errlen);
     return a->ssws ? 0 : -1;
 }
 

@@ -63,7 +63,8 @@ static int open_dbis(struct idw_store *st, unsigned flags, char *err, size_t err
         (rc = mdb_dbi_open(txn, "meta", create, &st->meta)) ||
         (rc = mdb_dbi_open(txn, "alerts", create, &st->alerts)) ||
         (rc = mdb_dbi_open(txn, "alert_key", create, &st->alert_key)) ||
-        (rc = mdb_dbi_open(txn, "rule_state", create, &st->rule_state))) {
+        (rc = mdb_dbi_open(txn, "rule_state", create, &st->rule_state)) ||
+        (rc = mdb_dbi_open(txn, "outbox", create, &st->outbox))) {
         mdb_txn_abort(txn);
         if (rc == MDB_NOTFOUND)
             snprintf(err, errlen, "the database holds no idwatch data yet (run `idwatch ingest` first)");

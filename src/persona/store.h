@@ -39,6 +39,7 @@ struct idw_store {
     MDB_dbi alerts;         /* alert_id -> alert JSON */
     MDB_dbi alert_key;      /* rule \0 domain \0 entity -> alert_id of the newest alert */
     MDB_dbi rule_state;     /* rule \0 domain \0 key -> rule-defined bytes */
+    MDB_dbi outbox;         /* be64 seq -> webhook delivery entry (deliver/outbox.h) */
 };
 
 enum { IDW_STORE_RDONLY = 1 };

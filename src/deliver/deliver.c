@@ -1,0 +1,289 @@
+/*
+ * deliver.c — the delivery worker (see deliver.h).
+ *
+ * One pass: (1) in a read transaction, collect the due entries in queue
+ * order, holding back later versions of an alert whose earlier version is
+ * not due yet; (2) with no transaction open, POST each, skipping the rest
+ * of an alert's versions once one fails; (3) in one write transaction,
+ * remove the delivered entries and reschedule or dead-letter the others.
+ * A crash between (2) and (3) delivers those entries again later with the
+ * same Idempotency-Key: at-least-once, deduplicated by the receiver.
+ */
+#include "deliver/deliver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "common/log.h"
+#include "common/util.h"
+
+#define MAX_BATCH 256
+
+struct attempt {
+    uint64_t seq;
+    json_t *entry;                  /* owned */
+    struct idw_webhook *w;
+    long status;                    /* 0 = transport failure */
+    char error[256];
+    int done, ok, skipped;
+};
+
+struct collect {
+    struct idw_webhooks *wh;
+    struct attempt *a;
+    size_t n, max;
+    int ignore_schedule;
+    int64_t now, next_due;
+    json_t *held;                   /* "target|alert_id" of alerts held back this pass */
+};
+
+static void alert_key(const json_t *e, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s|%s", json_string_value(json_object_get(e, "target")),
+             json_string_value(json_object_get(e, "alert_id")));
+}
+
+static void note_due(struct collect *c, int64_t t)
+{
+    if (!c->next_due || t < c->next_due)
+        c->next_due = t;
+}
+
+static int collect_one(uint64_t seq, json_t *e, void *vc)
+{
+    struct collect *c = vc;
+    char key[600];
+    int64_t next = json_integer_value(json_object_get(e, "next_ms"));
+    struct idw_webhook *w;
+
+    const char *state = json_string_value(json_object_get(e, "state"));
+
+    if (!state || strcmp(state, "pending") != 0)
+        return 0;   /* dead letters wait for `outbox retry`; they do not hold later versions */
+    alert_key(e, key, sizeof key);
+    if (json_object_get(c->held, key))
+        return 0;
+    w = idw_webhook_find(c->wh, json_string_value(json_object_get(e, "target")));
+    if (!w || (!c->ignore_schedule && next > c->now)) {
+        if (w)
+            note_due(c, next);
+        json_object_set_new(c->held, key, json_true());     /* keep the versions in order */
+        return 0;
+    }
+    if (c->n == c->max) {
+        note_due(c, c->now);    /* more is due right now */
+        return 1;
+    }
+    c->a[c->n++] = (struct attempt){.seq = seq, .entry = json_incref(e), .w = w};
+    return 0;
+}
+
+/* ---- one POST ---------------------------------------------------------------- */
+
+static void post(struct attempt *t)
+{
+    const json_t *alert = json_object_get(t->entry, "alert");
+    char *body = idw_webhook_body(t->w, alert);
+    char ts_h[64], sig_h[128], idem_h[160], ua_h[64], sig[80];
+    int64_t ts = idw_now_ms() / 1000;
+    struct idw_http_resp r;
+
+    if (!body) {
+        t->status = 0;
+        snprintf(t->error, sizeof t->error, "cannot format the alert for this webhook");
+        return;
+    }
+    idw_webhook_sign(t->w, ts, body, sig, sizeof sig);
+    snprintf(ts_h, sizeof ts_h, "X-Idwatch-Timestamp: %lld", (long long)ts);
+    snprintf(sig_h, sizeof sig_h, "X-Idwatch-Signature: %s", sig);
+    snprintf(idem_h, sizeof idem_h, "Idempotency-Key: %s:%lld",
+             json_string_value(json_object_get(alert, "alert_id")),
+             (long long)json_integer_value(json_object_get(alert, "version")));
+    snprintf(ua_h, sizeof ua_h, "User-Agent: idwatch/%s", IDW_VERSION);
+    const char *headers[] = {"Content-Type: application/json", ua_h, ts_h, sig_h, idem_h, NULL};
+    idw_http_request(t->w->http, "POST", t->w->url, headers, body, &r);
+    t->status = r.status;
+    idw_strlcpy(t->error, r.error[0] ? r.error : "", sizeof t->error);
+    t->ok = r.status >= 200 && r.status < 300;
+    idw_http_resp_clear(&r);
+    free(body);
+}
+
+static void post_all(struct attempt *a, size_t n)
+{
+    json_t *failed = json_object();
+    char key[600];
+
+    for (size_t i = 0; i < n; i++) {
+        alert_key(a[i].entry, key, sizeof key);
+        if (json_object_get(failed, key)) {
+            a[i].skipped = 1;       /* an earlier version of this alert is still undelivered */
+            continue;
+        }
+        post(&a[i]);
+        a[i].done = 1;
+        if (!a[i].ok)
+            json_object_set_new(failed, key, json_true());
+    }
+    json_decref(failed);
+}
+
+/* ---- outcomes ---------------------------------------------------------------- */
+
+int64_t idw_deliver_backoff_ms(const struct idw_webhook *w, int attempts)
+{
+    double d = w->retry_base_s * 1000.0;
+    unsigned r = 0;
+
+    for (int i = 1; i < attempts && d < w->retry_cap_s * 1000.0; i++)
+        d *= 2;
+    if (d > w->retry_cap_s * 1000.0)
+        d = w->retry_cap_s * 1000.0;
+    if (RAND_bytes((unsigned char *)&r, sizeof r) != 1)
+        r = 0;
+    return (int64_t)(d * (0.5 + 0.5 * (r / 4294967296.0)));    /* jitter: half to full */
+}
+
+static int retryable(long status)
+{
+    return status == 0 || status == 408 || status == 429 || status >= 500;
+}
+
+/* Applies a failed attempt to its entry; returns 1 when it became a dead letter. */
+static int reschedule(json_t *e, const struct attempt *t, int64_t now)
+{
+    int attempts = (int)json_integer_value(json_object_get(e, "attempts")) + 1;
+    const json_t *since = json_object_get(e, "retry_since_ms");    /* set by `outbox retry` */
+    int64_t age = now - json_integer_value(since ? since : json_object_get(e, "created_ms"));
+    int dead = retryable(t->status) ? age > (int64_t)(t->w->give_up_hours * 3600000.0)
+                                    : attempts >= t->w->max_4xx_attempts;
+
+    json_object_set_new(e, "attempts", json_integer(attempts));
+    json_object_set_new(e, "last_status", json_integer(t->status));
+    json_object_set_new(e, "last_error", json_string(t->status ? "" : t->error));
+    json_object_set_new(e, "last_attempt_ms", json_integer(now));
+    json_object_set_new(e, "next_ms", json_integer(now + idw_deliver_backoff_ms(t->w, attempts)));
+    if (dead)
+        json_object_set_new(e, "state", json_string("dead"));
+    return dead;
+}
+
+static void log_outcome(const struct attempt *t, int dead)
+{
+    const json_t *e = t->entry;
+    const char *id = json_string_value(json_object_get(e, "alert_id"));
+    long long v = json_integer_value(json_object_get(e, "version"));
+    const char *name = t->w->target.name;
+
+    if (t->ok)
+        log_info("delivered alert %s version %lld to %s", id, v, name);
+    else if (dead)
+        log_error("dead letter: alert %s version %lld to %s: %s%ld %s", id, v, name,
+                  t->status ? "HTTP " : "", t->status, t->error);
+    else
+        log_warn("delivery of alert %s version %lld to %s failed (%s%ld %s); will retry", id, v,
+                 name, t->status ? "HTTP " : "transport ", t->status, t->error);
+}
+
+static int store_stats(struct idw_store *st, MDB_txn *txn, const struct idw_delivery_stats *d,
+                       char *err, size_t errlen)
+{
+    json_t *doc = NULL;
+    int rc;
+
+    if (idw_store_meta_get(st, txn, "delivery_stats", "_all", &doc, err, errlen) < 0)
+        return -1;
+    if (!doc)
+        doc = json_object();
+    const char *names[] = {"delivered", "retried", "dead"};
+    const uint64_t add[] = {d->ok, d->retried, d->dead};
+    for (int i = 0; i < 3; i++)
+        json_object_set_new(doc, names[i],
+                            json_integer(json_integer_value(json_object_get(doc, names[i])) + (json_int_t)add[i]));
+    rc = idw_store_meta_put(st, txn, "delivery_stats", "_all", doc, err, errlen);
+    json_decref(doc);
+    return rc;
+}
+
+static int apply_outcomes(struct idw_store *st, struct attempt *a, size_t n, int64_t *next_due,
+                          struct idw_delivery_stats *sum, char *err, size_t errlen)
+{
+    struct idw_delivery_stats d = {0};
+    int64_t now = idw_now_ms();
+    MDB_txn *txn;
+
+    if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        int dead = 0, rc;
+        if (!a[i].done)
+            continue;
+        if (a[i].ok) {
+            d.ok++;
+            rc = idw_outbox_delete(st, txn, a[i].seq, err, errlen);
+        } else {
+            dead = reschedule(a[i].entry, &a[i], now);
+            d.dead += (uint64_t)dead;
+            d.retried += (uint64_t)!dead;
+            if (!dead && (!*next_due || json_integer_value(json_object_get(a[i].entry, "next_ms")) < *next_due))
+                *next_due = json_integer_value(json_object_get(a[i].entry, "next_ms"));
+            rc = idw_outbox_put(st, txn, a[i].seq, a[i].entry, err, errlen);
+        }
+        log_outcome(&a[i], dead);
+        if (rc < 0) {
+            mdb_txn_abort(txn);
+            return -1;
+        }
+    }
+    if (store_stats(st, txn, &d, err, errlen) < 0) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    if (idw_store_commit(txn, err, errlen) < 0)
+        return -1;
+    if (sum) {
+        sum->ok += d.ok;
+        sum->retried += d.retried;
+        sum->dead += d.dead;
+    }
+    return 0;
+}
+
+int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t max,
+                        int ignore_schedule, int64_t *next_due_ms,
+                        struct idw_delivery_stats *stats, char *err, size_t errlen)
+{
+    struct attempt a[MAX_BATCH];
+    struct collect c = {wh, a, 0, max < MAX_BATCH ? max : MAX_BATCH, ignore_schedule,
+                        idw_now_ms(), 0, json_object()};
+    MDB_txn *txn;
+    int rc = 0, attempted = 0;
+
+    *next_due_ms = 0;
+    if (!wh || !c.held) {
+        json_decref(c.held);
+        return 0;
+    }
+    if (idw_store_begin(st, IDW_STORE_RDONLY, &txn, err, errlen) < 0) {
+        json_decref(c.held);
+        return -1;
+    }
+    rc = idw_outbox_each(st, txn, collect_one, &c, err, errlen);
+    mdb_txn_abort(txn);
+    json_decref(c.held);
+    if (rc == 0 && c.n) {
+        post_all(a, c.n);
+        rc = apply_outcomes(st, a, c.n, &c.next_due, stats, err, errlen);
+    }
+    for (size_t i = 0; i < c.n; i++) {
+        attempted += a[i].done;
+        if (a[i].skipped)
+            note_due(&c, c.now);    /* its turn comes once the earlier version is through */
+        json_decref(a[i].entry);
+    }
+    *next_due_ms = c.next_due;
+    return rc < 0 ? -1 : attempted;
+}

@@ -1,0 +1,49 @@
+/*
+ * deliver.h — the delivery worker: takes due entries from the outbox
+ * (outbox.h), POSTs them to their webhook (webhook.h), and records the
+ * outcome durably.
+ *
+ *   2xx                                  delivered: the entry is removed
+ *   408, 429, 5xx, timeout, transport    retried: exponential backoff with
+ *                                        jitter from retry_base_s up to
+ *                                        retry_cap_s (about an hour); dead
+ *                                        after give_up_hours
+ *   any other status (400, 401, 404...)  dead after max_4xx_attempts tries
+ *
+ * Order: the versions of one alert reach one webhook in order — a later
+ * version waits while an earlier one is still pending.  An entry whose
+ * webhook is no longer configured stays pending (visible in `outbox list`)
+ * until it is configured again or removed by hand.
+ *
+ * The worker is synchronous and single-threaded: the daemon calls it
+ * between pages, so no LMDB write transaction is open across a request.
+ */
+#ifndef IDW_DELIVER_H
+#define IDW_DELIVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deliver/webhook.h"
+#include "persona/store.h"
+
+struct idw_delivery_stats {
+    uint64_t ok, retried, dead;     /* outcomes of attempts */
+};
+
+/*
+ * Attempts up to max due entries (ignore_schedule: every pending entry,
+ * due or not — `run --once` and `outbox deliver`).  *next_due_ms receives
+ * the earliest next attempt among entries left pending (0 when none).
+ * stats (may be NULL) are added to; the stored totals (meta
+ * "delivery_stats") are updated too.  Returns the number attempted, or -1
+ * on a storage error (err set).
+ */
+int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t max,
+                        int ignore_schedule, int64_t *next_due_ms,
+                        struct idw_delivery_stats *stats, char *err, size_t errlen);
+
+/* The backoff before attempt n+1 after n failed attempts, in ms (with jitter). */
+int64_t idw_deliver_backoff_ms(const struct idw_webhook *w, int attempts);
+
+#endif

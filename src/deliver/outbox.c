@@ -1,0 +1,173 @@
+/*
+ * outbox.c — the durable delivery queue in LMDB (see outbox.h).
+ */
+#include "deliver/outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+
+static void be64(uint64_t v, unsigned char out[8])
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (unsigned char)(v & 0xff);
+}
+
+static uint64_t from_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+static int fail(char *err, size_t errlen, const char *what, int rc)
+{
+    snprintf(err, errlen, "outbox %s: %s", what, mdb_strerror(rc));
+    return -1;
+}
+
+/* The next sequence number: one past the last key (1 for an empty outbox). */
+static int next_seq(struct idw_store *st, MDB_txn *txn, uint64_t *seq, char *err, size_t errlen)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, st->outbox, &cur);
+
+    if (rc)
+        return fail(err, errlen, "cursor", rc);
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    mdb_cursor_close(cur);
+    if (rc == MDB_NOTFOUND) {
+        *seq = 1;
+        return 0;
+    }
+    if (rc)
+        return fail(err, errlen, "last", rc);
+    *seq = k.mv_size == 8 ? from_be64(k.mv_data) + 1 : 1;
+    return 0;
+}
+
+int idw_outbox_put(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_t *entry,
+                   char *err, size_t errlen)
+{
+    unsigned char key[8];
+    char *text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
+    MDB_val k = {8, key}, v;
+    int rc;
+
+    if (!text) {
+        snprintf(err, errlen, "outbox: cannot encode an entry");
+        return -1;
+    }
+    be64(seq, key);
+    v.mv_size = strlen(text);
+    v.mv_data = text;
+    rc = mdb_put(txn, st->outbox, &k, &v, 0);
+    free(text);
+    return rc ? fail(err, errlen, "put", rc) : 0;
+}
+
+static int passes(const struct idw_outbox_target *t, const json_t *alert)
+{
+    enum idw_severity sev = IDW_SEV_LOW;
+    idw_severity_parse(json_string_value(json_object_get(alert, "severity")), &sev);
+    if (sev < t->min_severity)
+        return 0;
+    return t->deliver_historical || !json_is_true(json_object_get(alert, "historical"));
+}
+
+int idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *domain, const json_t *alert,
+                       const struct idw_outbox_target *targets, size_t ntargets,
+                       char *err, size_t errlen)
+{
+    int64_t now = idw_now_ms();
+    uint64_t seq;
+    int queued = 0;
+
+    for (size_t i = 0; i < ntargets; i++) {
+        json_t *e;
+        if (!passes(&targets[i], alert))
+            continue;
+        if (next_seq(st, txn, &seq, err, errlen) < 0)
+            return -1;
+        e = json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:i, s:I, s:I, s:i, s:s, s:O}",
+                      "seq", (json_int_t)seq, "domain", domain, "target", targets[i].name,
+                      "alert_id", json_object_get(alert, "alert_id"),
+                      "version", json_object_get(alert, "version"),
+                      "rule", json_object_get(alert, "rule"),
+                      "severity", json_object_get(alert, "severity"), "state", "pending",
+                      "attempts", 0, "created_ms", (json_int_t)now, "next_ms", (json_int_t)now,
+                      "last_status", 0, "last_error", "", "alert", alert);
+        if (!e) {
+            snprintf(err, errlen, "outbox: alert without id or version");
+            return -1;
+        }
+        if (idw_outbox_put(st, txn, seq, e, err, errlen) < 0) {
+            json_decref(e);
+            return -1;
+        }
+        json_decref(e);
+        queued++;
+    }
+    return queued;
+}
+
+static json_t *decode(const MDB_val *v)
+{
+    return json_loadb(v->mv_data, v->mv_size, 0, NULL);
+}
+
+int idw_outbox_each(struct idw_store *st, MDB_txn *txn, idw_outbox_fn fn, void *ctx,
+                    char *err, size_t errlen)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc = mdb_cursor_open(txn, st->outbox, &cur), stop = 0;
+
+    if (rc)
+        return fail(err, errlen, "cursor", rc);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        json_t *e = k.mv_size == 8 ? decode(&v) : NULL;
+        if (!e)
+            continue;       /* not ours or corrupt: leave it, never crash on it */
+        stop = fn(from_be64(k.mv_data), e, ctx);
+        json_decref(e);
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return fail(err, errlen, "walk", rc);
+    return 0;
+}
+
+int idw_outbox_get(struct idw_store *st, MDB_txn *txn, uint64_t seq, json_t **out,
+                   char *err, size_t errlen)
+{
+    unsigned char key[8];
+    MDB_val k = {8, key}, v;
+    int rc;
+
+    *out = NULL;
+    be64(seq, key);
+    rc = mdb_get(txn, st->outbox, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return 1;
+    if (rc)
+        return fail(err, errlen, "get", rc);
+    *out = decode(&v);
+    return *out ? 0 : 1;
+}
+
+int idw_outbox_delete(struct idw_store *st, MDB_txn *txn, uint64_t seq, char *err, size_t errlen)
+{
+    unsigned char key[8];
+    MDB_val k = {8, key};
+    int rc;
+
+    be64(seq, key);
+    rc = mdb_del(txn, st->outbox, &k, NULL);
+    return rc && rc != MDB_NOTFOUND ? fail(err, errlen, "delete", rc) : 0;
+}

@@ -1,0 +1,230 @@
+/*
+ * webhook.c — webhook configuration, bodies and signatures (webhook.h).
+ */
+#include "deliver/webhook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/util.h"
+
+/* ---- configuration ------------------------------------------------------------ */
+
+static double num_or(const json_t *o, const char *key, double def)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : def;
+}
+
+/*
+ * "host/1a2b3c4d": the host and a hash of the whole URL.  Stable while the
+ * URL is (queued entries find their webhook again after a restart), and
+ * safe to log: some SOARs put a secret in the URL's path.
+ */
+static void default_name(const char *url, char *out, size_t outlen)
+{
+    const char *host = url + 8;     /* after https:// */
+    size_t hostlen = strcspn(host, "/?#");
+    const char *at = memchr(host, '@', hostlen);
+    char hash[9];
+
+    if (at) {                       /* user:password@ never goes into a name */
+        hostlen -= (size_t)(at + 1 - host);
+        host = at + 1;
+    }
+    idw_sha256_hex(url, strlen(url), 4, hash);
+    snprintf(out, outlen, "%.*s/%s", (int)(hostlen < 200 ? hostlen : 200), host, hash);
+}
+
+static int read_filters(struct idw_webhook *w, const json_t *o, const char *where,
+                        char *err, size_t errlen)
+{
+    const char *sev = json_string_value(json_object_get(o, "min_severity"));
+    const char *fmt = json_string_value(json_object_get(o, "format"));
+    const char *name = json_string_value(json_object_get(o, "name"));
+
+    w->target.min_severity = IDW_SEV_MEDIUM;
+    if (sev && idw_severity_parse(sev, &w->target.min_severity) < 0) {
+        snprintf(err, errlen, "%s.min_severity: expected low, medium, high or critical", where);
+        return -1;
+    }
+    if (fmt && strcmp(fmt, "native") != 0 && strcmp(fmt, "ocsf") != 0) {
+        snprintf(err, errlen, "%s.format: expected \"native\" or \"ocsf\"", where);
+        return -1;
+    }
+    w->format = fmt && !strcmp(fmt, "ocsf") ? IDW_WEBHOOK_OCSF : IDW_WEBHOOK_NATIVE;
+    w->target.deliver_historical = json_is_true(json_object_get(o, "deliver_historical"));
+    if (name && *name)
+        idw_strlcpy(w->target.name, name, sizeof w->target.name);
+    else
+        default_name(w->url, w->target.name, sizeof w->target.name);
+    return 0;
+}
+
+static int read_timing(struct idw_webhook *w, const json_t *o, const char *where,
+                       char *err, size_t errlen)
+{
+    w->timeout_s = (long)num_or(o, "timeout_s", 10);
+    w->retry_base_s = num_or(o, "retry_base_s", 2);
+    w->retry_cap_s = num_or(o, "retry_cap_s", 3600);
+    w->max_4xx_attempts = (int)num_or(o, "max_4xx_attempts", 3);
+    w->give_up_hours = num_or(o, "give_up_hours", 72);
+    if (w->timeout_s < 1 || w->timeout_s > 300 || w->retry_base_s <= 0 ||
+        w->retry_cap_s < w->retry_base_s || w->max_4xx_attempts < 1 || w->give_up_hours <= 0) {
+        snprintf(err, errlen, "%s: need 1 <= timeout_s <= 300, 0 < retry_base_s <= retry_cap_s, "
+                 "max_4xx_attempts >= 1, give_up_hours > 0", where);
+        return -1;
+    }
+    return 0;
+}
+
+/* The URL and the filters: all the outbox needs. */
+static int read_target(struct idw_webhook *w, const json_t *o, const char *where,
+                       char *err, size_t errlen)
+{
+    const char *url = json_string_value(json_object_get(o, "url"));
+
+    if (!url || strncmp(url, "https://", 8) != 0 || strlen(url) >= sizeof w->url) {
+        snprintf(err, errlen, "%s.url: expected an https:// URL (TLS is always verified)", where);
+        return -1;
+    }
+    idw_strlcpy(w->url, url, sizeof w->url);
+    return read_filters(w, o, where, err, errlen);
+}
+
+static int load_one(struct idw_webhook *w, const json_t *o, size_t i, char *err, size_t errlen)
+{
+    char where[64], what[96];
+    const char *ca = json_string_value(json_object_get(o, "ca_file"));
+
+    snprintf(where, sizeof where, "webhooks[%zu]", i);
+    if (read_target(w, o, where, err, errlen) < 0 || read_timing(w, o, where, err, errlen) < 0)
+        return -1;
+    snprintf(what, sizeof what, "%s.secret", where);
+    w->secret = idw_secret_load(json_string_value(json_object_get(o, "secret_file")),
+                                json_string_value(json_object_get(o, "secret_env")), what, err, errlen);
+    if (!w->secret)
+        return -1;
+    if (!(w->http = idw_http_new(ca && *ca ? ca : NULL, w->timeout_s))) {
+        snprintf(err, errlen, "%s: cannot set up the HTTPS client", where);
+        return -1;
+    }
+    return 0;
+}
+
+int idw_webhooks_load(const json_t *root, struct idw_webhooks **out, char *err, size_t errlen)
+{
+    const json_t *arr = json_object_get(root, "webhooks");
+    struct idw_webhooks *wh;
+    size_t n = json_array_size(arr);
+
+    *out = NULL;
+    if (n == 0)
+        return 0;
+    if (!(wh = calloc(1, sizeof *wh)) || !(wh->w = calloc(n, sizeof *wh->w)) ||
+        !(wh->targets = calloc(n, sizeof *wh->targets))) {
+        idw_webhooks_free(wh);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++, wh->n++) {
+        if (load_one(&wh->w[i], json_array_get(arr, i), i, err, errlen) < 0) {
+            wh->n++;
+            idw_webhooks_free(wh);
+            return -1;
+        }
+        wh->targets[i] = wh->w[i].target;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(wh->w[j].target.name, wh->w[i].target.name)) {
+                snprintf(err, errlen, "webhooks[%zu]: the name (or URL) repeats webhooks[%zu]'s", i, j);
+                wh->n++;
+                idw_webhooks_free(wh);
+                return -1;
+            }
+    }
+    *out = wh;
+    return 0;
+}
+
+void idw_webhooks_free(struct idw_webhooks *wh)
+{
+    if (!wh)
+        return;
+    for (size_t i = 0; wh->w && i < wh->n; i++) {
+        idw_secret_free(wh->w[i].secret);
+        idw_http_free(wh->w[i].http);
+    }
+    free(wh->w);
+    free(wh->targets);
+    free(wh);
+}
+
+int idw_webhook_targets(const json_t *root, struct idw_outbox_target **out, size_t *n,
+                        char *err, size_t errlen)
+{
+    const json_t *arr = json_object_get(root, "webhooks");
+    struct idw_webhook w;
+    char where[64];
+
+    *out = NULL;
+    *n = 0;
+    if (json_array_size(arr) == 0)
+        return 0;
+    if (!(*out = calloc(json_array_size(arr), sizeof **out))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        memset(&w, 0, sizeof w);
+        snprintf(where, sizeof where, "webhooks[%zu]", i);
+        if (read_target(&w, json_array_get(arr, i), where, err, errlen) < 0) {
+            free(*out);
+            *out = NULL;
+            return -1;
+        }
+        (*out)[(*n)++] = w.target;
+    }
+    return 0;
+}
+
+struct idw_webhook *idw_webhook_find(struct idw_webhooks *wh, const char *name)
+{
+    for (size_t i = 0; wh && name && i < wh->n; i++)
+        if (!strcmp(wh->w[i].target.name, name))
+            return &wh->w[i];
+    return NULL;
+}
+
+/* ---- bodies and signatures ----------------------------------------------------- */
+
+char *idw_webhook_body(const struct idw_webhook *w, const json_t *alert)
+{
+    json_t *doc;
+    char *body;
+
+    if (w->format == IDW_WEBHOOK_NATIVE)
+        return json_dumps(alert, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!(doc = idw_ocsf_detection_finding(alert)))
+        return NULL;
+    body = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(doc);
+    return body;
+}
+
+void idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body, char *out,
+                      size_t outlen)
+{
+    char hex[65], *msg;
+    size_t blen = strlen(body);
+    int n;
+
+    out[0] = '\0';
+    if (!(msg = malloc(blen + 32)))
+        return;
+    n = snprintf(msg, blen + 32, "%lld.%s", (long long)ts, body);
+    idw_hmac_sha256_hex((const unsigned char *)w->secret, strlen(w->secret), msg, (size_t)n, 32, hex);
+    free(msg);
+    snprintf(out, outlen, "v1=%s", hex);
+}

@@ -1,0 +1,82 @@
+/*
+ * webhook.h — the SOAR webhooks of the configuration and what one
+ * delivery sends: the body (native alert JSON or an OCSF Detection
+ * Finding) and its signature.
+ *
+ * The request (docs/webhook.md is the receiver's side of this contract):
+ *
+ *   POST <url>
+ *   Content-Type: application/json
+ *   User-Agent: idwatch/<version>
+ *   X-Idwatch-Timestamp: <unix seconds>
+ *   X-Idwatch-Signature: v1=<hex HMAC-SHA256(secret, timestamp "." body)>
+ *   Idempotency-Key: <alert_id>:<version>
+ *
+ * Secrets come from secret_file or secret_env, are held only in memory
+ * and wiped on release; they never reach logs, errors or argv.
+ */
+#ifndef IDW_WEBHOOK_H
+#define IDW_WEBHOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "deliver/outbox.h"
+#include "ingest/http.h"
+
+enum idw_webhook_format { IDW_WEBHOOK_NATIVE, IDW_WEBHOOK_OCSF };
+
+struct idw_webhook {
+    struct idw_outbox_target target;    /* name and filters (the outbox's view) */
+    char url[2048];
+    enum idw_webhook_format format;
+    long timeout_s;
+    double retry_base_s, retry_cap_s;   /* exponential backoff with jitter between these */
+    int max_4xx_attempts;               /* other 4xx: dead letter after this many tries */
+    double give_up_hours;               /* retryable failures: dead letter after this long */
+    char *secret;                       /* idw_secret_free'd */
+    struct idw_http *http;              /* one connection per webhook, reused */
+};
+
+struct idw_webhooks {
+    struct idw_webhook *w;
+    size_t n;
+    struct idw_outbox_target *targets;  /* n of them, for idw_outbox_enqueue */
+};
+
+/*
+ * Reads the configuration's "webhooks" array (root = the whole config
+ * document) and loads every secret.  *out is NULL when none are
+ * configured.  Returns 0, or -1 with err naming the webhook and setting.
+ */
+int idw_webhooks_load(const json_t *root, struct idw_webhooks **out, char *err, size_t errlen);
+void idw_webhooks_free(struct idw_webhooks *wh);
+
+/*
+ * Only the names and filters of the configured webhooks (no secrets, no
+ * connections): what the detection engine needs to queue alerts.
+ * *out is malloc'd (NULL and *n = 0 when none).  Returns 0 or -1.
+ */
+int idw_webhook_targets(const json_t *root, struct idw_outbox_target **out, size_t *n,
+                        char *err, size_t errlen);
+
+/* The webhook named name, or NULL. */
+struct idw_webhook *idw_webhook_find(struct idw_webhooks *wh, const char *name);
+
+/* The body delivered for this alert in the webhook's format; malloc'd, NULL on failure. */
+char *idw_webhook_body(const struct idw_webhook *w, const json_t *alert);
+
+/* "v1=<hex>": the signature of body at unix time ts (out holds at least 68 bytes). */
+void idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body, char *out,
+                      size_t outlen);
+
+/*
+ * The OCSF 1.3 Detection Finding (class_uid 2004) for an alert: the user,
+ * the source endpoint, the evidence, the MITRE ATT&CK techniques; the
+ * native alert rides in `unmapped`.  Caller json_decref's.
+ */
+json_t *idw_ocsf_detection_finding(const json_t *alert);
+
+#endif

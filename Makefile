@@ -4,7 +4,7 @@
 #   make check      unit tests (cmocka) + integration tests
 #   make sanitize   the same tests built with ASan + UBSan
 #   make bench      throughput benchmark (see docs/performance.md)
-#   make demo       replay the bundled sample org and print a persona summary
+#   make demo       the main job: simulated Okta org + SOAR receiver, backfill, run, alerts
 #   make deps       install missing Debian build dependencies (root) or say how
 #   make clean
 #
@@ -84,8 +84,8 @@ bench: deps-check
 	@$(MAKE) --no-print-directory $(BUILD)/tools/bench $(BUILD)/tools/gen-events
 	@TOOLS=$(BUILD)/tools sh tests/bench/run.sh
 
-demo: deps-check idwatch
-	@sh tools/demo.sh ./idwatch
+demo: deps-check idwatch $(BUILD)/tools/gen-events
+	@GEN=$(BUILD)/tools/gen-events sh tools/demo.sh ./idwatch
 
 deps:
 	@sh tools/deps.sh install

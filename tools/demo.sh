@@ -1,17 +1,112 @@
 #!/bin/sh
-# make demo: the main job on the embedded default configuration.  Replays
-# the bundled sample org (data/sample-org.jsonl) into ./idwatch-data, then
-# prints the persona list and one persona.  Running it again shows that
-# re-ingesting is a no-op (every event is a duplicate).
+# make demo: the main job, end to end, on this machine only (127.0.0.1).
+#
+#   1. generates four weeks of a 120-person Okta org with a handful of
+#      attacks (tools/gen-events.c --attacks) and serves it from the
+#      project's simulated Okta org over HTTPS, OAuth private_key_jwt + DPoP;
+#   2. starts a SOAR webhook receiver that verifies every signature;
+#   3. writes a configuration for both, then runs
+#        idwatch okta test-connection
+#        idwatch backfill      (the first two weeks: personas are seeded,
+#                               historical alerts are kept but not delivered)
+#        idwatch run --once    (the last two weeks, attacks included: alerts
+#                               are raised and delivered)
+#   4. prints the alerts, one attacked user's persona, and what the
+#      receiver accepted.  Everything lives in a temporary directory that is
+#      removed at the end.
 set -eu
-IDWATCH=${1:-./idwatch}
-echo "== idwatch ingest --file data/sample-org.jsonl   (embedded default config, db ./idwatch-data)"
-"$IDWATCH" ingest --file data/sample-org.jsonl
-echo
-echo "== idwatch persona list"
-"$IDWATCH" persona list | head -12
-echo "   ..."
-user=$("$IDWATCH" persona list --json | head -1 | sed 's/.*"login":"\([^"]*\)".*/\1/')
-echo
-echo "== idwatch persona show $user"
-"$IDWATCH" persona show "$user"
+IDWATCH=$(cd "$(dirname "${1:-./idwatch}")" && pwd)/$(basename "${1:-./idwatch}")
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+GEN=$(cd "$(dirname "${GEN:-$ROOT/build/tools/gen-events}")" && pwd)/gen-events
+PY=/usr/bin/python3
+W=$(mktemp -d "${TMPDIR:-/tmp}/idwatch-demo.XXXXXX")
+cleanup() {
+    for d in "$W/okta" "$W/soar"; do
+        [ -f "$d/pid" ] && { kill "$(cat "$d/pid")" 2>/dev/null || true; wait "$(cat "$d/pid")" 2>/dev/null || true; }
+    done
+    rm -rf "$W"
+}
+trap cleanup EXIT INT TERM
+
+wait_ready() {
+    i=0
+    while [ ! -f "$1/ready" ]; do
+        i=$((i + 1))
+        if [ $i -ge 150 ]; then cat "$1/stdout" >&2; echo "demo: $2 did not start" >&2; exit 1; fi
+        sleep 0.1
+    done
+}
+step() { printf '\n== %s\n' "$*"; }
+
+cd "$W"
+start=$(date -u -d '-29 days' +%Y-%m-%d)
+split=$(date -u -d '-15 days' +%Y-%m-%dT00:00:00)
+"$GEN" --users 120 --days 28 --start "$start" --seed 42 --attacks --labels labels.jsonl --out events.jsonl
+$PY - "$split" <<'PY'
+import json, sys
+rows = [l for l in open("events.jsonl") if l.strip()]
+early = sum(1 for l in rows if json.loads(l)["published"][:19] < sys.argv[1])
+open("release.txt", "w").write(str(early))
+PY
+sh "$ROOT/tests/okta_sim/mkcerts.sh" certs > /dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out okta-key.pem 2>/dev/null
+chmod 600 okta-key.pem
+openssl pkey -in okta-key.pem -pubout -out okta-pub.pem
+(umask 077 && openssl rand -hex 32 > webhook.secret)
+
+mkdir okta soar
+$PY "$ROOT/tests/okta_sim/okta_sim.py" --state-dir okta --cert-dir certs --events events.jsonl \
+    --release "$(cat release.txt)" --client-pubkey okta-pub.pem --client-kid demo-key --require-dpop \
+    --rate-limit 6000 > okta/stdout 2>&1 &
+echo $! > okta/pid
+$PY "$ROOT/tests/soar_sim/soar_sim.py" --state-dir soar --cert-dir certs --secret-file webhook.secret \
+    > soar/stdout 2>&1 &
+echo $! > soar/pid
+wait_ready okta "the simulated Okta org"
+wait_ready soar "the SOAR receiver"
+OKTA=https://127.0.0.1:$(cat okta/port)
+SOAR=https://127.0.0.1:$(cat soar/port)
+cat > idwatch.json <<JSON
+{"db": "$W/db", "rules_dir": "$ROOT/rules",
+ "orgs": [{"domain_id": "acme", "org_url": "$OKTA", "custom_domain": true, "ca_file": "$W/certs/ca.pem",
+           "auth": {"method": "private_key_jwt", "client_id": "0oaTESTCLIENT", "private_key_file": "$W/okta-key.pem",
+                    "key_id": "demo-key", "dpop": true}, "poll_interval_s": 5}],
+ "webhooks": [{"name": "soar", "url": "$SOAR/hooks/idwatch", "secret_file": "$W/webhook.secret",
+               "ca_file": "$W/certs/ca.pem", "min_severity": "medium"}]}
+JSON
+
+step "a simulated Okta org at $OKTA: $(wc -l < events.jsonl | tr -d ' ') events of 120 people over 28 days, $(wc -l < labels.jsonl | tr -d ' ') attacks in the last two weeks; a SOAR receiver at $SOAR"
+step "idwatch okta test-connection   (OAuth 2.0 client credentials, private_key_jwt RS256, DPoP)"
+"$IDWATCH" --config idwatch.json okta test-connection
+step "idwatch backfill --days 30   (the first $(cat release.txt) events: seeds the personas)"
+"$IDWATCH" --log-level warn --config idwatch.json backfill --days 30
+step "the org keeps living: two more weeks of events are released, attacks included; idwatch run --once"
+curl -sS --cacert certs/ca.pem -X POST -H 'Content-Type: application/json' -d '{"all": true}' \
+    "$OKTA/__control/release" > /dev/null
+"$IDWATCH" --log-level warn --config idwatch.json run --once
+step "idwatch status"
+"$IDWATCH" --config idwatch.json status
+step "idwatch alerts list --severity medium"
+"$IDWATCH" --config idwatch.json alerts list --severity medium
+victim=$($PY -c 'import json
+for l in open("labels.jsonl"):
+    r = json.loads(l)
+    if r["rule"] == "new_context" and r["user"]: print(r["user"]); break')
+step "idwatch persona show $victim   (the user of the new_context attack)"
+"$IDWATCH" --config idwatch.json persona show "$victim" | head -40
+step "what the SOAR receiver accepted (every request's HMAC-SHA256 signature and timestamp checked)"
+curl -sS --cacert certs/ca.pem "$SOAR/__control/stats" | $PY -c '
+import json, sys
+s = json.load(sys.stdin)
+rows = [json.loads(l) for l in open("soar/requests.jsonl") if l.strip()]
+print("accepted %d deliveries of %d alerts, rejected %d, duplicates %d" %
+      (s["accepted"], len(s["alerts"]), s["rejected"], s["duplicates"]))
+latest = {}
+for r in rows:
+    if r.get("status") == 200 and r.get("verified") and not r.get("duplicate"):
+        latest[r["alert_id"]] = r
+for r in sorted(latest.values(), key=lambda r: r["body"]["first_seen"]):
+    b = r["body"]
+    print("  %-9s %-18s v%-3d %-32s %s" % (b["severity"], b["rule"], r["version"], b["user"] or b["ip"], r["idempotency_key"][:13] + "…"))
+'
+step "done; the simulated org, the receiver and $W are removed"

@@ -1,20 +1,31 @@
 /*
- * gen-events.c — a deterministic generator of synthetic Okta System Log
- * events in the real LogEvent shape, for the bundled sample org, the
- * integration tests and `make bench`.
+ * gen-events.c — a deterministic generator of a synthetic Okta org's System
+ * Log, in the real LogEvent shape: the bundled sample org, the integration
+ * tests, `make bench`, and the labelled scenario suite (docs/scenarios.md).
  *
- * A simulated org: people with a home city and ISP (some behind a shared
- * corporate VPN egress), one or two devices, a set of usual apps, a
- * preferred factor and working hours.  Each working day they sign in (push,
- * MFA, session start, policy evaluation), use their apps, and sometimes
- * mistype a password, travel, or get a new device.  Admins change other
- * users; the internet sprays unknown usernames.  Output is ordered by
- * published time, one day at a time, so memory stays bounded whatever the
- * length; the same arguments always give byte-identical output.
+ * Background, always: people with a home city and ISP (some behind a shared
+ * corporate VPN egress, some with a phone whose carrier geolocates it
+ * hundreds of km from home), one or two devices, usual apps, a preferred
+ * factor and working hours.  On working days they sign in and use their
+ * apps.  Sometimes they mistype a password, retry a push, lock themselves
+ * out, fly on a business trip (nothing during the flight, then a hotel
+ * network at the destination) or get a new laptop.  Admins change group
+ * memberships, reset factors for people who call the helpdesk, unlock
+ * accounts, grant planned roles and onboard new hires, who then learn
+ * everything from scratch.  The internet sprays unknown usernames.
  *
- * Attack scenarios (for the detection issue) plug into the day loop: see
- * `scenarios` below, empty for now.
+ * Attacks, with --attacks: each labelled scenario of `attacks` below is
+ * injected once after day 14, on an established user, drawing from its own
+ * random stream, so the background is byte-identical with or without the
+ * flag.  --labels FILE writes one JSON line per injected attack.
+ *
+ * The day loop has three passes: each person's own day, then the org's
+ * routines that involve two people (admin on user), then the attacks, which
+ * read what everyone did today.  Output is ordered by published time, one
+ * day at a time, so memory stays bounded whatever the length; the same
+ * arguments always give byte-identical output.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,13 +33,20 @@
 #include <string.h>
 #include <time.h>
 
-/* ---- deterministic randomness (splitmix64) ------------------------------ */
+#define SEC_MS 1000LL
+#define MIN_MS 60000LL
+#define HOUR_MS 3600000LL
+#define DAY_MS 86400000LL
+#define ATTACKS_FROM_DAY 15     /* day index: two weeks of baseline before any attack */
 
-static uint64_t rng_state;
+/* ---- deterministic randomness (splitmix64), two streams ------------------ */
+
+/* The background and the attacks draw from separate streams: injecting attacks never changes the background. */
+static uint64_t rng_background, rng_attacks, *rng = &rng_background;
 
 static uint64_t rnd(void)
 {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+    uint64_t z = (*rng += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
@@ -36,6 +54,7 @@ static uint64_t rnd(void)
 
 static unsigned rnd_below(unsigned n) { return n ? (unsigned)(rnd() % n) : 0; }
 static int chance(double p) { return (rnd() >> 11) * (1.0 / 9007199254740992.0) < p; }
+static int64_t rnd_ms(int64_t lo, int64_t hi) { return lo + (int64_t)rnd_below((unsigned)((hi - lo) / SEC_MS + 1)) * SEC_MS; }
 
 static void rnd_hex(char *out, int n)
 {
@@ -70,7 +89,7 @@ struct city {
     int tz;                     /* hours from UTC */
     unsigned asn;
     const char *isp, *domain;
-    unsigned char net[2];       /* first two octets of home ISP addresses */
+    unsigned char net[2];       /* first two octets of the network's addresses */
 };
 
 static const struct city cities[] = {
@@ -108,6 +127,37 @@ static const struct city vpn_egress[] = {
     {"Chicago", "Illinois", "United States", "60601", 41.8781, -87.6298, -6, 53813, "Zscaler, Inc.", "zscaler.com", {165, 225}},
 };
 
+/* Mobile carriers geolocate their subscribers to a gateway city 300-900 km from home, in the same country. */
+struct carrier { unsigned home; struct city geo; };
+
+static const struct carrier carriers[] = {
+    {0, {"Los Angeles", "California", "United States", "90012", 34.0522, -118.2437, -8, 21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 58}}},
+    {1, {"Pittsburgh", "Pennsylvania", "United States", "15222", 40.4406, -79.9959, -5, 6167, "Verizon Wireless", "verizonwireless.com", {174, 205}}},
+    {2, {"Kansas City", "Missouri", "United States", "64106", 39.0997, -94.5786, -6, 21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 56}}},
+    {3, {"Oklahoma City", "Oklahoma", "United States", "73102", 35.4676, -97.5164, -6, 6167, "Verizon Wireless", "verizonwireless.com", {174, 244}}},
+    {4, {"Spokane", "Washington", "United States", "99201", 47.6588, -117.4260, -8, 21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 59}}},
+    {5, {"Philadelphia", "Pennsylvania", "United States", "19107", 39.9526, -75.1652, -5, 6167, "Verizon Wireless", "verizonwireless.com", {174, 198}}},
+    {6, {"Salt Lake City", "Utah", "United States", "84101", 40.7608, -111.8910, -7, 21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 57}}},
+    {8, {"Newcastle upon Tyne", "England", "United Kingdom", "NE1", 54.9783, -1.6178, 0, 25135, "Vodafone Limited", "vodafone.co.uk", {85, 255}}},
+    {9, {"Plymouth", "England", "United Kingdom", "PL1", 50.3755, -4.1427, 0, 25135, "Vodafone Limited", "vodafone.co.uk", {85, 254}}},
+    {11, {"Dusseldorf", "North Rhine-Westphalia", "Germany", "40213", 51.2277, 6.7735, 1, 6805, "Telefonica Germany GmbH & Co.OHG", "telefonica.de", {176, 2}}},
+    {12, {"Hamburg", "Hamburg", "Germany", "20095", 53.5511, 9.9937, 1, 6805, "Telefonica Germany GmbH & Co.OHG", "telefonica.de", {176, 3}}},
+};
+#define NCARRIERS (sizeof carriers / sizeof carriers[0])
+
+/* Hosting providers: where attackers rent their vantage points. */
+static const struct city hosting[] = {
+    {"Amsterdam", "North Holland", "Netherlands", "1098", 52.3520, 4.9392, 1, 14061, "DigitalOcean, LLC", "digitalocean.com", {188, 166}},
+    {"Singapore", "Central Singapore", "Singapore", "139964", 1.2897, 103.8501, 8, 14061, "DigitalOcean, LLC", "digitalocean.com", {159, 89}},
+    {"Sao Paulo", "Sao Paulo", "Brazil", "01323", -23.5475, -46.6361, -3, 16509, "Amazon.com, Inc.", "amazonaws.com", {18, 231}},
+    {"Ashburn", "Virginia", "United States", "20149", 39.0469, -77.4903, -5, 16509, "Amazon.com, Inc.", "amazonaws.com", {44, 192}},
+    {"Frankfurt am Main", "Hesse", "Germany", "60313", 50.1155, 8.6842, 1, 16509, "Amazon.com, Inc.", "amazonaws.com", {3, 120}},
+    {"Tokyo", "Tokyo", "Japan", "102-0082", 35.6895, 139.6917, 9, 16509, "Amazon.com, Inc.", "amazonaws.com", {54, 250}},
+    {"Bucharest", "Bucuresti", "Romania", "030167", 44.4323, 26.1063, 2, 9009, "M247 Europe SRL", "m247.com", {185, 225}},
+    {"Piscataway", "New Jersey", "United States", "08854", 40.5511, -74.4607, -5, 20473, "The Constant Company, LLC", "vultr.com", {45, 77}},
+};
+#define NHOSTING (sizeof hosting / sizeof hosting[0])
+
 struct app { const char *id, *name; };
 
 static const struct app apps[] = {
@@ -123,6 +173,7 @@ static const struct app apps[] = {
     {"0oa1gcp000000019", "Google Cloud Console"}, {"0oa1adminconsole", "Okta Admin Console"},
 };
 #define NAPPS (sizeof apps / sizeof apps[0])
+#define AWS_CONSOLE 4
 #define ADMIN_CONSOLE (NAPPS - 1)
 
 struct ua { const char *raw, *os, *browser, *device; };
@@ -135,7 +186,10 @@ static const struct ua agents[] = {
     {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "Linux", "CHROME", "Computer"},
     {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "iOS", "MOBILE_SAFARI", "Mobile"},
 };
-#define NAGENTS (sizeof agents / sizeof agents[0])
+#define NDESKTOP 5              /* agents[0..4] are computers */
+#define PHONE_UA 5
+
+static const struct ua scripted = {"python-requests/2.31.0", "Unknown", "UNKNOWN", "Unknown"};
 
 static const char *const first_names[] = {
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
@@ -147,20 +201,93 @@ static const char *const last_names[] = {
 };
 
 static const char *const factors[] = {"OKTA_VERIFY_PUSH", "FIDO_WEBAUTHN", "SIGNED_NONCE", "OKTA_VERIFY_TOTP"};
+static const char *const authenticators[] = {"Okta Verify", "Security Key or Biometric", "Okta Verify", "Okta Verify"};
+
+struct role { const char *id, *name, *granted; };
+
+static const struct role roles[] = {
+    {"SUPER_ADMIN", "Super Administrator", "Super administrator"},
+    {"ORG_ADMIN", "Organization Administrator", "Organization administrator"},
+    {"HELP_DESK_ADMIN", "Help Desk Administrator", "Help desk administrator"},
+    {"READ_ONLY_ADMIN", "Read-only Administrator", "Read only admin"},
+};
+enum { ROLE_SUPER, ROLE_ORG, ROLE_HELPDESK, ROLE_READONLY };
+
+struct group { const char *id, *name; };
+
+static const struct group groups[] = {
+    {"00g1engineering01", "Engineering"}, {"00g1sales0000002", "Sales"}, {"00g1marketing003", "Marketing"},
+    {"00g1finance00004", "Finance"}, {"00g1contractors5", "Contractors"}, {"00g1vpnusers0006", "VPN Users"},
+};
+#define NGROUPS (sizeof groups / sizeof groups[0])
+static const struct group admin_group = {"00g1itadmins0007", "IT Administrators"};
+
+static const struct city *home_city(unsigned home) { return &cities[home]; }
+
+/* Rough continent from longitude: 0 the Americas, 1 Europe and Africa, 2 Asia and Oceania. */
+static int region(const struct city *c) { return c->lon < -30 ? 0 : c->lon < 60 ? 1 : 2; }
+
+static double dist_km(const struct city *a, const struct city *b)
+{
+    const double rad = 3.14159265358979323846 / 180.0;
+    double dlat = (b->lat - a->lat) * rad, dlon = (b->lon - a->lon) * rad;
+    double h = sin(dlat / 2) * sin(dlat / 2) + cos(a->lat * rad) * cos(b->lat * rad) * sin(dlon / 2) * sin(dlon / 2);
+    return 2 * 6371.0 * asin(sqrt(h < 1 ? h : 1));
+}
+
+/* ---- people ------------------------------------------------------------------ */
+
+/* How often each benign look-alike happened (--stats): the suite must contain them all. */
+static struct {
+    unsigned long trips, carrier, retried_push, lockouts, resets, grants, groups, hires;
+} tally;
+
+enum { NOT_ADMIN, HELPDESK, ORG_ADMIN };
 
 struct device { char dt_hash[65], fingerprint[33]; unsigned ua; };
+
+struct user;
+
+/* Where and how one event happens. */
+struct ctx {
+    struct user *u;
+    const struct city *where;   /* NULL: no HTTP client (system events) */
+    char ip[16];
+    const struct device *dev;   /* NULL: no device token */
+    const struct ua *ua;        /* NULL: the device's browser */
+    char session[32];
+    unsigned beh;               /* Okta behaviours that are POSITIVE (B_*) */
+    const char *risk;           /* debugData.risk, NULL = low */
+};
+
+/* What a person did today (first pass), for the org's routines and the attacks. */
+struct today {
+    int worked, away, locked;   /* away: on a trip, flying or just landed */
+    int64_t start, end;         /* first sign-in, last activity */
+    struct ctx ctx;             /* the usual place, device and today's session */
+};
 
 struct user {
     char id[21], login[96], name[64];
     unsigned home, app_mask, factor;
-    int admin, vpn;
-    struct device dev[2];
+    int admin, vpn, carrier;    /* carrier: index in carriers[], -1 none */
+    int hire_day;               /* a new hire created on this day index; -1 employed before */
+    int created, enrolled;
+    int64_t created_at;         /* new hires: when an admin created the account */
+    struct device dev[2], travel_dev;
     int ndev;
-    int trip_city, trip_days;   /* travelling: city index and days left */
-    unsigned char host[2];      /* last two octets of the home address */
+    int trip_city, trip_days, trip_first, travel_browser;   /* trip_city -1: at home */
+    int64_t blackout;           /* on a plane: no sign-in before this time */
+    unsigned char host[2], trip_host[2];
+    struct today today;
 };
 
-struct opts { unsigned users, days, seed; const char *start, *org, *out, *format; unsigned long max; int stats; };
+struct opts {
+    unsigned users, days, seed;
+    const char *start, *org, *out, *format, *labels;
+    unsigned long max;
+    int stats, attacks;
+};
 
 /* ---- output buffer of one day ----------------------------------------------- */
 
@@ -173,16 +300,22 @@ struct day {
     size_t n, rcap;
 };
 
+static void *xrealloc(void *p, size_t n)
+{
+    p = realloc(p, n);
+    if (!p) {
+        perror("gen-events");
+        exit(1);
+    }
+    return p;
+}
+
 static void day_reserve(struct day *d, size_t more)
 {
     if (d->len + more > d->cap) {
         while (d->len + more > d->cap)
             d->cap = d->cap ? d->cap * 2 : 1 << 20;
-        d->text = realloc(d->text, d->cap);
-        if (!d->text) {
-            perror("gen-events");
-            exit(1);
-        }
+        d->text = xrealloc(d->text, d->cap);
     }
 }
 
@@ -203,17 +336,15 @@ static void app_printf(struct day *d, const char *fmt, ...)
     }
 }
 
-/* ---- one event ------------------------------------------------------------------- */
+/* ---- labels: the time span of each injected attack ------------------------------ */
 
-struct ctx {
-    const struct user *u;
-    const struct city *where;
-    char ip[16];
-    const struct device *dev;
-    char session[32];
-};
-
-struct target { const char *id, *type, *alt, *name; };
+static struct {
+    int active;
+    const char *name, *rule, *severity;
+    char user[96], ip[16];
+    int64_t first, last;
+} cur_label;
+static FILE *labels_out;
 
 static void fmt_time(int64_t ms, char *out)
 {
@@ -225,6 +356,67 @@ static void fmt_time(int64_t ms, char *out)
              tm.tm_sec % 100, (int)(ms % 1000));
 }
 
+static void label_begin(const char *rule, const char *severity, const struct user *u, const char *ip)
+{
+    cur_label.active = 1;
+    cur_label.rule = rule;
+    cur_label.severity = severity;
+    snprintf(cur_label.user, sizeof cur_label.user, "%s", u ? u->login : "");
+    snprintf(cur_label.ip, sizeof cur_label.ip, "%s", ip ? ip : "");
+    cur_label.first = cur_label.last = 0;
+}
+
+static void label_touch(int64_t t)
+{
+    if (!cur_label.first || t < cur_label.first)
+        cur_label.first = t;
+    if (t > cur_label.last)
+        cur_label.last = t;
+}
+
+static void json_or_null(FILE *f, const char *key, const char *s)
+{
+    if (*s)
+        fprintf(f, ", \"%s\": \"%s\"", key, s);
+    else
+        fprintf(f, ", \"%s\": null", key);
+}
+
+static void label_end(void)
+{
+    char first[32], last[32];
+    cur_label.active = 0;
+    if (!labels_out)
+        return;
+    fmt_time(cur_label.first, first);
+    fmt_time(cur_label.last, last);
+    fprintf(labels_out, "{\"name\": \"%s\", \"rule\": \"%s\", \"min_severity\": \"%s\"", cur_label.name,
+            cur_label.rule, cur_label.severity);
+    json_or_null(labels_out, "user", cur_label.user);
+    json_or_null(labels_out, "ip", cur_label.ip);
+    fprintf(labels_out, ", \"first\": \"%s\", \"last\": \"%s\"}\n", first, last);
+}
+
+/* ---- one event ------------------------------------------------------------------- */
+
+struct target { const char *id, *type, *alt, *name; };
+struct actor { const char *id, *type, *alt, *name; };
+
+struct evspec {
+    const char *type, *display, *legacy, *outcome, *reason, *uri, *cred, *factor, *severity;
+    const char *extra;          /* more debugData members, JSON text */
+    const struct target *targets;
+    int ntargets, threat;
+};
+
+enum { B_GEO = 1, B_DEVICE = 2, B_IP = 4, B_STATE = 8, B_COUNTRY = 16, B_VELOCITY = 32, B_CITY = 64 };
+#define B_NEW_PLACE (B_GEO | B_IP | B_STATE | B_CITY)
+static const char *const behavior_names[] = {
+    "New Geo-Location", "New Device", "New IP", "New State", "New Country", "Velocity", "New City",
+};
+static const char *const risk_low = "{reasons=, level=LOW}";
+static const char *const risk_high = "{reasons=Anomalous Location, Anomalous Device, New ASN, level=HIGH}";
+
 static void json_str_or_null(struct day *d, const char *s)
 {
     if (s)
@@ -233,54 +425,93 @@ static void json_str_or_null(struct day *d, const char *s)
         app_printf(d, "null");
 }
 
-static void write_actor(struct day *d, const char *id, const char *type, const char *alt, const char *name)
+static void write_actor(struct day *d, const struct actor *a)
 {
     app_printf(d, "\"actor\":{\"id\":\"%s\",\"type\":\"%s\",\"alternateId\":\"%s\",\"displayName\":\"%s\",\"detailEntry\":null}",
-               id, type, alt, name);
+               a->id, a->type, a->alt, a->name);
+}
+
+static void write_geo(struct day *d, const struct city *w)
+{
+    app_printf(d, "\"geographicalContext\":{\"city\":\"%s\",\"state\":\"%s\",\"country\":\"%s\",\"postalCode\":\"%s\","
+               "\"geolocation\":{\"lat\":%.4f,\"lon\":%.4f}}", w->city, w->state, w->country, w->postal, w->lat, w->lon);
 }
 
 static void write_client(struct day *d, const struct ctx *c)
 {
-    const struct ua *ua = &agents[c->dev ? c->dev->ua : 0];
-    const struct city *w = c->where;
+    const struct ua *ua = c->ua ? c->ua : &agents[c->dev ? c->dev->ua : 0];
+    if (!c->where) {
+        app_printf(d, ",\"client\":{\"userAgent\":null,\"zone\":null,\"device\":null,\"id\":null,"
+                   "\"ipAddress\":null,\"geographicalContext\":null}");
+        return;
+    }
     app_printf(d, ",\"client\":{\"userAgent\":{\"rawUserAgent\":\"%s\",\"os\":\"%s\",\"browser\":\"%s\"},"
-               "\"zone\":\"null\",\"device\":\"%s\",\"id\":null,\"ipAddress\":\"%s\","
-               "\"geographicalContext\":{\"city\":\"%s\",\"state\":\"%s\",\"country\":\"%s\",\"postalCode\":\"%s\","
-               "\"geolocation\":{\"lat\":%.4f,\"lon\":%.4f}}}",
-               ua->raw, ua->os, ua->browser, ua->device, c->ip, w->city, w->state, w->country,
-               w->postal, w->lat, w->lon);
+               "\"zone\":\"null\",\"device\":\"%s\",\"id\":null,\"ipAddress\":\"%s\",",
+               ua->raw, ua->os, ua->browser, ua->device, c->ip);
+    write_geo(d, c->where);
+    app_printf(d, "}");
+}
+
+static void write_authn(struct day *d, const struct ctx *c, const struct evspec *e)
+{
+    const char *s = c->session[0] ? c->session : NULL;
+    app_printf(d, ",\"device\":null,\"authenticationContext\":{\"authenticationProvider\":null,"
+               "\"credentialProvider\":null,\"credentialType\":");
+    json_str_or_null(d, e->cred);
+    app_printf(d, ",\"interface\":null,\"issuer\":null,\"authenticationStep\":0,\"externalSessionId\":");
+    json_str_or_null(d, s);
+    app_printf(d, ",\"rootSessionId\":");
+    json_str_or_null(d, s);
+    app_printf(d, "}");
 }
 
 static void write_security(struct day *d, const struct ctx *c)
 {
     const struct city *w = c->where;
+    if (!w) {
+        app_printf(d, ",\"securityContext\":{\"asNumber\":null,\"asOrg\":null,\"isp\":null,\"domain\":null,\"isProxy\":null}");
+        return;
+    }
     app_printf(d, ",\"securityContext\":{\"asNumber\":%u,\"asOrg\":\"%s\",\"isp\":\"%s\",\"domain\":\"%s\",\"isProxy\":false}",
                w->asn, w->isp, w->isp, w->domain);
 }
 
 static void write_request(struct day *d, const struct ctx *c)
 {
-    const struct city *w = c->where;
-    app_printf(d, ",\"request\":{\"ipChain\":[{\"ip\":\"%s\",\"version\":\"V4\",\"source\":null,"
-               "\"geographicalContext\":{\"city\":\"%s\",\"state\":\"%s\",\"country\":\"%s\",\"postalCode\":\"%s\","
-               "\"geolocation\":{\"lat\":%.4f,\"lon\":%.4f}}}]}",
-               c->ip, w->city, w->state, w->country, w->postal, w->lat, w->lon);
+    if (!c->where) {
+        app_printf(d, ",\"request\":{\"ipChain\":[]}");
+        return;
+    }
+    app_printf(d, ",\"request\":{\"ipChain\":[{\"ip\":\"%s\",\"version\":\"V4\",\"source\":null,", c->ip);
+    write_geo(d, c->where);
+    app_printf(d, "}]}");
 }
 
-static void write_debug(struct day *d, const struct ctx *c, const char *uri, const char *factor)
+static void write_behaviors(struct day *d, unsigned bits)
+{
+    app_printf(d, ",\"behaviors\":\"{");
+    for (unsigned i = 0; i < 7; i++)
+        app_printf(d, "%s%s=%s", i ? ", " : "", behavior_names[i], bits & (1u << i) ? "POSITIVE" : "NEGATIVE");
+    app_printf(d, "}\"");
+}
+
+static void write_debug(struct day *d, const struct ctx *c, const struct evspec *e)
 {
     char req[28];
     rnd_alnum(req, 27);
     app_printf(d, ",\"debugContext\":{\"debugData\":{\"requestId\":\"%s\",\"requestUri\":\"%s\",\"url\":\"%s?\","
-               "\"threatSuspected\":\"false\"", req, uri, uri);
+               "\"threatSuspected\":\"%s\"", req, e->uri, e->uri, e->threat ? "true" : "false");
     if (c->dev)
         app_printf(d, ",\"dtHash\":\"%s\",\"deviceFingerprint\":\"%s\"", c->dev->dt_hash, c->dev->fingerprint);
-    if (factor)
-        app_printf(d, ",\"factor\":\"%s\"", factor);
-    app_printf(d, ",\"behaviors\":\"{New Geo-Location=NEGATIVE, New Device=NEGATIVE, New IP=NEGATIVE, "
-               "New State=NEGATIVE, New Country=NEGATIVE, Velocity=NEGATIVE, New City=NEGATIVE}\","
-               "\"risk\":\"{reasons=, level=LOW}\"}}");
-    app_printf(d, ",\"transaction\":{\"type\":\"WEB\",\"id\":\"%s\",\"detail\":{}}", req);
+    if (e->factor)
+        app_printf(d, ",\"factor\":\"%s\"", e->factor);
+    if (c->where) {
+        write_behaviors(d, c->beh);
+        app_printf(d, ",\"risk\":\"%s\"", c->risk ? c->risk : risk_low);
+    }
+    if (e->extra)
+        app_printf(d, ",%s", e->extra);
+    app_printf(d, "}},\"transaction\":{\"type\":\"%s\",\"id\":\"%s\",\"detail\":{}}", c->where ? "WEB" : "JOB", req);
 }
 
 static void write_targets(struct day *d, const struct target *t, int n)
@@ -296,62 +527,243 @@ static void write_targets(struct day *d, const struct target *t, int n)
     app_printf(d, "]");
 }
 
-struct evspec {
-    const char *type, *display, *legacy, *outcome, *reason, *uri, *cred, *factor, *severity;
-    const struct target *targets;
-    int ntargets;
-};
-
-static void emit(struct day *d, int64_t t, const struct ctx *c, const struct evspec *e,
-                 const char *actor_id, const char *actor_type, const char *actor_alt, const char *actor_name)
+static void emit(struct day *d, int64_t t, const struct ctx *c, const struct evspec *e, const struct actor *a)
 {
     char uuid[37], ts[32];
-    struct rec r;
+    struct rec r = {t, d->len, 0};
 
     if (d->n == d->rcap) {
         d->rcap = d->rcap ? d->rcap * 2 : 4096;
-        d->recs = realloc(d->recs, d->rcap * sizeof *d->recs);
-        if (!d->recs) {
-            perror("gen-events");
-            exit(1);
-        }
+        d->recs = xrealloc(d->recs, d->rcap * sizeof *d->recs);
     }
-    r.t = t;
-    r.off = d->len;
     rnd_uuid(uuid);
     fmt_time(t, ts);
     app_printf(d, "{\"uuid\":\"%s\",\"published\":\"%s\",\"eventType\":\"%s\",\"version\":\"0\","
                "\"severity\":\"%s\",\"legacyEventType\":", uuid, ts, e->type, e->severity ? e->severity : "INFO");
     json_str_or_null(d, e->legacy);
     app_printf(d, ",\"displayMessage\":\"%s\",", e->display);
-    write_actor(d, actor_id, actor_type, actor_alt, actor_name);
+    write_actor(d, a);
     write_client(d, c);
-    app_printf(d, ",\"device\":null,\"authenticationContext\":{\"authenticationProvider\":null,"
-               "\"credentialProvider\":null,\"credentialType\":");
-    json_str_or_null(d, e->cred);
-    app_printf(d, ",\"interface\":null,\"issuer\":null,\"authenticationStep\":0,\"externalSessionId\":");
-    json_str_or_null(d, c->session[0] ? c->session : NULL);
-    app_printf(d, ",\"rootSessionId\":");
-    json_str_or_null(d, c->session[0] ? c->session : NULL);
-    app_printf(d, "}");
+    write_authn(d, c, e);
     write_security(d, c);
     app_printf(d, ",\"outcome\":{\"result\":\"%s\",\"reason\":", e->outcome);
     json_str_or_null(d, e->reason);
     app_printf(d, "}");
     write_targets(d, e->targets, e->ntargets);
-    write_debug(d, c, e->uri, e->factor);
+    write_debug(d, c, e);
     write_request(d, c);
     app_printf(d, "}\n");
     r.len = d->len - r.off;
     d->recs[d->n++] = r;
+    if (cur_label.active)
+        label_touch(t);
+}
+
+static struct actor actor_of(const struct user *u)
+{
+    return (struct actor){u->id, "User", u->login, u->name};
+}
+
+static struct target target_of(const struct user *u)
+{
+    return (struct target){u->id, "User", u->login, u->name};
 }
 
 static void emit_user(struct day *d, int64_t t, const struct ctx *c, const struct evspec *e)
 {
-    emit(d, t, c, e, c->u->id, "User", c->u->login, c->u->name);
+    struct actor a = actor_of(c->u);
+    emit(d, t, c, e, &a);
 }
 
-/* ---- behaviour ---------------------------------------------------------------------- */
+/* ---- building blocks: sign-ins and app use --------------------------------------- */
+
+static void new_session(struct ctx *c)
+{
+    strcpy(c->session, "102");
+    rnd_alnum(c->session + 3, 22);
+}
+
+static void failed_password(struct day *d, int64_t t, const struct ctx *c)
+{
+    struct evspec e = {.type = "user.session.start", .display = "User login to Okta",
+                       .legacy = "core.user_auth.login_failed", .outcome = "FAILURE",
+                       .reason = "INVALID_CREDENTIALS", .uri = "/idp/idx/identify", .cred = "PASSWORD",
+                       .severity = "WARN"};
+    emit_user(d, t, c, &e);
+}
+
+static void policy_allow(struct day *d, int64_t t, const struct ctx *c)
+{
+    struct evspec e = {.type = "policy.evaluate_sign_on", .display = "Evaluation of sign-on policy",
+                       .outcome = "ALLOW", .reason = "Sign-on policy evaluation resulted in ALLOW",
+                       .uri = "/idp/idx/identify"};
+    emit_user(d, t, c, &e);
+}
+
+static void push_sent(struct day *d, int64_t t, const struct ctx *c)
+{
+    struct evspec e = {.type = "system.push.send_factor_verify_push",
+                       .display = "Push notification sent for verification", .outcome = "SUCCESS",
+                       .uri = "/idp/idx/challenge", .factor = "OKTA_VERIFY_PUSH"};
+    emit_user(d, t, c, &e);
+}
+
+static void mfa(struct day *d, int64_t t, const struct ctx *c, const char *factor, const char *outcome)
+{
+    int ok = !strcmp(outcome, "SUCCESS");
+    struct evspec e = {.type = "user.authentication.auth_via_mfa", .display = "Authentication of user via MFA",
+                       .legacy = ok ? "core.user.factor.attempt_success" : "core.user.factor.attempt_fail",
+                       .outcome = outcome, .reason = ok ? NULL : "Okta Verify push was not answered",
+                       .uri = "/idp/idx/authenticators/poll", .cred = "OTP", .factor = factor,
+                       .severity = ok ? NULL : "WARN"};
+    emit_user(d, t, c, &e);
+}
+
+/* A new session (the caller's ctx gets its id). */
+static void session_start(struct day *d, int64_t t, struct ctx *c)
+{
+    struct evspec e = {.type = "user.session.start", .display = "User login to Okta",
+                       .legacy = "core.user_auth.login_success", .outcome = "SUCCESS",
+                       .uri = "/idp/idx/authenticators/poll", .cred = "PASSWORD"};
+    new_session(c);
+    emit_user(d, t, c, &e);
+}
+
+/* The everyday sign-in: maybe a typo, policy, push (retried if the first one times out), MFA, session.  Returns the session start. */
+static int64_t sign_in(struct day *d, int64_t t, struct ctx *c)
+{
+    int64_t m = t + 9 * SEC_MS;
+
+    c->session[0] = '\0';
+    if (chance(0.03))
+        failed_password(d, t - 40 * SEC_MS, c);
+    policy_allow(d, t, c);
+    if (c->u->factor == 0) {
+        push_sent(d, t + 1500, c);
+        if (chance(0.03)) {         /* the phone was asleep: the push times out, the second one is approved */
+            tally.retried_push++;
+            mfa(d, t + 61500, c, factors[0], "UNANSWERED");
+            push_sent(d, t + 75 * SEC_MS, c);
+            m = t + 83 * SEC_MS;
+        }
+    }
+    mfa(d, m, c, factors[c->u->factor], "SUCCESS");
+    session_start(d, m + 500, c);
+    return m + 500;
+}
+
+static unsigned random_app(const struct user *u, int allow_admin)
+{
+    unsigned a;
+    do
+        a = rnd_below(NAPPS);
+    while (!(u->app_mask & (1u << a)) || (!allow_admin && a == ADMIN_CONSOLE));
+    return a;
+}
+
+static void sso(struct day *d, int64_t t, const struct ctx *c, unsigned a)
+{
+    struct target tg = {apps[a].id, "AppInstance", apps[a].name, apps[a].name};
+    struct evspec e = {.type = "user.authentication.sso", .display = "User single sign on to app",
+                       .legacy = "app.auth.sso", .outcome = "SUCCESS", .uri = "/app/sso/saml",
+                       .targets = &tg, .ntargets = 1};
+    emit_user(d, t, c, &e);
+}
+
+/* App use over span after t, maybe a logout at the end.  Returns the last event's time. */
+static int64_t use_apps(struct day *d, int64_t t, const struct ctx *c, int64_t span)
+{
+    int full = span >= 8 * HOUR_MS, n = full ? 3 + (int)rnd_below(13) : 2 + (int)rnd_below(4);
+    int64_t last = t;
+    for (int i = 0; i < n; i++) {
+        int64_t at = t + MIN_MS + rnd_ms(0, span);
+        sso(d, at, c, random_app(c->u, 1));
+        last = at > last ? at : last;
+    }
+    if (chance(0.3)) {
+        struct evspec e = {.type = "user.session.end", .display = "User logout from Okta",
+                           .legacy = "core.user_auth.logout_success", .outcome = "SUCCESS",
+                           .uri = "/login/signout"};
+        last = t + span + (full ? HOUR_MS : 5 * MIN_MS);
+        emit_user(d, last, c, &e);
+    }
+    return last;
+}
+
+static void emit_targeted(struct day *d, int64_t t, const struct ctx *c, const struct user *actor,
+                          const struct evspec *e)
+{
+    struct actor a = actor_of(actor);
+    emit(d, t, c, e, &a);
+}
+
+static void factor_activate(struct day *d, int64_t t, const struct ctx *c, unsigned factor)
+{
+    char enrollment[21];
+    strcpy(enrollment, "pfd");
+    rnd_alnum(enrollment + 3, 17);
+    struct target tg[2] = {target_of(c->u), {enrollment, "AuthenticatorEnrollment", "unknown", authenticators[factor]}};
+    struct evspec e = {.type = "user.mfa.factor.activate",
+                       .display = "Activate factor or authenticator enrollment method for user",
+                       .legacy = "core.user.factor.activate", .outcome = "SUCCESS",
+                       .uri = "/idp/idx/credential/enroll", .factor = factors[factor], .targets = tg, .ntargets = 2};
+    emit_user(d, t, c, &e);
+}
+
+static void grant_role(struct day *d, int64_t t, const struct ctx *c, const struct user *grantee, int role)
+{
+    const struct role *r = &roles[role];
+    char extra[96], uri[64];
+    struct target tg[3] = {target_of(grantee), {"ROLE_ASSIGNED", "ROLE_ASSIGNED", "unknown", "Role Assigned"},
+                           {r->id, "ROLE", r->id, r->name}};
+    snprintf(extra, sizeof extra, "\"privilegeGranted\":\"%s\"", r->granted);
+    snprintf(uri, sizeof uri, "/api/v1/users/%s/roles", grantee->id);
+    struct evspec e = {.type = "user.account.privilege.grant", .display = "Grant user privilege",
+                       .legacy = "core.user.admin_privilege.granted", .outcome = "SUCCESS", .uri = uri,
+                       .extra = extra, .targets = tg, .ntargets = 3};
+    emit_user(d, t, c, &e);
+}
+
+static void membership(struct day *d, int64_t t, const struct ctx *c, const struct user *who,
+                       const struct group *g, int add)
+{
+    char uri[64];
+    struct target tg[2] = {{g->id, "UserGroup", "unknown", g->name}, target_of(who)};
+    snprintf(uri, sizeof uri, "/api/v1/groups/%s/users/%s", g->id, who->id);
+    struct evspec e = {.type = add ? "group.user_membership.add" : "group.user_membership.remove",
+                       .display = add ? "Add user to group membership" : "Remove user from group membership",
+                       .legacy = add ? "core.user_group_member.user_add" : "core.user_group_member.user_remove",
+                       .outcome = "SUCCESS", .uri = uri, .targets = tg, .ntargets = 2};
+    emit_user(d, t, c, &e);
+}
+
+static void reset_factors(struct day *d, int64_t t, const struct ctx *admin, const struct user *who)
+{
+    char uri[80];
+    struct target tg = target_of(who);
+    snprintf(uri, sizeof uri, "/api/v1/users/%s/lifecycle/reset_factors", who->id);
+    struct evspec e = {.type = "user.mfa.factor.reset_all", .display = "Reset all factors for user",
+                       .legacy = "core.user.factor.reset_all", .outcome = "SUCCESS", .uri = uri,
+                       .targets = &tg, .ntargets = 1};
+    emit_user(d, t, admin, &e);
+}
+
+/* ---- a person's own day (first pass) ----------------------------------------------- */
+
+static void new_device(struct device *dv, unsigned ua)
+{
+    rnd_hex(dv->dt_hash, 64);
+    rnd_hex(dv->fingerprint, 32);
+    dv->ua = ua;
+}
+
+static int carrier_of(unsigned home)
+{
+    for (unsigned k = 0; k < NCARRIERS; k++)
+        if (carriers[k].home == home)
+            return (int)k;
+    return -1;
+}
 
 static void make_user(struct user *u, unsigned i, const struct opts *o)
 {
@@ -365,15 +777,15 @@ static void make_user(struct user *u, unsigned i, const struct opts *o)
         snprintf(u->login, sizeof u->login, "%s.%s%u@%s.example", fn, ln, i / 400, o->org);
     snprintf(u->name, sizeof u->name, "%c%s %c%s", fn[0] - 32, fn + 1, ln[0] - 32, ln + 1);
     u->home = rnd_below(NCITIES);
-    u->admin = chance(0.05) || i == 0;
+    u->admin = i == 0 ? ORG_ADMIN : chance(0.05) ? (chance(0.3) ? ORG_ADMIN : HELPDESK) : NOT_ADMIN;
     u->vpn = chance(0.2);
     u->factor = rnd_below(4);
     u->ndev = 1 + chance(0.4);
-    for (int k = 0; k < u->ndev; k++) {
-        rnd_hex(u->dev[k].dt_hash, 64);
-        rnd_hex(u->dev[k].fingerprint, 32);
-        u->dev[k].ua = k == 1 ? 5 : rnd_below(NAGENTS - 1);
-    }
+    u->carrier = !u->vpn && chance(0.35) ? carrier_of(u->home) : -1;
+    if (u->carrier >= 0)
+        u->ndev = 2;            /* carrier users have the phone that roams on it */
+    for (int k = 0; k < u->ndev; k++)
+        new_device(&u->dev[k], k == 1 ? PHONE_UA : rnd_below(NDESKTOP));
     for (int k = 0, n = 3 + (int)rnd_below(6); k < n; k++)
         u->app_mask |= 1u << rnd_below(NAPPS - 1);
     if (u->admin)
@@ -381,91 +793,347 @@ static void make_user(struct user *u, unsigned i, const struct opts *o)
     u->host[0] = (unsigned char)rnd_below(256);
     u->host[1] = (unsigned char)(1 + rnd_below(254));
     u->trip_city = -1;
+    u->hire_day = i && !u->admin && o->days > 7 && chance(0.02) ? 3 + (int)rnd_below(o->days * 3 / 5 - 2) : -1;
+    u->created = u->enrolled = u->hire_day < 0;
 }
 
-static void set_place(struct ctx *c, struct user *u)
+static void set_place(struct ctx *c, const struct user *u)
 {
     if (u->trip_city >= 0) {
-        c->where = &cities[u->trip_city];
-        snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", c->where->net[0], c->where->net[1],
-                 rnd_below(256), 1 + rnd_below(254));
+        c->where = &cities[u->trip_city];       /* the hotel's network, on the local ISP */
+        snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", c->where->net[0], c->where->net[1], u->trip_host[0], u->trip_host[1]);
     } else if (u->vpn) {
         c->where = &vpn_egress[u->home % 3];
         snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", c->where->net[0], c->where->net[1], 10 + u->home % 3, 20 + rnd_below(4));
     } else {
-        c->where = &cities[u->home];
+        c->where = home_city(u->home);
         /* home addresses drift a little inside the ISP's range */
         unsigned third = chance(0.1) ? rnd_below(256) : u->host[0];
         snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", c->where->net[0], c->where->net[1], third, u->host[1]);
     }
 }
 
-static void sign_in(struct day *d, int64_t t, struct ctx *c)
+/* The UTC time of hour:00 local (timezone tz) within the UTC day that starts at day0. */
+static int64_t local_hour(int64_t day0, int tz, int hour)
 {
-    const struct user *u = c->u;
-    const char *factor = factors[u->factor];
-    struct evspec e = {0};
+    return day0 + (int64_t)((hour - tz + 48) % 24) * HOUR_MS;
+}
 
+/* Today's first sign-in, 08:00-10:00 local or soon after landing; 0 when the person is still travelling. */
+static int day_start(const struct user *u, int64_t day0, int tz, int64_t *start)
+{
+    *start = local_hour(day0, tz, 8) + MIN_MS + rnd_ms(0, 2 * HOUR_MS);
+    if (*start >= u->blackout)
+        return 1;
+    if (u->blackout + 90 * MIN_MS > *start + 10 * HOUR_MS)
+        return 0;
+    *start = u->blackout + rnd_ms(30 * MIN_MS, 90 * MIN_MS);
+    return 1;
+}
+
+/* Flight time: distance at 800 km/h plus 2 hours, plus getting to and from the airports. */
+static int64_t flight_ms(const struct city *a, const struct city *b)
+{
+    return (int64_t)((dist_km(a, b) / 800.0 + 2.0) * HOUR_MS) + rnd_ms(30 * MIN_MS, 3 * HOUR_MS);
+}
+
+/* Half the trips stay on the home continent; none is shorter than 300 km. */
+static void depart(struct user *u, int64_t last)
+{
+    const struct city *from = home_city(u->home);
+    int regional = chance(0.5), dest;
+    do
+        dest = (int)rnd_below(NCITIES);
+    while (dist_km(from, &cities[dest]) < 300 || (regional && region(&cities[dest]) != region(from)));
+    u->trip_city = dest;
+    u->trip_days = 2 + (int)rnd_below(4);
+    u->trip_first = 1;
+    u->trip_host[0] = (unsigned char)rnd_below(256);
+    u->trip_host[1] = (unsigned char)(1 + rnd_below(254));
+    u->travel_browser = chance(0.3);    /* a fresh browser: a hotel PC or a new profile */
+    if (u->travel_browser)
+        new_device(&u->travel_dev, rnd_below(NDESKTOP));
+    u->blackout = last + flight_ms(from, &cities[dest]);
+    tally.trips++;
+}
+
+static void come_home(struct user *u, int64_t last)
+{
+    u->blackout = last + flight_ms(&cities[u->trip_city], home_city(u->home));
+    u->trip_city = -1;
+}
+
+/* What Okta's behaviour detection says on the first day at a trip's destination. */
+static unsigned trip_behaviors(const struct user *u)
+{
+    unsigned b = B_NEW_PLACE | (u->travel_browser ? B_DEVICE : 0);
+    if (strcmp(cities[u->trip_city].country, home_city(u->home)->country))
+        b |= B_COUNTRY;
+    return b;
+}
+
+/* The phone signs in through the mobile carrier, then the laptop is back on the home network within the hour. */
+static int64_t carrier_visit(struct day *d, int64_t t, struct user *u, const struct ctx *home)
+{
+    const struct city *g = &carriers[u->carrier].geo;
+    struct ctx c = {0};
+    c.u = u;
+    c.where = g;
+    c.dev = &u->dev[1];
+    snprintf(c.ip, sizeof c.ip, "%u.%u.%u.%u", g->net[0], g->net[1], rnd_below(256), 1 + rnd_below(254));
+    int64_t s = sign_in(d, t, &c);
+    sso(d, s + rnd_ms(30 * SEC_MS, 3 * MIN_MS), &c, random_app(u, 0));
+    int64_t back = s + rnd_ms(5 * MIN_MS, 35 * MIN_MS);
+    sso(d, back, home, random_app(u, 0));
+    tally.carrier++;
+    return back;
+}
+
+/* A new hire's first sign-in: set a password, enroll the factor.  Returns when the sign-in can follow. */
+static int64_t onboard(struct day *d, int64_t t, struct ctx *c)
+{
+    struct target tg = target_of(c->u);
+    struct evspec e = {.type = "user.account.update_password", .display = "User update password for Okta",
+                       .legacy = "core.user.config.password_update.success", .outcome = "SUCCESS",
+                       .uri = "/idp/idx/challenge/answer", .cred = "PASSWORD", .targets = &tg, .ntargets = 1};
+    c->beh = B_NEW_PLACE | B_DEVICE | B_COUNTRY;
+    emit_user(d, t, c, &e);
+    factor_activate(d, t + 40 * SEC_MS, c, c->u->factor);
+    c->u->enrolled = 1;
+    return t + 2 * MIN_MS;
+}
+
+/* Ten mistyped passwords from the usual place, and Okta locks the account; the second pass unlocks it. */
+static void lock_out(struct day *d, int64_t t, struct ctx *c)
+{
+    struct evspec lock = {.type = "user.account.lock", .display = "Max sign in attempts exceeded",
+                          .legacy = "core.user_auth.account_locked", .outcome = "FAILURE",
+                          .reason = "LOCKED_OUT", .uri = "/idp/idx/identify", .severity = "DEBUG"};
     c->session[0] = '\0';
-    if (chance(0.03)) {   /* a mistyped password first */
-        e = (struct evspec){"user.session.start", "User login to Okta", "core.user_auth.login_failed",
-                            "FAILURE", "INVALID_CREDENTIALS", "/idp/idx/identify", "PASSWORD", NULL, "WARN", NULL, 0};
-        emit_user(d, t - 40000, c, &e);
+    for (int i = 0; i < 10; i++) {
+        failed_password(d, t, c);
+        t += rnd_ms(8 * SEC_MS, 40 * SEC_MS);
     }
-    e = (struct evspec){"policy.evaluate_sign_on", "Evaluation of sign-on policy", NULL, "ALLOW",
-                        "Sign-on policy evaluation resulted in ALLOW", "/idp/idx/identify", NULL, NULL, NULL, NULL, 0};
-    emit_user(d, t, c, &e);
-    if (u->factor == 0) {
-        e = (struct evspec){"system.push.send_factor_verify_push", "Push notification sent for verification",
-                            NULL, "SUCCESS", NULL, "/idp/idx/challenge", NULL, factor, NULL, NULL, 0};
-        emit_user(d, t + 1500, c, &e);
-    }
-    e = (struct evspec){"user.authentication.auth_via_mfa", "Authentication of user via MFA",
-                        "core.user.factor.attempt_success", "SUCCESS", NULL, "/idp/idx/authenticators/poll",
-                        "OTP", factor, NULL, NULL, 0};
-    emit_user(d, t + 9000, c, &e);
-    strcpy(c->session, "102");
-    rnd_alnum(c->session + 3, 22);
-    e = (struct evspec){"user.session.start", "User login to Okta", "core.user_auth.login_success", "SUCCESS",
-                        NULL, "/idp/idx/authenticators/poll", "PASSWORD", NULL, NULL, NULL, 0};
-    emit_user(d, t + 9500, c, &e);
+    emit_user(d, t, c, &lock);
+    tally.lockouts++;
+    c->u->today = (struct today){.locked = 1, .start = t, .end = t, .ctx = *c};
 }
 
-static void use_apps(struct day *d, int64_t t, struct ctx *c)
+static int works_today(const struct user *u, int weekday)
 {
-    int n = 3 + (int)rnd_below(13);
-    for (int i = 0; i < n; i++) {
-        unsigned a;
-        do
-            a = rnd_below(NAPPS);
-        while (!(c->u->app_mask & (1u << a)));
-        struct target tg = {apps[a].id, "AppInstance", apps[a].name, apps[a].name};
-        struct evspec e = {"user.authentication.sso", "User single sign on to app", "app.auth.sso", "SUCCESS",
-                           NULL, "/app/sso/saml", NULL, NULL, NULL, &tg, 1};
-        emit_user(d, t + (int64_t)rnd_below(8 * 3600) * 1000 + 60000, c, &e);
+    if (!u->created)
+        return 0;
+    if (weekday >= 5 && !chance(0.08))
+        return 0;
+    return chance(0.93);        /* else a day off */
+}
+
+static int may_leave(const struct user *u, int64_t day0)
+{
+    return !u->vpn && u->hire_day < 0 && u->blackout < day0 - 3 * DAY_MS && chance(0.01);
+}
+
+static void user_day(struct day *d, int64_t day0, int weekday, struct user *u)
+{
+    struct ctx c = {0};
+    int64_t start, last;
+
+    memset(&u->today, 0, sizeof u->today);
+    if (!works_today(u, weekday))
+        return;
+    if (u->ndev < 2 && chance(0.003))
+        new_device(&u->dev[0], rnd_below(NDESKTOP));     /* a new laptop */
+    c.u = u;
+    c.dev = u->trip_city >= 0 && u->travel_browser ? &u->travel_dev : &u->dev[u->ndev > 1 && chance(0.25) ? 1 : 0];
+    set_place(&c, u);
+    if (!day_start(u, day0, c.where->tz, &start) || start < u->created_at + HOUR_MS)
+        return;                 /* in the air, landing too late to work, or not hired yet */
+    int landed = u->blackout > start - DAY_MS;
+    if (u->trip_city >= 0 && u->trip_first) {
+        c.beh = trip_behaviors(u);
+        u->trip_first = 0;
     }
-    if (chance(0.3)) {
-        struct evspec e = {"user.session.end", "User logout from Okta", "core.user_auth.logout_success",
-                           "SUCCESS", NULL, "/login/signout", NULL, NULL, NULL, NULL, 0};
-        emit_user(d, t + 9 * 3600 * 1000LL, c, &e);
+    if (!u->enrolled)
+        start = onboard(d, start, &c);
+    if (!landed && u->trip_city < 0 && chance(0.0015)) {
+        lock_out(d, start, &c);
+        return;
+    }
+    int leaving = u->trip_city >= 0 ? u->trip_days <= 1 : may_leave(u, day0);
+    sign_in(d, start, &c);
+    last = use_apps(d, start + 20 * SEC_MS, &c, leaving ? rnd_ms(2 * HOUR_MS, 3 * HOUR_MS) : 8 * HOUR_MS);
+    if (u->carrier >= 0 && u->trip_city < 0 && !leaving && !landed && chance(0.5)) {
+        int64_t back = carrier_visit(d, start + rnd_ms(10 * MIN_MS, 50 * MIN_MS), u, &c);
+        last = back > last ? back : last;
+    }
+    u->today = (struct today){.worked = 1, .away = u->trip_city >= 0 || leaving || landed,
+                              .start = start, .end = last, .ctx = c};
+    if (leaving && u->trip_city < 0)
+        depart(u, last);
+    else if (leaving)
+        come_home(u, last);
+    else if (u->trip_city >= 0)
+        u->trip_days--;
+}
+
+/* ---- the org's routines: an admin and another person (second pass) --------------------- */
+
+static int admin_group_granted;
+
+static int at_home_today(const struct user *u) { return u->today.worked && !u->today.away; }
+
+/* A time inside someone's working window today. */
+static int64_t at_work(const struct user *u)
+{
+    return rnd_ms(u->today.start, u->today.end);
+}
+
+/* An admin at their usual place whose working window today contains t, other than `except`. */
+static struct user *admin_at(struct user *users, unsigned n, int64_t t, const struct user *except)
+{
+    unsigned s = rnd_below(n);
+    for (unsigned k = 0; k < n; k++) {
+        struct user *a = &users[(s + k) % n];
+        if (a->admin && a != except && at_home_today(a) && a->today.start <= t && t <= a->today.end)
+            return a;
+    }
+    return NULL;
+}
+
+/* A self-service password reset (which unlocks), or an admin's unlock; then the person signs in. */
+static void resolve_lockout(struct day *d, struct user *u, struct user *users, unsigned n)
+{
+    int64_t t = u->today.start + rnd_ms(10 * MIN_MS, 50 * MIN_MS);
+    struct ctx c = u->today.ctx;
+    struct target tg = target_of(u);
+    struct user *a = chance(0.6) ? admin_at(users, n, t, u) : NULL;
+    if (a) {
+        struct evspec e = {.type = "user.account.unlock_by_admin", .display = "User account unlock by admin",
+                           .outcome = "SUCCESS", .uri = "/api/v1/users/unlock", .targets = &tg, .ntargets = 1};
+        emit_targeted(d, t, &a->today.ctx, a, &e);
+    } else {
+        struct evspec e = {.type = "user.account.reset_password",
+                           .display = "Fired when the user's Okta password is reset",
+                           .legacy = "core.user.config.user_status.password_reset", .outcome = "SUCCESS",
+                           .uri = "/idp/idx/recover", .targets = &tg, .ntargets = 1};
+        emit_user(d, t, &c, &e);
+    }
+    int64_t s = sign_in(d, t + rnd_ms(2 * MIN_MS, 10 * MIN_MS), &c);
+    int64_t last = use_apps(d, s + 20 * SEC_MS, &c, 6 * HOUR_MS);
+    u->today = (struct today){.worked = 1, .start = s, .end = last, .ctx = c};
+}
+
+/* The helpdesk resets someone's factors (new phone); they re-enroll from their usual place and device within hours. */
+static void helpdesk_reset(struct day *d, struct user *a, struct user *users, unsigned n)
+{
+    for (int tries = 0; tries < 20; tries++) {
+        struct user *v = &users[rnd_below(n)];
+        int64_t lo = a->today.start > v->today.start ? a->today.start : v->today.start;
+        int64_t hi = a->today.end < v->today.end ? a->today.end : v->today.end;
+        if (v == a || !at_home_today(v) || !v->enrolled || hi - lo < 30 * MIN_MS)
+            continue;
+        int64_t t = rnd_ms(lo, hi - 30 * MIN_MS);
+        struct ctx c = v->today.ctx;
+        reset_factors(d, t, &a->today.ctx, v);
+        t += rnd_ms(20 * MIN_MS, 3 * HOUR_MS);
+        policy_allow(d, t, &c);
+        factor_activate(d, t + 50 * SEC_MS, &c, v->factor);
+        mfa(d, t + 70 * SEC_MS, &c, factors[v->factor], "SUCCESS");
+        session_start(d, t + 71 * SEC_MS, &c);
+        sso(d, t + 3 * MIN_MS, &c, random_app(v, 1));
+        tally.resets++;
+        return;
     }
 }
 
-static void admin_action(struct day *d, int64_t t, struct ctx *c, const struct user *victim)
+/* The super admin delegates an admin role to a group: org configuration, from the usual place. */
+static void grant_admin_group(struct day *d, const struct user *a)
 {
-    static const struct { const char *type, *display; } acts[] = {
-        {"group.user_membership.add", "Add user to group membership"},
-        {"user.mfa.factor.reset_all", "Reset all factors for user"},
-        {"user.account.unlock", "Unlock user account"},
-        {"user.lifecycle.activate", "Activate Okta user"},
-    };
-    unsigned k = rnd_below(4);
-    struct target tg[2] = {{victim->id, "User", victim->login, victim->name},
-                           {"00g1engineering01", "UserGroup", "Engineering", "Engineering"}};
-    struct evspec e = {acts[k].type, acts[k].display, NULL, "SUCCESS", NULL, "/api/v1/users", NULL, NULL,
-                       NULL, tg, k == 0 ? 2 : 1};
-    emit_user(d, t, c, &e);
+    const struct role *r = &roles[ROLE_ORG];
+    struct target tg[2] = {{admin_group.id, "UserGroup", "unknown", admin_group.name}, {r->id, "ROLE", r->id, r->name}};
+    char extra[96];
+    snprintf(extra, sizeof extra, "\"privilegeGranted\":\"%s\"", r->granted);
+    struct evspec e = {.type = "group.privilege.grant", .display = "Group Privilege granted",
+                       .legacy = "group.privilege.grant", .outcome = "SUCCESS",
+                       .uri = "/api/v1/groups/00g1itadmins0007/roles", .extra = extra, .targets = tg, .ntargets = 2};
+    emit_user(d, at_work(a), &a->today.ctx, &e);
+    admin_group_granted = 1;
 }
+
+static struct user *random_regular(struct user *users, unsigned n)
+{
+    for (int tries = 0; tries < 50; tries++) {
+        struct user *g = &users[rnd_below(n)];
+        if (!g->admin && g->created && !g->created_at)
+            return g;
+    }
+    return NULL;
+}
+
+static void admin_routine(struct day *d, struct user *a, struct user *users, unsigned n)
+{
+    if (a == &users[0] && !admin_group_granted)
+        grant_admin_group(d, a);
+    if (chance(0.4)) {          /* joiners, movers, leavers of ordinary groups */
+        struct user *who = &users[rnd_below(n)];
+        int64_t t = at_work(a);
+        if (who->created && who->created_at < t) {
+            membership(d, t, &a->today.ctx, who, &groups[rnd_below(NGROUPS)], chance(0.75));
+            tally.groups++;
+        }
+    }
+    if (chance(0.05))
+        helpdesk_reset(d, a, users, n);
+    if (a->admin == ORG_ADMIN && chance(0.02)) {    /* a planned, limited role */
+        struct user *g = random_regular(users, n);
+        if (g) {
+            grant_role(d, at_work(a), &a->today.ctx, g, chance(0.5) ? ROLE_HELPDESK : ROLE_READONLY);
+            tally.grants++;
+        }
+    }
+}
+
+/* An admin creates and activates the new hire, who starts the next working day. */
+static void hire(struct day *d, struct user *u, struct user *users, unsigned n)
+{
+    struct user *a = NULL;
+    for (unsigned k = 0, s = rnd_below(n); k < n && !a; k++)
+        if (users[(s + k) % n].admin && at_home_today(&users[(s + k) % n]))
+            a = &users[(s + k) % n];
+    if (!a) {
+        u->hire_day++;          /* no admin at work today */
+        return;
+    }
+    struct target tg = target_of(u);
+    int64_t t = at_work(a);
+    struct evspec create = {.type = "user.lifecycle.create", .display = "Create okta user",
+                            .legacy = "core.user.config.user_creation.success", .outcome = "SUCCESS",
+                            .uri = "/api/v1/users", .targets = &tg, .ntargets = 1};
+    struct evspec activate = {.type = "user.lifecycle.activate", .display = "Activate Okta user",
+                              .legacy = "core.user.config.user_activated", .outcome = "SUCCESS",
+                              .uri = "/api/v1/users/lifecycle/activate", .targets = &tg, .ntargets = 1};
+    emit_user(d, t, &a->today.ctx, &create);
+    emit_user(d, t + MIN_MS, &a->today.ctx, &activate);
+    membership(d, t + 2 * MIN_MS, &a->today.ctx, u, &groups[rnd_below(NGROUPS - 1)], 1);
+    u->created = 1;
+    u->created_at = t;
+    tally.hires++;
+}
+
+static void org_day(struct day *d, int day, struct user *users, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        struct user *u = &users[i];
+        if (u->today.locked)
+            resolve_lockout(d, u, users, n);
+        if (!u->created && u->hire_day == day)
+            hire(d, u, users, n);
+        if (u->admin && at_home_today(u))
+            admin_routine(d, u, users, n);
+    }
+}
+
+/* ---- internet noise ------------------------------------------------------------------------ */
 
 static void spray_noise(struct day *d, int64_t day0)
 {
@@ -478,65 +1146,513 @@ static void spray_noise(struct day *d, int64_t day0)
         c.where = &nowhere;
         snprintf(c.ip, sizeof c.ip, "%u.%u.%u.%u", 45 + rnd_below(150), rnd_below(256), rnd_below(256), 1 + rnd_below(254));
         snprintf(typed, sizeof typed, "%s%u", first_names[rnd_below(20)], rnd_below(1000));
-        struct evspec e = {"user.session.start", "User login to Okta", "core.user_auth.login_failed", "FAILURE",
-                           "VERIFICATION_ERROR", "/api/v1/authn", "PASSWORD", NULL, "WARN", NULL, 0};
-        emit(d, day0 + (int64_t)rnd_below(86400) * 1000, &c, &e, "unknown", "User", typed, "unknown");
+        struct actor a = {"unknown", "User", typed, "unknown"};
+        struct evspec e = {.type = "user.session.start", .display = "User login to Okta",
+                           .legacy = "core.user_auth.login_failed", .outcome = "FAILURE",
+                           .reason = "VERIFICATION_ERROR", .uri = "/api/v1/authn", .cred = "PASSWORD",
+                           .severity = "WARN"};
+        emit(d, day0 + (int64_t)rnd_below(86400) * SEC_MS, &c, &e, &a);
     }
 }
 
 static void system_noise(struct day *d, int64_t day0, const struct user *users, unsigned nusers)
 {
-    struct ctx c = {0};
-    const struct user *u = &users[rnd_below(nusers)];
-    struct target tg = {u->id, "User", u->login, u->name};
     static const struct city okta_dc = {"Ashburn", "Virginia", "United States", "20147", 39.04, -77.49, -5,
                                         16509, "Amazon.com, Inc.", "amazonaws.com", {3, 3}};
+    static const struct actor okta = {"spr1okta0system01", "SystemPrincipal", "system@okta.com", "Okta System"};
+    struct ctx c = {0};
+    const struct user *u = &users[rnd_below(nusers)];
+    struct target tg = target_of(u);
     c.where = &okta_dc;
     strcpy(c.ip, "3.3.14.15");
-    struct evspec e = {"application.provision.user.push", "Push user to app", NULL, "SUCCESS", NULL,
-                       "/api/internal/provision", NULL, NULL, NULL, &tg, 1};
-    emit(d, day0 + (int64_t)rnd_below(86400) * 1000, &c, &e, "spr1okta0system01", "SystemPrincipal",
-         "system@okta.com", "Okta System");
-    struct evspec w = {"system.org.rate_limit.warning", "Rate limit warning", NULL, "SUCCESS", NULL,
-                       "/api/v1/logs", NULL, NULL, "WARN", NULL, 0};
+    struct evspec e = {.type = "application.provision.user.push", .display = "Push user to app",
+                       .outcome = "SUCCESS", .uri = "/api/internal/provision", .targets = &tg, .ntargets = 1};
+    struct evspec w = {.type = "system.org.rate_limit.warning", .display = "Rate limit warning",
+                       .outcome = "SUCCESS", .uri = "/api/v1/logs", .severity = "WARN"};
+    int64_t t = day0 + (int64_t)rnd_below(86400) * SEC_MS;
+    if (u->created && u->created_at < t)
+        emit(d, t, &c, &e, &okta);
     if (chance(0.2))
-        emit(d, day0 + (int64_t)rnd_below(86400) * 1000, &c, &w, "spr1okta0system01", "SystemPrincipal",
-             "system@okta.com", "Okta System");
+        emit(d, day0 + (int64_t)rnd_below(86400) * SEC_MS, &c, &w, &okta);
 }
 
-static void user_day(struct day *d, int64_t day0, int weekday, struct user *u,
-                     const struct user *users, unsigned nusers)
+/* ---- attacks (--attacks; third pass, own random stream) ------------------------------------ */
+
+static unsigned char *victimized;   /* per user: already used by an attack */
+static const char *org_name;
+static int64_t today0;
+
+typedef int (*user_pred)(const struct user *u);
+
+/* An established person (never a new hire, not yet attacked) for whom ok() holds. */
+static struct user *pick(struct user *users, unsigned n, user_pred ok)
 {
-    struct ctx c = {0};
-    if (weekday >= 5 && !chance(0.08))
-        return;
-    if (!chance(0.93))
-        return;                 /* a day off */
-    if (u->trip_city < 0 && chance(0.01)) {
-        u->trip_city = (int)rnd_below(NCITIES);
-        u->trip_days = 2 + (int)rnd_below(4);
+    unsigned s = rnd_below(n);
+    for (unsigned k = 0; k < n; k++) {
+        struct user *u = &users[(s + k) % n];
+        if (u->hire_day < 0 && !victimized[u - users] && ok(u)) {
+            victimized[u - users] = 1;
+            return u;
+        }
     }
-    if (u->ndev < 2 && chance(0.003)) {
-        rnd_hex(u->dev[0].dt_hash, 64);     /* a new laptop */
-        u->dev[0].ua = rnd_below(NAGENTS - 1);
-    }
-    c.u = u;
-    c.dev = &u->dev[u->ndev > 1 && chance(0.25) ? 1 : 0];
-    set_place(&c, u);
-    int tz = c.where->tz;
-    /* 08:00 local, as an hour of this UTC day, plus up to two hours */
-    int64_t start = day0 + ((int64_t)((8 - tz + 24) % 24) * 3600 + 60 + (int64_t)rnd_below(7200)) * 1000;
-    sign_in(d, start, &c);
-    use_apps(d, start + 20000, &c);
-    if (u->admin && chance(0.5))
-        admin_action(d, start + (int64_t)rnd_below(6 * 3600) * 1000, &c, &users[rnd_below(nusers)]);
-    if (u->trip_city >= 0 && --u->trip_days <= 0)
-        u->trip_city = -1;
+    return NULL;
 }
 
-/* Scenario hooks: functions that inject attacks into a day. None yet. */
-typedef void (*scenario_fn)(struct day *d, int64_t day0, struct user *users, unsigned nusers);
-static const scenario_fn scenarios[] = {NULL};
+/* Gives back a person picked for an attack that cannot happen today.  Returns 0 (not injected). */
+static int unpick(const struct user *users, const struct user *u)
+{
+    if (u)
+        victimized[u - users] = 0;
+    return 0;
+}
+
+static const struct city *usual_place(const struct user *u)
+{
+    return u->vpn ? &vpn_egress[u->home % 3] : home_city(u->home);
+}
+
+/* A hosting provider on another continent than `from`. */
+static const struct city *far_host(const struct city *from)
+{
+    const struct city *h;
+    do
+        h = &hosting[rnd_below(NHOSTING)];
+    while (region(h) == region(from));
+    return h;
+}
+
+/* The attacker's side of an event about victim v: where, a fresh address, the tooling's device. */
+static void attacker(struct ctx *c, struct user *v, const struct city *where, const struct device *dev)
+{
+    memset(c, 0, sizeof *c);
+    c->u = v;
+    c->where = where;
+    c->dev = dev;
+    c->beh = B_NEW_PLACE | B_COUNTRY | (dev ? B_DEVICE : 0);
+    c->risk = risk_high;
+    snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", where->net[0], where->net[1], rnd_below(256), 1 + rnd_below(254));
+}
+
+/* A device with another browser than the victim's. */
+static void attacker_device(struct device *dv, const struct user *v)
+{
+    unsigned ua;
+    do
+        ua = rnd_below(NDESKTOP);
+    while (ua == v->dev[0].ua);
+    new_device(dv, ua);
+}
+
+/* Password and a relayed (phished) one-time code: policy, MFA, session.  Returns the session start. */
+static int64_t attacker_login(struct day *d, int64_t t, struct ctx *c, const char *factor)
+{
+    policy_allow(d, t, c);
+    mfa(d, t + rnd_ms(15 * SEC_MS, 40 * SEC_MS), c, factor, "SUCCESS");
+    session_start(d, t + 45 * SEC_MS, c);
+    return t + 45 * SEC_MS;
+}
+
+static int ok_home_today(const struct user *u) { return at_home_today(u); }
+static int ok_push_at_home(const struct user *u) { return u->factor == 0 && at_home_today(u); }
+static int ok_any(const struct user *u) { return u->created; }
+static int ok_regular(const struct user *u) { return !u->admin && u->created; }
+static int ok_remote_admin(const struct user *u) { return u->admin && !u->vpn; }
+static int ok_admin_at_home(const struct user *u) { return u->admin && !u->vpn && at_home_today(u); }
+static int ok_regular_at_home(const struct user *u) { return !u->admin && at_home_today(u); }
+static int ok_chrome_mac(const struct user *u)
+{
+    return !u->vpn && at_home_today(u) && u->today.ctx.dev && u->today.ctx.dev->ua == 0;
+}
+
+/* The nearest city of another country: plausible to reach overnight, new to the person. */
+static const struct city *nearest_abroad(const struct user *u)
+{
+    const struct city *home = home_city(u->home), *best = NULL;
+    for (unsigned k = 0; k < NCITIES; k++)
+        if (strcmp(cities[k].country, home->country) &&
+            (!best || dist_km(home, &cities[k]) < dist_km(home, best)))
+            best = &cities[k];
+    return best;
+}
+
+static int ok_new_context(const struct user *u)
+{
+    return !u->vpn && !u->admin && u->created && !(u->app_mask & (1u << AWS_CONSOLE)) && u->trip_city < 0 &&
+           u->blackout < today0 - DAY_MS && dist_km(home_city(u->home), nearest_abroad(u)) < 3500;
+}
+
+static int atk_impossible_travel(struct day *d, struct user *users, unsigned n)
+{
+    struct user *v = pick(users, n, ok_home_today);
+    struct device dev;
+    struct ctx c;
+    if (!v)
+        return 0;
+    attacker_device(&dev, v);
+    attacker(&c, v, far_host(v->today.ctx.where), &dev);
+    c.beh |= B_VELOCITY;
+    label_begin("impossible_travel", "high", v, c.ip);
+    int64_t s = attacker_login(d, v->today.start + rnd_ms(30 * MIN_MS, 90 * MIN_MS), &c, "OKTA_VERIFY_TOTP");
+    sso(d, s + rnd_ms(20 * SEC_MS, 2 * MIN_MS), &c, random_app(v, 0));
+    sso(d, s + rnd_ms(3 * MIN_MS, 9 * MIN_MS), &c, random_app(v, 0));
+    label_end();
+    return 1;
+}
+
+static void deny_push(struct day *d, int64_t t, const struct ctx *c)
+{
+    struct evspec e = {.type = "user.mfa.okta_verify.deny_push", .display = "User rejected Okta push verify",
+                       .legacy = "core.user.factor.attempt_fail", .outcome = "FAILURE",
+                       .reason = "User rejected Okta push verify", .uri = "/idp/idx/authenticators/poll",
+                       .factor = "OKTA_VERIFY_PUSH", .severity = "WARN"};
+    emit_user(d, t, c, &e);
+}
+
+/* Eight pushes in about six minutes, three denied, the last one approved. */
+static int atk_mfa_fatigue(struct day *d, struct user *users, unsigned n)
+{
+    struct user *v = pick(users, n, ok_push_at_home);
+    struct device dev;
+    struct ctx c;
+    if (!v)
+        return 0;
+    attacker_device(&dev, v);
+    attacker(&c, v, far_host(v->today.ctx.where), &dev);
+    label_begin("mfa_fatigue", "critical", v, c.ip);
+    int64_t t = v->today.start + rnd_ms(HOUR_MS, 6 * HOUR_MS), p = t;
+    policy_allow(d, t, &c);
+    for (int k = 0; k < 8; k++) {
+        p = t + 5 * SEC_MS + k * 45 * SEC_MS + rnd_ms(0, 10 * SEC_MS);
+        push_sent(d, p, &c);
+        if (k == 1 || k == 3 || k == 5)
+            deny_push(d, p + rnd_ms(10 * SEC_MS, 25 * SEC_MS), &c);
+    }
+    mfa(d, p + 20 * SEC_MS, &c, factors[0], "SUCCESS");
+    session_start(d, p + 21 * SEC_MS, &c);
+    sso(d, p + rnd_ms(MIN_MS, 4 * MIN_MS), &c, random_app(v, 0));
+    label_end();
+    return 1;
+}
+
+static void spray_unknown(struct day *d, int64_t t, const struct ctx *c, int k)
+{
+    char typed[96];
+    struct actor a = {"unknown", "User", typed, "unknown"};
+    struct evspec e = {.type = "user.session.start", .display = "User login to Okta",
+                       .legacy = "core.user_auth.login_failed", .outcome = "FAILURE",
+                       .reason = "VERIFICATION_ERROR", .uri = "/api/v1/authn", .cred = "PASSWORD",
+                       .severity = "WARN"};
+    /* initial + surname: guessed from a leaked list, not this org's first.last format */
+    snprintf(typed, sizeof typed, "%c%s%s@%s.example", first_names[(k * 7) % 20][0], last_names[(k * 3 + 1) % 20],
+             k % 3 ? "" : "1", org_name);
+    emit(d, t, c, &e, &a);
+}
+
+/* Thirty accounts (real and unknown), one or two tries each over 40 minutes, from one hosting address. */
+static int atk_spray(struct day *d, struct user *users, unsigned n, int succeed)
+{
+    const struct city *h = &hosting[rnd_below(NHOSTING)];
+    struct user *real[18] = {0};
+    struct ctx c;
+    int64_t t0 = today0 + rnd_ms(0, 20 * HOUR_MS);
+    int found = 0;
+    while (found < 18 && (real[found] = pick(users, n, ok_any)))
+        found++;
+    for (int k = found < 18 ? 0 : succeed; k < found; k++)
+        victimized[real[k] - users] = 0;    /* failures only: still fair game for other attacks */
+    if (found < 18)
+        return 0;
+    attacker(&c, real[0], h, NULL);
+    c.ua = &agents[1];
+    label_begin("password_spray", succeed ? "critical" : "high", succeed ? real[0] : NULL, c.ip);
+    for (int k = 0; k < 30; k++) {
+        for (int tries = 1 + chance(0.3); tries > 0; tries--) {
+            int64_t t = t0 + rnd_ms(0, 38 * MIN_MS);
+            if (k < 18) {
+                c.u = real[k];
+                failed_password(d, t, &c);
+            } else {
+                spray_unknown(d, t, &c, k);
+            }
+        }
+    }
+    if (succeed) {
+        c.u = real[0];
+        policy_allow(d, t0 + 40 * MIN_MS, &c);
+        session_start(d, t0 + 40 * MIN_MS + 2 * SEC_MS, &c);
+    }
+    label_end();
+    return 1;
+}
+
+static int atk_spray_failed(struct day *d, struct user *users, unsigned n) { return atk_spray(d, users, n, 0); }
+static int atk_spray_success(struct day *d, struct user *users, unsigned n) { return atk_spray(d, users, n, 1); }
+
+/* Fifteen wrong passwords in 20 minutes from a foreign address, then the right one. */
+static int atk_brute_force(struct day *d, struct user *users, unsigned n)
+{
+    struct user *v = pick(users, n, ok_any);
+    struct device dev;
+    struct ctx c;
+    if (!v)
+        return 0;
+    attacker_device(&dev, v);
+    attacker(&c, v, far_host(usual_place(v)), &dev);
+    label_begin("brute_force", "critical", v, c.ip);
+    int64_t t = today0 + rnd_ms(0, 20 * HOUR_MS);
+    for (int k = 0; k < 15; k++)
+        failed_password(d, t + k * 78 * SEC_MS + rnd_ms(0, 8 * SEC_MS), &c);
+    t += 21 * MIN_MS + rnd_ms(0, 2 * MIN_MS);
+    policy_allow(d, t, &c);
+    session_start(d, t + 3 * SEC_MS, &c);
+    label_end();
+    return 1;
+}
+
+/* A compromised admin, from a country and network new to them, makes a regular user Super Administrator. */
+static int atk_grant_super_admin(struct day *d, struct user *users, unsigned n)
+{
+    struct user *a = pick(users, n, ok_remote_admin), *g = a ? pick(users, n, ok_regular) : NULL;
+    struct device dev;
+    struct ctx c;
+    if (!g)
+        return unpick(users, a);
+    attacker_device(&dev, a);
+    attacker(&c, a, far_host(usual_place(a)), &dev);
+    label_begin("privilege_grant", "high", g, c.ip);
+    int64_t s = attacker_login(d, today0 + rnd_ms(0, 20 * HOUR_MS), &c, "OKTA_VERIFY_TOTP");
+    struct target console = {apps[ADMIN_CONSOLE].id, "AppInstance", apps[ADMIN_CONSOLE].name, apps[ADMIN_CONSOLE].name};
+    struct evspec access = {.type = "user.session.access_admin_app", .display = "User accessing Okta admin app",
+                            .outcome = "SUCCESS", .uri = "/admin/sso/callback", .targets = &console, .ntargets = 1};
+    emit_user(d, s + MIN_MS, &c, &access);
+    grant_role(d, s + rnd_ms(3 * MIN_MS, 8 * MIN_MS), &c, g, ROLE_SUPER);
+    label_end();
+    return 1;
+}
+
+/* A usual admin, from the usual place, adds a regular user to the group that holds an admin role. */
+static int atk_admin_group_add(struct day *d, struct user *users, unsigned n)
+{
+    if (!admin_group_granted)
+        return 0;
+    struct user *a = pick(users, n, ok_admin_at_home), *h = a ? pick(users, n, ok_regular) : NULL;
+    if (!h)
+        return unpick(users, a);
+    label_begin("privilege_grant", "high", h, a->today.ctx.ip);
+    membership(d, at_work(a), &a->today.ctx, h, &admin_group, 1);
+    label_end();
+    return 1;
+}
+
+/* The helpdesk is talked into resetting factors; within the hour the attacker enrolls and signs in. */
+static int atk_factor_reset(struct day *d, struct user *users, unsigned n)
+{
+    struct user *v = pick(users, n, ok_regular_at_home), *a;
+    struct device dev;
+    struct ctx c;
+    if (!v)
+        return 0;
+    int64_t t = at_work(v);
+    if (!(a = admin_at(users, n, t, v)))
+        return unpick(users, v);
+    attacker_device(&dev, v);
+    attacker(&c, v, far_host(usual_place(v)), &dev);
+    label_begin("factor_reset", "critical", v, c.ip);
+    reset_factors(d, t, &a->today.ctx, v);
+    t += rnd_ms(15 * MIN_MS, 50 * MIN_MS);
+    policy_allow(d, t, &c);
+    factor_activate(d, t + 40 * SEC_MS, &c, 0);
+    mfa(d, t + 60 * SEC_MS, &c, factors[0], "SUCCESS");
+    session_start(d, t + 61 * SEC_MS, &c);
+    sso(d, t + rnd_ms(2 * MIN_MS, 6 * MIN_MS), &c, random_app(v, 0));
+    label_end();
+    return 1;
+}
+
+/* The session cookie of a normal Chrome-on-macOS sign-in, replayed by a script from a hosting provider. */
+static int atk_session_replay(struct day *d, struct user *users, unsigned n)
+{
+    struct user *v = pick(users, n, ok_chrome_mac);
+    struct ctx c;
+    if (!v && !(v = pick(users, n, ok_home_today)))
+        return 0;
+    attacker(&c, v, far_host(v->today.ctx.where), NULL);
+    c.ua = &scripted;
+    strcpy(c.session, v->today.ctx.session);
+    label_begin("session_hijack", "high", v, c.ip);
+    int64_t t = v->today.start + 20 * MIN_MS + rnd_ms(0, 2 * MIN_MS);
+    for (int k = 3 + (int)rnd_below(3); k > 0; k--) {
+        sso(d, t, &c, random_app(v, 0));
+        t += rnd_ms(MIN_MS, 4 * MIN_MS);
+    }
+    label_end();
+    return 1;
+}
+
+/* An admin's session replayed from another ASN: app access works, the Admin Console's ASN binding trips. */
+static int atk_client_roaming(struct day *d, struct user *users, unsigned n)
+{
+    struct user *v = pick(users, n, ok_admin_at_home);
+    struct ctx c;
+    if (!v)
+        return 0;
+    attacker(&c, v, far_host(v->today.ctx.where), NULL);
+    c.ua = &agents[v->today.ctx.dev->ua];       /* the kit forwards the victim's user agent */
+    strcpy(c.session, v->today.ctx.session);
+    label_begin("session_hijack", "high", v, c.ip);
+    int64_t t = v->today.start + rnd_ms(20 * MIN_MS, 40 * MIN_MS);
+    sso(d, t, &c, random_app(v, 0));
+    struct evspec e = {.type = "security.session.detect_client_roaming",
+                       .display = "Roaming session detected for user", .outcome = "DENY",
+                       .reason = "Session ASN changed", .uri = "/admin/dashboard", .severity = "WARN"};
+    emit_user(d, t + rnd_ms(MIN_MS, 3 * MIN_MS), &c, &e);
+    label_end();
+    return 1;
+}
+
+/* 03:00 at home: a sign-in from a neighbouring country on a new device, straight to AWS Console. */
+static int atk_new_context(struct day *d, struct user *users, unsigned n)
+{
+    struct user *v = pick(users, n, ok_new_context);
+    struct device dev;
+    struct ctx c;
+    if (!v)
+        return 0;
+    attacker_device(&dev, v);
+    attacker(&c, v, nearest_abroad(v), &dev);
+    c.risk = "{reasons=New Device, New Country, level=MEDIUM}";
+    label_begin("new_context", "medium", v, c.ip);
+    int64_t t = local_hour(today0, home_city(v->home)->tz, 3) + rnd_ms(0, 40 * MIN_MS);
+    int64_t s = attacker_login(d, t, &c, "OKTA_VERIFY_TOTP");
+    sso(d, s + rnd_ms(MIN_MS, 3 * MIN_MS), &c, AWS_CONSOLE);
+    sso(d, s + rnd_ms(8 * MIN_MS, 20 * MIN_MS), &c, AWS_CONSOLE);
+    label_end();
+    return 1;
+}
+
+/* ThreatInsight blocks a spraying address before any username is known. */
+static int atk_threatinsight(struct day *d, struct user *users, unsigned n)
+{
+    struct ctx c;
+    (void)n;
+    attacker(&c, users, &hosting[rnd_below(NHOSTING)], NULL);
+    c.ua = &agents[1];
+    c.beh = 0;
+    c.risk = NULL;
+    struct actor a = {c.ip, "IP address", "unknown", c.ip};
+    struct evspec e = {.type = "security.threat.detected", .display = "Request from suspicious actor",
+                       .legacy = "security.threat.detected", .outcome = "DENY",
+                       .reason = "Password Spray, Login failures with high unknown users count",
+                       .uri = "/idp/idx/identify", .severity = "WARN", .threat = 1,
+                       .extra = "\"threatDetections\":\"{\\\"Password Spray\\\":\\\"HIGH\\\","
+                                "\\\"Login failures with high unknown users count\\\":\\\"HIGH\\\"}\""};
+    /* Okta denied every request: medium, keyed by the IP (a success from it would be high) */
+    label_begin("okta_threat", "medium", NULL, c.ip);
+    int64_t t = today0 + rnd_ms(0, 22 * HOUR_MS);
+    for (int k = 0; k < 3; k++)
+        emit(d, t + k * rnd_ms(20 * SEC_MS, 60 * SEC_MS), &c, &e, &a);
+    label_end();
+    return 1;
+}
+
+/* Identity Threat Protection raises a user's risk to HIGH. */
+static int atk_user_risk(struct day *d, struct user *users, unsigned n)
+{
+    static const struct actor okta = {"spr1okta0system01", "SystemPrincipal", "system@okta.com", "Okta System"};
+    struct user *v = pick(users, n, ok_any);
+    struct ctx c = {0};
+    char extra[256], trace[37];
+    if (!v)
+        return 0;
+    c.u = v;
+    rnd_uuid(trace);
+    snprintf(extra, sizeof extra, "\"risk\":\"{previousLevel=LOW, level=HIGH, detectionName=Session Influenced User Risk, "
+             "reasons=Anomalous Location, Anomalous Device, issuer=OKTA}\",\"traceId\":\"%s\"", trace);
+    struct target tg = target_of(v);
+    struct evspec e = {.type = "user.risk.detect", .display = "User risk detected", .outcome = "SUCCESS",
+                       .uri = "/api/internal/risk", .severity = "WARN", .extra = extra, .targets = &tg, .ntargets = 1};
+    label_begin("okta_threat", "high", v, NULL);
+    emit(d, today0 + rnd_ms(0, 22 * HOUR_MS), &c, &e, &okta);
+    label_end();
+    return 1;
+}
+
+/* The person reports a new-device notification they did not cause. */
+static int atk_user_report(struct day *d, struct user *users, unsigned n)
+{
+    struct user *v = pick(users, n, ok_home_today);
+    const struct city *h;
+    char extra[640], when[32];
+    if (!v)
+        return 0;
+    h = far_host(v->today.ctx.where);
+    int64_t t = at_work(v);
+    fmt_time(t - rnd_ms(2 * HOUR_MS, 10 * HOUR_MS), when);
+    snprintf(extra, sizeof extra, "\"suspiciousActivityBrowser\":\"CHROME\",\"suspiciousActivityEventCity\":\"%s\","
+             "\"suspiciousActivityEventCountry\":\"%s\",\"suspiciousActivityEventId\":\"%u\","
+             "\"suspiciousActivityEventIp\":\"%u.%u.%u.%u\",\"suspiciousActivityEventState\":\"%s\","
+             "\"suspiciousActivityEventType\":\"system.email.new_device_notification.sent_message\","
+             "\"suspiciousActivityOs\":\"Windows 10\",\"suspiciousActivityTimestamp\":\"%s\"",
+             h->city, h->country, 1000000 + rnd_below(9000000), h->net[0], h->net[1], rnd_below(256),
+             1 + rnd_below(254), h->state, when);
+    struct target tg = target_of(v);
+    struct evspec e = {.type = "user.account.report_suspicious_activity_by_enduser",
+                       .display = "User report suspicious activity",
+                       .legacy = "core.user.account.report_suspicious_activity_by_enduser", .outcome = "SUCCESS",
+                       .uri = "/api/v1/users/me/suspicious-activity", .severity = "WARN", .extra = extra,
+                       .targets = &tg, .ntargets = 1};
+    label_begin("okta_threat", "high", v, v->today.ctx.ip);
+    emit_user(d, t, &v->today.ctx, &e);
+    label_end();
+    return 1;
+}
+
+struct attack {
+    const char *name;
+    int (*inject)(struct day *d, struct user *users, unsigned n);   /* 0: no fitting victim today, retry tomorrow */
+    unsigned day;
+    int done;
+};
+
+static struct attack attacks[] = {
+    {"impossible_travel/hosting_sign_in", atk_impossible_travel, 0, 0},
+    {"mfa_fatigue/push_bombing_approved", atk_mfa_fatigue, 0, 0},
+    {"password_spray/hosting", atk_spray_failed, 0, 0},
+    {"password_spray/then_success", atk_spray_success, 0, 0},
+    {"brute_force/foreign_then_success", atk_brute_force, 0, 0},
+    {"privilege_grant/super_admin_from_new_place", atk_grant_super_admin, 0, 0},
+    {"privilege_grant/admin_group_membership", atk_admin_group_add, 0, 0},
+    {"factor_reset/takeover_chain", atk_factor_reset, 0, 0},
+    {"session_hijack/cookie_replay", atk_session_replay, 0, 0},
+    {"session_hijack/client_roaming", atk_client_roaming, 0, 0},
+    {"new_context/aws_console_3am", atk_new_context, 0, 0},
+    {"okta_threat/threatinsight", atk_threatinsight, 0, 0},
+    {"okta_threat/user_risk_high", atk_user_risk, 0, 0},
+    {"okta_threat/user_report", atk_user_report, 0, 0},
+};
+#define NATTACKS (sizeof attacks / sizeof attacks[0])
+
+static void schedule_attacks(unsigned days)
+{
+    unsigned span = days > ATTACKS_FROM_DAY + 3 ? days - ATTACKS_FROM_DAY - 2 : 1;
+    rng = &rng_attacks;
+    for (size_t i = 0; i < NATTACKS; i++)
+        attacks[i].day = ATTACKS_FROM_DAY + rnd_below(span);
+    rng = &rng_background;
+}
+
+static void run_attacks(struct day *d, int64_t day0, unsigned day, struct user *users, unsigned n)
+{
+    today0 = day0;
+    rng = &rng_attacks;
+    for (size_t i = 0; i < NATTACKS; i++) {
+        if (attacks[i].done || day < attacks[i].day)
+            continue;
+        cur_label.name = attacks[i].name;
+        attacks[i].done = attacks[i].inject(d, users, n);
+    }
+    rng = &rng_background;
+}
 
 /* ---- main loop ---------------------------------------------------------------------------- */
 
@@ -557,11 +1673,7 @@ static void carry_over(struct day *d, size_t k)
         memcpy(next.text + next.len, d->text + d->recs[k].off, d->recs[k].len);
         if (next.n == next.rcap) {
             next.rcap = next.rcap ? next.rcap * 2 : 1024;
-            next.recs = realloc(next.recs, next.rcap * sizeof *next.recs);
-            if (!next.recs) {
-                perror("gen-events");
-                exit(1);
-            }
+            next.recs = xrealloc(next.recs, next.rcap * sizeof *next.recs);
         }
         next.recs[next.n++] = (struct rec){d->recs[k].t, next.len, d->recs[k].len};
         next.len += d->recs[k].len;
@@ -584,7 +1696,8 @@ static int64_t parse_day(const char *s)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gen-events [--users N] [--days D] [--start YYYY-MM-DD] [--seed S]\n"
-               "                  [--format jsonl|array] [--max-events N] [--org NAME] [--out FILE|-] [--stats]\n");
+               "                  [--format jsonl|array] [--max-events N] [--org NAME] [--out FILE|-] [--stats]\n"
+               "                  [--attacks] [--labels FILE]\n");
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
@@ -592,6 +1705,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--stats")) { o->stats = 1; continue; }
+        if (!strcmp(a, "--attacks")) { o->attacks = 1; continue; }
         if (!strcmp(a, "--help")) { usage(stdout); exit(0); }
         if (!v) { usage(stderr); return -1; }
         if (!strcmp(a, "--users")) o->users = (unsigned)strtoul(v, NULL, 10);
@@ -602,6 +1716,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         else if (!strcmp(a, "--max-events")) o->max = strtoul(v, NULL, 10);
         else if (!strcmp(a, "--org")) o->org = v;
         else if (!strcmp(a, "--out")) o->out = v;
+        else if (!strcmp(a, "--labels")) o->labels = v;
         else { usage(stderr); return -1; }
         i++;
     }
@@ -613,62 +1728,104 @@ static int parse_opts(int argc, char **argv, struct opts *o)
     return 0;
 }
 
+/* Writes the day's records that belong to it; returns how many. */
+static size_t flush_day(struct day *d, FILE *out, int64_t day0, int last, int array, int *first,
+                        unsigned long *written, unsigned long max, unsigned long long *bytes)
+{
+    size_t k = 0;
+    qsort(d->recs, d->n, sizeof *d->recs, by_time);
+    for (; k < d->n && (!max || *written < max); k++, (*written)++) {
+        if (!last && d->recs[k].t >= day0 + DAY_MS)
+            break;      /* belongs to tomorrow: carried over to keep the output ordered */
+        size_t len = d->recs[k].len - (array ? 1 : 0);     /* drop the newline inside arrays */
+        if (array && !*first)
+            fputs(",\n", out);
+        fwrite(d->text + d->recs[k].off, 1, len, out);
+        *bytes += len;
+        *first = 0;
+    }
+    return k;
+}
+
+static void report_attacks(const struct opts *o)
+{
+    if (!o->attacks)
+        return;
+    if (o->days <= ATTACKS_FROM_DAY)
+        fprintf(stderr, "gen-events: --attacks needs --days %d or more: no attack injected\n", ATTACKS_FROM_DAY + 1);
+    else
+        for (size_t i = 0; i < NATTACKS; i++)
+            if (!attacks[i].done)
+                fprintf(stderr, "gen-events: attack %s found no fitting victim: not injected\n", attacks[i].name);
+}
+
+static void print_stats(unsigned long written, unsigned long long bytes, unsigned long user_days)
+{
+    fprintf(stderr, "gen-events: %lu events, %llu bytes, %.0f bytes/event, %lu user-days\n", written, bytes,
+            written ? (double)bytes / written : 0.0, user_days);
+    fprintf(stderr, "gen-events: background: %lu trips, %lu carrier sign-ins, %lu retried pushes, %lu lockouts, "
+            "%lu helpdesk resets, %lu planned grants, %lu group changes, %lu new hires\n", tally.trips,
+            tally.carrier, tally.retried_push, tally.lockouts, tally.resets, tally.grants, tally.groups, tally.hires);
+}
+
+/* One day: everyone's own day, the org's routines, internet noise, the attacks due. */
+static void simulate_day(struct day *d, int64_t day0, unsigned day, struct user *users, const struct opts *o)
+{
+    int weekday = (int)(((day0 / DAY_MS) + 3) % 7);      /* Monday = 0 */
+    for (unsigned i = 0; i < o->users; i++)
+        user_day(d, day0, weekday, &users[i]);
+    org_day(d, (int)day, users, o->users);
+    spray_noise(d, day0);
+    system_noise(d, day0, users, o->users);
+    if (o->attacks)
+        run_attacks(d, day0, day, users, o->users);
+}
+
 int main(int argc, char **argv)
 {
-    struct opts o = {50, 14, 1, "2026-09-01", "acme", "-", "jsonl", 0, 0};
+    struct opts o = {50, 14, 1, "2026-09-01", "acme", "-", "jsonl", NULL, 0, 0, 0};
     struct day d = {0};
-    unsigned long written = 0;
+    unsigned long written = 0, user_days = 0;
     unsigned long long bytes = 0;
     int array, first = 1;
 
     if (parse_opts(argc, argv, &o) < 0)
         return 2;
     array = !strcmp(o.format, "array");
-    rng_state = 0x1d3a7c00ULL ^ ((uint64_t)o.seed << 20);
+    org_name = o.org;
+    rng_background = 0x1d3a7c00ULL ^ ((uint64_t)o.seed << 20);
+    rng_attacks = 0xa77ac5ULL ^ ((uint64_t)o.seed << 24);
     FILE *out = strcmp(o.out, "-") ? fopen(o.out, "w") : stdout;
     struct user *users = calloc(o.users, sizeof *users);
-    if (!out || !users) {
+    victimized = calloc(o.users, 1);
+    labels_out = o.labels ? fopen(o.labels, "w") : NULL;
+    if (!out || !users || !victimized || (o.labels && !labels_out)) {
         perror("gen-events");
         return 1;
     }
     for (unsigned i = 0; i < o.users; i++)
         make_user(&users[i], i, &o);
+    schedule_attacks(o.days);
     int64_t start = parse_day(o.start);
     if (array)
         fputs("[\n", out);
     for (unsigned day = 0; day < o.days && (!o.max || written < o.max); day++) {
-        int64_t day0 = start + (int64_t)day * 86400000;
-        int weekday = (int)(((day0 / 86400000) + 3) % 7);      /* Monday = 0 */
+        int64_t day0 = start + (int64_t)day * DAY_MS;
+        simulate_day(&d, day0, day, users, &o);
         for (unsigned i = 0; i < o.users; i++)
-            user_day(&d, day0, weekday, &users[i], users, o.users);
-        spray_noise(&d, day0);
-        system_noise(&d, day0, users, o.users);
-        for (size_t s = 0; scenarios[s]; s++)
-            scenarios[s](&d, day0, users, o.users);
-        qsort(d.recs, d.n, sizeof *d.recs, by_time);
-        int last = day + 1 == o.days;
-        size_t k = 0;
-        for (; k < d.n && (!o.max || written < o.max); k++, written++) {
-            if (!last && d.recs[k].t >= day0 + 86400000)
-                break;      /* belongs to tomorrow: carried over to keep the output ordered */
-            size_t len = d.recs[k].len - (array ? 1 : 0);   /* drop the newline inside arrays */
-            if (array && !first)
-                fputs(",\n", out);
-            fwrite(d.text + d.recs[k].off, 1, len, out);
-            bytes += len;
-            first = 0;
-        }
-        carry_over(&d, k);
+            user_days += users[i].created && users[i].created_at < day0 + DAY_MS;
+        carry_over(&d, flush_day(&d, out, day0, day + 1 == o.days, array, &first, &written, o.max, &bytes));
     }
     if (array)
         fputs("\n]\n", out);
     if (o.stats)
-        fprintf(stderr, "gen-events: %lu events, %llu bytes, %.0f bytes/event\n", written, bytes,
-                written ? (double)bytes / written : 0.0);
+        print_stats(written, bytes, user_days);
+    report_attacks(&o);
     free(users);
+    free(victimized);
     free(d.text);
     free(d.recs);
-    if (out != stdout && fclose(out) != 0) {
+    if ((out != stdout && fclose(out) != 0) || (labels_out && fclose(labels_out) != 0)) {
         perror("gen-events");
         return 1;
     }

@@ -54,5 +54,6 @@ int idw_cmd_status(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_alerts(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_rules(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_outbox(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_metrics(struct idw_cli *cli, int argc, char **argv);
 
 #endif

@@ -183,8 +183,9 @@ static int cmd_deliver(struct idw_cli *cli, struct idw_store *st)
         log_error("%s", err);
         return IDW_EXIT_FAILURE;
     }
-    printf("attempted %d: delivered %llu, to retry %llu, dead %llu\n", n, (unsigned long long)s.ok,
-           (unsigned long long)s.retried, (unsigned long long)s.dead);
+    printf("attempted %d: delivered %llu, to retry %llu, dead %llu; %llu superseded by newer versions\n",
+           n, (unsigned long long)s.ok, (unsigned long long)s.retried, (unsigned long long)s.dead,
+           (unsigned long long)s.superseded);
     return IDW_EXIT_OK;
 }
 

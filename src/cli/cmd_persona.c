@@ -191,12 +191,13 @@ static void print_dim(const struct idw_persona *p, enum idw_dim d, const struct 
         }
         const char *label = json_string_value(json_object_get(v, "label"));
         double w = json_real_value(json_object_get(v, "weight"));
-        printf("      %-40.40s %-24.24s %6lld  %3.0f%%  first %.10s  last %.10s\n",
+        printf("      %-40.40s %-24.24s %6lld  %3.0f%%  first %.10s  last %.10s%s\n",
                json_string_value(json_object_get(v, "value")), label ? label : "",
                (long long)json_integer_value(json_object_get(v, "count")),
                total > 0 ? 100.0 * w / total : 0.0,
                json_string_value(json_object_get(v, "first_seen")),
-               json_string_value(json_object_get(v, "last_seen")));
+               json_string_value(json_object_get(v, "last_seen")),
+               json_is_true(json_object_get(v, "provisional")) ? "  (provisional: seen in an alert)" : "");
     }
     json_decref(doc);
 }

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/listener.h"
+#include "cli/observe.h"
 #include "deliver/deliver.h"
 #include "common/log.h"
 #include "ingest/okta_poll.h"
@@ -131,7 +133,25 @@ struct daemon {
     struct idw_detect *detect;
     struct idw_webhooks *webhooks;      /* NULL: no delivery (none configured, or backfill) */
     int64_t delivery_due_ms;            /* 0: nothing waiting */
+    int metrics_fd;                     /* loopback metrics listener, -1 when off */
 };
+
+/* The metrics text from the database as it is now (a read transaction). */
+static char *metrics_now(void *vdm)
+{
+    struct daemon *dm = vdm;
+    MDB_txn *txn;
+    json_t *doc;
+    char err[256], *text;
+
+    if (idw_store_begin(dm->st, 1, &txn, err, sizeof err) < 0)
+        return NULL;
+    doc = idw_status_doc(&dm->cli->cfg, dm->st, txn);
+    mdb_txn_abort(txn);
+    text = doc ? idw_metrics_text(doc) : NULL;
+    json_decref(doc);
+    return text;
+}
 
 /* Loads the rules again, queuing for the webhooks of root; every poller switches to them. */
 static int reload_rules(struct daemon *dm, const json_t *root)
@@ -221,12 +241,14 @@ static int deliver(struct daemon *dm, int drain)
     return 0;
 }
 
-/* Sleeps until ms passed, a stop, or a reload request. */
-static void nap(long ms)
+/* Sleeps until ms passed, a stop, or a reload request; answers metrics scrapes meanwhile. */
+static void nap(struct daemon *dm, long ms)
 {
+    idw_listener_serve(dm->metrics_fd, metrics_now, dm);
     while (ms > 0 && !stop_requested && !reload_requested) {
         long step = ms < 100 ? ms : 100;
         idw_sleep_ms(step, &stop_requested);
+        idw_listener_serve(dm->metrics_fd, metrics_now, dm);
         ms -= step;
     }
 }
@@ -263,7 +285,7 @@ static int loop(struct daemon *dm)
             return dm->a->once ? deliver(dm, 1) : 0;   /* --once: one bounded drain */
         if (dm->delivery_due_ms && dm->delivery_due_ms < next)
             next = dm->delivery_due_ms;
-        nap((long)(next - idw_now_ms()));
+        nap(dm, (long)(next - idw_now_ms()));
     }
     return 0;
 }
@@ -343,6 +365,25 @@ static void close_all(struct daemon *dm, struct idw_geodb *geo)
     idw_geo_close(geo);
     idw_detect_close(dm->detect);
     idw_webhooks_free(dm->webhooks);
+    if (dm->metrics_fd >= 0)
+        close(dm->metrics_fd);
+}
+
+/* "metrics": {"listen": "127.0.0.1:9464"} turns the loopback endpoint on (not for backfill). */
+static int open_metrics(struct daemon *dm)
+{
+    const char *listen = json_string_value(json_object_get(json_object_get(dm->cli->cfg.root, "metrics"), "listen"));
+    char err[256];
+
+    dm->metrics_fd = -1;
+    if (!listen || !*listen || dm->a->backfill)
+        return 0;
+    if ((dm->metrics_fd = idw_listener_open(listen, err, sizeof err)) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    log_info("metrics on http://%s/metrics", listen);
+    return 0;
 }
 
 /* Webhooks are delivered by `run`; a backfill only queues (and by default skips) its alerts. */
@@ -361,7 +402,7 @@ static int open_webhooks(struct daemon *dm)
 static int run_common(struct idw_cli *cli, struct run_args *a)
 {
     static struct org_run runs[64];
-    struct daemon dm = {.cli = cli, .runs = runs, .a = a};
+    struct daemon dm = {.cli = cli, .runs = runs, .a = a, .metrics_fd = -1};
     struct idw_geodb *geo = NULL;
     int rc = IDW_EXIT_FAILURE;
 
@@ -374,7 +415,7 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
         return IDW_EXIT_FAILURE;
     }
     if (idw_cli_open_detect(cli, &dm.detect) < 0 || open_webhooks(&dm) < 0 ||
-        !(dm.st = idw_cli_open_store(cli, 0))) {
+        !(dm.st = idw_cli_open_store(cli, 0)) || open_metrics(&dm) < 0) {
         close_all(&dm, geo);
         return IDW_EXIT_FAILURE;
     }

@@ -5,6 +5,7 @@
 #include "common/util.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -337,4 +338,16 @@ void idw_secret_free(char *secret)
         return;
     OPENSSL_cleanse(secret, strlen(secret));
     free(secret);
+}
+
+void idw_strappendf(char *buf, size_t cap, const char *fmt, ...)
+{
+    size_t n = strnlen(buf, cap);
+    va_list ap;
+
+    if (n + 1 >= cap)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf + n, cap - n, fmt, ap);
+    va_end(ap);
 }

@@ -73,6 +73,9 @@ void idw_hmac_sha256_hex(const unsigned char *key, size_t keylen, const void *da
 char *idw_secret_load(const char *file, const char *env, const char *what, char *err, size_t errlen);
 void idw_secret_free(char *secret);
 
+/* Appends printf-style text to the NUL-terminated buf of capacity cap (truncates, never overflows). */
+void idw_strappendf(char *buf, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* 64-bit FNV-1a of a NUL-terminated string: cheap hashing for in-memory tables. */
 uint64_t idw_hash64(const char *s);
 

@@ -1,11 +1,14 @@
 /*
  * deliver.c — the delivery worker (see deliver.h).
  *
- * One pass: (1) in a read transaction, collect the due entries in queue
- * order, holding back later versions of an alert whose earlier version is
- * not due yet; (2) with no transaction open, POST each, skipping the rest
- * of an alert's versions once one fails; (3) in one write transaction,
- * remove the delivered entries and reschedule or dead-letter the others.
+ * One pass: (1) in a read transaction, find each alert's newest pending
+ * version per webhook, then collect the due entries in queue order: an
+ * entry superseded by a newer pending version of its alert is dropped
+ * (the newer one carries everything), and later versions wait while an
+ * earlier one is not due; (2) with no transaction open, POST each,
+ * skipping the rest of an alert's versions once one fails; (3) in one
+ * write transaction, remove the delivered and superseded entries and
+ * reschedule or dead-letter the others.
  * A crash between (2) and (3) delivers those entries again later with the
  * same Idempotency-Key: at-least-once, deduplicated by the receiver.
  */
@@ -21,6 +24,7 @@
 #include "common/util.h"
 
 #define MAX_BATCH 256
+#define MAX_SUPERSEDED 1024
 
 struct attempt {
     uint64_t seq;
@@ -38,6 +42,9 @@ struct collect {
     int ignore_schedule;
     int64_t now, next_due;
     json_t *held;                   /* "target|alert_id" of alerts held back this pass */
+    json_t *newest;                 /* "target|alert_id" -> seq of its newest pending version */
+    uint64_t superseded[MAX_SUPERSEDED];
+    size_t nsuperseded;
 };
 
 static void alert_key(const json_t *e, char *out, size_t outlen)
@@ -52,6 +59,25 @@ static void note_due(struct collect *c, int64_t t)
         c->next_due = t;
 }
 
+static int pending(const json_t *e)
+{
+    const char *state = json_string_value(json_object_get(e, "state"));
+    return state && !strcmp(state, "pending");
+}
+
+/* Pass one: the newest pending version of each alert, per webhook (the queue is in order). */
+static int note_newest(uint64_t seq, json_t *e, void *vc)
+{
+    struct collect *c = vc;
+    char key[600];
+
+    if (pending(e)) {
+        alert_key(e, key, sizeof key);
+        json_object_set_new(c->newest, key, json_integer((json_int_t)seq));
+    }
+    return 0;
+}
+
 static int collect_one(uint64_t seq, json_t *e, void *vc)
 {
     struct collect *c = vc;
@@ -59,11 +85,14 @@ static int collect_one(uint64_t seq, json_t *e, void *vc)
     int64_t next = json_integer_value(json_object_get(e, "next_ms"));
     struct idw_webhook *w;
 
-    const char *state = json_string_value(json_object_get(e, "state"));
-
-    if (!state || strcmp(state, "pending") != 0)
+    if (!pending(e))
         return 0;   /* dead letters wait for `outbox retry`; they do not hold later versions */
     alert_key(e, key, sizeof key);
+    if ((uint64_t)json_integer_value(json_object_get(c->newest, key)) > seq) {
+        if (c->nsuperseded < MAX_SUPERSEDED)
+            c->superseded[c->nsuperseded++] = seq;      /* a newer version is queued */
+        return 0;
+    }
     if (json_object_get(c->held, key))
         return 0;
     w = idw_webhook_find(c->wh, json_string_value(json_object_get(e, "target")));
@@ -198,9 +227,9 @@ static int store_stats(struct idw_store *st, MDB_txn *txn, const struct idw_deli
         return -1;
     if (!doc)
         doc = json_object();
-    const char *names[] = {"delivered", "retried", "dead"};
-    const uint64_t add[] = {d->ok, d->retried, d->dead};
-    for (int i = 0; i < 3; i++)
+    const char *names[] = {"delivered", "retried", "dead", "superseded"};
+    const uint64_t add[] = {d->ok, d->retried, d->dead, d->superseded};
+    for (int i = 0; i < 4; i++)
         json_object_set_new(doc, names[i],
                             json_integer(json_integer_value(json_object_get(doc, names[i])) + (json_int_t)add[i]));
     rc = idw_store_meta_put(st, txn, "delivery_stats", "_all", doc, err, errlen);
@@ -208,7 +237,8 @@ static int store_stats(struct idw_store *st, MDB_txn *txn, const struct idw_deli
     return rc;
 }
 
-static int apply_outcomes(struct idw_store *st, struct attempt *a, size_t n, int64_t *next_due,
+static int apply_outcomes(struct idw_store *st, struct attempt *a, size_t n,
+                          const struct collect *c, int64_t *next_due,
                           struct idw_delivery_stats *sum, char *err, size_t errlen)
 {
     struct idw_delivery_stats d = {0};
@@ -217,6 +247,12 @@ static int apply_outcomes(struct idw_store *st, struct attempt *a, size_t n, int
 
     if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
         return -1;
+    for (size_t i = 0; i < c->nsuperseded; i++)
+        if (idw_outbox_delete(st, txn, c->superseded[i], err, errlen) < 0) {
+            mdb_txn_abort(txn);
+            return -1;
+        }
+    d.superseded = c->nsuperseded;
     for (size_t i = 0; i < n; i++) {
         int dead = 0, rc;
         if (!a[i].done)
@@ -248,6 +284,7 @@ static int apply_outcomes(struct idw_store *st, struct attempt *a, size_t n, int
         sum->ok += d.ok;
         sum->retried += d.retried;
         sum->dead += d.dead;
+        sum->superseded += d.superseded;
     }
     return 0;
 }
@@ -257,26 +294,30 @@ int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t ma
                         struct idw_delivery_stats *stats, char *err, size_t errlen)
 {
     struct attempt a[MAX_BATCH];
-    struct collect c = {wh, a, 0, max < MAX_BATCH ? max : MAX_BATCH, ignore_schedule,
-                        idw_now_ms(), 0, json_object()};
+    struct collect c;
     MDB_txn *txn;
     int rc = 0, attempted = 0;
 
     *next_due_ms = 0;
-    if (!wh || !c.held) {
-        json_decref(c.held);
+    if (!wh)
         return 0;
-    }
-    if (idw_store_begin(st, IDW_STORE_RDONLY, &txn, err, errlen) < 0) {
+    c = (struct collect){.wh = wh, .a = a, .max = max < MAX_BATCH ? max : MAX_BATCH,
+                         .ignore_schedule = ignore_schedule, .now = idw_now_ms(),
+                         .held = json_object(), .newest = json_object()};
+    if (!c.held || !c.newest || idw_store_begin(st, IDW_STORE_RDONLY, &txn, err, errlen) < 0) {
         json_decref(c.held);
+        json_decref(c.newest);
         return -1;
     }
-    rc = idw_outbox_each(st, txn, collect_one, &c, err, errlen);
+    rc = idw_outbox_each(st, txn, note_newest, &c, err, errlen);
+    if (rc == 0)
+        rc = idw_outbox_each(st, txn, collect_one, &c, err, errlen);
     mdb_txn_abort(txn);
     json_decref(c.held);
-    if (rc == 0 && c.n) {
+    json_decref(c.newest);
+    if (rc == 0 && (c.n || c.nsuperseded)) {
         post_all(a, c.n);
-        rc = apply_outcomes(st, a, c.n, &c.next_due, stats, err, errlen);
+        rc = apply_outcomes(st, a, c.n, &c, &c.next_due, stats, err, errlen);
     }
     for (size_t i = 0; i < c.n; i++) {
         attempted += a[i].done;

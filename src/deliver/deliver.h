@@ -11,7 +11,10 @@
  *   any other status (400, 401, 404...)  dead after max_4xx_attempts tries
  *
  * Order: the versions of one alert reach one webhook in order — a later
- * version waits while an earlier one is still pending.  An entry whose
+ * version waits while an earlier one is still pending — and a version
+ * still queued when a newer one arrives is dropped as superseded (the
+ * newer version is the whole alert), so a burst of updates to one alert
+ * costs the receiver one delivery, not one per event.  An entry whose
  * webhook is no longer configured stays pending (visible in `outbox list`)
  * until it is configured again or removed by hand.
  *
@@ -29,6 +32,7 @@
 
 struct idw_delivery_stats {
     uint64_t ok, retried, dead;     /* outcomes of attempts */
+    uint64_t superseded;            /* dropped: a newer version of the alert was queued */
 };
 
 /*

@@ -125,9 +125,11 @@ int idw_outbox_each(struct idw_store *st, MDB_txn *txn, idw_outbox_fn fn, void *
 {
     MDB_cursor *cur;
     MDB_val k, v;
-    int rc = mdb_cursor_open(txn, st->outbox, &cur), stop = 0;
+    int rc, stop = 0;
 
-    if (rc)
+    if (st->outbox == IDW_STORE_NO_DBI)
+        return 0;       /* an older database opened read-only: no outbox yet */
+    if ((rc = mdb_cursor_open(txn, st->outbox, &cur)))
         return fail(err, errlen, "cursor", rc);
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -151,6 +153,8 @@ int idw_outbox_get(struct idw_store *st, MDB_txn *txn, uint64_t seq, json_t **ou
     int rc;
 
     *out = NULL;
+    if (st->outbox == IDW_STORE_NO_DBI)
+        return 1;
     be64(seq, key);
     rc = mdb_get(txn, st->outbox, &k, &v);
     if (rc == MDB_NOTFOUND)

@@ -210,9 +210,10 @@ unsigned idw_org_users_with(struct idw_detect_ctx *ctx, enum idw_dim d, const ch
     int failed = 0;
     uint32_t n;
 
-    if (!value || (d != IDW_DIM_ASNS && d != IDW_DIM_PREFIXES))
+    if (!value || (d != IDW_DIM_ASNS && d != IDW_DIM_PREFIXES && d != IDW_DIM_COUNTRIES))
         return 0;
-    snprintf(key, sizeof key, "%s:%s", d == IDW_DIM_ASNS ? "asn" : "pfx", value);
+    snprintf(key, sizeof key, "%s:%s", d == IDW_DIM_ASNS ? "asn" : d == IDW_DIM_PREFIXES ? "pfx" : "cty",
+             value);
     n = idw_store_org_get(ctx->st, ctx->txn, ctx->domain, key, &failed, ctx->err, ctx->errlen);
     if (failed)
         ctx->failed = 1;
@@ -257,7 +258,8 @@ int idw_org_common_asn(struct idw_detect_ctx *ctx, uint32_t asn)
 int idw_okta_risk_points(const struct idw_event *ev)
 {
     int pts = 0;
-    const unsigned strong = IDW_BEH_VELOCITY | IDW_BEH_NEW_COUNTRY;
+    /* velocity is Okta's own infeasible-travel verdict; "new country" etc. repeat our novelty */
+    const unsigned strong = IDW_BEH_VELOCITY;
 
     if (ev->threat_suspected)
         pts += 10;
@@ -324,6 +326,22 @@ static json_t *new_alert(struct idw_detect_ctx *ctx, const struct idw_alert_cand
                      "entity", c->entity, "context", event_context(ev));
 }
 
+/* Adds the techniques of list not yet in arr (a chain may add techniques as it grows). */
+static void merge_mitre(json_t *arr, const char *list)
+{
+    json_t *more = mitre_array(list), *t, *have;
+    size_t i, j;
+
+    json_array_foreach(more, i, t) {
+        int found = 0;
+        json_array_foreach(arr, j, have)
+            found |= json_equal(have, t);
+        if (!found)
+            json_array_append(arr, t);
+    }
+    json_decref(more);
+}
+
 /* The same rule and entity within the window: fold the new evidence in. */
 static void update_alert(struct idw_detect_ctx *ctx, json_t *a, const struct idw_alert_candidate *c)
 {
@@ -348,6 +366,7 @@ static void update_alert(struct idw_detect_ctx *ctx, json_t *a, const struct idw
     }
     if (c->score > json_integer_value(json_object_get(a, "score")))
         json_object_set_new(a, "score", json_integer(c->score));
+    merge_mitre(json_object_get(a, "mitre"), c->mitre);
     json_object_set_new(a, "version", json_integer(json_integer_value(json_object_get(a, "version")) + 1));
 }
 

@@ -76,8 +76,9 @@ const struct idw_persona *idw_detect_actor(const struct idw_detect_ctx *ctx);
  * ZTNA exit, an office NAT) from a network new to everyone.  Counts are of
  * distinct users whose persona learned the value (approximate: a value
  * evicted and relearned counts twice).
- *   idw_org_users_with   users with an ASN ("AS123", IDW_DIM_ASNS) or a /24
- *                        (IDW_DIM_PREFIXES, see idw_ip_prefix) in their routine
+ *   idw_org_users_with   users with an ASN ("AS123", IDW_DIM_ASNS), a /24
+ *                        (IDW_DIM_PREFIXES, see idw_ip_prefix) or a country
+ *                        (IDW_DIM_COUNTRIES) in their trusted routine
  *   idw_org_users        users of the org
  *   idw_org_shared_egress the event's /24 is in the routine of at least
  *                        IDW_SHARED_EGRESS_USERS users: a VPN/ZTNA/office exit,

@@ -6,11 +6,13 @@
  * drown analysts in business trips.  This one adds the deviations of one
  * session into one score, each weighted by how much it means:
  *
- *   new country 30, new ASN 20 (5 when much of the org uses it, 0 for a
- *   shared org exit), new device 25, proxy/anonymizer 10, first use of a
- *   sensitive app 20 (the Okta Admin Console 25, other apps 5), an hour
- *   the user is never active 10, a weaker factor than the user's usual 15,
- *   plus Okta's own risk points (idw_okta_risk_points).
+ *   new country 30 (10 when org_familiar_users colleagues have it in their
+ *   routine), new ASN 20 (12 when two colleagues use it, 5 when several do,
+ *   0 for a shared org exit), new device 25 (15 on an OS and browser the
+ *   user already uses), proxy/anonymizer 10, first use of a sensitive app
+ *   20 (the Okta Admin Console 25, other apps 5), an hour the user is never
+ *   active 10, a weaker factor than the user's usual 15, plus Okta's own
+ *   risk points (idw_okta_risk_points).
  *
  * A trusted device halves the score: a laptop the user has signed in
  * from for weeks, now in a hotel abroad, is a business trip.  A session
@@ -32,6 +34,7 @@
 
 struct cfg {
     int medium, high, low;                  /* score thresholds */
+    unsigned org_familiar;                  /* users of the org that make a country/ASN familiar */
     int64_t window_ms;
     size_t npat;
     char *sensitive[MAX_PATTERNS];          /* app name substrings, case-insensitive */
@@ -92,6 +95,7 @@ static void *nc_init(const json_t *config, char *err, size_t errlen)
     c->medium = (int)idw_rule_number(config, "medium_score", 45);
     c->high = (int)idw_rule_number(config, "high_score", 70);
     c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
+    c->org_familiar = (unsigned)idw_rule_number(config, "org_familiar_users", 3);
     if (load_patterns(c, json_object_get(config, "sensitive_apps"), err, errlen) < 0) {
         nc_free(c);
         return NULL;
@@ -152,28 +156,43 @@ static const struct idw_pvalue *usual(const struct idw_persona *p, enum idw_dim 
     return best;
 }
 
-static void judge_place(struct idw_detect_ctx *ctx, struct verdict *v, const struct idw_event *ev,
-                        const struct idw_persona *p)
+/* Users of the org with this value in their routine: the org's own geography and ISPs. */
+static unsigned org_users(struct idw_detect_ctx *ctx, enum idw_dim d, const char *value)
+{
+    return idw_org_users_with(ctx, d, value);
+}
+
+/*
+ * A country or network new to the user is worth less when colleagues
+ * already live or work there: a trip to the London office, the big local
+ * ISP of the hotel.  An attacker's hosting ASN or faraway country is new to
+ * the whole org.
+ */
+static void judge_place(struct idw_detect_ctx *ctx, const struct cfg *c, struct verdict *v,
+                        const struct idw_event *ev, const struct idw_persona *p)
 {
     char asn[24];
     double share;
+    unsigned users;
     const struct idw_pvalue *u;
 
     if (ev->geo.country && !idw_persona_knows(p, IDW_DIM_COUNTRIES, ev->geo.country)) {
+        users = org_users(ctx, IDW_DIM_COUNTRIES, ev->geo.country);
         u = usual(p, IDW_DIM_COUNTRIES, &share);
-        add(v, 30, "country", "country %s never seen (usual %s %.0f%% of %u sign-ins)",
-            ev->geo.country, u ? u->value : "none", share, p->c.signin_ok);
+        add(v, users >= c->org_familiar ? 10 : 30, "country",
+            "country %s never seen (usual %s %.0f%% of %u sign-ins), home to %u users of the org",
+            ev->geo.country, u ? u->value : "none", share, p->c.signin_ok, users);
     }
     snprintf(asn, sizeof asn, "AS%u", ev->asn);
     if (!ev->asn || idw_persona_knows(p, IDW_DIM_ASNS, asn))
         return;
     if (idw_org_shared_egress(ctx, ev))
         return;         /* an org exit: says nothing about this person */
-    unsigned users = idw_org_users_with(ctx, IDW_DIM_ASNS, asn);
-    int common = idw_org_common_asn(ctx, ev->asn);
+    users = org_users(ctx, IDW_DIM_ASNS, asn);
     u = usual(p, IDW_DIM_ASNS, &share);
-    add(v, common ? 5 : 20, "network", "%s (%s) new for this user, in the routine of %u users of the org; "
-        "usual %s (%s) %.0f%%", asn, ev->as_org ? ev->as_org : "?", users, u ? u->value : "none",
+    add(v, users >= c->org_familiar ? 5 : users >= 2 ? 12 : 20, "network",
+        "%s (%s) new for this user, in the routine of %u users of the org; usual %s (%s) %.0f%%",
+        asn, ev->as_org ? ev->as_org : "?", users, u ? u->value : "none",
         u && u->label[0] ? u->label : "?", share);
     if (ev->is_proxy == 1)
         add(v, 10, "proxy", "Okta flags the address as a proxy or anonymizer");
@@ -189,12 +208,19 @@ static unsigned trusted(const struct idw_persona *p, enum idw_dim d)
     return n;
 }
 
-/* 1 new, 0 known, -1 no device identity on the event. */
+/*
+ * 2 a new device on a platform (OS and browser) the user never used, 1 a
+ * new device token on a familiar platform (a new browser profile, a
+ * reinstall), 0 known, -1 no device identity on the event.
+ */
 static int device_novelty(const struct idw_event *ev, const struct idw_persona *p)
 {
     if (!ev->dt_hash)
         return -1;
-    return idw_persona_knows(p, IDW_DIM_DEVICES, ev->dt_hash) ? 0 : 1;
+    if (idw_persona_knows(p, IDW_DIM_DEVICES, ev->dt_hash))
+        return 0;
+    return idw_persona_knows(p, IDW_DIM_OS, ev->ua_os) && idw_persona_knows(p, IDW_DIM_BROWSERS, ev->ua_browser)
+               ? 1 : 2;
 }
 
 static int sensitive(const struct cfg *c, const char *name)
@@ -309,11 +335,12 @@ static void nc_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
 
     if (!judged(ev, before, idw_detect_params(ctx)))
         return;
-    judge_place(ctx, &v, ev, before);
+    judge_place(ctx, c, &v, ev, before);
     dev = device_novelty(ev, before);
-    if (dev == 1)
-        add(&v, 25, "device", "device %.12s… never seen (%u devices known)", ev->dt_hash,
-            trusted(before, IDW_DIM_DEVICES));
+    if (dev > 0)
+        add(&v, dev == 2 ? 25 : 15, "device", "device %.12s… never seen (%u devices known)%s",
+            ev->dt_hash, trusted(before, IDW_DIM_DEVICES),
+            dev == 2 ? ", on an OS and browser this user never used" : ", on a familiar OS and browser");
     judge_app(c, &v, ev, before);
     judge_hour(&v, ev, before);
     judge_factor(&v, ev, before);

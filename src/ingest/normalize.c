@@ -29,7 +29,7 @@
  * json_object_get that also accepts the all-lower-case spelling of a key
  * (data-lake exports lower-case column names: "eventtype").
  */
-static json_t *get(const json_t *obj, const char *key)
+json_t *idw_okta_get(const json_t *obj, const char *key)
 {
     char lower[64];
     json_t *v;
@@ -41,6 +41,17 @@ static json_t *get(const json_t *obj, const char *key)
         return v;
     idw_lowercpy(lower, key, sizeof lower);
     return strcmp(lower, key) ? json_object_get(obj, lower) : NULL;
+}
+
+static json_t *get(const json_t *obj, const char *key)
+{
+    return idw_okta_get(obj, key);
+}
+
+const json_t *idw_event_debug_data(const struct idw_event *ev)
+{
+    json_t *dd = get(get(ev->raw, "debugContext"), "debugData");
+    return json_is_object(dd) ? dd : NULL;
 }
 
 /* A string field, or NULL when absent, null, not a string, "" or "null". */

@@ -62,4 +62,15 @@ json_t *idw_event_to_json(const struct idw_event *ev);
 /* Parses Okta's "{New Device=POSITIVE, Velocity=NEGATIVE}" into IDW_BEH_* bits. */
 unsigned idw_parse_behaviors(const char *s);
 
+/*
+ * Raw access for rule-specific fields the normalized event does not carry
+ * (debugData.threatDetections, target role entries...).  idw_okta_get: a
+ * member of an Okta JSON object, also found under its lower-case name
+ * (data-lake exports lower-case keys); NULL when absent or obj is not an
+ * object.  idw_event_debug_data: the event's debugContext.debugData object,
+ * or NULL.
+ */
+json_t *idw_okta_get(const json_t *obj, const char *key);
+const json_t *idw_event_debug_data(const struct idw_event *ev);
+
 #endif

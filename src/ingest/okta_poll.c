@@ -576,8 +576,13 @@ static int fetch(struct idw_okta_poller *p, const char *url, struct idw_http_res
         *af = idw_okta_auth_headers(p->auth, p->http, "GET", url, hdr, err, errlen);
         if (*af != IDW_OKTA_OK)
             return -1;
+        int64_t t0 = idw_now_ms();
         int rc = idw_http_request(p->http, "GET", url, (const char *const *)hdr, NULL, r);
         idw_okta_auth_headers_free(hdr);
+        /* poll latency for the metrics: the last request and the running sum */
+        sset(p, "last_request_ms", idw_now_ms() - t0);
+        sinc(p, "requests", 1);
+        sinc(p, "request_ms_total", idw_now_ms() - t0);
         if (rc < 0)
             return 0;
         note_rate(p, r);

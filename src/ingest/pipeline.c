@@ -350,7 +350,11 @@ static int run_rules(struct idw_pipeline *pl, const struct idw_event *ev,
     return worst >= IDW_SEV_MEDIUM;
 }
 
-/* Whether the persona has the event's ASN and /24 in its routine (bit 0, bit 1). */
+/*
+ * Which of the event's ASN, /24 and country the persona trusts (bits 0, 1,
+ * 2; an absent value counts as trusted).  Provisional values do not count:
+ * an attacker's network must not become "used by many of our users".
+ */
 static unsigned networks_known(const struct idw_persona *p, const struct idw_event *ev,
                                char asn[24], char pfx[IDW_PV_VALUE])
 {
@@ -359,28 +363,39 @@ static unsigned networks_known(const struct idw_persona *p, const struct idw_eve
     pfx[0] = '\0';
     if (ev->ip)
         idw_ip_prefix(ev->ip, pfx, IDW_PV_VALUE);
-    known |= !ev->asn || idw_persona_find(p, IDW_DIM_ASNS, asn) ? 1u : 0u;
-    known |= !pfx[0] || idw_persona_find(p, IDW_DIM_PREFIXES, pfx) ? 2u : 0u;
+    known |= !ev->asn || idw_persona_knows(p, IDW_DIM_ASNS, asn) ? 1u : 0u;
+    known |= !pfx[0] || idw_persona_knows(p, IDW_DIM_PREFIXES, pfx) ? 2u : 0u;
+    known |= !ev->geo.country || idw_persona_knows(p, IDW_DIM_COUNTRIES, ev->geo.country) ? 4u : 0u;
     return known;
 }
 
-/* Org-wide counters: one more user of the org has this network in their routine. */
+/* Could this event teach the subject's persona a network (persona.c's proves_person)? */
+static int teaches_context(const struct idw_event *ev)
+{
+    const unsigned f = ev->kind->flags;
+    return ev->subject_is_actor && idw_outcome_ok(ev->outcome) && !(f & IDW_K_PUSH) &&
+           (f & (IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_ADMIN_ACCESS));
+}
+
+/* Org-wide counters: one more user of the org has this network or country in their routine. */
 static int count_org(struct idw_pipeline *pl, const struct idw_persona *p, const struct idw_event *ev,
                      int was_new, unsigned known_before, char *err, size_t errlen)
 {
     char asn[24], pfx[IDW_PV_VALUE], key[IDW_PV_VALUE + 8];
-    unsigned known_after = networks_known(p, ev, asn, pfx);
+    unsigned gained = networks_known(p, ev, asn, pfx) & ~known_before;
 
     if (was_new && idw_store_org_add(pl->st, pl->txn, pl->domain, "users", err, errlen) < 0)
         return -1;
-    snprintf(key, sizeof key, "asn:%s", asn);
-    if ((known_after & ~known_before & 1u) &&
-        idw_store_org_add(pl->st, pl->txn, pl->domain, key, err, errlen) < 0)
-        return -1;
-    snprintf(key, sizeof key, "pfx:%s", pfx);
-    if ((known_after & ~known_before & 2u) &&
-        idw_store_org_add(pl->st, pl->txn, pl->domain, key, err, errlen) < 0)
-        return -1;
+    if (!gained)
+        return 0;
+    for (unsigned bit = 0; bit < 3; bit++) {
+        if (!(gained & (1u << bit)))
+            continue;
+        snprintf(key, sizeof key, "%s:%s", bit == 0 ? "asn" : bit == 1 ? "pfx" : "cty",
+                 bit == 0 ? asn : bit == 1 ? pfx : ev->geo.country);
+        if (idw_store_org_add(pl->st, pl->txn, pl->domain, key, err, errlen) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -421,10 +436,11 @@ static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *
         (alerting = run_rules(pl, ev, p, actor, err, errlen)) < 0)
         return -1;
     was_new = p->events == 0;
-    known = networks_known(p, ev, asn, pfx);
+    /* only events that prove the person teach networks; most come from known ones */
+    known = teaches_context(ev) ? networks_known(p, ev, asn, pfx) : 7u;
     idw_persona_update(p, ev, IDW_ROLE_SUBJECT, &pl->prm, alerting);
     pl->batch.persona_updates++;
-    if (count_org(pl, p, ev, was_new, known, err, errlen) < 0)
+    if ((was_new || known != 7u) && count_org(pl, p, ev, was_new, known, err, errlen) < 0)
         return -1;
     if (!actor)
         return 0;

@@ -87,6 +87,26 @@ const struct idw_pvalue *idw_persona_knows(const struct idw_persona *p, enum idw
     return v && !v->provisional ? v : NULL;
 }
 
+void idw_persona_usual(const struct idw_persona *p, enum idw_dim d, unsigned n, char *out,
+                       size_t outlen)
+{
+    const struct idw_pvalue *v = &p->vals[dims[d].offset];
+    unsigned char used[IDW_PV_TOTAL] = {0};
+
+    out[0] = '\0';
+    for (unsigned k = 0; k < n; k++) {
+        int best = -1;
+        for (unsigned i = 0; i < p->n[d]; i++)
+            if (!v[i].provisional && !used[i] && (best < 0 || v[i].count > v[best].count))
+                best = (int)i;
+        if (best < 0)
+            return;
+        used[best] = 1;
+        idw_strappendf(out, outlen, "%s%s%s%s", k ? ", " : "", v[best].value, v[best].label[0] ? " " : "",
+                       v[best].label);
+    }
+}
+
 int idw_persona_trust(struct idw_persona *p, enum idw_dim d, const char *value)
 {
     struct idw_pvalue *v = value ? find_value(p, d, value, idw_pvalue_hash(value)) : NULL;
@@ -286,7 +306,8 @@ static void learn_context(struct idw_persona *p, const struct idw_event *ev, int
     learn_place(p, ev, prov, prm);
     learn_network(p, ev, prov, prm);
     learn_device(p, ev, prov, prm);
-    observe_hour(p, t, prm);
+    if (!prov)
+        observe_hour(p, t, prm);    /* hours have no provisional mark: an alerting event teaches none */
     if (f & (IDW_K_SSO | IDW_K_ADMIN_ACCESS))
         observe(p, IDW_DIM_APPS, idw_event_app_key(ev), ev->app_name, t, 0, 0, prm, prov);
     if (f & (IDW_K_MFA | IDW_K_SIGNIN))

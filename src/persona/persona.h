@@ -175,6 +175,14 @@ const struct idw_pvalue *idw_persona_find(const struct idw_persona *p, enum idw_
 const struct idw_pvalue *idw_persona_knows(const struct idw_persona *p, enum idw_dim d,
                                            const char *value);
 
+/*
+ * The persona's usual values of d for evidence lines: up to n trusted
+ * values with the highest raw counts, "value label" joined by ", " (e.g.
+ * "AS5466 eircom, AS2110 vodafone"); "" when none.
+ */
+void idw_persona_usual(const struct idw_persona *p, enum idw_dim d, unsigned n, char *out,
+                       size_t outlen);
+
 /* Trusts a provisional value (the `alerts fp` feedback path).  Returns 1 if one was. */
 int idw_persona_trust(struct idw_persona *p, enum idw_dim d, const char *value);
 

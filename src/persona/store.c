@@ -48,6 +48,20 @@ static int fail(char *err, size_t errlen, const char *what, int rc)
 
 /* ---- environment ------------------------------------------------------ */
 
+/*
+ * A table added by a later release: a read-only open of an older database
+ * sees it as empty (IDW_STORE_NO_DBI) until a writing command creates it.
+ */
+static int open_optional(MDB_txn *txn, const char *name, unsigned create, MDB_dbi *dbi)
+{
+    int rc = mdb_dbi_open(txn, name, create, dbi);
+    if (rc == MDB_NOTFOUND && !create) {
+        *dbi = IDW_STORE_NO_DBI;
+        return 0;
+    }
+    return rc;
+}
+
 static int open_dbis(struct idw_store *st, unsigned flags, char *err, size_t errlen)
 {
     MDB_txn *txn;
@@ -64,7 +78,7 @@ static int open_dbis(struct idw_store *st, unsigned flags, char *err, size_t err
         (rc = mdb_dbi_open(txn, "alerts", create, &st->alerts)) ||
         (rc = mdb_dbi_open(txn, "alert_key", create, &st->alert_key)) ||
         (rc = mdb_dbi_open(txn, "rule_state", create, &st->rule_state)) ||
-        (rc = mdb_dbi_open(txn, "outbox", create, &st->outbox))) {
+        (rc = open_optional(txn, "outbox", create, &st->outbox))) {
         mdb_txn_abort(txn);
         if (rc == MDB_NOTFOUND)
             snprintf(err, errlen, "the database holds no idwatch data yet (run `idwatch ingest` first)");

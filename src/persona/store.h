@@ -39,8 +39,11 @@ struct idw_store {
     MDB_dbi alerts;         /* alert_id -> alert JSON */
     MDB_dbi alert_key;      /* rule \0 domain \0 entity -> alert_id of the newest alert */
     MDB_dbi rule_state;     /* rule \0 domain \0 key -> rule-defined bytes */
-    MDB_dbi outbox;         /* be64 seq -> webhook delivery entry (deliver/outbox.h) */
+    MDB_dbi outbox;         /* be64 seq -> webhook delivery entry (deliver/outbox.h); may be
+                               IDW_STORE_NO_DBI in a read-only open of an older database */
 };
+
+#define IDW_STORE_NO_DBI ((MDB_dbi)-1)
 
 enum { IDW_STORE_RDONLY = 1 };
 
@@ -136,8 +139,8 @@ int idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const cha
 
 /*
  * Org-wide counters (rule_state, under "_org"): how many distinct users of
- * a domain have a network in their routine ("asn:AS123", "pfx:1.2.3.0/24")
- * and how many users the domain has ("users").  Shared egress — a
+ * a domain have a network or country in their routine ("asn:AS123",
+ * "pfx:1.2.3.0/24", "cty:Ireland") and how many users it has ("users").  Shared egress — a
  * corporate VPN or ZTNA exit every colleague uses — is recognised from
  * them.  get returns 0 when absent (or on error, with err set and -1 in
  * *failed when failed is not NULL); add returns 0 or -1.

@@ -1,6 +1,7 @@
 #!/bin/sh
 # make bench: generate a large synthetic org stream, then measure parse-only,
-# parse+normalize and full ingest in one run (tools/bench.c).
+# parse+normalize and full ingest in one run (tools/bench.c); then the
+# latency from a fetched page to its alert accepted by a webhook (latency.sh).
 #   BENCH_USERS / BENCH_DAYS / BENCH_EVENTS tune the stream size.
 set -eu
 TOOLS=${TOOLS:-build/tools}
@@ -10,7 +11,8 @@ DAYS=${BENCH_DAYS:-30}
 EVENTS=${BENCH_EVENTS:-500000}
 mkdir -p "$OUT"
 rm -rf "$OUT/db"
-file="$OUT/events-$USERS-$DAYS-$EVENTS.jsonl"
+gen=$(cksum < tools/gen-events.c | cut -d' ' -f1)     # a changed generator regenerates
+file="$OUT/events-$USERS-$DAYS-$EVENTS-$gen.jsonl"
 if [ ! -s "$file" ]; then
     echo "generating $EVENTS events ($USERS users, $DAYS days) into $file"
     "$TOOLS/gen-events" --users "$USERS" --days "$DAYS" --max-events "$EVENTS" --seed 42 \
@@ -18,3 +20,5 @@ if [ ! -s "$file" ]; then
 fi
 ls -l "$file" | awk '{printf "input: %s (%.0f MiB)\n", $NF, $5/1048576}'
 "$TOOLS/bench" "$file" "$OUT/db"
+echo
+IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/latency.sh

@@ -18,7 +18,7 @@ for t in "$ROOT"/tests/integration/test_*.sh; do
     export WORK
     if (cd "$WORK" && sh "$t") >"$WORK/log" 2>&1; then
         passed=$((passed + 1)); echo "PASS $name"
-        rm -rf "$WORK"
+        [ -n "${KEEP:-}" ] || rm -rf "$WORK"
     else
         failed=$((failed + 1)); failures="$failures $name"
         echo "FAIL $name (log below; scratch kept in $WORK)"; sed 's/^/    /' "$WORK/log" | tail -40

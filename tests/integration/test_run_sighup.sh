@@ -46,6 +46,7 @@ bf_alerts() { "$IDWATCH" --config cfg.json alerts list --rule brute_force --json
 
 "$IDWATCH" --config cfg.json run > daemon.out 2>&1 &
 pid=$!
+mkdir -p "$WORK/daemon"; echo $pid > "$WORK/daemon/pid"     # stopped by the exit trap if a check fails
 last=$(python3 -c 'import json; print(max(json.loads(l)["published"] for l in open("events.jsonl"))[:19])')
 i=0; until "$IDWATCH" --config cfg.json status --json 2>/dev/null | grep -q "\"last_event_published\": \"$last"; do
     i=$((i + 1)); [ $i -lt 300 ] || fail "background not ingested"; sleep 0.1; done
@@ -76,4 +77,5 @@ wait_accepted $((n + 8))
 expect_eq "$(bf_alerts)" 2 "old rules still in force"
 
 kill -TERM $pid; wait $pid; rc=$?
+rm -f "$WORK/daemon/pid"
 expect_eq "$rc" 0 "clean stop"

@@ -112,7 +112,7 @@ class Org:
         self.faults = []            # [type, remaining, params]
         self.prev_page = []
         self.inflight = 0
-        self.stats = {"released": 0, "served": {}, "log_requests": 0, "token_requests": 0,
+        self.stats = {"released": 0, "served": {}, "first_served_at": {}, "log_requests": 0, "token_requests": 0,
                       "status_counts": {}, "max_concurrency": 0, "jti_reuse_attempts": 0,
                       "dpop_nonce_challenges": 0, "auth_errors": []}
         self.client_keys = self.load_client_keys()
@@ -220,8 +220,9 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         path = urllib.parse.urlsplit(self.path).path
         if path == "/__control/stats":
-            with self.server.org.lock:
-                return self.send_json(200, self.server.org.stats)
+            with self.server.org.lock:      # a snapshot: send_json takes the lock itself
+                snapshot = json.loads(json.dumps(self.server.org.stats))
+            return self.send_json(200, snapshot)
         if path != "/api/v1/logs":
             return self.fail(api_error(404, "E0000007", "Not found: Resource not found"))
         org = self.server.org
@@ -490,9 +491,11 @@ class Handler(BaseHTTPRequestHandler):
         extra.append(("link", '<%s?%s>; rel="self"' % (base, urllib.parse.urlsplit(self.path).query)))
         extra.append(("link", '<%s?after=%s&limit=%d&sortOrder=ASCENDING>; rel="next"' % (base, cursor, limit)))
         with org.lock:
+            now = time.time()
             for e in events:
                 u = e.get("uuid")
                 org.stats["served"][u] = org.stats["served"].get(u, 0) + 1
+                org.stats["first_served_at"].setdefault(u, now)     # for delivery latency
         body = json.dumps(events).encode()
         if kind == "malformed":
             body = b'[{"uuid": "x", "published": '

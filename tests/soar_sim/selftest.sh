@@ -158,8 +158,7 @@ FLT=$((FLT + 1)) REQ=$((REQ + 1))
 cp "$WORK/old.secret" "$WORK/old.secret.was"
 : > "$WORK/old.secret.next"; mv "$WORK/old.secret.next" "$WORK/old.secret"
 expect_eq "$(soar_ctl reload-secrets '{}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["active"])')" "[1]" "active secrets after reload"
-soar_secret "$WORK/retired.secret"    # (an empty file cannot sign; use any other key)
-check retired 401 "$(post retired "$B/d1.json" $D:1 "" "$WORK/retired.secret")"
+check old-withdrawn 401 "$(post old-withdrawn "$B/d1.json" $D:1 "" "$WORK/old.secret.was")"
 check new-only 200 "$(post new-only "$B/d1.json" $D:1 "" "$WORK/new.secret")" true
 REJ=$((REJ + 1)) DUP=$((DUP + 1)) REQ=$((REQ + 2))
 
@@ -187,7 +186,7 @@ expect_eq "$(jlines "$R" '[r["secret_index"] for r in rows if r["status"] == 200
 expect_eq "$(jlines "$R" '[r for r in rows if r["idempotency_key"] == "'$O:1'"][0]["body"]["finding_info"]["uid"]')" $O "log: parsed OCSF body"
 expect_eq "$(jlines "$R" 'all(r["verified"] == ("secret_index" in r) for r in rows)')" True "log: verified = a secret matched and the timestamp was fresh"
 expect_eq "$(jlines "$R" 'all(r["reason"] for r in rows if r["status"] != 200)')" True "log: every refusal has a reason"
-for s in "$WORK/old.secret.was" "$WORK/new.secret" "$WORK/wrong.secret" "$WORK/retired.secret"; do
+for s in "$WORK/old.secret.was" "$WORK/new.secret" "$WORK/wrong.secret"; do
     if grep -r -q -F -- "$(cat "$s")" "$SD"; then fail "secret from $s found in $SD"; fi
 done
 echo "ok: no secret in $SD"

@@ -59,4 +59,4 @@ soar_wait() {
         sleep 0.1
     done
 }
-trap 'for d in "$WORK"/*/; do [ -f "${d}pid" ] && { kill "$(cat "${d}pid")" 2>/dev/null; wait "$(cat "${d}pid")" 2>/dev/null; }; done; true' EXIT
+trap 'for d in "$WORK"/*/; do if [ -f "${d}pid" ]; then kill "$(cat "${d}pid")" 2>/dev/null || true; wait "$(cat "${d}pid")" 2>/dev/null || true; fi; done; true' EXIT

@@ -1,0 +1,101 @@
+/*
+ * listener.c — the daemon's optional metrics endpoint: a loopback-only
+ * TCP listener that answers any request with the Prometheus text and
+ * closes.  It is served from the daemon's one thread between pages (the
+ * run loop's naps are 100 ms slices), so it needs no locking; a scrape
+ * waits at most one page.  Not a web server: one short GET per
+ * connection, bounded reads, never blocks the loop for long.
+ */
+#include "cli/listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int idw_listener_open(const char *hostport, char *err, size_t errlen)
+{
+    char host[64];
+    const char *colon = strrchr(hostport, ':');
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    long port;
+    int fd, one = 1;
+
+    if (!colon || (size_t)(colon - hostport) >= sizeof host || (port = strtol(colon + 1, NULL, 10)) <= 0 ||
+        port > 65535) {
+        snprintf(err, errlen, "metrics.listen: expected 127.0.0.1:PORT");
+        return -1;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - hostport), hostport);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
+        snprintf(err, errlen, "metrics.listen: only loopback addresses (127.x.x.x) are allowed");
+        return -1;
+    }
+    sa.sin_port = htons((uint16_t)port);
+    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+        snprintf(err, errlen, "metrics.listen: socket: %s", strerror(errno));
+        return -1;
+    }
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 8) < 0) {
+        snprintf(err, errlen, "metrics.listen: %s: %s", hostport, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads the request head (up to a blank line, 4 KiB, or 200 ms); the content is ignored. */
+static void drain_request(int c)
+{
+    char buf[4096];
+    size_t got = 0;
+    struct pollfd p = {c, POLLIN, 0};
+
+    while (got < sizeof buf - 1 && poll(&p, 1, 200) == 1) {
+        ssize_t n = read(c, buf + got, sizeof buf - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+        buf[got] = '\0';
+        if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
+            break;
+    }
+}
+
+static void write_all(int c, const char *s, size_t len)
+{
+    struct pollfd p = {c, POLLOUT, 0};
+    while (len > 0 && poll(&p, 1, 500) == 1) {
+        ssize_t n = write(c, s, len);
+        if (n <= 0)
+            return;
+        s += n;
+        len -= (size_t)n;
+    }
+}
+
+void idw_listener_serve(int fd, char *(*body)(void *ctx), void *ctx)
+{
+    int c;
+
+    while (fd >= 0 && (c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+        char head[160], *text;
+        drain_request(c);
+        text = body(ctx);
+        snprintf(head, sizeof head, "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
+                 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                 text ? "200 OK" : "500 Internal Server Error", text ? strlen(text) : 0);
+        write_all(c, head, strlen(head));
+        if (text)
+            write_all(c, text, strlen(text));
+        free(text);
+        close(c);
+    }
+}

@@ -1,0 +1,22 @@
+/*
+ * listener.h — the daemon's loopback metrics endpoint (see listener.c).
+ */
+#ifndef IDW_LISTENER_H
+#define IDW_LISTENER_H
+
+#include <stddef.h>
+
+/*
+ * Listens on "127.x.x.x:PORT" (loopback only), non-blocking.  Returns the
+ * socket, or -1 with err set.
+ */
+int idw_listener_open(const char *hostport, char *err, size_t errlen);
+
+/*
+ * Answers every connection waiting on fd with body(ctx) (malloc'd text,
+ * freed here; NULL answers 500) and closes it.  Returns at once when none
+ * is waiting.
+ */
+void idw_listener_serve(int fd, char *(*body)(void *ctx), void *ctx);
+
+#endif

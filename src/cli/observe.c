@@ -1,0 +1,243 @@
+/*
+ * observe.c — what operators watch: the status document behind
+ * `idwatch status --json` and the Prometheus text behind `idwatch metrics`
+ * (and the daemon's optional loopback listener).  Both read the database
+ * only, so they can run beside a live `run` (LMDB readers never block the
+ * writer).
+ */
+#include "cli/observe.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deliver/outbox.h"
+
+static json_int_t ival(const json_t *o, const char *k)
+{
+    return json_integer_value(json_object_get(o, k));
+}
+
+static json_t *time_or_null(json_int_t ms)
+{
+    char buf[IDW_TIME_STRLEN];
+    if (!ms)
+        return json_null();
+    idw_time_format(ms, buf);
+    return json_string(buf);
+}
+
+json_t *idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain)
+{
+    char err[256];
+    json_t *stats = NULL, *okta = NULL, *o;
+
+    idw_store_meta_get(st, txn, "ingest_stats", domain, &stats, err, sizeof err);
+    idw_store_meta_get(st, txn, "okta_state", domain, &okta, err, sizeof err);
+    json_int_t newest = ival(stats, "newest_published_ms");
+    o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o}",
+                  "domain_id", domain,
+                  "cursor", json_incref(json_object_get(okta, "next_url")) ?: json_null(),
+                  "last_poll", json_incref(json_object_get(okta, "last_poll")) ?: json_null(),
+                  "last_success", json_incref(json_object_get(okta, "last_success")) ?: json_null(),
+                  "last_event_published", time_or_null(newest),
+                  "events_ingested", ival(stats, "accepted"),
+                  "duplicates_skipped", ival(stats, "duplicates"),
+                  "rejected", ival(stats, "rejected"),
+                  "pages", ival(okta, "pages"),
+                  "http_429", ival(okta, "http_429"),
+                  "consecutive_failures", ival(okta, "consecutive_failures"),
+                  "paused", json_is_true(json_object_get(okta, "paused")),
+                  "pause_reason", json_incref(json_object_get(okta, "pause_reason")) ?: json_null(),
+                  "rate_limit_remaining", json_incref(json_object_get(okta, "rate_remaining")) ?: json_null(),
+                  "lag_seconds", newest ? json_integer((idw_now_ms() - newest) / 1000) : json_null());
+    json_object_set_new(o, "requests", json_integer(ival(okta, "requests")));
+    json_object_set_new(o, "request_ms_total", json_integer(ival(okta, "request_ms_total")));
+    json_object_set_new(o, "last_request_ms", json_integer(ival(okta, "last_request_ms")));
+    json_object_set_new(o, "failures_total", json_integer(ival(okta, "failures_total")));
+    json_decref(stats);
+    json_decref(okta);
+    return o;
+}
+
+/* ---- alerts ------------------------------------------------------------------- */
+
+static void bump(json_t *obj, const char *key)
+{
+    if (key)
+        json_object_set_new(obj, key, json_integer(ival(obj, key) + 1));
+}
+
+static int count_alert(const char *key, size_t keylen, const char *val, size_t vallen, void *vc)
+{
+    json_t *c = vc, *a = json_loadb(val, vallen, 0, NULL);
+    (void)key;
+    (void)keylen;
+    if (!a)
+        return 0;
+    bump(json_object_get(c, "by_severity"), json_string_value(json_object_get(a, "severity")));
+    bump(json_object_get(c, "by_status"), json_string_value(json_object_get(a, "status")));
+    json_t *r = json_object_get(json_object_get(c, "by_rule"), json_string_value(json_object_get(a, "rule")));
+    if (!r && json_is_string(json_object_get(a, "rule"))) {
+        r = json_object();
+        json_object_set_new(json_object_get(c, "by_rule"), json_string_value(json_object_get(a, "rule")), r);
+    }
+    bump(r, json_string_value(json_object_get(a, "severity")));
+    json_object_set_new(c, "total", json_integer(ival(c, "total") + 1));
+    json_decref(a);
+    return 0;
+}
+
+static json_t *alerts_summary(struct idw_store *st, MDB_txn *txn)
+{
+    char err[256];
+    json_t *c = json_pack("{s:i, s:{s:i, s:i, s:i, s:i}, s:{s:i, s:i, s:i, s:i}, s:{}}", "total", 0,
+                          "by_severity", "low", 0, "medium", 0, "high", 0, "critical", 0,
+                          "by_status", "open", 0, "acknowledged", 0, "resolved", 0,
+                          "false_positive", 0, "by_rule");
+    if (c && idw_store_kv_each(st, txn, st->alerts, NULL, count_alert, c, err, sizeof err) < 0)
+        json_object_set_new(c, "error", json_string(err));
+    return c;
+}
+
+/* ---- outbox --------------------------------------------------------------------- */
+
+static int count_entry(uint64_t seq, json_t *e, void *vc)
+{
+    json_t *c = vc;
+    const char *state = json_string_value(json_object_get(e, "state"));
+    json_int_t created = ival(e, "created_ms"), oldest = ival(c, "oldest_pending_ms");
+
+    (void)seq;
+    if (state && !strcmp(state, "dead")) {
+        bump(c, "dead");
+        return 0;
+    }
+    bump(c, "pending");
+    if (!oldest || created < oldest)
+        json_object_set_new(c, "oldest_pending_ms", json_integer(created));
+    return 0;
+}
+
+static json_t *outbox_summary(struct idw_store *st, MDB_txn *txn)
+{
+    char err[256];
+    json_t *c = json_pack("{s:i, s:i, s:i}", "pending", 0, "dead", 0, "oldest_pending_ms", 0);
+    json_t *totals = NULL;
+    json_int_t oldest;
+
+    if (idw_outbox_each(st, txn, count_entry, c, err, sizeof err) < 0)
+        json_object_set_new(c, "error", json_string(err));
+    oldest = ival(c, "oldest_pending_ms");
+    json_object_del(c, "oldest_pending_ms");
+    json_object_set_new(c, "oldest_pending_age_s", oldest ? json_integer((idw_now_ms() - oldest) / 1000)
+                                                          : json_null());
+    idw_store_meta_get(st, txn, "delivery_stats", "_all", &totals, err, sizeof err);
+    json_object_set_new(c, "delivered_total", json_integer(ival(totals, "delivered")));
+    json_object_set_new(c, "retried_total", json_integer(ival(totals, "retried")));
+    json_object_set_new(c, "dead_total", json_integer(ival(totals, "dead")));
+    json_object_set_new(c, "superseded_total", json_integer(ival(totals, "superseded")));
+    json_decref(totals);
+    return c;
+}
+
+json_t *idw_status_doc(const struct idw_config *cfg, struct idw_store *st, MDB_txn *txn)
+{
+    json_t *orgs = json_array();
+    json_int_t total = 0, dups = 0;
+
+    for (size_t i = 0; i < cfg->n_orgs; i++) {
+        json_t *o = idw_org_status(st, txn, cfg->orgs[i].domain_id);
+        total += ival(o, "events_ingested");
+        dups += ival(o, "duplicates_skipped");
+        json_array_append_new(orgs, o);
+    }
+    return json_pack("{s:o, s:o, s:o, s:{s:I, s:I}}", "orgs", orgs,
+                     "alerts", alerts_summary(st, txn), "outbox", outbox_summary(st, txn),
+                     "totals", "events_ingested", total, "duplicates_skipped", dups);
+}
+
+/* ---- Prometheus text ------------------------------------------------------------ */
+
+static void metric(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP idwatch_%s %s\n# TYPE idwatch_%s %s\n", name, help, name, type);
+}
+
+static void org_metrics(FILE *f, const json_t *orgs)
+{
+    static const struct { const char *name, *field, *type, *help; } m[] = {
+        {"events_ingested_total", "events_ingested", "counter", "Events accepted into the pipeline."},
+        {"events_duplicate_total", "duplicates_skipped", "counter", "Events skipped as already seen (uuid)."},
+        {"events_rejected_total", "rejected", "counter", "Events refused as malformed."},
+        {"pages_total", "pages", "counter", "System Log pages committed."},
+        {"http_429_total", "http_429", "counter", "Rate-limited answers from Okta."},
+        {"poll_failures_total", "failures_total", "counter", "Failed polls (any cause)."},
+        {"poll_requests_total", "requests", "counter", "Requests to the System Log API."},
+        {"poll_request_seconds_total", "request_ms_total", "counter", "Time spent in System Log requests."},
+        {"poll_last_request_seconds", "last_request_ms", "gauge", "Duration of the last System Log request."},
+        {"ingest_lag_seconds", "lag_seconds", "gauge", "Now minus the newest event's published time."},
+        {"paused", "paused", "gauge", "1 when the org's poller paused itself."},
+    };
+    for (size_t k = 0; k < sizeof m / sizeof m[0]; k++) {
+        size_t i;
+        const json_t *o;
+        int ms = strstr(m[k].field, "_ms") != NULL;
+        metric(f, m[k].name, m[k].type, m[k].help);
+        json_array_foreach(orgs, i, o) {
+            const json_t *v = json_object_get(o, m[k].field);
+            double x = json_is_true(v) ? 1 : json_is_number(v) ? json_number_value(v) : 0;
+            if (json_is_null(v) || (!v && strcmp(m[k].field, "paused")))
+                continue;
+            fprintf(f, "idwatch_%s{org=\"%s\"} %.17g\n", m[k].name,
+                    json_string_value(json_object_get(o, "domain_id")), ms ? x / 1000.0 : x);
+        }
+    }
+}
+
+static void alert_metrics(FILE *f, const json_t *alerts)
+{
+    const char *rule, *sev;
+    const json_t *bysev, *n;
+
+    metric(f, "alerts", "gauge", "Alerts stored, by rule and severity.");
+    json_object_foreach((json_t *)json_object_get(alerts, "by_rule"), rule, bysev)
+        json_object_foreach((json_t *)bysev, sev, n)
+            fprintf(f, "idwatch_alerts{rule=\"%s\",severity=\"%s\"} %lld\n", rule, sev,
+                    (long long)json_integer_value(n));
+    metric(f, "alerts_by_status", "gauge", "Alerts stored, by review status.");
+    json_object_foreach((json_t *)json_object_get(alerts, "by_status"), sev, n)
+        fprintf(f, "idwatch_alerts_by_status{status=\"%s\"} %lld\n", sev, (long long)json_integer_value(n));
+}
+
+static void outbox_metrics(FILE *f, const json_t *ob)
+{
+    metric(f, "deliveries_total", "counter", "Webhook delivery attempts, by outcome.");
+    fprintf(f, "idwatch_deliveries_total{outcome=\"ok\"} %lld\n", (long long)ival(ob, "delivered_total"));
+    fprintf(f, "idwatch_deliveries_total{outcome=\"retry\"} %lld\n", (long long)ival(ob, "retried_total"));
+    fprintf(f, "idwatch_deliveries_total{outcome=\"dead\"} %lld\n", (long long)ival(ob, "dead_total"));
+    fprintf(f, "idwatch_deliveries_total{outcome=\"superseded\"} %lld\n", (long long)ival(ob, "superseded_total"));
+    metric(f, "outbox_depth", "gauge", "Deliveries waiting in the outbox, by state.");
+    fprintf(f, "idwatch_outbox_depth{state=\"pending\"} %lld\n", (long long)ival(ob, "pending"));
+    fprintf(f, "idwatch_outbox_depth{state=\"dead\"} %lld\n", (long long)ival(ob, "dead"));
+    metric(f, "outbox_oldest_pending_seconds", "gauge", "Age of the oldest pending delivery.");
+    fprintf(f, "idwatch_outbox_oldest_pending_seconds %lld\n", (long long)ival(ob, "oldest_pending_age_s"));
+}
+
+char *idw_metrics_text(const json_t *status)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+
+    if (!f)
+        return NULL;
+    org_metrics(f, json_object_get(status, "orgs"));
+    alert_metrics(f, json_object_get(status, "alerts"));
+    outbox_metrics(f, json_object_get(status, "outbox"));
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}

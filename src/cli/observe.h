@@ -1,0 +1,28 @@
+/*
+ * observe.h — the operator's view of a database: the status document
+ * (`idwatch status --json`, docs/operations.md) and its Prometheus text
+ * form (`idwatch metrics`, and the daemon's loopback listener).
+ */
+#ifndef IDW_OBSERVE_H
+#define IDW_OBSERVE_H
+
+#include <jansson.h>
+#include <lmdb.h>
+
+#include "common/config.h"
+#include "persona/store.h"
+
+/* One org: connector state, ingest counters, poll latency, lag. */
+json_t *idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain);
+
+/*
+ * {"orgs": [...], "alerts": {total, by_severity, by_status, by_rule},
+ *  "outbox": {pending, dead, oldest_pending_age_s, delivered_total,
+ *  retried_total, dead_total}, "totals": {...}} inside txn (read-only is enough).
+ */
+json_t *idw_status_doc(const struct idw_config *cfg, struct idw_store *st, MDB_txn *txn);
+
+/* The Prometheus text exposition (version 0.0.4) of a status document; malloc'd. */
+char *idw_metrics_text(const json_t *status);
+
+#endif

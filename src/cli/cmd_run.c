@@ -304,8 +304,11 @@ static void usage(FILE *out, int backfill)
         fprintf(out,
                 "usage: idwatch run [--once] [DOMAIN]\n"
                 "\n"
-                "Polls the System Log of every configured org (or DOMAIN) until SIGTERM/SIGINT.\n"
-                "  --once   poll until every org is caught up (a short page), then exit\n");
+                "Polls the System Log of every configured org (or DOMAIN) until SIGTERM/SIGINT,\n"
+                "runs the rules, and delivers alerts to the configured webhooks.  SIGHUP reloads\n"
+                "the rules and webhooks.  metrics.listen serves Prometheus text on loopback.\n"
+                "  --once   poll until every org is caught up (a short page), try every pending\n"
+                "           delivery once, then exit\n");
     fprintf(out, "\nExit codes: 0 ok, 1 failure or an org paused, 2 usage.\n");
 }
 

@@ -16,8 +16,9 @@ for t in "$ROOT"/tests/integration/test_*.sh; do
     case "$name" in *"${ONLY:-}"*) ;; *) continue ;; esac
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/idw-$name.XXXXXX")
     export WORK
+    t0=$(date +%s)
     if (cd "$WORK" && sh "$t") >"$WORK/log" 2>&1; then
-        passed=$((passed + 1)); echo "PASS $name"
+        passed=$((passed + 1)); echo "PASS $name ($(( $(date +%s) - t0 )) s)"
         [ -n "${KEEP:-}" ] || rm -rf "$WORK"
     else
         failed=$((failed + 1)); failures="$failures $name"

@@ -42,3 +42,28 @@ expect_eq "$(jlines alerts.jsonl 'rows[0]["severity"]')" critical "a targeted ac
 jlines alerts.jsonl 'rows[0]["evidence"]' | grep -q 'against 1[0-9] distinct accounts' || fail "spray shape in evidence"
 expect_eq "$(jlines alerts.jsonl 'rows[0]["mitre"]')" "['T1110.003']" "mitre"
 expect_eq "$(jlines alerts.jsonl 'rows[0]["user"]')" None "keyed by source: no single user"
+
+# a second spray from another source; two hours later one of its targets signs in from a third
+# network, new to them (the sprayed password tried from elsewhere): the spray alert turns critical.
+# Another target signs in from the office as usual: nothing more.
+python3 - <<'PY' > follow.jsonl
+import json, datetime
+T = datetime.datetime(2026, 10, 20, 9, 0, tzinfo=datetime.timezone.utc)
+M = datetime.timedelta(minutes=1)
+def ev(n, user, t, outcome, asn, ip):
+    return {"uuid": "ps-f%03d" % n, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "eventType": "user.session.start",
+            "actor": {"id": "00u" + user, "type": "User", "alternateId": user + "@acme.example"},
+            "client": {"ipAddress": ip}, "securityContext": {"asNumber": asn},
+            "outcome": {"result": outcome, "reason": None if outcome == "SUCCESS" else "INVALID_CREDENTIALS"}}
+out = [ev(i, "user%02d" % (i + 5), T + i * M, "FAILURE", 64888, "198.51.100.88") for i in range(12)]
+out.append(ev(50, "user07", T + 120 * M, "SUCCESS", 64123, "192.0.2.123"))   # new network, 2 h later
+out.append(ev(51, "user08", T + 125 * M, "SUCCESS", 5466, "86.40.1.1"))      # the office, as always
+for e in out: print(json.dumps(e))
+PY
+idw ingest --file follow.jsonl > /dev/null
+idw alerts list --rule password_spray --json > follow_alerts.jsonl
+expect_eq "$(jlines follow_alerts.jsonl '[r["severity"] for r in rows if r["entity"] == "ip:198.51.100.88"]')" "['critical']" "target signed in from a new network after the spray"
+jlines follow_alerts.jsonl '[r["summary"] for r in rows if r["entity"] == "ip:198.51.100.88"][0]' | grep -q "user07@acme.example, a target of the password spray from ip:198.51.100.88, signed in 1.9 h later from a network new to them" || fail "follow-up summary"
+# the alert holds the failures that crossed the threshold (10th to 12th) and user07's sign-in, not user08's
+expect_eq "$(jlines follow_alerts.jsonl '[r["event_ids"] for r in rows if r["entity"] == "ip:198.51.100.88"][0]')" "['ps-f009', 'ps-f010', 'ps-f011', 'ps-f050']" "only user07's sign-in joined the alert"

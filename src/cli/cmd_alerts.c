@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
+#include "deliver/webhook.h"
 #include "detect/detect.h"
 
 struct filter {
@@ -274,6 +275,26 @@ static int teach_persona(const struct idw_cli *cli, struct idw_store *st, MDB_tx
     return rc;
 }
 
+/*
+ * A review is a new version of the alert: the SOAR hears that it was
+ * acknowledged, resolved or called a false positive, through the outbox,
+ * in the same transaction.
+ */
+static int queue_review(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
+                        const char *domain, json_t *a, char *err, size_t errlen)
+{
+    struct idw_outbox_target *t;
+    size_t n;
+    int rc;
+
+    json_object_set_new(a, "version", json_integer(json_integer_value(json_object_get(a, "version")) + 1));
+    if (idw_webhook_targets(cli->cfg.root, &t, &n, err, errlen) < 0)
+        return -1;
+    rc = n ? idw_outbox_enqueue(st, txn, domain, a, t, n, err, errlen) : 0;
+    free(t);
+    return rc < 0 ? -1 : 0;
+}
+
 /* Records the review; commits (and so consumes) txn when it changed the alert. */
 static int cmd_review(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
                       const char *verb, const char *id,
@@ -303,6 +324,11 @@ static int cmd_review(const struct idw_cli *cli, struct idw_store *st, MDB_txn *
     if (!strcmp(verb, "fp") && teach_persona(cli, st, txn, domain, a, err, sizeof err) < 0) {
         json_decref(a);
         log_error("cannot teach the persona: %s", err);
+        return IDW_EXIT_FAILURE;
+    }
+    if (queue_review(cli, st, txn, domain, a, err, sizeof err) < 0) {
+        json_decref(a);
+        log_error("cannot queue the review for the webhooks: %s", err);
         return IDW_EXIT_FAILURE;
     }
     text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);

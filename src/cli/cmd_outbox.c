@@ -24,7 +24,8 @@ static void usage(FILE *out)
             "       idwatch outbox deliver\n"
             "\n"
             "  list      deliveries waiting for their webhook: pending retries and dead letters\n"
-            "  retry     make dead letters (and waiting retries) due now; `run` delivers them\n"
+            "  retry     make dead letters (and waiting retries) due now, with the alert as it is\n"
+            "            now and a fresh set of tries; `run` delivers them\n"
             "  deliver   try every pending delivery once, now, and report\n"
             "\n"
             "Delivered entries leave the outbox.  Exit 4 when retry matches nothing.\n");
@@ -109,18 +110,45 @@ static int match_retry(uint64_t seq, json_t *e, void *vr)
     return 0;
 }
 
+/* The alert as it is now, or NULL. */
+static json_t *current_alert(struct idw_store *st, MDB_txn *txn, const json_t *e)
+{
+    const char *domain = json_string_value(json_object_get(e, "domain"));
+    const char *id = json_string_value(json_object_get(e, "alert_id"));
+    char err[256], *text;
+    long n;
+    json_t *a;
+
+    if (!domain || !id)
+        return NULL;
+    n = idw_store_kv_get(st, txn, st->alerts, domain, id, NULL, NULL, 0, err, sizeof err);
+    if (n <= 0 || !(text = malloc((size_t)n)))
+        return NULL;
+    idw_store_kv_get(st, txn, st->alerts, domain, id, NULL, text, (size_t)n, err, sizeof err);
+    a = json_loadb(text, (size_t)n, 0, NULL);
+    free(text);
+    return a;
+}
+
+/*
+ * Due now, with a fresh set of tries, carrying the alert as it is now: a
+ * dead letter revived after a newer version went out must not arrive as
+ * an older one.
+ */
 static int revive(struct idw_store *st, MDB_txn *txn, uint64_t seq, char *err, size_t errlen)
 {
-    json_t *e;
+    json_t *e, *a;
     int rc = idw_outbox_get(st, txn, seq, &e, err, errlen);
 
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    const char *state = json_string_value(json_object_get(e, "state"));
-    if (state && !strcmp(state, "dead")) {
-        json_object_set_new(e, "attempts", json_integer(0));  /* a fresh set of tries */
-        json_object_set_new(e, "retry_since_ms", json_integer(idw_now_ms()));
+    if ((a = current_alert(st, txn, e))) {
+        json_object_set_new(e, "version", json_incref(json_object_get(a, "version")));
+        json_object_set_new(e, "severity", json_incref(json_object_get(a, "severity")));
+        json_object_set_new(e, "alert", a);
     }
+    json_object_set_new(e, "attempts", json_integer(0));
+    json_object_set_new(e, "retry_since_ms", json_integer(idw_now_ms()));
     json_object_set_new(e, "state", json_string("pending"));
     json_object_set_new(e, "next_ms", json_integer(idw_now_ms()));
     rc = idw_outbox_put(st, txn, seq, e, err, errlen);
@@ -177,7 +205,7 @@ static int cmd_deliver(struct idw_cli *cli, struct idw_store *st)
         log_error("no webhooks in the configuration");
         return IDW_EXIT_FAILURE;
     }
-    n = idw_deliver_pending(st, wh, (size_t)-1, 1, &next, &s, err, sizeof err);
+    n = idw_deliver_pending(st, wh, (size_t)-1, 1, NULL, &next, &s, err, sizeof err);
     idw_webhooks_free(wh);
     if (n < 0) {
         log_error("%s", err);

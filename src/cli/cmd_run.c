@@ -153,62 +153,31 @@ static char *metrics_now(void *vdm)
     return text;
 }
 
-/* Loads the rules again, queuing for the webhooks of root; every poller switches to them. */
-static int reload_rules(struct daemon *dm, const json_t *root)
+/* Every poller switches to fresh; on failure all stay on the running engine. */
+static int switch_rules(struct daemon *dm, struct idw_detect *fresh)
 {
-    struct idw_detect *fresh = NULL;
-    struct idw_outbox_target *t = NULL;
-    size_t nt = 0;
-    char err[512];
-
-    if (idw_webhook_targets(root, &t, &nt, err, sizeof err) < 0) {
-        log_error("%s", err);
-        return -1;
-    }
-    if (idw_cli_open_detect(dm->cli, &fresh) < 0 || idw_detect_set_targets(fresh, t, nt) < 0) {
-        idw_detect_close(fresh);
-        free(t);
-        return -1;
-    }
-    free(t);
     for (size_t i = 0; i < dm->n; i++)
         if (idw_okta_poller_set_detect(dm->runs[i].poller, fresh) < 0) {
             /* cannot happen between pages; keep every org on one engine */
             for (size_t j = 0; j < i; j++)
                 idw_okta_poller_set_detect(dm->runs[j].poller, dm->detect);
-            idw_detect_close(fresh);
             return -1;
         }
-    idw_detect_close(dm->detect);
-    dm->detect = fresh;
     return 0;
-}
-
-static void reload_webhooks(struct daemon *dm, const json_t *root)
-{
-    struct idw_webhooks *wh = NULL;
-    char err[512];
-
-    if (dm->a->backfill)
-        return;
-    if (idw_webhooks_load(root, &wh, err, sizeof err) < 0) {
-        log_error("SIGHUP: webhooks not reloaded (%s); the running ones stay", err);
-        return;
-    }
-    idw_webhooks_free(dm->webhooks);
-    dm->webhooks = wh;
-    dm->delivery_due_ms = idw_now_ms();
-    log_info("SIGHUP: %zu webhook(s) configured", wh ? wh->n : 0);
 }
 
 /*
  * SIGHUP: the rules (from the running rules_dir) and the configuration
- * file's "webhooks" are read again; other settings need a restart.
- * Whatever fails to load is reported and the running version stays.
+ * file's "webhooks" are read again; other settings need a restart.  Both
+ * are loaded before either is switched, and the engine queues alerts for
+ * exactly the webhooks the worker delivers to: all or nothing, and a
+ * failure is reported while the running version stays.
  */
 static void reload(struct daemon *dm)
 {
     struct idw_config fresh;
+    struct idw_webhooks *wh = NULL;
+    struct idw_detect *rules = NULL;
     char err[512];
 
     reload_requested = 0;
@@ -216,11 +185,25 @@ static void reload(struct daemon *dm)
         log_error("SIGHUP: configuration: %s; nothing reloaded", err);
         return;
     }
-    if (reload_rules(dm, fresh.root) < 0)
-        log_error("SIGHUP: rules not reloaded; the running rules stay in force");
-    else
-        log_info("SIGHUP: rules reloaded from %s", dm->cli->cfg.rules_dir);
-    reload_webhooks(dm, fresh.root);
+    if (!dm->a->backfill && idw_webhooks_load(fresh.root, &wh, err, sizeof err) < 0) {
+        log_error("SIGHUP: webhooks: %s; nothing reloaded, the running rules and webhooks stay", err);
+    } else if (idw_cli_open_detect(dm->cli, &rules) < 0 ||
+               idw_detect_set_targets(rules, wh ? wh->targets : NULL, wh ? wh->n : 0) < 0 ||
+               switch_rules(dm, rules) < 0) {
+        log_error("SIGHUP: rules not reloaded; the running rules and webhooks stay in force");
+        idw_detect_close(rules);
+        idw_webhooks_free(wh);
+    } else {
+        idw_detect_close(dm->detect);
+        dm->detect = rules;
+        if (!dm->a->backfill) {
+            idw_webhooks_free(dm->webhooks);
+            dm->webhooks = wh;
+            dm->delivery_due_ms = idw_now_ms();
+        }
+        log_info("SIGHUP: rules reloaded from %s; %zu webhook(s) configured", dm->cli->cfg.rules_dir,
+                 dm->webhooks ? dm->webhooks->n : 0);
+    }
     idw_config_free(&fresh);
 }
 
@@ -232,8 +215,8 @@ static int deliver(struct daemon *dm, int drain)
 
     if (!dm->webhooks || (!drain && (!dm->delivery_due_ms || dm->delivery_due_ms > idw_now_ms())))
         return 0;
-    if (idw_deliver_pending(dm->st, dm->webhooks, drain ? (size_t)-1 : 64, drain, &next, NULL,
-                            err, sizeof err) < 0) {
+    if (idw_deliver_pending(dm->st, dm->webhooks, drain ? (size_t)-1 : 64, drain, &stop_requested,
+                            &next, NULL, err, sizeof err) < 0) {
         log_error("delivery: %s", err);
         return -1;
     }

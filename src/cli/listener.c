@@ -4,9 +4,12 @@
  * closes.  It is served from the daemon's one thread between pages (the
  * run loop's naps are 100 ms slices), so it needs no locking; a scrape
  * waits at most one page.  Not a web server: one short GET per
- * connection, bounded reads, never blocks the loop for long.
+ * connection, at most four connections per call, each bounded to 200 ms of
+ * reading and 500 ms of writing, so a local client cannot stall the loop.
  */
 #include "cli/listener.h"
+
+#include "common/util.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -51,14 +54,22 @@ int idw_listener_open(const char *hostport, char *err, size_t errlen)
     return fd;
 }
 
-/* Reads the request head (up to a blank line, 4 KiB, or 200 ms); the content is ignored. */
+/*
+ * Reads the request head (up to a blank line or 4 KiB) within one 200 ms
+ * deadline for the whole connection: a slow client cannot hold the
+ * daemon's thread longer than that.  The content is ignored.
+ */
 static void drain_request(int c)
 {
     char buf[4096];
     size_t got = 0;
+    int64_t deadline = idw_now_ms() + 200;
     struct pollfd p = {c, POLLIN, 0};
 
-    while (got < sizeof buf - 1 && poll(&p, 1, 200) == 1) {
+    while (got < sizeof buf - 1) {
+        int64_t left = deadline - idw_now_ms();
+        if (left <= 0 || poll(&p, 1, (int)left) != 1)
+            break;
         ssize_t n = read(c, buf + got, sizeof buf - 1 - got);
         if (n <= 0)
             break;
@@ -69,10 +80,16 @@ static void drain_request(int c)
     }
 }
 
+/* Writes within a 500 ms deadline on a non-blocking socket; a client that does not read loses. */
 static void write_all(int c, const char *s, size_t len)
 {
+    int64_t deadline = idw_now_ms() + 500;
     struct pollfd p = {c, POLLOUT, 0};
-    while (len > 0 && poll(&p, 1, 500) == 1) {
+
+    while (len > 0) {
+        int64_t left = deadline - idw_now_ms();
+        if (left <= 0 || poll(&p, 1, (int)left) != 1)
+            return;
         ssize_t n = write(c, s, len);
         if (n <= 0)
             return;
@@ -85,7 +102,8 @@ void idw_listener_serve(int fd, char *(*body)(void *ctx), void *ctx)
 {
     int c;
 
-    while (fd >= 0 && (c = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+    /* a few connections per call: the loop comes back within 100 ms anyway */
+    for (int k = 0; k < 4 && fd >= 0 && (c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0; k++) {
         char head[160], *text;
         drain_request(c);
         text = body(ctx);

@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -287,23 +289,32 @@ static char *secret_from_file(const char *path, const char *what, char *err, siz
 {
     struct stat sb;
     char buf[1024];
-    size_t n;
-    FILE *f;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     char *secret;
 
-    if (stat(path, &sb) != 0 || !(f = fopen(path, "r"))) {
+    /* one open, then fstat of what was opened: no check-then-use race, no FIFO to hang on */
+    if (fd < 0 || fstat(fd, &sb) != 0) {
         snprintf(err, errlen, "%s: %s: %s", what, path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
-    if (sb.st_mode & 077) {
-        fclose(f);
-        snprintf(err, errlen, "%s: %s is readable by group or others (mode %03o); chmod 600 it",
-                 what, path, (unsigned)(sb.st_mode & 0777));
+    if (!S_ISREG(sb.st_mode) || (sb.st_mode & 077)) {
+        close(fd);
+        snprintf(err, errlen, S_ISREG(sb.st_mode)
+                 ? "%s: %s is readable by group or others (mode %03o); chmod 600 it"
+                 : "%s: %s is not a regular file (mode %03o)", what, path, (unsigned)(sb.st_mode & 0777));
         return NULL;
     }
-    n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
+    n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    if (n == (ssize_t)sizeof buf - 1 && !memchr(buf, '\n', (size_t)n)) {
+        OPENSSL_cleanse(buf, sizeof buf);
+        snprintf(err, errlen, "%s: %s: the first line is longer than %zu bytes", what, path, sizeof buf - 2);
+        return NULL;
+    }
     buf[strcspn(buf, "\r\n")] = '\0';
     secret = buf[0] ? strdup(buf) : NULL;
     OPENSSL_cleanse(buf, sizeof buf);

@@ -25,6 +25,7 @@
 
 #define MAX_BATCH 256
 #define MAX_SUPERSEDED 1024
+#define PASS_MS 30000               /* a pass stops starting POSTs after this long */
 
 struct attempt {
     uint64_t seq;
@@ -32,7 +33,14 @@ struct attempt {
     struct idw_webhook *w;
     long status;                    /* 0 = transport failure */
     char error[256];
-    int done, ok, skipped;
+    int done, ok;
+    int deferred;                   /* not tried: its webhook failed earlier in the pass */
+};
+
+/* An entry seen in the read transaction: applied later only if still the same. */
+struct seen_entry {
+    uint64_t seq;
+    json_t *entry;                  /* owned */
 };
 
 struct collect {
@@ -43,8 +51,9 @@ struct collect {
     int64_t now, next_due;
     json_t *held;                   /* "target|alert_id" of alerts held back this pass */
     json_t *newest;                 /* "target|alert_id" -> seq of its newest pending version */
-    uint64_t superseded[MAX_SUPERSEDED];
+    struct seen_entry superseded[MAX_SUPERSEDED];
     size_t nsuperseded;
+    unsigned unknown_target;        /* pending entries whose webhook is not configured */
 };
 
 static void alert_key(const json_t *e, char *out, size_t outlen)
@@ -85,17 +94,20 @@ static int collect_one(uint64_t seq, json_t *e, void *vc)
     int64_t next = json_integer_value(json_object_get(e, "next_ms"));
     struct idw_webhook *w;
 
-    if (!pending(e))
-        return 0;   /* dead letters wait for `outbox retry`; they do not hold later versions */
     alert_key(e, key, sizeof key);
     if ((uint64_t)json_integer_value(json_object_get(c->newest, key)) > seq) {
+        /* a newer version is queued: this one (pending or dead) would only arrive out of date */
         if (c->nsuperseded < MAX_SUPERSEDED)
-            c->superseded[c->nsuperseded++] = seq;      /* a newer version is queued */
+            c->superseded[c->nsuperseded++] = (struct seen_entry){seq, json_incref(e)};
         return 0;
     }
+    if (!pending(e))
+        return 0;   /* dead letters wait for `outbox retry`; they do not hold later versions */
     if (json_object_get(c->held, key))
         return 0;
     w = idw_webhook_find(c->wh, json_string_value(json_object_get(e, "target")));
+    if (!w)
+        c->unknown_target++;
     if (!w || (!c->ignore_schedule && next > c->now)) {
         if (w)
             note_due(c, next);
@@ -116,23 +128,28 @@ static void post(struct attempt *t)
 {
     const json_t *alert = json_object_get(t->entry, "alert");
     char *body = idw_webhook_body(t->w, alert);
-    char ts_h[64], sig_h[128], idem_h[160], ua_h[64], sig[80];
+    char ts_h[64], sig_h[128], idem_h[160], sig[80];
     int64_t ts = idw_now_ms() / 1000;
-    struct idw_http_resp r;
+    struct idw_http_resp r = {0};
 
     if (!body) {
         t->status = 0;
         snprintf(t->error, sizeof t->error, "cannot format the alert for this webhook");
         return;
     }
-    idw_webhook_sign(t->w, ts, body, sig, sizeof sig);
+    if (idw_webhook_sign(t->w, ts, body, sig, sizeof sig) < 0) {
+        free(body);
+        t->status = 0;      /* retried: nothing was sent */
+        snprintf(t->error, sizeof t->error, "out of memory while signing");
+        return;
+    }
     snprintf(ts_h, sizeof ts_h, "X-Idwatch-Timestamp: %lld", (long long)ts);
     snprintf(sig_h, sizeof sig_h, "X-Idwatch-Signature: %s", sig);
     snprintf(idem_h, sizeof idem_h, "Idempotency-Key: %s:%lld",
              json_string_value(json_object_get(alert, "alert_id")),
              (long long)json_integer_value(json_object_get(alert, "version")));
-    snprintf(ua_h, sizeof ua_h, "User-Agent: idwatch/%s", IDW_VERSION);
-    const char *headers[] = {"Content-Type: application/json", ua_h, ts_h, sig_h, idem_h, NULL};
+    /* User-Agent: idwatch/<version> comes from the HTTP client (http.c) */
+    const char *headers[] = {"Content-Type: application/json", ts_h, sig_h, idem_h, NULL};
     idw_http_request(t->w->http, "POST", t->w->url, headers, body, &r);
     t->status = r.status;
     idw_strlcpy(t->error, r.error[0] ? r.error : "", sizeof t->error);
@@ -141,23 +158,37 @@ static void post(struct attempt *t)
     free(body);
 }
 
-static void post_all(struct attempt *a, size_t n)
+/* A failure that says the receiver is unreachable or struggling, not this one request. */
+static int webhook_down(long status)
 {
-    json_t *failed = json_object();
-    char key[600];
+    return status == 0 || status == 408 || status == 429 || status >= 500;
+}
+
+/*
+ * POSTs in queue order.  Once a webhook is down (transport error, timeout,
+ * 408/429/5xx), its other entries are deferred to the next attempt instead
+ * of each waiting out the same timeout; a stop request or a long pass ends
+ * it early (the rest stays due).  Later versions of an alert whose earlier
+ * version failed are never sent ahead of it.
+ */
+static void post_all(struct attempt *a, size_t n, const volatile sig_atomic_t *stop)
+{
+    json_t *down = json_object();
+    int64_t deadline = idw_now_ms() + PASS_MS;
 
     for (size_t i = 0; i < n; i++) {
-        alert_key(a[i].entry, key, sizeof key);
-        if (json_object_get(failed, key)) {
-            a[i].skipped = 1;       /* an earlier version of this alert is still undelivered */
+        if ((stop && *stop) || idw_now_ms() > deadline)
+            break;
+        if (json_object_get(down, a[i].w->target.name)) {
+            a[i].deferred = 1;
             continue;
         }
         post(&a[i]);
         a[i].done = 1;
-        if (!a[i].ok)
-            json_object_set_new(failed, key, json_true());
+        if (!a[i].ok && webhook_down(a[i].status))
+            json_object_set_new(down, a[i].w->target.name, json_integer(i));
     }
-    json_decref(failed);
+    json_decref(down);
 }
 
 /* ---- outcomes ---------------------------------------------------------------- */
@@ -237,44 +268,128 @@ static int store_stats(struct idw_store *st, MDB_txn *txn, const struct idw_deli
     return rc;
 }
 
+/*
+ * The entry as it is now, if it is still the one seen in the read
+ * transaction (same alert, version and webhook); NULL when another worker
+ * (a cron `outbox deliver`, another `run`) delivered, superseded or
+ * replaced it meanwhile, so an outcome is never applied to the wrong entry.
+ */
+static json_t *still_there(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_t *seen,
+                           char *err, size_t errlen, int *failed)
+{
+    static const char *const same[] = {"alert_id", "version", "target"};
+    json_t *now = NULL;
+    int rc = idw_outbox_get(st, txn, seq, &now, err, errlen);
+
+    *failed = rc < 0;
+    if (rc != 0)
+        return NULL;
+    for (size_t i = 0; i < 3; i++)
+        if (!json_equal(json_object_get(now, same[i]), json_object_get(seen, same[i]))) {
+            json_decref(now);
+            return NULL;
+        }
+    return now;
+}
+
+static int drop_superseded(struct idw_store *st, MDB_txn *txn, const struct collect *c,
+                           struct idw_delivery_stats *d, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < c->nsuperseded; i++) {
+        int failed;
+        json_t *now = still_there(st, txn, c->superseded[i].seq, c->superseded[i].entry, err, errlen, &failed);
+        if (failed)
+            return -1;
+        if (!now)
+            continue;
+        json_decref(now);
+        if (idw_outbox_delete(st, txn, c->superseded[i].seq, err, errlen) < 0)
+            return -1;
+        d->superseded++;
+    }
+    return 0;
+}
+
+/* Records one attempt on the entry as it is now; *retry_at gets its next attempt (0: none). */
+static int record(struct idw_store *st, MDB_txn *txn, struct attempt *t, int64_t now,
+                  struct idw_delivery_stats *d, int64_t *retry_at, char *err, size_t errlen)
+{
+    int failed, dead, rc;
+    json_t *e = still_there(st, txn, t->seq, t->entry, err, errlen, &failed);
+
+    *retry_at = 0;
+    if (!e)
+        return failed ? -1 : 0;
+    if (t->ok) {
+        d->ok++;
+        log_outcome(t, 0);
+        json_decref(e);
+        return idw_outbox_delete(st, txn, t->seq, err, errlen);
+    }
+    dead = reschedule(e, t, now);
+    d->dead += (uint64_t)dead;
+    d->retried += (uint64_t)!dead;
+    if (!dead)
+        *retry_at = json_integer_value(json_object_get(e, "next_ms"));
+    log_outcome(t, dead);
+    rc = idw_outbox_put(st, txn, t->seq, e, err, errlen);
+    json_decref(e);
+    return rc;
+}
+
+/* An entry not tried because its webhook was down: it waits as long as the one that failed. */
+static int defer(struct idw_store *st, MDB_txn *txn, const struct attempt *t, int64_t until,
+                 char *err, size_t errlen)
+{
+    int failed, rc;
+    json_t *e = still_there(st, txn, t->seq, t->entry, err, errlen, &failed);
+
+    if (!e)
+        return failed ? -1 : 0;
+    json_object_set_new(e, "next_ms", json_integer(until));
+    rc = idw_outbox_put(st, txn, t->seq, e, err, errlen);
+    json_decref(e);
+    return rc;
+}
+
+static void earliest(int64_t *next_due, int64_t t)
+{
+    if (t && (!*next_due || t < *next_due))
+        *next_due = t;
+}
+
 static int apply_outcomes(struct idw_store *st, struct attempt *a, size_t n,
                           const struct collect *c, int64_t *next_due,
                           struct idw_delivery_stats *sum, char *err, size_t errlen)
 {
     struct idw_delivery_stats d = {0};
-    int64_t now = idw_now_ms();
+    int64_t now = idw_now_ms(), retry_at;
+    json_t *down_until = json_object();     /* webhook -> when its failed entry is retried */
     MDB_txn *txn;
+    int rc = 0;
 
-    if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
+    if (!down_until || idw_store_begin(st, 0, &txn, err, errlen) < 0) {
+        json_decref(down_until);
         return -1;
-    for (size_t i = 0; i < c->nsuperseded; i++)
-        if (idw_outbox_delete(st, txn, c->superseded[i], err, errlen) < 0) {
-            mdb_txn_abort(txn);
-            return -1;
-        }
-    d.superseded = c->nsuperseded;
-    for (size_t i = 0; i < n; i++) {
-        int dead = 0, rc;
+    }
+    rc = drop_superseded(st, txn, c, &d, err, errlen);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
         if (!a[i].done)
             continue;
-        if (a[i].ok) {
-            d.ok++;
-            rc = idw_outbox_delete(st, txn, a[i].seq, err, errlen);
-        } else {
-            dead = reschedule(a[i].entry, &a[i], now);
-            d.dead += (uint64_t)dead;
-            d.retried += (uint64_t)!dead;
-            if (!dead && (!*next_due || json_integer_value(json_object_get(a[i].entry, "next_ms")) < *next_due))
-                *next_due = json_integer_value(json_object_get(a[i].entry, "next_ms"));
-            rc = idw_outbox_put(st, txn, a[i].seq, a[i].entry, err, errlen);
-        }
-        log_outcome(&a[i], dead);
-        if (rc < 0) {
-            mdb_txn_abort(txn);
-            return -1;
+        rc = record(st, txn, &a[i], now, &d, &retry_at, err, errlen);
+        earliest(next_due, retry_at);
+        if (retry_at && webhook_down(a[i].status))
+            json_object_set_new(down_until, a[i].w->target.name, json_integer(retry_at));
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        int64_t until = json_integer_value(json_object_get(down_until, a[i].w->target.name));
+        if (a[i].deferred && until) {
+            rc = defer(st, txn, &a[i], until, err, errlen);
+            earliest(next_due, until);
         }
     }
-    if (store_stats(st, txn, &d, err, errlen) < 0) {
+    json_decref(down_until);
+    if (rc < 0 || store_stats(st, txn, &d, err, errlen) < 0) {
         mdb_txn_abort(txn);
         return -1;
     }
@@ -289,9 +404,23 @@ static int apply_outcomes(struct idw_store *st, struct attempt *a, size_t n,
     return 0;
 }
 
+/* Pending entries for webhooks no longer configured are kept, and said so (once a minute). */
+static void warn_unknown(unsigned n)
+{
+    static int64_t last;
+    int64_t now = idw_now_ms();
+
+    if (n && now - last > 60000) {
+        log_warn("%u pending deliveries name a webhook that is not configured; they wait "
+                 "(`idwatch outbox list` shows them)", n);
+        last = now;
+    }
+}
+
 int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t max,
-                        int ignore_schedule, int64_t *next_due_ms,
-                        struct idw_delivery_stats *stats, char *err, size_t errlen)
+                        int ignore_schedule, const volatile sig_atomic_t *stop,
+                        int64_t *next_due_ms, struct idw_delivery_stats *stats,
+                        char *err, size_t errlen)
 {
     struct attempt a[MAX_BATCH];
     struct collect c;
@@ -315,16 +444,19 @@ int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t ma
     mdb_txn_abort(txn);
     json_decref(c.held);
     json_decref(c.newest);
+    warn_unknown(c.unknown_target);
     if (rc == 0 && (c.n || c.nsuperseded)) {
-        post_all(a, c.n);
+        post_all(a, c.n, stop);
         rc = apply_outcomes(st, a, c.n, &c, &c.next_due, stats, err, errlen);
     }
     for (size_t i = 0; i < c.n; i++) {
         attempted += a[i].done;
-        if (a[i].skipped)
-            note_due(&c, c.now);    /* its turn comes once the earlier version is through */
+        if (!a[i].done && !a[i].deferred)
+            note_due(&c, c.now);    /* the pass ended early: still due */
         json_decref(a[i].entry);
     }
+    for (size_t i = 0; i < c.nsuperseded; i++)
+        json_decref(c.superseded[i].entry);
     *next_due_ms = c.next_due;
     return rc < 0 ? -1 : attempted;
 }

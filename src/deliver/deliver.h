@@ -24,6 +24,7 @@
 #ifndef IDW_DELIVER_H
 #define IDW_DELIVER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,16 +37,23 @@ struct idw_delivery_stats {
 };
 
 /*
- * Attempts up to max due entries (ignore_schedule: every pending entry,
- * due or not — `run --once` and `outbox deliver`).  *next_due_ms receives
- * the earliest next attempt among entries left pending (0 when none).
- * stats (may be NULL) are added to; the stored totals (meta
- * "delivery_stats") are updated too.  Returns the number attempted, or -1
- * on a storage error (err set).
+ * Attempts up to max due entries (at most 256 a pass; ignore_schedule:
+ * every pending entry, due or not — `run --once` and `outbox deliver`).
+ * Once a webhook fails with a transport error, timeout, 408, 429 or 5xx,
+ * its other entries wait with it instead of each being tried; the pass
+ * stops starting requests when *stop is set (stop may be NULL) or after
+ * 30 s.  *next_due_ms receives the earliest next attempt among entries
+ * left pending (0 when none).  stats (may be NULL) are added to; the
+ * stored totals (meta "delivery_stats") are updated too.  Outcomes are
+ * applied to an entry only if it is still the one that was sent, so
+ * several workers (a daemon and a cron `outbox deliver`) may share the
+ * outbox: at worst a version is delivered twice under its Idempotency-Key.
+ * Returns the number attempted, or -1 on a storage error (err set).
  */
 int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t max,
-                        int ignore_schedule, int64_t *next_due_ms,
-                        struct idw_delivery_stats *stats, char *err, size_t errlen);
+                        int ignore_schedule, const volatile sig_atomic_t *stop,
+                        int64_t *next_due_ms, struct idw_delivery_stats *stats,
+                        char *err, size_t errlen);
 
 /* The backoff before attempt n+1 after n failed attempts, in ms (with jitter). */
 int64_t idw_deliver_backoff_ms(const struct idw_webhook *w, int attempts);

@@ -32,6 +32,12 @@ static const char *severity_word(int id)
     return id >= 0 && id <= 5 ? w[id] : "Unknown";
 }
 
+static const char *status_word(int id)
+{
+    static const char *const w[] = {"Unknown", "New", "In Progress", "Suppressed", "Resolved"};
+    return id >= 0 && id <= 4 ? w[id] : "Other";
+}
+
 static int status_id(const char *s)
 {
     if (!s || !strcmp(s, "open"))
@@ -108,7 +114,7 @@ json_t *idw_ocsf_detection_finding(const json_t *alert)
                      "activity_id", update ? 2 : 1, "activity_name", update ? "Update" : "Create",
                      "type_uid", 200400 + (update ? 2 : 1),
                      "severity_id", sev, "severity", severity_word(sev),
-                     "status_id", status_id(status), "status", status ? status : "open",
+                     "status_id", status_id(status), "status", status_word(status_id(status)),
                      "time", json_object_get(alert, "last_seen_ms"),
                      "message", json_object_get(alert, "summary"),
                      "risk_score", json_object_get(alert, "score"),

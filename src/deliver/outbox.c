@@ -29,25 +29,36 @@ static int fail(char *err, size_t errlen, const char *what, int rc)
     return -1;
 }
 
-/* The next sequence number: one past the last key (1 for an empty outbox). */
+/*
+ * The next sequence number, never reused: a persistent counter (so an
+ * emptied outbox does not start again at 1 while another process still
+ * holds an old entry's number), and never below one past the last key.
+ */
 static int next_seq(struct idw_store *st, MDB_txn *txn, uint64_t *seq, char *err, size_t errlen)
 {
     MDB_cursor *cur;
     MDB_val k, v;
-    int rc = mdb_cursor_open(txn, st->outbox, &cur);
+    uint64_t counter = 0, last = 0;
+    long n = idw_store_kv_get(st, txn, st->rule_state, "_outbox", "all", "next_seq", &counter,
+                              sizeof counter, err, errlen);
+    int rc;
 
-    if (rc)
+    if (n < 0)
+        return -1;
+    if ((rc = mdb_cursor_open(txn, st->outbox, &cur)))
         return fail(err, errlen, "cursor", rc);
     rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
     mdb_cursor_close(cur);
-    if (rc == MDB_NOTFOUND) {
-        *seq = 1;
-        return 0;
-    }
-    if (rc)
+    if (rc && rc != MDB_NOTFOUND)
         return fail(err, errlen, "last", rc);
-    *seq = k.mv_size == 8 ? from_be64(k.mv_data) + 1 : 1;
-    return 0;
+    if (rc == 0 && k.mv_size == 8)
+        last = from_be64(k.mv_data);
+    *seq = counter > last ? counter : last + 1;
+    if (*seq == 0)
+        *seq = 1;
+    counter = *seq + 1;
+    return idw_store_kv_put(st, txn, st->rule_state, "_outbox", "all", "next_seq", &counter,
+                            sizeof counter, err, errlen);
 }
 
 int idw_outbox_put(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_t *entry,

@@ -66,15 +66,19 @@ static int read_filters(struct idw_webhook *w, const json_t *o, const char *wher
 static int read_timing(struct idw_webhook *w, const json_t *o, const char *where,
                        char *err, size_t errlen)
 {
-    w->timeout_s = (long)num_or(o, "timeout_s", 10);
+    double timeout = num_or(o, "timeout_s", 10), attempts = num_or(o, "max_4xx_attempts", 3);
+
+    /* range-checked as doubles first: no out-of-range conversion */
+    w->timeout_s = timeout >= 1 && timeout <= 300 ? (long)timeout : 0;
     w->retry_base_s = num_or(o, "retry_base_s", 2);
     w->retry_cap_s = num_or(o, "retry_cap_s", 3600);
-    w->max_4xx_attempts = (int)num_or(o, "max_4xx_attempts", 3);
+    w->max_4xx_attempts = attempts >= 1 && attempts <= 100 ? (int)attempts : 0;
     w->give_up_hours = num_or(o, "give_up_hours", 72);
-    if (w->timeout_s < 1 || w->timeout_s > 300 || w->retry_base_s <= 0 ||
-        w->retry_cap_s < w->retry_base_s || w->max_4xx_attempts < 1 || w->give_up_hours <= 0) {
-        snprintf(err, errlen, "%s: need 1 <= timeout_s <= 300, 0 < retry_base_s <= retry_cap_s, "
-                 "max_4xx_attempts >= 1, give_up_hours > 0", where);
+    if (w->timeout_s < 1 || w->timeout_s > 300 || w->retry_base_s < 0.05 ||
+        w->retry_cap_s < w->retry_base_s || w->retry_cap_s > 86400 || w->max_4xx_attempts < 1 ||
+        w->max_4xx_attempts > 100 || w->give_up_hours <= 0 || w->give_up_hours > 24 * 365) {
+        snprintf(err, errlen, "%s: need 1 <= timeout_s <= 300, 0.05 <= retry_base_s <= retry_cap_s <= "
+                 "86400, 1 <= max_4xx_attempts <= 100, 0 < give_up_hours <= 8760", where);
         return -1;
     }
     return 0;
@@ -213,8 +217,8 @@ char *idw_webhook_body(const struct idw_webhook *w, const json_t *alert)
     return body;
 }
 
-void idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body, char *out,
-                      size_t outlen)
+int idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body, char *out,
+                     size_t outlen)
 {
     char hex[65], *msg;
     size_t blen = strlen(body);
@@ -222,9 +226,10 @@ void idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body,
 
     out[0] = '\0';
     if (!(msg = malloc(blen + 32)))
-        return;
+        return -1;
     n = snprintf(msg, blen + 32, "%lld.%s", (long long)ts, body);
     idw_hmac_sha256_hex((const unsigned char *)w->secret, strlen(w->secret), msg, (size_t)n, 32, hex);
     free(msg);
     snprintf(out, outlen, "v1=%s", hex);
+    return 0;
 }

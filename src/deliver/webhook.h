@@ -68,8 +68,8 @@ struct idw_webhook *idw_webhook_find(struct idw_webhooks *wh, const char *name);
 /* The body delivered for this alert in the webhook's format; malloc'd, NULL on failure. */
 char *idw_webhook_body(const struct idw_webhook *w, const json_t *alert);
 
-/* "v1=<hex>": the signature of body at unix time ts (out holds at least 68 bytes). */
-void idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body, char *out,
+/* "v1=<hex>": the signature of body at unix time ts (out holds at least 68 bytes); -1 out of memory. */
+int idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body, char *out,
                       size_t outlen);
 
 /*

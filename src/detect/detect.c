@@ -76,6 +76,7 @@ static json_t *load_rule_config(const char *dir, const char *id, char *err, size
     if (!dir)
         return NULL;
     snprintf(path, sizeof path, "%s/%s.json", dir, id);
+    errno = 0;
     j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
         if (errno == ENOENT || strstr(je.text, "unable to open"))
@@ -367,6 +368,8 @@ static void update_alert(struct idw_detect_ctx *ctx, json_t *a, const struct idw
     if (c->score > json_integer_value(json_object_get(a, "score")))
         json_object_set_new(a, "score", json_integer(c->score));
     merge_mitre(json_object_get(a, "mitre"), c->mitre);
+    if (!ctx->historical)       /* live activity on an alert that began in a backfill */
+        json_object_set_new(a, "historical", json_false());
     json_object_set_new(a, "version", json_integer(json_integer_value(json_object_get(a, "version")) + 1));
 }
 
@@ -384,6 +387,13 @@ static int store_alert(struct idw_detect_ctx *ctx, const char *id, const json_t 
     return rc;
 }
 
+/* An analyst resolved it or called it a false positive: new activity starts a new alert. */
+static int closed(const json_t *a)
+{
+    const char *st = json_string_value(json_object_get(a, "status"));
+    return st && (!strcmp(st, "resolved") || !strcmp(st, "false_positive"));
+}
+
 /* The open alert for (rule, entity) if it is still within the window, else NULL. */
 static json_t *aggregate_target(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c,
                                 char id[IDW_UUID_STRLEN])
@@ -393,11 +403,15 @@ static json_t *aggregate_target(struct idw_detect_ctx *ctx, const struct idw_ale
                               c->entity, id, IDW_UUID_STRLEN - 1, ctx->err, ctx->errlen);
     json_t *a = NULL;
 
+    if (n < 0)
+        ctx->failed = 1;
     if (n <= 0 || n >= IDW_UUID_STRLEN)
         return NULL;
     id[n] = '\0';
     n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL, NULL, 0,
                          ctx->err, ctx->errlen);
+    if (n < 0)
+        ctx->failed = 1;
     if (n <= 0 || !(text = malloc((size_t)n + 1)))
         return NULL;
     idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL, text, (size_t)n,
@@ -405,7 +419,8 @@ static json_t *aggregate_target(struct idw_detect_ctx *ctx, const struct idw_ale
     text[n] = '\0';
     a = json_loads(text, 0, NULL);
     free(text);
-    if (a && ctx->ev->published_ms - json_integer_value(json_object_get(a, "last_seen_ms")) > c->window_ms) {
+    if (a && (ctx->ev->published_ms - json_integer_value(json_object_get(a, "last_seen_ms")) > c->window_ms ||
+              closed(a))) {
         json_decref(a);
         a = NULL;
     }
@@ -420,6 +435,10 @@ void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidat
     if (ctx->failed)
         return;
     a = aggregate_target(ctx, c, id);
+    if (ctx->failed) {
+        json_decref(a);
+        return;
+    }
     if (a) {
         update_alert(ctx, a, c);
     } else {
@@ -429,6 +448,8 @@ void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidat
         a = new_alert(ctx, c, id);
         if (a)
             json_object_set_new(a, "event_count", json_integer(1));
+        if (!a)
+            snprintf(ctx->err, ctx->errlen, "rule %s: cannot build an alert document", ctx->rule->id);
         if (!a || idw_store_kv_put(ctx->st, ctx->txn, ctx->st->alert_key, ctx->rule->id, ctx->domain,
                                    c->entity, id, strlen(id), ctx->err, ctx->errlen) < 0) {
             ctx->failed = 1;

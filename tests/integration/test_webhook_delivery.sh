@@ -75,7 +75,9 @@ cat d1.out
 grep -q "delivered 0" d1.out || fail "nothing can be delivered while the receiver is down"
 idw_c outbox list --json > after1.jsonl
 expect_eq "$(jlines after1.jsonl 'len(rows)')" "$((asoar + alake))" "the newest version of each alert kept, older ones superseded"
-expect_eq "$(jlines after1.jsonl 'sorted(set(r["attempts"] for r in rows))')" "[1]" "each tried once"
+# one attempt per webhook: once a receiver refuses connections its other deliveries wait with it
+expect_eq "$(jlines after1.jsonl '[sum(r["attempts"] for r in rows if r["target"] == t) for t in ("soar", "lake")]')" "[1, 1]" "one attempt per unreachable webhook"
+expect_eq "$(jlines after1.jsonl 'all(len({r["next_ms"] for r in rows if r["target"] == t}) == 1 for t in ("soar", "lake"))')" True "the others wait as long as the failed one"
 jlines after1.jsonl 'rows[0]["last_error"]' | grep -qi "connect" || fail "the transport error is recorded"
 
 # 2. up, but answering 500 three times, then 200: keep delivering (each a fresh process)
@@ -147,3 +149,10 @@ for s in "$(cat secret)" "$(cat ocsf-secret)"; do
         fail "a webhook secret leaked"; fi
 done
 echo "ok: no secret in outputs"
+
+# an analyst's review is a new version the SOAR receives
+aid=$(jlines queued.jsonl '[r["alert_id"] for r in rows if r["target"] == "soar"][0]')
+idw_c alerts ack "$aid" --note "looking into it" > /dev/null
+idw_c outbox deliver > review.out 2>&1
+grep -q "delivered [1-9]" review.out || { cat review.out; fail "review delivered"; }
+expect_eq "$(tail -n 1 "$WORK/soar/requests.jsonl" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["body"]["status"], r["body"]["history"][-1]["note"])')" "acknowledged looking into it" "the review reached the SOAR"

@@ -47,3 +47,10 @@ h2=$(jlines norm2.jsonl '[r["context"]["unknown_user_hash"] for r in rows if r["
 # the persona is namespaced by domain
 expect_rc 0 idw persona show alice@acme.example --domain acme-prod > /dev/null
 expect_rc 4 idw persona show alice@acme.example --domain other 2> /dev/null
+
+# a rule file that does not parse is an error naming the file, even after a rule file that is absent
+mkdir badrules
+echo '{"enabled": false,,}' > badrules/password_spray.json
+echo '{"db": "'"$WORK"'/db-bad", "rules_dir": "'"$WORK"'/badrules"}' > badrules.json
+expect_rc 1 "$IDWATCH" --config badrules.json rules list > badrules.out 2>&1
+grep -q "password_spray.json" badrules.out || { cat badrules.out; fail "the bad rule file is named"; }

@@ -25,7 +25,7 @@ static const char default_json[] =
     "  \"geoip\": {\"city_db\": \"\", \"asn_db\": \"\"},\n"
     "  \"persona\": {\"half_life_days\": 30, \"learning_days\": 14,\n"
     "               \"learning_signins\": 10, \"relearn_after_days\": 30},\n"
-    "  \"ingest\": {\"batch_events\": 20000, \"dedup_horizon_days\": 100,\n"
+    "  \"ingest\": {\"batch_events\": 50000, \"dedup_horizon_days\": 100,\n"
     "              \"include_unlisted\": false}\n"
     "}\n";
 

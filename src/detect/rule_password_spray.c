@@ -167,8 +167,6 @@ static void follow_up(struct idw_detect_ctx *ctx, const struct cfg *c, const str
     double hours;
 
     snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    snprintf(ip_entity, sizeof ip_entity, "ip:%s", ev->ip);
-    snprintf(asn_entity, sizeof asn_entity, "asn:%u", ev->asn);
     if (!c->follow_ms || !before || !ev->asn || idw_persona_knows(before, IDW_DIM_ASNS, asn) ||
         idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx)))
         return;
@@ -176,6 +174,8 @@ static void follow_up(struct idw_detect_ctx *ctx, const struct cfg *c, const str
     if (idw_state_get(ctx, key, &m, sizeof m) != sizeof m || ev->published_ms < m.at ||
         ev->published_ms - m.at > c->follow_ms)
         return;
+    snprintf(ip_entity, sizeof ip_entity, "ip:%s", ev->ip);
+    snprintf(asn_entity, sizeof asn_entity, "asn:%u", ev->asn);
     if (!strcmp(m.source, ip_entity) || !strcmp(m.source, asn_entity))
         return;     /* from the spraying source itself: per_source reported it */
     hours = (double)(ev->published_ms - m.at) / 3600000.0;

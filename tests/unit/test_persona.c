@@ -113,7 +113,7 @@ static void test_config(void **state)
     assert_string_equal(c.db_path, "./idwatch-data");
     assert_int_equal(c.n_orgs, 1);
     assert_string_equal(c.orgs[0].domain_id, "default");
-    assert_int_equal(c.batch_events, 20000);
+    assert_int_equal(c.batch_events, 50000);
     idw_config_free(&c);
 
     assert_int_equal(idw_config_parse("{\"persona\":{\"half_life_days\":7}}", "t", &c, err, sizeof err), 0);

@@ -34,20 +34,12 @@ int idw_log_parse_level(const char *s, enum idw_log_level *out)
     return -1;
 }
 
-void idw_log(enum idw_log_level level, const char *fmt, ...)
+static void emit(enum idw_log_level level, json_t *fields, const char *msg)
 {
-    char msg[2048];
     char ts[IDW_TIME_STRLEN];
-    va_list ap;
-
-    if (level < min_level)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    idw_time_format(idw_now_ms(), ts);
-
     int as_json = json_mode >= 0 ? json_mode : !isatty(STDERR_FILENO);
+
+    idw_time_format(idw_now_ms(), ts);
     if (!as_json) {
         fprintf(stderr, "idwatch: %s%s%s\n",
                 level >= IDW_LOG_WARN ? level_names[level] : "",
@@ -55,6 +47,8 @@ void idw_log(enum idw_log_level level, const char *fmt, ...)
         return;
     }
     json_t *o = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level_names[level], "msg", msg);
+    if (o && fields)
+        json_object_update_missing(o, fields);  /* ts, level and msg cannot be overridden */
     char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
     if (line)
         fprintf(stderr, "%s\n", line);
@@ -62,4 +56,31 @@ void idw_log(enum idw_log_level level, const char *fmt, ...)
         fprintf(stderr, "idwatch: %s: %s\n", level_names[level], msg);
     free(line);
     json_decref(o);
+}
+
+void idw_log(enum idw_log_level level, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+
+    if (level < min_level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    emit(level, NULL, msg);
+}
+
+void idw_log_fields(enum idw_log_level level, json_t *fields, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+
+    if (level >= min_level) {
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        emit(level, fields, msg);
+    }
+    json_decref(fields);
 }

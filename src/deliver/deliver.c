@@ -237,15 +237,18 @@ static void log_outcome(const struct attempt *t, int dead)
     const char *id = json_string_value(json_object_get(e, "alert_id"));
     long long v = json_integer_value(json_object_get(e, "version"));
     const char *name = t->w->target.name;
+    json_t *f = json_pack("{s:s?, s:I, s:s, s:I, s:s}", "alert_id", id, "version", (json_int_t)v,
+                          "webhook", name, "http_status", (json_int_t)t->status,
+                          "outcome", t->ok ? "delivered" : dead ? "dead" : "retry");
 
     if (t->ok)
-        log_info("delivered alert %s version %lld to %s", id, v, name);
+        idw_log_fields(IDW_LOG_INFO, f, "delivered alert %s version %lld to %s", id, v, name);
     else if (dead)
-        log_error("dead letter: alert %s version %lld to %s: %s%ld %s", id, v, name,
-                  t->status ? "HTTP " : "", t->status, t->error);
+        idw_log_fields(IDW_LOG_ERROR, f, "dead letter: alert %s version %lld to %s: %s%ld %s", id, v,
+                       name, t->status ? "HTTP " : "", t->status, t->error);
     else
-        log_warn("delivery of alert %s version %lld to %s failed (%s%ld %s); will retry", id, v,
-                 name, t->status ? "HTTP " : "transport ", t->status, t->error);
+        idw_log_fields(IDW_LOG_WARN, f, "delivery of alert %s version %lld to %s failed (%s%ld %s); "
+                       "will retry", id, v, name, t->status ? "HTTP " : "transport ", t->status, t->error);
 }
 
 static int store_stats(struct idw_store *st, MDB_txn *txn, const struct idw_delivery_stats *d,

@@ -31,6 +31,10 @@
 #define MAX_BACKOFF_MS (300 * 1000)
 #define MAX_RATE_WAIT_MS (120 * 1000)
 
+/* A log line about one org, with its domain_id as a structured "org" field. */
+#define org_log(p, level, ...) \
+    idw_log_fields(level, json_pack("{s:s}", "org", (p)->org.domain_id), __VA_ARGS__)
+
 struct idw_okta_poller {
     struct idw_store *st;
     struct idw_okta_org org;
@@ -176,7 +180,7 @@ static int state_save(struct idw_okta_poller *p)
     if (idw_store_begin(p->st, 0, &txn, err, sizeof err) < 0 ||
         state_write(p->st, txn, p, err, sizeof err) < 0 ||
         idw_store_commit(txn, err, sizeof err) < 0) {
-        log_error("%s: cannot save connector state: %s", p->org.domain_id, err);
+        org_log(p, IDW_LOG_ERROR, "%s: cannot save connector state: %s", p->org.domain_id, err);
         return -1;
     }
     return 0;
@@ -295,7 +299,7 @@ static enum idw_poll_result pause_org(struct idw_okta_poller *p, const char *why
     json_object_set_new(p->state, "paused_at", json_string(now));
     state_save(p);
     if (!p->dry)
-        log_error("%s: PAUSED: %s. Fix the cause, then run `idwatch okta resume %s`.",
+        org_log(p, IDW_LOG_ERROR, "%s: PAUSED: %s. Fix the cause, then run `idwatch okta resume %s`.",
               p->org.domain_id, why, p->org.domain_id);
     return IDW_POLL_PAUSED;
 }
@@ -331,7 +335,7 @@ static enum idw_poll_result failed(struct idw_okta_poller *p, enum fail_kind kin
     backoff += jitter_ms(backoff / 2 + 1);
     *wait_ms = hint_ms > backoff ? hint_ms : backoff;
     if (!p->dry)
-        log_warn("%s: %s (failure %lld of %d; retrying in %.1f s)", p->org.domain_id, msg,
+        org_log(p, IDW_LOG_WARN, "%s: %s (failure %lld of %d; retrying in %.1f s)", p->org.domain_id, msg,
                  (long long)n, p->org.max_failures, *wait_ms / 1000.0);
     state_save(p);
     return IDW_POLL_RETRY;
@@ -410,7 +414,7 @@ static void current_url(struct idw_okta_poller *p, char *out, size_t outlen)
     }
     if (next && *next && sget(p, "last_published_ms")) {
         /* org_url changed since the cursor was stored: resume by time, de-dup absorbs overlap */
-        log_warn("%s: the stored cursor is for another host; restarting from the last "
+        org_log(p, IDW_LOG_WARN, "%s: the stored cursor is for another host; restarting from the last "
                  "published time minus 5 minutes", p->org.domain_id);
         since_url(p, sget(p, "last_published_ms") - OVERLAP_MS, NULL, out, outlen);
         return;
@@ -473,11 +477,11 @@ static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events
         enum idw_feed_result res;
         int64_t t;
         if (idw_pipeline_feed(p->pl, ev, &res, reason, sizeof reason) < 0) {
-            log_error("%s: storage failure: %s", p->org.domain_id, reason);
+            org_log(p, IDW_LOG_ERROR, "%s: storage failure: %s", p->org.domain_id, reason);
             return IDW_POLL_FATAL;
         }
         if (res == IDW_FEED_REJECTED)
-            log_warn("%s: event %zu of the page rejected: %s", p->org.domain_id, i, reason);
+            org_log(p, IDW_LOG_WARN, "%s: event %zu of the page rejected: %s", p->org.domain_id, i, reason);
         if (idw_time_parse(json_string_value(json_object_get(ev, "published")), &t) == 0 && t > newest)
             newest = t;
     }
@@ -489,7 +493,7 @@ static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events
     sinc(p, "events_fetched", (json_int_t)n);
     sset(p, "consecutive_failures", 0);
     if (idw_pipeline_commit(p->pl, page_commit, p, err, sizeof err) < 0) {
-        log_error("%s: cannot commit the page: %s", p->org.domain_id, err);
+        org_log(p, IDW_LOG_ERROR, "%s: cannot commit the page: %s", p->org.domain_id, err);
         return IDW_POLL_FATAL;
     }
     if (p->o.progress)
@@ -498,7 +502,7 @@ static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events
     if ((int)n < p->org.page_limit && p->o.backfill && !json_object_get(p->state, "backfill_done")) {
         json_object_set_new(p->state, "backfill_done", json_string(now));
         state_save(p);
-        log_info("%s: backfill caught up: %lld events in %lld pages", p->org.domain_id,
+        org_log(p, IDW_LOG_INFO, "%s: backfill caught up: %lld events in %lld pages", p->org.domain_id,
                  (long long)sget(p, "events_fetched"), (long long)sget(p, "pages"));
     }
     return (int)n >= p->org.page_limit ? IDW_POLL_PAGE_FULL : IDW_POLL_CAUGHT_UP;
@@ -509,7 +513,7 @@ static enum idw_poll_result restart_from_since(struct idw_okta_poller *p, long *
 {
     char url[4096];
     int64_t last = sget(p, "last_published_ms");
-    log_warn("%s: Okta rejected the stored cursor; restarting from the last published time "
+    org_log(p, IDW_LOG_WARN, "%s: Okta rejected the stored cursor; restarting from the last published time "
              "minus 5 minutes (duplicates are absorbed)", p->org.domain_id);
     if (!last)
         last = idw_now_ms() - OVERLAP_MS;
@@ -602,7 +606,7 @@ static int reload_if_resumed(struct idw_okta_poller *p)
     if (resumed) {
         json_decref(p->state);
         p->state = doc;
-        log_info("%s: resumed", p->org.domain_id);
+        org_log(p, IDW_LOG_INFO, "%s: resumed", p->org.domain_id);
     } else {
         json_decref(doc);
     }
@@ -627,7 +631,7 @@ enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms
             fprintf(stderr, "\r%s: rate limit: waiting %.0f s for the bucket to reset   ",
                     p->org.domain_id, w / 1000.0);
         else
-            log_info("%s: pacing to %.0f%% of the rate limit: waiting %.1f s", p->org.domain_id,
+            org_log(p, IDW_LOG_INFO, "%s: pacing to %.0f%% of the rate limit: waiting %.1f s", p->org.domain_id,
                      p->org.rate_share * 100, w / 1000.0);
         if (idw_sleep_ms(w, p->o.stop))
             return IDW_POLL_RETRY;

@@ -115,18 +115,11 @@ static json_t *current_alert(struct idw_store *st, MDB_txn *txn, const json_t *e
 {
     const char *domain = json_string_value(json_object_get(e, "domain"));
     const char *id = json_string_value(json_object_get(e, "alert_id"));
-    char err[256], *text;
-    long n;
-    json_t *a;
+    char err[256];
+    json_t *a = NULL;
 
-    if (!domain || !id)
-        return NULL;
-    n = idw_store_kv_get(st, txn, st->alerts, domain, id, NULL, NULL, 0, err, sizeof err);
-    if (n <= 0 || !(text = malloc((size_t)n)))
-        return NULL;
-    idw_store_kv_get(st, txn, st->alerts, domain, id, NULL, text, (size_t)n, err, sizeof err);
-    a = json_loadb(text, (size_t)n, 0, NULL);
-    free(text);
+    if (domain && id)
+        idw_store_kv_json(st, txn, st->alerts, domain, id, NULL, &a, err, sizeof err);
     return a;
 }
 

@@ -231,13 +231,13 @@ unsigned idw_org_users(struct idw_detect_ctx *ctx)
     return n;
 }
 
-int idw_org_shared_egress(struct idw_detect_ctx *ctx, const struct idw_event *ev)
+int idw_org_shared_egress(struct idw_detect_ctx *ctx, const char *ip)
 {
     char pfx[IDW_PV_VALUE];
 
-    if (!ev->ip)
+    if (!ip || !*ip)
         return 0;
-    idw_ip_prefix(ev->ip, pfx, sizeof pfx);
+    idw_ip_prefix(ip, pfx, sizeof pfx);
     return idw_org_users_with(ctx, IDW_DIM_PREFIXES, pfx) >= IDW_SHARED_EGRESS_USERS;
 }
 
@@ -398,7 +398,6 @@ static int closed(const json_t *a)
 static json_t *aggregate_target(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c,
                                 char id[IDW_UUID_STRLEN])
 {
-    char *text;
     long n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alert_key, ctx->rule->id, ctx->domain,
                               c->entity, id, IDW_UUID_STRLEN - 1, ctx->err, ctx->errlen);
     json_t *a = NULL;
@@ -408,17 +407,9 @@ static json_t *aggregate_target(struct idw_detect_ctx *ctx, const struct idw_ale
     if (n <= 0 || n >= IDW_UUID_STRLEN)
         return NULL;
     id[n] = '\0';
-    n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL, NULL, 0,
-                         ctx->err, ctx->errlen);
-    if (n < 0)
+    if (idw_store_kv_json(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL, &a, ctx->err,
+                          ctx->errlen) < 0)
         ctx->failed = 1;
-    if (n <= 0 || !(text = malloc((size_t)n + 1)))
-        return NULL;
-    idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL, text, (size_t)n,
-                     ctx->err, ctx->errlen);
-    text[n] = '\0';
-    a = json_loads(text, 0, NULL);
-    free(text);
     if (a && (ctx->ev->published_ms - json_integer_value(json_object_get(a, "last_seen_ms")) > c->window_ms ||
               closed(a))) {
         json_decref(a);

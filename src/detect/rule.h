@@ -80,7 +80,7 @@ const struct idw_persona *idw_detect_actor(const struct idw_detect_ctx *ctx);
  *                        (IDW_DIM_PREFIXES, see idw_ip_prefix) or a country
  *                        (IDW_DIM_COUNTRIES) in their trusted routine
  *   idw_org_users        users of the org
- *   idw_org_shared_egress the event's /24 is in the routine of at least
+ *   idw_org_shared_egress the /24 of ip is in the routine of at least
  *                        IDW_SHARED_EGRESS_USERS users: a VPN/ZTNA/office exit,
  *                        whose geolocation says nothing about the person
  *   idw_org_common_asn   the ASN is used by at least IDW_SHARED_EGRESS_USERS
@@ -90,7 +90,7 @@ const struct idw_persona *idw_detect_actor(const struct idw_detect_ctx *ctx);
 #define IDW_SHARED_EGRESS_USERS 3
 unsigned idw_org_users_with(struct idw_detect_ctx *ctx, enum idw_dim d, const char *value);
 unsigned idw_org_users(struct idw_detect_ctx *ctx);
-int idw_org_shared_egress(struct idw_detect_ctx *ctx, const struct idw_event *ev);
+int idw_org_shared_egress(struct idw_detect_ctx *ctx, const char *ip);
 int idw_org_common_asn(struct idw_detect_ctx *ctx, uint32_t asn);
 
 /*

@@ -107,7 +107,7 @@ static void judge(struct idw_detect_ctx *ctx, const struct idw_event *ev, const 
              n->asn ? "new" : "known", ev->geo.country ? ev->geo.country : "country ?",
              n->country ? "new" : "known", !ev->dt_hash ? "?" : n->device ? "new" : "known");
     /* the org's shared egress (VPN, office NAT) says nothing about who is behind it */
-    if ((n->asn || n->country || n->device) && idw_org_shared_egress(ctx, ev)) {
+    if ((n->asn || n->country || n->device) && idw_org_shared_egress(ctx, ev->ip)) {
         n->asn = n->country = n->device = 0;
         n->shared = 1;
         strncat(n->text, ", via the org's shared egress", sizeof n->text - strlen(n->text) - 1);

@@ -103,14 +103,11 @@ static int shared_exit(struct idw_detect_ctx *ctx, const struct cfg *c, const st
                        const struct idw_persona *before)
 {
     const struct idw_pfix *f = &before->last_fix;
-    char pfx[IDW_PV_VALUE];
 
-    if (idw_org_shared_egress(ctx, ev))
+    if (idw_org_shared_egress(ctx, ev->ip))
         return 1;
-    if (!f->ip[0] || city_count(before, ev->geo.city, ev->geo.country) < c->routine_min_count)
-        return 0;
-    idw_ip_prefix(f->ip, pfx, sizeof pfx);
-    return idw_org_users_with(ctx, IDW_DIM_PREFIXES, pfx) >= IDW_SHARED_EGRESS_USERS;
+    return city_count(before, ev->geo.city, ev->geo.country) >= c->routine_min_count &&
+           idw_org_shared_egress(ctx, f->ip);
 }
 
 /* A carrier end within one country, inside the slack: imprecise, not travel. */
@@ -126,20 +123,6 @@ static int carrier_jitter(const struct cfg *c, const struct idw_event *ev,
     snprintf(asn, sizeof asn, "AS%u", f->asn);
     prev = idw_persona_knows(before, IDW_DIM_ASNS, asn);
     return mobile_carrier(ev->as_org ? ev->as_org : ev->isp) || (prev && mobile_carrier(prev->label));
-}
-
-/* The share of the user's weight that a country holds, for the evidence line. */
-static const char *usual_country(const struct idw_persona *p, double *share)
-{
-    const struct idw_pvalue *v = &p->vals[idw_dim_desc(IDW_DIM_COUNTRIES)->offset], *best = NULL;
-    double total = 0;
-    for (unsigned i = 0; i < p->n[IDW_DIM_COUNTRIES]; i++) {
-        total += v[i].weight;
-        if (!best || v[i].weight > best->weight)
-            best = &v[i];
-    }
-    *share = best && total > 0 ? 100.0 * best->weight / total : 0;
-    return best ? best->value : "none";
 }
 
 static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
@@ -198,7 +181,8 @@ static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
              ev->subject.login ? ev->subject.login : "a user", ev->geo.city ? ev->geo.city : "?",
              ev->geo.country ? ev->geo.country : "?", dist, f->city[0] ? f->city : "?",
              f->country[0] ? f->country : "?", hours * 60);
-    const char *usual = usual_country(before, &share);
+    const struct idw_pvalue *main_country = idw_persona_main(before, IDW_DIM_COUNTRIES, &share);
+    const char *usual = main_country ? main_country->value : "none";
     snprintf(a.evidence, sizeof a.evidence,
              "%.0f km in %.0f min = %.0f km/h (limit %.0f); from %s (AS%u, %s) to %s (%s, %s); "
              "country %s (usual %s %.0f%%); %s %s; device %s%s",

@@ -140,22 +140,6 @@ static void add(struct verdict *v, int points, const char *what, const char *fmt
         v->len += (size_t)n < sizeof v->evidence - v->len ? (size_t)n : sizeof v->evidence - v->len - 1;
 }
 
-/* The persona's most-weighted value of a dimension and its share, for "usual ..." words. */
-static const struct idw_pvalue *usual(const struct idw_persona *p, enum idw_dim d, double *share)
-{
-    const struct idw_pvalue *v = &p->vals[idw_dim_desc(d)->offset], *best = NULL;
-    double total = 0;
-    for (unsigned i = 0; i < p->n[d]; i++) {
-        if (v[i].provisional)
-            continue;
-        total += v[i].weight;
-        if (!best || v[i].weight > best->weight)
-            best = &v[i];
-    }
-    *share = best && total > 0 ? 100.0 * best->weight / total : 0;
-    return best;
-}
-
 /* Users of the org with this value in their routine: the org's own geography and ISPs. */
 static unsigned org_users(struct idw_detect_ctx *ctx, enum idw_dim d, const char *value)
 {
@@ -178,7 +162,7 @@ static void judge_place(struct idw_detect_ctx *ctx, const struct cfg *c, struct 
 
     if (ev->geo.country && !idw_persona_knows(p, IDW_DIM_COUNTRIES, ev->geo.country)) {
         users = org_users(ctx, IDW_DIM_COUNTRIES, ev->geo.country);
-        u = usual(p, IDW_DIM_COUNTRIES, &share);
+        u = idw_persona_main(p, IDW_DIM_COUNTRIES, &share);
         add(v, users >= c->org_familiar ? 10 : 30, "country",
             "country %s never seen (usual %s %.0f%% of %u sign-ins), home to %u users of the org",
             ev->geo.country, u ? u->value : "none", share, p->c.signin_ok, users);
@@ -186,10 +170,10 @@ static void judge_place(struct idw_detect_ctx *ctx, const struct cfg *c, struct 
     snprintf(asn, sizeof asn, "AS%u", ev->asn);
     if (!ev->asn || idw_persona_knows(p, IDW_DIM_ASNS, asn))
         return;
-    if (idw_org_shared_egress(ctx, ev))
+    if (idw_org_shared_egress(ctx, ev->ip))
         return;         /* an org exit: says nothing about this person */
     users = org_users(ctx, IDW_DIM_ASNS, asn);
-    u = usual(p, IDW_DIM_ASNS, &share);
+    u = idw_persona_main(p, IDW_DIM_ASNS, &share);
     add(v, users >= c->org_familiar ? 5 : users >= 2 ? 12 : 20, "network",
         "%s (%s) new for this user, in the routine of %u users of the org; usual %s (%s) %.0f%%",
         asn, ev->as_org ? ev->as_org : "?", users, u ? u->value : "none",

@@ -215,7 +215,7 @@ static void judge_admin(struct idw_detect_ctx *ctx, const struct idw_event *ev,
     kd = ev->dt_hash ? idw_persona_knows(adm, IDW_DIM_DEVICES, ev->dt_hash) : NULL;
     g->new_ctx = (ev->asn && !ka) || (ev->geo.country && !kc);
     /* the org's shared egress (VPN, office NAT) says nothing about who is behind it */
-    shared = g->new_ctx && idw_org_shared_egress(ctx, ev);
+    shared = g->new_ctx && idw_org_shared_egress(ctx, ev->ip);
     g->new_ctx &= !shared;
     g->new_device = ev->dt_hash && !kd;
     fmt_known(a, sizeof a, ev->asn ? asn : NULL, ka);
@@ -250,7 +250,7 @@ static const char *risk_event(struct idw_detect_ctx *ctx, const struct idw_event
     /* an enrollment counts only from a network new to an established persona */
     if (!before || !ev->asn || idw_persona_knows(before, IDW_DIM_ASNS, asn) ||
         idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx)) ||
-        idw_org_shared_egress(ctx, ev))
+        idw_org_shared_egress(ctx, ev->ip))
         return NULL;
     return "factor or device enrolled from a new network";
 }

@@ -262,7 +262,7 @@ static enum net network(struct idw_detect_ctx *ctx, const struct idw_event *ev,
     if (!ev->asn || !before)
         return NET_UNJUDGED;
     snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    if (idw_persona_knows(before, IDW_DIM_ASNS, asn) || idw_org_shared_egress(ctx, ev))
+    if (idw_persona_knows(before, IDW_DIM_ASNS, asn) || idw_org_shared_egress(ctx, ev->ip))
         return NET_OWN;
     if (idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx)))
         return NET_UNJUDGED;

@@ -87,6 +87,22 @@ const struct idw_pvalue *idw_persona_knows(const struct idw_persona *p, enum idw
     return v && !v->provisional ? v : NULL;
 }
 
+const struct idw_pvalue *idw_persona_main(const struct idw_persona *p, enum idw_dim d, double *share)
+{
+    const struct idw_pvalue *v = &p->vals[dims[d].offset], *best = NULL;
+    double total = 0;
+
+    for (unsigned i = 0; i < p->n[d]; i++) {
+        if (v[i].provisional)
+            continue;
+        total += v[i].weight;
+        if (!best || v[i].weight > best->weight)
+            best = &v[i];
+    }
+    *share = best && total > 0 ? 100.0 * best->weight / total : 0;
+    return best;
+}
+
 void idw_persona_usual(const struct idw_persona *p, enum idw_dim d, unsigned n, char *out,
                        size_t outlen)
 {

@@ -183,6 +183,13 @@ const struct idw_pvalue *idw_persona_knows(const struct idw_persona *p, enum idw
 void idw_persona_usual(const struct idw_persona *p, enum idw_dim d, unsigned n, char *out,
                        size_t outlen);
 
+/*
+ * The trusted value of d with the most (stored, decayed) weight, and its
+ * share of the trusted weight in percent: "usual Ireland 98%".  NULL
+ * (share 0) when d holds no trusted value.
+ */
+const struct idw_pvalue *idw_persona_main(const struct idw_persona *p, enum idw_dim d, double *share);
+
 /* Trusts a provisional value (the `alerts fp` feedback path).  Returns 1 if one was. */
 int idw_persona_trust(struct idw_persona *p, enum idw_dim d, const char *value);
 

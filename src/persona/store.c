@@ -547,6 +547,28 @@ long idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const cha
     return (long)val.mv_size;
 }
 
+int idw_store_kv_json(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                      const char *b, const char *c, json_t **out, char *err, size_t errlen)
+{
+    struct key k = {0};
+    MDB_val key, val;
+    int rc;
+
+    (void)st;
+    *out = NULL;
+    kv_key(&k, a, b, c);
+    if (k.overflow)
+        return 1;
+    key = val_of(&k);
+    rc = mdb_get(txn, dbi, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return 1;
+    if (rc)
+        return fail(err, errlen, "kv get", rc);
+    *out = json_loadb(val.mv_data, val.mv_size, 0, NULL);
+    return *out ? 0 : 1;
+}
+
 int idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
                      const char *b, const char *c, const void *v, size_t len,
                      char *err, size_t errlen)

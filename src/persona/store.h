@@ -131,6 +131,14 @@ int idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char
                      const char *b, const char *c, const void *val, size_t len,
                      char *err, size_t errlen);
 
+/*
+ * A JSON document stored under (a, b, c), parsed straight from the map:
+ * 0 with *out set, 1 when absent or not valid JSON (*out = NULL), -1 on
+ * an LMDB error.
+ */
+int idw_store_kv_json(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                      const char *b, const char *c, json_t **out, char *err, size_t errlen);
+
 /* Calls fn(key, keylen, val, vallen, ctx) for every entry of dbi whose key starts with
  * prefix \0 (prefix NULL: every entry); fn returning non-zero stops. */
 typedef int (*idw_kv_fn)(const char *key, size_t keylen, const char *val, size_t vallen, void *ctx);

@@ -22,6 +22,7 @@ struct idw_cli {
     const char *config_path;    /* --config, or NULL for the embedded default */
     const char *db_override;    /* --db, overrides the config's "db" */
     struct idw_config cfg;
+    int writer_fd;              /* the database's writer lock once taken, else -1 */
 };
 
 /* Loads the configuration (with --db applied).  Prints the error and returns -1 on failure. */
@@ -29,6 +30,14 @@ int idw_cli_load_config(struct idw_cli *cli);
 
 /* Opens the database (read-only or read-write). Prints the error and returns NULL on failure. */
 struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly);
+
+/*
+ * Opens the database for a command that feeds the pipeline (what: "run",
+ * "ingest", "backfill") and takes its writer lock, held until the process
+ * ends: a second feeder is refused with a message naming the holder.
+ * Prints the error and returns NULL on failure.
+ */
+struct idw_store *idw_cli_open_writer(struct idw_cli *cli, const char *what);
 
 /* Opens the configured GeoIP databases (*geo = NULL when none are configured).  Prints errors. */
 struct idw_geodb;
@@ -55,5 +64,6 @@ int idw_cmd_alerts(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_rules(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_outbox(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_metrics(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_horizon(struct idw_cli *cli, int argc, char **argv);
 
 #endif

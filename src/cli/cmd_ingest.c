@@ -48,7 +48,9 @@ static void ingest_usage(FILE *out)
             "  --json                   print the summary as JSON\n"
             "\n"
             "Exit codes: 0 all input accepted or skipped by design, 1 failure (nothing after\n"
-            "the last committed batch was kept), 2 usage, 3 some events were rejected.\n");
+            "the last committed batch was kept), 2 usage, 3 some events were rejected\n"
+            "(malformed, stale: older than the de-duplication horizon, or future: published\n"
+            "beyond this host's clock + ingest.max_future_skew_s).\n");
 }
 
 static int parse_args(int argc, char **argv, struct ingest_args *a)
@@ -111,7 +113,9 @@ static int feed_one(struct run *r, json_t *ev, long line)
     if (res == IDW_FEED_REJECTED)
         report(line, "rejected", reason, &r->reported);
     else if (res == IDW_FEED_STALE)
-        report(line, "stale", "older than the de-duplication horizon", &r->reported);
+        report(line, "stale", reason, &r->reported);
+    else if (res == IDW_FEED_FUTURE)
+        report(line, "future", reason, &r->reported);
     return 0;
 }
 
@@ -151,13 +155,14 @@ static void print_summary(const struct ingest_args *a, const struct run *r, cons
     unsigned long long rejected = s->rejected + r->read_errors;
 
     if (a->json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
                               "domain_id", domain, "file", a->file,
                               "accepted", (json_int_t)s->accepted,
                               "duplicates", (json_int_t)s->duplicates,
                               "skipped_type", (json_int_t)s->skipped_type,
                               "skipped_no_human", (json_int_t)s->skipped_no_human,
                               "stale", (json_int_t)s->stale,
+                              "future", (json_int_t)s->future,
                               "rejected", (json_int_t)rejected,
                               "enriched", (json_int_t)s->enriched,
                               "persona_updates", (json_int_t)s->persona_updates,
@@ -169,10 +174,10 @@ static void print_summary(const struct ingest_args *a, const struct run *r, cons
         return;
     }
     fprintf(out, "%s → %s: accepted %llu, duplicates %llu, skipped (type) %llu, "
-                 "skipped (no human) %llu, stale %llu, rejected %llu\n",
+                 "skipped (no human) %llu, stale %llu, future %llu, rejected %llu\n",
             a->file, domain, (unsigned long long)s->accepted, (unsigned long long)s->duplicates,
             (unsigned long long)s->skipped_type, (unsigned long long)s->skipped_no_human,
-            (unsigned long long)s->stale, rejected);
+            (unsigned long long)s->stale, (unsigned long long)s->future, rejected);
     if (r->interrupted)
         fprintf(out, "interrupted: everything counted above is committed; run again to resume\n");
 }
@@ -201,7 +206,7 @@ static int run_ingest(struct idw_cli *cli, const struct ingest_args *a, const ch
 {
     struct idw_pipeline_opts po = {domain, geo, emit_to, (unsigned)cli->cfg.batch_events, detect, 0};
     struct run r = {0};
-    struct idw_store *st = idw_cli_open_store(cli, 0);
+    struct idw_store *st = idw_cli_open_writer(cli, "ingest");
     char err[512];
     int rc = IDW_EXIT_FAILURE;
 
@@ -222,8 +227,9 @@ static int run_ingest(struct idw_cli *cli, const struct ingest_args *a, const ch
         print_summary(a, &r, domain);
         if (r.storage_failed)
             rc = IDW_EXIT_FAILURE;
-        else if (r.read_errors || idw_pipeline_stats(r.pl)->rejected)
-            rc = IDW_EXIT_REJECTED;
+        else if (r.read_errors || idw_pipeline_stats(r.pl)->rejected ||
+                 idw_pipeline_stats(r.pl)->stale || idw_pipeline_stats(r.pl)->future)
+            rc = IDW_EXIT_REJECTED;     /* refused events were not ingested: say so */
         else
             rc = r.interrupted ? IDW_EXIT_FAILURE : IDW_EXIT_OK;
     }

@@ -53,8 +53,9 @@ static int print_entry(uint64_t seq, json_t *e, void *vjson)
     else
         snprintf(last, sizeof last, "%s", error && *error ? error : "-");
     idw_time_format(json_integer_value(json_object_get(e, "next_ms")), next);
+    int inflight = json_integer_value(json_object_get(e, "lease_until_ms")) > idw_now_ms();
     printf("%-6llu %-8s %3lld  %-24s %-36s v%-3lld %-18s %-8s %s  %s\n", (unsigned long long)seq,
-           json_string_value(json_object_get(e, "state")),
+           inflight ? "inflight" : json_string_value(json_object_get(e, "state")),
            (long long)json_integer_value(json_object_get(e, "attempts")), next,
            json_string_value(json_object_get(e, "alert_id")),
            (long long)json_integer_value(json_object_get(e, "version")),

@@ -401,7 +401,7 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
         return IDW_EXIT_FAILURE;
     }
     if (idw_cli_open_detect(cli, &dm.detect) < 0 || open_webhooks(&dm) < 0 ||
-        !(dm.st = idw_cli_open_store(cli, 0)) || open_metrics(&dm) < 0) {
+        !(dm.st = idw_cli_open_writer(cli, a->backfill ? "backfill" : "run")) || open_metrics(&dm) < 0) {
         close_all(&dm, geo);
         return IDW_EXIT_FAILURE;
     }

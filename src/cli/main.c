@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
@@ -36,6 +37,7 @@ static const struct command commands[] = {
     {"alerts", idw_cmd_alerts, "list, show, ack, resolve or mark alerts false positive"},
     {"rules", idw_cmd_rules, "list the detection rules and their configuration"},
     {"outbox", idw_cmd_outbox, "webhook deliveries: list, retry dead letters, deliver now"},
+    {"horizon", idw_cmd_horizon, "show or repair a domain's de-duplication horizon"},
 };
 
 static void usage(FILE *out)
@@ -91,6 +93,22 @@ struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly)
     return st;
 }
 
+struct idw_store *idw_cli_open_writer(struct idw_cli *cli, const char *what)
+{
+    struct idw_store *st = idw_cli_open_store(cli, 0);
+    char err[768];
+
+    if (!st)
+        return NULL;
+    if (cli->writer_fd < 0 &&
+        idw_store_writer_lock(cli->cfg.db_path, what, &cli->writer_fd, err, sizeof err) != 0) {
+        log_error("%s", err);
+        idw_store_close(st);
+        return NULL;
+    }
+    return st;
+}
+
 int idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
 {
     char err[512];
@@ -103,22 +121,25 @@ int idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
     return 0;
 }
 
-/* Alerts are queued for the configured webhooks from the moment they are stored. */
+/*
+ * Alerts are queued for the configured webhooks from the moment they are
+ * stored.  Every webhook is loaded in full here (URL, secret, CA file), so
+ * a broken one stops the command now instead of failing deliveries for days.
+ */
 static int attach_webhooks(const struct idw_cli *cli, struct idw_detect **d)
 {
-    struct idw_outbox_target *t;
-    size_t n;
+    struct idw_webhooks *wh;
     char err[512];
     int rc;
 
-    if (idw_webhook_targets(cli->cfg.root, &t, &n, err, sizeof err) < 0) {
+    if (idw_webhooks_load(cli->cfg.root, &wh, err, sizeof err) < 0) {
         log_error("%s", err);
         idw_detect_close(*d);
         *d = NULL;
         return -1;
     }
-    rc = idw_detect_set_targets(*d, t, n);
-    free(t);
+    rc = idw_detect_set_targets(*d, wh ? wh->targets : NULL, wh ? wh->n : 0);
+    idw_webhooks_free(wh);
     if (rc < 0) {
         log_error("out of memory");
         idw_detect_close(*d);
@@ -184,7 +205,7 @@ static int parse_globals(struct idw_cli *cli, int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-    struct idw_cli cli = {0};
+    struct idw_cli cli = {.writer_fd = -1};
     int first = parse_globals(&cli, argc, argv), rc;
 
     if (first == -100)
@@ -201,6 +222,8 @@ int main(int argc, char **argv)
         optind = 0;     /* glibc: 0 re-initialises getopt for the subcommand's argv */
         rc = commands[i].run(&cli, argc - first, argv + first);
         idw_config_free(&cli.cfg);
+        if (cli.writer_fd >= 0)
+            close(cli.writer_fd);
         return rc;
     }
     log_error("unknown command '%s' (see idwatch --help)", argv[first]);

@@ -26,6 +26,7 @@ static const char default_json[] =
     "  \"persona\": {\"half_life_days\": 30, \"learning_days\": 14,\n"
     "               \"learning_signins\": 10, \"relearn_after_days\": 30},\n"
     "  \"ingest\": {\"batch_events\": 50000, \"dedup_horizon_days\": 100,\n"
+    "              \"max_future_skew_s\": 300,\n"
     "              \"include_unlisted\": false}\n"
     "}\n";
 
@@ -70,7 +71,8 @@ static const struct key persona_keys[] = {
 
 static const struct key ingest_keys[] = {
     {"batch_events", T_INT, NULL}, {"dedup_horizon_days", T_INT, NULL},
-    {"include_unlisted", T_BOOL, NULL}, {"event_types", T_ARR_STR, NULL},
+    {"max_future_skew_s", T_INT, NULL}, {"include_unlisted", T_BOOL, NULL},
+    {"event_types", T_ARR_STR, NULL},
     {NULL, 0, NULL},
 };
 
@@ -294,7 +296,9 @@ static int read_values(struct idw_config *cfg, const json_t *u, const json_t *d,
         range_int(lookup(u, d, "ingest", "batch_events"), "ingest.batch_events", 1, 100000,
                   &cfg->batch_events, err, errlen) < 0 ||
         range_int(lookup(u, d, "ingest", "dedup_horizon_days"), "ingest.dedup_horizon_days",
-                  1, 3650, &cfg->dedup_horizon_days, err, errlen) < 0)
+                  1, 3650, &cfg->dedup_horizon_days, err, errlen) < 0 ||
+        range_int(lookup(u, d, "ingest", "max_future_skew_s"), "ingest.max_future_skew_s",
+                  0, 86400, &cfg->max_future_skew_s, err, errlen) < 0)
         return -1;
     cfg->map_size_mb = (size_t)mb;
     cfg->half_life_days = json_number_value(hl);

@@ -5,18 +5,26 @@
  * version per webhook, then collect the due entries in queue order: an
  * entry superseded by a newer pending version of its alert is dropped
  * (the newer one carries everything), and later versions wait while an
- * earlier one is not due; (2) with no transaction open, POST each,
- * skipping the rest of an alert's versions once one fails; (3) in one
- * write transaction, remove the delivered and superseded entries and
- * reschedule or dead-letter the others.
- * A crash between (2) and (3) delivers those entries again later with the
- * same Idempotency-Key: at-least-once, deduplicated by the receiver.
+ * earlier one is not due or is leased; (2) for each entry, lease it in a
+ * write transaction (lease_owner, lease_until_ms), POST it with no
+ * transaction open, and record the outcome in its own write transaction
+ * right away, skipping the rest of an alert's versions once one fails;
+ * (3) in one last write transaction, remove the superseded entries and
+ * defer those whose webhook was down.
+ *
+ * So a crash resends at most the one delivery that was in flight (once
+ * its lease expires), and two passes at once (a daemon and a cron
+ * `outbox deliver`) never send the same version twice: the second finds
+ * the lease and leaves the entry alone.
  */
 #include "deliver/deliver.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/rand.h>
 
@@ -26,6 +34,7 @@
 #define MAX_BATCH 256
 #define MAX_SUPERSEDED 1024
 #define PASS_MS 30000               /* a pass stops starting POSTs after this long */
+#define LEASE_MARGIN_MS 5000        /* a lease outlives the request's timeout by this much */
 
 struct attempt {
     uint64_t seq;
@@ -35,6 +44,7 @@ struct attempt {
     char error[256];
     int done, ok;
     int deferred;                   /* not tried: its webhook failed earlier in the pass */
+    int leased_elsewhere;           /* not tried: another pass holds its lease */
 };
 
 /* An entry seen in the read transaction: applied later only if still the same. */
@@ -74,6 +84,22 @@ static int pending(const json_t *e)
     return state && !strcmp(state, "pending");
 }
 
+/*
+ * Another pass is sending this entry now: its lease has not expired and
+ * the process that took it is alive.  (The outbox is a local database, so
+ * every worker is on this host; a lease left by a killed process is void
+ * at once, which is how a crash resends at most the entry in flight.)
+ */
+static int leased(const json_t *e, int64_t now)
+{
+    const char *owner = json_string_value(json_object_get(e, "lease_owner"));
+    long pid = owner ? strtol(owner, NULL, 10) : 0;
+
+    if (json_integer_value(json_object_get(e, "lease_until_ms")) <= now)
+        return 0;
+    return pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+}
+
 /* Pass one: the newest pending version of each alert, per webhook (the queue is in order). */
 static int note_newest(uint64_t seq, json_t *e, void *vc)
 {
@@ -105,6 +131,12 @@ static int collect_one(uint64_t seq, json_t *e, void *vc)
         return 0;   /* dead letters wait for `outbox retry`; they do not hold later versions */
     if (json_object_get(c->held, key))
         return 0;
+    if (leased(e, c->now)) {
+        /* in flight in another pass: its later versions wait behind it */
+        note_due(c, json_integer_value(json_object_get(e, "lease_until_ms")));
+        json_object_set_new(c->held, key, json_true());
+        return 0;
+    }
     w = idw_webhook_find(c->wh, json_string_value(json_object_get(e, "target")));
     if (!w)
         c->unknown_target++;
@@ -162,33 +194,6 @@ static void post(struct attempt *t)
 static int webhook_down(long status)
 {
     return status == 0 || status == 408 || status == 429 || status >= 500;
-}
-
-/*
- * POSTs in queue order.  Once a webhook is down (transport error, timeout,
- * 408/429/5xx), its other entries are deferred to the next attempt instead
- * of each waiting out the same timeout; a stop request or a long pass ends
- * it early (the rest stays due).  Later versions of an alert whose earlier
- * version failed are never sent ahead of it.
- */
-static void post_all(struct attempt *a, size_t n, const volatile sig_atomic_t *stop)
-{
-    json_t *down = json_object();
-    int64_t deadline = idw_now_ms() + PASS_MS;
-
-    for (size_t i = 0; i < n; i++) {
-        if ((stop && *stop) || idw_now_ms() > deadline)
-            break;
-        if (json_object_get(down, a[i].w->target.name)) {
-            a[i].deferred = 1;
-            continue;
-        }
-        post(&a[i]);
-        a[i].done = 1;
-        if (!a[i].ok && webhook_down(a[i].status))
-            json_object_set_new(down, a[i].w->target.name, json_integer(i));
-    }
-    json_decref(down);
 }
 
 /* ---- outcomes ---------------------------------------------------------------- */
@@ -323,6 +328,8 @@ static int record(struct idw_store *st, MDB_txn *txn, struct attempt *t, int64_t
     *retry_at = 0;
     if (!e)
         return failed ? -1 : 0;
+    json_object_del(e, "lease_owner");
+    json_object_del(e, "lease_until_ms");
     if (t->ok) {
         d->ok++;
         log_outcome(t, 0);
@@ -361,29 +368,150 @@ static void earliest(int64_t *next_due, int64_t t)
         *next_due = t;
 }
 
-static int apply_outcomes(struct idw_store *st, struct attempt *a, size_t n,
-                          const struct collect *c, int64_t *next_due,
-                          struct idw_delivery_stats *sum, char *err, size_t errlen)
+/*
+ * Leases one entry for this pass before it is sent.  Returns 1 when
+ * leased, 0 when it is gone, changed or leased by another live pass (not
+ * to be sent), -1 on a storage error.
+ */
+static int lease(struct idw_store *st, struct attempt *t, const char *owner,
+                 char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    json_t *e;
+    int failed, rc;
+    int64_t now = idw_now_ms();
+
+    if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
+        return -1;
+    e = still_there(st, txn, t->seq, t->entry, err, errlen, &failed);
+    if (!e || !pending(e) || leased(e, now)) {
+        json_decref(e);
+        mdb_txn_abort(txn);
+        return failed ? -1 : 0;
+    }
+    json_object_set_new(e, "lease_owner", json_string(owner));
+    json_object_set_new(e, "lease_until_ms",
+                        json_integer(now + t->w->timeout_s * 1000 + LEASE_MARGIN_MS));
+    rc = idw_outbox_put(st, txn, t->seq, e, err, errlen);
+    json_decref(e);
+    if (rc < 0) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    return idw_store_commit(txn, err, errlen) < 0 ? -1 : 1;
+}
+
+static void add_stats(struct idw_delivery_stats *sum, const struct idw_delivery_stats *d)
+{
+    if (!sum)
+        return;
+    sum->ok += d->ok;
+    sum->retried += d->retried;
+    sum->dead += d->dead;
+    sum->superseded += d->superseded;
+}
+
+/* Records one attempt's outcome durably, right after its request. */
+static int record_now(struct idw_store *st, struct attempt *t, int64_t *retry_at,
+                      struct idw_delivery_stats *sum, char *err, size_t errlen)
 {
     struct idw_delivery_stats d = {0};
-    int64_t now = idw_now_ms(), retry_at;
-    json_t *down_until = json_object();     /* webhook -> when its failed entry is retried */
+    MDB_txn *txn;
+
+    if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
+        return -1;
+    if (record(st, txn, t, idw_now_ms(), &d, retry_at, err, errlen) < 0 ||
+        store_stats(st, txn, &d, err, errlen) < 0) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    if (idw_store_commit(txn, err, errlen) < 0)
+        return -1;
+    add_stats(sum, &d);
+    return 0;
+}
+
+/*
+ * POSTs in queue order, each leased first and recorded right after.  Once
+ * a webhook is down (transport error, timeout, 408/429/5xx), its other
+ * entries are deferred (down_until: webhook -> its retry time) instead of
+ * each waiting out the same timeout; a stop request or a long pass ends it
+ * early (the rest stays due).  Later versions of an alert whose earlier
+ * version failed are never sent ahead of it.
+ */
+static int post_all(struct idw_store *st, struct attempt *a, size_t n, const volatile sig_atomic_t *stop,
+                    json_t *down_until, int64_t *next_due, struct idw_delivery_stats *sum,
+                    char *err, size_t errlen)
+{
+    int64_t deadline = idw_now_ms() + PASS_MS, retry_at;
+    unsigned char rnd[6] = {0};
+    char owner[48];
+    int rc;
+
+    if (RAND_bytes(rnd, sizeof rnd) != 1)
+        memset(rnd, 0, sizeof rnd);
+    snprintf(owner, sizeof owner, "%ld-%02x%02x%02x%02x%02x%02x", (long)getpid(), rnd[0], rnd[1],
+             rnd[2], rnd[3], rnd[4], rnd[5]);
+    for (size_t i = 0; i < n; i++) {
+        if ((stop && *stop) || idw_now_ms() > deadline)
+            break;
+        if (json_object_get(down_until, a[i].w->target.name)) {
+            a[i].deferred = 1;
+            continue;
+        }
+        if ((rc = lease(st, &a[i], owner, err, errlen)) <= 0) {
+            if (rc < 0)
+                return -1;
+            a[i].leased_elsewhere = 1;
+            continue;
+        }
+        post(&a[i]);
+        a[i].done = 1;
+        if (record_now(st, &a[i], &retry_at, sum, err, errlen) < 0)
+            return -1;
+        earliest(next_due, retry_at);
+        if (!a[i].ok && webhook_down(a[i].status) && retry_at)
+            json_object_set_new(down_until, a[i].w->target.name, json_integer(retry_at));
+    }
+    return 0;
+}
+
+/*
+ * Before anything is sent: versions superseded by a newer queued version
+ * go, durably — were they left until the end of the pass, a crash after
+ * the newest version was delivered would let them go out after it.
+ */
+static int start_pass(struct idw_store *st, const struct collect *c,
+                      struct idw_delivery_stats *sum, char *err, size_t errlen)
+{
+    struct idw_delivery_stats d = {0};
+    MDB_txn *txn;
+
+    if (!c->nsuperseded)
+        return 0;
+    if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
+        return -1;
+    if (drop_superseded(st, txn, c, &d, err, errlen) < 0 || store_stats(st, txn, &d, err, errlen) < 0) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    if (idw_store_commit(txn, err, errlen) < 0)
+        return -1;
+    add_stats(sum, &d);
+    return 0;
+}
+
+/* The end of a pass: entries of a down webhook deferred with it. */
+static int finish_pass(struct idw_store *st, struct attempt *a, size_t n,
+                       const json_t *down_until, int64_t *next_due, char *err, size_t errlen)
+{
     MDB_txn *txn;
     int rc = 0;
 
-    if (!down_until || idw_store_begin(st, 0, &txn, err, errlen) < 0) {
-        json_decref(down_until);
+    if (!json_object_size(down_until))
+        return 0;
+    if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
         return -1;
-    }
-    rc = drop_superseded(st, txn, c, &d, err, errlen);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        if (!a[i].done)
-            continue;
-        rc = record(st, txn, &a[i], now, &d, &retry_at, err, errlen);
-        earliest(next_due, retry_at);
-        if (retry_at && webhook_down(a[i].status))
-            json_object_set_new(down_until, a[i].w->target.name, json_integer(retry_at));
-    }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         int64_t until = json_integer_value(json_object_get(down_until, a[i].w->target.name));
         if (a[i].deferred && until) {
@@ -391,20 +519,11 @@ static int apply_outcomes(struct idw_store *st, struct attempt *a, size_t n,
             earliest(next_due, until);
         }
     }
-    json_decref(down_until);
-    if (rc < 0 || store_stats(st, txn, &d, err, errlen) < 0) {
+    if (rc < 0) {
         mdb_txn_abort(txn);
         return -1;
     }
-    if (idw_store_commit(txn, err, errlen) < 0)
-        return -1;
-    if (sum) {
-        sum->ok += d.ok;
-        sum->retried += d.retried;
-        sum->dead += d.dead;
-        sum->superseded += d.superseded;
-    }
-    return 0;
+    return idw_store_commit(txn, err, errlen);
 }
 
 /* Pending entries for webhooks no longer configured are kept, and said so (once a minute). */
@@ -449,12 +568,17 @@ int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t ma
     json_decref(c.newest);
     warn_unknown(c.unknown_target);
     if (rc == 0 && (c.n || c.nsuperseded)) {
-        post_all(a, c.n, stop);
-        rc = apply_outcomes(st, a, c.n, &c, &c.next_due, stats, err, errlen);
+        json_t *down_until = json_object();
+        rc = !down_until ? -1 : start_pass(st, &c, stats, err, errlen);
+        if (rc == 0)
+            rc = post_all(st, a, c.n, stop, down_until, &c.next_due, stats, err, errlen);
+        if (rc == 0)
+            rc = finish_pass(st, a, c.n, down_until, &c.next_due, err, errlen);
+        json_decref(down_until);
     }
     for (size_t i = 0; i < c.n; i++) {
         attempted += a[i].done;
-        if (!a[i].done && !a[i].deferred)
+        if (!a[i].done && !a[i].deferred && !a[i].leased_elsewhere)
             note_due(&c, c.now);    /* the pass ended early: still due */
         json_decref(a[i].entry);
     }

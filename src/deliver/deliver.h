@@ -19,7 +19,7 @@
  * until it is configured again or removed by hand.
  *
  * The worker is synchronous and single-threaded: the daemon calls it
- * between pages, so no LMDB write transaction is open across a request.
+ * between pages, and no LMDB write transaction is open across a request.
  */
 #ifndef IDW_DELIVER_H
 #define IDW_DELIVER_H
@@ -44,10 +44,13 @@ struct idw_delivery_stats {
  * stops starting requests when *stop is set (stop may be NULL) or after
  * 30 s.  *next_due_ms receives the earliest next attempt among entries
  * left pending (0 when none).  stats (may be NULL) are added to; the
- * stored totals (meta "delivery_stats") are updated too.  Outcomes are
- * applied to an entry only if it is still the one that was sent, so
- * several workers (a daemon and a cron `outbox deliver`) may share the
- * outbox: at worst a version is delivered twice under its Idempotency-Key.
+ * stored totals (meta "delivery_stats") are updated too.  Each entry is
+ * leased (lease_owner, lease_until_ms: the webhook's timeout plus a
+ * margin) in a write transaction before its request and its outcome is
+ * recorded right after it, so several workers (a daemon and a cron
+ * `outbox deliver`) may share the outbox without sending a version twice,
+ * and a crash resends at most the one delivery in flight (a lease whose
+ * process is gone is void at once).
  * Returns the number attempted, or -1 on a storage error (err set).
  */
 int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t max,

@@ -3,10 +3,15 @@
  */
 #include "deliver/webhook.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
 
 #include "common/util.h"
 
@@ -84,18 +89,70 @@ static int read_timing(struct idw_webhook *w, const json_t *o, const char *where
     return 0;
 }
 
+/* Parses url with libcurl: 0 when it is an https URL with a host, else -1 with err. */
+static int check_url(const char *url, const char *where, char *err, size_t errlen)
+{
+    CURLU *u;
+    char *scheme = NULL, *host = NULL;
+    int ok;
+
+    for (const unsigned char *c = (const unsigned char *)url; *c; c++)
+        if (*c < 0x21 || *c == 0x7f) {
+            /* CR/LF would split the request line; never sent, never logged */
+            snprintf(err, errlen, "%s.url: contains a space or control character at offset %zu",
+                     where, (size_t)(c - (const unsigned char *)url));
+            return -1;
+        }
+    if (!(u = curl_url())) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+         !strcmp(scheme, "https") && *host;
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    if (!ok) {
+        snprintf(err, errlen, "%s.url: expected an https:// URL with a host (TLS is always verified)",
+                 where);
+        return -1;
+    }
+    return 0;
+}
+
 /* The URL and the filters: all the outbox needs. */
 static int read_target(struct idw_webhook *w, const json_t *o, const char *where,
                        char *err, size_t errlen)
 {
     const char *url = json_string_value(json_object_get(o, "url"));
 
-    if (!url || strncmp(url, "https://", 8) != 0 || strlen(url) >= sizeof w->url) {
-        snprintf(err, errlen, "%s.url: expected an https:// URL (TLS is always verified)", where);
+    if (!url || strlen(url) >= sizeof w->url) {
+        snprintf(err, errlen, "%s.url: expected an https:// URL of at most %zu bytes", where,
+                 sizeof w->url - 1);
         return -1;
     }
+    if (check_url(url, where, err, errlen) < 0)
+        return -1;
     idw_strlcpy(w->url, url, sizeof w->url);
     return read_filters(w, o, where, err, errlen);
+}
+
+/* A CA bundle that is missing would only surface at the first delivery, days later. */
+static int check_ca_file(const char *ca, const char *where, char *err, size_t errlen)
+{
+    struct stat sb;
+
+    if (stat(ca, &sb) != 0 || access(ca, R_OK) != 0) {
+        snprintf(err, errlen, "%s.ca_file: %s: %s", where, ca, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "%s.ca_file: %s: not a regular file", where, ca);
+        return -1;
+    }
+    return 0;
 }
 
 static int load_one(struct idw_webhook *w, const json_t *o, size_t i, char *err, size_t errlen)
@@ -105,6 +162,8 @@ static int load_one(struct idw_webhook *w, const json_t *o, size_t i, char *err,
 
     snprintf(where, sizeof where, "webhooks[%zu]", i);
     if (read_target(w, o, where, err, errlen) < 0 || read_timing(w, o, where, err, errlen) < 0)
+        return -1;
+    if (ca && *ca && check_ca_file(ca, where, err, errlen) < 0)
         return -1;
     snprintf(what, sizeof what, "%s.secret", where);
     w->secret = idw_secret_load(json_string_value(json_object_get(o, "secret_file")),

@@ -480,8 +480,12 @@ static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events
             org_log(p, IDW_LOG_ERROR, "%s: storage failure: %s", p->org.domain_id, reason);
             return IDW_POLL_FATAL;
         }
-        if (res == IDW_FEED_REJECTED)
-            org_log(p, IDW_LOG_WARN, "%s: event %zu of the page rejected: %s", p->org.domain_id, i, reason);
+        if (res == IDW_FEED_REJECTED || res == IDW_FEED_STALE || res == IDW_FEED_FUTURE) {
+            org_log(p, IDW_LOG_WARN, "%s: event %zu of the page refused (%s): %s", p->org.domain_id, i,
+                    res == IDW_FEED_REJECTED ? "rejected" : res == IDW_FEED_STALE ? "stale" : "future",
+                    reason);
+            continue;   /* a refused event's time must not steer a cursor restart */
+        }
         if (idw_time_parse(json_string_value(json_object_get(ev, "published")), &t) == 0 && t > newest)
             newest = t;
     }

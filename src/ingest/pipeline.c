@@ -41,6 +41,8 @@ struct idw_pipeline {
     struct idw_norm_opts norm;
     struct idw_persona_params prm;
     int64_t horizon_ms;
+    int64_t future_skew_ms;         /* events later than now + this are refused as FUTURE */
+    int64_t latest_ok;              /* wall clock + future_skew_ms at the open batch's start */
     unsigned char user_key[32];     /* keys the hash of unknown usernames */
     unsigned long geo_errors;       /* GeoIP lookups that failed (first few are logged) */
 
@@ -49,6 +51,7 @@ struct idw_pipeline {
     struct idw_pipeline_stats run;  /* this pipeline's life */
     struct idw_pipeline_stats batch;/* the open batch, folded into run at commit */
     int64_t newest_stored;          /* newest published committed before this batch */
+    int anchor_clamped;             /* newest_stored was clamped: rewrite it at the next commit */
     struct cache cache;
     struct idw_persona *actor_copy; /* see actor_before() */
     uint64_t generation;            /* idw_store_persona_generation when the cache was filled */
@@ -122,7 +125,7 @@ static struct idw_persona *cache_get(struct idw_pipeline *pl, const char *tuid,
 
 static const char *const stat_names[] = {
     "received", "accepted", "duplicates", "skipped_type", "skipped_no_human",
-    "stale", "rejected", "enriched", "persona_updates", "alerts", "commits",
+    "stale", "rejected", "enriched", "persona_updates", "alerts", "commits", "future",
 };
 
 static uint64_t *stat_field(struct idw_pipeline_stats *s, unsigned i)
@@ -130,6 +133,7 @@ static uint64_t *stat_field(struct idw_pipeline_stats *s, unsigned i)
     uint64_t *fields[] = {
         &s->received, &s->accepted, &s->duplicates, &s->skipped_type, &s->skipped_no_human,
         &s->stale, &s->rejected, &s->enriched, &s->persona_updates, &s->alerts, &s->commits,
+        &s->future,
     };
     return fields[i];
 }
@@ -150,11 +154,32 @@ static int stats_store(struct idw_pipeline *pl, char *err, size_t errlen)
         json_object_set_new(doc, stat_names[i],
                             json_integer(prev + (json_int_t)*stat_field(&pl->batch, i)));
     }
-    if (pl->batch.newest_published > pl->newest_stored)
-        json_object_set_new(doc, "newest_published_ms", json_integer(pl->batch.newest_published));
+    if (pl->batch.newest_published > pl->newest_stored || pl->anchor_clamped)
+        json_object_set_new(doc, "newest_published_ms",
+                            json_integer(pl->batch.newest_published > pl->newest_stored
+                                             ? pl->batch.newest_published : pl->newest_stored));
     rc = idw_store_meta_put(pl->st, pl->txn, "ingest_stats", pl->domain, doc, err, errlen);
     json_decref(doc);
     return rc;
+}
+
+/*
+ * A stored horizon anchor beyond the wall clock (an older release let a
+ * far-future event set it) would refuse every real event as stale:
+ * anchor at the latest acceptable time instead, and say so.
+ */
+static void clamp_anchor(struct idw_pipeline *pl)
+{
+    int64_t latest = idw_now_ms() + pl->future_skew_ms;
+    char when[IDW_TIME_STRLEN];
+
+    if (pl->newest_stored <= latest)
+        return;
+    idw_time_format(pl->newest_stored, when);
+    log_warn("%s: the de-duplication horizon was anchored in the future (%s); anchoring it at the "
+             "wall clock instead (see `idwatch horizon`)", pl->domain, when);
+    pl->newest_stored = latest;
+    pl->anchor_clamped = 1;
 }
 
 /* What the pipeline needs from earlier runs: the newest event time and the hashing key. */
@@ -178,6 +203,7 @@ static int load_state(struct idw_pipeline *pl, char *err, size_t errlen)
     pl->norm.unknown_user_key = pl->user_key;
     pl->newest_stored = doc ? json_integer_value(json_object_get(doc, "newest_published_ms")) : 0;
     json_decref(doc);
+    clamp_anchor(pl);
     return 0;
 }
 
@@ -199,6 +225,7 @@ static int batch_begin(struct idw_pipeline *pl, char *err, size_t errlen)
     }
     memset(&pl->batch, 0, sizeof pl->batch);
     pl->pending = 0;
+    pl->latest_ok = idw_now_ms() + pl->future_skew_ms;
     return 0;
 }
 
@@ -264,6 +291,7 @@ int idw_pipeline_commit(struct idw_pipeline *pl, idw_commit_hook hook, void *ctx
     fold_batch(pl);
     memset(&pl->batch, 0, sizeof pl->batch);
     pl->pending = 0;
+    pl->anchor_clamped = 0;
     return 0;
 }
 
@@ -485,8 +513,24 @@ static int apply(struct idw_pipeline *pl, struct idw_event *ev, enum idw_feed_re
     int rc;
     char ns[96];
 
+    if (ev->published_ms > pl->latest_ok) {
+        /* a clock gone wrong or a forged event: it must not move the horizon */
+        char when[IDW_TIME_STRLEN];
+        idw_time_format(ev->published_ms, when);
+        snprintf(reason, reasonlen, "event %s published %s, more than %lld s ahead of this host's "
+                 "clock (ingest.max_future_skew_s)", ev->uuid, when,
+                 (long long)(pl->future_skew_ms / 1000));
+        pl->batch.future++;
+        *result = IDW_FEED_FUTURE;
+        return 0;
+    }
     if (pl->newest_stored && ev->published_ms < pl->newest_stored - pl->horizon_ms) {
         /* beyond the de-dup horizon we could count it twice: refuse, visibly */
+        char when[IDW_TIME_STRLEN];
+        idw_time_format(ev->published_ms, when);
+        snprintf(reason, reasonlen, "event %s published %s, older than the de-duplication horizon "
+                 "(%d days before the newest event; ingest.dedup_horizon_days)", ev->uuid, when,
+                 pl->cfg->dedup_horizon_days);
         pl->batch.stale++;
         *result = IDW_FEED_STALE;
         return 0;
@@ -585,6 +629,7 @@ int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
     idw_persona_params_init(&pl->prm, cfg->half_life_days, cfg->learning_days,
                             cfg->learning_signins, cfg->relearn_after_days);
     pl->horizon_ms = (int64_t)cfg->dedup_horizon_days * DAY_MS;
+    pl->future_skew_ms = (int64_t)cfg->max_future_skew_s * 1000;
     norm_opts_for(pl);
     cache_reset(&pl->cache);
     if (load_state(pl, err, errlen) < 0) {

@@ -52,6 +52,7 @@ struct idw_pipeline_stats {
     uint64_t skipped_type;          /* event type not selected */
     uint64_t skipped_no_human;      /* no human actor or subject */
     uint64_t stale;                 /* older than the de-duplication horizon */
+    uint64_t future;                /* published beyond the wall clock + max_future_skew_s */
     uint64_t rejected;              /* unusable events */
     uint64_t enriched;              /* GeoIP filled in missing location/ASN */
     uint64_t persona_updates;
@@ -62,7 +63,7 @@ struct idw_pipeline_stats {
 
 enum idw_feed_result {
     IDW_FEED_ACCEPTED, IDW_FEED_DUPLICATE, IDW_FEED_SKIPPED_TYPE,
-    IDW_FEED_SKIPPED_NO_HUMAN, IDW_FEED_STALE, IDW_FEED_REJECTED,
+    IDW_FEED_SKIPPED_NO_HUMAN, IDW_FEED_STALE, IDW_FEED_REJECTED, IDW_FEED_FUTURE,
 };
 
 int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
@@ -70,8 +71,18 @@ int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
                       char *err, size_t errlen);
 
 /*
+ * The de-duplication horizon.  Uuids are remembered dedup_horizon_days
+ * back from the newest event applied; an older event could no longer be
+ * de-duplicated and is refused as STALE.  The newest event time that
+ * anchors it never passes the wall clock plus max_future_skew_s: an event
+ * published later than that is refused as FUTURE and moves nothing (one
+ * event dated 9999 would otherwise make every real event stale).  A
+ * stored anchor beyond that bound (written by an older release) is
+ * clamped when the pipeline opens and rewritten at the next commit;
+ * `idwatch horizon` shows and repairs it.
+ *
  * Applies one raw Okta event (the caller keeps its reference).  *result
- * says what happened; for REJECTED, reason holds why.  Returns 0, or -1
+ * says what happened; for REJECTED, STALE and FUTURE, reason holds why.  Returns 0, or -1
  * on a storage failure, after which the open batch has been rolled back
  * (nothing of it was committed) and the pipeline must be closed.
  */

@@ -19,6 +19,7 @@
  */
 #include "persona/persona.h"
 
+#include <math.h>
 #include <string.h>
 
 #define MAGIC "IDWP"
@@ -190,6 +191,46 @@ static void get_hours(struct reader *r, struct idw_persona *p)
     }
 }
 
+/*
+ * Values a valid encoder can write: times between the epoch and year 9999
+ * (0 = never), finite non-negative weights, coordinates on the globe.
+ * A corrupt record that passed the framing checks must not reach decay
+ * arithmetic, where a wild time would overflow (t - last_seen).
+ */
+#define MAX_TIME_MS 253402300799999LL
+
+static int time_ok(int64_t t) { return t >= 0 && t <= MAX_TIME_MS; }
+static int weight_ok(double w) { return isfinite(w) && w >= 0 && w <= 1e12; }
+static int coords_ok(double lat, double lon)
+{
+    return isfinite(lat) && isfinite(lon) && fabs(lat) <= 90 && fabs(lon) <= 180;
+}
+
+static int values_plausible(const struct idw_persona *p)
+{
+    for (int d = 0; d < IDW_DIM_COUNT; d++) {
+        const struct idw_dim_desc *dd = idw_dim_desc((enum idw_dim)d);
+        const struct idw_pvalue *v = &p->vals[dd->offset];
+        for (unsigned i = 0; i < p->n[d]; i++)
+            if (!time_ok(v[i].first_seen) || !time_ok(v[i].last_seen) || !weight_ok(v[i].weight) ||
+                (dd->has_coords && !coords_ok(v[i].lat, v[i].lon)))
+                return 0;
+    }
+    return 1;
+}
+
+static int plausible(const struct idw_persona *p)
+{
+    if (!time_ok(p->first_seen) || !time_ok(p->last_seen) || !time_ok(p->last_activity) ||
+        !time_ok(p->learning_since) || !time_ok(p->established_at) || !time_ok(p->hours_ref) ||
+        !time_ok(p->last_fix.t) || !coords_ok(p->last_fix.lat, p->last_fix.lon))
+        return 0;
+    for (int h = 0; h < 168; h++)
+        if (!weight_ok(p->hours[h]))
+            return 0;
+    return values_plausible(p);
+}
+
 int idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t len)
 {
     struct reader r = {buf, buf + len, 0};
@@ -229,7 +270,7 @@ int idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t l
     get_str(&r, p->last_fix.city, sizeof p->last_fix.city);
     get_str(&r, p->last_fix.country, sizeof p->last_fix.country);
     get_values(&r, p, version);
-    if (r.bad || r.p != r.end) {
+    if (r.bad || r.p != r.end || !plausible(p)) {
         idw_persona_init(p, "");
         return -1;
     }

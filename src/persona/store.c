@@ -10,7 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <fcntl.h>
 
 #include <openssl/rand.h>
 
@@ -40,9 +45,27 @@ static MDB_val val_of(struct key *k)
     return v;
 }
 
+/* What an LMDB or system error code means to an operator, and what to do about it. */
+static const char *explain(int rc)
+{
+    switch (rc) {
+    case 0: return "key too long";
+    case MDB_MAP_FULL:
+        return "the database reached its size limit: raise lmdb_map_size_mb in the configuration";
+    case ENOSPC: return "disk full: free space on the database's file system, then run again";
+    case EDQUOT: return "disk quota exceeded: raise the quota, then run again";
+    case EIO: return "input/output error: the disk or file system failed (check the system log)";
+    case EROFS: return "the file system is read-only";
+    case EACCES: case EPERM: return "permission denied";
+    case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_INVALID:
+        return "database damaged: restore from a backup (docs/operations.md)";
+    default: return mdb_strerror(rc);
+    }
+}
+
 static int fail(char *err, size_t errlen, const char *what, int rc)
 {
-    snprintf(err, errlen, "%s: %s", what, rc ? mdb_strerror(rc) : "key too long");
+    snprintf(err, errlen, "%s: %s", what, explain(rc));
     return -1;
 }
 
@@ -90,6 +113,16 @@ static int open_dbis(struct idw_store *st, unsigned flags, char *err, size_t err
     return rc ? fail(err, errlen, "lmdb commit", rc) : 0;
 }
 
+/* What an errno from stat/open of the database means to an operator. */
+static void describe_access(const char *path, int e, char *err, size_t errlen)
+{
+    if (e == EACCES || e == EPERM)
+        snprintf(err, errlen, "%s: permission denied: run idwatch as the user that owns the "
+                 "database, or fix its permissions", path);
+    else
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+}
+
 static int prepare_dir(const char *dir, unsigned flags, char *err, size_t errlen)
 {
     struct stat sb;
@@ -100,6 +133,9 @@ static int prepare_dir(const char *dir, unsigned flags, char *err, size_t errlen
             snprintf(err, errlen, "%s: not a directory", dir);
             return -1;
         }
+    } else if (errno != ENOENT) {
+        describe_access(dir, errno, err, errlen);
+        return -1;
     } else if (flags & IDW_STORE_RDONLY) {
         snprintf(err, errlen, "%s: no database here (run `idwatch ingest` first)", dir);
         return -1;
@@ -108,17 +144,74 @@ static int prepare_dir(const char *dir, unsigned flags, char *err, size_t errlen
         return -1;
     }
     snprintf(probe, sizeof probe, "%s/data.mdb", dir);
-    if ((flags & IDW_STORE_RDONLY) && stat(probe, &sb) != 0) {
+    if (stat(probe, &sb) == 0) {
+        if (!S_ISREG(sb.st_mode)) {
+            snprintf(err, errlen, "%s: not a regular file", probe);
+            return -1;
+        }
+        if (sb.st_size == 0) {
+            /* LMDB would silently initialise an empty file: never re-create a database */
+            snprintf(err, errlen, "%s: database truncated or damaged (the file is empty): "
+                     "restore from a backup (docs/operations.md)", probe);
+            return -1;
+        }
+        if (access(probe, (flags & IDW_STORE_RDONLY) ? R_OK : R_OK | W_OK) != 0) {
+            describe_access(probe, errno, err, errlen);
+            return -1;
+        }
+    } else if (errno != ENOENT) {
+        describe_access(probe, errno, err, errlen);
+        return -1;
+    } else if (flags & IDW_STORE_RDONLY) {
         snprintf(err, errlen, "%s: no database here (run `idwatch ingest` first)", dir);
         return -1;
     }
     return 0;
 }
 
+/*
+ * A file shorter than the last page LMDB's own meta page records would
+ * fault (SIGBUS) on the first access to a missing page: check it before
+ * any transaction touches the map.
+ */
+static int check_size(struct idw_store *st, const char *dir, char *err, size_t errlen)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    struct stat sb;
+    char path[4096];
+
+    snprintf(path, sizeof path, "%s/data.mdb", dir);
+    if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &ms) || stat(path, &sb) != 0) {
+        snprintf(err, errlen, "%s: cannot check the database file", path);
+        return -1;
+    }
+    if ((uint64_t)(info.me_last_pgno + 1) * ms.ms_psize > (uint64_t)sb.st_size) {
+        snprintf(err, errlen, "%s: database truncated or damaged (%lld bytes, its last page "
+                 "needs %llu): restore from a backup (docs/operations.md)", path,
+                 (long long)sb.st_size, (unsigned long long)(info.me_last_pgno + 1) * ms.ms_psize);
+        return -1;
+    }
+    return 0;
+}
+
+static void describe_open_error(const char *dir, int rc, char *err, size_t errlen)
+{
+    if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED)
+        snprintf(err, errlen, "%s: database truncated or damaged (%s): restore from a backup "
+                 "(docs/operations.md)", dir, mdb_strerror(rc));
+    else if (rc == EACCES || rc == EPERM || rc == EROFS)
+        snprintf(err, errlen, "%s: cannot open the database for %s: %s", dir,
+                 rc == EROFS ? "writing" : "this user", strerror(rc));
+    else
+        snprintf(err, errlen, "%s: cannot open database: %s", dir, mdb_strerror(rc));
+}
+
 int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
                    struct idw_store **out, char *err, size_t errlen)
 {
     struct idw_store *st;
+    unsigned envflags = MDB_NOTLS;
     int rc;
 
     *out = NULL;
@@ -129,16 +222,19 @@ int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    if (flags & IDW_STORE_RDONLY)
+        envflags |= MDB_RDONLY;
+    if (flags & IDW_STORE_NOSYNC)
+        envflags |= MDB_NOSYNC;
     if ((rc = mdb_env_create(&st->env)) ||
         (rc = mdb_env_set_maxdbs(st->env, 16)) ||
         (rc = mdb_env_set_mapsize(st->env, map_mb << 20)) ||
-        (rc = mdb_env_open(st->env, dir,
-                           MDB_NOTLS | MDB_NOSYNC | ((flags & IDW_STORE_RDONLY) ? MDB_RDONLY : 0), 0600))) {
-        snprintf(err, errlen, "%s: cannot open database: %s", dir, mdb_strerror(rc));
+        (rc = mdb_env_open(st->env, dir, envflags, 0600))) {
+        describe_open_error(dir, rc, err, errlen);
         idw_store_close(st);
         return -1;
     }
-    if (open_dbis(st, flags, err, errlen) < 0) {
+    if (check_size(st, dir, err, errlen) < 0 || open_dbis(st, flags, err, errlen) < 0) {
         idw_store_close(st);
         return -1;
     }
@@ -155,16 +251,85 @@ void idw_store_close(struct idw_store *st)
     free(st);
 }
 
+/* ---- the writer lock ---------------------------------------------------- */
+
+/* "`idwatch run` (pid 1234, since ...)" from the lock file, or a generic phrase. */
+static void describe_holder(int fd, char *out, size_t outlen)
+{
+    char buf[160];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+
+    if (n <= 0) {
+        snprintf(out, outlen, "another idwatch process");
+        return;
+    }
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    snprintf(out, outlen, "%s", buf);
+}
+
+int idw_store_writer_lock(const char *dir, const char *what, int *fd, char *err, size_t errlen)
+{
+    char path[4096], holder[200], line[160], now[IDW_TIME_STRLEN];
+    int f;
+
+    *fd = -1;
+    if ((size_t)snprintf(path, sizeof path, "%s/writer.lock", dir) >= sizeof path) {
+        snprintf(err, errlen, "%s: path too long", dir);
+        return -1;
+    }
+    f = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (f < 0) {
+        describe_access(path, errno, err, errlen);
+        return -1;
+    }
+    if (flock(f, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        describe_holder(f, holder, sizeof holder);
+        close(f);
+        if (e != EWOULDBLOCK) {
+            snprintf(err, errlen, "%s: cannot lock: %s", path, strerror(e));
+            return -1;
+        }
+        snprintf(err, errlen, "%s: the database is in use by %s; only one process may feed it "
+                 "(stop that one first; alerts, persona, status and outbox commands work beside it)",
+                 dir, holder);
+        return 1;
+    }
+    idw_time_format(idw_now_ms(), now);
+    snprintf(line, sizeof line, "`idwatch %s` (pid %ld, since %s)\n", what, (long)getpid(), now);
+    if (ftruncate(f, 0) != 0 || pwrite(f, line, strlen(line), 0) < 0) {
+        /* the lock is held all the same; only the holder's description is missing */
+    }
+    *fd = f;
+    return 0;
+}
+
 int idw_store_begin(struct idw_store *st, int rdonly, MDB_txn **txn, char *err, size_t errlen)
 {
     int rc = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
     return rc ? fail(err, errlen, "lmdb begin", rc) : 0;
 }
 
+/*
+ * LMDB reports a short write (what a full disk gives) as EIO: tell a full
+ * disk from a failing one by the free space left where the database is.
+ */
+static int commit_error(MDB_env *env, int rc)
+{
+    const char *path;
+    struct statvfs vfs;
+
+    if (rc != EIO || mdb_env_get_path(env, &path) != 0 || statvfs(path, &vfs) != 0)
+        return rc;
+    return (uint64_t)vfs.f_bavail * vfs.f_frsize < (4u << 20) ? ENOSPC : rc;
+}
+
 int idw_store_commit(MDB_txn *txn, char *err, size_t errlen)
 {
+    MDB_env *env = mdb_txn_env(txn);
     int rc = mdb_txn_commit(txn);
-    return rc ? fail(err, errlen, "lmdb commit", rc) : 0;
+    return rc ? fail(err, errlen, "lmdb commit", commit_error(env, rc)) : 0;
 }
 
 /* ---- de-duplication ------------------------------------------------------ */
@@ -245,6 +410,44 @@ int idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char *domain,
     mdb_cursor_close(cur);
     if (rc && rc != MDB_NOTFOUND)
         return fail(err, errlen, "prune", rc);
+    return 0;
+}
+
+static int64_t get_be64(const unsigned char *b)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = (u << 8) | b[i];
+    return (int64_t)u;
+}
+
+int idw_store_seen_newest(struct idw_store *st, MDB_txn *txn, const char *domain,
+                          int64_t before_ms, int64_t *newest_ms, char *err, size_t errlen)
+{
+    struct key start = {0};
+    size_t dlen = strlen(domain) + 1;
+    unsigned char limit[8];
+    MDB_cursor *cur;
+    MDB_val key, data;
+    int rc;
+
+    key_str(&start, domain);
+    put_be64(limit, before_ms);
+    key_add(&start, limit, sizeof limit);
+    if (start.overflow)
+        return fail(err, errlen, "seen_time", 0);
+    key = val_of(&start);
+    if ((rc = mdb_cursor_open(txn, st->seen_time, &cur)))
+        return fail(err, errlen, "seen_time cursor", rc);
+    /* the first key at or after (domain, before): the one before it is the answer */
+    rc = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
+    rc = mdb_cursor_get(cur, &key, &data, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return fail(err, errlen, "seen_time", rc);
+    if (rc || key.mv_size < dlen + 8 || memcmp(key.mv_data, start.b, dlen) != 0)
+        return 1;
+    *newest_ms = get_be64((const unsigned char *)key.mv_data + dlen);
     return 0;
 }
 

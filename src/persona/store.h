@@ -45,15 +45,40 @@ struct idw_store {
 
 #define IDW_STORE_NO_DBI ((MDB_dbi)-1)
 
-enum { IDW_STORE_RDONLY = 1 };
+enum {
+    IDW_STORE_RDONLY = 1,   /* read-only open: never creates anything */
+    IDW_STORE_NOSYNC = 2,   /* commits are not flushed to disk (MDB_NOSYNC): a power loss
+                               can lose or corrupt them; only for throw-away databases */
+};
 
 /*
  * Opens (creating if needed, mode 0700) the database directory.  map_mb is
  * the LMDB map size: address space reserved, not disk used.  Read-only
  * opens of a directory that holds no database fail with a clear message.
+ *
+ * An existing data.mdb is checked before it is mapped: an empty file, or
+ * one shorter than the last page its own meta page records, is refused
+ * ("database truncated or damaged: restore from a backup") — it is never
+ * re-created, and a short file never faults on access.  Commits are
+ * durable (LMDB syncs data and meta pages at each commit) unless
+ * IDW_STORE_NOSYNC.
  */
 int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
                    struct idw_store **out, char *err, size_t errlen);
+
+/*
+ * The database's writer lock: one process at a time feeds the pipeline
+ * (`run`, `ingest`, `backfill`), because a pipeline caches personas and
+ * the de-duplication horizon across batches and a second writer's updates
+ * would be overwritten by stale copies.  An flock(2) on DIR/writer.lock
+ * (released by the kernel however the process ends), whose content names
+ * the holder ("run pid 1234 since ...").  Review commands do not take it.
+ * The directory must exist.  Returns 0 (*fd holds the lock: close it to
+ * release), 1 when another process holds it (err names that process),
+ * -1 on an error.
+ */
+int idw_store_writer_lock(const char *dir, const char *what, int *fd, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 void idw_store_close(struct idw_store *st);
 
 int idw_store_begin(struct idw_store *st, int rdonly, MDB_txn **txn, char *err, size_t errlen);
@@ -73,6 +98,15 @@ int idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *domain,
 int idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char *domain,
                          int64_t before_ms, size_t max, size_t *pruned,
                          char *err, size_t errlen);
+
+/*
+ * The newest published time among the remembered uuids of domain that is
+ * before before_ms: 0 with *newest_ms set, 1 when there is none, -1 error.
+ * (`idwatch horizon --repair` re-anchors the horizon on it.)
+ */
+int idw_store_seen_newest(struct idw_store *st, MDB_txn *txn, const char *domain,
+                          int64_t before_ms, int64_t *newest_ms, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /*
  * The tuid of a person, by Okta user id (preferred) or login.  When create

@@ -309,6 +309,48 @@ static void test_codec_lossless_and_robust(void **state)
     assert_int_equal(idw_persona_decode(&q, buf, n), -1);
 }
 
+/*
+ * A record that frames correctly but holds impossible values (a wild time
+ * would overflow the decay arithmetic, a NaN weight poison every score) is
+ * refused as corrupt.
+ */
+static void test_codec_refuses_implausible_values(void **state)
+{
+    (void)state;
+    static struct idw_persona p, q;
+    static unsigned char buf[IDW_PERSONA_MAX_ENCODED];
+    struct idw_event ev = signin(T0, "user.authentication.sso", IDW_OUT_SUCCESS);
+    const struct idw_dim_desc *apps = idw_dim_desc(IDW_DIM_APPS);
+
+    ev.app_id = "0oa1";
+    idw_persona_init(&p, "tuid-2");
+    idw_persona_update(&p, &ev, IDW_ROLE_SUBJECT, &prm, 0);
+    assert_true(p.n[IDW_DIM_APPS] == 1);
+    size_t n = idw_persona_encode(&p, buf, sizeof buf);
+    assert_int_equal(idw_persona_decode(&q, buf, n), 0);
+
+    q = p;
+    q.vals[apps->offset].last_seen = INT64_MIN;
+    n = idw_persona_encode(&q, buf, sizeof buf);
+    assert_int_equal(idw_persona_decode(&q, buf, n), -1);
+    q = p;
+    q.vals[apps->offset].weight = NAN;
+    n = idw_persona_encode(&q, buf, sizeof buf);
+    assert_int_equal(idw_persona_decode(&q, buf, n), -1);
+    q = p;
+    q.hours[3] = -INFINITY;
+    n = idw_persona_encode(&q, buf, sizeof buf);
+    assert_int_equal(idw_persona_decode(&q, buf, n), -1);
+    q = p;
+    q.last_seen = INT64_MAX;
+    n = idw_persona_encode(&q, buf, sizeof buf);
+    assert_int_equal(idw_persona_decode(&q, buf, n), -1);
+    q = p;
+    q.last_fix.lat = 1e300;
+    n = idw_persona_encode(&q, buf, sizeof buf);
+    assert_int_equal(idw_persona_decode(&q, buf, n), -1);
+}
+
 /* ---- store ------------------------------------------------------------------ */
 
 static void test_store(void **state)
@@ -387,6 +429,7 @@ int main(void)
         cmocka_unit_test(test_learning),
         cmocka_unit_test(test_provisional_values),
         cmocka_unit_test(test_codec_lossless_and_robust),
+        cmocka_unit_test(test_codec_refuses_implausible_values),
         cmocka_unit_test(test_store),
     };
     return cmocka_run_group_tests_name("persona", tests, setup, NULL);

@@ -155,7 +155,7 @@ static void print_summary(const struct ingest_args *a, const struct run *r, cons
     unsigned long long rejected = s->rejected + r->read_errors;
 
     if (a->json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
                               "domain_id", domain, "file", a->file,
                               "accepted", (json_int_t)s->accepted,
                               "duplicates", (json_int_t)s->duplicates,
@@ -163,6 +163,7 @@ static void print_summary(const struct ingest_args *a, const struct run *r, cons
                               "skipped_no_human", (json_int_t)s->skipped_no_human,
                               "stale", (json_int_t)s->stale,
                               "future", (json_int_t)s->future,
+                              "filtered", (json_int_t)s->filtered,
                               "rejected", (json_int_t)rejected,
                               "enriched", (json_int_t)s->enriched,
                               "persona_updates", (json_int_t)s->persona_updates,
@@ -174,10 +175,10 @@ static void print_summary(const struct ingest_args *a, const struct run *r, cons
         return;
     }
     fprintf(out, "%s → %s: accepted %llu, duplicates %llu, skipped (type) %llu, "
-                 "skipped (no human) %llu, stale %llu, future %llu, rejected %llu\n",
+                 "skipped (no human) %llu, filtered %llu, stale %llu, future %llu, rejected %llu\n",
             a->file, domain, (unsigned long long)s->accepted, (unsigned long long)s->duplicates,
             (unsigned long long)s->skipped_type, (unsigned long long)s->skipped_no_human,
-            (unsigned long long)s->stale, (unsigned long long)s->future, rejected);
+            (unsigned long long)s->filtered, (unsigned long long)s->stale, (unsigned long long)s->future, rejected);
     if (r->interrupted)
         fprintf(out, "interrupted: everything counted above is committed; run again to resume\n");
 }

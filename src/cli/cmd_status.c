@@ -26,10 +26,10 @@ static void print_human(const json_t *o)
         printf("  pause reason:      %s\n", pr);
     printf("  last poll:         %s\n", json_string_value(json_object_get(o, "last_poll")) ?: "-");
     printf("  last event:        %s\n", json_string_value(json_object_get(o, "last_event_published")) ?: "-");
-    printf("  events ingested:   %lld (duplicates skipped %lld, rejected %lld, stale %lld, "
-           "future %lld)\n", (long long)ival(o, "events_ingested"),
-           (long long)ival(o, "duplicates_skipped"), (long long)ival(o, "rejected"),
-           (long long)ival(o, "stale"), (long long)ival(o, "future"));
+    printf("  events ingested:   %lld (duplicates skipped %lld, filtered %lld, rejected %lld, "
+           "stale %lld, future %lld)\n", (long long)ival(o, "events_ingested"),
+           (long long)ival(o, "duplicates_skipped"), (long long)ival(o, "filtered"),
+           (long long)ival(o, "rejected"), (long long)ival(o, "stale"), (long long)ival(o, "future"));
     printf("  pages %lld, 429s %lld, consecutive failures %lld, rate-limit remaining ",
            (long long)ival(o, "pages"), (long long)ival(o, "http_429"),
            (long long)ival(o, "consecutive_failures"));

@@ -54,6 +54,7 @@ json_t *idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain)
     /* refused events: never silently (a future-dated event once blinded a domain) */
     json_object_set_new(o, "stale", json_integer(ival(stats, "stale")));
     json_object_set_new(o, "future", json_integer(ival(stats, "future")));
+    json_object_set_new(o, "filtered", json_integer(ival(stats, "filtered")));
     json_object_set_new(o, "requests", json_integer(ival(okta, "requests")));
     json_object_set_new(o, "request_ms_total", json_integer(ival(okta, "request_ms_total")));
     json_object_set_new(o, "last_request_ms", json_integer(ival(okta, "last_request_ms")));
@@ -175,6 +176,7 @@ static void org_metrics(FILE *f, const json_t *orgs)
         {"events_rejected_total", "rejected", "counter", "Events refused as malformed."},
         {"events_stale_total", "stale", "counter", "Events refused as older than the de-duplication horizon."},
         {"events_future_total", "future", "counter", "Events refused as published beyond the clock + max_future_skew_s."},
+        {"events_filtered_total", "filtered", "counter", "Events left out by the org's event_types selection."},
         {"pages_total", "pages", "counter", "System Log pages committed."},
         {"http_429_total", "http_429", "counter", "Rate-limited answers from Okta."},
         {"poll_failures_total", "failures_total", "counter", "Failed polls (any cause)."},

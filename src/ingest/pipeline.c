@@ -20,6 +20,7 @@
 
 #include "common/log.h"
 #include "ingest/normalize.h"
+#include "ingest/select.h"
 
 #define CACHE_SLOTS 4096            /* personas kept decoded (~23 KiB each, touched lazily) */
 #define CACHE_HASH (CACHE_SLOTS * 2)
@@ -39,6 +40,7 @@ struct idw_pipeline {
     struct idw_pipeline_opts o;
     char domain[IDW_DOMAIN_MAX];
     struct idw_norm_opts norm;
+    struct idw_event_selection sel; /* the org's event_types */
     struct idw_persona_params prm;
     int64_t horizon_ms;
     int64_t future_skew_ms;         /* events later than now + this are refused as FUTURE */
@@ -125,7 +127,7 @@ static struct idw_persona *cache_get(struct idw_pipeline *pl, const char *tuid,
 
 static const char *const stat_names[] = {
     "received", "accepted", "duplicates", "skipped_type", "skipped_no_human",
-    "stale", "rejected", "enriched", "persona_updates", "alerts", "commits", "future",
+    "stale", "rejected", "enriched", "persona_updates", "alerts", "commits", "future", "filtered",
 };
 
 static uint64_t *stat_field(struct idw_pipeline_stats *s, unsigned i)
@@ -133,7 +135,7 @@ static uint64_t *stat_field(struct idw_pipeline_stats *s, unsigned i)
     uint64_t *fields[] = {
         &s->received, &s->accepted, &s->duplicates, &s->skipped_type, &s->skipped_no_human,
         &s->stale, &s->rejected, &s->enriched, &s->persona_updates, &s->alerts, &s->commits,
-        &s->future,
+        &s->future, &s->filtered,
     };
     return fields[i];
 }
@@ -577,6 +579,12 @@ int idw_pipeline_feed(struct idw_pipeline *pl, json_t *raw, enum idw_feed_result
         *result = classify_status(st, &pl->batch);
         return 0;
     }
+    if (!idw_selection_match(&pl->sel, ev.okta_type, ev.kind)) {
+        idw_event_clear(&ev);
+        pl->batch.filtered++;
+        *result = IDW_FEED_FILTERED;
+        return 0;
+    }
     rc = apply(pl, &ev, result, reason, reasonlen);
     idw_event_clear(&ev);
     if (rc < 0)
@@ -596,6 +604,17 @@ static void norm_opts_for(struct idw_pipeline *pl)
         pl->norm.allow_types = (const char *const *)pl->cfg->event_types;
         pl->norm.n_allow_types = pl->cfg->n_event_types;
     }
+}
+
+/* The org's event_types selection (everything when the domain has no org entry). */
+static int read_selection(struct idw_pipeline *pl, char *err, size_t errlen)
+{
+    const struct idw_org_config *oc = idw_config_org(pl->cfg, pl->domain);
+    char where[IDW_DOMAIN_MAX + 32];
+
+    snprintf(where, sizeof where, "orgs[%s].event_types", pl->domain);
+    return idw_selection_read(oc ? json_object_get(oc->json, "event_types") : NULL, where, &pl->sel,
+                              err, errlen);
 }
 
 int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
@@ -632,7 +651,7 @@ int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
     pl->future_skew_ms = (int64_t)cfg->max_future_skew_s * 1000;
     norm_opts_for(pl);
     cache_reset(&pl->cache);
-    if (load_state(pl, err, errlen) < 0) {
+    if (read_selection(pl, err, errlen) < 0 || load_state(pl, err, errlen) < 0) {
         idw_pipeline_close(pl);
         return -1;
     }
@@ -651,6 +670,7 @@ void idw_pipeline_close(struct idw_pipeline *pl)
         return;
     idw_pipeline_abort(pl);
     OPENSSL_cleanse(pl->user_key, sizeof pl->user_key);
+    idw_selection_free(&pl->sel);
     free(pl->cache.p);
     free(pl->cache.dirty);
     free(pl->actor_copy);

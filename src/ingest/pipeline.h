@@ -53,6 +53,7 @@ struct idw_pipeline_stats {
     uint64_t skipped_no_human;      /* no human actor or subject */
     uint64_t stale;                 /* older than the de-duplication horizon */
     uint64_t future;                /* published beyond the wall clock + max_future_skew_s */
+    uint64_t filtered;              /* left out by the org's event_types selection (select.h) */
     uint64_t rejected;              /* unusable events */
     uint64_t enriched;              /* GeoIP filled in missing location/ASN */
     uint64_t persona_updates;
@@ -64,6 +65,7 @@ struct idw_pipeline_stats {
 enum idw_feed_result {
     IDW_FEED_ACCEPTED, IDW_FEED_DUPLICATE, IDW_FEED_SKIPPED_TYPE,
     IDW_FEED_SKIPPED_NO_HUMAN, IDW_FEED_STALE, IDW_FEED_REJECTED, IDW_FEED_FUTURE,
+    IDW_FEED_FILTERED,
 };
 
 int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,

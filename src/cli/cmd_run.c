@@ -173,17 +173,55 @@ static int switch_rules(struct daemon *dm, struct idw_detect *fresh)
  * exactly the webhooks the worker delivers to: all or nothing, and a
  * failure is reported while the running version stays.
  */
+static int reload_config(struct daemon *dm);
+
+/* The outcome of a reload, for `status` and the metrics (meta "daemon"). */
+static void note_reload(struct daemon *dm, int ok)
+{
+    MDB_txn *txn;
+    json_t *doc = NULL;
+    char err[256];
+
+    if (idw_store_begin(dm->st, 0, &txn, err, sizeof err) < 0)
+        goto fail;
+    if (idw_store_meta_get(dm->st, txn, "daemon", "_all", &doc, err, sizeof err) < 0) {
+        mdb_txn_abort(txn);
+        goto fail;
+    }
+    if (!doc)
+        doc = json_object();
+    json_object_set_new(doc, "last_reload_ok", json_boolean(ok));
+    json_object_set_new(doc, "last_reload_ms", json_integer(idw_now_ms()));
+    if (idw_store_meta_put(dm->st, txn, "daemon", "_all", doc, err, sizeof err) < 0) {
+        json_decref(doc);
+        mdb_txn_abort(txn);
+        goto fail;
+    }
+    json_decref(doc);
+    if (idw_store_commit(txn, err, sizeof err) == 0)
+        return;
+fail:
+    log_warn("SIGHUP: cannot record the reload's outcome: %s", err);
+}
+
 static void reload(struct daemon *dm)
+{
+    reload_requested = 0;
+    note_reload(dm, reload_config(dm) == 0);
+}
+
+/* Returns 0 when everything was reloaded, -1 when the running version stays. */
+static int reload_config(struct daemon *dm)
 {
     struct idw_config fresh;
     struct idw_webhooks *wh = NULL;
     struct idw_detect *rules = NULL;
     char err[512];
+    int rc = -1;
 
-    reload_requested = 0;
     if (idw_config_load(dm->cli->config_path, &fresh, err, sizeof err) < 0) {
         log_error("SIGHUP: configuration: %s; nothing reloaded", err);
-        return;
+        return -1;
     }
     if (!dm->a->backfill && idw_webhooks_load(fresh.root, &wh, err, sizeof err) < 0) {
         log_error("SIGHUP: webhooks: %s; nothing reloaded, the running rules and webhooks stay", err);
@@ -203,8 +241,10 @@ static void reload(struct daemon *dm)
         }
         log_info("SIGHUP: rules reloaded from %s; %zu webhook(s) configured", dm->cli->cfg.rules_dir,
                  dm->webhooks ? dm->webhooks->n : 0);
+        rc = 0;
     }
     idw_config_free(&fresh);
+    return rc;
 }
 
 /* Delivers what is due (all pending when drain); -1 only on a storage error. */

@@ -7,6 +7,10 @@
  */
 #include "cli/observe.h"
 
+#ifndef IDW_VERSION
+#define IDW_VERSION "0.0.0"
+#endif
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +149,16 @@ static json_t *outbox_summary(struct idw_store *st, MDB_txn *txn)
     return c;
 }
 
+/* The running daemon's own record (meta "daemon"): start, SIGHUP reloads. */
+static json_t *daemon_summary(struct idw_store *st, MDB_txn *txn)
+{
+    char err[256];
+    json_t *d = NULL;
+
+    idw_store_meta_get(st, txn, "daemon", "_all", &d, err, sizeof err);
+    return d ? d : json_object();
+}
+
 json_t *idw_status_doc(const struct idw_config *cfg, struct idw_store *st, MDB_txn *txn)
 {
     json_t *orgs = json_array();
@@ -156,9 +170,19 @@ json_t *idw_status_doc(const struct idw_config *cfg, struct idw_store *st, MDB_t
         dups += ival(o, "duplicates_skipped");
         json_array_append_new(orgs, o);
     }
-    return json_pack("{s:o, s:o, s:o, s:{s:I, s:I}}", "orgs", orgs,
-                     "alerts", alerts_summary(st, txn), "outbox", outbox_summary(st, txn),
-                     "totals", "events_ingested", total, "duplicates_skipped", dups);
+    json_t *raised = NULL, *doc;
+    char err[256];
+
+    idw_store_meta_get(st, txn, "alerts_raised", "_all", &raised, err, sizeof err);
+    doc = json_pack("{s:o, s:o, s:o, s:{s:I, s:I}, s:s, s:o}", "orgs", orgs,
+                    "alerts", alerts_summary(st, txn), "outbox", outbox_summary(st, txn),
+                    "totals", "events_ingested", total, "duplicates_skipped", dups,
+                    "version", IDW_VERSION, "daemon", daemon_summary(st, txn));
+    if (doc)
+        json_object_set_new(json_object_get(doc, "alerts"), "raised", raised ? raised : json_object());
+    else
+        json_decref(raised);
+    return doc;
 }
 
 /* ---- Prometheus text ------------------------------------------------------------ */
@@ -212,6 +236,11 @@ static void alert_metrics(FILE *f, const json_t *alerts)
         json_object_foreach((json_t *)bysev, sev, n)
             fprintf(f, "idwatch_alerts{rule=\"%s\",severity=\"%s\"} %lld\n", rule, sev,
                     (long long)json_integer_value(n));
+    metric(f, "alerts_raised_total", "counter", "Alerts raised (created), by rule and severity at creation.");
+    json_object_foreach((json_t *)json_object_get(alerts, "raised"), rule, bysev)
+        json_object_foreach((json_t *)bysev, sev, n)
+            fprintf(f, "idwatch_alerts_raised_total{rule=\"%s\",severity=\"%s\"} %lld\n", rule, sev,
+                    (long long)json_integer_value(n));
     metric(f, "alerts_by_status", "gauge", "Alerts stored, by review status.");
     json_object_foreach((json_t *)json_object_get(alerts, "by_status"), sev, n)
         fprintf(f, "idwatch_alerts_by_status{status=\"%s\"} %lld\n", sev, (long long)json_integer_value(n));
@@ -231,6 +260,19 @@ static void outbox_metrics(FILE *f, const json_t *ob)
     fprintf(f, "idwatch_outbox_oldest_pending_seconds %lld\n", (long long)ival(ob, "oldest_pending_age_s"));
 }
 
+static void daemon_metrics(FILE *f, const json_t *d)
+{
+    const json_t *ok = json_object_get(d, "last_reload_ok");
+
+    if (!ok)
+        return;     /* never reloaded */
+    metric(f, "config_last_reload_successful", "gauge", "1 when the last SIGHUP reload succeeded.");
+    fprintf(f, "idwatch_config_last_reload_successful %d\n", json_is_true(ok));
+    metric(f, "config_last_reload_timestamp_seconds", "gauge", "When the last SIGHUP reload was attempted.");
+    fprintf(f, "idwatch_config_last_reload_timestamp_seconds %.3f\n",
+            (double)ival(d, "last_reload_ms") / 1000.0);
+}
+
 char *idw_metrics_text(const json_t *status)
 {
     char *buf = NULL;
@@ -239,6 +281,9 @@ char *idw_metrics_text(const json_t *status)
 
     if (!f)
         return NULL;
+    metric(f, "build_info", "gauge", "The running idwatch's version (always 1).");
+    fprintf(f, "idwatch_build_info{version=\"%s\"} 1\n", json_string_value(json_object_get(status, "version")));
+    daemon_metrics(f, json_object_get(status, "daemon"));
     org_metrics(f, json_object_get(status, "orgs"));
     alert_metrics(f, json_object_get(status, "alerts"));
     outbox_metrics(f, json_object_get(status, "outbox"));

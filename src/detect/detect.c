@@ -418,8 +418,49 @@ static json_t *aggregate_target(struct idw_detect_ctx *ctx, const struct idw_ale
     return a;
 }
 
+/*
+ * A counter of alerts raised, by rule and severity (meta "alerts_raised"):
+ * what `idwatch metrics` exports as idwatch_alerts_raised_total.
+ */
+static int count_raised(struct idw_detect_ctx *ctx, const char *severity)
+{
+    json_t *doc = NULL, *by;
+    int rc;
+
+    if (idw_store_meta_get(ctx->st, ctx->txn, "alerts_raised", "_all", &doc, ctx->err, ctx->errlen) < 0)
+        return -1;
+    if (!doc)
+        doc = json_object();
+    if (!(by = json_object_get(doc, ctx->rule->id))) {
+        by = json_object();
+        json_object_set_new(doc, ctx->rule->id, by);
+    }
+    json_object_set_new(by, severity, json_integer(json_integer_value(json_object_get(by, severity)) + 1));
+    rc = idw_store_meta_put(ctx->st, ctx->txn, "alerts_raised", "_all", doc, ctx->err, ctx->errlen);
+    json_decref(doc);
+    return rc;
+}
+
+/* Live alerts are logged as they are raised or escalated (backfill's are not: there are thousands). */
+static void log_raised(const struct idw_detect_ctx *ctx, const json_t *a, const char *what)
+{
+    const char *id = json_string_value(json_object_get(a, "alert_id"));
+    const char *sev = json_string_value(json_object_get(a, "severity"));
+    const char *user = json_string_value(json_object_get(a, "user"));
+    json_t *f;
+
+    if (ctx->historical)
+        return;
+    f = json_pack("{s:s?, s:s, s:s?, s:s?, s:s}", "alert_id", id, "rule", ctx->rule->id, "severity", sev,
+                  "user", user, "org", ctx->domain);
+    idw_log_fields(IDW_LOG_INFO, f, "alert %s: %s %s%s%s (%s)", what, sev ? sev : "?", ctx->rule->id,
+                   user ? " for " : "", user ? user : "", id ? id : "?");
+}
+
 void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c)
 {
+    int created = 0;
+    enum idw_severity before = IDW_SEV_LOW;
     char id[IDW_UUID_STRLEN], ns[128], name[512];
     json_t *a;
 
@@ -431,8 +472,10 @@ void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidat
         return;
     }
     if (a) {
+        idw_severity_parse(json_string_value(json_object_get(a, "severity")), &before);
         update_alert(ctx, a, c);
     } else {
+        created = 1;
         snprintf(ns, sizeof ns, "idwatch-alert:%s", ctx->domain);
         snprintf(name, sizeof name, "%s|%s|%s", ctx->rule->id, c->entity, ctx->ev->uuid);
         idw_uuid_derive(ns, name, id);
@@ -448,9 +491,12 @@ void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidat
             return;
         }
     }
-    if (store_alert(ctx, id, a) < 0) {
+    if (store_alert(ctx, id, a) < 0 ||
+        (created && count_raised(ctx, idw_severity_name(c->severity)) < 0)) {
         ctx->failed = 1;
     } else {
+        if (created || c->severity > before)
+            log_raised(ctx, a, created ? "raised" : "escalated");
         ctx->written++;
         if (c->severity > ctx->worst)
             ctx->worst = c->severity;

@@ -66,12 +66,18 @@ i=0; while [ "$(grep -c 'rules reloaded' daemon.out)" -lt 2 ]; do i=$((i + 1)); 
 n=$(accepted); burst 1 b 2>/dev/null; sim_ctl inject "$(cat burst.json)" > /dev/null
 wait_accepted $((n + 8))
 expect_eq "$(bf_alerts)" 1 "rule on after SIGHUP: alert"
+"$IDWATCH" --config cfg.json metrics > m1.txt
+grep -q '^idwatch_config_last_reload_successful 1$' m1.txt || fail "metrics: reload success"
+grep -q '^idwatch_build_info{version="[0-9.]*"} 1$' m1.txt || fail "metrics: build_info"
+grep -q '^idwatch_alerts_raised_total{rule="brute_force",severity="[a-z]*"} 1$' m1.txt || fail "metrics: alerts raised"
+grep -q '"msg":"alert raised: [a-z]* brute_force for ' daemon.out || fail "the daemon did not log the alert raised"
 
 # 3. a broken file: reported, the daemon keeps running on the rules it has
 echo '{"enabled": true, "min_failures": ' > rules/brute_force.json
 kill -HUP $pid; wait_log "rules not reloaded"
 grep -q "brute_force.json" daemon.out || fail "the error names the file"
 kill -0 $pid || fail "daemon died on a bad rule file"
+"$IDWATCH" --config cfg.json metrics | grep -q '^idwatch_config_last_reload_successful 0$' || fail "metrics: reload failure"
 n=$(accepted); burst 2 c 2>/dev/null; sim_ctl inject "$(cat burst.json)" > /dev/null
 wait_accepted $((n + 8))
 expect_eq "$(bf_alerts)" 2 "old rules still in force"

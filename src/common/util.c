@@ -285,41 +285,115 @@ uint64_t idw_hash64(const char *s)
 
 /* ---- secrets ------------------------------------------------------------ */
 
-static char *secret_from_file(const char *path, const char *what, char *err, size_t errlen)
+/* Opens path for reading without following a symlink or blocking on a FIFO; fd or -1 with err. */
+static int secret_open(const char *path, const char *what, struct stat *sb, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+
+    if (fd < 0) {
+        if (errno == ELOOP)
+            snprintf(err, errlen, "%s: %s is a symbolic link; secret files are opened without "
+                     "following links: name the file itself", what, path);
+        else
+            snprintf(err, errlen, "%s: %s: %s", what, path, strerror(errno));
+        return -1;
+    }
+    /* fstat what was opened: no check-then-use race */
+    if (fstat(fd, sb) != 0) {
+        snprintf(err, errlen, "%s: %s: %s", what, path, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(sb->st_mode) || (sb->st_mode & 077)) {
+        snprintf(err, errlen, S_ISREG(sb->st_mode)
+                 ? "%s: %s is readable by group or others (mode %03o); chmod 600 it"
+                 : "%s: %s is not a regular file (a directory, FIFO, socket or device; mode %03o)",
+                 what, path, (unsigned)(sb->st_mode & 0777));
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Reads fd to its end into buf (cap bytes); the byte count, or -1 on a read error. */
+static ssize_t read_all(int fd, char *buf, size_t cap)
+{
+    size_t got = 0;
+    ssize_t n;
+
+    while (got < cap) {
+        n = read(fd, buf + got, cap - got);
+        if (n == 0)
+            break;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+char *idw_secret_file_read(const char *path, const char *what, size_t maxlen, size_t *len,
+                           char *err, size_t errlen)
 {
     struct stat sb;
-    char buf[1024];
+    char *buf;
     ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    int fd = secret_open(path, what, &sb, err, errlen);
+
+    if (fd < 0)
+        return NULL;
+    if ((size_t)sb.st_size > maxlen) {
+        close(fd);
+        snprintf(err, errlen, "%s: %s is larger than %zu bytes", what, path, maxlen);
+        return NULL;
+    }
+    if (!(buf = malloc(maxlen + 2))) {
+        close(fd);
+        snprintf(err, errlen, "%s: out of memory", what);
+        return NULL;
+    }
+    /* one byte beyond the limit tells a file that grew since fstat */
+    n = read_all(fd, buf, maxlen + 1);
+    if (n < 0 || (size_t)n > maxlen) {
+        if (n < 0)
+            snprintf(err, errlen, "%s: %s: %s", what, path, strerror(errno));
+        else
+            snprintf(err, errlen, "%s: %s is larger than %zu bytes", what, path, maxlen);
+        close(fd);
+        idw_secret_buf_free(buf, maxlen + 1);
+        return NULL;
+    }
+    close(fd);
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+void idw_secret_buf_free(char *buf, size_t len)
+{
+    if (!buf)
+        return;
+    OPENSSL_cleanse(buf, len);
+    free(buf);
+}
+
+/* The file's first line (without CR/LF). */
+static char *secret_from_file(const char *path, const char *what, char *err, size_t errlen)
+{
+    size_t len = 0;
+    char *buf = idw_secret_file_read(path, what, IDW_SECRET_FILE_MAX, &len, err, errlen);
     char *secret;
 
-    /* one open, then fstat of what was opened: no check-then-use race, no FIFO to hang on */
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        snprintf(err, errlen, "%s: %s: %s", what, path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    if (!buf)
         return NULL;
-    }
-    if (!S_ISREG(sb.st_mode) || (sb.st_mode & 077)) {
-        close(fd);
-        snprintf(err, errlen, S_ISREG(sb.st_mode)
-                 ? "%s: %s is readable by group or others (mode %03o); chmod 600 it"
-                 : "%s: %s is not a regular file (mode %03o)", what, path, (unsigned)(sb.st_mode & 0777));
-        return NULL;
-    }
-    n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = '\0';
-    if (n == (ssize_t)sizeof buf - 1 && !memchr(buf, '\n', (size_t)n)) {
-        OPENSSL_cleanse(buf, sizeof buf);
-        snprintf(err, errlen, "%s: %s: the first line is longer than %zu bytes", what, path, sizeof buf - 2);
-        return NULL;
-    }
     buf[strcspn(buf, "\r\n")] = '\0';
     secret = buf[0] ? strdup(buf) : NULL;
-    OPENSSL_cleanse(buf, sizeof buf);
     if (!secret)
         snprintf(err, errlen, "%s: %s is empty", what, path);
+    idw_secret_buf_free(buf, len);
     return secret;
 }
 

@@ -64,8 +64,24 @@ void idw_hmac_sha256_hex(const unsigned char *key, size_t keylen, const void *da
                          size_t len, size_t nbytes, char *out);
 
 /*
+ * Reads a whole secret file (private key, token, webhook key) the one safe
+ * way every secret reader shares: open with O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC
+ * (a symbolic link is refused, a FIFO cannot hang the caller), fstat the
+ * descriptor that was opened (no check-then-use race), require a regular
+ * file that group and others cannot access (mode & 077 == 0) and at most
+ * maxlen bytes.  what names the setting in messages ("auth.private_key_file");
+ * the content never appears in err.  Returns a malloc'd buffer, NUL-terminated
+ * after its *len bytes, or NULL with err set.  Release with
+ * idw_secret_buf_free(buf, *len), which wipes it.
+ */
+#define IDW_SECRET_FILE_MAX 65536
+char *idw_secret_file_read(const char *path, const char *what, size_t maxlen, size_t *len,
+                           char *err, size_t errlen);
+void idw_secret_buf_free(char *buf, size_t len);
+
+/*
  * A secret (token, webhook key) from exactly one of a file — its first
- * line; refused when group or others may read it — or an environment
+ * line, read with idw_secret_file_read — or an environment
  * variable.  what names the setting in messages ("auth.token"); the secret
  * itself never appears in err.  Returns a malloc'd string, or NULL with
  * err set.  Release with idw_secret_free, which wipes it.

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -49,12 +48,58 @@ static void free_secret(char **s)
     *s = NULL;
 }
 
+static void drop_leading(char *t, size_t n)
+{
+    memmove(t, t + n, strlen(t + n) + 1);
+}
+
+/*
+ * Okta's request examples show "Authorization: SSWS 00abc...", and people
+ * copy the scheme with the token.  Removes blanks around the token and one
+ * leading "SSWS " (the scheme is case-sensitive); a token is one word, so
+ * a blank left inside is refused.  Returns 0, or -1 with err (never the token).
+ */
+static int ssws_token_clean(char *t, const char *org_base, char *err, size_t errlen)
+{
+    size_t was = strlen(t), n;
+
+    drop_leading(t, strspn(t, " \t"));
+    if (strncmp(t, "SSWS ", 5) == 0) {
+        drop_leading(t, 5);
+        drop_leading(t, strspn(t, " \t"));
+        log_info("%s: auth.token starts with the \"SSWS \" scheme; using the token after it",
+                 org_base);
+    }
+    for (n = strlen(t); n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'); n--)
+        t[n - 1] = '\0';
+    OPENSSL_cleanse(t + n, was - n);    /* the shifted copy's tail: idw_secret_free wipes strlen only */
+    if (!t[0] || t[strcspn(t, " \t")]) {
+        snprintf(err, errlen, "auth.token: %s; store the API token alone (one word, as Okta "
+                 "showed it once)", t[0] ? "the token holds a space or tab" : "nothing follows \"SSWS \"");
+        return -1;
+    }
+    return 0;
+}
+
 static int load_ssws(struct idw_okta_auth *a, const json_t *j, char *err, size_t errlen)
 {
     a->ssws = idw_secret_load(json_string_value(json_object_get(j, "token_file")),
                               json_string_value(json_object_get(j, "token_env")), "auth.token",
                               err, errlen);
-    return a->ssws ? 0 : -1;
+    return a->ssws ? ssws_token_clean(a->ssws, a->org_base, err, errlen) : -1;
+}
+
+/* The config's key_id wins over the JWK's kid; either may be absent (then no kid header). */
+static void choose_kid(struct idw_okta_auth *a, const char *cfg_kid, const char *jwk_kid)
+{
+    if (cfg_kid && *cfg_kid) {
+        idw_strlcpy(a->kid, cfg_kid, sizeof a->kid);
+        if (jwk_kid[0] && strcmp(cfg_kid, jwk_kid) != 0)
+            log_warn("%s: auth.key_id \"%s\" overrides the key file's kid \"%s\"", a->org_base,
+                     cfg_kid, jwk_kid);
+    } else {
+        idw_strlcpy(a->kid, jwk_kid, sizeof a->kid);
+    }
 }
 
 static int load_pkjwt(struct idw_okta_auth *a, const json_t *j, char *err, size_t errlen)
@@ -63,16 +108,17 @@ static int load_pkjwt(struct idw_okta_auth *a, const json_t *j, char *err, size_
     const char *keyf = json_string_value(json_object_get(j, "private_key_file"));
     const char *kid = json_string_value(json_object_get(j, "key_id"));
     const char *scope = json_string_value(json_object_get(j, "scope"));
+    char jwk_kid[sizeof a->kid];
 
     if (!cid || !*cid || !keyf) {
         snprintf(err, errlen, "auth: private_key_jwt needs client_id and private_key_file");
         return -1;
     }
     idw_strlcpy(a->client_id, cid, sizeof a->client_id);
-    idw_strlcpy(a->kid, kid, sizeof a->kid);
     idw_strlcpy(a->scope, scope ? scope : "okta.logs.read", sizeof a->scope);
-    if (!(a->key = idw_key_load(keyf, 0, err, errlen)))
+    if (!(a->key = idw_key_load(keyf, jwk_kid, sizeof jwk_kid, err, errlen)))
         return -1;
+    choose_kid(a, kid, jwk_kid);
     a->dpop = json_is_true(json_object_get(j, "dpop"));
     if (a->dpop) {
         if (!(a->dpop_key = idw_key_generate("RS256", err, errlen)) ||

@@ -1,9 +1,11 @@
 /*
  * okta_auth.h — authenticating to an Okta org's API.
  *
- *   SSWS               Authorization: SSWS <api token>   (token from a file or an env variable)
+ *   SSWS               Authorization: SSWS <api token>   (token from a file or an env variable;
+ *                      a copied "SSWS " prefix is removed)
  *   private_key_jwt    OAuth 2.0 client credentials at https://{org}/oauth2/v1/token with a
- *                      signed client assertion (RS256 or ES256), scope okta.logs.read;
+ *                      signed client assertion (RS256 or ES256, as the key is RSA or EC
+ *                      P-256; the key file is a PEM or Okta's private JWK), scope okta.logs.read;
  *                      the access token is cached and renewed 5 minutes before expiry and
  *                      once after a 401
  *   + DPoP             a per-process key; a fresh proof per request (htm, htu without
@@ -34,9 +36,11 @@ enum idw_okta_fail {
 
 /*
  * Reads the org's "auth" object and loads its secret (key file or token).
- * org_base is "https://host[:port]" without a trailing slash.  Returns 0 or
- * -1 with a precise message (missing key, unreadable or group-readable key
- * file, empty token, unknown method...).
+ * org_base is "https://host[:port]" without a trailing slash.  The
+ * assertion's kid is auth.key_id, else the JWK's "kid", else none.  Returns
+ * 0 or -1 with a precise message (missing key; key file unreadable, a
+ * symlink, not a regular file or group-readable; unusable PEM or JWK;
+ * empty token; unknown method...).
  */
 int idw_okta_auth_new(const json_t *auth_json, const char *org_base,
                       struct idw_okta_auth **out, char *err, size_t errlen);

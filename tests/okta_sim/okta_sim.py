@@ -4,9 +4,10 @@
 Serves, over HTTPS on 127.0.0.1 with a certificate from mkcerts.sh:
 
   POST /oauth2/v1/token   client credentials with a private_key_jwt assertion
-                          (RS256/ES256, signature, iss/sub, exact aud, exp, iat,
-                          single-use jti), scope, and DPoP (proof checks,
-                          use_dpop_nonce challenge, token binding)
+                          (RS256/ES256, signature, kid, the registered key's alg,
+                          iss/sub, exact aud, exp, iat, single-use jti), scope,
+                          and DPoP (proof checks, use_dpop_nonce challenge,
+                          token binding)
   GET  /api/v1/logs       SSWS / Bearer / DPoP auth; since/after/limit polling
                           with Link self+next on every page; rate-limit headers
                           (two buckets) and 429 E0000047; Okta error bodies
@@ -114,7 +115,8 @@ class Org:
         self.inflight = 0
         self.stats = {"released": 0, "served": {}, "first_served_at": {}, "log_requests": 0, "token_requests": 0,
                       "status_counts": {}, "max_concurrency": 0, "jti_reuse_attempts": 0,
-                      "dpop_nonce_challenges": 0, "auth_errors": []}
+                      "dpop_nonce_challenges": 0, "auth_errors": [],
+                      "assertions_accepted": {}}     # "alg kid" -> count ("-" for no kid)
         self.client_keys = self.load_client_keys()
         self.ssws = open(args.ssws_token_file).read().strip() if args.ssws_token_file else None
         if args.events:
@@ -123,10 +125,18 @@ class Org:
         self.release(len(self.pending) if args.release == "all" else int(args.release))
 
     def load_client_keys(self):
+        """kid -> (public key, alg or None): a PEM under --client-kid, and/or the app's JWKS."""
         keys = {}
         if self.a.client_pubkey:
             with open(self.a.client_pubkey, "rb") as f:
-                keys[self.a.client_kid] = serialization.load_pem_public_key(f.read())
+                keys[self.a.client_kid] = (serialization.load_pem_public_key(f.read()), None)
+        if self.a.client_jwks:
+            with open(self.a.client_jwks) as f:
+                for jwk in json.load(f)["keys"]:
+                    # like Okta's app key registration: public keys for signing, unique kids
+                    if jwk.get("use", "sig") != "sig" or not jwk.get("kid") or jwk["kid"] in keys:
+                        raise SystemExit("client JWKS: every key needs a unique kid and use sig")
+                    keys[jwk["kid"]] = (jwk_public_key(jwk), jwk.get("alg"))
         return keys
 
     def release(self, n):
@@ -290,9 +300,11 @@ class Handler(BaseHTTPRequestHandler):
         except Exception:
             raise oauth_error(401, "invalid_client", "The client_assertion token is malformed.")
         kid = header.get("kid", org.a.client_kid)
-        key = org.client_keys.get(kid)
+        key, alg = org.client_keys.get(kid, (None, None))
         if key is None:
             raise oauth_error(401, "invalid_client", "client_assertion_invalid_kid")
+        if alg and header.get("alg") != alg:
+            raise oauth_error(401, "invalid_client", "The client_assertion alg %r is not the key's %r" % (header.get("alg"), alg))
         try:
             _, c = verify_jws(jwt, key)
         except JwtError as e:
@@ -317,6 +329,9 @@ class Handler(BaseHTTPRequestHandler):
             raise oauth_error(401, "invalid_client", "client_assertion_expires_too_far_in_future")
         if c.get("iat", 0) > now + 5:
             raise oauth_error(401, "invalid_client", "client_assertion_issued_at_in_future")
+        with org.lock:
+            used = "%s %s" % (header.get("alg"), header.get("kid", "-"))
+            org.stats["assertions_accepted"][used] = org.stats["assertions_accepted"].get(used, 0) + 1
 
     def check_dpop(self, htm, htu, token, token_request=False):
         """Returns the proof key's thumbprint, or None when no proof was sent."""
@@ -521,6 +536,7 @@ def main():
     p.add_argument("--client-id", default="0oaTESTCLIENT")
     p.add_argument("--client-pubkey")
     p.add_argument("--client-kid", default="k1")
+    p.add_argument("--client-jwks", help="the app's registered public keys: a JWKS file, kids unique")
     p.add_argument("--require-dpop", action="store_true")
     p.add_argument("--ssws-token-file")
     p.add_argument("--rate-limit", type=int, default=600)

@@ -1,7 +1,10 @@
 /*
  * test_okta.c — the Okta connector's pure parts: Link header parsing,
- * HTTP dates, org URL validation, and the JWS/JWK code checked against
- * OpenSSL verification (RS256 and ES256, raw R||S).
+ * HTTP dates, org URL validation, the JWS/JWK code checked against
+ * OpenSSL verification (RS256 and ES256, raw R||S), private keys from PEM
+ * and from JWKs (keys generated here with OpenSSL and exported as JWKs),
+ * the secret-file rules (symlink, FIFO, directory, mode, size), and the
+ * SSWS token clean-up.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,12 +18,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 
+#include "common/log.h"
+#include "common/util.h"
 #include "ingest/http.h"
 #include "ingest/jws.h"
+#include "ingest/okta_auth.h"
 #include "ingest/okta_poll.h"
 
 static void test_link_header(void **state)
@@ -177,33 +185,405 @@ static void test_jws_roundtrip(const char *alg)
 static void test_jws_rs256(void **state) { (void)state; test_jws_roundtrip("RS256"); }
 static void test_jws_es256(void **state) { (void)state; test_jws_roundtrip("ES256"); }
 
+/* ---- private keys from files and JWKs ---------------------------------------- */
+
+static char tmpdir[64];
+
+static const char *tmp_path(const char *name)
+{
+    static char path[160];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    return path;
+}
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static int make_tmpdir(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/idw-okta-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int remove_tmpdir(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
 static void test_key_file_rules(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/idw-key-XXXXXX", path[128], err[512];
-    assert_non_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/k.pem", dir);
+    char err[512], kid[128] = "stale";
+    const char *path = tmp_path("k.pem");
     EVP_PKEY *k = idw_key_generate("RS256", err, sizeof err);
     FILE *f = fopen(path, "w");
     assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
     fclose(f);
     chmod(path, 0644);
-    assert_null(idw_key_load(path, 0, err, sizeof err));
-    assert_non_null(strstr(err, "readable by group or others"));
+    assert_null(idw_key_load(path, kid, sizeof kid, err, sizeof err));
+    assert_non_null(strstr(err, "readable by group or others (mode 644)"));
     chmod(path, 0600);
-    EVP_PKEY *l = idw_key_load(path, 0, err, sizeof err);
+    EVP_PKEY *l = idw_key_load(path, kid, sizeof kid, err, sizeof err);
     assert_non_null(l);
     assert_int_equal(EVP_PKEY_eq(k, l), 1);
-    f = fopen(path, "w");
-    fputs("-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n", f);
-    fclose(f);
-    assert_null(idw_key_load(path, 0, err, sizeof err));
+    assert_string_equal(kid, "");       /* a PEM carries no kid */
+    write_file(path, "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n", 0600);
+    assert_null(idw_key_load(path, NULL, 0, err, sizeof err));
     assert_non_null(strstr(err, "not a PEM private key"));
     assert_null(strstr(err, "not a key"));  /* content never echoed */
-    unlink(path);
-    rmdir(dir);
+    write_file(path, " \n\t\n", 0600);
+    assert_null(idw_key_load(path, NULL, 0, err, sizeof err));
+    assert_non_null(strstr(err, "the key file is empty"));
     EVP_PKEY_free(k);
     EVP_PKEY_free(l);
+}
+
+/* Only regular files are read: a symlink, a FIFO (which would block a plain open), a directory. */
+static void test_key_file_kinds(void **state)
+{
+    (void)state;
+    char err[512], target[160], big[IDW_SECRET_FILE_MAX + 2];
+    EVP_PKEY *k = idw_key_generate("ES256", err, sizeof err);
+    FILE *f;
+
+    snprintf(target, sizeof target, "%s", tmp_path("real.pem"));
+    f = fopen(target, "w");
+    assert_int_equal(PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL), 1);
+    fclose(f);
+    chmod(target, 0600);
+    assert_int_equal(symlink(target, tmp_path("link.pem")), 0);
+    assert_null(idw_key_load(tmp_path("link.pem"), NULL, 0, err, sizeof err));
+    assert_non_null(strstr(err, "link.pem is a symbolic link"));
+
+    assert_int_equal(mkfifo(tmp_path("fifo.pem"), 0600), 0);
+    alarm(10);      /* a blocking open would hang here: SIGALRM then fails the test */
+    assert_null(idw_key_load(tmp_path("fifo.pem"), NULL, 0, err, sizeof err));
+    alarm(0);
+    assert_non_null(strstr(err, "fifo.pem is not a regular file"));
+
+    assert_int_equal(mkdir(tmp_path("dir.pem"), 0700), 0);
+    assert_null(idw_key_load(tmp_path("dir.pem"), NULL, 0, err, sizeof err));
+    assert_non_null(strstr(err, "dir.pem is not a regular file"));
+
+    memset(big, '#', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    write_file(tmp_path("big.pem"), big, 0600);
+    assert_null(idw_key_load(tmp_path("big.pem"), NULL, 0, err, sizeof err));
+    assert_non_null(strstr(err, "is larger than 65536 bytes"));
+
+    /* the token reader shares the same rules */
+    assert_null(idw_secret_load(tmp_path("link.pem"), NULL, "auth.token", err, sizeof err));
+    assert_non_null(strstr(err, "auth.token: "));
+    assert_non_null(strstr(err, "is a symbolic link"));
+    assert_null(idw_secret_load(tmp_path("fifo.pem"), NULL, "auth.token", err, sizeof err));
+    assert_non_null(strstr(err, "is not a regular file"));
+    EVP_PKEY_free(k);
+}
+
+static void test_b64url_decode(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *out; size_t len; } ok[] = {
+        {"", "", 0}, {"Zg", "f", 1}, {"Zm8", "fo", 2}, {"Zm9v", "foo", 3}, {"Zm9vYg", "foob", 4},
+        {"-_8", "\xfb\xff", 2},
+    };
+    static const char *const bad[] = {"Zg==", "Z", "Zm9v+", "Zm/v", "Zm 9v", "Zm9v\n"};
+    size_t n;
+    unsigned char *d;
+
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        assert_non_null(d = idw_b64url_decode(ok[i].in, &n));
+        assert_int_equal(n, ok[i].len);
+        assert_memory_equal(d, ok[i].out, n);
+        free(d);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_null(idw_b64url_decode(bad[i], &n));
+}
+
+/* base64url of a key parameter, left-padded to pad bytes (0 = minimal): the test's own JWK export. */
+static void jwk_put(json_t *jwk, const char *member, EVP_PKEY *key, const char *param, int pad)
+{
+    BIGNUM *bn = NULL;
+    unsigned char buf[1024];
+    assert_int_equal(EVP_PKEY_get_bn_param(key, param, &bn), 1);
+    int n = pad ? pad : BN_num_bytes(bn);
+    assert_int_equal(BN_bn2binpad(bn, buf, n), n);
+    char *b64 = idw_b64url(buf, (size_t)n);
+    json_object_set_new(jwk, member, json_string(b64));
+    free(b64);
+    BN_clear_free(bn);
+}
+
+/* The private JWK of key, as the Okta Admin Console hands one out. */
+static json_t *private_jwk(EVP_PKEY *key, const char *kid)
+{
+    json_t *jwk = json_object();
+    if (EVP_PKEY_is_a(key, "RSA")) {
+        json_object_set_new(jwk, "kty", json_string("RSA"));
+        json_object_set_new(jwk, "alg", json_string("RS256"));
+        jwk_put(jwk, "n", key, OSSL_PKEY_PARAM_RSA_N, 0);
+        jwk_put(jwk, "e", key, OSSL_PKEY_PARAM_RSA_E, 0);
+        jwk_put(jwk, "d", key, OSSL_PKEY_PARAM_RSA_D, 0);
+        jwk_put(jwk, "p", key, OSSL_PKEY_PARAM_RSA_FACTOR1, 0);
+        jwk_put(jwk, "q", key, OSSL_PKEY_PARAM_RSA_FACTOR2, 0);
+        jwk_put(jwk, "dp", key, OSSL_PKEY_PARAM_RSA_EXPONENT1, 0);
+        jwk_put(jwk, "dq", key, OSSL_PKEY_PARAM_RSA_EXPONENT2, 0);
+        jwk_put(jwk, "qi", key, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, 0);
+    } else {
+        json_object_set_new(jwk, "kty", json_string("EC"));
+        json_object_set_new(jwk, "crv", json_string("P-256"));
+        jwk_put(jwk, "x", key, OSSL_PKEY_PARAM_EC_PUB_X, 32);
+        jwk_put(jwk, "y", key, OSSL_PKEY_PARAM_EC_PUB_Y, 32);
+        jwk_put(jwk, "d", key, OSSL_PKEY_PARAM_PRIV_KEY, 32);
+    }
+    json_object_set_new(jwk, "use", json_string("sig"));
+    if (kid)
+        json_object_set_new(jwk, "kid", json_string(kid));
+    return jwk;
+}
+
+/* idw_key_parse over doc's JSON text (takes the reference on doc). */
+static EVP_PKEY *parse_doc(json_t *doc, char kid[128], char *err, size_t errlen)
+{
+    char *text = json_dumps(doc, JSON_INDENT(2));
+    EVP_PKEY *key = idw_key_parse(text, strlen(text), "okta-key.json", kid, 128, err, errlen);
+    free(text);
+    json_decref(doc);
+    return key;
+}
+
+/* Signs a JWS with the parsed key and verifies it with the original. */
+static void signs_for(EVP_PKEY *parsed, EVP_PKEY *original, const char *alg)
+{
+    char err[256];
+    assert_string_equal(idw_key_alg(parsed), alg);
+    json_t *hdr = json_pack("{s:s}", "alg", alg), *claims = json_pack("{s:s}", "iss", "c");
+    char *jws = idw_jws_sign(parsed, hdr, claims, err, sizeof err);
+    assert_non_null(jws);
+    verify_jws(original, jws);
+    free(jws);
+    json_decref(hdr);
+    json_decref(claims);
+}
+
+static void jwk_accepted(const char *alg)
+{
+    char err[512], kid[128];
+    EVP_PKEY *k = idw_key_generate(alg, err, sizeof err), *p;
+
+    /* a single JWK, with its kid */
+    assert_non_null(p = parse_doc(private_jwk(k, "kid-1"), kid, err, sizeof err));
+    assert_int_equal(EVP_PKEY_eq(k, p), 1);
+    assert_string_equal(kid, "kid-1");
+    signs_for(p, k, alg);
+    EVP_PKEY_free(p);
+    /* a JWKS holding it, without kid */
+    assert_non_null(p = parse_doc(json_pack("{s:[o]}", "keys", private_jwk(k, NULL)), kid, err, sizeof err));
+    assert_int_equal(EVP_PKEY_eq(k, p), 1);
+    assert_string_equal(kid, "");
+    EVP_PKEY_free(p);
+    if (!strcmp(alg, "RS256")) {
+        /* n, e, d alone (the CRT values are optional) */
+        json_t *jwk = private_jwk(k, NULL);
+        for (const char *const *m = (const char *const[]){"p", "q", "dp", "dq", "qi", NULL}; *m; m++)
+            json_object_del(jwk, *m);
+        assert_non_null(p = parse_doc(jwk, kid, err, sizeof err));
+        signs_for(p, k, alg);
+        EVP_PKEY_free(p);
+    }
+    EVP_PKEY_free(k);
+}
+
+static void test_jwk_rsa(void **state) { (void)state; jwk_accepted("RS256"); }
+static void test_jwk_ec(void **state) { (void)state; jwk_accepted("ES256"); }
+
+/* A PEM and a JWK of the same key, from files: the file's content decides the format. */
+static void test_jwk_file(void **state)
+{
+    (void)state;
+    char err[512], kid[128], text[4096];
+    EVP_PKEY *k = idw_key_generate("ES256", err, sizeof err), *p;
+    json_t *jwk = private_jwk(k, "e1");
+    char *compact = json_dumps(jwk, 0);
+
+    /* a BOM and blank lines before the object, as some editors save it */
+    snprintf(text, sizeof text, "\xEF\xBB\xBF\n  %s\n", compact);
+    write_file(tmp_path("okta.json"), text, 0600);
+    assert_non_null(p = idw_key_load(tmp_path("okta.json"), kid, sizeof kid, err, sizeof err));
+    assert_int_equal(EVP_PKEY_eq(k, p), 1);
+    assert_string_equal(kid, "e1");
+    EVP_PKEY_free(p);
+    free(compact);
+    json_decref(jwk);
+    EVP_PKEY_free(k);
+}
+
+/* Parses a broken JWK (takes doc); the error must contain want and no key material. */
+static void jwk_refused(json_t *doc, const char *want)
+{
+    char err[512], kid[128] = "x";
+    const json_t *jwk = json_object_get(doc, "keys") ? json_array_get(json_object_get(doc, "keys"), 0) : doc;
+    char d16[17] = "";
+
+    if (json_is_string(json_object_get(jwk, "d")))
+        snprintf(d16, sizeof d16, "%s", json_string_value(json_object_get(jwk, "d")));
+    assert_null(parse_doc(doc, kid, err, sizeof err));
+    if (!strstr(err, want))
+        fail_msg("expected \"%s\" in \"%s\"", want, err);
+    assert_non_null(strstr(err, "okta-key.json: "));
+    if (strlen(d16) == 16)
+        assert_null(strstr(err, d16));
+    assert_string_equal(kid, "");
+}
+
+static json_t *without(json_t *jwk, const char *m1, const char *m2)
+{
+    json_object_del(jwk, m1);
+    if (m2)
+        json_object_del(jwk, m2);
+    return jwk;
+}
+
+static json_t *with(json_t *jwk, const char *member, json_t *value)
+{
+    json_object_set_new(jwk, member, value);
+    return jwk;
+}
+
+static void test_jwk_errors(void **state)
+{
+    (void)state;
+    char err[256];
+    EVP_PKEY *rsa = idw_key_generate("RS256", err, sizeof err);
+    EVP_PKEY *ec = idw_key_generate("ES256", err, sizeof err);
+    EVP_PKEY *ec2 = idw_key_generate("ES256", err, sizeof err);
+    EVP_PKEY *small = EVP_RSA_gen(1024);
+    json_t *pub = without(without(private_jwk(rsa, "k"), "d", "p"), "q", "dp");
+
+    jwk_refused(without(pub, "dq", "qi"),
+                "the JWK holds a public key only (no \"d\"): paste the Private Key (JSON)");
+    jwk_refused(without(private_jwk(ec, "k"), "d", NULL), "the JWK holds a public key only (no \"d\")");
+    jwk_refused(without(private_jwk(rsa, "k"), "n", NULL), "the JWK lacks member \"n\"");
+    jwk_refused(without(private_jwk(rsa, "k"), "qi", NULL), "the JWK lacks member \"qi\"");
+    jwk_refused(without(private_jwk(ec, "k"), "y", NULL), "the JWK lacks member \"y\"");
+    jwk_refused(without(private_jwk(ec, "k"), "crv", NULL), "the JWK lacks member \"crv\"");
+    jwk_refused(without(private_jwk(rsa, "k"), "kty", NULL), "the JWK lacks member \"kty\"");
+    jwk_refused(with(private_jwk(rsa, "k"), "kty", json_string("oct")), "unsupported JWK kty \"oct\"");
+    jwk_refused(with(private_jwk(ec, "k"), "kty", json_string("OKP")), "unsupported JWK kty \"OKP\"");
+    jwk_refused(with(private_jwk(ec, "k"), "crv", json_string("P-384")), "unsupported JWK crv \"P-384\"");
+    jwk_refused(with(private_jwk(ec, "k"), "crv", json_string("secp256k1")),
+                "unsupported JWK crv \"secp256k1\"");
+    jwk_refused(json_pack("{s:[]}", "keys"), "the JWKS holds 0 keys; it must hold exactly one");
+    jwk_refused(json_pack("{s:[o,o]}", "keys", private_jwk(rsa, "a"), private_jwk(ec, "b")),
+                "the JWKS holds 2 keys; it must hold exactly one");
+    jwk_refused(json_pack("{s:o}", "keys", private_jwk(rsa, "a")), "\"keys\" must be an array");
+    jwk_refused(with(private_jwk(rsa, "k"), "d", json_string("ab+c")), "member \"d\" is not base64url");
+    jwk_refused(with(private_jwk(rsa, "k"), "e", json_string("")), "member \"e\" is not base64url");
+    jwk_refused(with(private_jwk(ec, "k"), "d", json_integer(7)), "member \"d\" must be a string");
+    jwk_refused(with(private_jwk(rsa, "k"), "use", json_string("enc")), "\"use\" is \"enc\"");
+    jwk_refused(with(private_jwk(rsa, "k"), "alg", json_string("RS384")),
+                "\"alg\" is \"RS384\", but idwatch signs RS256");
+    jwk_refused(with(private_jwk(ec, "k"), "alg", json_string("RS256")), "\"alg\" is \"RS256\"");
+    jwk_refused(with(private_jwk(rsa, "k"), "oth", json_array()), "multi-prime RSA JWKs");
+    jwk_refused(private_jwk(small, "k"), "key must be RSA >= 2048 bits");
+    /* ec2's private half with ec's public half: refused here, not as Okta's "signature invalid" */
+    json_t *mixed = private_jwk(ec, "k"), *other = private_jwk(ec2, NULL);
+    json_object_set(mixed, "d", json_object_get(other, "d"));
+    json_decref(other);
+    jwk_refused(mixed, "the private key does not match its own public key");
+    /* an x that puts the point off the curve */
+    json_t *off = private_jwk(ec, "k");
+    json_object_set(off, "x", json_object_get(off, "y"));
+    jwk_refused(off, "the EC JWK's values do not make a key");
+
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(ec);
+    EVP_PKEY_free(ec2);
+    EVP_PKEY_free(small);
+}
+
+/* Syntax errors say where, never quote the text (it holds the key). */
+static void test_jwk_bad_json(void **state)
+{
+    (void)state;
+    char err[512];
+    const char *truncated = "{\"kty\":\"RSA\",\n \"d\":\"c2VjcmV0c2VjcmV0";
+    const char *dup = "{\"kty\":\"EC\", \"d\":\"AAAA\", \"d\":\"BBBB\"}";
+
+    assert_null(idw_key_parse(truncated, strlen(truncated), "k.json", NULL, 0, err, sizeof err));
+    assert_non_null(strstr(err, "k.json: not valid JSON at line 2"));
+    assert_null(strstr(err, "c2VjcmV0"));
+    assert_null(idw_key_parse(dup, strlen(dup), "k.json", NULL, 0, err, sizeof err));
+    assert_non_null(strstr(err, "a member appears twice"));
+    assert_null(strstr(err, "AAAA"));
+}
+
+/* ---- SSWS tokens ------------------------------------------------------------- */
+
+/* The Authorization header idwatch sends for a token file holding text; NULL when refused. */
+static char *ssws_header(const char *text, char *err, size_t errlen)
+{
+    char cfg[512], *hdr[3], *out = NULL;
+    struct idw_okta_auth *a;
+
+    write_file(tmp_path("token"), text, 0600);
+    snprintf(cfg, sizeof cfg, "{\"method\":\"ssws\",\"token_file\":\"%s\"}", tmp_path("token"));
+    json_t *j = json_loads(cfg, 0, NULL);
+    int rc = idw_okta_auth_new(j, "https://acme.okta.com", &a, err, errlen);
+    json_decref(j);
+    if (rc < 0)
+        return NULL;
+    assert_int_equal(idw_okta_auth_headers(a, NULL, "GET", "https://acme.okta.com/api/v1/logs", hdr,
+                                           err, errlen), IDW_OKTA_OK);
+    out = strdup(hdr[0]);
+    assert_null(hdr[1]);
+    idw_okta_auth_headers_free(hdr);
+    idw_okta_auth_free(a);
+    return out;
+}
+
+static void test_ssws_prefix(void **state)
+{
+    (void)state;
+    static const struct { const char *file, *header; } ok[] = {
+        {"00abcDEF-123_x\n", "Authorization: SSWS 00abcDEF-123_x"},
+        {"SSWS 00abcDEF-123_x\n", "Authorization: SSWS 00abcDEF-123_x"},
+        {"  SSWS 00abcDEF-123_x \r\n", "Authorization: SSWS 00abcDEF-123_x"},
+        {"SSWS00abc\n", "Authorization: SSWS SSWS00abc"},   /* no space: not the scheme */
+    };
+    static const struct { const char *file, *want; } bad[] = {
+        {"ssws 00abcDEF\n", "the token holds a space or tab"},      /* the scheme is case-sensitive */
+        {"SSWS SSWS 00abcDEF\n", "the token holds a space or tab"},  /* one prefix only */
+        {"SSWS \n", "nothing follows \"SSWS \""},
+        {"Bearer 00abcDEF\n", "the token holds a space or tab"},
+    };
+    char err[512], *h;
+
+    idw_log_set_level(IDW_LOG_ERROR);   /* the "prefix removed" notice is not under test */
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        h = ssws_header(ok[i].file, err, sizeof err);
+        if (!h)
+            fail_msg("%s refused: %s", ok[i].file, err);
+        assert_string_equal(h, ok[i].header);
+        free(h);
+    }
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(ssws_header(bad[i].file, err, sizeof err));
+        assert_non_null(strstr(err, bad[i].want));
+        assert_null(strstr(err, "00abc"));
+    }
+    idw_log_set_level(IDW_LOG_INFO);
 }
 
 static void test_ath(void **state)
@@ -224,7 +604,15 @@ int main(void)
         cmocka_unit_test(test_jws_rs256),
         cmocka_unit_test(test_jws_es256),
         cmocka_unit_test(test_key_file_rules),
+        cmocka_unit_test(test_key_file_kinds),
+        cmocka_unit_test(test_b64url_decode),
+        cmocka_unit_test(test_jwk_rsa),
+        cmocka_unit_test(test_jwk_ec),
+        cmocka_unit_test(test_jwk_file),
+        cmocka_unit_test(test_jwk_errors),
+        cmocka_unit_test(test_jwk_bad_json),
+        cmocka_unit_test(test_ssws_prefix),
         cmocka_unit_test(test_ath),
     };
-    return cmocka_run_group_tests_name("okta", tests, NULL, NULL);
+    return cmocka_run_group_tests_name("okta", tests, make_tmpdir, remove_tmpdir);
 }

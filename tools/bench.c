@@ -137,7 +137,7 @@ static void print_line(const char *name, struct result r, double base)
 static struct result ingest_fresh(const char *path, const char *dir, unsigned flags,
                                   const struct idw_config *cfg, struct idw_detect *detect)
 {
-    struct idw_pipeline_opts po = {"bench", NULL, NULL, 1000, detect, 0};
+    struct idw_pipeline_opts po = {.domain_id = "bench", .auto_commit = 1000, .detect = detect};
     struct result r = {0, 1};
     struct idw_store *st;
     struct idw_pipeline *pl;
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
     struct idw_config cfg;
     struct idw_store *st;
     struct idw_pipeline *pl;
-    struct idw_pipeline_opts po = {"bench", NULL, NULL, 0, NULL, 0};
+    struct idw_pipeline_opts po = {.domain_id = "bench"};
     struct idw_detect *detect = NULL;
     struct rusage ru;
     char err[512];

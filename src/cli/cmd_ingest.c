@@ -205,7 +205,8 @@ static FILE *open_emit(const char *path)
 static int run_ingest(struct idw_cli *cli, const struct ingest_args *a, const char *domain,
                       FILE *in, FILE *emit_to, struct idw_geodb *geo, struct idw_detect *detect)
 {
-    struct idw_pipeline_opts po = {domain, geo, emit_to, (unsigned)cli->cfg.batch_events, detect, 0};
+    struct idw_pipeline_opts po = {.domain_id = domain, .geo = geo, .emit = emit_to,
+                                  .auto_commit = (unsigned)cli->cfg.batch_events, .detect = detect};
     struct run r = {0};
     struct idw_store *st = idw_cli_open_writer(cli, "ingest");
     char err[512];

@@ -665,7 +665,8 @@ int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
                         char *err, size_t errlen)
 {
     struct idw_okta_poller *p = calloc(1, sizeof *p);
-    struct idw_pipeline_opts po = {org->domain_id, opts->geo, NULL, 0, opts->detect, opts->backfill};
+    struct idw_pipeline_opts po = {.domain_id = org->domain_id, .geo = opts->geo, .detect = opts->detect,
+                                  .historical = opts->backfill};
 
     *out = NULL;
     if (!p) {

@@ -373,7 +373,7 @@ static int run_rules(struct idw_pipeline *pl, const struct idw_event *ev,
     if (!pl->o.detect)
         return 0;
     n = idw_detect_event(pl->o.detect, pl->st, pl->txn, pl->domain, ev, before, actor, &pl->prm,
-                         pl->o.historical, &worst, err, errlen);
+                         pl->o.historical || ev->published_ms < pl->o.live_from_ms, &worst, err, errlen);
     if (n < 0)
         return -1;
     pl->batch.alerts += (uint64_t)n;

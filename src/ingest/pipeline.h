@@ -41,7 +41,14 @@ struct idw_pipeline_opts {
      */
     unsigned auto_commit;
     struct idw_detect *detect;      /* may be NULL: no rules run */
-    int historical;                 /* alerts raised are marked historical (backfill) */
+    int historical;                 /* every alert raised is marked historical */
+    /*
+     * Events published before this time (ms; 0 = none) are historical:
+     * their alerts are stored but not delivered (unless a webhook asks for
+     * historical alerts).  The poller sets it to the moment its org's
+     * backfill began, so what happens during a long backfill is live.
+     */
+    int64_t live_from_ms;
 };
 
 /* Counters of one pipeline's life (also accumulated per domain in the store). */

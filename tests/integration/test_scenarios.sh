@@ -56,7 +56,9 @@ for L in labels:
     what = "%s (%s >= %s, user=%s ip=%s, %s..%s)" % (L["name"], L["rule"], L["min_severity"], L["user"], L["ip"],
                                                     L["first"], L["last"])
     if L["rule"] not in enabled:
-        print("skip: %s: rule not registered" % what)
+        # a label whose rule is missing or off is an attack nobody would catch
+        print("FAIL: %s: rule not registered or not enabled" % what)
+        failures.append("no rule for " + L["name"])
         continue
     cands = [a for a in alerts if a["rule"] == L["rule"] and same_entity(a, L)]
     hits = [a for a in cands if SEV[a["severity"]] >= SEV[L["min_severity"]]

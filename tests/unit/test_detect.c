@@ -1,0 +1,198 @@
+/*
+ * test_detect.c — the detection engine's alert life cycle, driven through
+ * the pipeline with hand-built raw events: aggregation into one alert,
+ * versions that increase by exactly one per update (SOARs de-duplicate on
+ * alert_id:version, so a version that failed to move would be dropped as
+ * a repeat), every version queued for the webhooks in order, severity
+ * that only rises, and a new alert once the window has passed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/config.h"
+#include "common/util.h"
+#include "deliver/outbox.h"
+#include "detect/detect.h"
+#include "ingest/pipeline.h"
+#include "persona/store.h"
+
+#define DAY 86400000LL
+#define MIN 60000LL
+#define T0 1790000000000LL      /* 2026-09-21 */
+
+struct fixture {
+    char dir[64];
+    struct idw_config cfg;
+    struct idw_store *st;
+    struct idw_detect *d;
+    struct idw_pipeline *pl;
+    int n;                      /* events fed (for uuids) */
+};
+
+static int setup(void **state)
+{
+    static struct fixture f;
+    struct idw_outbox_target t = {.name = "soar", .min_severity = IDW_SEV_LOW};
+    struct idw_pipeline_opts po = {.domain_id = "acme"};
+    char err[512];
+
+    memset(&f, 0, sizeof f);
+    snprintf(f.dir, sizeof f.dir, "/tmp/idw-detect-XXXXXX");
+    if (!mkdtemp(f.dir) || idw_config_load(NULL, &f.cfg, err, sizeof err) < 0 ||
+        idw_store_open(f.dir, 64, IDW_STORE_NOSYNC, &f.st, err, sizeof err) < 0 ||
+        idw_detect_open(NULL, &f.d, err, sizeof err) < 0 || idw_detect_set_targets(f.d, &t, 1) < 0)
+        return -1;
+    po.detect = f.d;
+    if (idw_pipeline_open(f.st, &f.cfg, &po, &f.pl, err, sizeof err) < 0)
+        return -1;
+    *state = &f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+
+    idw_pipeline_close(f->pl);
+    idw_detect_close(f->d);
+    idw_store_close(f->st);
+    idw_config_free(&f->cfg);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* A sign-in by user at t from ip/asn, SUCCESS or FAILURE. */
+static void feed(struct fixture *f, const char *user, int64_t t, int ok, const char *ip, int asn)
+{
+    char ts[IDW_TIME_STRLEN], uuid[32], reason[256];
+    enum idw_feed_result res;
+    json_t *ev;
+
+    idw_time_format(t, ts);
+    snprintf(uuid, sizeof uuid, "det-%06d", ++f->n);
+    ev = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:{s:i}, s:{s:s, s:s?}}",
+                   "uuid", uuid, "published", ts, "eventType", "user.session.start",
+                   "actor", "id", user, "type", "User", "alternateId", user,
+                   "client", "ipAddress", ip, "securityContext", "asNumber", asn,
+                   "outcome", "result", ok ? "SUCCESS" : "FAILURE",
+                   "reason", ok ? NULL : "INVALID_CREDENTIALS");
+    assert_non_null(ev);
+    assert_int_equal(idw_pipeline_feed(f->pl, ev, &res, reason, sizeof reason), 0);
+    assert_int_equal(res, IDW_FEED_ACCEPTED);
+    json_decref(ev);
+}
+
+/* A baseline of daily sign-ins from home, then a burst of failures from elsewhere. */
+static void baseline_then_burst(struct fixture *f, const char *user, int64_t start, int failures)
+{
+    for (int d = 0; d < 12; d++)
+        feed(f, user, start + d * DAY, 1, "86.40.1.1", 5466);
+    for (int i = 0; i < failures; i++)
+        feed(f, user, start + 12 * DAY + i * MIN, 0, "198.51.100.7", 64777);
+}
+
+struct versions { char alert_id[64]; json_int_t v[64]; size_t n; };
+
+static int collect_versions(uint64_t seq, json_t *e, void *ctx)
+{
+    struct versions *vs = ctx;
+    (void)seq;
+    if (strcmp(json_string_value(json_object_get(e, "alert_id")), vs->alert_id) == 0 && vs->n < 64)
+        vs->v[vs->n++] = json_integer_value(json_object_get(e, "version"));
+    return 0;
+}
+
+/* Collects every stored alert document into the array vc. */
+static int each_alert(const char *key, size_t keylen, const char *val, size_t vallen, void *vc)
+{
+    json_error_t je;
+    json_t *a = json_loadb(val, vallen, 0, &je);
+    (void)key;
+    (void)keylen;
+    if (a)
+        json_array_append_new(vc, a);
+    return 0;
+}
+
+/* The first stored alert of rule, asserting how many there are. */
+static json_t *first_alert(struct fixture *f, const char *rule, int expect_count)
+{
+    json_t *all = json_array(), *found = NULL, *a;
+    MDB_txn *txn;
+    char err[256];
+    size_t i;
+    int n = 0;
+
+    assert_int_equal(idw_store_begin(f->st, 1, &txn, err, sizeof err), 0);
+    assert_int_equal(idw_store_kv_each(f->st, txn, f->st->alerts, NULL, each_alert, all, err, sizeof err), 0);
+    mdb_txn_abort(txn);
+    json_array_foreach(all, i, a)
+        if (!strcmp(json_string_value(json_object_get(a, "rule")), rule) && n++ == 0)
+            found = json_incref(a);
+    json_decref(all);
+    assert_int_equal(n, expect_count);
+    return found;
+}
+
+static void test_versions_increase_by_one(void **state)
+{
+    struct fixture *f = *state;
+    struct versions vs = {0};
+    MDB_txn *txn;
+    char err[256];
+    json_t *a;
+
+    baseline_then_burst(f, "00uERIN", T0, 12);
+    feed(f, "00uERIN", T0 + 12 * DAY + 15 * MIN, 1, "198.51.100.7", 64777);   /* the attacker gets in */
+    assert_int_equal(idw_pipeline_commit(f->pl, NULL, NULL, err, sizeof err), 0);
+
+    a = first_alert(f, "brute_force", 1);
+    json_int_t version = json_integer_value(json_object_get(a, "version"));
+    json_int_t events = json_integer_value(json_object_get(a, "event_count"));
+    assert_true(version > 1);
+    assert_int_equal(version, events);                  /* one version per update */
+    assert_string_equal(json_string_value(json_object_get(a, "severity")), "critical");
+
+    idw_strlcpy(vs.alert_id, json_string_value(json_object_get(a, "alert_id")), sizeof vs.alert_id);
+    assert_int_equal(idw_store_begin(f->st, 1, &txn, err, sizeof err), 0);
+    assert_int_equal(idw_outbox_each(f->st, txn, collect_versions, &vs, err, sizeof err), 0);
+    mdb_txn_abort(txn);
+    assert_int_equal((json_int_t)vs.n, version);        /* every version queued ... */
+    for (size_t i = 0; i < vs.n; i++)
+        assert_int_equal(vs.v[i], (json_int_t)i + 1);   /* ... in order, 1, 2, 3, ... */
+    json_decref(a);
+}
+
+static void test_new_alert_after_the_window(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    json_t *a;
+
+    baseline_then_burst(f, "00uFRANK", T0, 12);
+    assert_int_equal(idw_pipeline_commit(f->pl, NULL, NULL, err, sizeof err), 0);
+    json_decref(first_alert(f, "brute_force", 1));
+    /* the same shape a month later is another alert, starting again at version 1 */
+    for (int i = 0; i < 12; i++)
+        feed(f, "00uFRANK", T0 + 40 * DAY + i * MIN, 0, "198.51.100.9", 64777);
+    assert_int_equal(idw_pipeline_commit(f->pl, NULL, NULL, err, sizeof err), 0);
+    a = first_alert(f, "brute_force", 2);
+    json_decref(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_versions_increase_by_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_alert_after_the_window, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -5,9 +5,10 @@
  * recognised from the content.
  *
  * Bad input is reported per element with where it is (event number, line,
- * byte offset) and skipped; everything accepted before or after it is kept.  SIGINT/SIGTERM stop the
- * read and commit what was applied, so an interrupted replay resumes
- * cleanly (de-duplication skips what is already in).
+ * byte offset) and skipped; everything accepted before or after it is
+ * kept.  SIGINT/SIGTERM stop the read and commit what was applied, so an
+ * interrupted replay resumes cleanly (de-duplication skips what is already
+ * in).
  */
 #include <getopt.h>
 #include <signal.h>

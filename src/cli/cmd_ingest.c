@@ -1,11 +1,14 @@
 /*
  * cmd_ingest.c — `idwatch ingest --file PATH|-`: replays a file of Okta
- * events (JSON array or JSON Lines) through the pipeline.
+ * events through the pipeline.  The reader (ingest/replay.h) takes JSON
+ * objects, arrays, JSON Lines and concatenated values, plain or gzip,
+ * recognised from the content.
  *
- * Bad input is reported per element with its line number and skipped;
- * everything accepted before or after it is kept.  SIGINT/SIGTERM stop the
- * read and commit what was applied, so an interrupted replay resumes
- * cleanly (de-duplication skips what is already in).
+ * Bad input is reported per element with where it is (event number, line,
+ * byte offset) and skipped; everything accepted before or after it is
+ * kept.  SIGINT/SIGTERM stop the read and commit what was applied, so an
+ * interrupted replay resumes cleanly (de-duplication skips what is already
+ * in).
  */
 #include <getopt.h>
 #include <signal.h>
@@ -38,11 +41,13 @@ static void ingest_usage(FILE *out)
     fprintf(out,
             "usage: idwatch ingest --file PATH|- [--domain ID] [--emit-normalized PATH|-] [--json]\n"
             "\n"
-            "Replays Okta System Log events (a JSON array, e.g. an /api/v1/logs response,\n"
-            "or JSON Lines) into the persona database.  Re-ingesting the same events\n"
-            "changes nothing (de-duplicated by uuid).\n"
+            "Replays Okta System Log events into the persona database: a JSON array (an\n"
+            "/api/v1/logs response), JSON Lines, one JSON object, or JSON values back to\n"
+            "back; gzip-compressed or not.  The form is recognised from the content.\n"
+            "Re-ingesting the same events changes nothing (de-duplicated by uuid; events\n"
+            "without one get a uuid derived from their content).\n"
             "\n"
-            "  --file PATH|-            input file, or - for standard input\n"
+            "  --file PATH|-            input file, or - for standard input (gzip too)\n"
             "  --domain ID              the Okta org's domain_id (default: the config's first org)\n"
             "  --emit-normalized PATH|- also write each accepted event, normalized, as JSON Lines\n"
             "  --json                   print the summary as JSON\n"
@@ -80,15 +85,16 @@ static int parse_args(int argc, char **argv, struct ingest_args *a)
     return 0;
 }
 
-/* line 0: reason already names its line (the reader's messages do) */
-static void report(long line, const char *what, const char *reason, unsigned long long *nreported)
+/* where: "event 12 (line 40, byte 10233)", or NULL when reason already names it (the reader's do) */
+static void report(const char *where, const char *what, const char *reason,
+                   unsigned long long *nreported)
 {
     if (++*nreported > MAX_REPORTED + 1)
         return;
     if (*nreported == MAX_REPORTED + 1)
         log_warn("more problems: counting only (see the summary)");
-    else if (line)
-        log_warn("line %ld: %s: %s", line, what, reason);
+    else if (where)
+        log_warn("%s: %s: %s", where, what, reason);
     else
         log_warn("%s: %s", what, reason);
 }
@@ -100,38 +106,52 @@ struct run {
     int fatal_input, storage_failed, interrupted;
 };
 
-static int feed_one(struct run *r, json_t *ev, long line)
+/* The reader's message starts with where; put "malformed" after it, as for the other problems. */
+static void report_malformed(struct run *r, const char *err)
+{
+    char where[96];
+    size_t n;
+
+    idw_reader_where(r->rd, where, sizeof where);
+    n = strlen(where);
+    if (strncmp(err, where, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
+        report(where, "malformed", err + n + 2, &r->reported);
+    else
+        report(NULL, "malformed", err, &r->reported);
+}
+
+static int feed_one(struct run *r, json_t *ev)
 {
     enum idw_feed_result res;
-    char reason[512];
+    char reason[512], where[96];
 
+    idw_reader_where(r->rd, where, sizeof where);
     if (idw_pipeline_feed(r->pl, ev, &res, reason, sizeof reason) < 0) {
-        log_error("line %ld: storage failure: %s", line, reason);
+        log_error("%s: storage failure: %s", where, reason);
         r->storage_failed = 1;
         return -1;
     }
     if (res == IDW_FEED_REJECTED)
-        report(line, "rejected", reason, &r->reported);
+        report(where, "rejected", reason, &r->reported);
     else if (res == IDW_FEED_STALE)
-        report(line, "stale", reason, &r->reported);
+        report(where, "stale", reason, &r->reported);
     else if (res == IDW_FEED_FUTURE)
-        report(line, "future", reason, &r->reported);
+        report(where, "future", reason, &r->reported);
     return 0;
 }
 
 static void read_all(struct run *r)
 {
     char err[512];
-    long line, index;
     json_t *ev;
 
     while (!stop_requested) {
-        enum idw_read_status s = idw_reader_next(r->rd, &ev, &line, &index, err, sizeof err);
+        enum idw_read_status s = idw_reader_next(r->rd, &ev, NULL, NULL, err, sizeof err);
         if (s == IDW_READ_EOF)
             break;
         if (s == IDW_READ_BAD) {
             r->read_errors++;
-            report(0, "malformed", err, &r->reported);
+            report_malformed(r, err);
             continue;
         }
         if (s == IDW_READ_FATAL) {
@@ -140,7 +160,7 @@ static void read_all(struct run *r)
             log_error("%s", err);
             break;
         }
-        int rc = feed_one(r, ev, line);
+        int rc = feed_one(r, ev);
         json_decref(ev);
         if (rc < 0)
             return;

@@ -284,8 +284,8 @@ static int judged(const struct idw_event *ev, const struct idw_persona *p,
     if (!p || !ev->subject_is_actor || !idw_outcome_ok(ev->outcome) || (f & IDW_K_PUSH) ||
         !(f & (IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_ADMIN_ACCESS)))
         return 0;
-    /* one verdict per session: its first event judged it */
-    if (ev->session_id && idw_persona_knows(p, IDW_DIM_SESSIONS, ev->session_id))
+    /* one verdict per session (its root, under Identity Engine): its first event judged it */
+    if (idw_event_session_key(ev) && idw_persona_knows(p, IDW_DIM_SESSIONS, idw_event_session_key(ev)))
         return 0;
     return !idw_persona_learning(p, ev->published_ms, prm);
 }

@@ -1,7 +1,14 @@
 /*
- * rule_session_hijack.c — `session_hijack`: an Okta session (its
- * externalSessionId) stolen and replayed from somewhere else, e.g. a
- * cookie taken by an adversary-in-the-middle kit or infostealer.
+ * rule_session_hijack.c — `session_hijack`: an Okta session stolen and
+ * replayed from somewhere else, e.g. a cookie taken by an
+ * adversary-in-the-middle kit or infostealer.
+ *
+ * A session is keyed by authenticationContext.rootSessionId where present,
+ * else externalSessionId (idw_event_session_key): Okta Identity Engine
+ * issues a new externalSessionId once sign-in completes while the root
+ * stays, so keyed by the external id every post-sign-in event would look
+ * like a session whose start was never seen, and a replay of it would go
+ * unjudged.
  *
  * Per user, a ring of the RING most recently used sessions remembers how
  * each one started: ASN, OS, browser, whether it was a browser, dtHash.  A
@@ -51,7 +58,7 @@ struct cfg {
 
 /* How one session started.  Fixed size; the ring is the whole state. */
 struct sess {
-    uint64_t id;                /* hash of externalSessionId; 0 = free */
+    uint64_t id;                /* hash of the session key; 0 = free */
     uint64_t dt;                /* hash of the dtHash it started with; 0 = none */
     uint64_t ua;                /* hash of the raw user agent it started with */
     int64_t start, seen;        /* first sight; last use (refreshed at most hourly) */
@@ -452,8 +459,10 @@ static void report(struct idw_detect_ctx *ctx, const struct cfg *c, const struct
 /* The session an event belongs to; Okta's signals may carry it in debugData only. */
 static const char *session_of(const struct idw_event *ev, int signal, char *buf, size_t n)
 {
-    if (ev->session_id || !signal)
-        return ev->session_id;
+    const char *key = idw_event_session_key(ev);
+
+    if (key || !signal)
+        return key;
     debug_text(ev, "externalSessionId", buf, n);
     return buf[0] ? buf : NULL;
 }
@@ -463,7 +472,7 @@ static int relevant(const struct idw_event *ev, int signal)
 {
     const unsigned f = ev->kind->flags;
 
-    if ((!ev->session_id && !signal) || !ev->tuid[0] ||
+    if ((!idw_event_session_key(ev) && !signal) || !ev->tuid[0] ||
         (f & (IDW_K_PUSH | IDW_K_FACTOR_CHANGE | IDW_K_DEVICE)))
         return 0;
     /* someone else's session acting on this user, or the session closing */

@@ -59,6 +59,7 @@ struct idw_event_own {
     char unknown_user_hash[17];     /* 16 hex chars of SHA-256 of a typed username */
     char risk_level[16];
     char published_iso[IDW_TIME_STRLEN];  /* published re-printed in canonical RFC 3339 */
+    char uuid[IDW_UUID_STRLEN];     /* the derived uuid, when the event had none */
 };
 
 struct idw_event {
@@ -66,6 +67,7 @@ struct idw_event {
 
     /* identity of the event */
     const char *uuid;               /* Okta uuid, the de-duplication key */
+    int uuid_derived;               /* no uuid in the event: uuid was derived from its content */
     const char *published;          /* as Okta wrote it */
     int64_t published_ms;           /* event time: drives every window */
     const char *okta_type;          /* eventType */
@@ -101,7 +103,7 @@ struct idw_event {
     /* how */
     const char *auth_provider, *credential_type, *credential_provider;
     const char *session_id;         /* authenticationContext.externalSessionId */
-    const char *root_session_id;
+    const char *root_session_id;    /* authenticationContext.rootSessionId (Identity Engine) */
     const char *auth_interface;
     const char *factor;             /* debugData.factor (e.g. OKTA_VERIFY_PUSH) */
     const char *dt_hash, *device_fingerprint;
@@ -138,6 +140,19 @@ static inline const char *idw_event_app_key(const struct idw_event *ev)
     if (ev->app_name)
         return ev->app_name;
     return (ev->kind->flags & IDW_K_ADMIN_ACCESS) ? "Okta Admin Console" : NULL;
+}
+
+/*
+ * The Okta session an event belongs to, for everything that follows a
+ * session (session_hijack, the persona's sessions, one new_context verdict
+ * per session): rootSessionId where present, else externalSessionId; NULL
+ * when neither.  Okta Identity Engine issues a new externalSessionId once
+ * sign-in completes while rootSessionId stays the same, so keying on the
+ * external id alone splits one sign-in into two sessions.
+ */
+static inline const char *idw_event_session_key(const struct idw_event *ev)
+{
+    return ev->root_session_id ? ev->root_session_id : ev->session_id;
 }
 
 /* Releases the reference on raw and zeroes the struct. */

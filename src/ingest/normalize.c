@@ -4,8 +4,9 @@
  * Reading side: every field is fetched through get_*() helpers that treat
  * absent, JSON null, wrong-typed and the literal "null" alike, so a quirky
  * event never crashes or poisons a persona; it is rejected only when it
- * lacks what de-duplication and event time need (uuid, published,
- * eventType).
+ * lacks what event time and classification need (published, eventType),
+ * with a reason naming the field and what was wrong with it.  An event
+ * without a uuid (data-lake exports) gets one derived from its content.
  *
  * Who the event is about: for admin actions on a user (kinds flagged
  * IDW_K_ON_TARGET) the subject is the target of type User; otherwise it is
@@ -18,6 +19,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -423,21 +425,139 @@ static enum idw_norm_status reject(struct idw_event *ev, char *err, size_t errle
     return st;
 }
 
+static const char *json_type_name(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "object";
+    case JSON_ARRAY: return "array";
+    case JSON_STRING: return "string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "boolean";
+    default: return "null";
+    }
+}
+
+/*
+ * A value quoted for a one-line message: at most max bytes (cut on a UTF-8
+ * character boundary, "..." added), control characters shown as '?'.
+ */
+static void excerpt(const char *s, size_t max, char *out, size_t outlen)
+{
+    size_t n = strlen(s), i;
+
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    idw_strncpy0(out, outlen, s, n);
+    for (i = 0; out[i]; i++)
+        if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+            out[i] = '?';
+    if (n < strlen(s))
+        idw_strlcpy(out + strlen(out), "...", outlen - strlen(out));
+}
+
+/*
+ * Events without a uuid (data-lake exports, trimmed test events) get one
+ * derived from their content, so that re-ingesting the same file
+ * de-duplicates.  The content is the canonical dump of the event (keys
+ * sorted at every level, compact), without the top-level "p_*" columns a
+ * data lake adds per stored row (Panther's p_row_id, p_parse_time...), so
+ * the same Okta event stored twice is one event.  It is keyed with the
+ * database's secret (HMAC-SHA256) when there is one: such an event may
+ * carry a password typed as a username, and a plain hash of otherwise
+ * visible fields could be checked against a dictionary.  The digest is
+ * printed as a version-8 UUID.  Returns 0, or -1 on allocation failure.
+ */
+static int derive_uuid(json_t *raw, const unsigned char *key, char out[IDW_UUID_STRLEN])
+{
+    json_t *copy = json_copy(raw), *v;      /* shallow: only the top level changes */
+    const char *k;
+    char *dump, mac[65];
+    void *tmp;
+
+    if (!copy)
+        return -1;
+    json_object_foreach_safe(copy, tmp, k, v)
+        if (strncmp(k, "p_", 2) == 0)
+            json_object_del(copy, k);
+    dump = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(copy);
+    if (!dump)
+        return -1;
+    if (key) {
+        idw_hmac_sha256_hex(key, 32, dump, strlen(dump), 32, mac);
+        idw_uuid_derive("okta-event-content", mac, out);
+    } else {
+        idw_uuid_derive("okta-event-content", dump, out);
+    }
+    free(dump);
+    return 0;
+}
+
+/* uuid: Okta's, or derived from the content when absent (null, "" or missing). */
+static enum idw_norm_status read_uuid(json_t *raw, const struct idw_norm_opts *opts,
+                                      struct idw_event *ev, char *err, size_t errlen)
+{
+    json_t *v = get(raw, "uuid");
+
+    if (v && !json_is_null(v) && !json_is_string(v))
+        return reject(ev, err, errlen, IDW_NORM_REJECT, "uuid: expected a string, got %s",
+                      json_type_name(v));
+    ev->uuid = get_str(raw, "uuid");
+    if (ev->uuid) {
+        if (strlen(ev->uuid) > 128)
+            return reject(ev, err, errlen, IDW_NORM_REJECT, "uuid longer than 128 bytes%s", NULL);
+        return IDW_NORM_OK;
+    }
+    if (derive_uuid(raw, opts ? opts->unknown_user_key : NULL, ev->own.uuid) < 0)
+        return reject(ev, err, errlen, IDW_NORM_REJECT, "out of memory deriving a uuid%s", NULL);
+    ev->uuid = ev->own.uuid;
+    ev->uuid_derived = 1;
+    return IDW_NORM_OK;
+}
+
+/*
+ * published: an ISO 8601 / RFC 3339 time, or the data-lake form
+ * "YYYY-MM-DD HH:MM:SS[.fff...]" (UTC).  The reason names what was wrong.
+ */
+static enum idw_norm_status read_published(json_t *raw, struct idw_event *ev, char *err,
+                                           size_t errlen)
+{
+    json_t *v = get(raw, "published");
+    char shown[80];
+
+    if (!v)
+        return reject(ev, err, errlen, IDW_NORM_REJECT, "missing published time%s", NULL);
+    if (!json_is_string(v))
+        return reject(ev, err, errlen, IDW_NORM_REJECT,
+                      "published: expected an ISO 8601 string, got %s", json_type_name(v));
+    ev->published = json_string_value(v);
+    if (idw_time_parse(ev->published, &ev->published_ms) < 0) {
+        excerpt(ev->published, 64, shown, sizeof shown);
+        return reject(ev, err, errlen, IDW_NORM_REJECT,
+                      "published: not an ISO 8601 (RFC 3339) time: '%s'", shown);
+    }
+    idw_time_format(ev->published_ms, ev->own.published_iso);
+    return IDW_NORM_OK;
+}
+
 static enum idw_norm_status read_identity(json_t *raw, const struct idw_norm_opts *opts,
                                           struct idw_event *ev, char *err, size_t errlen)
 {
-    ev->uuid = get_str(raw, "uuid");
-    if (!ev->uuid)
-        return reject(ev, err, errlen, IDW_NORM_REJECT, "missing uuid%s", NULL);
-    if (strlen(ev->uuid) > 128)
-        return reject(ev, err, errlen, IDW_NORM_REJECT, "uuid longer than 128 bytes%s", NULL);
-    ev->published = get_str(raw, "published");
-    if (!ev->published)
-        return reject(ev, err, errlen, IDW_NORM_REJECT, "missing published time%s", NULL);
-    if (idw_time_parse(ev->published, &ev->published_ms) < 0)
-        return reject(ev, err, errlen, IDW_NORM_REJECT,
-                      "published is not an RFC 3339 time: '%.40s'", ev->published);
-    idw_time_format(ev->published_ms, ev->own.published_iso);
+    enum idw_norm_status st;
+    json_t *type;
+
+    if ((st = read_uuid(raw, opts, ev, err, errlen)) != IDW_NORM_OK ||
+        (st = read_published(raw, ev, err, errlen)) != IDW_NORM_OK)
+        return st;
+    type = get(raw, "eventType");
+    if (type && !json_is_string(type) && !json_is_null(type))
+        return reject(ev, err, errlen, IDW_NORM_REJECT, "eventType: expected a string, got %s",
+                      json_type_name(type));
     ev->okta_type = get_str(raw, "eventType");
     if (!ev->okta_type)
         return reject(ev, err, errlen, IDW_NORM_REJECT, "missing eventType%s", NULL);
@@ -599,6 +719,7 @@ static json_t *context_json(const struct idw_event *ev)
     if (!c)
         return NULL;
     set(c, "published_ms", json_integer(ev->published_ms));
+    set(c, "uuid_derived", json_boolean(ev->uuid_derived));
     set(c, "subject", principal_json(&ev->subject));
     set(c, "subject_is_actor", json_boolean(ev->subject_is_actor));
     set(c, "actor_type", str_or_null(ev->actor.type));

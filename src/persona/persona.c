@@ -329,9 +329,9 @@ static void learn_context(struct idw_persona *p, const struct idw_event *ev, int
     if (f & (IDW_K_MFA | IDW_K_SIGNIN))
         observe(p, IDW_DIM_FACTORS, ev->factor ? ev->factor : ev->credential_type, NULL, t, 0,
                 0, prm, prov);
-    if (ev->session_id) {
+    if (idw_event_session_key(ev)) {    /* rootSessionId, else externalSessionId */
         snprintf(label, sizeof label, "%s AS%u", ev->ip ? ev->ip : "?", ev->asn);
-        observe(p, IDW_DIM_SESSIONS, ev->session_id, label, t, 0, 0, prm, prov);
+        observe(p, IDW_DIM_SESSIONS, idw_event_session_key(ev), label, t, 0, 0, prm, prov);
     }
     if (t > p->last_activity)
         p->last_activity = t;

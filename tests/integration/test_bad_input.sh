@@ -8,7 +8,7 @@ good() { printf '{"uuid":"%s","published":"2026-03-16T08:00:0%s.000Z","eventType
     echo '{"uuid":"broken","published":'            # truncated line
     good 2
     echo 'not json at all'
-    echo '[1,2,3]'                                   # not an object
+    echo '[1,2,3]'                                   # an array: three elements, none an object
     echo '{"uuid":"nt","published":"2026-03-16T08:00:00Z"}'   # missing eventType
     echo '{"uuid":"bt","published":"last tuesday","eventType":"user.session.start"}'
     echo '{"uuid":{"x":1},"published":"2026-03-16T08:00:00Z","eventType":"user.session.start"}'
@@ -20,7 +20,7 @@ good() { printf '{"uuid":"%s","published":"2026-03-16T08:00:0%s.000Z","eventType
 expect_rc 3 idw ingest --file mixed.jsonl --json > sum.json 2> err.txt
 cat err.txt
 expect_eq "$(jget sum.json 'j["accepted"]')" 3 "accepted"
-expect_eq "$(jget sum.json 'j["rejected"]')" 7 "rejected"
+expect_eq "$(jget sum.json 'j["rejected"]')" 9 "rejected"
 grep -q '^.*line 2' err.txt || fail "line 2 not reported"
 grep -q 'line 6.*missing eventType' err.txt || fail "missing eventType not reported with its line"
 grep -q 'line 7.*RFC 3339' err.txt || fail "bad time not reported"

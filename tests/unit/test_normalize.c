@@ -1,7 +1,10 @@
 /*
  * test_normalize.c — the normalizer and the classification table: the
  * golden seed event, subject resolution (self, admin-on-target, unknown
- * usernames, no human), Okta's field quirks, rejects and skips.
+ * usernames, no human), Okta's field quirks, rejects and skips with reasons
+ * that name what was wrong, uuids derived for events that have none,
+ * data-lake shapes (Panther's test events) and the session key (Okta
+ * Identity Engine's rootSessionId).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -308,20 +311,241 @@ static void test_rejects(void **state)
     struct idw_event ev;
     char err[256];
 
-    norm_expect("{\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":\"user.session.start\"}",
-                NULL, IDW_NORM_REJECT, &ev, err);
-    assert_string_equal(err, "missing uuid");
     norm_expect("{\"uuid\":\"a\",\"eventType\":\"user.session.start\"}", NULL, IDW_NORM_REJECT, &ev, err);
     assert_string_equal(err, "missing published time");
     norm_expect("{\"uuid\":\"a\",\"published\":\"yesterday\",\"eventType\":\"x\"}", NULL,
                 IDW_NORM_REJECT, &ev, err);
-    assert_non_null(strstr(err, "'yesterday'"));
+    assert_string_equal(err, "published: not an ISO 8601 (RFC 3339) time: 'yesterday'");
     norm_expect("{\"uuid\":\"a\",\"published\":\"2026-01-01T00:00:00Z\"}", NULL, IDW_NORM_REJECT, &ev, err);
     assert_string_equal(err, "missing eventType");
+    norm_expect("{\"uuid\":\"a\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":7}", NULL,
+                IDW_NORM_REJECT, &ev, err);
+    assert_string_equal(err, "eventType: expected a string, got number");
     norm_expect("{\"uuid\":7,\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":\"x\"}", NULL,
                 IDW_NORM_REJECT, &ev, err);
+    assert_string_equal(err, "uuid: expected a string, got number");
+    norm_expect("{\"uuid\":{\"x\":1},\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":\"x\"}", NULL,
+                IDW_NORM_REJECT, &ev, err);
+    assert_string_equal(err, "uuid: expected a string, got object");
     norm_expect("[1]", NULL, IDW_NORM_REJECT, &ev, err);
     assert_null(ev.raw);
+}
+
+/* A published of the wrong type says so, instead of "missing published time". */
+static void test_published_diagnostics(void **state)
+{
+    (void)state;
+    static const struct { const char *value, *want; } cases[] = {
+        {"1773585138000", "published: expected an ISO 8601 string, got number"},
+        {"1.5", "published: expected an ISO 8601 string, got number"},
+        {"{\"t\":\"2026-01-01T00:00:00Z\"}", "published: expected an ISO 8601 string, got object"},
+        {"[\"2026-01-01T00:00:00Z\"]", "published: expected an ISO 8601 string, got array"},
+        {"true", "published: expected an ISO 8601 string, got boolean"},
+        {"null", "published: expected an ISO 8601 string, got null"},
+        {"\"\"", "published: not an ISO 8601 (RFC 3339) time: ''"},
+        {"\"2026-13-01T00:00:00Z\"", "published: not an ISO 8601 (RFC 3339) time: '2026-13-01T00:00:00Z'"},
+        {"\"line\\nbreak\\u0007\"", "published: not an ISO 8601 (RFC 3339) time: 'line?break?'"},
+        /* longer than 64 bytes: cut, and said to be cut */
+        {"\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdefTAIL\"",
+         "published: not an ISO 8601 (RFC 3339) time: "
+         "'0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef...'"},
+    };
+    struct idw_event ev;
+    char err[256], text[512];
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(text, sizeof text, "{\"uuid\":\"p%zu\",\"published\":%s,\"eventType\":"
+                 "\"user.session.start\"}", i, cases[i].value);
+        norm_expect(text, NULL, IDW_NORM_REJECT, &ev, err);
+        assert_string_equal(err, cases[i].want);
+        assert_null(ev.raw);
+    }
+}
+
+/* ---- events without a uuid ------------------------------------------------------------ */
+
+static const char *const NO_UUID =
+    "{\"published\":\"2022-03-22 14:21:53.225\",\"eventtype\":\"user.session.start\","
+    "\"actor\":{\"alternateId\":\"homer@springfield.gov\",\"id\":\"111111\",\"type\":\"User\"},"
+    "\"client\":{\"ipAddress\":\"1.1.1.1\"},\"outcome\":{\"result\":\"SUCCESS\"},"
+    "\"p_log_type\":\"Okta.SystemLog\",\"p_row_id\":\"aaa1\"}";
+
+/* Normalizes text and copies out the uuid it ends up with. */
+static void uuid_of(const char *text, const struct idw_norm_opts *o, char out[64], int *derived)
+{
+    struct idw_event ev;
+    char err[256];
+    norm_expect(text, o, IDW_NORM_OK, &ev, err);
+    snprintf(out, 64, "%s", ev.uuid);
+    *derived = ev.uuid_derived;
+    idw_event_clear(&ev);
+}
+
+static void test_derived_uuid(void **state)
+{
+    (void)state;
+    char a[64], b[64];
+    int derived;
+    struct idw_event ev;
+    char err[256];
+
+    uuid_of(NO_UUID, NULL, a, &derived);
+    assert_true(derived);
+    assert_int_equal(strlen(a), 36);
+    assert_int_equal(a[14], '8');                            /* RFC 9562 version 8 */
+    assert_non_null(strchr("89ab", a[19]));                  /* RFC 9562 variant */
+
+    /* the same content, written differently: other key order, spacing, p_* columns */
+    uuid_of("{ \"p_row_id\": \"zzz9\", \"p_parse_time\": \"2022-03-23 00:00:00\",\n"
+            "  \"outcome\": {\"result\": \"SUCCESS\"}, \"client\": {\"ipAddress\": \"1.1.1.1\"},\n"
+            "  \"actor\": {\"type\": \"User\", \"id\": \"111111\", \"alternateId\": \"homer@springfield.gov\"},\n"
+            "  \"eventtype\": \"user.session.start\", \"published\": \"2022-03-22 14:21:53.225\",\n"
+            "  \"p_log_type\": \"Okta.SystemLog\" }", NULL, b, &derived);
+    assert_string_equal(a, b);
+    /* a null or empty uuid counts as none; the null is part of the content */
+    uuid_of("{\"uuid\":\"\",\"published\":\"2022-03-22 14:21:53.225\",\"eventtype\":\"user.session.start\","
+            "\"actor\":{\"alternateId\":\"homer@springfield.gov\",\"id\":\"111111\",\"type\":\"User\"}}",
+            NULL, b, &derived);
+    assert_true(derived);
+    assert_string_not_equal(a, b);
+
+    /* any change to what Okta wrote is another event */
+    uuid_of("{\"published\":\"2022-03-22 14:21:53.226\",\"eventtype\":\"user.session.start\","
+            "\"actor\":{\"alternateId\":\"homer@springfield.gov\",\"id\":\"111111\",\"type\":\"User\"},"
+            "\"client\":{\"ipAddress\":\"1.1.1.1\"},\"outcome\":{\"result\":\"SUCCESS\"}}", NULL, b, &derived);
+    assert_string_not_equal(a, b);
+
+    /* keyed with the database secret: another uuid, just as stable */
+    unsigned char key[32];
+    memset(key, 0x42, sizeof key);
+    struct idw_norm_opts keyed = {.unknown_user_key = key};
+    uuid_of(NO_UUID, &keyed, b, &derived);
+    assert_string_not_equal(a, b);
+    char c[64];
+    uuid_of(NO_UUID, &keyed, c, &derived);
+    assert_string_equal(b, c);
+
+    /* Okta's own uuid is used as is, and says so */
+    uuid_of("{\"uuid\":\"okta-1\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":\"user.session.start\","
+            "\"actor\":{\"id\":\"00uA\",\"type\":\"User\"}}", NULL, b, &derived);
+    assert_string_equal(b, "okta-1");
+    assert_false(derived);
+
+    /* the normalized event carries the derived uuid and the flag */
+    norm_expect(NO_UUID, NULL, IDW_NORM_OK, &ev, err);
+    json_t *j = idw_event_to_json(&ev);
+    assert_string_equal(json_string_value(json_object_get(j, "platform_event_id")), a);
+    assert_true(json_is_true(json_object_get(json_object_get(j, "context"), "uuid_derived")));
+    json_decref(j);
+    idw_event_clear(&ev);
+}
+
+/* ---- data-lake shapes (Panther's test events, data/fixtures/datalake-panther.jsonl) ---- */
+
+/* Line n (1-based) of a JSON Lines file under data/, parsed. */
+static json_t *load_line(const char *name, int n)
+{
+    char path[512], line[8192];
+    json_error_t je;
+    FILE *f;
+    json_t *j = NULL;
+
+    snprintf(path, sizeof path, "%s/%s", data_dir(), name);
+    f = fopen(path, "r");
+    if (!f)
+        fail_msg("%s: cannot open", path);
+    for (int i = 1; fgets(line, sizeof line, f); i++)
+        if (i == n) {
+            j = json_loads(line, 0, &je);
+            break;
+        }
+    fclose(f);
+    if (!j)
+        fail_msg("%s line %d: %s", path, n, je.text);
+    return j;
+}
+
+static void test_data_lake_shapes(void **state)
+{
+    (void)state;
+    struct idw_event ev;
+    char err[256];
+    json_t *raw;
+
+    /* nine fractional digits, no 'T', no zone: UTC */
+    raw = load_line("fixtures/datalake-panther.jsonl", 1);
+    assert_int_equal(idw_normalize(raw, NULL, &ev, err, sizeof err), IDW_NORM_OK);
+    assert_int_equal(ev.published_ms, 1712085457621LL);     /* 2024-04-02T19:17:37.621Z */
+    assert_string_equal(ev.session_id, "idxvF50v_5sT2-GOA7_K0Amyw");
+    assert_string_equal(ev.dt_hash, "f23be3b6d8bfd69c14e0d1b33e790b84fa5358eab0a09a1058816ad65d633da4");
+    assert_false(ev.uuid_derived);
+    idw_event_clear(&ev);
+    json_decref(raw);
+
+    /* top-level keys lower-cased: eventtype, displaymessage, authenticationcontext, ... */
+    raw = load_line("fixtures/datalake-panther.jsonl", 2);
+    assert_int_equal(idw_normalize(raw, NULL, &ev, err, sizeof err), IDW_NORM_OK);
+    assert_string_equal(ev.okta_type, "user.account.lock");
+    assert_string_equal(ev.display_message, "Account Locked from New Devices - Max sign-in attempts exceeded.");
+    assert_string_equal(ev.session_id, "abcd-1234");
+    assert_int_equal(ev.asn, 7018);
+    assert_string_equal(ev.device_fingerprint, "abc1234");
+    assert_string_equal(ev.outcome_reason, "LOCKED_OUT");
+    assert_string_equal(ev.subject.login, "homer.simpson@duff.com");
+    assert_int_equal(ev.published_ms, 1669142929177LL);     /* 2022-11-22T18:48:49.177Z */
+    idw_event_clear(&ev);
+    json_decref(raw);
+
+    /* no uuid at all: derived, the same every time */
+    char first[64];
+    raw = load_line("fixtures/datalake-panther.jsonl", 3);
+    assert_int_equal(idw_normalize(raw, NULL, &ev, err, sizeof err), IDW_NORM_OK);
+    assert_true(ev.uuid_derived);
+    assert_string_equal(ev.okta_type, "user.session.impersonation.grant");
+    snprintf(first, sizeof first, "%s", ev.uuid);
+    idw_event_clear(&ev);
+    assert_int_equal(idw_normalize(raw, NULL, &ev, err, sizeof err), IDW_NORM_OK);
+    assert_string_equal(ev.uuid, first);
+    idw_event_clear(&ev);
+    json_decref(raw);
+}
+
+/* ---- sessions (Okta Identity Engine) ---------------------------------------------------- */
+
+static void test_root_session(void **state)
+{
+    (void)state;
+    struct idw_event ev;
+    char err[256];
+
+    /* after sign-in OIE issues another externalSessionId; the root stays */
+    norm_expect("{\"uuid\":\"r1\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":\"user.authentication.sso\","
+                "\"actor\":{\"id\":\"00uA\",\"type\":\"User\"},\"authenticationContext\":"
+                "{\"externalSessionId\":\"102AfterSignIn\",\"rootSessionId\":\"idxRootOfAll\"}}",
+                NULL, IDW_NORM_OK, &ev, err);
+    assert_string_equal(ev.session_id, "102AfterSignIn");
+    assert_string_equal(ev.root_session_id, "idxRootOfAll");
+    assert_string_equal(idw_event_session_key(&ev), "idxRootOfAll");
+    json_t *j = idw_event_to_json(&ev);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "context"), "root_session_id")),
+                        "idxRootOfAll");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "raw_metadata"),
+                                                          "external_session_id")), "102AfterSignIn");
+    json_decref(j);
+    idw_event_clear(&ev);
+
+    /* no root (Classic Engine, older exports) or "unknown": the external id is the session */
+    norm_expect("{\"uuid\":\"r2\",\"published\":\"2026-01-01T00:00:00Z\",\"eventtype\":\"user.authentication.sso\","
+                "\"actor\":{\"id\":\"00uA\",\"type\":\"User\"},\"authenticationcontext\":"
+                "{\"externalSessionId\":\"102Classic\",\"rootSessionId\":\"unknown\"}}",
+                NULL, IDW_NORM_OK, &ev, err);
+    assert_null(ev.root_session_id);
+    assert_string_equal(idw_event_session_key(&ev), "102Classic");
+    idw_event_clear(&ev);
+    norm_expect("{\"uuid\":\"r3\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":\"user.authentication.sso\","
+                "\"actor\":{\"id\":\"00uA\",\"type\":\"User\"}}", NULL, IDW_NORM_OK, &ev, err);
+    assert_null(idw_event_session_key(&ev));
+    idw_event_clear(&ev);
 }
 
 static void test_type_selection(void **state)
@@ -432,6 +656,10 @@ int main(void)
         cmocka_unit_test(test_wrong_types_do_not_crash),
         cmocka_unit_test(test_lowercase_keys_and_space_time),
         cmocka_unit_test(test_rejects),
+        cmocka_unit_test(test_published_diagnostics),
+        cmocka_unit_test(test_derived_uuid),
+        cmocka_unit_test(test_data_lake_shapes),
+        cmocka_unit_test(test_root_session),
         cmocka_unit_test(test_type_selection),
         cmocka_unit_test(test_behaviors_parser),
         cmocka_unit_test(test_table_sorted_and_complete),

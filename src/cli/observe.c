@@ -37,8 +37,9 @@ json_t *idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain)
     json_t *stats = NULL, *okta = NULL, *o;
 
     idw_store_meta_get(st, txn, "ingest_stats", domain, &stats, err, sizeof err);
-    idw_store_meta_get(st, txn, "okta_state", domain, &okta, err, sizeof err);
+    int okta_rc = idw_store_meta_get(st, txn, "okta_state", domain, &okta, err, sizeof err);
     json_int_t newest = ival(stats, "newest_published_ms");
+    json_int_t starved = ival(okta, "starved_since_ms");
     o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o}",
                   "domain_id", domain,
                   "cursor", json_incref(json_object_get(okta, "next_url")) ?: json_null(),
@@ -63,6 +64,13 @@ json_t *idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain)
     json_object_set_new(o, "request_ms_total", json_integer(ival(okta, "request_ms_total")));
     json_object_set_new(o, "last_request_ms", json_integer(ival(okta, "last_request_ms")));
     json_object_set_new(o, "failures_total", json_integer(ival(okta, "failures_total")));
+    /* rate limiting is not a failure: counted, and timed while it starves the poller */
+    json_object_set_new(o, "rate_limited_total", json_integer(ival(okta, "rate_limited_total")));
+    json_object_set_new(o, "starved_since", time_or_null(starved));
+    json_object_set_new(o, "starved_seconds", json_integer(starved ? (idw_now_ms() - starved) / 1000 : 0));
+    json_object_set_new(o, "starvation_alerted", json_boolean(json_is_true(json_object_get(okta, "starvation_alerted"))));
+    if (okta_rc < 0)
+        json_object_set_new(o, "state_error", json_string(err));
     json_decref(stats);
     json_decref(okta);
     return o;
@@ -203,7 +211,11 @@ static void org_metrics(FILE *f, const json_t *orgs)
         {"events_filtered_total", "filtered", "counter", "Events left out by the org's event_types selection."},
         {"pages_total", "pages", "counter", "System Log pages committed."},
         {"http_429_total", "http_429", "counter", "Rate-limited answers from Okta."},
-        {"poll_failures_total", "failures_total", "counter", "Failed polls (any cause)."},
+        {"poll_failures_total", "failures_total", "counter", "Failed polls (rate limiting is not a failure)."},
+        {"poll_rate_limited_total", "rate_limited_total", "counter",
+         "Rate-limited answers (429, or X-Rate-Limit-Remaining 0 on an error)."},
+        {"poll_starved_seconds", "starved_seconds", "gauge",
+         "Seconds since the last System Log page while rate limiting holds the poller off; 0 otherwise."},
         {"poll_requests_total", "requests", "counter", "Requests to the System Log API."},
         {"poll_request_seconds_total", "request_ms_total", "counter", "Time spent in System Log requests."},
         {"poll_last_request_seconds", "last_request_ms", "gauge", "Duration of the last System Log request."},

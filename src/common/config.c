@@ -56,6 +56,7 @@ static const struct key org_keys[] = {
     {"rate_limit_share", T_NUM, NULL}, {"backfill_days", T_INT, NULL},
     {"max_consecutive_failures", T_INT, NULL}, {"event_types", T_ARR_STR, NULL},
     {"custom_domain", T_BOOL, NULL}, {"timeout_s", T_INT, NULL},
+    {"starvation_alert_minutes", T_NUM, NULL},
     {NULL, 0, NULL},
 };
 

@@ -504,6 +504,57 @@ void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidat
     json_decref(a);
 }
 
+/* ---- connector alerts -------------------------------------------------------------- */
+
+int idw_detect_raise_connector(struct idw_detect *d, struct idw_store *st, const char *domain,
+                               const char *rule_id, const struct idw_alert_candidate *c,
+                               int64_t now_ms, char *err, size_t errlen)
+{
+    const struct idw_rule rule = {.id = rule_id};
+    const struct idw_event ev = {.published_ms = now_ms};      /* only the time: no Okta event */
+    struct idw_detect_ctx ctx = {.d = d, .st = st, .domain = domain, .ev = &ev, .rule = &rule,
+                                 .err = err, .errlen = errlen};
+    char id[IDW_UUID_STRLEN], ns[128], name[512], ts[IDW_TIME_STRLEN];
+    json_t *a;
+
+    if (idw_store_begin(st, 0, &ctx.txn, err, errlen) < 0)
+        return -1;
+    a = aggregate_target(&ctx, c, id);
+    idw_time_format(now_ms, ts);
+    if (a) {
+        json_object_set_new(a, "last_seen", json_string(ts));
+        json_object_set_new(a, "last_seen_ms", json_integer(now_ms));
+        json_object_set_new(a, "summary", json_string(c->summary));
+        json_object_set_new(a, "evidence", json_string(c->evidence));
+        json_object_set_new(a, "version", json_integer(json_integer_value(json_object_get(a, "version")) + 1));
+    } else if (!ctx.failed) {
+        snprintf(ns, sizeof ns, "idwatch-alert:%s", domain);
+        snprintf(name, sizeof name, "%s|%s|%s", rule_id, c->entity, ts);
+        idw_uuid_derive(ns, name, id);
+        a = json_pack("{s:s, s:s, s:s, s:i, s:s, s:n, s:n, s:n, s:s, s:s, s:I, s:I, s:[], s:i, s:s,"
+                      " s:s, s:o, s:s, s:s, s:b, s:i, s:s, s:n}",
+                      "alert_id", id, "rule", rule_id, "severity", idw_severity_name(c->severity),
+                      "score", c->score, "domain_id", domain, "tuid", "user", "ip",
+                      "first_seen", ts, "last_seen", ts, "first_seen_ms", (json_int_t)now_ms,
+                      "last_seen_ms", (json_int_t)now_ms, "event_ids", "event_count", 0,
+                      "summary", c->summary, "evidence", c->evidence, "mitre", mitre_array(c->mitre),
+                      "stage", c->stage ? c->stage : "", "status", "open", "historical", 0,
+                      "version", 1, "entity", c->entity, "context");
+        if (!a || idw_store_kv_put(st, ctx.txn, st->alert_key, rule_id, domain, c->entity, id,
+                                   strlen(id), err, errlen) < 0)
+            ctx.failed = 1;
+    }
+    if (ctx.failed || !a || store_alert(&ctx, id, a) < 0) {
+        if (!a && !ctx.failed)
+            snprintf(err, errlen, "%s: cannot build the alert document", rule_id);
+        json_decref(a);
+        mdb_txn_abort(ctx.txn);
+        return -1;
+    }
+    json_decref(a);
+    return idw_store_commit(ctx.txn, err, errlen);
+}
+
 /* ---- the per-event run ------------------------------------------------------------- */
 
 int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,

@@ -54,6 +54,20 @@ int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
 struct idw_outbox_target;
 int idw_detect_set_targets(struct idw_detect *d, const struct idw_outbox_target *t, size_t n);
 
+/*
+ * An alert about the connector itself, with no Okta event behind it (the
+ * poller starved of System Log access: rule_id "connector_starved").
+ * c->entity is the aggregation key (e.g. "org:<domain>"); first/last seen
+ * are now_ms (wall clock); event_ids is empty.  Created, or aggregated
+ * into the open alert of (rule_id, entity) within c->window_ms, and queued
+ * for the webhooks exactly like a rule's alert, in its own write
+ * transaction (so none may be open in this thread).  Returns 0, or -1
+ * with err (nothing written).
+ */
+int idw_detect_raise_connector(struct idw_detect *d, struct idw_store *st, const char *domain,
+                               const char *rule_id, const struct idw_alert_candidate *c,
+                               int64_t now_ms, char *err, size_t errlen);
+
 /* {"id", "description", "enabled", "config"} for each rule (`idwatch rules list`). */
 json_t *idw_detect_describe(const struct idw_detect *d);
 

@@ -1,9 +1,15 @@
 /*
- * http.c — libcurl-based HTTPS for the Okta connector (see http.h).
+ * http.c — libcurl-based HTTPS for the Okta connector and the webhook
+ * deliverer (see http.h).  URLs go through libcurl's URL API, response
+ * headers through its header API (curl_easy_header, libcurl >= 7.83),
+ * dates through curl_getdate; TLS is libcurl's OpenSSL backend with the
+ * name check tightened in tls_setup.
  */
 #include "ingest/http.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +19,7 @@
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/util.h"
 
@@ -24,6 +31,8 @@ struct idw_http {
     CURL *curl;
     char ca_file[4096];
     long timeout_s;
+    char host[256];             /* the current request's host, for the certificate name check */
+    int host_is_ip;
 };
 
 struct idw_http *idw_http_new(const char *ca_file, long timeout_s)
@@ -65,9 +74,43 @@ void idw_http_resp_clear(struct idw_http_resp *r)
 
 int64_t idw_http_parse_date(const char *s)
 {
-    struct tm tm = {0};
-    const char *end = s ? strptime(s, "%a, %d %b %Y %H:%M:%S GMT", &tm) : NULL;
-    return end ? (int64_t)timegm(&tm) : 0;
+    time_t t = s ? curl_getdate(s, NULL) : -1;
+    return t == -1 ? 0 : (int64_t)t;
+}
+
+/* A plain non-negative decimal that fits in 64 bits; -1 for anything else (sign, junk, overflow). */
+static int64_t parse_count(const char *s)
+{
+    char *end;
+    long long v;
+
+    if (!s || !isdigit((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    return errno == ERANGE || *end ? -1 : (int64_t)v;
+}
+
+long idw_http_parse_retry_after(const char *s, int64_t now)
+{
+    const char *q = s;
+    time_t t;
+
+    if (!s)
+        return -1;
+    if (isdigit((unsigned char)*s)) {
+        while (isdigit((unsigned char)*q))
+            q++;
+        if (*q)
+            return -1;
+        int64_t v = parse_count(s);     /* -1 here means too many digits: clamp */
+        return v < 0 || v > IDW_HTTP_RETRY_AFTER_MAX ? IDW_HTTP_RETRY_AFTER_MAX : (long)v;
+    }
+    if ((t = curl_getdate(s, NULL)) == -1)
+        return -1;
+    if ((int64_t)t <= now)
+        return 0;
+    return (int64_t)t - now > IDW_HTTP_RETRY_AFTER_MAX ? IDW_HTTP_RETRY_AFTER_MAX : (long)(t - now);
 }
 
 /* Is rel=next (quoted or not, any case, possibly one of several rels) among the params? */
@@ -95,6 +138,7 @@ static int params_say_next(const char *p, const char *end)
     return 0;
 }
 
+/* libcurl parses header fields, not the Link grammar (RFC 8288): the rel=next target is found here. */
 void idw_http_parse_link(const char *value, char *out, size_t outlen)
 {
     const char *p = value;
@@ -120,82 +164,103 @@ void idw_http_parse_link(const char *value, char *out, size_t outlen)
     }
 }
 
-static void trim_value(const char *in, size_t n, char *out, size_t outlen)
+/* Instance i of a response header of the final response, or NULL; *amount = how many there are. */
+static const char *header_at(CURL *c, const char *name, size_t i, size_t *amount)
 {
-    while (n && isspace((unsigned char)*in)) {
-        in++;
-        n--;
+    struct curl_header *h;
+
+    *amount = 0;
+    if (curl_easy_header(c, name, i, CURLH_HEADER, -1, &h) != CURLHE_OK)
+        return NULL;
+    *amount = h->amount;
+    return h->value;
+}
+
+static void copy_header(CURL *c, const char *name, char *out, size_t outlen)
+{
+    size_t n;
+    const char *v = header_at(c, name, 0, &n);
+    idw_strlcpy(out, v ? v : "", outlen);
+}
+
+/*
+ * Okta may send several instances of each X-Rate-Limit-* header, one per
+ * bucket, paired by order.  The governing bucket is the one with the
+ * fewest requests remaining; the smallest limit matters for a concurrency
+ * violation (Limit 0, Remaining 0).  Unparsable values are ignored.
+ */
+static void read_rate(CURL *c, struct idw_http_resp *r)
+{
+    static const char *const names[] = {"X-Rate-Limit-Limit", "X-Rate-Limit-Remaining",
+                                        "X-Rate-Limit-Reset"};
+    int64_t raw[3][4];
+    int n[3] = {0, 0, 0}, best = -1;
+
+    for (int k = 0; k < 3; k++) {
+        size_t amount = 1;
+        for (size_t i = 0; i < amount && n[k] < 4; i++) {
+            int64_t v = parse_count(header_at(c, names[k], i, &amount));
+            if (v >= 0 && v <= INT32_MAX * 1000LL)
+                raw[k][n[k]++] = v;
+        }
     }
-    while (n && isspace((unsigned char)in[n - 1]))
-        n--;
-    idw_strncpy0(out, outlen, in, n);
-}
-
-/* Okta may send several instances of each X-Rate-Limit-* header, one per bucket. */
-static void rate_header(struct idw_http_resp *r, const char *name, long v)
-{
-    static const char *const names[] = {"x-rate-limit-limit", "x-rate-limit-remaining",
-                                        "x-rate-limit-reset"};
-    for (int k = 0; k < 3; k++)
-        if (!strcasecmp(name, names[k]) && r->nrate[k] < 4)
-            r->rate_raw[k][r->nrate[k]++] = v;
-}
-
-/* The governing bucket is the one with the fewest requests remaining. */
-static void rate_summarize(struct idw_http_resp *r)
-{
-    int best = -1;
-    if (!r->nrate[1])
-        return;
-    for (int i = 0; i < r->nrate[1]; i++)
-        if (best < 0 || r->rate_raw[1][i] < r->rate_raw[1][best])
+    for (int i = 0; i < n[1]; i++)
+        if (best < 0 || raw[1][i] < raw[1][best])
             best = i;
+    if (best < 0)
+        return;
     r->has_rate = 1;
-    r->rate_remaining = (long)r->rate_raw[1][best];
-    r->rate_limit = best < r->nrate[0] ? (long)r->rate_raw[0][best] : -1;
-    r->rate_reset = best < r->nrate[2] ? r->rate_raw[2][best] : 0;
-    /* the smallest limit matters for a concurrency violation (Limit 0, Remaining 0) */
-    for (int i = 0; i < r->nrate[0]; i++)
-        if (r->rate_raw[0][i] < r->rate_limit)
-            r->rate_limit = (long)r->rate_raw[0][i];
+    r->rate_remaining = (long)raw[1][best];
+    r->rate_limit = best < n[0] ? (long)raw[0][best] : -1;
+    r->rate_reset = best < n[2] ? raw[2][best] : 0;
+    for (int i = 0; i < n[0]; i++)
+        if (raw[0][i] < r->rate_limit)
+            r->rate_limit = (long)raw[0][i];
 }
 
-static size_t on_header(char *line, size_t size, size_t n, void *ud)
+/* Every Link instance: rel="next" from the first that has one.  -1 (error set) past the limits. */
+static int read_link(CURL *c, struct idw_http_resp *r, const char *host)
 {
-    struct idw_http_resp *r = ud;
-    size_t len = size * n;
-    char name[64], value[4096];
-    const char *colon = memchr(line, ':', len);
+    char next[IDW_HTTP_MAX_LINK + 1];
+    size_t amount = 1;
 
-    if (len >= 5 && strncmp(line, "HTTP/", 5) == 0) {
-        /* a new response (after 100-continue): forget the previous one's headers */
-        char *body = r->body;
-        size_t blen = r->body_len;
-        memset(r, 0, sizeof *r);
-        r->body = body;
-        r->body_len = blen;
-        r->retry_after = -1;
-        return len;
+    for (size_t i = 0; i < amount; i++) {
+        const char *v = header_at(c, "Link", i, &amount);
+        if (!v)
+            break;
+        if (strlen(v) > IDW_HTTP_MAX_LINK) {
+            snprintf(r->error, sizeof r->error, "Link header over %d bytes from %.120s: refused",
+                     IDW_HTTP_MAX_LINK, host);
+            return -1;
+        }
+        next[0] = '\0';
+        idw_http_parse_link(v, next, sizeof next);
+        if (strlen(next) >= sizeof r->next_url) {
+            snprintf(r->error, sizeof r->error, "Link rel=\"next\" URL over %zu bytes from %.120s: refused",
+                     sizeof r->next_url - 1, host);
+            return -1;
+        }
+        if (next[0]) {
+            idw_strlcpy(r->next_url, next, sizeof r->next_url);
+            break;
+        }
     }
-    if (!colon || (size_t)(colon - line) >= sizeof name)
-        return len;
-    idw_strncpy0(name, sizeof name, line, (size_t)(colon - line));
-    trim_value(colon + 1, len - (size_t)(colon + 1 - line), value, sizeof value);
-    if (!strcasecmp(name, "link") && !r->next_url[0])
-        idw_http_parse_link(value, r->next_url, sizeof r->next_url);
-    else if (!strncasecmp(name, "x-rate-limit-", 13))
-        rate_header(r, name, strtol(value, NULL, 10));
-    else if (!strcasecmp(name, "date"))
-        r->date = idw_http_parse_date(value);
-    else if (!strcasecmp(name, "retry-after"))
-        r->retry_after = strtol(value, NULL, 10);
-    else if (!strcasecmp(name, "x-okta-request-id"))
-        idw_strlcpy(r->request_id, value, sizeof r->request_id);
-    else if (!strcasecmp(name, "dpop-nonce"))
-        idw_strlcpy(r->dpop_nonce, value, sizeof r->dpop_nonce);
-    else if (!strcasecmp(name, "www-authenticate"))
-        idw_strlcpy(r->www_authenticate, value, sizeof r->www_authenticate);
-    return len;
+    return 0;
+}
+
+/* The headers of the final response (not of 1xx interim ones), read through libcurl's header API. */
+static int read_headers(CURL *c, struct idw_http_resp *r, const char *host)
+{
+    size_t n;
+
+    read_rate(c, r);
+    r->date = idw_http_parse_date(header_at(c, "Date", 0, &n));
+    r->retry_after = idw_http_parse_retry_after(header_at(c, "Retry-After", 0, &n),
+                                                r->date ? r->date : (int64_t)time(NULL));
+    copy_header(c, "X-Okta-Request-Id", r->request_id, sizeof r->request_id);
+    copy_header(c, "DPoP-Nonce", r->dpop_nonce, sizeof r->dpop_nonce);
+    copy_header(c, "WWW-Authenticate", r->www_authenticate, sizeof r->www_authenticate);
+    return read_link(c, r, host);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
@@ -218,12 +283,27 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
     return len;
 }
 
-/* Adds the private CA to the store curl built from the system bundle. */
-static CURLcode add_private_ca(CURL *curl, void *ssl_ctx, void *ud)
+/*
+ * Every new TLS connection: the private CA (if any) joins the store curl
+ * built from the system bundle, and OpenSSL checks the server's name
+ * against subjectAltName only.  libcurl's own name check still runs, but
+ * it falls back to the subject CN when a certificate has no
+ * subjectAltName, a fallback RFC 6125 deprecated and docs/webhook.md
+ * refuses.
+ */
+static CURLcode tls_setup(CURL *curl, void *ssl_ctx, void *ud)
 {
-    X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
+    struct idw_http *h = ud;
+    X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(ssl_ctx);
     (void)curl;
-    return X509_STORE_load_file(store, ud) == 1 ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
+
+    if (h->ca_file[0] && X509_STORE_load_file(SSL_CTX_get_cert_store(ssl_ctx), h->ca_file) != 1)
+        return CURLE_SSL_CACERT_BADFILE;
+    X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+    if ((h->host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, h->host)
+                       : X509_VERIFY_PARAM_set1_host(vp, h->host, 0)) != 1)
+        return CURLE_SSL_CERTPROBLEM;
+    return CURLE_OK;
 }
 
 static struct curl_slist *header_list(const char *const *headers)
@@ -245,34 +325,84 @@ static struct curl_slist *header_list(const char *const *headers)
 }
 
 static void setup(struct idw_http *h, struct idw_http_resp *r, const char *method,
-                  const char *url, struct curl_slist *hl, const char *body, char *errbuf)
+                  CURLU *url, struct curl_slist *hl, const char *body, char *errbuf)
 {
     CURL *c = h->curl;
 
     curl_easy_reset(c);
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CURLU, url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, tls_setup);
+    curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, (void *)h);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout_s);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    if (h->ca_file[0]) {
-        curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_private_ca);
-        curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, (void *)h->ca_file);
-    }
     if (strcmp(method, "POST") == 0)
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
     else
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+}
+
+/*
+ * Parses url with libcurl's URL API: https only, and the host (brackets
+ * off an IPv6 literal) kept for the certificate name check.  The caller
+ * frees the handle.  NULL with r->error set when the URL is refused.
+ */
+static CURLU *parse_url(struct idw_http *h, const char *url, struct idw_http_resp *r)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    unsigned char addr[sizeof(struct in6_addr)];
+    int ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+             curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK && !strcmp(scheme, "https") &&
+             curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && strlen(host) < sizeof h->host;
+
+    if (ok) {
+        size_t n = strlen(host);
+        if (host[0] == '[' && n > 2)
+            idw_strncpy0(h->host, sizeof h->host, host + 1, strcspn(host + 1, "%]"));
+        else
+            idw_strlcpy(h->host, host, sizeof h->host);
+        h->host_is_ip = inet_pton(AF_INET, h->host, addr) == 1 || inet_pton(AF_INET6, h->host, addr) == 1;
+    } else {
+        snprintf(r->error, sizeof r->error, "refusing a URL that is not https://<host>/...");
+        curl_url_cleanup(u);
+        u = NULL;
+    }
+    curl_free(scheme);
+    curl_free(host);
+    return u;
+}
+
+/* curl's text for a failed transfer, made specific where it says too little. */
+static void explain_failure(struct idw_http *h, CURLcode rc, const char *errbuf, struct idw_http_resp *r)
+{
+    long verify = X509_V_OK, status = 0;
+
+    curl_easy_getinfo(h->curl, CURLINFO_SSL_VERIFYRESULT, &verify);
+    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (r->body_too_large) {
+        snprintf(r->error, sizeof r->error, "response body larger than the 64 MiB limit");
+    } else if (rc == CURLE_PEER_FAILED_VERIFICATION &&
+               (verify == X509_V_ERR_HOSTNAME_MISMATCH || verify == X509_V_ERR_IP_ADDRESS_MISMATCH)) {
+        snprintf(r->error, sizeof r->error, "TLS: the server certificate does not name %.120s in its "
+                 "subjectAltName (a name only in the subject CN is not accepted)", h->host);
+    } else if (rc == CURLE_OUT_OF_MEMORY && status > 0 && !r->body_len) {
+        /* libcurl 7.88 reports a header line over its 100 KiB buffer as "Out of memory" */
+        r->refused = 1;
+        snprintf(r->error, sizeof r->error, "a response header from %.120s is over libcurl's %d-byte "
+                 "limit: refused", h->host, CURL_MAX_HTTP_HEADER);
+    } else {
+        snprintf(r->error, sizeof r->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    }
 }
 
 int idw_http_request(struct idw_http *h, const char *method, const char *url,
@@ -281,30 +411,34 @@ int idw_http_request(struct idw_http *h, const char *method, const char *url,
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *hl;
+    CURLU *u;
     CURLcode rc;
 
     idw_http_resp_clear(r);
-    if (strncmp(url, "https://", 8) != 0) {
-        snprintf(r->error, sizeof r->error, "refusing a non-https URL");
+    if (!(u = parse_url(h, url, r)))
         return -1;
-    }
     if (!(hl = header_list(headers))) {
+        curl_url_cleanup(u);
         snprintf(r->error, sizeof r->error, "out of memory");
         return -1;
     }
-    setup(h, r, method, url, hl, body, errbuf);
+    setup(h, r, method, u, hl, body, errbuf);
     rc = curl_easy_perform(h->curl);
     curl_slist_free_all(hl);
     if (rc != CURLE_OK || r->body_too_large) {
         r->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
-        snprintf(r->error, sizeof r->error, "%s", r->body_too_large
-                 ? "response body larger than the 64 MiB limit"
-                 : errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        explain_failure(h, rc, errbuf, r);
+        r->status = 0;
+        curl_url_cleanup(u);
+        return -1;
+    }
+    curl_url_cleanup(u);
+    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
+    if (read_headers(h->curl, r, h->host) < 0) {
+        r->refused = 1;
         r->status = 0;
         return -1;
     }
-    curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
-    rate_summarize(r);
     if (!r->body && (r->body = calloc(1, 1)) == NULL) {
         snprintf(r->error, sizeof r->error, "out of memory");
         return -1;

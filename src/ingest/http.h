@@ -1,14 +1,16 @@
 /*
- * http.h — the HTTPS client the Okta connector uses: one libcurl easy
- * handle per org (connection reuse, one request in flight), TLS always
- * verified (a private CA can be added, never verification removed), no
- * redirects, bounded bodies, and the response headers Okta's protocol
- * depends on parsed once here: Link rel="next", X-Rate-Limit-* (minimum
- * over repeated instances), Date, X-Okta-Request-Id, DPoP-Nonce,
- * WWW-Authenticate, Retry-After.
+ * http.h — the HTTPS client the Okta connector and the webhook deliverer
+ * use: one libcurl easy handle per org or webhook (connection reuse, one
+ * request in flight), TLS always verified (a private CA can be added,
+ * never verification removed; the host must be named in the certificate's
+ * subjectAltName — a host named only in the subject CN is refused), no
+ * redirects, bounded bodies and headers, and the response headers Okta's
+ * protocol depends on read once here through libcurl's header API:
+ * Link rel="next", X-Rate-Limit-* (the bucket closest to exhaustion),
+ * Date, X-Okta-Request-Id, DPoP-Nonce, WWW-Authenticate, Retry-After.
  *
- * Secrets: request headers (Authorization, DPoP) and bodies are never
- * logged or copied into error text.
+ * Secrets: request headers (Authorization, DPoP), bodies and URLs are
+ * never logged or copied into error text.
  */
 #ifndef IDW_HTTP_H
 #define IDW_HTTP_H
@@ -17,6 +19,8 @@
 #include <stdint.h>
 
 #define IDW_HTTP_MAX_BODY (64u << 20)
+#define IDW_HTTP_MAX_LINK 8192                      /* bytes of one Link header value */
+#define IDW_HTTP_RETRY_AFTER_MAX (100L * 365 * 86400) /* Retry-After is clamped to this (s) */
 
 struct idw_http;
 
@@ -27,14 +31,14 @@ struct idw_http_resp {
     char *body;                 /* NUL-terminated, malloc'd; may be empty */
     size_t body_len;
     int body_too_large;         /* aborted past IDW_HTTP_MAX_BODY */
+    int refused;                /* a response arrived but was refused (a header over its limit);
+                                   status is 0 and error says which header, how big, from where */
     char next_url[4096];        /* Link rel="next", "" if none */
     int has_rate;               /* X-Rate-Limit-* seen */
     long rate_limit, rate_remaining;    /* of the bucket closest to exhaustion */
     int64_t rate_reset;         /* epoch seconds, that bucket's reset */
-    int nrate[3];               /* raw instances (limit, remaining, reset), paired by order */
-    int64_t rate_raw[3][4];
     int64_t date;               /* server Date header, epoch seconds; 0 unknown */
-    long retry_after;           /* seconds, -1 absent */
+    long retry_after;           /* seconds (0 .. IDW_HTTP_RETRY_AFTER_MAX), -1 absent or unparsable */
     char request_id[80];
     char dpop_nonce[256];
     char www_authenticate[512];
@@ -50,10 +54,13 @@ void idw_http_free(struct idw_http *h);
 /*
  * Performs one request.  headers is a NULL-terminated list of "Name:
  * value" lines; body (for POST) may be NULL.  Only https:// URLs are
- * allowed (tests use a private CA; TLS is never disabled).  Returns 0 when
- * an HTTP response arrived (any status), -1 on a transport failure
- * (resp->error says what; resp->timed_out for timeouts).  Always release
- * resp with idw_http_resp_clear.
+ * allowed (parsed with libcurl's URL API; tests use a private CA; TLS is
+ * never disabled).  Returns 0 when an HTTP response arrived (any status),
+ * -1 on a transport failure or a refused response (resp->error says what;
+ * resp->timed_out for timeouts, resp->refused for a header over its
+ * limit: a Link value over IDW_HTTP_MAX_LINK, a next link over
+ * sizeof next_url, any line over libcurl's 100 KiB).  Always release resp
+ * with idw_http_resp_clear.
  */
 int idw_http_request(struct idw_http *h, const char *method, const char *url,
                      const char *const *headers, const char *body,
@@ -61,8 +68,16 @@ int idw_http_request(struct idw_http *h, const char *method, const char *url,
 
 void idw_http_resp_clear(struct idw_http_resp *resp);
 
-/* Parses an HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT"); 0 if unparsable. */
+/* Parses an HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT", curl_getdate); 0 if unparsable. */
 int64_t idw_http_parse_date(const char *s);
+
+/*
+ * Parses a Retry-After value: delta-seconds, or an HTTP-date taken relative
+ * to now (epoch seconds; a past date is 0).  Values above
+ * IDW_HTTP_RETRY_AFTER_MAX, overflowing ones included, are clamped to it.
+ * Returns the seconds, or -1 when the value is neither form.
+ */
+long idw_http_parse_retry_after(const char *s, int64_t now);
 
 /* Extracts rel="next" from one Link header value into out (""); exposed for tests. */
 void idw_http_parse_link(const char *value, char *out, size_t outlen);

@@ -262,7 +262,8 @@ static enum idw_okta_fail token_refused(const struct idw_http_resp *r, char *err
     json_t *j = json_loads(r->body ? r->body : "", 0, NULL);
     const char *e = json_string_value(json_object_get(j, "error"));
     const char *d = json_string_value(json_object_get(j, "error_description"));
-    enum idw_okta_fail f = r->status >= 500 || r->status == 429 ? IDW_OKTA_TRANSIENT : IDW_OKTA_AUTH;
+    enum idw_okta_fail f = r->status == 429 ? IDW_OKTA_RATE_LIMITED
+                         : r->status >= 500 ? IDW_OKTA_TRANSIENT : IDW_OKTA_AUTH;
 
     snprintf(err, errlen, "token endpoint answered %ld %s%s%.200s%s", r->status, e ? e : "",
              d ? " (" : "", d ? d : "", d ? ")" : "");

@@ -29,9 +29,10 @@ struct idw_okta_auth;
 /* What went wrong, for the poller's retry decision and the operator's diagnosis. */
 enum idw_okta_fail {
     IDW_OKTA_OK = 0,
-    IDW_OKTA_TRANSIENT,         /* network, 5xx, 429 at the token endpoint: retry with backoff */
+    IDW_OKTA_TRANSIENT,         /* network, 5xx at the token endpoint: retry with backoff */
     IDW_OKTA_AUTH,              /* credentials/role/scope/DPoP problem: do not spin */
     IDW_OKTA_CONFIG,            /* the configuration cannot work as written */
+    IDW_OKTA_RATE_LIMITED,      /* 429 at the token endpoint: wait, never a failure (okta_poll.h) */
 };
 
 /*

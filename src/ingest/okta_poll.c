@@ -29,7 +29,9 @@
 
 #define OVERLAP_MS (5 * 60 * 1000)      /* re-read window when a cursor is rejected */
 #define MAX_BACKOFF_MS (300 * 1000)
-#define MAX_RATE_WAIT_MS (120 * 1000)
+#define MAX_RATE_WAIT_MS (120 * 1000)  /* the cap on a reset, Retry-After or rate backoff wait */
+#define STARVE_LOG_EVERY_MS (60 * 1000) /* while starved, one warning a minute at most */
+#define STARVED_RULE "connector_starved"
 
 /* A log line about one org, with its domain_id as a structured "org" field. */
 #define org_log(p, level, ...) \
@@ -48,6 +50,9 @@ struct idw_okta_poller {
     int64_t started_ms;         /* when this poller started (for the progress ETA) */
     int64_t started_published;  /* newest event time when it started */
     uint64_t page_events, page_published_max;
+    char cur_url[4096];         /* the request in flight: a full page must not point back to it */
+    int64_t active_since_ms;    /* polling since (start or resume): starvation counts from here at the earliest */
+    int64_t starve_logged_ms;   /* the last starvation warning */
 };
 
 /* ---- org settings ---------------------------------------------------------------- */
@@ -58,7 +63,7 @@ static int known_okta_host(const char *host)
         ".okta.com", ".oktapreview.com", ".okta-emea.com", ".okta-gov.com", ".okta.mil",
         ".okta-miltest.com", ".trex-govcloud.com",
     };
-    size_t hl = strcspn(host, ":");
+    size_t hl = strlen(host);
     for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
         size_t sl = strlen(suffixes[i]);
         if (hl > sl && strncasecmp(host + hl - sl, suffixes[i], sl) == 0)
@@ -67,25 +72,64 @@ static int known_okta_host(const char *host)
     return 0;
 }
 
+/* Is part of u absent (as an org URL and a next link must lack user info, query, fragment)? */
+static int url_lacks(CURLU *u, CURLUPart part)
+{
+    char *v = NULL;
+    CURLUcode rc = curl_url_get(u, part, &v, 0);
+    curl_free(v);
+    return rc != CURLUE_OK;
+}
+
+/* Part of u into out (bounded); -1 when absent or too long. */
+static int url_part(CURLU *u, CURLUPart part, unsigned flags, char *out, size_t outlen)
+{
+    char *v = NULL;
+    int ok = curl_url_get(u, part, &v, flags) == CURLUE_OK && strlen(v) < outlen;
+    if (ok)
+        idw_strlcpy(out, v, outlen);
+    curl_free(v);
+    return ok ? 0 : -1;
+}
+
+/* scheme https, a host, no user info, no path beyond "/", no query or fragment. */
+static int org_url_parts(const char *url, struct idw_okta_org *o)
+{
+    CURLU *u = curl_url();
+    char scheme[16], path[8], port[8] = "";
+    int ok = u && url && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+             url_part(u, CURLUPART_SCHEME, 0, scheme, sizeof scheme) == 0 && !strcmp(scheme, "https") &&
+             url_part(u, CURLUPART_HOST, 0, o->hostname, sizeof o->hostname) == 0 &&
+             url_lacks(u, CURLUPART_USER) && url_lacks(u, CURLUPART_PASSWORD) &&
+             url_lacks(u, CURLUPART_OPTIONS) && url_lacks(u, CURLUPART_QUERY) &&
+             url_lacks(u, CURLUPART_FRAGMENT) &&
+             url_part(u, CURLUPART_PATH, 0, path, sizeof path) == 0 && !strcmp(path, "/") &&
+             (url_lacks(u, CURLUPART_PORT) || url_part(u, CURLUPART_PORT, 0, port, sizeof port) == 0);
+
+    curl_url_cleanup(u);
+    if (!ok)
+        return -1;
+    o->port = port[0] ? strtol(port, NULL, 10) : 443;
+    snprintf(o->host, sizeof o->host, "%s%s%s", o->hostname, port[0] ? ":" : "", port);
+    return 0;
+}
+
 static int parse_org_url(const char *url, int custom_ok, struct idw_okta_org *o,
                          char *err, size_t errlen)
 {
-    const char *host;
-    size_t n;
-
-    if (!url || strncmp(url, "https://", 8) != 0) {
+    if (!url || strncasecmp(url, "https://", 8) != 0) {
         snprintf(err, errlen, "org_url: must start with https://");
         return -1;
     }
-    host = url + 8;
-    n = strcspn(host, "/?#");
-    if (n == 0 || n >= sizeof o->host || strchr(host, '@') ||
-        (host[n] && !(host[n] == '/' && host[n + 1] == '\0'))) {
+    if (strchr(url, '{')) {
+        snprintf(err, errlen, "org_url: '%.200s' looks like a placeholder", url);
+        return -1;
+    }
+    if (org_url_parts(url, o) < 0) {
         snprintf(err, errlen, "org_url: expected https://<org host> with no path, query or user info");
         return -1;
     }
-    idw_strncpy0(o->host, sizeof o->host, host, n);
-    if (strstr(o->host, "{") || strstr(o->host, ".com.com")) {
+    if (strstr(o->host, ".com.com")) {
         snprintf(err, errlen, "org_url: '%s' looks like a placeholder or a typo", o->host);
         return -1;
     }
@@ -94,7 +138,7 @@ static int parse_org_url(const char *url, int custom_ok, struct idw_okta_org *o,
                  "without -admin", o->host);
         return -1;
     }
-    if (!known_okta_host(o->host) && !custom_ok) {
+    if (!known_okta_host(o->hostname) && !custom_ok) {
         snprintf(err, errlen, "org_url: '%s' is not an Okta domain; set \"custom_domain\": true "
                  "if it is your org's custom domain", o->host);
         return -1;
@@ -120,6 +164,7 @@ int idw_okta_org_read(const struct idw_org_config *oc, struct idw_okta_org *o,
                       char *err, size_t errlen)
 {
     const json_t *j = oc->json, *share = json_object_get(j, "rate_limit_share");
+    const json_t *starve_min = json_object_get(j, "starvation_alert_minutes");
     const char *d = oc->domain_id;
 
     memset(o, 0, sizeof *o);
@@ -137,6 +182,13 @@ int idw_okta_org_read(const struct idw_org_config *oc, struct idw_okta_org *o,
         snprintf(err, errlen, "orgs[%s].rate_limit_share: must be > 0 and <= 1", d);
         return -1;
     }
+    /* a fraction is allowed (0.05 = 3 s), which the tests use */
+    double starve = starve_min ? json_number_value(starve_min) : 15;
+    if (!(starve > 0 && starve <= 10080)) {
+        snprintf(err, errlen, "orgs[%s].starvation_alert_minutes: must be > 0 and <= 10080 (a week)", d);
+        return -1;
+    }
+    o->starvation_alert_ms = (int64_t)(starve * 60000.0);
     if (!json_is_object(json_object_get(j, "auth"))) {
         snprintf(err, errlen, "orgs[%s].auth: required for polling", d);
         return -1;
@@ -152,15 +204,35 @@ int idw_okta_org_read(const struct idw_org_config *oc, struct idw_okta_org *o,
 
 /* ---- state ------------------------------------------------------------------------ */
 
-json_t *idw_okta_state(struct idw_store *st, const char *domain, char *err, size_t errlen)
+int idw_okta_state_get(struct idw_store *st, const char *domain, json_t **out,
+                       char *err, size_t errlen)
 {
     MDB_txn *txn;
-    json_t *doc = NULL;
+    char why[512] = "";
+    int rc = -1;
 
-    if (idw_store_begin(st, 1, &txn, err, errlen) < 0)
-        return NULL;
-    idw_store_meta_get(st, txn, "okta_state", domain, &doc, err, errlen);
-    mdb_txn_abort(txn);
+    *out = NULL;
+    if (idw_store_begin(st, 1, &txn, why, sizeof why) == 0) {
+        rc = idw_store_meta_get(st, txn, "okta_state", domain, out, why, sizeof why);
+        mdb_txn_abort(txn);
+    }
+    if (rc == 0 && !json_is_object(*out)) {
+        snprintf(why, sizeof why, "not a JSON object");
+        json_decref(*out);
+        *out = NULL;
+        rc = -1;
+    }
+    if (rc < 0)
+        snprintf(err, errlen, "%s: the connector state (okta_state) cannot be read: %s", domain, why);
+    else
+        snprintf(err, errlen, "%s", "");
+    return rc;
+}
+
+json_t *idw_okta_state(struct idw_store *st, const char *domain, char *err, size_t errlen)
+{
+    json_t *doc;
+    idw_okta_state_get(st, domain, &doc, err, errlen);
     return doc;
 }
 
@@ -208,12 +280,13 @@ static const char *sstr(const struct idw_okta_poller *p, const char *k)
 
 int idw_okta_resume(struct idw_store *st, const char *domain, char *err, size_t errlen)
 {
-    json_t *doc = idw_okta_state(st, domain, err, errlen);
+    json_t *doc;
     MDB_txn *txn;
+    int rc = idw_okta_state_get(st, domain, &doc, err, errlen);
     int was = doc && json_is_true(json_object_get(doc, "paused"));
 
-    if (!doc)
-        return 1;
+    if (rc != 0)
+        return rc;      /* 1: no state, so not paused; -1: unreadable, said in err */
     json_object_set_new(doc, "paused", json_false());
     json_object_del(doc, "pause_reason");
     json_object_set_new(doc, "consecutive_failures", json_integer(0));
@@ -254,10 +327,10 @@ static long jitter_ms(long max)
 static long until_reset_ms(const struct idw_okta_poller *p, int64_t reset)
 {
     int64_t server_now = (int64_t)time(NULL) + p->skew_s;
-    int64_t s = reset - server_now + 1;
+    int64_t s = reset - server_now + 1;     /* http.c bounds reset to 0 .. 2^31 * 1000 */
     if (s < 1)
         s = 1;
-    return (long)(s * 1000 > MAX_RATE_WAIT_MS ? MAX_RATE_WAIT_MS : s * 1000);
+    return s > MAX_RATE_WAIT_MS / 1000 ? MAX_RATE_WAIT_MS : (long)(s * 1000);
 }
 
 /* Proactive pacing: leave (1 - rate_limit_share) of the bucket to everyone else. */
@@ -297,6 +370,10 @@ static enum idw_poll_result pause_org(struct idw_okta_poller *p, const char *why
     json_object_set_new(p->state, "paused", json_true());
     json_object_set_new(p->state, "pause_reason", json_string(why));
     json_object_set_new(p->state, "paused_at", json_string(now));
+    /* a paused org does not poll: no rate limit is starving it any more */
+    json_object_del(p->state, "starved_since_ms");
+    json_object_del(p->state, "starved_answers");
+    json_object_del(p->state, "starvation_alerted");
     state_save(p);
     if (!p->dry)
         org_log(p, IDW_LOG_ERROR, "%s: PAUSED: %s. Fix the cause, then run `idwatch okta resume %s`.",
@@ -389,6 +466,176 @@ static enum idw_poll_result refused(struct idw_okta_poller *p, const struct idw_
                   r->status, hint, detail, r->request_id[0] ? r->request_id : "-");
 }
 
+/* ---- rate limiting and starvation ------------------------------------------------------ */
+
+/* "45s", "2m10s", "3h05m" */
+static void fmt_duration(int64_t ms, char out[32])
+{
+    long long s = ms > 0 ? (long long)(ms / 1000) : 0;
+    if (s < 60)
+        snprintf(out, 32, "%llds", s);
+    else if (s < 3600)
+        snprintf(out, 32, "%lldm%02llds", s / 60, s % 60);
+    else
+        snprintf(out, 32, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+}
+
+/* Rate limiting, not a fault: a 429, or an error answer saying the bucket is empty. */
+static int rate_limited_answer(const struct idw_http_resp *r)
+{
+    return r->status == 429 ||
+           ((r->status >= 500 || r->status == 408) && r->has_rate && r->rate_remaining == 0);
+}
+
+/* What the answer asks to wait for (the bucket's reset, Retry-After), capped at MAX_RATE_WAIT_MS. */
+static long rate_hint_ms(const struct idw_okta_poller *p, const struct idw_http_resp *r)
+{
+    long hint = r->rate_reset ? until_reset_ms(p, r->rate_reset) : 0;
+
+    if (r->retry_after > MAX_RATE_WAIT_MS / 1000) {     /* compared in seconds: no overflow */
+        if (!p->dry)
+            org_log(p, IDW_LOG_WARN, "%s: Retry-After of %ld s is over the %d s cap: waiting %d s at most",
+                    p->org.domain_id, r->retry_after, MAX_RATE_WAIT_MS / 1000, MAX_RATE_WAIT_MS / 1000);
+        return MAX_RATE_WAIT_MS;
+    }
+    if (r->retry_after > 0 && r->retry_after * 1000 > hint)
+        hint = r->retry_after * 1000;
+    return hint;
+}
+
+/*
+ * The connector_starved alert (T1562 Impair Defenses: starving a detector
+ * of its log is a way to blind it): raised once a starvation lasts
+ * starvation_alert_minutes, updated with the outcome when it ends.
+ * Returns 0 when stored, 1 without a rule engine (a connection test), -1
+ * on a storage failure.
+ */
+static int starvation_alert(struct idw_okta_poller *p, int64_t since, json_int_t answers, int64_t ended)
+{
+    struct idw_alert_candidate c = {.severity = IDW_SEV_HIGH, .score = 70, .window_ms = 86400000LL,
+                                    .mitre = "T1562", .stage = "Defense Evasion"};
+    char from[IDW_TIME_STRLEN], to[IDW_TIME_STRLEN], dur[32], err[512];
+    int64_t now = idw_now_ms();
+
+    if (!p->o.detect || p->dry)
+        return 1;
+    idw_time_format(since, from);
+    idw_time_format(ended, to);
+    fmt_duration((ended ? ended : now) - since, dur);
+    snprintf(c.entity, sizeof c.entity, "org:%s", p->org.domain_id);
+    snprintf(c.summary, sizeof c.summary, "idwatch %s starved of the System Log of %s for %s by rate limiting%s",
+             ended ? "was" : "is", p->org.domain_id, dur, ended ? " (ended)" : "");
+    if (ended)
+        snprintf(c.evidence, sizeof c.evidence, "No System Log page from %s to %s (%s): ", from, to, dur);
+    else
+        snprintf(c.evidence, sizeof c.evidence, "No System Log page since %s (%s so far): ", from, dur);
+    snprintf(c.evidence + strlen(c.evidence), sizeof c.evidence - strlen(c.evidence),
+             "%lld rate-limited answers (HTTP 429 E0000047 or X-Rate-Limit-Remaining 0) while idwatch kept "
+             "to %.0f%% of the rate limit. %s", (long long)answers, p->org.rate_share * 100,
+             ended ? "Polling resumed and read the events of that time: detection was delayed, not lost."
+                   : "Another client is using up the org's System Log rate limit; until it stops, "
+                     "sign-ins and admin changes go unseen.");
+    if (idw_detect_raise_connector(p->o.detect, p->st, p->org.domain_id, STARVED_RULE, &c, now,
+                                   err, sizeof err) < 0) {
+        org_log(p, IDW_LOG_ERROR, "%s: cannot store the %s alert: %s", p->org.domain_id, STARVED_RULE, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Logs a rate-limited answer (first, then once a minute) and raises the alert when due; -1 storage failure. */
+static int starvation_note(struct idw_okta_poller *p, long status, long wait_ms)
+{
+    int64_t now = idw_now_ms(), since = sget(p, "starved_since_ms");
+    json_int_t n = sget(p, "starved_answers");
+    char dur[32];
+
+    if (p->dry)
+        return 0;
+    fmt_duration(now - since, dur);
+    if (n == 1 || now - p->starve_logged_ms >= STARVE_LOG_EVERY_MS) {
+        if (n == 1)
+            org_log(p, IDW_LOG_WARN, "%s: rate limited by Okta (HTTP %ld): another client may be using up the "
+                    "org's System Log rate limit; waiting %.1f s (rate limiting never pauses the org)",
+                    p->org.domain_id, status, wait_ms / 1000.0);
+        else
+            org_log(p, IDW_LOG_WARN, "%s: still rate limited: no System Log page for %s, %lld rate-limited "
+                    "answers; waiting %.1f s", p->org.domain_id, dur, (long long)n, wait_ms / 1000.0);
+        p->starve_logged_ms = now;
+    }
+    if (json_is_true(json_object_get(p->state, "starvation_alerted")) ||
+        now - since < p->org.starvation_alert_ms)
+        return 0;
+    int rc = starvation_alert(p, since, n, 0);
+    if (rc < 0)
+        return -1;
+    json_object_set_new(p->state, "starvation_alerted", json_true());
+    org_log(p, IDW_LOG_ERROR, "%s: starved of System Log access for %s (starvation_alert_minutes): %s",
+            p->org.domain_id, dur, rc == 0 ? "alert " STARVED_RULE " raised" : "no rule engine to alert");
+    return 0;
+}
+
+/*
+ * A rate-limited answer (r), or a 429 from the token endpoint (r NULL):
+ * never a failure.  Waits for the reset or Retry-After (capped) and at
+ * least its own backoff (1 s doubling to the cap, per answer of the
+ * starvation), so a competitor that drains the bucket at every reset
+ * does not make idwatch hammer it.
+ */
+static enum idw_poll_result rate_limited(struct idw_okta_poller *p, const struct idw_http_resp *r,
+                                         long *wait_ms)
+{
+    long hint = r ? rate_hint_ms(p, r) : 0, backoff;
+    json_int_t n;
+
+    if (!r || r->status == 429)
+        sinc(p, "http_429", 1);
+    sinc(p, "rate_limited_total", 1);
+    if (!sget(p, "starved_since_ms")) {
+        int64_t since = sget(p, "last_success_ms");
+        sset(p, "starved_since_ms", since > p->active_since_ms ? since : p->active_since_ms);
+        sset(p, "starved_answers", 0);
+        json_object_del(p->state, "starvation_alerted");
+    }
+    sinc(p, "starved_answers", 1);
+    n = sget(p, "starved_answers");
+    backoff = 1000L << (n - 1 < 7 ? n - 1 : 7);
+    *wait_ms = (hint > backoff ? hint : backoff) + jitter_ms(1000);
+    json_object_set_new(p->state, "last_error", json_string(r ? "rate limited (HTTP 429 E0000047 or "
+                                                                "X-Rate-Limit-Remaining 0)"
+                                                              : "rate limited at the token endpoint (HTTP 429)"));
+    if (starvation_note(p, r ? r->status : 429, *wait_ms) < 0)
+        return IDW_POLL_FATAL;
+    state_save(p);
+    return IDW_POLL_RETRY;
+}
+
+/* Takes the starvation out of the state before a page is committed; *since 0 when there was none. */
+static void starvation_take(struct idw_okta_poller *p, int64_t *since, json_int_t *answers, int *alerted)
+{
+    *since = sget(p, "starved_since_ms");
+    *answers = sget(p, "starved_answers");
+    *alerted = json_is_true(json_object_get(p->state, "starvation_alerted"));
+    json_object_del(p->state, "starved_since_ms");
+    json_object_del(p->state, "starved_answers");
+    json_object_del(p->state, "starvation_alerted");
+}
+
+/* After the page's commit: the starvation is over.  -1 on a storage failure. */
+static int starvation_ended(struct idw_okta_poller *p, int64_t since, json_int_t answers, int alerted)
+{
+    char dur[32];
+    int64_t now = idw_now_ms();
+
+    if (!since || p->dry)
+        return 0;
+    fmt_duration(now - since, dur);
+    org_log(p, IDW_LOG_INFO, "%s: rate limiting ended: starved of System Log pages for %s (%lld rate-limited "
+            "answers); polling resumed", p->org.domain_id, dur, (long long)answers);
+    p->starve_logged_ms = 0;
+    return alerted && starvation_alert(p, since, answers, now) < 0 ? -1 : 0;
+}
+
 /* ---- the cursor ------------------------------------------------------------------------ */
 
 static void since_url(const struct idw_okta_poller *p, int64_t since_ms, const char *until,
@@ -402,20 +649,54 @@ static void since_url(const struct idw_okta_poller *p, int64_t since_ms, const c
     curl_free(esc);
 }
 
-static int next_link_ok(const struct idw_okta_poller *p, const char *url);
+/*
+ * A next link is followed only once libcurl's URL API has parsed and
+ * normalised it (dot-segments removed; percent-encoded dots stay encoded
+ * and so fail the path test) and it is https on the org's exact host and
+ * port, with the path exactly /api/v1/logs, no user info and no fragment.
+ * The normalised URL is the one requested.  Returns 0 with it in out, or
+ * -1 with why.
+ */
+static int next_link_check(const struct idw_okta_poller *p, const char *url, char *out, size_t outlen,
+                           const char **why)
+{
+    CURLU *u = curl_url();
+    char scheme[16], host[256], port[8], path[64];
+    int rc = -1;
+
+    *why = "not a URL";
+    if (!u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK)
+        ;
+    else if (url_part(u, CURLUPART_SCHEME, 0, scheme, sizeof scheme) < 0 || strcmp(scheme, "https"))
+        *why = "not https";
+    else if (url_part(u, CURLUPART_HOST, 0, host, sizeof host) < 0 || strcasecmp(host, p->org.hostname) ||
+             url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT, port, sizeof port) < 0 ||
+             strtol(port, NULL, 10) != p->org.port)
+        *why = "another host or port than the org's";
+    else if (!url_lacks(u, CURLUPART_USER) || !url_lacks(u, CURLUPART_PASSWORD))
+        *why = "user info in the URL";
+    else if (!url_lacks(u, CURLUPART_FRAGMENT))
+        *why = "a fragment in the URL";
+    else if (url_part(u, CURLUPART_PATH, 0, path, sizeof path) < 0 || strcmp(path, "/api/v1/logs"))
+        *why = "a path other than /api/v1/logs";
+    else if (url_part(u, CURLUPART_URL, 0, out, outlen) < 0)
+        *why = "too long";
+    else
+        rc = 0;
+    curl_url_cleanup(u);
+    return rc;
+}
 
 /* Where the next request goes: the stored cursor, or a fresh since. */
 static void current_url(struct idw_okta_poller *p, char *out, size_t outlen)
 {
-    const char *next = sstr(p, "next_url");
-    if (next && *next && next_link_ok(p, next)) {
-        idw_strlcpy(out, next, outlen);
+    const char *next = sstr(p, "next_url"), *why;
+    if (next && *next && next_link_check(p, next, out, outlen, &why) == 0)
         return;
-    }
     if (next && *next && sget(p, "last_published_ms")) {
         /* org_url changed since the cursor was stored: resume by time, de-dup absorbs overlap */
-        org_log(p, IDW_LOG_WARN, "%s: the stored cursor is for another host; restarting from the last "
-                 "published time minus 5 minutes", p->org.domain_id);
+        org_log(p, IDW_LOG_WARN, "%s: the stored cursor is not usable (%s); restarting from the last "
+                 "published time minus 5 minutes", p->org.domain_id, why);
         since_url(p, sget(p, "last_published_ms") - OVERLAP_MS, NULL, out, outlen);
         return;
     }
@@ -430,14 +711,6 @@ static void current_url(struct idw_okta_poller *p, char *out, size_t outlen)
     if (!sget(p, "live_since_ms"))
         sset(p, "live_since_ms", since);
     since_url(p, since, NULL, out, outlen);
-}
-
-/* A next link is followed only if it stays on the org's host over https. */
-static int next_link_ok(const struct idw_okta_poller *p, const char *url)
-{
-    size_t n = strlen(p->org.base);
-    return strncmp(url, p->org.base, n) == 0 && url[n] == '/' &&
-           strncmp(url + n, "/api/v1/logs", 12) == 0;
 }
 
 /* ---- one page ------------------------------------------------------------------------- */
@@ -471,7 +744,9 @@ static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events
     char reason[512], err[512], now[IDW_TIME_STRLEN];
     size_t i, n = json_array_size(events);
     json_t *ev;
-    int64_t newest = sget(p, "last_published_ms");
+    int64_t newest = sget(p, "last_published_ms"), starved;
+    json_int_t starved_answers;
+    int alerted;
 
     json_array_foreach(events, i, ev) {
         enum idw_feed_result res;
@@ -492,14 +767,18 @@ static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events
     idw_time_format(idw_now_ms(), now);
     json_object_set_new(p->state, "next_url", json_string(next));
     json_object_set_new(p->state, "last_success", json_string(now));
+    sset(p, "last_success_ms", idw_now_ms());
     sset(p, "last_published_ms", newest);
     sinc(p, "pages", 1);
     sinc(p, "events_fetched", (json_int_t)n);
     sset(p, "consecutive_failures", 0);
+    starvation_take(p, &starved, &starved_answers, &alerted);
     if (idw_pipeline_commit(p->pl, page_commit, p, err, sizeof err) < 0) {
         org_log(p, IDW_LOG_ERROR, "%s: cannot commit the page: %s", p->org.domain_id, err);
         return IDW_POLL_FATAL;
     }
+    if (starvation_ended(p, starved, starved_answers, alerted) < 0)
+        return IDW_POLL_FATAL;
     if (p->o.progress)
         print_progress(p, newest);
     *wait_ms = (int)n >= p->org.page_limit ? 0 : (long)p->org.poll_interval_s * 1000;
@@ -532,19 +811,27 @@ static enum idw_poll_result handle_ok(struct idw_okta_poller *p, struct idw_http
     json_error_t je;
     json_t *events = json_loadb(r->body, r->body_len, 0, &je);
     enum idw_poll_result res;
+    char next[sizeof r->next_url];
+    const char *why;
 
     if (!json_is_array(events)) {
         json_decref(events);
         return failed(p, F_TRANSIENT, 0, wait_ms, "response body is not a JSON array (%s)",
                       events ? "other JSON" : je.text);
     }
-    if (!r->next_url[0] || !next_link_ok(p, r->next_url)) {
+    if (!r->next_url[0] || next_link_check(p, r->next_url, next, sizeof next, &why) < 0) {
         json_decref(events);
-        return failed(p, F_TRANSIENT, 0, wait_ms, "%s",
-                      r->next_url[0] ? "next link leaves the org's host: refused"
-                                     : "response has no Link rel=\"next\"");
+        if (!r->next_url[0])
+            return failed(p, F_TRANSIENT, 0, wait_ms, "response has no Link rel=\"next\"");
+        return failed(p, F_TRANSIENT, 0, wait_ms, "next link refused (%s): not followed", why);
     }
-    res = apply_page(p, events, r->next_url, wait_ms);
+    if ((int)json_array_size(events) >= p->org.page_limit && strcmp(next, p->cur_url) == 0) {
+        /* Okta's cursor moves with every full page: this one would be fetched forever */
+        json_decref(events);
+        return failed(p, F_TRANSIENT, 0, wait_ms, "a full page whose next link is the same cursor again: "
+                      "the server is not advancing (page not applied)");
+    }
+    res = apply_page(p, events, next, wait_ms);
     json_decref(events);
     return res;
 }
@@ -556,14 +843,8 @@ static enum idw_poll_result handle_response(struct idw_okta_poller *p, struct id
 
     if (r->status == 200)
         return handle_ok(p, r, wait_ms);
-    if (r->status == 429) {
-        long hint = r->rate_reset ? until_reset_ms(p, r->rate_reset) : 0;
-        if (r->retry_after > 0 && r->retry_after * 1000 > hint)
-            hint = r->retry_after * 1000;
-        sinc(p, "http_429", 1);
-        return failed(p, F_TRANSIENT, hint + jitter_ms(1000), wait_ms,
-                      "rate limited (429 E0000047); waiting for the bucket to reset");
-    }
+    if (rate_limited_answer(r))
+        return rate_limited(p, r, wait_ms);
     okta_error_text(r, detail, sizeof detail);
     if (r->status == 400 && strstr(detail, "E0000054") && sstr(p, "next_url"))
         return restart_from_since(p, wait_ms);
@@ -603,13 +884,17 @@ static int fetch(struct idw_okta_poller *p, const char *url, struct idw_http_res
 /* `idwatch okta resume` runs in another process: a paused poller looks for it. */
 static int reload_if_resumed(struct idw_okta_poller *p)
 {
-    char err[256];
-    json_t *doc = idw_okta_state(p->st, p->org.domain_id, err, sizeof err);
-    int resumed = doc && !json_is_true(json_object_get(doc, "paused"));
+    char err[768];
+    json_t *doc;
+    int rc = idw_okta_state_get(p->st, p->org.domain_id, &doc, err, sizeof err);
+    int resumed = rc == 0 && !json_is_true(json_object_get(doc, "paused"));
 
+    if (rc < 0)
+        org_log(p, IDW_LOG_ERROR, "%s (the org stays paused)", err);
     if (resumed) {
         json_decref(p->state);
         p->state = doc;
+        p->active_since_ms = idw_now_ms();
         org_log(p, IDW_LOG_INFO, "%s: resumed", p->org.domain_id);
     } else {
         json_decref(doc);
@@ -622,7 +907,7 @@ enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms
     struct idw_http_resp r = {0};
     enum idw_okta_fail af;
     enum idw_poll_result res;
-    char url[4096], err[512] = "", now[IDW_TIME_STRLEN];
+    char err[512] = "", now[IDW_TIME_STRLEN];
     long w;
 
     *wait_ms = 0;
@@ -640,18 +925,20 @@ enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms
         if (idw_sleep_ms(w, p->o.stop))
             return IDW_POLL_RETRY;
     }
-    current_url(p, url, sizeof url);
+    current_url(p, p->cur_url, sizeof p->cur_url);
     idw_time_format(idw_now_ms(), now);
     json_object_set_new(p->state, "last_poll", json_string(now));
     r.retry_after = -1;
-    if (fetch(p, url, &r, &af, err, sizeof err) < 0) {
+    if (fetch(p, p->cur_url, &r, &af, err, sizeof err) < 0) {
         idw_http_resp_clear(&r);
+        if (af == IDW_OKTA_RATE_LIMITED)
+            return rate_limited(p, NULL, wait_ms);
         return failed(p, af == IDW_OKTA_TRANSIENT ? F_TRANSIENT : F_STOP, 0, wait_ms,
                       "authentication: %s", err);
     }
     if (r.status == 0)
-        res = failed(p, F_TRANSIENT, 0, wait_ms, "%s: %s", r.timed_out ? "timeout" : "transport",
-                     r.error);
+        res = failed(p, F_TRANSIENT, 0, wait_ms, "%s%s",
+                     r.timed_out ? "timeout: " : r.refused ? "" : "transport: ", r.error);
     else
         res = handle_response(p, &r, wait_ms);
     idw_http_resp_clear(&r);
@@ -686,10 +973,15 @@ int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
         idw_okta_poller_free(p);
         return -1;
     }
-    p->state = idw_okta_state(st, org->domain_id, err, errlen);
-    if (!p->state)
+    switch (idw_okta_state_get(st, org->domain_id, &p->state, err, errlen)) {
+    case 1:
         p->state = json_object();
-    p->started_ms = idw_now_ms();
+        break;
+    case -1:
+        idw_okta_poller_free(p);    /* without its cursor the org would silently start over */
+        return -1;
+    }
+    p->started_ms = p->active_since_ms = idw_now_ms();
     p->started_published = sget(p, "last_published_ms");
     *out = p;
     return 0;
@@ -720,7 +1012,8 @@ int idw_okta_test_connection(const struct idw_okta_org *org, long *events, char 
 {
     struct idw_okta_poller p = {0};
     struct idw_http_resp r = {0};
-    char url[4096];
+    char url[4096], next[4096];
+    const char *why;
     enum idw_okta_fail af;
     int rc = -1;
 
@@ -735,6 +1028,10 @@ int idw_okta_test_connection(const struct idw_okta_org *org, long *events, char 
     for (int page = 0; page < 20; page++) {
         if (fetch(&p, url, &r, &af, err, errlen) < 0)
             goto out;
+        if (r.status == 0) {        /* transport, TLS, or a refused response: r.error says which */
+            snprintf(err, errlen, "%s", r.error);
+            goto out;
+        }
         if (r.status != 200) {
             long w;
             p.org.max_failures = 1;         /* any failure is final here */
@@ -752,11 +1049,12 @@ int idw_okta_test_connection(const struct idw_okta_org *org, long *events, char 
         *events += (long)json_array_size(arr);
         int full = (int)json_array_size(arr) >= org->page_limit;
         json_decref(arr);
-        if (!full || !r.next_url[0] || !next_link_ok(&p, r.next_url)) {
+        if (!full || !r.next_url[0] || next_link_check(&p, r.next_url, next, sizeof next, &why) < 0 ||
+            strcmp(next, url) == 0) {
             rc = 0;
             break;
         }
-        idw_strlcpy(url, r.next_url, sizeof url);
+        idw_strlcpy(url, next, sizeof url);
     }
     if (rc < 0 && !err[0]) {
         rc = 0;     /* 20 full pages: more than 20000 events in the hour; the count is a floor */

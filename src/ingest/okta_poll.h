@@ -4,7 +4,9 @@
  * The algorithm is Okta's polling mode (docs/okta-connector.md):
  *
  *   first request   GET /api/v1/logs?since=<now - backfill>&limit=<page_limit>&sortOrder=ASCENDING
- *   then            follow Link rel="next" verbatim (checked: https, the org's host)
+ *   then            follow Link rel="next", normalised by libcurl's URL API and checked:
+ *                   https, the org's exact host and port, path exactly /api/v1/logs,
+ *                   no user info, no fragment
  *   each page       events → pipeline, and the next URL, in ONE LMDB transaction
  *   full page       fetch again at once (within the rate budget)
  *   short page      caught up: wait poll_interval_s
@@ -13,10 +15,19 @@
  * at most one page, and de-duplication absorbs it.  A stored cursor Okta
  * rejects falls back to since = last published - 5 min.
  *
- * Failures (transport, timeout, 5xx, 429, truncated or non-JSON bodies)
- * back off exponentially with jitter; after max_consecutive_failures in a
- * row the org pauses itself (persisted) until `idwatch okta resume`.
- * 401/403 and configuration errors pause at once with a diagnosis.
+ * Failures (transport, timeout, 5xx, truncated or non-JSON bodies, a
+ * refused next link, a full page whose next link does not advance) back
+ * off exponentially with jitter; after max_consecutive_failures in a row
+ * the org pauses itself (persisted) until `idwatch okta resume`.  401/403
+ * and configuration errors pause at once with a diagnosis.
+ *
+ * Rate limiting (429, or an error answer with X-Rate-Limit-Remaining 0) is
+ * never a failure: another client can use up the org's bucket, and a pause
+ * would hand it the switch that turns idwatch off.  The poller waits for
+ * the reset (capped), with its own backoff, and tracks the starvation: a
+ * warning when it starts, one a minute while it lasts, the duration when
+ * it ends, the state in okta_state, and an alert (connector_starved,
+ * T1562) once it lasts starvation_alert_minutes.
  */
 #ifndef IDW_OKTA_POLL_H
 #define IDW_OKTA_POLL_H
@@ -37,10 +48,13 @@ struct idw_okta_poller;
 struct idw_okta_org {
     char domain_id[IDW_DOMAIN_MAX];
     char base[512];             /* "https://host[:port]" */
-    char host[256];             /* host[:port], for checking next links */
+    char host[272];             /* host[:port] as configured, for messages */
+    char hostname[256];         /* host alone, and the port (443 by default): next links must match */
+    long port;
     char ca_file[4096];
     int poll_interval_s, page_limit, backfill_days, max_failures, timeout_s;
     double rate_share;
+    int64_t starvation_alert_ms;    /* starvation_alert_minutes, in ms */
     const json_t *auth;         /* the "auth" object (secrets are named, not held) */
 };
 
@@ -67,6 +81,11 @@ struct idw_poll_opts {
     struct idw_detect *detect;      /* may be NULL */
 };
 
+/*
+ * Opens the org's poller.  Refuses (-1, err naming the domain) when its
+ * persisted state cannot be read: starting over without the cursor would
+ * re-read or skip history silently.
+ */
 int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
                         const struct idw_poll_opts *opts, struct idw_okta_poller **out,
                         char *err, size_t errlen);
@@ -93,10 +112,22 @@ int idw_sleep_ms(long ms, volatile sig_atomic_t *stop);
 int idw_okta_test_connection(const struct idw_okta_org *org, long *events,
                              char *err, size_t errlen);
 
-/* Clears the pause and the failure count of a domain.  Returns 0, 1 if it was not paused, -1 error. */
+/*
+ * Clears the pause and the failure count of a domain.  Returns 0, 1 if it
+ * was not paused (or has no state), -1 when the state cannot be read or
+ * written (err names the domain).
+ */
 int idw_okta_resume(struct idw_store *st, const char *domain, char *err, size_t errlen);
 
-/* The persisted connector state of a domain (NULL if none); caller json_decref's. */
+/*
+ * The persisted connector state of a domain.  Returns 0 with *out (caller
+ * json_decref's), 1 when the domain has none (*out NULL), -1 when it
+ * cannot be read or is not a JSON object (err names the domain; *out NULL).
+ */
+int idw_okta_state_get(struct idw_store *st, const char *domain, json_t **out,
+                       char *err, size_t errlen);
+
+/* The same as a document: NULL when absent ("" in err) or unreadable (err says why). */
 json_t *idw_okta_state(struct idw_store *st, const char *domain, char *err, size_t errlen);
 
 #endif

@@ -111,11 +111,13 @@ class Org:
         self.nonce = secrets.token_urlsafe(16)
         self.buckets = [[args.rate_limit, args.rate_window_s, 0, 0.0], [1000, 3600, 0, 0.0]]
         self.faults = []            # [type, remaining, params]
+        self.compete_until, self.compete_reset_in = 0.0, 1   # "compete": a client draining the bucket
         self.prev_page = []
         self.inflight = 0
         self.stats = {"released": 0, "served": {}, "first_served_at": {}, "log_requests": 0, "token_requests": 0,
                       "status_counts": {}, "max_concurrency": 0, "jti_reuse_attempts": 0,
-                      "dpop_nonce_challenges": 0, "auth_errors": [],
+                      "dpop_nonce_challenges": 0, "auth_errors": [], "competed_429": 0,
+                      "log_hosts": {}, "other_requests": [],
                       "assertions_accepted": {}}     # "alg kid" -> count ("-" for no kid)
         self.client_keys = self.load_client_keys()
         self.ssws = open(args.ssws_token_file).read().strip() if args.ssws_token_file else None
@@ -233,10 +235,15 @@ class Handler(BaseHTTPRequestHandler):
             with self.server.org.lock:      # a snapshot: send_json takes the lock itself
                 snapshot = json.loads(json.dumps(self.server.org.stats))
             return self.send_json(200, snapshot)
-        if path != "/api/v1/logs":
-            return self.fail(api_error(404, "E0000007", "Not found: Resource not found"))
         org = self.server.org
+        if path != "/api/v1/logs":
+            with org.lock:      # anything else asked of the API: path as sent, and whether credentials came
+                org.stats["other_requests"].append({"path": self.path[:200], "host": self.headers.get("Host"),
+                                                    "authorization": bool(self.headers.get("Authorization"))})
+            return self.fail(api_error(404, "E0000007", "Not found: Resource not found"))
         with org.lock:
+            h = self.headers.get("Host", "")
+            org.stats["log_hosts"][h] = org.stats["log_hosts"].get(h, 0) + 1
             org.inflight += 1
             org.stats["log_requests"] += 1
             org.stats["max_concurrency"] = max(org.stats["max_concurrency"], org.inflight)
@@ -255,6 +262,9 @@ class Handler(BaseHTTPRequestHandler):
             elif what == "inject":
                 for ev in req.get("events", []):
                     org.persist(ev) if req.get("release", True) else org.pending.append(ev)
+            elif what == "fault" and req["type"] == "compete":
+                org.compete_until = time.time() + float(req.get("seconds", 10))
+                org.compete_reset_in = int(req.get("reset_in", 1))
             elif what == "fault":
                 org.faults.append([req["type"], int(req.get("count", 1)), req])
             elif what == "clear-faults":
@@ -469,7 +479,19 @@ class Handler(BaseHTTPRequestHandler):
             except OktaError as e:
                 return self.fail(e)
             return self.recorded(dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query)))
+        with org.lock:
+            competing = time.time() < org.compete_until
+            if competing:
+                org.stats["competed_429"] += 1
+        if competing:       # another client holds the bucket at zero: every request is refused
+            reset = str(int(time.time()) + org.compete_reset_in)
+            return self.fail(api_error(429, "E0000047", "API call exceeded rate limit due to too many requests."),
+                             [("X-Rate-Limit-Limit", "600"), ("X-Rate-Limit-Remaining", "0"),
+                              ("X-Rate-Limit-Reset", reset)])
         kind, params = org.take_fault()
+        if kind == "retry_after":
+            return self.fail(api_error(429, "E0000047", "API call exceeded rate limit due to too many requests."),
+                             [("Retry-After", str(params.get("value", "999999999")))])
         if kind == "reset":
             self.close_connection = True
             self.connection.shutdown(2)
@@ -503,8 +525,19 @@ class Handler(BaseHTTPRequestHandler):
             events = org.prev_page + events
         org.prev_page = events[-3:]
         base = self.base() + "/api/v1/logs"
-        extra.append(("link", '<%s?%s>; rel="self"' % (base, urllib.parse.urlsplit(self.path).query)))
-        extra.append(("link", '<%s?after=%s&limit=%d&sortOrder=ASCENDING>; rel="next"' % (base, cursor, limit)))
+        self_url = "%s?%s" % (base, urllib.parse.urlsplit(self.path).query)
+        next_url = "%s?after=%s&limit=%d&sortOrder=ASCENDING" % (base, cursor, limit)
+        if kind == "next_link":     # a hostile or broken next link: {BASE}, {PORT}, {QUERY} filled in
+            q = "after=%s&limit=%d&sortOrder=ASCENDING" % (cursor, limit)
+            next_url = params["next"].replace("{BASE}", self.base()).replace(
+                "{PORT}", str(self.server.server_address[1])).replace("{QUERY}", q)
+        if kind == "stuck":         # the next link repeats the request: a cursor that never advances
+            next_url = self_url
+        extra.append(("link", '<%s>; rel="self"' % self_url))
+        if kind == "big_link":      # one oversized Link header line
+            pad = "x" * int(params.get("bytes", 200000))
+            extra.append(("link", '<%s?pad=%s>; rel="prev"' % (base, pad)))
+        extra.append(("link", '<%s>; rel="next"' % next_url))
         with org.lock:
             now = time.time()
             for e in events:

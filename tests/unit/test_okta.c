@@ -595,6 +595,133 @@ static void test_ath(void **state)
     free(ath);
 }
 
+/* ==== connector hardening (rate limits, URLs, state): tests below this line ==== */
+
+/* Retry-After: delta-seconds or an HTTP-date, bounded; junk is -1, never a wait. */
+static void test_retry_after_bounds(void **state)
+{
+    (void)state;
+    const int64_t now = 784111777;      /* Sun, 06 Nov 1994 08:49:37 GMT */
+    assert_int_equal(idw_http_parse_retry_after("120", now), 120);
+    assert_int_equal(idw_http_parse_retry_after("0", now), 0);
+    assert_int_equal(idw_http_parse_retry_after("999999999", now), 999999999);
+    assert_int_equal(idw_http_parse_retry_after("99999999999", now), IDW_HTTP_RETRY_AFTER_MAX);
+    assert_int_equal(idw_http_parse_retry_after("99999999999999999999999999999", now), IDW_HTTP_RETRY_AFTER_MAX);
+    assert_int_equal(idw_http_parse_retry_after("-5", now), -1);
+    assert_int_equal(idw_http_parse_retry_after("12abc", now), -1);
+    assert_int_equal(idw_http_parse_retry_after("", now), -1);
+    assert_int_equal(idw_http_parse_retry_after(NULL, now), -1);
+    assert_int_equal(idw_http_parse_retry_after("Sun, 06 Nov 1994 08:51:37 GMT", now), 120);
+    assert_int_equal(idw_http_parse_retry_after("Sun, 06 Nov 1994 08:40:00 GMT", now), 0);
+    assert_int_equal(idw_http_parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), IDW_HTTP_RETRY_AFTER_MAX);
+}
+
+/* org_url through libcurl's URL API: host and port kept apart, extras refused. */
+static void test_org_url_parts(void **state)
+{
+    (void)state;
+    struct idw_okta_org o;
+    char err[512];
+    const char *auth = ",\"auth\":{\"method\":\"ssws\",\"token_env\":\"X\"}";
+    char buf[512];
+
+#define ORG2(url, extra) (snprintf(buf, sizeof buf, "{\"org_url\":\"%s\"%s%s}", url, auth, extra), buf)
+    assert_int_equal(read_org(ORG2("https://acme.okta.com", ""), &o, err), 0);
+    assert_string_equal(o.hostname, "acme.okta.com");
+    assert_int_equal(o.port, 443);
+    assert_int_equal(o.starvation_alert_ms, 15 * 60000);
+    assert_int_equal(read_org(ORG2("https://acme.okta.com:8443/", ""), &o, err), 0);
+    assert_string_equal(o.host, "acme.okta.com:8443");
+    assert_string_equal(o.hostname, "acme.okta.com");
+    assert_int_equal(o.port, 8443);
+    assert_string_equal(o.base, "https://acme.okta.com:8443");
+    assert_int_equal(read_org(ORG2("https://acme.okta.com/?x=1", ""), &o, err), -1);
+    assert_int_equal(read_org(ORG2("https://acme.okta.com/#top", ""), &o, err), -1);
+    assert_int_equal(read_org(ORG2("https://:pw@acme.okta.com", ""), &o, err), -1);
+    assert_int_equal(read_org(ORG2("https://acme.okta.com/api/v1/logs", ""), &o, err), -1);
+    assert_int_equal(read_org(ORG2("https://{yourOktaDomain}", ""), &o, err), -1);
+    assert_non_null(strstr(err, "placeholder"));
+    assert_int_equal(read_org(ORG2("https://acme.okta.com", ",\"starvation_alert_minutes\":0.05"), &o, err), 0);
+    assert_int_equal(o.starvation_alert_ms, 3000);
+    assert_int_equal(read_org(ORG2("https://acme.okta.com", ",\"starvation_alert_minutes\":0"), &o, err), -1);
+    assert_non_null(strstr(err, "orgs[acme].starvation_alert_minutes"));
+    assert_int_equal(read_org(ORG2("https://acme.okta.com", ",\"starvation_alert_minutes\":20000"), &o, err), -1);
+#undef ORG2
+}
+
+/* Writes raw bytes as acme's okta_state (the meta key is "okta_state\0acme\0"). */
+static void put_raw_state(struct idw_store *st, const char *bytes, size_t n)
+{
+    static const char key[] = "okta_state\0acme";
+    MDB_val k = {sizeof key, (void *)key}, v = {n, (void *)bytes};
+    MDB_txn *txn;
+    char err[256];
+
+    assert_int_equal(idw_store_begin(st, 0, &txn, err, sizeof err), 0);
+    assert_int_equal(mdb_put(txn, st->meta, &k, &v, 0), 0);
+    assert_int_equal(idw_store_commit(txn, err, sizeof err), 0);
+}
+
+/* A state that cannot be read is an error naming the domain, never "no state" (a silent restart). */
+static void test_state_read_errors(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/idw-okta-state-XXXXXX", err[768], rm[64];
+    struct idw_store *st;
+    struct idw_config cfg;
+    struct idw_okta_org org;
+    struct idw_okta_poller *p = (struct idw_okta_poller *)1;
+    json_t *doc = (json_t *)1;
+
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(idw_store_open(dir, 64, 0, &st, err, sizeof err), 0);
+    assert_int_equal(idw_okta_state_get(st, "acme", &doc, err, sizeof err), 1);
+    assert_null(doc);
+    assert_int_equal(idw_okta_resume(st, "acme", err, sizeof err), 1);
+
+    put_raw_state(st, "{\"next_url\": \"https://acme.okta.com/api/v1/logs?af", 48);     /* torn */
+    assert_int_equal(idw_okta_state_get(st, "acme", &doc, err, sizeof err), -1);
+    assert_null(doc);
+    assert_non_null(strstr(err, "acme"));
+    assert_non_null(strstr(err, "connector state"));
+    assert_null(idw_okta_state(st, "acme", err, sizeof err));
+    assert_true(err[0] != '\0');
+    assert_int_equal(idw_okta_resume(st, "acme", err, sizeof err), -1);
+
+    /* org.auth points into oc.json, which must outlive the poller */
+    struct idw_org_config oc = {"acme", json_loads("{\"org_url\":\"https://acme.okta.com\",\"auth\":"
+                                                   "{\"method\":\"ssws\",\"token_env\":\"IDW_TEST_TOKEN\"}}",
+                                                   0, NULL)};
+    assert_int_equal(idw_config_parse("{}", "test", &cfg, err, sizeof err), 0);
+    assert_int_equal(idw_okta_org_read(&oc, &org, err, sizeof err), 0);
+    setenv("IDW_TEST_TOKEN", "not-a-real-token", 1);
+    struct idw_poll_opts po = {.cfg = &cfg};
+    err[0] = '\0';
+    assert_int_equal(idw_okta_poller_new(st, &org, &po, &p, err, sizeof err), -1);
+    assert_null(p);
+    assert_non_null(strstr(err, "acme"));
+
+    put_raw_state(st, "[1, 2]", 6);      /* JSON, but not the state object */
+    assert_int_equal(idw_okta_state_get(st, "acme", &doc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a JSON object"));
+
+    put_raw_state(st, "{\"paused\": true}", 16);
+    assert_int_equal(idw_okta_state_get(st, "acme", &doc, err, sizeof err), 0);
+    assert_true(json_is_true(json_object_get(doc, "paused")));
+    json_decref(doc);
+    assert_int_equal(idw_okta_poller_new(st, &org, &po, &p, err, sizeof err), 0);
+    idw_okta_poller_free(p);
+    assert_int_equal(idw_okta_resume(st, "acme", err, sizeof err), 0);
+
+    idw_config_free(&cfg);
+    json_decref(oc.json);
+    idw_store_close(st);
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    assert_int_equal(system(rm), 0);
+}
+
+/* ==== end of connector hardening tests ==== */
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -613,6 +740,10 @@ int main(void)
         cmocka_unit_test(test_jwk_bad_json),
         cmocka_unit_test(test_ssws_prefix),
         cmocka_unit_test(test_ath),
+        /* connector hardening */
+        cmocka_unit_test(test_retry_after_bounds),
+        cmocka_unit_test(test_org_url_parts),
+        cmocka_unit_test(test_state_read_errors),
     };
     return cmocka_run_group_tests_name("okta", tests, make_tmpdir, remove_tmpdir);
 }

@@ -40,14 +40,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 cd "$W"
 start=$(date -u -d '-29 days' +%Y-%m-%d)
-split=$(date -u -d '-15 days' +%Y-%m-%dT00:00:00)
 "$GEN" --users 120 --days 28 --start "$start" --seed 42 --attacks --labels labels.jsonl --out events.jsonl
-$PY - "$split" <<'PY'
-import json, sys
-rows = [l for l in open("events.jsonl") if l.strip()]
-early = sum(1 for l in rows if json.loads(l)["published"][:19] < sys.argv[1])
-open("release.txt", "w").write(str(early))
-PY
 sh "$ROOT/tests/okta_sim/mkcerts.sh" certs > /dev/null
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out okta-key.pem 2>/dev/null
 chmod 600 okta-key.pem
@@ -56,7 +49,7 @@ openssl pkey -in okta-key.pem -pubout -out okta-pub.pem
 
 mkdir okta soar
 $PY "$ROOT/tests/okta_sim/okta_sim.py" --state-dir okta --cert-dir certs --events events.jsonl \
-    --release "$(cat release.txt)" --client-pubkey okta-pub.pem --client-kid demo-key --require-dpop \
+    --release all --client-pubkey okta-pub.pem --client-kid demo-key --require-dpop \
     --rate-limit 6000 > okta/stdout 2>&1 &
 echo $! > okta/pid
 $PY "$ROOT/tests/soar_sim/soar_sim.py" --state-dir soar --cert-dir certs --secret-file webhook.secret \
@@ -75,14 +68,32 @@ cat > idwatch.json <<JSON
                "ca_file": "$W/certs/ca.pem", "min_severity": "medium"}]}
 JSON
 
-step "a simulated Okta org at $OKTA: $(wc -l < events.jsonl | tr -d ' ') events of 120 people over 28 days, $(wc -l < labels.jsonl | tr -d ' ') attacks in the last two weeks; a SOAR receiver at $SOAR"
+step "a simulated Okta org at $OKTA: $(wc -l < events.jsonl | tr -d ' ') events of 120 people over the last 28 days, $(wc -l < labels.jsonl | tr -d ' ') attacks in them; a SOAR receiver at $SOAR"
 step "idwatch okta test-connection   (OAuth 2.0 client credentials, private_key_jwt RS256, DPoP)"
 "$IDWATCH" --config idwatch.json okta test-connection
-step "idwatch backfill --days 30   (the first $(cat release.txt) events: seeds the personas)"
+step "idwatch backfill --days 30   (seeds the personas; alerts on this history are kept as historical, not sent to the SOAR)"
 "$IDWATCH" --log-level warn --config idwatch.json backfill --days 30
-step "the org keeps living: two more weeks of events are released, attacks included; idwatch run --once"
-curl -sS --cacert certs/ca.pem -X POST -H 'Content-Type: application/json' -d '{"all": true}' \
-    "$OKTA/__control/release" > /dev/null
+step "the org keeps living: a brute force on two people arrives now; idwatch run --once"
+# the live attack: a brute force on two people, published now (after the backfill began)
+$PY - <<'PY'
+import json, datetime
+evs = [json.loads(l) for l in open("events.jsonl") if l.strip()]
+users = sorted({(e["actor"]["id"], e["actor"]["alternateId"]) for e in evs
+                if e["eventType"] == "user.session.start" and e["actor"].get("type") == "User"})
+now, out = datetime.datetime.utcnow(), []
+for k, (uid, login) in enumerate(users[5:7]):
+    for i in range(13):
+        t = now + datetime.timedelta(seconds=20 * k + i)
+        out.append({"uuid": "demo-live-%d-%d" % (k, i), "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+                    "eventType": "user.session.start", "displayMessage": "User login to Okta",
+                    "actor": {"id": uid, "type": "User", "alternateId": login},
+                    "client": {"ipAddress": "185.220.101.%d" % (40 + k)}, "securityContext": {"asNumber": 208294},
+                    "outcome": {"result": "SUCCESS" if i == 12 else "FAILURE",
+                                "reason": None if i == 12 else "INVALID_CREDENTIALS"}})
+json.dump({"events": out, "release": True}, open("live.json", "w"))
+PY
+curl -sS --cacert certs/ca.pem -X POST -H 'Content-Type: application/json' -d @live.json \
+    "$OKTA/__control/inject" > /dev/null
 "$IDWATCH" --log-level warn --config idwatch.json run --once
 step "idwatch status"
 "$IDWATCH" --config idwatch.json status

@@ -49,6 +49,7 @@ struct idw_okta_poller {
     int64_t skew_s;             /* server Date - local clock */
     int64_t started_ms;         /* when this poller started (for the progress ETA) */
     int64_t started_published;  /* newest event time when it started */
+    int64_t progress_logged_ms; /* the last backfill progress line in the log */
     uint64_t page_events, page_published_max;
     char cur_url[4096];         /* the request in flight: a full page must not point back to it */
     int64_t active_since_ms;    /* polling since (start or resume): starvation counts from here at the earliest */
@@ -687,6 +688,30 @@ static int next_link_check(const struct idw_okta_poller *p, const char *url, cha
     return rc;
 }
 
+/*
+ * The org's first request (`backfill`, or `run` on an org with no state):
+ * what was published before this moment is history.  Its alerts are
+ * stored as historical (not delivered unless a webhook asks), and
+ * everything published from now on is live, whichever command ingests it
+ * — an attack during a day-long backfill still reaches the SOAR.
+ */
+static void begin_history(struct idw_okta_poller *p, int days)
+{
+    char now[IDW_TIME_STRLEN];
+    int64_t t = idw_now_ms();
+
+    if (sget(p, "live_from_ms"))
+        return;     /* a cursor Okta rejected, or an org_url change: history began long ago */
+    idw_time_format(t, now);
+    json_object_set_new(p->state, "backfill_started", json_string(now));
+    json_object_set_new(p->state, "backfill_days", json_integer(days));
+    sset(p, "live_from_ms", t);
+    idw_pipeline_set_live_from(p->pl, t);
+    if (days > 0)
+        org_log(p, IDW_LOG_INFO, "%s: first poll: pulling %d days of history (alerts on events published "
+                "before now are historical)", p->org.domain_id, days);
+}
+
 /* Where the next request goes: the stored cursor, or a fresh since. */
 static void current_url(struct idw_okta_poller *p, char *out, size_t outlen)
 {
@@ -701,12 +726,7 @@ static void current_url(struct idw_okta_poller *p, char *out, size_t outlen)
         return;
     }
     int days = p->o.backfill_days ? p->o.backfill_days : p->org.backfill_days;
-    if (p->o.backfill) {
-        char now[IDW_TIME_STRLEN];
-        idw_time_format(idw_now_ms(), now);
-        json_object_set_new(p->state, "backfill_started", json_string(now));
-        json_object_set_new(p->state, "backfill_days", json_integer(days));
-    }
+    begin_history(p, days);
     int64_t since = idw_now_ms() - (int64_t)days * 86400000LL;
     if (!sget(p, "live_since_ms"))
         sset(p, "live_since_ms", since);
@@ -736,6 +756,22 @@ static void print_progress(const struct idw_okta_poller *p, int64_t newest)
         fprintf(stderr, ", ETA %.0fs   ", elapsed * (1 - done) / done);
     else
         fprintf(stderr, "   ");
+}
+
+/* The daemon's first backfill reports its progress in the log, every 30 s. */
+static void log_history_progress(struct idw_okta_poller *p, int64_t newest)
+{
+    char at[IDW_TIME_STRLEN];
+    int64_t now = idw_now_ms(), from = sget(p, "live_since_ms");
+    double done = now > from && newest > from ? (double)(newest - from) / (double)(now - from) : 0;
+
+    if (now - p->progress_logged_ms < 30000)
+        return;
+    p->progress_logged_ms = now;
+    idw_time_format(newest, at);
+    org_log(p, IDW_LOG_INFO, "%s: backfill: %lld pages, %lld events, at %.16s (%.0f%% of the window)",
+            p->org.domain_id, (long long)sget(p, "pages"), (long long)sget(p, "events_fetched"), at,
+            done * 100);
 }
 
 static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events,
@@ -781,8 +817,11 @@ static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events
         return IDW_POLL_FATAL;
     if (p->o.progress)
         print_progress(p, newest);
+    else if (json_object_get(p->state, "backfill_started") && !json_object_get(p->state, "backfill_done"))
+        log_history_progress(p, newest);
     *wait_ms = (int)n >= p->org.page_limit ? 0 : (long)p->org.poll_interval_s * 1000;
-    if ((int)n < p->org.page_limit && p->o.backfill && !json_object_get(p->state, "backfill_done")) {
+    if ((int)n < p->org.page_limit && json_object_get(p->state, "backfill_started") &&
+        !json_object_get(p->state, "backfill_done")) {
         json_object_set_new(p->state, "backfill_done", json_string(now));
         state_save(p);
         org_log(p, IDW_LOG_INFO, "%s: backfill caught up: %lld events in %lld pages", p->org.domain_id,
@@ -947,13 +986,23 @@ enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
+/* When the org's history ended (its first request), from the state; 0 when unknown. */
+static int64_t history_end(const struct idw_okta_poller *p)
+{
+    int64_t t = sget(p, "live_from_ms");
+
+    /* a backfill begun by an older release recorded only its start as text */
+    if (!t && idw_time_parse(sstr(p, "backfill_started"), &t) != 0)
+        t = 0;
+    return t;
+}
+
 int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
                         const struct idw_poll_opts *opts, struct idw_okta_poller **out,
                         char *err, size_t errlen)
 {
     struct idw_okta_poller *p = calloc(1, sizeof *p);
-    struct idw_pipeline_opts po = {.domain_id = org->domain_id, .geo = opts->geo, .detect = opts->detect,
-                                  .historical = opts->backfill};
+    struct idw_pipeline_opts po = {.domain_id = org->domain_id, .geo = opts->geo, .detect = opts->detect};
 
     *out = NULL;
     if (!p) {
@@ -983,6 +1032,7 @@ int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
     }
     p->started_ms = p->active_since_ms = idw_now_ms();
     p->started_published = sget(p, "last_published_ms");
+    idw_pipeline_set_live_from(p->pl, history_end(p));
     *out = p;
     return 0;
 }

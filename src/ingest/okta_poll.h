@@ -77,7 +77,9 @@ struct idw_poll_opts {
     volatile sig_atomic_t *stop;    /* set by signal handlers; sleeps end early */
     int backfill_days;              /* 0 = the org's backfill_days */
     int progress;                   /* print progress lines to stderr */
-    int backfill;                   /* a backfill run: marks the state and its alerts historical */
+    int backfill;                   /* a backfill run (`idwatch backfill`); alerts are historical by
+                                       event time either way: published before the org's first
+                                       request (state live_from_ms) */
     struct idw_detect *detect;      /* may be NULL */
 };
 

@@ -239,6 +239,11 @@ int idw_pipeline_set_detect(struct idw_pipeline *pl, struct idw_detect *detect)
     return 0;
 }
 
+void idw_pipeline_set_live_from(struct idw_pipeline *pl, int64_t live_from_ms)
+{
+    pl->o.live_from_ms = live_from_ms;
+}
+
 void idw_pipeline_abort(struct idw_pipeline *pl)
 {
     if (pl->txn)

@@ -124,4 +124,7 @@ void idw_pipeline_close(struct idw_pipeline *pl);
  */
 int idw_pipeline_set_detect(struct idw_pipeline *pl, struct idw_detect *detect);
 
+/* Sets live_from_ms (see idw_pipeline_opts): from the next event on. */
+void idw_pipeline_set_live_from(struct idw_pipeline *pl, int64_t live_from_ms);
+
 #endif

@@ -18,7 +18,7 @@ OPT     ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 CPPFLAGS_ALL = -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS_ALL   = -std=c11 $(OPT) $(WARN) $(SAN) $(CFLAGS)
-LDLIBS_ALL   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb -lm $(LDLIBS)
+LDLIBS_ALL   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb -lm -pthread $(LDLIBS)
 LDFLAGS_ALL  = $(SAN) $(LDFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)

@@ -2,10 +2,12 @@
  * cmd_run.c — `idwatch run [--once]` and `idwatch backfill`: poll every
  * configured Okta org through the pipeline.
  *
- * One process, one thread: each org has its own poller (its own cursor,
- * rate budget, backoff and pause state) and the loop serves whichever org
- * is due next, so one request is in flight per org.  SIGTERM/SIGINT end
- * the loop between pages — a page is committed whole or not at all, so a
+ * Each org has its own poller (its own cursor, rate budget, backoff and
+ * pause state).  The requests of orgs that are due run at once on a pool
+ * of fetch threads (poll_pool.h), so a slow or stalled org delays no
+ * other; the loop, on the one thread that writes LMDB, applies each page
+ * as its request finishes.  One request is in flight per org.
+ * SIGTERM/SIGINT end the loop between pages — a page is committed whole or not at all, so a
  * stop never loses or half-applies one.  SIGHUP reloads the rules and the
  * webhooks between pages; what fails to load is reported and the running
  * version stays.  Alerts a page raised are delivered right after the page
@@ -22,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/listener.h"
 #include "cli/observe.h"
+#include "cli/poll_pool.h"
 #include "deliver/deliver.h"
 #include "common/log.h"
 #include "ingest/okta_poll.h"
@@ -47,7 +50,10 @@ struct org_run {
     int64_t due_ms;
     int done;                   /* --once: caught up or paused */
     int paused;
+    int in_flight;              /* its request is with the fetch threads */
 };
+
+#define FETCH_THREADS_MAX 16        /* requests in flight at once, whatever the number of orgs */
 
 struct run_args {
     int once, backfill, days, progress;
@@ -90,12 +96,9 @@ static int open_pollers(struct idw_cli *cli, struct idw_store *st, const struct 
     return 0;
 }
 
-/* Serves the org that is due; returns -1 on a fatal (storage) error. */
-static int step_org(struct org_run *o, const struct run_args *a)
+/* What a poll step's result means for the org's schedule; -1 on a fatal (storage) error. */
+static int after_step(struct org_run *o, const struct run_args *a, enum idw_poll_result r, long wait_ms)
 {
-    long wait_ms = 0;
-    enum idw_poll_result r = idw_okta_poll_step(o->poller, &wait_ms);
-
     o->due_ms = idw_now_ms() + wait_ms;
     switch (r) {
     case IDW_POLL_FATAL:
@@ -107,6 +110,9 @@ static int step_org(struct org_run *o, const struct run_args *a)
     case IDW_POLL_CAUGHT_UP:
         if (a->once)
             o->done = 1;
+        o->paused = 0;
+        break;
+    case IDW_POLL_WAIT:
         break;
     default:
         o->paused = 0;
@@ -118,7 +124,7 @@ static int step_org(struct org_run *o, const struct run_args *a)
 static int all_done(const struct org_run *runs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!runs[i].done)
+        if (!runs[i].done || runs[i].in_flight)
             return 0;
     return 1;
 }
@@ -132,6 +138,7 @@ struct daemon {
     const struct run_args *a;
     struct idw_detect *detect;
     struct idw_webhooks *webhooks;      /* NULL: no delivery (none configured, or backfill) */
+    struct idw_poll_pool *pool;         /* the fetch threads */
     int64_t delivery_due_ms;            /* 0: nothing waiting */
     int metrics_fd;                     /* loopback metrics listener, -1 when off */
 };
@@ -265,30 +272,68 @@ static int deliver(struct daemon *dm, int drain)
 }
 
 /* Sleeps until ms passed, a stop, or a reload request; answers metrics scrapes meanwhile. */
+/* Sleeps until ms passed, a fetch finished, a stop, or a reload request; answers metrics meanwhile. */
 static void nap(struct daemon *dm, long ms)
 {
     idw_listener_serve(dm->metrics_fd, metrics_now, dm);
     while (ms > 0 && !stop_requested && !reload_requested) {
         long step = ms < 100 ? ms : 100;
-        idw_sleep_ms(step, &stop_requested);
+        int64_t t0 = idw_now_ms();
+        if (idw_poll_pool_busy(dm->pool))
+            idw_poll_pool_wait(dm->pool, step);
+        else
+            idw_sleep_ms(step, &stop_requested);
         idw_listener_serve(dm->metrics_fd, metrics_now, dm);
+        if (idw_poll_pool_busy(dm->pool) && idw_now_ms() - t0 < step)
+            return;     /* woken early: a fetch finished */
         ms -= step;
     }
 }
 
-/* Polls the orgs that are due; returns the next time one is due, or -1. */
-static int64_t poll_due(struct daemon *dm)
+/* Applies every finished fetch, on this (the writer's) thread; -1 on a fatal error. */
+static int apply_fetched(struct daemon *dm)
+{
+    struct org_run *o;
+
+    while ((o = idw_poll_pool_take_done(dm->pool))) {
+        long wait_ms = 0;
+        enum idw_poll_result r;
+        o->in_flight = 0;
+        if (stop_requested) {
+            idw_okta_poll_discard(o->poller);   /* a stop: the page is fetched again next time */
+            continue;
+        }
+        r = idw_okta_poll_finish(o->poller, &wait_ms);
+        dm->delivery_due_ms = idw_now_ms();     /* the page may have raised alerts: deliver now */
+        if (after_step(o, dm->a, r, wait_ms) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Starts the requests of the orgs that are due; returns the next time one is due. */
+static int64_t start_due(struct daemon *dm)
 {
     int64_t now = idw_now_ms(), next = now + 60000;
 
     for (size_t i = 0; i < dm->n && !stop_requested; i++) {
         struct org_run *o = &dm->runs[i];
-        if (o->done)
+        enum idw_poll_result r;
+        long wait_ms;
+        if (o->done || o->in_flight)
             continue;
         if (o->due_ms <= now) {
-            if (step_org(o, dm->a) < 0)
-                return -1;
-            dm->delivery_due_ms = now;     /* the page may have raised alerts: deliver now */
+            if (idw_okta_poll_begin(o->poller, &r, &wait_ms)) {
+                if (idw_poll_pool_submit(dm->pool, o->poller, o) < 0) {
+                    log_error("%s: out of memory", o->domain);
+                    o->due_ms = now + 1000;
+                } else {
+                    o->in_flight = 1;
+                    continue;
+                }
+            } else {
+                after_step(o, dm->a, r, wait_ms);   /* paused or pacing: never fatal */
+            }
         }
         if (o->due_ms < next && !o->done)
             next = o->due_ms;
@@ -300,15 +345,21 @@ static int loop(struct daemon *dm)
 {
     while (!stop_requested) {
         int64_t next;
-        if (reload_requested)
-            reload(dm);
-        if ((next = poll_due(dm)) < 0 || deliver(dm, 0) < 0)
+        if (reload_requested && idw_poll_pool_busy(dm->pool) == 0)
+            reload(dm);     /* between pages: no request of the old rules' pollers in flight */
+        if (apply_fetched(dm) < 0)
+            return -1;
+        next = start_due(dm);
+        if (deliver(dm, 0) < 0)
             return -1;
         if (all_done(dm->runs, dm->n))
             return dm->a->once ? deliver(dm, 1) : 0;   /* --once: one bounded drain */
         if (dm->delivery_due_ms && dm->delivery_due_ms < next)
             next = dm->delivery_due_ms;
-        nap(dm, (long)(next - idw_now_ms()));
+        if (!reload_requested || idw_poll_pool_busy(dm->pool) == 0)
+            nap(dm, (long)(next - idw_now_ms()));
+        else
+            idw_poll_pool_wait(dm->pool, 100);      /* a reload waits for the requests in flight */
     }
     return 0;
 }
@@ -383,10 +434,19 @@ static int backfill_allowed(struct idw_store *st, const struct org_run *runs, si
     return 1;
 }
 
+static void drop_fetched(void *tag)
+{
+    struct org_run *o = tag;
+    idw_okta_poll_discard(o->poller);
+    o->in_flight = 0;
+}
+
 static void close_all(struct daemon *dm, struct idw_geodb *geo)
 {
+    idw_poll_pool_free(dm->pool, drop_fetched);     /* waits for the requests in flight */
     for (size_t i = 0; i < dm->n; i++)
         idw_okta_poller_free(dm->runs[i].poller);
+    free(dm->runs);
     idw_store_close(dm->st);
     idw_geo_close(geo);
     idw_detect_close(dm->detect);
@@ -427,16 +487,18 @@ static int open_webhooks(struct daemon *dm)
 
 static int run_common(struct idw_cli *cli, struct run_args *a)
 {
-    static struct org_run runs[64];
-    struct daemon dm = {.cli = cli, .runs = runs, .a = a, .metrics_fd = -1};
+    struct daemon dm = {.cli = cli, .a = a, .metrics_fd = -1};
     struct idw_geodb *geo = NULL;
+    struct org_run *runs;
     int rc = IDW_EXIT_FAILURE;
 
-    memset(runs, 0, sizeof runs);
     if (idw_cli_load_config(cli) < 0 || idw_cli_open_geo(&cli->cfg, &geo) < 0)
         return IDW_EXIT_FAILURE;
-    if (cli->cfg.n_orgs > 64) {
-        log_error("at most 64 orgs per process");
+    if (!(runs = dm.runs = calloc(cli->cfg.n_orgs ? cli->cfg.n_orgs : 1, sizeof *runs)) ||
+        idw_poll_pool_new(cli->cfg.n_orgs < FETCH_THREADS_MAX ? (cli->cfg.n_orgs ? cli->cfg.n_orgs : 1)
+                                                             : FETCH_THREADS_MAX, &dm.pool) < 0) {
+        log_error("cannot start the fetch threads");
+        free(runs);
         idw_geo_close(geo);
         return IDW_EXIT_FAILURE;
     }

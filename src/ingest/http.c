@@ -33,6 +33,7 @@ struct idw_http {
     long timeout_s;
     char host[256];             /* the current request's host, for the certificate name check */
     int host_is_ip;
+    const volatile sig_atomic_t *stop;  /* set: the request in flight is abandoned */
 };
 
 struct idw_http *idw_http_new(const char *ca_file, long timeout_s)
@@ -53,6 +54,22 @@ struct idw_http *idw_http_new(const char *ca_file, long timeout_s)
     idw_strlcpy(h->ca_file, ca_file, sizeof h->ca_file);
     h->timeout_s = timeout_s > 0 ? timeout_s : 60;
     return h;
+}
+
+void idw_http_set_stop(struct idw_http *h, const volatile sig_atomic_t *stop)
+{
+    h->stop = stop;
+}
+
+/* A stop request abandons a stalled request instead of waiting out its timeout. */
+static int on_progress(void *vh, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    const struct idw_http *h = vh;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return h->stop && *h->stop;
 }
 
 void idw_http_free(struct idw_http *h)
@@ -340,6 +357,9 @@ static void setup(struct idw_http *h, struct idw_http_resp *r, const char *metho
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, h->timeout_s);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)h);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, h->stop ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);

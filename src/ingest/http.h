@@ -15,6 +15,7 @@
 #ifndef IDW_HTTP_H
 #define IDW_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,9 @@ struct idw_http_resp {
  */
 struct idw_http *idw_http_new(const char *ca_file, long timeout_s);
 void idw_http_free(struct idw_http *h);
+
+/* Requests end early (status 0, "aborted") once *stop is set; stop may be NULL. */
+void idw_http_set_stop(struct idw_http *h, const volatile sig_atomic_t *stop);
 
 /*
  * Performs one request.  headers is a NULL-terminated list of "Name:

@@ -54,6 +54,11 @@ struct idw_okta_poller {
     char cur_url[4096];         /* the request in flight: a full page must not point back to it */
     int64_t active_since_ms;    /* polling since (start or resume): starvation counts from here at the earliest */
     int64_t starve_logged_ms;   /* the last starvation warning */
+    /* the request between idw_okta_poll_fetch and idw_okta_poll_finish */
+    struct idw_http_resp resp;
+    enum idw_okta_fail fetch_af;
+    int fetch_rc;
+    char fetch_err[512];
 };
 
 /* ---- org settings ---------------------------------------------------------------- */
@@ -941,18 +946,16 @@ static int reload_if_resumed(struct idw_okta_poller *p)
     return resumed;
 }
 
-enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms)
+int idw_okta_poll_begin(struct idw_okta_poller *p, enum idw_poll_result *res, long *wait_ms)
 {
-    struct idw_http_resp r = {0};
-    enum idw_okta_fail af;
-    enum idw_poll_result res;
-    char err[512] = "", now[IDW_TIME_STRLEN];
+    char now[IDW_TIME_STRLEN];
     long w;
 
     *wait_ms = 0;
     if (json_is_true(json_object_get(p->state, "paused")) && !reload_if_resumed(p)) {
         *wait_ms = (long)p->org.poll_interval_s * 1000;
-        return IDW_POLL_PAUSED;
+        *res = IDW_POLL_PAUSED;
+        return 0;
     }
     if ((w = rate_wait_ms(p)) > 0) {
         if (p->o.progress)
@@ -961,27 +964,63 @@ enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms
         else
             org_log(p, IDW_LOG_INFO, "%s: pacing to %.0f%% of the rate limit: waiting %.1f s", p->org.domain_id,
                      p->org.rate_share * 100, w / 1000.0);
-        if (idw_sleep_ms(w, p->o.stop))
-            return IDW_POLL_RETRY;
+        *wait_ms = w;
+        *res = IDW_POLL_WAIT;
+        return 0;
     }
     current_url(p, p->cur_url, sizeof p->cur_url);
     idw_time_format(idw_now_ms(), now);
     json_object_set_new(p->state, "last_poll", json_string(now));
-    r.retry_after = -1;
-    if (fetch(p, p->cur_url, &r, &af, err, sizeof err) < 0) {
-        idw_http_resp_clear(&r);
-        if (af == IDW_OKTA_RATE_LIMITED)
+    return 1;
+}
+
+void idw_okta_poll_fetch(struct idw_okta_poller *p)
+{
+    memset(&p->resp, 0, sizeof p->resp);
+    p->resp.retry_after = -1;
+    p->fetch_err[0] = '\0';
+    p->fetch_rc = fetch(p, p->cur_url, &p->resp, &p->fetch_af, p->fetch_err, sizeof p->fetch_err);
+}
+
+enum idw_poll_result idw_okta_poll_finish(struct idw_okta_poller *p, long *wait_ms)
+{
+    struct idw_http_resp *r = &p->resp;
+    enum idw_poll_result res;
+
+    *wait_ms = 0;
+    if (p->fetch_rc < 0) {
+        idw_http_resp_clear(r);
+        if (p->fetch_af == IDW_OKTA_RATE_LIMITED)
             return rate_limited(p, NULL, wait_ms);
-        return failed(p, af == IDW_OKTA_TRANSIENT ? F_TRANSIENT : F_STOP, 0, wait_ms,
-                      "authentication: %s", err);
+        return failed(p, p->fetch_af == IDW_OKTA_TRANSIENT ? F_TRANSIENT : F_STOP, 0, wait_ms,
+                      "authentication: %s", p->fetch_err);
     }
-    if (r.status == 0)
+    if (r->status == 0)
         res = failed(p, F_TRANSIENT, 0, wait_ms, "%s%s",
-                     r.timed_out ? "timeout: " : r.refused ? "" : "transport: ", r.error);
+                     r->timed_out ? "timeout: " : r->refused ? "" : "transport: ", r->error);
     else
-        res = handle_response(p, &r, wait_ms);
-    idw_http_resp_clear(&r);
+        res = handle_response(p, r, wait_ms);
+    idw_http_resp_clear(r);
     return res;
+}
+
+void idw_okta_poll_discard(struct idw_okta_poller *p)
+{
+    idw_http_resp_clear(&p->resp);
+}
+
+enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms)
+{
+    enum idw_poll_result res;
+
+    while (!idw_okta_poll_begin(p, &res, wait_ms)) {
+        if (res != IDW_POLL_WAIT)
+            return res;
+        if (idw_sleep_ms(*wait_ms, p->o.stop))
+            return IDW_POLL_RETRY;
+    }
+    idw_okta_poll_fetch(p);
+    return idw_okta_poll_finish(p, wait_ms);
 }
 
 /* ---- life cycle ------------------------------------------------------------------------ */
@@ -1017,6 +1056,7 @@ int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
         idw_okta_poller_free(p);
         return -1;
     }
+    idw_http_set_stop(p->http, opts->stop);
     if (idw_okta_auth_new(org->auth, org->base, &p->auth, err, errlen) < 0 ||
         idw_pipeline_open(st, opts->cfg, &po, &p->pl, err, errlen) < 0) {
         idw_okta_poller_free(p);
@@ -1052,6 +1092,7 @@ void idw_okta_poller_free(struct idw_okta_poller *p)
     idw_pipeline_close(p->pl);
     idw_okta_auth_free(p->auth);
     idw_http_free(p->http);
+    idw_http_resp_clear(&p->resp);
     json_decref(p->state);
     free(p);
 }

@@ -69,6 +69,7 @@ enum idw_poll_result {
     IDW_POLL_RETRY,             /* a failure: wait the backoff the poller computed */
     IDW_POLL_PAUSED,            /* the org is paused (persisted) */
     IDW_POLL_FATAL,             /* storage failure: stop the process */
+    IDW_POLL_WAIT,              /* pacing to the rate budget: step again after the wait */
 };
 
 struct idw_poll_opts {
@@ -102,6 +103,25 @@ int idw_okta_poller_set_detect(struct idw_okta_poller *p, struct idw_detect *det
  * (0 after a full page).
  */
 enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms);
+
+/*
+ * The same step in three phases, for a daemon that polls many orgs at once
+ * with one LMDB writer: begin and finish run on the writer's thread (they
+ * read and write the org's state and apply the page), fetch — the HTTP
+ * request, token renewal included — may run on any thread, one poller per
+ * thread at a time, and touches neither the store nor another poller.
+ *
+ * begin returns 1 when a request is ready (call fetch, then finish), or 0
+ * with *res (IDW_POLL_PAUSED, or IDW_POLL_WAIT while pacing to the rate
+ * budget) and *wait_ms before the next begin.  finish applies the fetched
+ * page or handles the failure, like step.  discard drops a fetched
+ * response unapplied (a stop): the cursor stays where it was.
+ */
+int idw_okta_poll_begin(struct idw_okta_poller *p, enum idw_poll_result *res, long *wait_ms)
+    __attribute__((warn_unused_result));
+void idw_okta_poll_fetch(struct idw_okta_poller *p);
+enum idw_poll_result idw_okta_poll_finish(struct idw_okta_poller *p, long *wait_ms);
+void idw_okta_poll_discard(struct idw_okta_poller *p);
 
 /* Sleeps ms milliseconds, ending early when *stop becomes set.  Returns 1 if stopped. */
 int idw_sleep_ms(long ms, volatile sig_atomic_t *stop);

@@ -24,14 +24,17 @@ JSON
 cfg "$WORK/db" > cfg.json
 cfg "$WORK/db2" > cfg2.json
 
-# a brute force on a real user, published now (after the backfill began)
-python3 - <<'PY' > attack.json
-import json, datetime
+
+# a brute force on a real user, published just now: after the backfill began ($1), before this moment
+make_attack() {
+    python3 - "$1" <<'PY' > attack.json
+import json, datetime, sys, time
 evs = [json.loads(l) for l in open("events.jsonl")]
 uid, login = sorted({(e["actor"]["id"], e["actor"]["alternateId"]) for e in evs
                      if e["eventType"] == "user.session.start" and e["actor"].get("type") == "User"})[3]
-t0 = datetime.datetime.utcnow()
-out = [{"uuid": "live-%d" % i, "published": (t0 + datetime.timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+t0 = max(time.time() - 1.4, float(sys.argv[1]) + 0.05)
+out = [{"uuid": "live-%d" % i,
+        "published": datetime.datetime.utcfromtimestamp(t0 + 0.1 * i).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z",
         "eventType": "user.session.start", "actor": {"id": uid, "type": "User", "alternateId": login},
         "client": {"ipAddress": "198.51.100.99"}, "securityContext": {"asNumber": 64777},
         "outcome": {"result": "SUCCESS" if i == 12 else "FAILURE", "reason": "INVALID_CREDENTIALS"}}
@@ -39,9 +42,10 @@ out = [{"uuid": "live-%d" % i, "published": (t0 + datetime.timedelta(seconds=i))
 print(json.dumps({"events": out, "release": True}))
 open("victim.txt", "w").write(login)
 PY
-
+}
 # 1. the backfill runs slowly (stalled pages); the attack arrives in the middle of it
 sim_ctl fault '{"type": "stall", "seconds": 1, "count": 4}' > /dev/null
+started=$(date +%s.%N)
 "$IDWATCH" --config cfg.json backfill --days 30 > backfill.out 2>&1 &
 bf=$!
 i=0
@@ -50,6 +54,7 @@ try: print(json.load(sys.stdin)["orgs"][0]["pages"])
 except Exception: print(0)')" -ge 2 ]; do
     i=$((i + 1)); [ $i -lt 300 ] || { cat backfill.out; fail "backfill made no progress"; }; sleep 0.1
 done
+make_attack "$started"
 kill -0 $bf 2> /dev/null || fail "the backfill ended before the attack could arrive during it"
 sim_ctl inject "$(cat attack.json)" > /dev/null
 wait $bf || { cat backfill.out; fail "backfill"; }

@@ -2,7 +2,7 @@
 # off stops alerting, turned on again with a new threshold alerts by it, and
 # a broken rule file is reported while the running rules stay in force.
 . "$ROOT/tests/integration/okta_lib.sh"
-"$TOOLS/gen-events" --users 12 --days 16 --seed 5 --out events.jsonl
+"$TOOLS/gen-events" --users 12 --days 16 --start "$(date -u -d '-17 days' +%Y-%m-%d)" --seed 5 --out events.jsonl
 echo "ssws-hup-token" > token; chmod 600 token
 sim_start "$WORK/sim" --events events.jsonl --release all --ssws-token-file token
 mkdir rules
@@ -20,11 +20,10 @@ evs = [json.loads(l) for l in open("events.jsonl")]
 users = sorted({(e["actor"]["id"], e["actor"]["alternateId"]) for e in evs
                 if e["eventType"] == "user.session.start" and e["actor"].get("type") == "User"})
 uid, login = users[int(sys.argv[1])]
-last = max(e["published"] for e in evs)
-t0 = datetime.datetime.strptime(last[:19], "%Y-%m-%dT%H:%M:%S") + datetime.timedelta(hours=2 + int(sys.argv[1]))
+t0 = datetime.datetime.utcnow() - datetime.timedelta(seconds=8)    # live: after the daemon's first poll
 out = []
 for i in range(8):
-    t = t0 + datetime.timedelta(minutes=i)
+    t = t0 + datetime.timedelta(seconds=i)
     out.append({"uuid": "hup-%s-%d" % (sys.argv[2], i), "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
                 "eventType": "user.session.start", "actor": {"id": uid, "type": "User", "alternateId": login},
                 "client": {"ipAddress": "198.51.100.77"}, "securityContext": {"asNumber": 64777},

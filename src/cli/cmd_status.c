@@ -37,6 +37,12 @@ static void print_human(const json_t *o)
         printf("%lld\n", (long long)ival(o, "rate_limit_remaining"));
     else
         printf("-\n");
+    if (ival(o, "starved_seconds") > 0)
+        printf("  RATE-LIMITED:      no System Log page for %lld s (since %s; %lld rate-limited answers in all)%s\n",
+               (long long)ival(o, "starved_seconds"),
+               json_string_value(json_object_get(o, "starved_since")) ?: "-",
+               (long long)ival(o, "rate_limited_total"),
+               json_is_true(json_object_get(o, "starvation_alerted")) ? "; connector_starved alert raised" : "");
     printf("  cursor:            %s\n", json_string_value(json_object_get(o, "cursor")) ?: "-");
 }
 

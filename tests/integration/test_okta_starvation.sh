@@ -50,6 +50,7 @@ expect_eq "$(jget st.json 'j["orgs"][0]["consecutive_failures"]')" 0 "429s count
 "$IDWATCH" --config cfg.json metrics > metrics1.txt
 grep -q '^idwatch_poll_rate_limited_total{org="acme"} [1-9]' metrics1.txt || fail "rate-limited metric: $(grep rate_limited metrics1.txt)"
 grep -q '^idwatch_poll_starved_seconds{org="acme"} [1-9]' metrics1.txt || fail "starved metric: $(grep starved metrics1.txt)"
+"$IDWATCH" --config cfg.json status | grep -q 'RATE-LIMITED: *no System Log page for [0-9]* s' || fail "plain status: starvation"
 echo "ok: starvation counted, timed and exposed, not a failure"
 # starved(): the connector_starved versions the receiver accepted
 starved="[r['body'] for r in map(json.loads, open('$WORK/soar/requests.jsonl')) if r['status'] == 200 and (r['body'] or {}).get('rule') == 'connector_starved']"

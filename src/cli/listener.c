@@ -57,9 +57,10 @@ int idw_listener_open(const char *hostport, char *err, size_t errlen)
 /*
  * Reads the request head (up to a blank line or 4 KiB) within one 200 ms
  * deadline for the whole connection: a slow client cannot hold the
- * daemon's thread longer than that.  The content is ignored.
+ * daemon's thread longer than that.  Returns 1 for "GET /metrics", 0 for
+ * anything else (answered 404).
  */
-static void drain_request(int c)
+static int read_request(int c)
 {
     char buf[4096];
     size_t got = 0;
@@ -78,6 +79,9 @@ static void drain_request(int c)
         if (strstr(buf, "\r\n\r\n") || strstr(buf, "\n\n"))
             break;
     }
+    buf[got] = '\0';
+    /* the request line only: "GET /metrics HTTP/1.x" (a query string is allowed) */
+    return strncmp(buf, "GET /metrics ", 13) == 0 || strncmp(buf, "GET /metrics?", 13) == 0;
 }
 
 /* Writes within a 500 ms deadline on a non-blocking socket; a client that does not read loses. */
@@ -104,12 +108,14 @@ void idw_listener_serve(int fd, char *(*body)(void *ctx), void *ctx)
 
     /* a few connections per call: the loop comes back within 100 ms anyway */
     for (int k = 0; k < 4 && fd >= 0 && (c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0; k++) {
-        char head[160], *text;
-        drain_request(c);
-        text = body(ctx);
+        char head[160], *text = NULL;
+        int metrics = read_request(c);
+        if (metrics)
+            text = body(ctx);
         snprintf(head, sizeof head, "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
                  "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                 text ? "200 OK" : "500 Internal Server Error", text ? strlen(text) : 0);
+                 !metrics ? "404 Not Found" : text ? "200 OK" : "500 Internal Server Error",
+                 text ? strlen(text) : 0);
         write_all(c, head, strlen(head));
         if (text)
             write_all(c, text, strlen(text));

@@ -26,21 +26,25 @@ static double num_or(const json_t *o, const char *key, double def)
 /*
  * "host/1a2b3c4d": the host and a hash of the whole URL.  Stable while the
  * URL is (queued entries find their webhook again after a restart), and
- * safe to log: some SOARs put a secret in the URL's path.
+ * safe to log: some SOARs put a secret in the URL's path, and the user
+ * and password of a URL never go into a name.  "host:port" when the URL
+ * names a port, as releases before the URL API wrote it (queued entries
+ * keep their webhook across the upgrade).
  */
 static void default_name(const char *url, char *out, size_t outlen)
 {
-    const char *host = url + 8;     /* after https:// */
-    size_t hostlen = strcspn(host, "/?#");
-    const char *at = memchr(host, '@', hostlen);
-    char hash[9];
+    CURLU *u = curl_url();
+    char *host = NULL, *port = NULL, hash[9];
 
-    if (at) {                       /* user:password@ never goes into a name */
-        hostlen -= (size_t)(at + 1 - host);
-        host = at + 1;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        curl_url_get(u, CURLUPART_HOST, &host, 0);
+        curl_url_get(u, CURLUPART_PORT, &port, 0);     /* only when the URL names one */
     }
     idw_sha256_hex(url, strlen(url), 4, hash);
-    snprintf(out, outlen, "%.*s/%s", (int)(hostlen < 200 ? hostlen : 200), host, hash);
+    snprintf(out, outlen, "%.200s%s%.8s/%s", host ? host : "webhook", port ? ":" : "", port ? port : "", hash);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
 }
 
 static int read_filters(struct idw_webhook *w, const json_t *o, const char *where,

@@ -19,10 +19,17 @@
  */
 #include "persona/persona.h"
 
+#include <math.h>
 #include <string.h>
 
 #define MAGIC "IDWP"
 #define VERSION 2
+/*
+ * Every stored time is an event time (years 1970..9999, about 2^48 ms) or
+ * 0; a record with one beyond +-2^50 ms is corrupt.  The bound keeps the
+ * persona model's differences of two times from overflowing.
+ */
+#define TIME_LIMIT_MS ((int64_t)1 << 50)
 
 struct writer { unsigned char *p, *end; int overflow; };
 struct reader { const unsigned char *p, *end; int bad; };
@@ -190,6 +197,30 @@ static void get_hours(struct reader *r, struct idw_persona *p)
     }
 }
 
+static int time_ok(int64_t t)
+{
+    return t >= -TIME_LIMIT_MS && t <= TIME_LIMIT_MS;
+}
+
+/* Times in range and numbers finite: what a record this codec wrote always has. */
+static int plausible(const struct idw_persona *p)
+{
+    int ok = time_ok(p->first_seen) && time_ok(p->last_seen) && time_ok(p->last_activity) &&
+             time_ok(p->learning_since) && time_ok(p->established_at) &&
+             time_ok(p->hours_ref) && time_ok(p->last_fix.t) &&
+             isfinite(p->last_fix.lat) && isfinite(p->last_fix.lon);
+
+    for (int i = 0; i < 168 && ok; i++)
+        ok = isfinite(p->hours[i]);
+    for (int d = 0; d < IDW_DIM_COUNT && ok; d++) {
+        const struct idw_pvalue *v = &p->vals[idw_dim_desc((enum idw_dim)d)->offset];
+        for (unsigned i = 0; i < p->n[d] && ok; i++)
+            ok = time_ok(v[i].first_seen) && time_ok(v[i].last_seen) && isfinite(v[i].weight) &&
+                 isfinite(v[i].lat) && isfinite(v[i].lon);
+    }
+    return ok;
+}
+
 int idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t len)
 {
     struct reader r = {buf, buf + len, 0};
@@ -229,7 +260,7 @@ int idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t l
     get_str(&r, p->last_fix.city, sizeof p->last_fix.city);
     get_str(&r, p->last_fix.country, sizeof p->last_fix.country);
     get_values(&r, p, version);
-    if (r.bad || r.p != r.end) {
+    if (r.bad || r.p != r.end || !plausible(p)) {
         idw_persona_init(p, "");
         return -1;
     }

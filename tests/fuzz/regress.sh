@@ -6,7 +6,7 @@
 #
 #   sh tests/fuzz/regress.sh BINDIR fuzz_replay fuzz_config ...
 #
-# Prints "fuzz regressions: N passed, M failed" and fails if any input
+# Prints "fuzz-regressions: N passed, M failed" and fails if any input
 # crashed or broke a harness invariant.
 set -u
 BIN=$1
@@ -28,5 +28,5 @@ for h in "$@"; do
     done
 done
 rm -f /tmp/idw-fuzz-regress.$$
-echo "fuzz regressions: $pass passed, $failn failed"
+echo "fuzz-regressions: $pass passed, $failn failed"
 [ "$failn" = 0 ]

@@ -5,6 +5,8 @@
 #   make sanitize   the same tests built with ASan + UBSan
 #   make bench      throughput benchmark (see docs/performance.md)
 #   make demo       the main job: simulated Okta org + SOAR receiver, backfill, run, alerts
+#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (tests/fuzz/README.md)
+#   make fuzz-build only build them, into build/fuzz/
 #   make deps       install missing Debian build dependencies (root) or say how
 #   make clean
 #
@@ -36,7 +38,8 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(wildcard tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check unit integration sanitize bench demo deps clean tools
+.PHONY: all check unit integration sanitize bench demo deps clean tools \
+        fuzz fuzz-build fuzz-bins fuzz-regress
 all: idwatch
 
 idwatch: $(BUILD)/idwatch
@@ -73,12 +76,12 @@ integration: $(BUILD)/idwatch $(TOOL_BIN)
 	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools sh tests/integration/run.sh
 
 check: deps-check
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory unit fuzz-regress integration
 
 # ASan + UBSan build of the same suite, in its own build directory.
 sanitize: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/sanitize OPT="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit integration
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit fuzz-regress integration
 
 bench: deps-check
 	@$(MAKE) --no-print-directory $(BUILD)/tools/bench $(BUILD)/tools/gen-events
@@ -86,6 +89,52 @@ bench: deps-check
 
 demo: deps-check idwatch $(BUILD)/tools/gen-events
 	@GEN=$(BUILD)/tools/gen-events sh tools/demo.sh ./idwatch
+
+# ---- fuzzing (tests/fuzz/README.md) -------------------------------------------
+# The harnesses link the library built by clang with fuzzer instrumentation
+# into build/fuzz (the same pattern rules, another BUILD).  `make fuzz` builds
+# them, builds the seed corpora from the repository's data, and runs each for
+# FUZZ_SECONDS; any crash fails it.  `make fuzz-regress` (part of check and
+# sanitize) replays tests/fuzz/regressions/<harness>/* through the harnesses
+# built with the ordinary compiler and flags, so a fixed crash stays fixed.
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= clang-14
+FUZZ_SAN      = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+FUZZ_SRC      = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES    = $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_BIN      = $(FUZZ_NAMES:%=$(BUILD)/%)
+FUZZ_REPLAY   = $(FUZZ_NAMES:%=$(BUILD)/tests/replay_%)
+FUZZ_DEFS     = -DIDW_SRCDIR=\"$(CURDIR)\" -Itests/fuzz
+
+fuzz-build:
+	@sh tools/deps.sh check-fuzz || sh tools/deps.sh install-fuzz
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=$(FUZZ_CC) \
+	  OPT="-O1 -g -fno-omit-frame-pointer" SAN="$(FUZZ_SAN)" fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
+fuzz: fuzz-build $(BUILD)/tests/fuzz_seed $(BUILD)/idwatch $(BUILD)/tools/gen-events
+	@sh tests/fuzz/build-corpus.sh build/fuzz $(BUILD)/tests/fuzz_seed $(BUILD)/idwatch \
+	  $(BUILD)/tools/gen-events
+	@sh tests/fuzz/run.sh build/fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+$(BUILD)/tests/fuzz_seed: tests/fuzz/seed_helper.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL) $(LDFLAGS_ALL)
+
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(FUZZ_DEFS) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(LIB) \
+	  $(LDLIBS_ALL) $(LDFLAGS_ALL)
+
+# The same harness with a main() that feeds it files (no libFuzzer needed).
+$(BUILD)/tests/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(wildcard tests/fuzz/*.h) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(FUZZ_DEFS) $(CFLAGS_ALL) -o $@ $< tests/fuzz/replay_main.c $(LIB) \
+	  $(LDLIBS_ALL) $(LDFLAGS_ALL)
+
+fuzz-regress: $(FUZZ_REPLAY)
+	@sh tests/fuzz/regress.sh $(BUILD)/tests $(FUZZ_NAMES)
 
 deps:
 	@sh tools/deps.sh install

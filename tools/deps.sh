@@ -3,7 +3,17 @@
 #   tools/deps.sh check     exit 0 when everything is present
 #   tools/deps.sh install   apt-get install what is missing (root), else print
 #                           the exact command and fail
+#   tools/deps.sh check-fuzz / install-fuzz
+#                           the same for the fuzzing group only (clang-14 and
+#                           its libFuzzer runtime, for `make fuzz`); not part
+#                           of check/install: building and testing never need it
 PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev libssl-dev liblmdb-dev lmdb-utils libmaxminddb-dev libcmocka-dev zlib1g-dev python3 python3-cryptography openssl curl"
+
+FUZZ_PKGS="clang-14 libclang-rt-14-dev"
+
+case "$1" in
+check-fuzz|install-fuzz) PKGS=$FUZZ_PKGS ;;
+esac
 
 missing() {
     for p in $PKGS; do
@@ -13,11 +23,11 @@ missing() {
 
 todo=$(missing)
 case "$1" in
-check)
+check|check-fuzz)
     [ -z "$todo" ] && exit 0
     echo "idwatch: missing build dependencies: $todo" >&2
     exit 1 ;;
-install)
+install|install-fuzz)
     [ -z "$todo" ] && exit 0
     if [ "$(id -u)" != 0 ]; then
         echo "idwatch: missing build dependencies. Run as root:" >&2
@@ -30,5 +40,5 @@ install)
         echo "idwatch: apt-get install failed" >&2; exit 1; }
     ;;
 *)
-    echo "usage: tools/deps.sh check|install" >&2; exit 2 ;;
+    echo "usage: tools/deps.sh check|install|check-fuzz|install-fuzz" >&2; exit 2 ;;
 esac

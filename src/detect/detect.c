@@ -66,6 +66,28 @@ int idw_severity_parse(const char *s, enum idw_severity *out)
 
 /* ---- loading ---------------------------------------------------------------- */
 
+/*
+ * Every numeric setting is a count, a score, a distance, a speed or a
+ * window, and rules convert them to integers (window_hours * 3600000 into
+ * an int64_t, counts into unsigned): a negative or huge value would make
+ * that conversion undefined, so it is refused here, naming the key.
+ */
+#define RULE_NUMBER_MAX 1e6
+
+static int numbers_out_of_range(const json_t *j, const char *path, char *err, size_t errlen)
+{
+    const char *k;
+    const json_t *v;
+
+    json_object_foreach((json_t *)j, k, v) {
+        if (json_is_number(v) && !(json_number_value(v) >= 0 && json_number_value(v) <= RULE_NUMBER_MAX)) {
+            snprintf(err, errlen, "%s: %s: must be a number from 0 to %.0f", path, k, RULE_NUMBER_MAX);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static json_t *load_rule_config(const char *dir, const char *id, char *err, size_t errlen, int *bad)
 {
     char path[4096];
@@ -87,6 +109,11 @@ static json_t *load_rule_config(const char *dir, const char *id, char *err, size
     }
     if (!json_is_object(j)) {
         snprintf(err, errlen, "%s: must be a JSON object", path);
+        json_decref(j);
+        *bad = 1;
+        return NULL;
+    }
+    if (numbers_out_of_range(j, path, err, errlen)) {
         json_decref(j);
         *bad = 1;
         return NULL;

@@ -3,7 +3,7 @@
 #   tools/deps.sh check     exit 0 when everything is present
 #   tools/deps.sh install   apt-get install what is missing (root), else print
 #                           the exact command and fail
-PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev libssl-dev liblmdb-dev lmdb-utils libmaxminddb-dev libcmocka-dev zlib1g-dev python3 python3-cryptography openssl curl"
+PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev libssl-dev liblmdb-dev lmdb-utils libmaxminddb-dev libcmocka-dev zlib1g-dev python3 python3-cryptography openssl curl valgrind"
 
 missing() {
     for p in $PKGS; do

@@ -24,7 +24,8 @@
 # versions are sent depends on timing (docs/reliability.md).
 #
 # Environment (defaults in brackets):
-#   IDWATCH [build/idwatch]  TOOLS [build/tools]  WORK [a new temp dir]
+#   IDWATCH [build/idwatch]  TOOLS [build/tools]
+#   WORK [a new temp dir, removed on success unless CRASH_KEEP is set]
 #   CRASH_KILLS [100]        how many SIGKILLs
 #   CRASH_USERS [60] CRASH_DAYS [30] CRASH_SEED [7]   the generated org
 #   CRASH_MIN_MS [150] CRASH_MAX_MS [2500]            a run lives this long before its kill
@@ -46,9 +47,11 @@ MAX_MS=${CRASH_MAX_MS:-2500}
 PAGE=${CRASH_PAGE_LIMIT:-40}
 # a long campaign must have killed some runs in the middle of a delivery
 MIN_IN_DELIVERY=${CRASH_MIN_IN_DELIVERY:-$(( KILLS >= 50 ? 3 : 0 ))}
+own_work=
 if [ -z "${WORK:-}" ]; then
     WORK=$(mktemp -d "${TMPDIR:-/tmp}/idwatch-crash.XXXXXX")
-    echo "scratch: $WORK"
+    own_work=1
+    echo "scratch: $WORK (removed on success unless CRASH_KEEP is set)"
 fi
 export ROOT IDWATCH TOOLS WORK
 cd "$WORK"
@@ -173,3 +176,4 @@ echo "Okta answers: $(jget sim-stats.json '", ".join("%s x%d" % kv for kv in sor
 [ "$in_delivery" -ge "$MIN_IN_DELIVERY" ] || fail "only $in_delivery kills landed during a delivery (at least $MIN_IN_DELIVERY wanted)"
 echo "crash campaign: ok — $kills kills ($in_delivery during a delivery), $total events," \
      "$(grep -c '' alerts.jsonl) alerts; campaign $((t_campaign - t_start)) s, total $(( $(date +%s) - t_start )) s"
+if [ -n "$own_work" ] && [ -z "${CRASH_KEEP:-}" ]; then cd / && rm -rf "$WORK"; fi

@@ -4,6 +4,8 @@
 #   make check      unit tests (cmocka) + integration tests
 #   make sanitize   the same tests built with ASan + UBSan
 #   make bench      throughput benchmark (see docs/performance.md)
+#   make crashtest  SIGKILL campaign against faulty simulators (CRASH_KILLS, default 100; docs/reliability.md)
+#   make valgrind   every CLI command under valgrind memcheck (docs/reliability.md)
 #   make demo       the main job: simulated Okta org + SOAR receiver, backfill, run, alerts
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (tests/fuzz/README.md)
 #   make fuzz-build only build them, into build/fuzz/
@@ -38,7 +40,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(wildcard tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check unit integration sanitize bench demo deps clean tools \
+.PHONY: all check unit integration sanitize bench crashtest valgrind demo deps clean tools \
         fuzz fuzz-build fuzz-bins fuzz-regress
 all: idwatch
 
@@ -86,6 +88,15 @@ sanitize: deps-check
 bench: deps-check
 	@$(MAKE) --no-print-directory $(BUILD)/tools/bench $(BUILD)/tools/gen-events
 	@TOOLS=$(BUILD)/tools sh tests/bench/run.sh
+
+# kill -9 of `run` at random moments, CRASH_KILLS times, against a faulty
+# simulated Okta org and a slow SOAR; compared with an uninterrupted run
+crashtest: deps-check $(BUILD)/idwatch $(BUILD)/tools/gen-events
+	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools sh tests/crash/campaign.sh
+
+# the CLI under valgrind memcheck (also part of `make check`)
+valgrind: deps-check $(BUILD)/idwatch $(BUILD)/tools/gen-events
+	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools ONLY=valgrind_cli sh tests/integration/run.sh
 
 demo: deps-check idwatch $(BUILD)/tools/gen-events
 	@GEN=$(BUILD)/tools/gen-events sh tools/demo.sh ./idwatch

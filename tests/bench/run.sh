@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: generate a large synthetic org stream, then measure parse-only,
 # parse+normalize and full ingest in one run (tools/bench.c); then the
-# latency from a fetched page to its alert accepted by a webhook (latency.sh).
+# latency from a fetched page to its alert accepted by a webhook (latency.sh);
+# then peak memory against the number of users (memory.sh).
 #   BENCH_USERS / BENCH_DAYS / BENCH_EVENTS tune the stream size.
 set -eu
 TOOLS=${TOOLS:-build/tools}
@@ -22,3 +23,5 @@ ls -l "$file" | awk '{printf "input: %s (%.0f MiB)\n", $NF, $5/1048576}'
 "$TOOLS/bench" "$file" "$OUT/db"
 echo
 IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/latency.sh
+echo
+IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/memory.sh

@@ -119,6 +119,9 @@ static void describe_access(const char *path, int e, char *err, size_t errlen)
     if (e == EACCES || e == EPERM)
         snprintf(err, errlen, "%s: permission denied: run idwatch as the user that owns the "
                  "database, or fix its permissions", path);
+    else if (e == EROFS)
+        snprintf(err, errlen, "%s: the file system is read-only: this command writes to the "
+                 "database (read-only commands such as status work)", path);
     else
         snprintf(err, errlen, "%s: %s", path, strerror(e));
 }

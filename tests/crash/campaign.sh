@@ -80,7 +80,7 @@ cat > cfg.json <<JSON
            "page_limit": $PAGE, "max_consecutive_failures": 6}],
  "webhooks": [{"name": "soar", "url": "$SOAR_URL/hooks/idwatch", "secret_file": "$WORK/secret",
                "ca_file": "$WORK/certs/ca.pem", "min_severity": "low", "timeout_s": 5,
-               "retry_base_s": 0.2, "retry_cap_s": 1}]}
+               "deliver_historical": true, "retry_base_s": 0.2, "retry_cap_s": 1}]}
 JSON
 
 # One round's random choices, in one call: an Okta fault and how many normal

@@ -49,7 +49,15 @@ def rows(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
+# `historical` is decided by event time against the moment of the org's first poll
+# (docs/okta-connector.md): every event of the campaign was published before it, while the
+# file-replay reference has no first poll.  Everything else must be identical.
+IGNORED = {"historical"}
+
+
 def compare_alerts(got, ref):
+    got = {k: {f: v for f, v in a.items() if f not in IGNORED} for k, a in got.items()}
+    ref = {k: {f: v for f, v in a.items() if f not in IGNORED} for k, a in ref.items()}
     if set(got) != set(ref):
         fail("alert ids differ: only after the crashes %s, only in the reference %s"
              % (sorted(set(got) - set(ref))[:5], sorted(set(ref) - set(got))[:5]))

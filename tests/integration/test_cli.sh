@@ -54,3 +54,16 @@ echo '{"enabled": false,,}' > badrules/password_spray.json
 echo '{"db": "'"$WORK"'/db-bad", "rules_dir": "'"$WORK"'/badrules"}' > badrules.json
 expect_rc 1 "$IDWATCH" --config badrules.json rules list > badrules.out 2>&1
 grep -q "password_spray.json" badrules.out || { cat badrules.out; fail "the bad rule file is named"; }
+
+# --help never acts, wherever it stands: every command and subcommand prints its usage and exits 0,
+# touching no database (`outbox retry --help` once ran a retry)
+for c in "ingest --file x" "run --once" "backfill" "okta test-connection" "okta resume" "status" "metrics" \
+         "persona list" "persona show x" "alerts list" "alerts ack X --note n" "alerts fp X" "rules list" \
+         "outbox list" "outbox retry --all" "outbox deliver" "horizon --repair"; do
+    # shellcheck disable=SC2086
+    "$IDWATCH" --db "$WORK/help-db" $c --help > help.out 2>&1 || { cat help.out; fail "$c --help: exit $?"; }
+    grep -q "^usage: idwatch" help.out || { cat help.out; fail "$c --help: no usage"; }
+    "$IDWATCH" --db "$WORK/help-db" $c -h > /dev/null 2>&1 || fail "$c -h"
+done
+[ ! -e "$WORK/help-db" ] || fail "--help created or opened a database"
+echo "ok: --help never acts"

@@ -73,6 +73,22 @@ else
     echo "skip: cannot mount a tmpfs here (disk-full case)"
 fi
 
+# --- a read-only file system: writers refused with a clear message, readers work
+if mkdir rofs && mount -t tmpfs -o size=20m tmpfs rofs 2> /dev/null; then
+    trap 'umount "$WORK/rofs" 2> /dev/null || true' EXIT
+    cp -r "$WORK/db" rofs/db
+    mount -o remount,ro "$WORK/rofs"
+    expect_rc 1 "$IDWATCH" --db rofs/db ingest --file "$SAMPLE" > /dev/null 2> ro.err
+    grep -q 'the file system is read-only' ro.err || { cat ro.err; fail "read-only file system"; }
+    expect_rc 0 "$IDWATCH" --db rofs/db persona list > /dev/null
+    dump_personas rofs/db > ro-personas.txt
+    cmp -s before.txt ro-personas.txt || fail "personas on the read-only copy differ"
+    umount rofs
+    trap - EXIT
+else
+    echo "skip: cannot mount a tmpfs here (read-only case)"
+fi
+
 # --- a full map: the message names the setting to raise
 printf '{"db": "%s/mapdb", "lmdb_map_size_mb": 16}\n' "$WORK" > small.json
 expect_rc 1 "$IDWATCH" --config small.json ingest --file big.jsonl > /dev/null 2> map.err

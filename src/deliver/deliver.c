@@ -411,6 +411,20 @@ static void add_stats(struct idw_delivery_stats *sum, const struct idw_delivery_
     sum->superseded += d->superseded;
 }
 
+/* Adds d to the stored totals in txn and commits it (aborted on an error); then to sum. */
+static int commit_counted(struct idw_store *st, MDB_txn *txn, const struct idw_delivery_stats *d,
+                          struct idw_delivery_stats *sum, char *err, size_t errlen)
+{
+    if (store_stats(st, txn, d, err, errlen) < 0) {
+        mdb_txn_abort(txn);
+        return -1;
+    }
+    if (idw_store_commit(txn, err, errlen) < 0)
+        return -1;
+    add_stats(sum, d);
+    return 0;
+}
+
 /* Records one attempt's outcome durably, right after its request. */
 static int record_now(struct idw_store *st, struct attempt *t, int64_t *retry_at,
                       struct idw_delivery_stats *sum, char *err, size_t errlen)
@@ -420,15 +434,11 @@ static int record_now(struct idw_store *st, struct attempt *t, int64_t *retry_at
 
     if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
         return -1;
-    if (record(st, txn, t, idw_now_ms(), &d, retry_at, err, errlen) < 0 ||
-        store_stats(st, txn, &d, err, errlen) < 0) {
+    if (record(st, txn, t, idw_now_ms(), &d, retry_at, err, errlen) < 0) {
         mdb_txn_abort(txn);
         return -1;
     }
-    if (idw_store_commit(txn, err, errlen) < 0)
-        return -1;
-    add_stats(sum, &d);
-    return 0;
+    return commit_counted(st, txn, &d, sum, err, errlen);
 }
 
 /*
@@ -491,14 +501,11 @@ static int start_pass(struct idw_store *st, const struct collect *c,
         return 0;
     if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
         return -1;
-    if (drop_superseded(st, txn, c, &d, err, errlen) < 0 || store_stats(st, txn, &d, err, errlen) < 0) {
+    if (drop_superseded(st, txn, c, &d, err, errlen) < 0) {
         mdb_txn_abort(txn);
         return -1;
     }
-    if (idw_store_commit(txn, err, errlen) < 0)
-        return -1;
-    add_stats(sum, &d);
-    return 0;
+    return commit_counted(st, txn, &d, sum, err, errlen);
 }
 
 /* The end of a pass: entries of a down webhook deferred with it. */

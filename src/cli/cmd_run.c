@@ -349,7 +349,8 @@ static int loop(struct daemon *dm)
             reload(dm);     /* between pages: no request of the old rules' pollers in flight */
         if (apply_fetched(dm) < 0)
             return -1;
-        next = start_due(dm);
+        /* a reload waits for the requests in flight: start no new ones meanwhile */
+        next = reload_requested ? idw_now_ms() + 100 : start_due(dm);
         if (deliver(dm, 0) < 0)
             return -1;
         if (all_done(dm->runs, dm->n))
@@ -359,7 +360,7 @@ static int loop(struct daemon *dm)
         if (!reload_requested || idw_poll_pool_busy(dm->pool) == 0)
             nap(dm, (long)(next - idw_now_ms()));
         else
-            idw_poll_pool_wait(dm->pool, 100);      /* a reload waits for the requests in flight */
+            idw_poll_pool_wait(dm->pool, 100);
     }
     return 0;
 }

@@ -22,3 +22,4 @@ ls -l "$file" | awk '{printf "input: %s (%.0f MiB)\n", $NF, $5/1048576}'
 "$TOOLS/bench" "$file" "$OUT/db"
 echo
 IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/latency.sh
+echo; IDWATCH=${IDWATCH:-build/idwatch} sh tests/bench/multiorg.sh

@@ -25,3 +25,4 @@ echo
 IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/latency.sh
 echo
 IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/memory.sh
+echo; IDWATCH=${IDWATCH:-build/idwatch} sh tests/bench/multiorg.sh

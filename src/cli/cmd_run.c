@@ -180,6 +180,15 @@ static int switch_rules(struct daemon *dm, struct idw_detect *fresh)
  * exactly the webhooks the worker delivers to: all or nothing, and a
  * failure is reported while the running version stays.
  */
+/* The rule engine, logging each live alert it raises (the daemon's log is where an operator looks). */
+static int open_rules(struct idw_cli *cli, struct idw_detect **d)
+{
+    if (idw_cli_open_detect(cli, d) < 0)
+        return -1;
+    idw_detect_log_alerts(*d, 1);
+    return 0;
+}
+
 static int reload_config(struct daemon *dm);
 
 /* The outcome of a reload, for `status` and the metrics (meta "daemon"). */
@@ -232,7 +241,7 @@ static int reload_config(struct daemon *dm)
     }
     if (!dm->a->backfill && idw_webhooks_load(fresh.root, &wh, err, sizeof err) < 0) {
         log_error("SIGHUP: webhooks: %s; nothing reloaded, the running rules and webhooks stay", err);
-    } else if (idw_cli_open_detect(dm->cli, &rules) < 0 ||
+    } else if (open_rules(dm->cli, &rules) < 0 ||
                idw_detect_set_targets(rules, wh ? wh->targets : NULL, wh ? wh->n : 0) < 0 ||
                switch_rules(dm, rules) < 0) {
         log_error("SIGHUP: rules not reloaded; the running rules and webhooks stay in force");
@@ -507,7 +516,7 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
         idw_geo_close(geo);
         return IDW_EXIT_FAILURE;
     }
-    if (idw_cli_open_detect(cli, &dm.detect) < 0 || open_webhooks(&dm) < 0 ||
+    if (open_rules(cli, &dm.detect) < 0 || open_webhooks(&dm) < 0 ||
         !(dm.st = idw_cli_open_writer(cli, a->backfill ? "backfill" : "run")) || open_metrics(&dm) < 0) {
         close_all(&dm, geo);
         return IDW_EXIT_FAILURE;

@@ -29,6 +29,7 @@ struct idw_detect {
     size_t n;
     struct idw_outbox_target *targets;  /* webhooks alerts are queued for */
     size_t ntargets;
+    int log_alerts;                     /* log each live alert raised or escalated (the daemon) */
 };
 
 struct idw_detect_ctx {
@@ -166,6 +167,11 @@ void idw_detect_close(struct idw_detect *d)
     }
     free(d->targets);
     free(d);
+}
+
+void idw_detect_log_alerts(struct idw_detect *d, int on)
+{
+    d->log_alerts = on;
 }
 
 int idw_detect_set_targets(struct idw_detect *d, const struct idw_outbox_target *t, size_t n)
@@ -468,7 +474,10 @@ static int count_raised(struct idw_detect_ctx *ctx, const char *severity)
     return rc;
 }
 
-/* Live alerts are logged as they are raised or escalated (backfill's are not: there are thousands). */
+/*
+ * The daemon logs live alerts as they are raised or escalated (historical
+ * ones are not: a backfill raises thousands; nor are a file replay's).
+ */
 static void log_raised(const struct idw_detect_ctx *ctx, const json_t *a, const char *what)
 {
     const char *id = json_string_value(json_object_get(a, "alert_id"));
@@ -476,7 +485,7 @@ static void log_raised(const struct idw_detect_ctx *ctx, const json_t *a, const 
     const char *user = json_string_value(json_object_get(a, "user"));
     json_t *f;
 
-    if (ctx->historical)
+    if (ctx->historical || !ctx->d->log_alerts)
         return;
     f = json_pack("{s:s?, s:s, s:s?, s:s?, s:s}", "alert_id", id, "rule", ctx->rule->id, "severity", sev,
                   "user", user, "org", ctx->domain);

@@ -68,6 +68,9 @@ int idw_detect_raise_connector(struct idw_detect *d, struct idw_store *st, const
                                const char *rule_id, const struct idw_alert_candidate *c,
                                int64_t now_ms, char *err, size_t errlen);
 
+/* Logs each live (not historical) alert at info as it is raised or escalated: the daemon's choice. */
+void idw_detect_log_alerts(struct idw_detect *d, int on);
+
 /* {"id", "description", "enabled", "config"} for each rule (`idwatch rules list`). */
 json_t *idw_detect_describe(const struct idw_detect *d);
 

@@ -21,7 +21,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 ready() { i=0; while [ ! -f "$1/ready" ]; do i=$((i + 1)); [ $i -lt 150 ] || { cat "$1/stdout"; exit 1; }; sleep 0.1; done; }
 cd "$W"
-"$TOOLS/gen-events" --users 50 --days 15 --seed 3 --out events.jsonl
+# history up to yesterday; the attacks are published as they happen (live: after the first poll)
+"$TOOLS/gen-events" --users 50 --days 15 --start "$(date -u -d '-16 days' +%Y-%m-%d)" --seed 3 --out events.jsonl
 sh "$ROOT/tests/okta_sim/mkcerts.sh" certs > /dev/null
 echo "bench-token" > token; chmod 600 token
 (umask 077 && openssl rand -hex 32 > secret)
@@ -51,14 +52,14 @@ def call(url, body=None):
 evs = [json.loads(l) for l in open("events.jsonl")]
 users = sorted({(e["actor"]["id"], e["actor"]["alternateId"]) for e in evs
                 if e["eventType"] == "user.session.start" and e["actor"].get("type") == "User"})
-last = max(e["published"] for e in evs)
-t0 = time.mktime(time.strptime(last[:19], "%Y-%m-%dT%H:%M:%S"))
 lat = []
 for k in range(10):
     uid, login = users[k]
     burst = []
+    t0 = time.time() - 1.3
     for i in range(13):
-        t = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t0 + 3600 * (k + 1) + 60 * i))
+        ti = t0 + 0.1 * i
+        t = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ti)) + ".%03dZ" % int((ti % 1) * 1000)
         burst.append({"uuid": "lat-%d-%d" % (k, i), "published": t, "eventType": "user.session.start",
                       "actor": {"id": uid, "type": "User", "alternateId": login},
                       "client": {"ipAddress": "198.51.100.%d" % (10 + k)}, "securityContext": {"asNumber": 64700 + k},

@@ -260,7 +260,11 @@ static int deliver(struct daemon *dm, int drain)
     char err[512];
     int64_t next = 0;
 
-    if (!dm->webhooks || (!drain && (!dm->delivery_due_ms || dm->delivery_due_ms > idw_now_ms())))
+    if (!dm->webhooks) {
+        dm->delivery_due_ms = 0;    /* nothing to deliver to: a due time left set would make loop() spin */
+        return 0;
+    }
+    if (!drain && (!dm->delivery_due_ms || dm->delivery_due_ms > idw_now_ms()))
         return 0;
     if (idw_deliver_pending(dm->st, dm->webhooks, drain ? (size_t)-1 : 64, drain, &stop_requested,
                             &next, NULL, err, sizeof err) < 0) {

@@ -4,6 +4,7 @@
 #   make check      unit tests (cmocka) + integration tests
 #   make sanitize   the same tests built with ASan + UBSan
 #   make bench      throughput benchmark (see docs/performance.md)
+#   make stormtest  the long fault storm against one daemon (minutes; STORM_SECONDS, docs/reliability.md)
 #   make demo       the main job: simulated Okta org + SOAR receiver, backfill, run, alerts
 #   make deps       install missing Debian build dependencies (root) or say how
 #   make clean
@@ -36,7 +37,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(wildcard tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check unit integration sanitize bench demo deps clean tools
+.PHONY: all check unit integration sanitize bench demo deps clean tools stormtest
 all: idwatch
 
 idwatch: $(BUILD)/idwatch
@@ -83,6 +84,11 @@ sanitize: deps-check
 bench: deps-check
 	@$(MAKE) --no-print-directory $(BUILD)/tools/bench $(BUILD)/tools/gen-events
 	@TOOLS=$(BUILD)/tools sh tests/bench/run.sh
+
+# The long fault storm (tests/storm/storm.sh): STORM_SECONDS (300) of faults against one daemon.
+stormtest: deps-check
+	@$(MAKE) --no-print-directory $(BUILD)/idwatch $(BUILD)/tools/gen-events
+	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools sh tests/storm/storm.sh
 
 demo: deps-check idwatch $(BUILD)/tools/gen-events
 	@GEN=$(BUILD)/tools/gen-events sh tools/demo.sh ./idwatch

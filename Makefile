@@ -6,6 +6,7 @@
 #   make bench      throughput benchmark (see docs/performance.md)
 #   make crashtest  SIGKILL campaign against faulty simulators (CRASH_KILLS, default 100; docs/reliability.md)
 #   make valgrind   every CLI command under valgrind memcheck (docs/reliability.md)
+#   make stormtest  the long fault storm against one daemon (minutes; STORM_SECONDS, docs/reliability.md)
 #   make demo       the main job: simulated Okta org + SOAR receiver, backfill, run, alerts
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (tests/fuzz/README.md)
 #   make fuzz-build only build them, into build/fuzz/
@@ -40,7 +41,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(wildcard tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check unit integration sanitize bench crashtest valgrind demo deps clean tools \
+.PHONY: all check unit integration sanitize bench crashtest valgrind stormtest demo deps clean tools \
         fuzz fuzz-build fuzz-bins fuzz-regress
 all: idwatch
 
@@ -97,6 +98,11 @@ crashtest: deps-check $(BUILD)/idwatch $(BUILD)/tools/gen-events
 # the CLI under valgrind memcheck (also part of `make check`)
 valgrind: deps-check $(BUILD)/idwatch $(BUILD)/tools/gen-events
 	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools ONLY=valgrind_cli sh tests/integration/run.sh
+
+# The long fault storm (tests/storm/storm.sh): STORM_SECONDS (300) of faults against one daemon.
+stormtest: deps-check
+	@$(MAKE) --no-print-directory $(BUILD)/idwatch $(BUILD)/tools/gen-events
+	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools sh tests/storm/storm.sh
 
 demo: deps-check idwatch $(BUILD)/tools/gen-events
 	@GEN=$(BUILD)/tools/gen-events sh tools/demo.sh ./idwatch

@@ -581,6 +581,15 @@ static int starvation_note(struct idw_okta_poller *p, long status, long wait_ms)
     return 0;
 }
 
+long idw_okta_rate_backoff_ms(long long answers)
+{
+    if (answers < 1)
+        answers = 1;
+    long backoff = 1000L << (answers - 1 < 7 ? answers - 1 : 7);
+    /* the 8th answer doubles to 128 s: the 120 s cap of the other rate waits holds here too */
+    return backoff > MAX_RATE_WAIT_MS ? MAX_RATE_WAIT_MS : backoff;
+}
+
 /*
  * A rate-limited answer (r), or a 429 from the token endpoint (r NULL):
  * never a failure.  Waits for the reset or Retry-After (capped) and at
@@ -605,7 +614,7 @@ static enum idw_poll_result rate_limited(struct idw_okta_poller *p, const struct
     }
     sinc(p, "starved_answers", 1);
     n = sget(p, "starved_answers");
-    backoff = 1000L << (n - 1 < 7 ? n - 1 : 7);
+    backoff = idw_okta_rate_backoff_ms(n);
     *wait_ms = (hint > backoff ? hint : backoff) + jitter_ms(1000);
     json_object_set_new(p->state, "last_error", json_string(r ? "rate limited (HTTP 429 E0000047 or "
                                                                 "X-Rate-Limit-Remaining 0)"

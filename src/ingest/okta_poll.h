@@ -123,6 +123,13 @@ void idw_okta_poll_fetch(struct idw_okta_poller *p);
 enum idw_poll_result idw_okta_poll_finish(struct idw_okta_poller *p, long *wait_ms);
 void idw_okta_poll_discard(struct idw_okta_poller *p);
 
+/*
+ * The poller's own wait after the answers-th rate-limited answer of one
+ * starvation (answers >= 1; less counts as 1): 1 s, doubling per answer,
+ * capped at 120 s like a reset or Retry-After wait.  Jitter comes on top.
+ */
+long idw_okta_rate_backoff_ms(long long answers);
+
 /* Sleeps ms milliseconds, ending early when *stop becomes set.  Returns 1 if stopped. */
 int idw_sleep_ms(long ms, volatile sig_atomic_t *stop);
 

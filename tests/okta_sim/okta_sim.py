@@ -115,7 +115,7 @@ class Org:
         self.prev_page = []
         self.inflight = 0
         self.stats = {"released": 0, "served": {}, "first_served_at": {}, "log_requests": 0, "token_requests": 0,
-                      "status_counts": {}, "max_concurrency": 0, "jti_reuse_attempts": 0,
+                      "status_counts": {}, "log_status_counts": {}, "max_concurrency": 0, "jti_reuse_attempts": 0,
                       "dpop_nonce_challenges": 0, "auth_errors": [], "competed_429": 0,
                       "log_hosts": {}, "other_requests": [],
                       "assertions_accepted": {}}     # "alg kid" -> count ("-" for no kid)
@@ -204,6 +204,9 @@ class Handler(BaseHTTPRequestHandler):
         with org.lock:
             sc = org.stats["status_counts"]
             sc[str(status)] = sc.get(str(status), 0) + 1
+            if urllib.parse.urlsplit(self.path).path == "/api/v1/logs":
+                lc = org.stats["log_status_counts"]
+                lc[str(status)] = lc.get(str(status), 0) + 1
 
     def body(self):
         n = int(self.headers.get("Content-Length") or 0)
@@ -234,6 +237,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/__control/stats":
             with self.server.org.lock:      # a snapshot: send_json takes the lock itself
                 snapshot = json.loads(json.dumps(self.server.org.stats))
+                # queued faults not yet served, so a test can wait for a volley to be consumed
+                snapshot["faults_pending"] = sum(f[1] for f in self.server.org.faults if f[1] > 0)
+                snapshot["competing"] = time.time() < self.server.org.compete_until
             return self.send_json(200, snapshot)
         org = self.server.org
         if path != "/api/v1/logs":

@@ -616,6 +616,19 @@ static void test_retry_after_bounds(void **state)
     assert_int_equal(idw_http_parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), IDW_HTTP_RETRY_AFTER_MAX);
 }
 
+/* The rate-limit backoff doubles per answer up to the 120 s cap, never past it (the storm saw 128 s). */
+static void test_rate_backoff_cap(void **state)
+{
+    (void)state;
+    assert_int_equal(idw_okta_rate_backoff_ms(0), 1000);
+    assert_int_equal(idw_okta_rate_backoff_ms(1), 1000);
+    assert_int_equal(idw_okta_rate_backoff_ms(2), 2000);
+    assert_int_equal(idw_okta_rate_backoff_ms(7), 64000);
+    assert_int_equal(idw_okta_rate_backoff_ms(8), 120000);
+    assert_int_equal(idw_okta_rate_backoff_ms(9), 120000);
+    assert_int_equal(idw_okta_rate_backoff_ms(1000000), 120000);
+}
+
 /* org_url through libcurl's URL API: host and port kept apart, extras refused. */
 static void test_org_url_parts(void **state)
 {
@@ -742,6 +755,7 @@ int main(void)
         cmocka_unit_test(test_ath),
         /* connector hardening */
         cmocka_unit_test(test_retry_after_bounds),
+        cmocka_unit_test(test_rate_backoff_cap),
         cmocka_unit_test(test_org_url_parts),
         cmocka_unit_test(test_state_read_errors),
     };

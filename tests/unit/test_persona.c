@@ -367,6 +367,12 @@ static void test_store(void **state)
     assert_int_equal(idw_store_open(dir, 64, IDW_STORE_RDONLY, &st, err, sizeof err), -1);
     assert_non_null(strstr(err, "no database"));
     assert_int_equal(idw_store_open(dir, 64, 0, &st, err, sizeof err), 0);
+    {
+        /* commits are durable: LMDB syncs at each commit (no MDB_NOSYNC, no MDB_NOMETASYNC) */
+        unsigned flags = 0;
+        assert_int_equal(mdb_env_get_flags(st->env, &flags), 0);
+        assert_int_equal(flags & (MDB_NOSYNC | MDB_NOMETASYNC | MDB_MAPASYNC), 0);
+    }
     assert_int_equal(idw_store_begin(st, 0, &txn, err, sizeof err), 0);
 
     assert_int_equal(idw_store_seen_add(st, txn, "d1", "u1", T0, err, sizeof err), 0);

@@ -14,7 +14,6 @@
 #include "common/util.h"
 #include "deliver/outbox.h"
 
-#define MAX_RULES 32
 #define MAX_EVENT_IDS 100           /* per alert; the count keeps going */
 
 struct loaded_rule {
@@ -25,7 +24,7 @@ struct loaded_rule {
 };
 
 struct idw_detect {
-    struct loaded_rule rules[MAX_RULES];
+    struct loaded_rule *rules;          /* one per registered rule: no fixed cap */
     size_t n;
     struct idw_outbox_target *targets;  /* webhooks alerts are queued for */
     size_t ntargets;
@@ -127,12 +126,17 @@ int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, s
     struct idw_detect *d = calloc(1, sizeof *d);
     int bad;
 
+    size_t count = 0;
+
     *out = NULL;
-    if (!d) {
+    while (idw_rule_table[count])
+        count++;
+    if (!d || !(d->rules = calloc(count ? count : 1, sizeof *d->rules))) {
+        free(d);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    for (size_t i = 0; idw_rule_table[i] && d->n < MAX_RULES; i++) {
+    for (size_t i = 0; i < count; i++) {
         struct loaded_rule *lr = &d->rules[d->n];
         lr->rule = idw_rule_table[i];
         lr->config = load_rule_config(rules_dir, lr->rule->id, err, errlen, &bad);
@@ -165,6 +169,7 @@ void idw_detect_close(struct idw_detect *d)
             d->rules[i].rule->free(d->rules[i].self);
         json_decref(d->rules[i].config);
     }
+    free(d->rules);
     free(d->targets);
     free(d);
 }

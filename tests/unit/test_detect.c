@@ -188,11 +188,26 @@ static void test_new_alert_after_the_window(void **state)
     json_decref(a);
 }
 
+/* Every registered rule is loaded and listed: the registry has no fixed cap. */
+static void test_every_rule_loaded(void **state)
+{
+    struct fixture *f = *state;
+    size_t registered = 0;
+    json_t *list = idw_detect_describe(f->d);
+
+    while (idw_rule_table[registered])
+        registered++;
+    assert_true(registered >= 9);
+    assert_int_equal(json_array_size(list), registered);
+    json_decref(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_versions_increase_by_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_alert_after_the_window, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_every_rule_loaded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

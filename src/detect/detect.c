@@ -72,37 +72,116 @@ int idw_severity_parse(const char *s, enum idw_severity *out)
  * an int64_t, counts into unsigned): a negative or huge value would make
  * that conversion undefined, so it is refused here, naming the key.
  */
-#define RULE_NUMBER_MAX 1e6
-
-static int numbers_out_of_range(const json_t *j, const char *path, char *err, size_t errlen)
+/* The table entry for key, or NULL. */
+static const struct idw_rule_param *find_param(const struct idw_rule *r, const char *key)
 {
-    const char *k;
-    const json_t *v;
+    for (const struct idw_rule_param *p = r->params; p && p->name; p++)
+        if (!strcmp(p->name, key))
+            return p;
+    return NULL;
+}
 
-    json_object_foreach((json_t *)j, k, v) {
-        if (json_is_number(v) && !(json_number_value(v) >= 0 && json_number_value(v) <= RULE_NUMBER_MAX)) {
-            snprintf(err, errlen, "%s: %s: must be a number from 0 to %.0f", path, k, RULE_NUMBER_MAX);
-            return 1;
-        }
+/* "a, b, c": the keys a rule file may hold, for the error about an unknown one. */
+static void known_keys(const struct idw_rule *r, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "enabled");
+    for (const struct idw_rule_param *p = r->params; p && p->name; p++)
+        idw_strappendf(out, outlen, ", %s", p->name);
+}
+
+static int check_strings(const struct idw_rule_param *p, const char *path, const json_t *v,
+                         char *err, size_t errlen)
+{
+    size_t i;
+    const json_t *e;
+
+    if (!json_is_array(v) || json_array_size(v) > (size_t)p->max)
+        goto bad;
+    json_array_foreach(v, i, e)
+        if (!json_is_string(e) || json_string_length(e) == 0 || json_string_length(e) > 128)
+            goto bad;
+    return 0;
+bad:
+    snprintf(err, errlen, "%s: %s: expected an array of at most %g non-empty strings of at most 128 "
+             "characters", path, p->name, p->max);
+    return -1;
+}
+
+/* One key of a rule file against the rule's table; 0, or -1 with err naming file, key and range. */
+static int check_setting(const struct idw_rule *r, const char *path, const char *key, const json_t *v,
+                         char *err, size_t errlen)
+{
+    const struct idw_rule_param *p = find_param(r, key);
+    char keys[512];
+
+    if (!strcmp(key, "enabled")) {
+        if (json_is_boolean(v))
+            return 0;
+        snprintf(err, errlen, "%s: enabled: expected true or false", path);
+        return -1;
+    }
+    if (!p) {
+        known_keys(r, keys, sizeof keys);
+        snprintf(err, errlen, "%s: unknown setting '%.80s' (%s has: %s)", path, key, r->id, keys);
+        return -1;
+    }
+    if (p->type == IDW_PARAM_STRINGS)
+        return check_strings(p, path, v, err, errlen);
+    if (!(p->type == IDW_PARAM_INTEGER ? json_is_integer(v) : json_is_number(v)) ||
+        !(json_number_value(v) >= p->min && json_number_value(v) <= p->max)) {
+        snprintf(err, errlen, "%s: %s: expected %s from %g to %g (default %g)", path, key,
+                 p->type == IDW_PARAM_INTEGER ? "an integer" : "a number", p->min, p->max, p->def);
+        return -1;
     }
     return 0;
 }
 
-static json_t *load_rule_config(const char *dir, const char *id, char *err, size_t errlen, int *bad)
+/*
+ * The configuration in effect: the file's settings, checked against the
+ * rule's table, with every default filled in.  NULL with err on a bad file.
+ */
+static json_t *effective_config(const struct idw_rule *r, const json_t *file, const char *path,
+                                char *err, size_t errlen)
+{
+    const char *k;
+    const json_t *v;
+    json_t *c = json_object();
+
+    json_object_foreach((json_t *)file, k, v)
+        if (check_setting(r, path, k, v, err, errlen) < 0) {
+            json_decref(c);
+            return NULL;
+        }
+    json_object_set_new(c, "enabled", json_boolean(!json_is_false(json_object_get(file, "enabled"))));
+    for (const struct idw_rule_param *p = r->params; p && p->name; p++) {
+        const json_t *mine = json_object_get(file, p->name);
+        if (mine)
+            json_object_set_new(c, p->name, json_deep_copy(mine));
+        else if (p->type == IDW_PARAM_INTEGER)
+            json_object_set_new(c, p->name, json_integer((json_int_t)p->def));
+        else if (p->type == IDW_PARAM_NUMBER)
+            json_object_set_new(c, p->name, json_real(p->def));
+        /* an absent list: the rule's built-in one */
+    }
+    return c;
+}
+
+static json_t *load_rule_config(const char *dir, const struct idw_rule *r, char *err, size_t errlen,
+                                int *bad)
 {
     char path[4096];
     json_error_t je;
-    json_t *j;
+    json_t *j, *c;
 
     *bad = 0;
     if (!dir)
-        return NULL;
-    snprintf(path, sizeof path, "%s/%s.json", dir, id);
+        return effective_config(r, NULL, "(defaults)", err, errlen);
+    snprintf(path, sizeof path, "%s/%s.json", dir, r->id);
     errno = 0;
     j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
         if (errno == ENOENT || strstr(je.text, "unable to open"))
-            return NULL;        /* no file: the rule's defaults */
+            return effective_config(r, NULL, path, err, errlen);   /* no file: the rule's defaults */
         snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
         *bad = 1;
         return NULL;
@@ -113,12 +192,10 @@ static json_t *load_rule_config(const char *dir, const char *id, char *err, size
         *bad = 1;
         return NULL;
     }
-    if (numbers_out_of_range(j, path, err, errlen)) {
-        json_decref(j);
-        *bad = 1;
-        return NULL;
-    }
-    return j;
+    c = effective_config(r, j, path, err, errlen);
+    json_decref(j);
+    *bad = c == NULL;
+    return c;
 }
 
 int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, size_t errlen)
@@ -139,8 +216,8 @@ int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, s
     for (size_t i = 0; i < count; i++) {
         struct loaded_rule *lr = &d->rules[d->n];
         lr->rule = idw_rule_table[i];
-        lr->config = load_rule_config(rules_dir, lr->rule->id, err, errlen, &bad);
-        if (bad) {
+        lr->config = load_rule_config(rules_dir, lr->rule, err, errlen, &bad);
+        if (bad || !lr->config) {
             idw_detect_close(d);
             return -1;
         }
@@ -193,14 +270,28 @@ int idw_detect_set_targets(struct idw_detect *d, const struct idw_outbox_target 
     return 0;
 }
 
+/* The rule's settings table: [{"name", "default", "min", "max", "integer", "doc"}]. */
+static json_t *describe_params(const struct idw_rule *r)
+{
+    json_t *a = json_array();
+
+    for (const struct idw_rule_param *p = r->params; a && p && p->name; p++)
+        json_array_append_new(a, json_pack("{s:s, s:s, s:f, s:f, s:f, s:s}", "name", p->name,
+                                           "type", p->type == IDW_PARAM_INTEGER ? "integer"
+                                                   : p->type == IDW_PARAM_NUMBER ? "number" : "strings",
+                                           "default", p->def, "min", p->min, "max", p->max, "doc", p->doc));
+    return a;
+}
+
 json_t *idw_detect_describe(const struct idw_detect *d)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < d->n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:O?}", "id", d->rules[i].rule->id,
+        json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:O?, s:o}", "id", d->rules[i].rule->id,
                                            "description", d->rules[i].rule->description,
                                            "enabled", d->rules[i].enabled,
-                                           "config", d->rules[i].config));
+                                           "config", d->rules[i].config,
+                                           "params", describe_params(d->rules[i].rule)));
     return a;
 }
 

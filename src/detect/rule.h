@@ -58,7 +58,8 @@ void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidat
 size_t idw_state_get(struct idw_detect_ctx *ctx, const char *key, void *buf, size_t cap);
 int idw_state_put(struct idw_detect_ctx *ctx, const char *key, const void *val, size_t len);
 
-/* A number from a rule's configuration, or def when absent (config may be NULL). */
+/* A number from a rule's configuration, or def when absent (config may be NULL); the engine fills
+ * in every parameter's default, so def matters only for a NULL config. */
 double idw_rule_number(const json_t *config, const char *key, double def);
 
 /* The parameters of the persona model (half-life, learning). */
@@ -100,9 +101,32 @@ int idw_org_common_asn(struct idw_detect_ctx *ctx, uint32_t asn);
  */
 int idw_okta_risk_points(const struct idw_event *ev);
 
+/*
+ * One setting of a rule (rules/<id>.json): its name, type, default and
+ * allowed range, and a line of documentation.  The
+ * engine checks every rule file against its rule's table before init —
+ * unknown keys, wrong types and values out of range are refused with the
+ * file, the key and the range — and hands init a configuration with every
+ * setting present ("enabled" plus each parameter, default filled in).
+ */
+enum idw_param_type {
+    IDW_PARAM_NUMBER,       /* any number in [min, max] */
+    IDW_PARAM_INTEGER,      /* an integer in [min, max] */
+    IDW_PARAM_STRINGS,      /* an array of at most max strings (min, def unused); absent: the
+                               rule's built-in list */
+};
+
+struct idw_rule_param {
+    const char *name;
+    double def, min, max;
+    enum idw_param_type type;
+    const char *doc;
+};
+
 struct idw_rule {
     const char *id;                 /* stable, part of the alert contract */
     const char *description;
+    const struct idw_rule_param *params;    /* terminated by an entry with name NULL */
     /*
      * Reads the rule's configuration (rules/<id>.json; NULL = defaults)
      * into a private object.  Returns NULL with err set on a bad config.

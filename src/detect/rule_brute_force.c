@@ -144,9 +144,17 @@ static void bf_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     idw_state_put(ctx, key, &s, sizeof s);
 }
 
+static const struct idw_rule_param brute_force_params[] = {
+    {"min_failures", 10, 2, 1000, IDW_PARAM_INTEGER, "failed sign-ins against one account within the window that make a burst"},
+    {"window_minutes", 30, 1, 1440, IDW_PARAM_NUMBER, "how long a burst may take"},
+    {"success_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "a success this soon after a burst, from a new network, is critical"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
 const struct idw_rule idw_rule_brute_force = {
     .id = "brute_force",
     .description = "many failed sign-ins against one account, and lockouts",
+    .params = brute_force_params,
     .init = bf_init,
     .on_event = bf_on_event,
     .free = free,

@@ -407,8 +407,16 @@ static void fr_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
         on_enroll(ctx, c, ev, before);
 }
 
+static const struct idw_rule_param factor_reset_params[] = {
+    {"chain_hours", 24, 1, 720, IDW_PARAM_NUMBER, "how long a reset, a new enrollment and a sign-in are chained"},
+    {"password_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "a password reset this close to a factor reset joins the chain"},
+    {"rare_days", 90, 1, 3650, IDW_PARAM_NUMBER, "an admin who has not reset factors for this long is acting unusually"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
 const struct idw_rule idw_rule_factor_reset = {
     .id = "factor_reset",
+    .params = factor_reset_params,
     .description = "MFA factor resets, and the takeover chain: reset, enrollment from a new "
                    "context, sign-in from it",
     .init = fr_init,

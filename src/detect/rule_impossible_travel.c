@@ -193,8 +193,18 @@ static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     idw_detect_emit(ctx, &a);
 }
 
+static const struct idw_rule_param impossible_travel_params[] = {
+    {"max_speed_kmh", 900, 100, 5000, IDW_PARAM_NUMBER, "faster than this between two proven locations is impossible"},
+    {"min_distance_km", 500, 0, 20000, IDW_PARAM_NUMBER, "shorter hops are never judged"},
+    {"routine_min_count", 3, 1, 1000, IDW_PARAM_INTEGER, "sightings that make a location part of the routine"},
+    {"mobile_slack_km", 1500, 0, 20000, IDW_PARAM_NUMBER, "mobile-carrier jitter tolerated within one country"},
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
 const struct idw_rule idw_rule_impossible_travel = {
     .id = "impossible_travel",
+    .params = impossible_travel_params,
     .description = "consecutive proven locations of a user farther apart than an airliner can fly",
     .init = it_init,
     .on_event = it_on_event,

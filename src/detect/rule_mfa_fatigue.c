@@ -150,8 +150,17 @@ static void mf_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     idw_state_put(ctx, key, &s, sizeof s);
 }
 
+static const struct idw_rule_param mfa_fatigue_params[] = {
+    {"min_pushes", 5, 2, 1000, IDW_PARAM_INTEGER, "Okta Verify pushes within the window that make a burst"},
+    {"min_denies", 3, 1, 1000, IDW_PARAM_INTEGER, "denied pushes within the window that make a burst"},
+    {"window_minutes", 10, 1, 1440, IDW_PARAM_NUMBER, "how long a burst may take"},
+    {"success_minutes", 30, 1, 1440, IDW_PARAM_NUMBER, "an approval this soon after a burst is critical"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
 const struct idw_rule idw_rule_mfa_fatigue = {
     .id = "mfa_fatigue",
+    .params = mfa_fatigue_params,
     .description = "bursts of Okta Verify pushes and denials against one user (push bombing)",
     .init = mf_init,
     .on_event = mf_on_event,

@@ -339,8 +339,19 @@ static void nc_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
         report(ctx, c, ev, &v);
 }
 
+static const struct idw_rule_param new_context_params[] = {
+    {"low_score", 25, 0, 100, IDW_PARAM_INTEGER, "score from which a low alert is raised"},
+    {"medium_score", 45, 0, 100, IDW_PARAM_INTEGER, "score from which the alert is medium"},
+    {"high_score", 70, 0, 100, IDW_PARAM_INTEGER, "score from which the alert is high"},
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate"},
+    {"org_familiar_users", 3, 1, 100000, IDW_PARAM_INTEGER, "colleagues with a country or ISP in their routine make it familiar to the org"},
+    {"sensitive_apps", 0, 0, 256, IDW_PARAM_STRINGS, "app names (substrings, case-insensitive) that make a new context riskier"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
 const struct idw_rule idw_rule_new_context = {
     .id = "new_context",
+    .params = new_context_params,
     .description = "a sign-in whose country, network, device, app, hour and factor deviate from the user's routine, scored together",
     .init = nc_init,
     .on_event = nc_on_event,

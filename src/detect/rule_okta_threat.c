@@ -596,8 +596,14 @@ static void ot_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
         on_phishing(ctx, c, ev, before);
 }
 
+static const struct idw_rule_param okta_threat_params[] = {
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user or source within this window aggregate"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
 const struct idw_rule idw_rule_okta_threat = {
     .id = "okta_threat",
+    .params = okta_threat_params,
     .description = "Okta's own threat signals (ThreatInsight, blocklists, ITP risk, FastPass "
                    "phishing, user reports, MFA bypass), scored against the persona",
     .init = ot_init,

@@ -253,8 +253,18 @@ static void ps_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
         follow_up(ctx, c, ev, before);
 }
 
+static const struct idw_rule_param password_spray_params[] = {
+    {"min_accounts", 10, 2, 100000, IDW_PARAM_INTEGER, "distinct accounts tried from one IP within the window"},
+    {"min_accounts_asn", 20, 2, 100000, IDW_PARAM_INTEGER, "distinct accounts tried from one ASN within the window"},
+    {"max_attempts_per_account", 3, 1, 1000, IDW_PARAM_NUMBER, "more tries than this on one account look like brute force, not spray"},
+    {"window_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "how long a spray may take"},
+    {"follow_up_hours", 6, 0, 720, IDW_PARAM_NUMBER, "a targeted account signing in from a new network this soon after is critical"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
 const struct idw_rule idw_rule_password_spray = {
     .id = "password_spray",
+    .params = password_spray_params,
     .description = "failed sign-ins from one IP or ASN across many accounts, few attempts each",
     .init = ps_init,
     .on_event = ps_on_event,

@@ -454,8 +454,17 @@ static void pg_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     report(ctx, c, ev, &g);
 }
 
+static const struct idw_rule_param privilege_grant_params[] = {
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "grants by one admin within this window aggregate"},
+    {"risk_hours", 24, 0, 720, IDW_PARAM_NUMBER, "a grant this soon after a medium+ alert on the admin is escalated"},
+    {"high_roles", 0, 0, 256, IDW_PARAM_STRINGS, "role types whose grant is high (e.g. SUPER_ADMIN)"},
+    {"admin_group_patterns", 0, 0, 256, IDW_PARAM_STRINGS, "group names (substrings) whose membership makes an admin"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
 const struct idw_rule idw_rule_privilege_grant = {
     .id = "privilege_grant",
+    .params = privilege_grant_params,
     .description = "admin roles granted to users or groups, adds to admin groups, support "
                    "impersonation and API tokens, graded by role, admin context and grantee risk",
     .init = pg_init,

@@ -517,8 +517,15 @@ static void sh_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     }
 }
 
+static const struct idw_rule_param session_hijack_params[] = {
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one session within this window aggregate"},
+    {"session_max_hours", 168, 1, 8760, IDW_PARAM_NUMBER, "how long a session is remembered"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
 const struct idw_rule idw_rule_session_hijack = {
     .id = "session_hijack",
+    .params = session_hijack_params,
     .description = "one Okta session used from a network new to the user, another OS or "
                    "browser, or a script; Okta's session context-change and roaming signals",
     .init = sh_init,

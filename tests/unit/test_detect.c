@@ -202,12 +202,71 @@ static void test_every_rule_loaded(void **state)
     json_decref(list);
 }
 
+/* Opens the engine on a rules directory holding one file; returns idw_detect_open's result. */
+static int open_with(const char *file, const char *text, char *err, size_t errlen, json_t **list)
+{
+    char dir[] = "/tmp/idw-rules-XXXXXX", path[128], cmd[160];
+    struct idw_detect *d = NULL;
+    FILE *f;
+    int rc;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    assert_non_null(f = fopen(path, "w"));
+    fputs(text, f);
+    fclose(f);
+    rc = idw_detect_open(dir, &d, err, errlen);
+    if (list)
+        *list = rc == 0 ? idw_detect_describe(d) : NULL;
+    idw_detect_close(d);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    return rc;
+}
+
+/* Rule settings are checked against each rule's table: what is wrong is refused, naming file, key, range. */
+static void test_rule_settings_strict(void **state)
+{
+    char err[512];
+    json_t *list, *r;
+    size_t i;
+    (void)state;
+
+    assert_int_equal(open_with("brute_force.json", "{\"min_failure\": 5}", err, sizeof err, NULL), -1);
+    assert_non_null(strstr(err, "brute_force.json: unknown setting 'min_failure'"));
+    assert_non_null(strstr(err, "min_failures"));           /* what the typo should have been */
+    assert_int_equal(open_with("brute_force.json", "{\"window_minutes\": \"5\"}", err, sizeof err, NULL), -1);
+    assert_non_null(strstr(err, "window_minutes: expected a number from 1 to 1440"));
+    assert_int_equal(open_with("mfa_fatigue.json", "{\"min_pushes\": -3}", err, sizeof err, NULL), -1);
+    assert_non_null(strstr(err, "min_pushes: expected an integer from 2 to 1000"));
+    assert_int_equal(open_with("mfa_fatigue.json", "{\"min_pushes\": 4.5}", err, sizeof err, NULL), -1);
+    assert_int_equal(open_with("mfa_fatigue.json", "{\"enabled\": \"no\"}", err, sizeof err, NULL), -1);
+    assert_non_null(strstr(err, "enabled: expected true or false"));
+    assert_int_equal(open_with("new_context.json", "{\"sensitive_apps\": [\"vault\", 3]}", err, sizeof err,
+                               NULL), -1);
+    assert_non_null(strstr(err, "sensitive_apps: expected an array"));
+
+    /* a good file: its values in force, every other setting at its default */
+    assert_int_equal(open_with("brute_force.json", "{\"min_failures\": 5, \"enabled\": false}", err,
+                               sizeof err, &list), 0);
+    json_array_foreach(list, i, r) {
+        const json_t *c = json_object_get(r, "config");
+        if (strcmp(json_string_value(json_object_get(r, "id")), "brute_force"))
+            continue;
+        assert_int_equal(json_integer_value(json_object_get(c, "min_failures")), 5);
+        assert_true(json_is_false(json_object_get(c, "enabled")));
+        assert_true(json_number_value(json_object_get(c, "window_minutes")) == 30);
+    }
+    json_decref(list);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_versions_increase_by_one, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_alert_after_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_rule_loaded, setup, teardown),
+        cmocka_unit_test(test_rule_settings_strict),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include <curl/curl.h>
+#include <jansson.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -181,23 +182,70 @@ void idw_http_parse_link(const char *value, char *out, size_t outlen)
     }
 }
 
-/* Instance i of a response header of the final response, or NULL; *amount = how many there are. */
-static const char *header_at(CURL *c, const char *name, size_t i, size_t *amount)
+/* idw_http_header_get over libcurl's header API: instance i of a header of the final response. */
+static const char *curl_header(void *ctx, const char *name, size_t i, size_t *amount)
 {
     struct curl_header *h;
 
     *amount = 0;
-    if (curl_easy_header(c, name, i, CURLH_HEADER, -1, &h) != CURLHE_OK)
+    if (curl_easy_header(ctx, name, i, CURLH_HEADER, -1, &h) != CURLHE_OK)
         return NULL;
     *amount = h->amount;
     return h->value;
 }
 
-static void copy_header(CURL *c, const char *name, char *out, size_t outlen)
+/* Where a response's headers come from, for the readers below. */
+struct hdrs {
+    idw_http_header_get get;
+    void *ctx;
+};
+
+static const char *header_at(const struct hdrs *hs, const char *name, size_t i, size_t *amount)
+{
+    *amount = 0;
+    return hs->get(hs->ctx, name, i, amount);
+}
+
+static void copy_header(const struct hdrs *hs, const char *name, char *out, size_t outlen)
 {
     size_t n;
-    const char *v = header_at(c, name, 0, &n);
+    const char *v = header_at(hs, name, 0, &n);
     idw_strlcpy(out, v ? v : "", outlen);
+}
+
+/*
+ * A header quoted in messages: printable ASCII only (others become '?'),
+ * so it cannot break a log line or make the state's JSON invalid UTF-8.
+ */
+static void copy_header_text(const struct hdrs *hs, const char *name, char *out, size_t outlen)
+{
+    copy_header(hs, name, out, outlen);
+    for (; *out; out++)
+        if ((unsigned char)*out < 0x20 || (unsigned char)*out > 0x7e)
+            *out = '?';
+}
+
+void idw_http_text_append(char *out, size_t outlen, const char *s, size_t max)
+{
+    size_t at = strnlen(out, outlen), n = strlen(s), i;
+    json_t *probe = json_string(s);         /* jansson tells whether s is valid UTF-8 */
+    int utf8 = probe != NULL;
+
+    json_decref(probe);
+    if (at >= outlen)
+        return;
+    if (n > max)
+        n = max;
+    if (n > outlen - at - 1)
+        n = outlen - at - 1;
+    /* s[n] inside a character: cut before the character's first byte */
+    while (utf8 && n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+        n--;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        out[at++] = c < 0x20 || c == 0x7f ? ' ' : c >= 0x80 && !utf8 ? '?' : (char)c;
+    }
+    out[at] = '\0';
 }
 
 /*
@@ -206,7 +254,7 @@ static void copy_header(CURL *c, const char *name, char *out, size_t outlen)
  * fewest requests remaining; the smallest limit matters for a concurrency
  * violation (Limit 0, Remaining 0).  Unparsable values are ignored.
  */
-static void read_rate(CURL *c, struct idw_http_resp *r)
+static void read_rate(const struct hdrs *hs, struct idw_http_resp *r)
 {
     static const char *const names[] = {"X-Rate-Limit-Limit", "X-Rate-Limit-Remaining",
                                         "X-Rate-Limit-Reset"};
@@ -216,7 +264,7 @@ static void read_rate(CURL *c, struct idw_http_resp *r)
     for (int k = 0; k < 3; k++) {
         size_t amount = 1;
         for (size_t i = 0; i < amount && n[k] < 4; i++) {
-            int64_t v = parse_count(header_at(c, names[k], i, &amount));
+            int64_t v = parse_count(header_at(hs, names[k], i, &amount));
             if (v >= 0 && v <= INT32_MAX * 1000LL)
                 raw[k][n[k]++] = v;
         }
@@ -236,13 +284,13 @@ static void read_rate(CURL *c, struct idw_http_resp *r)
 }
 
 /* Every Link instance: rel="next" from the first that has one.  -1 (error set) past the limits. */
-static int read_link(CURL *c, struct idw_http_resp *r, const char *host)
+static int read_link(const struct hdrs *hs, struct idw_http_resp *r, const char *host)
 {
     char next[IDW_HTTP_MAX_LINK + 1];
     size_t amount = 1;
 
     for (size_t i = 0; i < amount; i++) {
-        const char *v = header_at(c, "Link", i, &amount);
+        const char *v = header_at(hs, "Link", i, &amount);
         if (!v)
             break;
         if (strlen(v) > IDW_HTTP_MAX_LINK) {
@@ -265,19 +313,20 @@ static int read_link(CURL *c, struct idw_http_resp *r, const char *host)
     return 0;
 }
 
-/* The headers of the final response (not of 1xx interim ones), read through libcurl's header API. */
-static int read_headers(CURL *c, struct idw_http_resp *r, const char *host)
+int idw_http_read_headers(idw_http_header_get get, void *ctx, struct idw_http_resp *r,
+                          const char *host)
 {
+    const struct hdrs hs = {get, ctx};
     size_t n;
 
-    read_rate(c, r);
-    r->date = idw_http_parse_date(header_at(c, "Date", 0, &n));
-    r->retry_after = idw_http_parse_retry_after(header_at(c, "Retry-After", 0, &n),
+    read_rate(&hs, r);
+    r->date = idw_http_parse_date(header_at(&hs, "Date", 0, &n));
+    r->retry_after = idw_http_parse_retry_after(header_at(&hs, "Retry-After", 0, &n),
                                                 r->date ? r->date : (int64_t)time(NULL));
-    copy_header(c, "X-Okta-Request-Id", r->request_id, sizeof r->request_id);
-    copy_header(c, "DPoP-Nonce", r->dpop_nonce, sizeof r->dpop_nonce);
-    copy_header(c, "WWW-Authenticate", r->www_authenticate, sizeof r->www_authenticate);
-    return read_link(c, r, host);
+    copy_header_text(&hs, "X-Okta-Request-Id", r->request_id, sizeof r->request_id);
+    copy_header(&hs, "DPoP-Nonce", r->dpop_nonce, sizeof r->dpop_nonce);
+    copy_header_text(&hs, "WWW-Authenticate", r->www_authenticate, sizeof r->www_authenticate);
+    return read_link(&hs, r, host);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *ud)
@@ -454,7 +503,8 @@ int idw_http_request(struct idw_http *h, const char *method, const char *url,
     }
     curl_url_cleanup(u);
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
-    if (read_headers(h->curl, r, h->host) < 0) {
+    /* the headers of the final response (not of 1xx interim ones) */
+    if (idw_http_read_headers(curl_header, h->curl, r, h->host) < 0) {
         r->refused = 1;
         r->status = 0;
         return -1;

@@ -40,8 +40,8 @@ struct idw_http_resp {
     int64_t rate_reset;         /* epoch seconds, that bucket's reset */
     int64_t date;               /* server Date header, epoch seconds; 0 unknown */
     long retry_after;           /* seconds (0 .. IDW_HTTP_RETRY_AFTER_MAX), -1 absent or unparsable */
-    char request_id[80];
-    char dpop_nonce[256];
+    char request_id[80];        /* request_id and www_authenticate are for messages: printable */
+    char dpop_nonce[256];       /* ASCII, other bytes replaced by '?'; dpop_nonce is kept as sent */
     char www_authenticate[512];
 };
 
@@ -85,5 +85,40 @@ long idw_http_parse_retry_after(const char *s, int64_t now);
 
 /* Extracts rel="next" from one Link header value into out (""); exposed for tests. */
 void idw_http_parse_link(const char *value, char *out, size_t outlen);
+
+/*
+ * Appends at most max bytes of s, text from a response (an error body's
+ * member, a header), to the NUL-terminated out (outlen bytes in all) for
+ * a message: control characters become spaces, a cut never splits a UTF-8
+ * character, and when s is not valid UTF-8 its non-ASCII bytes become '?'.
+ * So the message stays one line of valid UTF-8, as the log's and the
+ * state's JSON need.
+ */
+void idw_http_text_append(char *out, size_t outlen, const char *s, size_t max);
+
+/*
+ * A source of response headers for idw_http_read_headers: instance i
+ * (0-based, in arrival order) of the header called name (any case), or
+ * NULL when there is no such instance; *amount receives how many instances
+ * of name there are.  Values are NUL-terminated, without the line's
+ * surrounding blanks, valid until the read ends.  idw_http_request reads
+ * libcurl's header API (curl_easy_header) this way; tests and fuzzers
+ * supply their own.
+ */
+typedef const char *(*idw_http_header_get)(void *ctx, const char *name, size_t i, size_t *amount);
+
+/*
+ * Fills resp's header fields from the headers get returns (idw_http_request
+ * calls it for every response): has_rate/rate_* from the X-Rate-Limit-*
+ * instances, date, retry_after (relative to date, else to now), request_id,
+ * dpop_nonce, www_authenticate (first instances, truncated to their
+ * buffers; see struct idw_http_resp), next_url (rel="next" of the first Link instance that has one).
+ * The other fields are left as they are.  host names the server in error
+ * text.  Returns 0, or -1 with resp->error set when a Link value is over
+ * IDW_HTTP_MAX_LINK or its next URL over sizeof next_url (the caller then
+ * refuses the response).
+ */
+int idw_http_read_headers(idw_http_header_get get, void *ctx, struct idw_http_resp *resp,
+                          const char *host);
 
 #endif

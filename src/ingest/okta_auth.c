@@ -5,6 +5,7 @@
  */
 #include "ingest/okta_auth.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #define RENEW_BEFORE_S 300      /* renew a token this long before it expires */
 #define ASSERTION_TTL_S 300
+#define MAX_TOKEN_TTL_S 86400   /* an access token is cached at most this long, whatever expires_in says */
 
 enum method { M_SSWS, M_PKJWT };
 
@@ -264,20 +266,46 @@ static enum idw_okta_fail token_refused(const struct idw_http_resp *r, char *err
     const char *d = json_string_value(json_object_get(j, "error_description"));
     enum idw_okta_fail f = r->status == 429 ? IDW_OKTA_RATE_LIMITED
                          : r->status >= 500 ? IDW_OKTA_TRANSIENT : IDW_OKTA_AUTH;
+    char t[1024];
 
-    snprintf(err, errlen, "token endpoint answered %ld %s%s%.200s%s", r->status, e ? e : "",
-             d ? " (" : "", d ? d : "", d ? ")" : "");
+    /* the server's text, made safe for a log line and the state's JSON */
+    snprintf(t, sizeof t, "token endpoint answered %ld ", r->status);
+    idw_http_text_append(t, sizeof t, e ? e : "", 200);
+    if (d) {
+        idw_http_text_append(t, sizeof t, " (", 2);
+        idw_http_text_append(t, sizeof t, d, 200);
+        idw_http_text_append(t, sizeof t, ")", 1);
+    }
     if (e && !strcmp(e, "invalid_scope"))
-        snprintf(err + strlen(err), errlen - strlen(err),
-                 ": grant the scope okta.logs.read on the app's Okta API Scopes tab");
+        idw_strappendf(t, sizeof t, ": grant the scope okta.logs.read on the app's Okta API Scopes tab");
     else if (e && !strcmp(e, "invalid_dpop_proof") && d && strstr(d, "missing"))
-        snprintf(err + strlen(err), errlen - strlen(err),
-                 ": the app requires DPoP; set \"dpop\": true in the org's auth");
+        idw_strappendf(t, sizeof t, ": the app requires DPoP; set \"dpop\": true in the org's auth");
     else if (e && !strcmp(e, "invalid_client"))
-        snprintf(err + strlen(err), errlen - strlen(err),
-                 ": check client_id, key_id and that the public key is registered on the app");
+        idw_strappendf(t, sizeof t, ": check client_id, key_id and that the public key is registered "
+                       "on the app");
+    err[0] = '\0';
+    idw_http_text_append(err, errlen, t, errlen);      /* cut, if it must be, at the end only */
     json_decref(j);
     return f;
+}
+
+/*
+ * An access token goes into "Authorization: <scheme> <token>" as is, so it
+ * must be what RFC 6750 (b64token) and RFC 9449 allow there: letters,
+ * digits, - . _ ~ + / and then only '='.  Anything else (a line break
+ * would add a header to every request) is refused.
+ */
+static int token_usable(const char *t)
+{
+    size_t i = 0;
+
+    if (!t || !*t)
+        return 0;
+    while (t[i] && (isalnum((unsigned char)t[i]) || strchr("-._~+/", t[i])))
+        i++;
+    while (t[i] == '=')
+        i++;
+    return t[i] == '\0';
 }
 
 static enum idw_okta_fail token_accepted(struct idw_okta_auth *a, const struct idw_http_resp *r,
@@ -288,15 +316,24 @@ static enum idw_okta_fail token_accepted(struct idw_okta_auth *a, const struct i
     const char *tt = json_string_value(json_object_get(j, "token_type"));
     json_int_t ttl = json_integer_value(json_object_get(j, "expires_in"));
 
-    if (!at || !tt || (strcasecmp(tt, "Bearer") && strcasecmp(tt, "DPoP"))) {
+    if (!token_usable(at) || !tt ||
+        (strcasecmp(tt, "Bearer") && strcasecmp(tt, "DPoP"))) {
         json_decref(j);
         snprintf(err, errlen, "token endpoint answered 200 without a usable access token");
         return IDW_OKTA_TRANSIENT;
     }
+    if (!a->dpop && strcasecmp(tt, "DPoP") == 0) {
+        /* a DPoP-bound token needs a proof per request, and this client has no DPoP key */
+        json_decref(j);
+        snprintf(err, errlen, "token endpoint answered with a DPoP-bound token (token_type DPoP) to a "
+                 "request without a DPoP proof: set \"dpop\": true in the org's auth");
+        return IDW_OKTA_AUTH;
+    }
     free_secret(&a->access_token);
     a->access_token = strdup(at);
     idw_strlcpy(a->token_type, strcasecmp(tt, "DPoP") == 0 ? "DPoP" : "Bearer", sizeof a->token_type);
-    a->token_expires = time(NULL) + (ttl > 0 ? ttl : 3600);
+    /* Okta's tokens live an hour, a day at most; a larger expires_in would overflow time_t */
+    a->token_expires = time(NULL) + (ttl <= 0 ? 3600 : ttl > MAX_TOKEN_TTL_S ? MAX_TOKEN_TTL_S : ttl);
     json_decref(j);     /* jansson frees the copy; strings are not wiped, a known limit */
     return a->access_token ? IDW_OKTA_OK : IDW_OKTA_TRANSIENT;
 }
@@ -327,28 +364,46 @@ static int token_post(struct idw_okta_auth *a, struct idw_http *http, struct idw
     return rc;
 }
 
+/* A use_dpop_nonce challenge: a 400 carrying a nonce other than the one the proof held. */
+static int nonce_challenge(const struct idw_okta_auth *a, const struct idw_http_resp *r)
+{
+    return r->status == 400 && r->dpop_nonce[0] && r->body && strstr(r->body, "use_dpop_nonce") &&
+           strcmp(r->dpop_nonce, a->dpop_nonce) != 0;
+}
+
+enum idw_okta_fail idw_okta_auth_token_answer(struct idw_okta_auth *a, const struct idw_http_resp *r,
+                                              int *again, char *err, size_t errlen)
+{
+    *again = 0;
+    if (r->status == 200)
+        return token_accepted(a, r, err, errlen);
+    if (nonce_challenge(a, r)) {
+        /* the challenge: same request again, new proof with the nonce, new assertion */
+        idw_strlcpy(a->dpop_nonce, r->dpop_nonce, sizeof a->dpop_nonce);
+        *again = 1;
+        snprintf(err, errlen, "token endpoint answered 400 use_dpop_nonce");
+        return IDW_OKTA_TRANSIENT;
+    }
+    return token_refused(r, err, errlen);
+}
+
 static enum idw_okta_fail fetch_token(struct idw_okta_auth *a, struct idw_http *http,
                                       char *err, size_t errlen)
 {
     struct idw_http_resp r = {0};
     enum idw_okta_fail f = IDW_OKTA_TRANSIENT;
+    int again = 1;
 
-    for (int attempt = 0; attempt < 3; attempt++) {
-        if (token_post(a, http, &r, err, errlen) < 0)
-            break;
-        if (r.status == 200) {
-            f = token_accepted(a, &r, err, errlen);
+    for (int attempt = 0; attempt < 3 && again; attempt++) {
+        if (token_post(a, http, &r, err, errlen) < 0) {
+            again = 0;
             break;
         }
-        if (r.status == 400 && r.dpop_nonce[0] && strstr(r.body, "use_dpop_nonce") &&
-            strcmp(r.dpop_nonce, a->dpop_nonce) != 0) {
-            /* the challenge: same request again, new proof with the nonce, new assertion */
-            idw_strlcpy(a->dpop_nonce, r.dpop_nonce, sizeof a->dpop_nonce);
-            continue;
-        }
-        f = token_refused(&r, err, errlen);
-        break;
+        f = idw_okta_auth_token_answer(a, &r, &again, err, errlen);
     }
+    if (again)      /* every answer was another challenge */
+        snprintf(err, errlen, "token endpoint answered use_dpop_nonce with a new nonce three times "
+                 "in a row");
     idw_http_resp_clear(&r);
     return f;
 }

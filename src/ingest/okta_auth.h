@@ -62,6 +62,28 @@ enum idw_okta_fail idw_okta_auth_headers(struct idw_okta_auth *a, struct idw_htt
 void idw_okta_auth_headers_free(char *hdr[3]);
 
 /*
+ * Reads one answer of the token endpoint into a (private_key_jwt only;
+ * idw_okta_auth_headers calls it for each token request, and it is
+ * exposed for tests and fuzzing).  *again is set to 0 except when noted.
+ *   200 with a usable access token (token_type Bearer, or DPoP when this
+ *       client sends DPoP proofs; the token made only of the characters
+ *       RFC 6750 allows in an Authorization header): the token is cached
+ *       for expires_in seconds (3600 when absent or not positive, at most
+ *       a day) and used by later idw_okta_auth_headers calls: IDW_OKTA_OK.
+ *       A 200 without one: IDW_OKTA_TRANSIENT; a DPoP token for a client
+ *       without DPoP: IDW_OKTA_AUTH.
+ *   400 use_dpop_nonce whose DPoP-Nonce differs from the nonce last
+ *       sent: the nonce is kept for the next proof and *again set (send
+ *       the token request again): IDW_OKTA_TRANSIENT.
+ *   anything else: a refusal: IDW_OKTA_RATE_LIMITED for 429,
+ *       IDW_OKTA_TRANSIENT for 5xx, IDW_OKTA_AUTH otherwise.
+ * Every result but IDW_OKTA_OK sets err: the status, the OAuth error and
+ * its description, and a hint.  err never holds the token.
+ */
+enum idw_okta_fail idw_okta_auth_token_answer(struct idw_okta_auth *a, const struct idw_http_resp *r,
+                                              int *again, char *err, size_t errlen);
+
+/*
  * Tells the module how the API answered.  Returns 1 when the request
  * should be retried at once with fresh headers (a DPoP nonce was demanded,
  * or the access token was rejected and this is the first such retry), 0

@@ -394,13 +394,16 @@ static enum idw_poll_result failed(struct idw_okta_poller *p, enum fail_kind kin
 static enum idw_poll_result failed(struct idw_okta_poller *p, enum fail_kind kind,
                                    long hint_ms, long *wait_ms, const char *fmt, ...)
 {
-    char msg[768];
+    char text[1024], msg[768];
     va_list ap;
     json_int_t n;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    /* quotes of the server's text: cut whole characters, or last_error would not be stored */
+    msg[0] = '\0';
+    idw_http_text_append(msg, sizeof msg, text, sizeof msg);
     sinc(p, "consecutive_failures", 1);
     sinc(p, "failures_total", 1);
     n = sget(p, "consecutive_failures");
@@ -424,8 +427,8 @@ static enum idw_poll_result failed(struct idw_okta_poller *p, enum fail_kind kin
     return IDW_POLL_RETRY;
 }
 
-/* "E0000006: You do not have permission... (errorId oae...)" from an Okta error body. */
-static void okta_error_text(const struct idw_http_resp *r, char *out, size_t outlen)
+/* See okta_poll.h. */
+void idw_okta_error_text(const struct idw_http_resp *r, char *out, size_t outlen)
 {
     json_t *j = json_loads(r->body ? r->body : "", 0, NULL);
     const char *code = json_string_value(json_object_get(j, "errorCode"));
@@ -433,16 +436,29 @@ static void okta_error_text(const struct idw_http_resp *r, char *out, size_t out
     const char *id = json_string_value(json_object_get(j, "errorId"));
     const char *e = json_string_value(json_object_get(j, "error"));
     const char *ed = json_string_value(json_object_get(j, "error_description"));
+    char t[1024] = "";
 
-    if (code)
-        snprintf(out, outlen, "%s %.200s%s%s%s", code, sum ? sum : "", id ? " (errorId " : "",
-                 id ? id : "", id ? ")" : "");
-    else if (e)
-        snprintf(out, outlen, "%s %.200s", e, ed ? ed : "");
-    else if (r->www_authenticate[0])
-        snprintf(out, outlen, "%.300s", r->www_authenticate);
-    else
-        snprintf(out, outlen, "no error body");
+    /* the server's text, made safe for a log line and the state's JSON */
+    if (code) {
+        idw_http_text_append(t, sizeof t, code, 200);
+        idw_http_text_append(t, sizeof t, " ", 1);
+        idw_http_text_append(t, sizeof t, sum ? sum : "", 200);
+        if (id) {
+            idw_http_text_append(t, sizeof t, " (errorId ", 10);
+            idw_http_text_append(t, sizeof t, id, 200);
+            idw_http_text_append(t, sizeof t, ")", 1);
+        }
+    } else if (e) {
+        idw_http_text_append(t, sizeof t, e, 200);
+        idw_http_text_append(t, sizeof t, " ", 1);
+        idw_http_text_append(t, sizeof t, ed ? ed : "", 200);
+    } else if (r->www_authenticate[0]) {
+        idw_http_text_append(t, sizeof t, r->www_authenticate, 300);
+    } else {
+        snprintf(t, sizeof t, "no error body");
+    }
+    out[0] = '\0';
+    idw_http_text_append(out, outlen, t, outlen);      /* cut, if it must be, at the end only */
     json_decref(j);
 }
 
@@ -454,7 +470,7 @@ static enum idw_poll_result refused(struct idw_okta_poller *p, const struct idw_
     const char *hint = "";
     int ssws = strncmp(idw_okta_auth_describe(p->auth), "ssws", 4) == 0;
 
-    okta_error_text(r, detail, sizeof detail);
+    idw_okta_error_text(r, detail, sizeof detail);
     if (r->status == 401)
         hint = ssws ? "the API token is invalid, revoked, or expired (unused for 30 days)"
                     : "the access token was rejected even after renewal (revoked app or wrong audience)";
@@ -664,16 +680,9 @@ static void since_url(const struct idw_okta_poller *p, int64_t since_ms, const c
     curl_free(esc);
 }
 
-/*
- * A next link is followed only once libcurl's URL API has parsed and
- * normalised it (dot-segments removed; percent-encoded dots stay encoded
- * and so fail the path test) and it is https on the org's exact host and
- * port, with the path exactly /api/v1/logs, no user info and no fragment.
- * The normalised URL is the one requested.  Returns 0 with it in out, or
- * -1 with why.
- */
-static int next_link_check(const struct idw_okta_poller *p, const char *url, char *out, size_t outlen,
-                           const char **why)
+/* See okta_poll.h; the normalised URL is the one requested. */
+int idw_okta_next_link_check(const struct idw_okta_org *org, const char *url, char *out, size_t outlen,
+                             const char **why)
 {
     CURLU *u = curl_url();
     char scheme[16], host[256], port[8], path[64];
@@ -684,9 +693,9 @@ static int next_link_check(const struct idw_okta_poller *p, const char *url, cha
         ;
     else if (url_part(u, CURLUPART_SCHEME, 0, scheme, sizeof scheme) < 0 || strcmp(scheme, "https"))
         *why = "not https";
-    else if (url_part(u, CURLUPART_HOST, 0, host, sizeof host) < 0 || strcasecmp(host, p->org.hostname) ||
+    else if (url_part(u, CURLUPART_HOST, 0, host, sizeof host) < 0 || strcasecmp(host, org->hostname) ||
              url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT, port, sizeof port) < 0 ||
-             strtol(port, NULL, 10) != p->org.port)
+             strtol(port, NULL, 10) != org->port)
         *why = "another host or port than the org's";
     else if (!url_lacks(u, CURLUPART_USER) || !url_lacks(u, CURLUPART_PASSWORD))
         *why = "user info in the URL";
@@ -730,7 +739,7 @@ static void begin_history(struct idw_okta_poller *p, int days)
 static void current_url(struct idw_okta_poller *p, char *out, size_t outlen)
 {
     const char *next = sstr(p, "next_url"), *why;
-    if (next && *next && next_link_check(p, next, out, outlen, &why) == 0)
+    if (next && *next && idw_okta_next_link_check(&p->org, next, out, outlen, &why) == 0)
         return;
     if (next && *next && sget(p, "last_published_ms")) {
         /* org_url changed since the cursor was stored: resume by time, de-dup absorbs overlap */
@@ -872,7 +881,7 @@ static enum idw_poll_result handle_ok(struct idw_okta_poller *p, struct idw_http
         return failed(p, F_TRANSIENT, 0, wait_ms, "response body is not a JSON array (%s)",
                       events ? "other JSON" : je.text);
     }
-    if (!r->next_url[0] || next_link_check(p, r->next_url, next, sizeof next, &why) < 0) {
+    if (!r->next_url[0] || idw_okta_next_link_check(&p->org, r->next_url, next, sizeof next, &why) < 0) {
         json_decref(events);
         if (!r->next_url[0])
             return failed(p, F_TRANSIENT, 0, wait_ms, "response has no Link rel=\"next\"");
@@ -898,7 +907,7 @@ static enum idw_poll_result handle_response(struct idw_okta_poller *p, struct id
         return handle_ok(p, r, wait_ms);
     if (rate_limited_answer(r))
         return rate_limited(p, r, wait_ms);
-    okta_error_text(r, detail, sizeof detail);
+    idw_okta_error_text(r, detail, sizeof detail);
     if (r->status == 400 && strstr(detail, "E0000054") && sstr(p, "next_url"))
         return restart_from_since(p, wait_ms);
     if (r->status == 401 || r->status == 403 || r->status == 400)
@@ -1149,7 +1158,8 @@ int idw_okta_test_connection(const struct idw_okta_org *org, long *events, char 
         *events += (long)json_array_size(arr);
         int full = (int)json_array_size(arr) >= org->page_limit;
         json_decref(arr);
-        if (!full || !r.next_url[0] || next_link_check(&p, r.next_url, next, sizeof next, &why) < 0 ||
+        if (!full || !r.next_url[0] ||
+            idw_okta_next_link_check(&p.org, r.next_url, next, sizeof next, &why) < 0 ||
             strcmp(next, url) == 0) {
             rc = 0;
             break;

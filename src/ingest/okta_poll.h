@@ -43,6 +43,7 @@
 #include "persona/store.h"
 
 struct idw_okta_poller;
+struct idw_http_resp;
 
 /* The org's connector settings, validated (config.c checked only the types). */
 struct idw_okta_org {
@@ -61,6 +62,29 @@ struct idw_okta_org {
 /* Validates and reads org (org_url rules in docs/config.md).  Returns 0 or -1 with err. */
 int idw_okta_org_read(const struct idw_org_config *org, struct idw_okta_org *out,
                       char *err, size_t errlen);
+
+/*
+ * Checks a next link (Link rel="next") before it is followed: only once
+ * libcurl's URL API has parsed and normalised it (dot-segments removed;
+ * percent-encoded dots stay encoded and so fail the path test), and only
+ * when it is https on org's exact hostname and port, with the path exactly
+ * /api/v1/logs, no user info and no fragment.  Returns 0 with the
+ * normalised URL in out, or -1 with *why (a static phrase such as "not
+ * https", "a path other than /api/v1/logs", "too long" when out is too
+ * small).  Exposed for tests and fuzzing.
+ */
+int idw_okta_next_link_check(const struct idw_okta_org *org, const char *url, char *out, size_t outlen,
+                             const char **why);
+
+/*
+ * What an error answer of Okta says, for messages: "<errorCode>
+ * <errorSummary> (errorId <errorId>)" from an API error body, "<error>
+ * <error_description>" from an OAuth one, else the WWW-Authenticate
+ * header, else "no error body"; summaries and descriptions are cut at 200
+ * bytes.  Always NUL-terminates out (outlen > 0).  Exposed for tests and
+ * fuzzing.
+ */
+void idw_okta_error_text(const struct idw_http_resp *r, char *out, size_t outlen);
 
 /* Outcome of one poll step. */
 enum idw_poll_result {

@@ -805,8 +805,9 @@ static int in_array(struct idw_reader *r, json_t **out, char *err, size_t errlen
     if (r->need_separator)
         return array_separator(r, c, err, errlen);
     if (c == ',' || c == ':' || c == '}') {
-        consume(r, 1);
-        return stray_error(r, err, errlen, "unexpected '%c' where an array element belongs", c);
+        stray_error(r, err, errlen, "unexpected '%c' where an array element belongs", c);
+        consume(r, 1);          /* after the report, which names this byte's offset */
+        return IDW_READ_BAD;
     }
     s = read_value(r, out, err, errlen, &broken);
     r->need_separator = 1;

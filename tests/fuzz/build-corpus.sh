@@ -17,7 +17,8 @@ set -eu
 OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds
 rm -rf "$S" && mkdir -p "$S"
-for h in replay normalize config rules persona_codec alert http_headers pipeline; do
+for h in replay normalize config rules persona_codec alert http_headers pipeline \
+         http_response okta_token okta_answer key; do
     mkdir -p "$S/fuzz_$h"
 done
 tmp=$(mktemp -d /tmp/idw-fuzz-corpus.XXXXXX)
@@ -35,6 +36,8 @@ mkdir -p "$tmp/p2" && head -n 1500 data/sample-org.jsonl > "$tmp/sample-head.jso
 "$SEED" personas "$tmp/sample-head.jsonl" "$tmp/p2"
 cp "$tmp"/persona-* "$S/fuzz_persona_codec/"
 for f in "$tmp"/p2/persona-*; do cp "$f" "$S/fuzz_persona_codec/sample-$(basename "$f")"; done
+# Key files in every form idw_key_parse reads (fresh test-only keys each run).
+"$SEED" keys "$S/fuzz_key"
 
 python3 - "$OUT" "$S" "$tmp" <<'PY'
 import glob, json, os, re, sys
@@ -119,6 +122,92 @@ put('fuzz_http_headers', 'link-merged', ', '.join(links))
 put('fuzz_http_headers', 'link-multi-rel', '<https://a.okta.com/x?a="1,2">; rel="prev next"; title="a, b"')
 put('fuzz_http_headers', 'link-unquoted', '<https://a.okta.com/y>;rel=next')
 put('fuzz_http_headers', 'date', 'Sun, 06 Nov 1994 08:49:37 GMT')
+
+# Okta's answers, as HTTP responses (status line, headers, blank line, body):
+# the recorded /api/v1/logs answer, and the errors and token answers the
+# simulator gives (tests/okta_sim/okta_sim.py), with the headers that go
+# with them.
+def response(status, headers, body=''):
+    reason = {200: 'OK', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found',
+              429: 'Too Many Requests', 500: 'Internal Server Error'}.get(status, 'Status')
+    head = ['HTTP/1.1 %d %s' % (status, reason)] + ['%s: %s' % h for h in headers]
+    return '\r\n'.join(head) + '\r\n\r\n' + body
+
+DATE = 'Fri, 04 Dec 2026 10:00:00 GMT'
+rec = (open('tests/okta_sim/recorded/headers.txt').read().replace('{HOST}', 'fuzz.okta.com')
+       .replace('{DATE}', DATE).replace('{RESET}', '1796378460').replace('{RESET_LATE}', '1796378520'))
+rec_head = '\r\n'.join(l for l in rec.splitlines() if l.strip()) + '\r\n\r\n'
+put('fuzz_http_response', 'recorded', rec_head)
+put('fuzz_okta_answer', 'recorded', rec_head + open('tests/okta_sim/recorded/body.json').read())
+sim = open('tests/okta_sim/okta_sim.py').read()
+www = re.findall(r'"WWW-Authenticate": \'([^\']*)\'', sim)
+rate = [('X-Rate-Limit-Limit', '600'), ('X-Rate-Limit-Remaining', '0'), ('X-Rate-Limit-Reset', '1796378460')]
+heads = {
+    'retry-after-seconds': response(429, [('Date', DATE), ('Retry-After', '30')] + rate),
+    'retry-after-date': response(503, [('Date', DATE), ('Retry-After', 'Fri, 04 Dec 2026 10:05:00 GMT')]),
+    'retry-after-huge': response(429, [('Retry-After', '999999999999999999999')]),
+    'concurrency': response(429, [('X-Rate-Limit-Limit', '0'), ('X-Rate-Limit-Remaining', '0'),
+                                  ('X-Rate-Limit-Reset', '1796378460')]),
+    'dpop-nonce': response(400, [('DPoP-Nonce', 'eyJ7S_zG.eyJH0-Z.HX4w-7v'), ('WWW-Authenticate',
+                                 'DPoP error="use_dpop_nonce", error_description="Resource server requires '
+                                 'nonce in DPoP proof"')]),
+    'links-merged': response(200, [('Link', '<https://fuzz.okta.com/api/v1/logs?a="1,2">; rel="self", '
+                                            '<https://fuzz.okta.com/api/v1/logs?after=9>; rel="prev next"')]),
+}
+for i, w in enumerate(www):
+    heads['www-authenticate-%d' % i] = response(401, [('WWW-Authenticate', w), ('X-Okta-Request-Id', 'aQn3s2Xy1Z')])
+for name, text in heads.items():
+    put('fuzz_http_response', name, text)
+for i, (st, code, summary) in enumerate(re.findall(r'api_error\((\d+|st), "(E\d+)", "([^"]*)"', sim)):
+    body = json.dumps({'errorCode': code, 'errorSummary': summary, 'errorLink': code,
+                       'errorId': 'oae3b2c1d0e9f8a7b6c', 'errorCauses': []})
+    put('fuzz_okta_answer', 'api-error-%d' % i,
+        response(int(st) if st.isdigit() else 500, [('X-Okta-Request-Id', 'aQn3s2Xy1Z')] + rate[:2], body))
+for i, w in enumerate(www):
+    put('fuzz_okta_answer', 'www-authenticate-%d' % i, response(403 if 'scope' in w else 401,
+                                                                [('WWW-Authenticate', w)]))
+# The hostile next links of tests/integration/test_okta_nextlink.sh, aimed at the harness's org.
+nl = open('tests/integration/test_okta_nextlink.sh').read()
+query = 'after=1795428902123_1&limit=20&sortOrder=ASCENDING'
+for i, link in enumerate(re.findall(r"""['"]([^'"\s]*\{QUERY\}[^'"\s]*)['"]""", nl)):
+    link = (link.replace('{BASE}', 'https://fuzz.okta.com').replace('{PORT}', '443')
+            .replace('$other', '8443').replace('{QUERY}', query))
+    put('fuzz_okta_answer', 'next-link-%d' % i, response(200, [('Link', '<%s>; rel="next"' % link)], '[]'))
+put('fuzz_okta_answer', 'next-link-custom-port',
+    response(200, [('Link', '<https://127.0.0.1:8443/api/v1/logs?%s>; rel="next"' % query)], '[]'))
+# The token endpoint: the success shapes, and every OAuth error the simulator raises.
+token = {'token_type': 'Bearer', 'expires_in': 3600, 'scope': 'okta.logs.read',
+         'access_token': 'eyJraWQiOiJmdXp6In0.eyJzdWIiOiIwb2EifQ.c2lnbmF0dXJl'}
+put('fuzz_okta_token', 'bearer', response(200, [('Content-Type', 'application/json')], json.dumps(token)))
+put('fuzz_okta_token', 'dpop', response(200, [], json.dumps(dict(token, token_type='DPoP'))))
+put('fuzz_okta_token', 'rate-limited', response(429, rate, json.dumps({'errorCode': 'E0000047'})))
+put('fuzz_okta_token', 'server-error', response(500, []))
+for i, (st, err, desc) in enumerate(re.findall(r'oauth_error\((\d+), "([^"]+)", "([^"]*)"', sim)):
+    hdrs = [('DPoP-Nonce', 'bmV3LW5vbmNlLTE')] if err == 'use_dpop_nonce' else []
+    put('fuzz_okta_token', 'oauth-error-%d' % i,
+        response(int(st), hdrs, json.dumps({'error': err, 'error_description': desc})))
+
+# Dictionaries of the HTTP answer harnesses and of the key harness.
+def write_dict(name, tokens):
+    with open(os.path.join(out, name), 'w') as f:
+        for t in tokens:
+            # libFuzzer reads \\, \" and \xNN escapes only
+            f.write('"%s"\n' % ''.join('\\x%02X' % ord(c) if c in '\\"' or not ' ' <= c <= '~' else c
+                                          for c in t))
+write_dict('okta-http.dict', [
+    'HTTP/1.1 200 OK\r\n', 'HTTP/1.1 400 ', 'HTTP/1.1 401 ', 'HTTP/1.1 429 ', 'HTTP/1.1 503 ', '\r\n', '\r\n\r\n',
+    'X-Rate-Limit-Limit: ', 'X-Rate-Limit-Remaining: ', 'X-Rate-Limit-Reset: ', 'Retry-After: ', 'Date: ',
+    'X-Okta-Request-Id: ', 'DPoP-Nonce: ', 'WWW-Authenticate: ', 'Link: ', '; rel="next"', 'rel=', '<', '>',
+    'https://fuzz.okta.com/api/v1/logs?after=', 'https://127.0.0.1:8443/api/v1/logs', ':443', '%2e', '/..',
+    '#', '@', 'GMT', 'Fri, 04 Dec 2026 10:00:00 GMT', '9223372036854775807', '2147483648000',
+    'access_token', 'token_type', 'expires_in', 'Bearer', 'DPoP', 'error', 'error_description',
+    'use_dpop_nonce', 'invalid_dpop_proof', 'invalid_scope', 'invalid_client', 'errorCode', 'errorSummary',
+    'errorId', 'E0000054', '\\u0000', '\\r\\n', '\\u00e9', '\\ud83d\\ude00'])
+write_dict('jwk.dict', [
+    'kty', 'RSA', 'EC', 'crv', 'P-256', 'P-384', 'keys', 'use', 'sig', 'enc', 'alg', 'RS256', 'ES256', 'kid',
+    'oth', '"d":', '"n":', '"e":', '"x":', '"y":', '"p":', '"q":', '"dp":', '"dq":', '"qi":', 'AQAB', 'AA',
+    '-----BEGIN PRIVATE KEY-----\n', '-----END PRIVATE KEY-----\n', '-----BEGIN RSA PRIVATE KEY-----\n',
+    '-----BEGIN EC PRIVATE KEY-----\n', '-----BEGIN ENCRYPTED PRIVATE KEY-----\n'])
 
 # A libFuzzer dictionary: every key and short enum value of the sample events.
 tokens = set()

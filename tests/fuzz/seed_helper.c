@@ -10,14 +10,26 @@
  *                                     (normalize + update, as the pipeline
  *                                     does) and writes each encoded record
  *                                     to OUTDIR/persona-N
+ *   fuzz_seed keys OUTDIR             test-only private keys in every form
+ *                                     idw_key_parse reads (fuzz_key): an RSA
+ *                                     2048 and an EC P-256 key as PKCS#8 and
+ *                                     traditional PEM, as private JWKs (with
+ *                                     and without CRT values, kid, use, alg),
+ *                                     as a one-key JWKS, and the public JWK
+ *                                     alone (the usual mistake).  Fresh keys
+ *                                     each run: no key is committed.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
+#include <openssl/pem.h>
+
 #include "common/config.h"
 #include "common/util.h"
 #include "detect/rule.h"
+#include "ingest/jws.h"
 #include "ingest/normalize.h"
 #include "persona/persona.h"
 
@@ -85,6 +97,117 @@ static int write_personas(const char *events, const char *outdir)
     return 0;
 }
 
+/* Member name of jwk: parameter param of key as base64url, left-padded to pad bytes (0 = minimal). */
+static void jwk_put(json_t *jwk, const char *name, EVP_PKEY *key, const char *param, int pad)
+{
+    BIGNUM *bn = NULL;
+    unsigned char buf[1024];
+    int n;
+
+    if (!EVP_PKEY_get_bn_param(key, param, &bn))
+        return;
+    n = pad ? pad : BN_num_bytes(bn);
+    if (n > 0 && n <= (int)sizeof buf && BN_bn2binpad(bn, buf, n) == n) {
+        char *b64 = idw_b64url(buf, (size_t)n);
+        json_object_set_new(jwk, name, json_string(b64));
+        free(b64);
+    }
+    BN_free(bn);
+}
+
+/* The private JWK of key as Okta hands it out; crt = 0 leaves out p, q, dp, dq, qi. */
+static json_t *private_jwk(EVP_PKEY *key, int crt)
+{
+    json_t *jwk = idw_key_public_jwk(key);
+
+    if (EVP_PKEY_is_a(key, "RSA")) {
+        jwk_put(jwk, "d", key, OSSL_PKEY_PARAM_RSA_D, 0);
+        if (crt) {
+            jwk_put(jwk, "p", key, OSSL_PKEY_PARAM_RSA_FACTOR1, 0);
+            jwk_put(jwk, "q", key, OSSL_PKEY_PARAM_RSA_FACTOR2, 0);
+            jwk_put(jwk, "dp", key, OSSL_PKEY_PARAM_RSA_EXPONENT1, 0);
+            jwk_put(jwk, "dq", key, OSSL_PKEY_PARAM_RSA_EXPONENT2, 0);
+            jwk_put(jwk, "qi", key, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, 0);
+        }
+    } else {
+        jwk_put(jwk, "d", key, OSSL_PKEY_PARAM_PRIV_KEY, 32);
+    }
+    json_object_set_new(jwk, "kid", json_string("fuzz-kid-1"));
+    json_object_set_new(jwk, "use", json_string("sig"));
+    json_object_set_new(jwk, "alg", json_string(idw_key_alg(key)));
+    return jwk;
+}
+
+static int write_text(const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    FILE *f;
+
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!text || !(f = fopen(path, "w")) || fputs(text, f) < 0 || fclose(f) != 0) {
+        perror(path);
+        return 1;
+    }
+    return 0;
+}
+
+static int write_json(const char *dir, const char *name, json_t *j, size_t flags)
+{
+    char *text = j ? json_dumps(j, flags) : NULL;
+    int rc = write_text(dir, name, text);
+
+    free(text);
+    json_decref(j);
+    return rc;
+}
+
+/* PKCS#8 (traditional = 0) or PKCS#1 / SEC1 PEM of key. */
+static int write_pem(const char *dir, const char *name, EVP_PKEY *key, int traditional)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    char *mem, *text;
+    long n;
+    int rc = 1;
+
+    if (b && (traditional ? PEM_write_bio_PrivateKey_traditional(b, key, NULL, NULL, 0, NULL, NULL)
+                          : PEM_write_bio_PrivateKey(b, key, NULL, NULL, 0, NULL, NULL)) &&
+        (n = BIO_get_mem_data(b, &mem)) > 0 && (text = strndup(mem, (size_t)n))) {
+        rc = write_text(dir, name, text);
+        free(text);
+    }
+    BIO_free(b);
+    return rc;
+}
+
+static int write_keys(const char *dir)
+{
+    static const char *const algs[] = {"RS256", "ES256"};
+    char err[256], name[64];
+    int rc = 0;
+
+    for (int i = 0; i < 2; i++) {
+        EVP_PKEY *k = idw_key_generate(algs[i], err, sizeof err);
+        if (!k) {
+            fprintf(stderr, "%s\n", err);
+            return 1;
+        }
+        snprintf(name, sizeof name, "%s-pkcs8.pem", algs[i]);
+        rc |= write_pem(dir, name, k, 0);
+        snprintf(name, sizeof name, "%s-traditional.pem", algs[i]);
+        rc |= write_pem(dir, name, k, 1);
+        snprintf(name, sizeof name, "%s.jwk.json", algs[i]);
+        rc |= write_json(dir, name, private_jwk(k, 1), JSON_INDENT(2));
+        snprintf(name, sizeof name, "%s-jwks.json", algs[i]);
+        rc |= write_json(dir, name, json_pack("{s:[o]}", "keys", private_jwk(k, 1)), JSON_COMPACT);
+        snprintf(name, sizeof name, "%s-public.jwk.json", algs[i]);
+        rc |= write_json(dir, name, idw_key_public_jwk(k), JSON_COMPACT);
+        if (i == 0)
+            rc |= write_json(dir, "RS256-no-crt.jwk.json", private_jwk(k, 0), JSON_COMPACT);
+        EVP_PKEY_free(k);
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && !strcmp(argv[1], "default-config")) {
@@ -98,6 +221,8 @@ int main(int argc, char **argv)
     }
     if (argc == 4 && !strcmp(argv[1], "personas"))
         return write_personas(argv[2], argv[3]);
-    fprintf(stderr, "usage: fuzz_seed default-config | rule-ids | personas EVENTS OUTDIR\n");
+    if (argc == 3 && !strcmp(argv[1], "keys"))
+        return write_keys(argv[2]);
+    fprintf(stderr, "usage: fuzz_seed default-config | rule-ids | personas EVENTS OUTDIR | keys OUTDIR\n");
     return 2;
 }

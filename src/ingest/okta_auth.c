@@ -404,6 +404,8 @@ static enum idw_okta_fail fetch_token(struct idw_okta_auth *a, struct idw_http *
     if (again)      /* every answer was another challenge */
         snprintf(err, errlen, "token endpoint answered use_dpop_nonce with a new nonce three times "
                  "in a row");
+    else if (f == IDW_OKTA_OK)
+        err[0] = '\0';   /* a challenge answered on the way leaves no message behind */
     idw_http_resp_clear(&r);
     return f;
 }

@@ -1165,9 +1165,8 @@ int idw_okta_test_connection(const struct idw_okta_org *org, long *events, char 
             break;
         }
         idw_strlcpy(url, next, sizeof url);
-    }
-    if (rc < 0 && !err[0]) {
-        rc = 0;     /* 20 full pages: more than 20000 events in the hour; the count is a floor */
+        if (page == 19)
+            rc = 0;     /* 20 full pages: more than 20000 events in the hour; the count is a floor */
     }
 out:
     if (rc < 0 && !err[0] && r.error[0])

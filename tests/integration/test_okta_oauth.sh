@@ -19,6 +19,11 @@ write_config cfg.json '{"method": "private_key_jwt", "client_id": "0oaTESTCLIENT
 "$IDWATCH" --config cfg.json okta test-connection > tc.out 2>&1
 cat tc.out
 grep -q "acme: OK .* $half events in the last hour" tc.out || fail "test-connection"
+# more than 20 full pages in the hour: a floor is reported, not the nonce challenge met on the way
+write_config cfg-small.json '{"method": "private_key_jwt", "client_id": "0oaTESTCLIENT",
+  "private_key_file": "'"$WORK"'/key.pem", "key_id": "k1", "dpop": true}' '"page_limit": 10'
+"$IDWATCH" --config cfg-small.json okta test-connection > tc-small.out 2>&1 || { cat tc-small.out; fail "test-connection, 20 full pages"; }
+grep -q "acme: OK .* 200 events in the last hour" tc-small.out || { cat tc-small.out; fail "test-connection floor"; }
 
 "$IDWATCH" --config cfg.json run --once > run1.out 2>&1 || { cat run1.out; fail "first run"; }
 sim_ctl release '{"all": true}' > /dev/null

@@ -11,8 +11,9 @@
 #   IDWATCH     build/idwatch, to produce real alert documents
 #   GEN_EVENTS  build/tools/gen-events, for the labelled attacks
 #
-# Deterministic: the same tree gives the same seeds.  Run from the
-# repository root.
+# Deterministic, except fuzz_key's key files (fresh test-only keys each
+# run, so no key is committed): the same tree gives the same seeds.  Also
+# writes OUT/okta-http.dict and OUT/jwk.dict.  Run from the repository root.
 set -eu
 OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds

@@ -70,8 +70,8 @@ static int open_pollers(struct idw_cli *cli, struct idw_store *st, const struct 
                         struct idw_detect *detect, const struct run_args *a,
                         struct org_run *runs, size_t *n)
 {
-    struct idw_poll_opts po = {&cli->cfg, geo, &stop_requested, a->days, a->progress, a->backfill,
-                               detect};
+    struct idw_poll_opts po = {.cfg = &cli->cfg, .geo = geo, .stop = &stop_requested,
+                               .backfill_days = a->days, .progress = a->progress, .detect = detect};
     char err[768];
 
     *n = 0;

@@ -1027,20 +1027,6 @@ void idw_okta_poll_discard(struct idw_okta_poller *p)
     idw_http_resp_clear(&p->resp);
 }
 
-enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms)
-{
-    enum idw_poll_result res;
-
-    while (!idw_okta_poll_begin(p, &res, wait_ms)) {
-        if (res != IDW_POLL_WAIT)
-            return res;
-        if (idw_sleep_ms(*wait_ms, p->o.stop))
-            return IDW_POLL_RETRY;
-    }
-    idw_okta_poll_fetch(p);
-    return idw_okta_poll_finish(p, wait_ms);
-}
-
 /* ---- life cycle ------------------------------------------------------------------------ */
 
 /* When the org's history ended (its first request), from the state; 0 when unknown. */

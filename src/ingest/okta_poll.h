@@ -102,9 +102,6 @@ struct idw_poll_opts {
     volatile sig_atomic_t *stop;    /* set by signal handlers; sleeps end early */
     int backfill_days;              /* 0 = the org's backfill_days */
     int progress;                   /* print progress lines to stderr */
-    int backfill;                   /* a backfill run (`idwatch backfill`); alerts are historical by
-                                       event time either way: published before the org's first
-                                       request (state live_from_ms) */
     struct idw_detect *detect;      /* may be NULL */
 };
 
@@ -122,14 +119,7 @@ void idw_okta_poller_free(struct idw_okta_poller *p);
 int idw_okta_poller_set_detect(struct idw_okta_poller *p, struct idw_detect *detect);
 
 /*
- * One step: waits for the rate budget if needed, fetches one page,
- * applies it.  *wait_ms receives how long to wait before the next step
- * (0 after a full page).
- */
-enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms);
-
-/*
- * The same step in three phases, for a daemon that polls many orgs at once
+ * One poll step, in three phases, for a daemon that polls many orgs at once
  * with one LMDB writer: begin and finish run on the writer's thread (they
  * read and write the org's state and apply the page), fetch — the HTTP
  * request, token renewal included — may run on any thread, one poller per
@@ -138,7 +128,9 @@ enum idw_poll_result idw_okta_poll_step(struct idw_okta_poller *p, long *wait_ms
  * begin returns 1 when a request is ready (call fetch, then finish), or 0
  * with *res (IDW_POLL_PAUSED, or IDW_POLL_WAIT while pacing to the rate
  * budget) and *wait_ms before the next begin.  finish applies the fetched
- * page or handles the failure, like step.  discard drops a fetched
+ * page or handles the failure; *wait_ms receives how long to wait before
+ * the next begin (0 after a full page).  Alerts are historical by event
+ * time: published before the org's first request (state live_from_ms).  discard drops a fetched
  * response unapplied (a stop): the cursor stays where it was.
  */
 int idw_okta_poll_begin(struct idw_okta_poller *p, enum idw_poll_result *res, long *wait_ms)

@@ -29,7 +29,8 @@ LDFLAGS_ALL  = $(SAN) $(LDFLAGS)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS_ALL += -DIDW_VERSION=\"$(VERSION)\"
 
-LIB_SRC  = $(wildcard src/common/*.c src/ingest/*.c src/persona/*.c src/detect/*.c src/deliver/*.c)
+LIB_SRC  = $(wildcard src/common/*.c src/event/*.c src/persona/*.c src/store/*.c src/source/*.c \
+                     src/rules/*.c src/alert/*.c src/engine/*.c src/deliver/*.c)
 CLI_SRC  = $(wildcard src/cli/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)

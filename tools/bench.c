@@ -20,10 +20,10 @@
 #include <time.h>
 
 #include "common/config.h"
-#include "ingest/normalize.h"
-#include "ingest/pipeline.h"
-#include "ingest/replay.h"
-#include "persona/store.h"
+#include "event/normalize.h"
+#include "engine/pipeline.h"
+#include "source/replay.h"
+#include "store/store.h"
 
 static double now_s(void)
 {

@@ -7,7 +7,7 @@
 #define IDW_CLI_H
 
 #include "common/config.h"
-#include "persona/store.h"
+#include "store/store.h"
 
 /* Exit codes: part of the contract with scripts and service managers. */
 enum {

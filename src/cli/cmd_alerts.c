@@ -13,7 +13,7 @@
 #include "cli/cli.h"
 #include "common/log.h"
 #include "deliver/webhook.h"
-#include "detect/detect.h"
+#include "engine/detect.h"
 
 struct filter {
     int json;

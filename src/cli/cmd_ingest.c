@@ -1,6 +1,6 @@
 /*
  * cmd_ingest.c — `idwatch ingest --file PATH|-`: replays a file of Okta
- * events through the pipeline.  The reader (ingest/replay.h) takes JSON
+ * events through the pipeline.  The reader (source/replay.h) takes JSON
  * objects, arrays, JSON Lines and concatenated values, plain or gzip,
  * recognised from the content.
  *
@@ -17,9 +17,9 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
-#include "ingest/pipeline.h"
-#include "ingest/replay.h"
-#include "persona/geo.h"
+#include "engine/pipeline.h"
+#include "source/replay.h"
+#include "event/geo.h"
 
 #define MAX_REPORTED 100        /* per-event problems printed before only counting */
 

@@ -8,7 +8,7 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
-#include "ingest/okta_poll.h"
+#include "source/okta_poll.h"
 
 static void usage(FILE *out)
 {

@@ -27,8 +27,8 @@
 #include "cli/poll_pool.h"
 #include "deliver/deliver.h"
 #include "common/log.h"
-#include "ingest/okta_poll.h"
-#include "persona/geo.h"
+#include "source/okta_poll.h"
+#include "event/geo.h"
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 

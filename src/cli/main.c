@@ -13,8 +13,8 @@
 #include "cli/cli.h"
 #include "deliver/webhook.h"
 #include "common/log.h"
-#include "detect/detect.h"
-#include "persona/geo.h"
+#include "engine/detect.h"
+#include "event/geo.h"
 
 #ifndef IDW_VERSION
 #define IDW_VERSION "0.0.0"

@@ -10,7 +10,7 @@
 #include <lmdb.h>
 
 #include "common/config.h"
-#include "persona/store.h"
+#include "store/store.h"
 
 /* One org: connector state, ingest counters, poll latency, lag. */
 json_t *idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain);

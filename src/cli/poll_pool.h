@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "ingest/okta_poll.h"
+#include "source/okta_poll.h"
 
 struct idw_poll_pool;
 

@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #include "deliver/webhook.h"
-#include "persona/store.h"
+#include "store/store.h"
 
 struct idw_delivery_stats {
     uint64_t ok, retried, dead;     /* outcomes of attempts */

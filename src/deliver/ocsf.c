@@ -17,7 +17,7 @@
 
 #include <string.h>
 
-#include "detect/rule.h"
+#include "rules/rule.h"
 
 static int severity_id(const char *s)
 {

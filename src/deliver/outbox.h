@@ -27,8 +27,8 @@
 #include <jansson.h>
 #include <lmdb.h>
 
-#include "detect/rule.h"
-#include "persona/store.h"
+#include "rules/rule.h"
+#include "store/store.h"
 
 /* What the outbox needs to know of a webhook to decide what it gets. */
 struct idw_outbox_target {

@@ -24,7 +24,7 @@
 #include <jansson.h>
 
 #include "deliver/outbox.h"
-#include "ingest/http.h"
+#include "source/http.h"
 
 enum idw_webhook_format { IDW_WEBHOOK_NATIVE, IDW_WEBHOOK_OCSF };
 

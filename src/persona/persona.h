@@ -31,7 +31,7 @@
 #include <jansson.h>
 
 #include "common/util.h"
-#include "ingest/event.h"
+#include "event/event.h"
 
 #define IDW_PV_VALUE 72     /* value text incl. NUL: fits a 64-hex dtHash */
 #define IDW_PV_LABEL 48     /* readable label incl. NUL */

@@ -21,8 +21,8 @@
 
 #include "common/config.h"
 #include "deliver/webhook.h"
-#include "ingest/okta_auth.h"
-#include "ingest/okta_poll.h"
+#include "source/okta_auth.h"
+#include "source/okta_poll.h"
 
 static char secret_file[64];
 

@@ -1,7 +1,7 @@
 /*
  * fuzz_http_headers.c — the Okta response headers idwatch parses that are
  * reachable without a network through a public function
- * (src/ingest/http.h): the Link header (idw_http_parse_link, which finds
+ * (src/source/http.h): the Link header (idw_http_parse_link, which finds
  * rel="next" among several links, quoted parameters and several relation
  * types) and the Date header (idw_http_parse_date).
  *
@@ -18,7 +18,7 @@
  */
 #include "fuzz_util.h"
 
-#include "ingest/http.h"
+#include "source/http.h"
 
 static void link_into(const char *value, size_t cap)
 {

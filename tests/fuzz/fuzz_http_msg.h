@@ -24,7 +24,7 @@
 #include <strings.h>
 
 #include "fuzz_util.h"
-#include "ingest/http.h"
+#include "source/http.h"
 
 #define FUZZ_MSG_MAX_HEADERS 64
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_http_response.c — the response headers idwatch reads from every
- * Okta answer (src/ingest/http.h, idw_http_read_headers): X-Rate-Limit-*
+ * Okta answer (src/source/http.h, idw_http_read_headers): X-Rate-Limit-*
  * with several instances paired by order, Date, Retry-After as seconds or
  * an HTTP date, X-Okta-Request-Id, DPoP-Nonce, WWW-Authenticate and every
  * Link instance.  The parsing of single values is also fuzz_http_headers'

@@ -1,6 +1,6 @@
 /*
  * fuzz_key.c — the client-assertion key file of private_key_jwt
- * (src/ingest/jws.h, idw_key_parse, which idw_key_load runs on the file's
+ * (src/source/jws.h, idw_key_parse, which idw_key_load runs on the file's
  * content): PEM (PKCS#8, PKCS#1, SEC1) or Okta's private JWK, alone or as
  * a one-key JWKS, with its kty/crv/use/alg rules, base64url members, the
  * key built with EVP_PKEY_fromdata, the size rules and the self-test
@@ -19,7 +19,7 @@
  */
 #include "fuzz_util.h"
 
-#include "ingest/jws.h"
+#include "source/jws.h"
 
 #define KEY_MAX_INPUT 2600
 #define WHERE "auth.private_key_file: /fuzz/key"

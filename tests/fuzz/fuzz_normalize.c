@@ -1,6 +1,6 @@
 /*
  * fuzz_normalize.c — the normalizer and classification
- * (src/ingest/normalize.h, classify.h) on arbitrary JSON: one Okta
+ * (src/event/normalize.h, classify.h) on arbitrary JSON: one Okta
  * LogEvent as a file line or an element of an /api/v1/logs page.
  *
  * The input is parsed by jansson as any JSON value (a poller page may hold
@@ -18,7 +18,7 @@
 #include "fuzz_util.h"
 
 #include "common/util.h"
-#include "ingest/normalize.h"
+#include "event/normalize.h"
 #include "persona/persona.h"
 
 static void check_persona_roundtrip(const struct idw_persona *p)

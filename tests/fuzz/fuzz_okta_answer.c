@@ -1,6 +1,6 @@
 /*
  * fuzz_okta_answer.c — what the poller reads from an answer of
- * /api/v1/logs besides the events (src/ingest/okta_poll.h): the error
+ * /api/v1/logs besides the events (src/source/okta_poll.h): the error
  * text of a refusal (idw_okta_error_text: Okta's errorCode, errorSummary
  * and errorId, an OAuth error and error_description, or the
  * WWW-Authenticate header) and the check of the next link before it is
@@ -22,7 +22,7 @@
  * buffer gives the same URL or a refusal.
  */
 #include "fuzz_http_msg.h"
-#include "ingest/okta_poll.h"
+#include "source/okta_poll.h"
 
 #include <curl/curl.h>
 

@@ -1,6 +1,6 @@
 /*
  * fuzz_okta_token.c — the answers of an org's token endpoint
- * (src/ingest/okta_auth.h, idw_okta_auth_token_answer): the access token
+ * (src/source/okta_auth.h, idw_okta_auth_token_answer): the access token
  * response (access_token, token_type, expires_in), the OAuth error body
  * (error, error_description) and the use_dpop_nonce challenge, then the
  * request headers built from an accepted token (idw_okta_auth_headers).
@@ -27,8 +27,8 @@
 
 #include "fuzz_http_msg.h"
 #include "common/util.h"
-#include "ingest/jws.h"
-#include "ingest/okta_auth.h"
+#include "source/jws.h"
+#include "source/okta_auth.h"
 
 #define BASE "https://fuzz.okta.com"
 #define BASELINE_NONCE "fuzz-baseline-nonce"

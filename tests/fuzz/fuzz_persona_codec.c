@@ -19,7 +19,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "ingest/normalize.h"
+#include "event/normalize.h"
 #include "persona/persona.h"
 
 static const char sign_in[] =

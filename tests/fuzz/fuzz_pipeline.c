@@ -16,7 +16,7 @@
  */
 #include "fuzz_store.h"
 
-#include "ingest/replay.h"
+#include "source/replay.h"
 
 static struct idw_detect *shipped_rules(void)
 {

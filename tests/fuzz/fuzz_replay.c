@@ -1,5 +1,5 @@
 /*
- * fuzz_replay.c — the replay reader (src/ingest/replay.h) on arbitrary
+ * fuzz_replay.c — the replay reader (src/source/replay.h) on arbitrary
  * bytes: a file or pipe handed to `idwatch ingest --file`.
  *
  * The input is read through the public API only (idw_reader_new over an
@@ -19,7 +19,7 @@
  */
 #include "fuzz_util.h"
 
-#include "ingest/replay.h"
+#include "source/replay.h"
 
 /*
  * "line L, byte B: unexpected 'X' ...": byte B of the input is X.  Plain

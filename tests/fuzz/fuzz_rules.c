@@ -1,6 +1,6 @@
 /*
  * fuzz_rules.c — the rule settings loader: rules/<id>.json as read by
- * idw_detect_open (src/detect/detect.c) and each rule module's init(),
+ * idw_detect_open (src/engine/detect.c) and each rule module's init(),
  * then used on a fixed stream of attack events, so a setting that loads
  * but breaks a rule at run time (a zero window, a negative count, a huge
  * number converted to an integer) is found too.

@@ -17,9 +17,9 @@
 
 #include "common/config.h"
 #include "deliver/outbox.h"
-#include "detect/detect.h"
-#include "ingest/pipeline.h"
-#include "persona/store.h"
+#include "engine/detect.h"
+#include "engine/pipeline.h"
+#include "store/store.h"
 
 #include "fuzz_util.h"
 

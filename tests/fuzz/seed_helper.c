@@ -28,9 +28,9 @@
 
 #include "common/config.h"
 #include "common/util.h"
-#include "detect/rule.h"
-#include "ingest/jws.h"
-#include "ingest/normalize.h"
+#include "rules/rule.h"
+#include "source/jws.h"
+#include "event/normalize.h"
 #include "persona/persona.h"
 
 #define MAX_PERSONAS 16

@@ -19,9 +19,9 @@
 #include "common/config.h"
 #include "common/util.h"
 #include "deliver/outbox.h"
-#include "detect/detect.h"
-#include "ingest/pipeline.h"
-#include "persona/store.h"
+#include "engine/detect.h"
+#include "engine/pipeline.h"
+#include "store/store.h"
 
 #define DAY 86400000LL
 #define MIN 60000LL

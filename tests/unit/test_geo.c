@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "persona/geo.h"
+#include "event/geo.h"
 
 #define CITY_DB     "geoip/GeoIP2-City-Test.mmdb"
 #define ASN_DB      "geoip/GeoLite2-ASN-Test.mmdb"

@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingest/classify.h"
-#include "ingest/normalize.h"
+#include "event/classify.h"
+#include "event/normalize.h"
 
 static const char *data_dir(void)
 {

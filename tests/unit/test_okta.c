@@ -26,10 +26,10 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "ingest/http.h"
-#include "ingest/jws.h"
-#include "ingest/okta_auth.h"
-#include "ingest/okta_poll.h"
+#include "source/http.h"
+#include "source/jws.h"
+#include "source/okta_auth.h"
+#include "source/okta_poll.h"
 
 static void test_link_header(void **state)
 {

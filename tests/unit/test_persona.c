@@ -19,7 +19,7 @@
 #include "common/config.h"
 #include "common/util.h"
 #include "persona/persona.h"
-#include "persona/store.h"
+#include "store/store.h"
 
 #define DAY 86400000LL
 #define T0 1773619200000LL      /* 2026-03-16T00:00:00Z, a Monday */

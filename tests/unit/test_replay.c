@@ -19,7 +19,7 @@
 
 #include <zlib.h>
 
-#include "ingest/replay.h"
+#include "source/replay.h"
 
 #define KEEP 32
 

@@ -1,5 +1,5 @@
 /*
- * test_select.c — an org's event-type selection (src/ingest/select.h):
+ * test_select.c — an org's event-type selection (src/event/select.h):
  * categories, explicit types, their combinations, and refused entries.
  */
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 
 #include <string.h>
 
-#include "ingest/classify.h"
-#include "ingest/select.h"
+#include "event/classify.h"
+#include "event/select.h"
 
 static int keeps(const char *json, const char *type)
 {

@@ -1,0 +1,77 @@
+/*
+ * detect.h — the detection engine: runs every enabled rule module
+ * (rule.h) on each accepted event and turns their candidates into stored
+ * alerts, inside the event's LMDB transaction.
+ *
+ * Aggregation: the same rule on the same entity (user, IP, session...)
+ * within the rule's window updates one alert (last_seen, event_ids, the
+ * higher severity and score) instead of creating another.  Alert ids are
+ * derived from (domain, rule, entity, first event), so replaying the same
+ * events yields the same alerts.  The alert document is described in
+ * docs/alerts.md.
+ */
+#ifndef IDW_DETECT_H
+#define IDW_DETECT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+#include <lmdb.h>
+
+#include "rules/rule.h"
+#include "store/store.h"
+
+struct idw_detect;
+
+/*
+ * Loads every registered rule with its configuration from
+ * rules_dir/<id>.json (a missing file means the rule's defaults; NULL
+ * rules_dir means defaults for all).  A config with "enabled": false
+ * turns the rule off.  Returns 0 or -1 with err naming the file.
+ */
+int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, size_t errlen);
+void idw_detect_close(struct idw_detect *d);
+
+/*
+ * Runs the rules on ev.  before = the subject's persona before the event
+ * (NULL: no subject); actor = the acting admin's persona before the event
+ * when an admin acted on someone else (else NULL).  historical marks
+ * alerts from backfill.  Returns the number of alerts created or updated,
+ * or -1 on a storage error (err set); *worst (may be NULL) receives the
+ * highest severity raised, 0 for none.
+ */
+int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
+                     const char *domain, const struct idw_event *ev,
+                     const struct idw_persona *before, const struct idw_persona *actor,
+                     const struct idw_persona_params *prm, int historical,
+                     enum idw_severity *worst, char *err, size_t errlen);
+
+/*
+ * The webhooks alerts are queued for (deliver/outbox.h): every created or
+ * updated alert that passes a target's filters is written to the outbox in
+ * the event's transaction.  The targets are copied.  Returns 0 or -1.
+ */
+struct idw_outbox_target;
+int idw_detect_set_targets(struct idw_detect *d, const struct idw_outbox_target *t, size_t n);
+
+/*
+ * An alert about the connector itself, with no Okta event behind it (the
+ * poller starved of System Log access: rule_id "connector_starved").
+ * c->entity is the aggregation key (e.g. "org:<domain>"); first/last seen
+ * are now_ms (wall clock); event_ids is empty.  Created, or aggregated
+ * into the open alert of (rule_id, entity) within c->window_ms, and queued
+ * for the webhooks exactly like a rule's alert, in its own write
+ * transaction (so none may be open in this thread).  Returns 0, or -1
+ * with err (nothing written).
+ */
+int idw_detect_raise_connector(struct idw_detect *d, struct idw_store *st, const char *domain,
+                               const char *rule_id, const struct idw_alert_candidate *c,
+                               int64_t now_ms, char *err, size_t errlen);
+
+/* Logs each live (not historical) alert at info as it is raised or escalated: the daemon's choice. */
+void idw_detect_log_alerts(struct idw_detect *d, int on);
+
+/* {"id", "description", "enabled", "config"} for each rule (`idwatch rules list`). */
+json_t *idw_detect_describe(const struct idw_detect *d);
+
+#endif

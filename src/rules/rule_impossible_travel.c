@@ -1,0 +1,212 @@
+/*
+ * rule_impossible_travel.c — `impossible_travel`: two proven locations of
+ * one user whose distance and time imply travel faster than an airliner.
+ *
+ * The previous location is the persona's last fix (the newest place the
+ * user proved to be, before this event).  What static rules get wrong and
+ * this one avoids:
+ *   - GeoIP jitter: distances under max(50 km, the accuracy radius) and
+ *     under min_distance_km are ignored;
+ *   - routine pairs: a user who already has both places as established
+ *     cities (VPN egress that alternates, two offices) is not alerted;
+ *   - shared egress: either end on a /24 that several users of the org
+ *     route through (corporate VPN/ZTNA exit, office NAT) says where the
+ *     exit is, not where the person is;
+ *   - mobile carriers: their geolocation is often hundreds of km off, so
+ *     within one country a carrier end gets mobile_slack_km of slack;
+ *   - learning personas: no baseline, no alert;
+ *   - proxies and anonymizers are downgraded one level, not dropped.
+ * Severity rises with how new the far side is: a new country, a new ASN,
+ * a new device.  Event time only; late events (older than the last fix)
+ * are not compared.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/rule.h"
+
+struct cfg {
+    double max_speed_kmh, min_distance_km, mobile_slack_km;
+    unsigned routine_min_count;
+    int64_t window_ms;
+};
+
+static void *it_init(const json_t *config, char *err, size_t errlen)
+{
+    struct cfg *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->max_speed_kmh = idw_rule_number(config, "max_speed_kmh", 900);
+    c->min_distance_km = idw_rule_number(config, "min_distance_km", 500);
+    c->routine_min_count = (unsigned)idw_rule_number(config, "routine_min_count", 3);
+    c->mobile_slack_km = idw_rule_number(config, "mobile_slack_km", 1500);
+    c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
+    if (c->max_speed_kmh <= 0 || c->min_distance_km < 0 || c->window_ms <= 0) {
+        snprintf(err, errlen, "max_speed_kmh and window_hours must be positive");
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Great-circle distance in km. */
+static double haversine_km(double lat1, double lon1, double lat2, double lon2)
+{
+    const double r = 6371.0, rad = M_PI / 180.0;
+    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    double a = sin(dlat / 2) * sin(dlat / 2) +
+               cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+    return 2 * r * asin(sqrt(a < 1 ? a : 1));
+}
+
+static int proves_presence(const struct idw_event *ev)
+{
+    const unsigned f = ev->kind->flags;
+    return ev->subject_is_actor && idw_outcome_ok(ev->outcome) && ev->geo.has_coords &&
+           !(f & IDW_K_PUSH) && (f & (IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_ADMIN_ACCESS));
+}
+
+static unsigned city_count(const struct idw_persona *p, const char *city, const char *country)
+{
+    char key[IDW_PV_VALUE];
+    const struct idw_pvalue *v;
+
+    /* built exactly as the persona builds it (truncated the same way) */
+    if (snprintf(key, sizeof key, "%s, %s", city ? city : "?", country ? country : "?") < 0)
+        return 0;
+    v = idw_persona_knows(p, IDW_DIM_CITIES, key);
+    return v ? v->count : 0;
+}
+
+/* Carrier networks geolocate to a regional gateway, not the handset. */
+static int mobile_carrier(const char *org)
+{
+    static const char *const words[] = {"mobil", "wireless", "cellular", "cellco", "vodafone"};
+    if (!org)
+        return 0;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcasestr(org, words[i]))
+            return 1;
+    return 0;
+}
+
+/*
+ * A shared org exit (VPN/ZTNA/office NAT) places the exit, not the person:
+ * arriving at one is not travel, and leaving one for a city the user
+ * routinely is in is coming home.  Leaving one for somewhere new still is.
+ */
+static int shared_exit(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
+                       const struct idw_persona *before)
+{
+    const struct idw_pfix *f = &before->last_fix;
+
+    if (idw_org_shared_egress(ctx, ev->ip))
+        return 1;
+    return city_count(before, ev->geo.city, ev->geo.country) >= c->routine_min_count &&
+           idw_org_shared_egress(ctx, f->ip);
+}
+
+/* A carrier end within one country, inside the slack: imprecise, not travel. */
+static int carrier_jitter(const struct cfg *c, const struct idw_event *ev,
+                          const struct idw_persona *before, double dist)
+{
+    const struct idw_pfix *f = &before->last_fix;
+    char asn[24];
+    const struct idw_pvalue *prev;
+
+    if (dist > c->mobile_slack_km || !ev->geo.country || strcmp(ev->geo.country, f->country) != 0)
+        return 0;
+    snprintf(asn, sizeof asn, "AS%u", f->asn);
+    prev = idw_persona_knows(before, IDW_DIM_ASNS, asn);
+    return mobile_carrier(ev->as_org ? ev->as_org : ev->isp) || (prev && mobile_carrier(prev->label));
+}
+
+static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                        const struct idw_persona *before)
+{
+    const struct cfg *c = self;
+    const struct idw_pfix *f = before ? &before->last_fix : NULL;
+    struct idw_alert_candidate a = {0};
+    char asn[24];
+    double dist, hours, speed, share;
+    int new_country, new_asn, new_device, proxy;
+
+    if (!before || !f->t || !proves_presence(ev) || ev->published_ms <= f->t ||
+        idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx)))
+        return;
+    dist = haversine_km(f->lat, f->lon, ev->geo.lat, ev->geo.lon);
+    if (dist < c->min_distance_km || dist < 50 || dist < ev->geo.accuracy_km)
+        return;
+    hours = (double)(ev->published_ms - f->t) / 3600000.0;
+    speed = dist / (hours > 1.0 / 60 ? hours : 1.0 / 60);
+    if (speed <= c->max_speed_kmh)
+        return;
+    /* both ends are places this user routinely is: alternating egress or two offices */
+    if (city_count(before, ev->geo.city, ev->geo.country) >= c->routine_min_count &&
+        city_count(before, f->city, f->country) >= c->routine_min_count)
+        return;
+    if (carrier_jitter(c, ev, before, dist) || shared_exit(ctx, c, ev, before))
+        return;
+
+    snprintf(asn, sizeof asn, "AS%u", ev->asn);
+    new_country = ev->geo.country && !idw_persona_knows(before, IDW_DIM_COUNTRIES, ev->geo.country);
+    new_asn = ev->asn && !idw_persona_knows(before, IDW_DIM_ASNS, asn);
+    new_device = ev->dt_hash && !idw_persona_knows(before, IDW_DIM_DEVICES, ev->dt_hash);
+    proxy = ev->is_proxy == 1 || f->is_proxy == 1;
+
+    a.severity = IDW_SEV_MEDIUM;
+    a.score = 50;
+    if (new_country) {
+        a.severity = IDW_SEV_HIGH;
+        a.score = 70;
+    }
+    a.score += 10 * new_asn + 10 * new_device + idw_okta_risk_points(ev);
+    if (new_country && new_asn && new_device)
+        a.severity = IDW_SEV_CRITICAL;
+    if (proxy && a.severity > IDW_SEV_LOW) {
+        a.severity--;               /* anonymizers make geography unreliable: downgrade */
+        a.score -= 15;
+    }
+    if (a.score > 100)
+        a.score = 100;
+    snprintf(a.entity, sizeof a.entity, "user:%s", ev->tuid);
+    a.window_ms = c->window_ms;
+    a.mitre = "T1078,T1078.004";
+    a.stage = "Compromise Identity";
+    snprintf(a.summary, sizeof a.summary, "%s signed in from %s, %s %.0f km from %s, %s within %.0f minutes",
+             ev->subject.login ? ev->subject.login : "a user", ev->geo.city ? ev->geo.city : "?",
+             ev->geo.country ? ev->geo.country : "?", dist, f->city[0] ? f->city : "?",
+             f->country[0] ? f->country : "?", hours * 60);
+    const struct idw_pvalue *main_country = idw_persona_main(before, IDW_DIM_COUNTRIES, &share);
+    const char *usual = main_country ? main_country->value : "none";
+    snprintf(a.evidence, sizeof a.evidence,
+             "%.0f km in %.0f min = %.0f km/h (limit %.0f); from %s (AS%u, %s) to %s (%s, %s); "
+             "country %s (usual %s %.0f%%); %s %s; device %s%s",
+             dist, hours * 60, speed, c->max_speed_kmh, f->ip, f->asn, f->country, ev->ip ? ev->ip : "?",
+             asn, ev->geo.country ? ev->geo.country : "?", new_country ? "never seen" : "known",
+             usual, share, asn, new_asn ? "new for this user" : "known", new_device ? "new" : "known",
+             proxy ? "; proxy involved (downgraded)" : "");
+    idw_detect_emit(ctx, &a);
+}
+
+static const struct idw_rule_param impossible_travel_params[] = {
+    {"max_speed_kmh", 900, 100, 5000, IDW_PARAM_NUMBER, "faster than this between two proven locations is impossible"},
+    {"min_distance_km", 500, 0, 20000, IDW_PARAM_NUMBER, "shorter hops are never judged"},
+    {"routine_min_count", 3, 1, 1000, IDW_PARAM_INTEGER, "sightings that make a location part of the routine"},
+    {"mobile_slack_km", 1500, 0, 20000, IDW_PARAM_NUMBER, "mobile-carrier jitter tolerated within one country"},
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
+const struct idw_rule idw_rule_impossible_travel = {
+    .id = "impossible_travel",
+    .params = impossible_travel_params,
+    .description = "consecutive proven locations of a user farther apart than an airliner can fly",
+    .init = it_init,
+    .on_event = it_on_event,
+    .free = free,
+};

@@ -1,0 +1,359 @@
+/*
+ * rule_new_context.c — `new_context`: a successful sign-in that does not
+ * look like the user's routine, scored across every dimension at once.
+ *
+ * Public rules alert per dimension ("new country", "new device"...) and
+ * drown analysts in business trips.  This one adds the deviations of one
+ * session into one score, each weighted by how much it means:
+ *
+ *   new country 30 (10 when org_familiar_users colleagues have it in their
+ *   routine), new ASN 20 (12 when two colleagues use it, 5 when several do,
+ *   0 for a shared org exit), new device 25 (15 on an OS and browser the
+ *   user already uses), proxy/anonymizer 10, first use of a sensitive app
+ *   20 (the Okta Admin Console 25, other apps 5), an hour the user is never
+ *   active 10, a weaker factor than the user's usual 15, plus Okta's own
+ *   risk points (idw_okta_risk_points).
+ *
+ * A trusted device halves the score: a laptop the user has signed in
+ * from for weeks, now in a hotel abroad, is a business trip.  A session
+ * is judged once, at its first event: later events of a session the
+ * persona already trusts are skipped, so one trip is one verdict.  Values
+ * first seen in an alerting event stay provisional (persona.h), so an
+ * attacker's repeated sign-ins keep being judged new.  Learning personas
+ * are not judged at all.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules/rule.h"
+
+#define MAX_PATTERNS 32
+
+struct cfg {
+    int medium, high, low;                  /* score thresholds */
+    unsigned org_familiar;                  /* users of the org that make a country/ASN familiar */
+    int64_t window_ms;
+    size_t npat;
+    char *sensitive[MAX_PATTERNS];          /* app name substrings, case-insensitive */
+};
+
+static const char *const default_sensitive[] = {
+    "admin", "console", "aws", "azure", "google cloud", "gcp", "vault", "github", "gitlab",
+    "1password", "kubernetes", "jenkins", "okta", NULL,
+};
+
+static void nc_free(void *self)
+{
+    struct cfg *c = self;
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->npat; i++)
+        free(c->sensitive[i]);
+    free(c);
+}
+
+static int add_pattern(struct cfg *c, const char *s)
+{
+    if (c->npat == MAX_PATTERNS || !s || !*s)
+        return -1;
+    return (c->sensitive[c->npat++] = strdup(s)) ? 0 : -1;
+}
+
+static int load_patterns(struct cfg *c, const json_t *list, char *err, size_t errlen)
+{
+    size_t i;
+    const json_t *v;
+
+    if (!list) {
+        for (i = 0; default_sensitive[i]; i++)
+            if (add_pattern(c, default_sensitive[i]) < 0)
+                goto bad;
+        return 0;
+    }
+    if (!json_is_array(list))
+        goto bad;
+    json_array_foreach(list, i, v)
+        if (add_pattern(c, json_string_value(v)) < 0)
+            goto bad;
+    return 0;
+bad:
+    snprintf(err, errlen, "sensitive_apps must be a list of at most %d non-empty strings", MAX_PATTERNS);
+    return -1;
+}
+
+static void *nc_init(const json_t *config, char *err, size_t errlen)
+{
+    struct cfg *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->low = (int)idw_rule_number(config, "low_score", 25);
+    c->medium = (int)idw_rule_number(config, "medium_score", 45);
+    c->high = (int)idw_rule_number(config, "high_score", 70);
+    c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
+    c->org_familiar = (unsigned)idw_rule_number(config, "org_familiar_users", 3);
+    if (load_patterns(c, json_object_get(config, "sensitive_apps"), err, errlen) < 0) {
+        nc_free(c);
+        return NULL;
+    }
+    if (!(c->low > 0 && c->low <= c->medium && c->medium <= c->high && c->high <= 100) ||
+        c->window_ms <= 0) {
+        snprintf(err, errlen, "need 0 < low_score <= medium_score <= high_score <= 100, window positive");
+        nc_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* What one deviation adds, and the words that explain it. */
+struct verdict {
+    int score;
+    char evidence[768];
+    size_t len;
+    const char *what[8];
+    int nwhat;
+};
+
+static void add(struct verdict *v, int points, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void add(struct verdict *v, int points, const char *what, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    v->score += points;
+    if (what && v->nwhat < 8)
+        v->what[v->nwhat++] = what;
+    if (v->len >= sizeof v->evidence - 1)
+        return;
+    if (v->len)
+        v->evidence[v->len++] = ';', v->evidence[v->len++] = ' ';
+    va_start(ap, fmt);
+    n = vsnprintf(v->evidence + v->len, sizeof v->evidence - v->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        v->len += (size_t)n < sizeof v->evidence - v->len ? (size_t)n : sizeof v->evidence - v->len - 1;
+}
+
+/* Users of the org with this value in their routine: the org's own geography and ISPs. */
+static unsigned org_users(struct idw_detect_ctx *ctx, enum idw_dim d, const char *value)
+{
+    return idw_org_users_with(ctx, d, value);
+}
+
+/*
+ * A country or network new to the user is worth less when colleagues
+ * already live or work there: a trip to the London office, the big local
+ * ISP of the hotel.  An attacker's hosting ASN or faraway country is new to
+ * the whole org.
+ */
+static void judge_place(struct idw_detect_ctx *ctx, const struct cfg *c, struct verdict *v,
+                        const struct idw_event *ev, const struct idw_persona *p)
+{
+    char asn[24];
+    double share;
+    unsigned users;
+    const struct idw_pvalue *u;
+
+    if (ev->geo.country && !idw_persona_knows(p, IDW_DIM_COUNTRIES, ev->geo.country)) {
+        users = org_users(ctx, IDW_DIM_COUNTRIES, ev->geo.country);
+        u = idw_persona_main(p, IDW_DIM_COUNTRIES, &share);
+        add(v, users >= c->org_familiar ? 10 : 30, "country",
+            "country %s never seen (usual %s %.0f%% of %u sign-ins), home to %u users of the org",
+            ev->geo.country, u ? u->value : "none", share, p->c.signin_ok, users);
+    }
+    snprintf(asn, sizeof asn, "AS%u", ev->asn);
+    if (!ev->asn || idw_persona_knows(p, IDW_DIM_ASNS, asn))
+        return;
+    if (idw_org_shared_egress(ctx, ev->ip))
+        return;         /* an org exit: says nothing about this person */
+    users = org_users(ctx, IDW_DIM_ASNS, asn);
+    u = idw_persona_main(p, IDW_DIM_ASNS, &share);
+    add(v, users >= c->org_familiar ? 5 : users >= 2 ? 12 : 20, "network",
+        "%s (%s) new for this user, in the routine of %u users of the org; usual %s (%s) %.0f%%",
+        asn, ev->as_org ? ev->as_org : "?", users, u ? u->value : "none",
+        u && u->label[0] ? u->label : "?", share);
+    if (ev->is_proxy == 1)
+        add(v, 10, "proxy", "Okta flags the address as a proxy or anonymizer");
+}
+
+/* Values of a dimension the persona trusts. */
+static unsigned trusted(const struct idw_persona *p, enum idw_dim d)
+{
+    const struct idw_pvalue *v = &p->vals[idw_dim_desc(d)->offset];
+    unsigned n = 0;
+    for (unsigned i = 0; i < p->n[d]; i++)
+        n += !v[i].provisional;
+    return n;
+}
+
+/*
+ * 2 a new device on a platform (OS and browser) the user never used, 1 a
+ * new device token on a familiar platform (a new browser profile, a
+ * reinstall), 0 known, -1 no device identity on the event.
+ */
+static int device_novelty(const struct idw_event *ev, const struct idw_persona *p)
+{
+    if (!ev->dt_hash)
+        return -1;
+    if (idw_persona_knows(p, IDW_DIM_DEVICES, ev->dt_hash))
+        return 0;
+    return idw_persona_knows(p, IDW_DIM_OS, ev->ua_os) && idw_persona_knows(p, IDW_DIM_BROWSERS, ev->ua_browser)
+               ? 1 : 2;
+}
+
+static int sensitive(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; name && i < c->npat; i++)
+        if (strcasestr(name, c->sensitive[i]))
+            return 1;
+    return 0;
+}
+
+static void judge_app(const struct cfg *c, struct verdict *v, const struct idw_event *ev,
+                      const struct idw_persona *p)
+{
+    const char *app = idw_event_app_key(ev);
+
+    if (!(ev->kind->flags & (IDW_K_SSO | IDW_K_ADMIN_ACCESS)) || !app ||
+        idw_persona_knows(p, IDW_DIM_APPS, app))
+        return;
+    if (ev->kind->flags & IDW_K_ADMIN_ACCESS)
+        add(v, 25, "admin console", "first access to the Okta Admin Console");
+    else if (sensitive(c, ev->app_name))
+        add(v, 20, "sensitive app", "first use of %s, a sensitive app (%u apps known)",
+            ev->app_name, trusted(p, IDW_DIM_APPS));
+    else
+        add(v, 5, NULL, "first use of %s", ev->app_name ? ev->app_name : app);
+}
+
+/* Share of the user's activity in this hour of the week and the two beside it. */
+static void judge_hour(struct verdict *v, const struct idw_event *ev, const struct idw_persona *p)
+{
+    int64_t secs = ev->published_ms / 1000;
+    int slot = (int)(((secs / 86400 + 3) % 7) * 24 + (secs % 86400) / 3600);
+    double total = 0, near = 0;
+
+    for (int i = 0; i < 168; i++)
+        total += p->hours[i];
+    for (int d = -1; d <= 1; d++)
+        near += p->hours[(slot + d + 168) % 168];
+    if (total >= 20 && near < total * 0.005)
+        add(v, 10, "hour", "at %02d:00 UTC, an hour with %.1f%% of this user's activity",
+            slot % 24, 100.0 * near / total);
+}
+
+/* Factor strength: phishing-resistant 3, app-based 2, phone/email 1, password 0. */
+static int factor_rank(const char *f)
+{
+    static const char *const strong[] = {"FIDO", "WEBAUTHN", "SIGNED_NONCE", "FASTPASS", NULL};
+    static const char *const app[] = {"PUSH", "TOTP", "TOKEN", "OKTA_VERIFY", NULL};
+    static const char *const weak[] = {"SMS", "CALL", "EMAIL", "QUESTION", "VOICE", NULL};
+    const char *const *lists[] = {weak, app, strong};
+
+    for (int r = 2; r >= 0; r--)
+        for (int i = 0; lists[r][i]; i++)
+            if (strcasestr(f, lists[r][i]))
+                return r + 1;
+    return 0;
+}
+
+static void judge_factor(struct verdict *v, const struct idw_event *ev, const struct idw_persona *p)
+{
+    const struct idw_pvalue *f = &p->vals[idw_dim_desc(IDW_DIM_FACTORS)->offset], *best = NULL;
+
+    if (!(ev->kind->flags & IDW_K_MFA) || !ev->factor || idw_persona_knows(p, IDW_DIM_FACTORS, ev->factor))
+        return;
+    for (unsigned i = 0; i < p->n[IDW_DIM_FACTORS]; i++)
+        if (!f[i].provisional && f[i].count >= 3 && (!best || factor_rank(f[i].value) > factor_rank(best->value)))
+            best = &f[i];
+    if (best && factor_rank(ev->factor) < factor_rank(best->value))
+        add(v, 15, "weaker factor", "verified with %s, weaker than the usual %s (%u times)",
+            ev->factor, best->value, best->count);
+}
+
+static int judged(const struct idw_event *ev, const struct idw_persona *p,
+                  const struct idw_persona_params *prm)
+{
+    const unsigned f = ev->kind->flags;
+    if (!p || !ev->subject_is_actor || !idw_outcome_ok(ev->outcome) || (f & IDW_K_PUSH) ||
+        !(f & (IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_ADMIN_ACCESS)))
+        return 0;
+    /* one verdict per session (its root, under Identity Engine): its first event judged it */
+    if (idw_event_session_key(ev) && idw_persona_knows(p, IDW_DIM_SESSIONS, idw_event_session_key(ev)))
+        return 0;
+    return !idw_persona_learning(p, ev->published_ms, prm);
+}
+
+static void report(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
+                   struct verdict *v)
+{
+    struct idw_alert_candidate a = {0};
+    char what[128] = "";
+
+    a.score = v->score > 100 ? 100 : v->score;
+    a.severity = a.score >= c->high ? IDW_SEV_HIGH : a.score >= c->medium ? IDW_SEV_MEDIUM : IDW_SEV_LOW;
+    for (int i = 0; i < v->nwhat; i++)
+        snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", i ? ", " : "", v->what[i]);
+    snprintf(a.entity, sizeof a.entity, "user:%s", ev->tuid);
+    a.window_ms = c->window_ms;
+    a.mitre = "T1078,T1078.004";
+    a.stage = "Compromise Identity";
+    snprintf(a.summary, sizeof a.summary, "%s signed in from an unfamiliar context (new %s)",
+             ev->subject.login ? ev->subject.login : "a user", what[0] ? what : "details");
+    snprintf(a.evidence, sizeof a.evidence, "score %d: %.740s", a.score, v->evidence);
+    idw_detect_emit(ctx, &a);
+}
+
+static void nc_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                        const struct idw_persona *before)
+{
+    const struct cfg *c = self;
+    struct verdict v = {0};
+    int dev, risk;
+
+    if (!judged(ev, before, idw_detect_params(ctx)))
+        return;
+    judge_place(ctx, c, &v, ev, before);
+    dev = device_novelty(ev, before);
+    if (dev > 0)
+        add(&v, dev == 2 ? 25 : 15, "device", "device %.12s… never seen (%u devices known)%s",
+            ev->dt_hash, trusted(before, IDW_DIM_DEVICES),
+            dev == 2 ? ", on an OS and browser this user never used" : ", on a familiar OS and browser");
+    judge_app(c, &v, ev, before);
+    judge_hour(&v, ev, before);
+    judge_factor(&v, ev, before);
+    if ((risk = idw_okta_risk_points(ev)) > 0)
+        add(&v, risk, "Okta risk", "Okta risk signals: threatSuspected %s, risk %s",
+            ev->threat_suspected ? "true" : "false", ev->risk_level ? ev->risk_level : "none");
+    if (dev == 0 && !risk && v.score > 0) {
+        v.score /= 2;       /* the user's own trusted device: most likely the user, elsewhere */
+        add(&v, 0, NULL, "on a trusted device of this user (score halved)");
+    }
+    if (v.score >= c->low)
+        report(ctx, c, ev, &v);
+}
+
+static const struct idw_rule_param new_context_params[] = {
+    {"low_score", 25, 0, 100, IDW_PARAM_INTEGER, "score from which a low alert is raised"},
+    {"medium_score", 45, 0, 100, IDW_PARAM_INTEGER, "score from which the alert is medium"},
+    {"high_score", 70, 0, 100, IDW_PARAM_INTEGER, "score from which the alert is high"},
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate"},
+    {"org_familiar_users", 3, 1, 100000, IDW_PARAM_INTEGER, "colleagues with a country or ISP in their routine make it familiar to the org"},
+    {"sensitive_apps", 0, 0, 256, IDW_PARAM_STRINGS, "app names (substrings, case-insensitive) that make a new context riskier"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
+const struct idw_rule idw_rule_new_context = {
+    .id = "new_context",
+    .params = new_context_params,
+    .description = "a sign-in whose country, network, device, app, hour and factor deviate from the user's routine, scored together",
+    .init = nc_init,
+    .on_event = nc_on_event,
+    .free = nc_free,
+};

@@ -1,0 +1,473 @@
+/*
+ * rule_privilege_grant.c — `privilege_grant`: someone gained admin power.
+ *
+ * Admin roles are the keys to the whole org, and attackers who take over an
+ * admin (or a help-desk account) grant themselves or an accomplice a role,
+ * or add an account to a group that holds one.  Every grant is worth a
+ * look, but a planned grant by a usual admin from their usual place is
+ * routine: what raises it is what the grant carries and where it came from.
+ *
+ *   - user.account.privilege.grant (a role to a user), group.privilege.grant
+ *     (a role to a group, alerted as "group:<id>"; the group is remembered
+ *     as an admin group, state "g:<group id>"), group.user_membership.add
+ *     into an admin group
+ *     (learned, or named like admin_group_patterns), support impersonation
+ *     (user.session.impersonation.grant / initiate): medium;
+ *   - system.api_token.create: low (a token carries its creator's rights);
+ *   - one step up for each of: a high role (high_roles), a granting admin
+ *     acting from an ASN or country new to their persona (not the org's
+ *     shared egress), recent risk (a factor reset, a removed factor, a
+ *     password reset, or a factor or device enrolled from a new network in
+ *     the last risk_hours) on the grantee or the granting admin;
+ *   - critical for a self-grant (actor == grantee).
+ *
+ * Routine group changes (non-admin groups, removals) are never looked at.
+ * State: "g:<group id>" per admin group, "u:<tuid>" the newest risk event.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rules/rule.h"
+#include "event/normalize.h"
+
+#define MAX_PATTERNS 16
+#define PATTERN_LEN 64
+
+struct cfg {
+    char high_roles[MAX_PATTERNS][PATTERN_LEN];
+    char group_patterns[MAX_PATTERNS][PATTERN_LEN];
+    unsigned n_high, n_groups;
+    int64_t window_ms, risk_ms;
+};
+
+/* "g:<group id>": a group that was granted an admin role. */
+struct group_state {
+    int64_t granted_at;
+    uint8_t high;
+    char role[119];
+};
+
+/* "u:<tuid>": the user's newest risk event. */
+struct user_risk {
+    int64_t at;
+    char what[56];
+};
+
+enum grant_kind { G_NONE, G_USER_ROLE, G_GROUP_ROLE, G_MEMBERSHIP, G_IMPERSONATION, G_API_TOKEN };
+
+/* What one grant event amounts to, gathered before it is scored. */
+struct grant {
+    enum grant_kind kind;
+    char what[160];             /* role, group or token, for people */
+    int high_role, new_ctx, risk, new_device, self, judged;
+    char admin_ctx[256], risk_txt[160];
+};
+
+static const char *const default_high_roles[] = {
+    "SUPER_ADMIN", "ORG_ADMIN", "Super Administrator", "Organization Administrator", NULL,
+};
+static const char *const default_group_patterns[] = {
+    "admin", "administrators", "super", "okta-admins", NULL,
+};
+
+/* ---- configuration ------------------------------------------------------------ */
+
+static int load_list(const json_t *config, const char *key, const char *const *defaults,
+                     char out[][PATTERN_LEN], unsigned *n, char *err, size_t errlen)
+{
+    const json_t *a = json_object_get(config, key);
+    json_t *v;
+    size_t i;
+
+    *n = 0;
+    if (!a) {
+        for (i = 0; defaults[i]; i++)
+            idw_strlcpy(out[(*n)++], defaults[i], PATTERN_LEN);
+        return 0;
+    }
+    if (!json_is_array(a) || json_array_size(a) > MAX_PATTERNS)
+        goto bad;
+    json_array_foreach(a, i, v) {
+        const char *s = json_string_value(v);
+        if (!s || !*s || strlen(s) >= PATTERN_LEN)
+            goto bad;
+        idw_strlcpy(out[(*n)++], s, PATTERN_LEN);
+    }
+    return 0;
+bad:
+    snprintf(err, errlen, "%s must be an array of at most %d non-empty strings (< %d bytes)",
+             key, MAX_PATTERNS, PATTERN_LEN);
+    return -1;
+}
+
+static void *pg_init(const json_t *config, char *err, size_t errlen)
+{
+    struct cfg *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
+    c->risk_ms = (int64_t)(idw_rule_number(config, "risk_hours", 24) * 3600000.0);
+    if (c->window_ms <= 0 || c->risk_ms <= 0) {
+        snprintf(err, errlen, "window_hours and risk_hours must be positive");
+        free(c);
+        return NULL;
+    }
+    if (load_list(config, "high_roles", default_high_roles, c->high_roles, &c->n_high, err, errlen) ||
+        load_list(config, "admin_group_patterns", default_group_patterns, c->group_patterns,
+                  &c->n_groups, err, errlen)) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* Case-insensitive: does text contain any of the n patterns? */
+static int match_any(const char (*pat)[PATTERN_LEN], unsigned n, const char *text)
+{
+    for (unsigned i = 0; text && i < n; i++)
+        if (strcasestr(text, pat[i]))
+            return 1;
+    return 0;
+}
+
+/* ---- reading the event ----------------------------------------------------------- */
+
+static enum grant_kind grant_kind(const char *t)
+{
+    if (!strcmp(t, "user.account.privilege.grant"))
+        return G_USER_ROLE;
+    if (!strcmp(t, "group.privilege.grant"))
+        return G_GROUP_ROLE;
+    if (!strcmp(t, "group.user_membership.add"))
+        return G_MEMBERSHIP;
+    if (!strcmp(t, "user.session.impersonation.grant") ||
+        !strcmp(t, "user.session.impersonation.initiate"))
+        return G_IMPERSONATION;
+    if (!strcmp(t, "system.api_token.create"))
+        return G_API_TOKEN;
+    return G_NONE;
+}
+
+/*
+ * The role(s) granted: the target[] entries of a role type ("displayName
+ * (id)"), which name what this event assigned; else debugData.privilegeGranted,
+ * which lists every privilege the principal now holds.
+ */
+static void role_text(const struct idw_event *ev, char *out, size_t len)
+{
+    const json_t *targets = idw_okta_get(ev->raw, "target"), *dd;
+    json_t *t;
+    size_t i, used = 0;
+
+    out[0] = '\0';
+    json_array_foreach(targets, i, t) {
+        const char *type = json_string_value(json_object_get(t, "type"));
+        const char *name = json_string_value(json_object_get(t, "displayName"));
+        const char *id = json_string_value(json_object_get(t, "id"));
+        if (!type || !strcasestr(type, "role") || !strcasecmp(type, "ROLE_ASSIGNED") || used >= len)
+            continue;
+        used += (size_t)snprintf(out + used, len - used, "%s%s (%s)", used ? "; " : "",
+                                 name ? name : "?", id ? id : "?");
+    }
+    if (out[0])
+        return;
+    dd = idw_event_debug_data(ev);
+    idw_strlcpy(out, json_string_value(idw_okta_get(dd, "privilegeGranted")), len);
+}
+
+/* ---- the granting admin's context ------------------------------------------------ */
+
+static void fmt_known(char *out, size_t len, const char *value, const struct idw_pvalue *v)
+{
+    if (!value)
+        snprintf(out, len, "?");
+    else if (v)
+        snprintf(out, len, "%.40s known (%u sightings)", value, v->count);
+    else
+        snprintf(out, len, "%.40s new", value);
+}
+
+/* Whether the admin acted from an ASN or country new to their persona. */
+static void judge_admin(struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                        const struct idw_persona *adm, struct grant *g)
+{
+    char asn[24], a[80], c[80], d[48];
+    const struct idw_pvalue *ka, *kc, *kd;
+    int shared;
+
+    if (!adm) {
+        snprintf(g->admin_ctx, sizeof g->admin_ctx, "(a %s with no persona: context not judged)",
+                 ev->actor.type ? ev->actor.type : "principal");
+        return;
+    }
+    if (idw_persona_learning(adm, ev->published_ms, idw_detect_params(ctx))) {
+        snprintf(g->admin_ctx, sizeof g->admin_ctx, "(context not judged: admin persona still learning)");
+        return;
+    }
+    g->judged = 1;
+    snprintf(asn, sizeof asn, "AS%u", ev->asn);
+    ka = ev->asn ? idw_persona_knows(adm, IDW_DIM_ASNS, asn) : NULL;
+    kc = ev->geo.country ? idw_persona_knows(adm, IDW_DIM_COUNTRIES, ev->geo.country) : NULL;
+    kd = ev->dt_hash ? idw_persona_knows(adm, IDW_DIM_DEVICES, ev->dt_hash) : NULL;
+    g->new_ctx = (ev->asn && !ka) || (ev->geo.country && !kc);
+    /* the org's shared egress (VPN, office NAT) says nothing about who is behind it */
+    shared = g->new_ctx && idw_org_shared_egress(ctx, ev->ip);
+    g->new_ctx &= !shared;
+    g->new_device = ev->dt_hash && !kd;
+    fmt_known(a, sizeof a, ev->asn ? asn : NULL, ka);
+    fmt_known(c, sizeof c, ev->geo.country, kc);
+    snprintf(d, sizeof d, "%s", !ev->dt_hash ? "?" : kd ? "known" : "new");
+    snprintf(g->admin_ctx, sizeof g->admin_ctx, "from %s%s, %s, device %s", a,
+             shared ? " (the org's shared egress)" : "", c, d);
+}
+
+/* ---- risk: recent factor resets, password resets, enrollments from new networks --- */
+
+static const char *risk_event(struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                              const struct idw_persona *before)
+{
+    const char *t = ev->okta_type;
+    char asn[24];
+
+    if (!strcmp(t, "user.mfa.factor.reset_all"))
+        return "all factors reset";
+    if (!strcmp(t, "user.mfa.factor.deactivate"))
+        return "a factor removed";
+    snprintf(asn, sizeof asn, "AS%u", ev->asn);
+    if (!strcmp(t, "user.account.reset_password")) {
+        /* a self-service reset from the user's own network is routine, not risk */
+        if (ev->subject_is_actor && before && ev->asn && idw_persona_knows(before, IDW_DIM_ASNS, asn))
+            return NULL;
+        return "password reset";
+    }
+    if (strcmp(t, "user.mfa.factor.activate") && strcmp(t, "device.enrollment.create") &&
+        strcmp(t, "device.user.add"))
+        return NULL;
+    /* an enrollment counts only from a network new to an established persona */
+    if (!before || !ev->asn || idw_persona_knows(before, IDW_DIM_ASNS, asn) ||
+        idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx)) ||
+        idw_org_shared_egress(ctx, ev->ip))
+        return NULL;
+    return "factor or device enrolled from a new network";
+}
+
+static void note_risk(struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                      const struct idw_persona *before)
+{
+    struct user_risk r = {0};
+    char key[64];
+    const char *what = risk_event(ctx, ev, before);
+
+    if (!what)
+        return;
+    r.at = ev->published_ms;
+    snprintf(r.what, sizeof r.what, "%s", what);
+    snprintf(key, sizeof key, "u:%s", ev->tuid);
+    idw_state_put(ctx, key, &r, sizeof r);
+}
+
+/* Appends "who: what, N h ago" to g->risk_txt when tuid had a risk event in the window. */
+static void check_risk(struct idw_detect_ctx *ctx, const struct cfg *c, const char *tuid,
+                       const char *who, int64_t t, struct grant *g)
+{
+    struct user_risk r;
+    char key[64];
+    size_t used = strlen(g->risk_txt);
+
+    snprintf(key, sizeof key, "u:%s", tuid);
+    if (idw_state_get(ctx, key, &r, sizeof r) != sizeof r || r.at > t || t - r.at > c->risk_ms)
+        return;
+    r.what[sizeof r.what - 1] = '\0';
+    g->risk = 1;
+    snprintf(g->risk_txt + used, sizeof g->risk_txt - used, "%s%s: %s %.1f h before", used ? "; " : "",
+             who, r.what, (double)(t - r.at) / 3600000.0);
+}
+
+/* ---- what was granted --------------------------------------------------------------- */
+
+/* A membership add into an admin group: learned from a group grant, or by name. */
+static int admin_group(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
+                       struct grant *g)
+{
+    struct group_state gs;
+    char key[96];
+
+    if (!ev->group_id)
+        return 0;
+    snprintf(key, sizeof key, "g:%s", ev->group_id);
+    if (idw_state_get(ctx, key, &gs, sizeof gs) == sizeof gs) {
+        gs.role[sizeof gs.role - 1] = '\0';
+        g->high_role = gs.high;
+        snprintf(g->what, sizeof g->what, "group %.40s (holds %.80s)",
+                 ev->group_name ? ev->group_name : ev->group_id, gs.role);
+        return 1;
+    }
+    if (!match_any(c->group_patterns, c->n_groups, ev->group_name))
+        return 0;
+    snprintf(g->what, sizeof g->what, "group %.60s (an admin group by name)", ev->group_name);
+    return 1;
+}
+
+/* Remembers a group granted a role as an admin group. */
+static void learn_group(struct idw_detect_ctx *ctx, const struct idw_event *ev, const char *role,
+                        int high)
+{
+    struct group_state gs = {0};
+    char key[96];
+
+    snprintf(key, sizeof key, "g:%s", ev->group_id);
+    gs.granted_at = ev->published_ms;
+    gs.high = (uint8_t)high;
+    snprintf(gs.role, sizeof gs.role, "%.118s", role[0] ? role : "an admin role");
+    idw_state_put(ctx, key, &gs, sizeof gs);
+}
+
+/* Fills g->what and g->high_role; returns 0 when the event grants nothing admin. */
+static int what_granted(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
+                        struct grant *g)
+{
+    char role[128];
+
+    switch (g->kind) {
+    case G_MEMBERSHIP:
+        return admin_group(ctx, c, ev, g);
+    case G_API_TOKEN:
+        snprintf(g->what, sizeof g->what, "API token %.60s",
+                 ev->target.display_name ? ev->target.display_name : "?");
+        return 1;
+    case G_IMPERSONATION:
+        snprintf(g->what, sizeof g->what, "%s", strstr(ev->okta_type, "grant")
+                 ? "Okta Support impersonation access" : "an impersonation session");
+        return 1;
+    default:
+        break;
+    }
+    role_text(ev, role, sizeof role);
+    g->high_role = match_any(c->high_roles, c->n_high, role);
+    if (g->kind == G_GROUP_ROLE) {
+        if (!ev->group_id)
+            return 0;
+        learn_group(ctx, ev, role, g->high_role);
+        snprintf(g->what, sizeof g->what, "role %.80s to group %.50s", role[0] ? role : "?",
+                 ev->group_name ? ev->group_name : ev->group_id);
+    } else {
+        snprintf(g->what, sizeof g->what, "role %.120s", role[0] ? role : "?");
+    }
+    return 1;
+}
+
+/* ---- scoring and the alert ------------------------------------------------------------- */
+
+static void score(const struct grant *g, const struct idw_event *ev, struct idw_alert_candidate *a)
+{
+    static const enum idw_severity sev[] = {IDW_SEV_MEDIUM, IDW_SEV_HIGH, IDW_SEV_CRITICAL,
+                                            IDW_SEV_CRITICAL};
+    static const int pts[] = {50, 70, 90, 95};
+    int n = g->high_role + g->new_ctx + g->risk;
+
+    if (g->kind == G_API_TOKEN) {
+        a->severity = n == 0 ? IDW_SEV_LOW : n == 1 ? IDW_SEV_MEDIUM : IDW_SEV_HIGH;
+        a->score = 30 + 20 * (n > 2 ? 2 : n);
+    } else if (g->self) {
+        a->severity = IDW_SEV_CRITICAL;
+        a->score = 95;
+    } else {
+        a->severity = sev[n];
+        a->score = pts[n];
+    }
+    a->score += 5 * g->new_device + idw_okta_risk_points(ev);
+    if (a->score > 100)
+        a->score = 100;
+}
+
+static void summarize(const struct idw_event *ev, const struct grant *g, char *out, size_t len)
+{
+    const char *user = ev->subject.login ? ev->subject.login : "a user";
+    const char *admin = ev->actor.login ? ev->actor.login : "?";
+
+    if (g->kind == G_GROUP_ROLE || g->kind == G_API_TOKEN ||
+        !strcmp(ev->okta_type, "user.session.impersonation.grant"))
+        snprintf(out, len, "%s granted %s", admin, g->what);
+    else if (g->kind == G_IMPERSONATION)
+        snprintf(out, len, "%s started an impersonation session as %s", admin, user);
+    else
+        snprintf(out, len, "%s was granted %s by %s%s", user, g->what, admin,
+                 g->self ? " (a self-grant)" : "");
+}
+
+static void report(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
+                   const struct grant *g)
+{
+    struct idw_alert_candidate a = {0};
+
+    score(g, ev, &a);
+    if (g->kind == G_GROUP_ROLE)
+        snprintf(a.entity, sizeof a.entity, "group:%.120s", ev->group_id);
+    else
+        snprintf(a.entity, sizeof a.entity, "user:%s", ev->tuid);
+    a.window_ms = c->window_ms;
+    a.mitre = g->kind == G_API_TOKEN ? "T1098,T1098.001"
+              : g->kind == G_IMPERSONATION ? "T1098" : "T1098,T1098.003";
+    a.stage = g->kind == G_API_TOKEN ? "Persistence" : "Privilege Escalation";
+    summarize(ev, g, a.summary, sizeof a.summary);
+    snprintf(a.evidence, sizeof a.evidence, "%s%s; by %s %s; %s%srisk: %s",
+             g->what, g->high_role ? " (a high role)" : "",
+             ev->actor.login ? ev->actor.login : "?", g->admin_ctx,
+             g->new_ctx ? "context new to the granting admin; "
+             : g->judged ? "the granting admin's usual context; " : "",
+             g->self ? "self-grant: the actor granted themselves; " : "",
+             g->risk ? g->risk_txt : "none in the risk window");
+    idw_detect_emit(ctx, &a);
+}
+
+static void pg_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                        const struct idw_persona *before)
+{
+    const struct cfg *c = self;
+    const unsigned care = IDW_K_PRIVILEGE | IDW_K_FACTOR_CHANGE | IDW_K_CREDENTIAL | IDW_K_DEVICE |
+                          IDW_K_ON_TARGET;
+    const struct idw_persona *actor;
+    struct grant g = {0};
+
+    if (!ev->tuid[0] || !(ev->kind->flags & care) || ev->outcome == IDW_OUT_FAILURE ||
+        ev->outcome == IDW_OUT_DENY)
+        return;
+    g.kind = grant_kind(ev->okta_type);
+    if (g.kind == G_NONE) {
+        note_risk(ctx, ev, before);
+        return;
+    }
+    if (!what_granted(ctx, c, ev, &g))
+        return;
+    actor = idw_detect_actor(ctx);
+    g.self = (g.kind == G_USER_ROLE || g.kind == G_MEMBERSHIP) && ev->subject_is_actor;
+    /* the granting admin: the actor, who is the subject itself when no one else acted */
+    judge_admin(ctx, ev, actor ? actor : ev->subject_is_actor ? before : NULL, &g);
+    check_risk(ctx, c, ev->tuid, ev->subject.login ? ev->subject.login : "subject",
+               ev->published_ms, &g);
+    if (actor)
+        check_risk(ctx, c, actor->tuid, "granting admin", ev->published_ms, &g);
+    report(ctx, c, ev, &g);
+}
+
+static const struct idw_rule_param privilege_grant_params[] = {
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "grants by one admin within this window aggregate"},
+    {"risk_hours", 24, 0, 720, IDW_PARAM_NUMBER, "a grant this soon after a medium+ alert on the admin is escalated"},
+    {"high_roles", 0, 0, 256, IDW_PARAM_STRINGS, "role types whose grant is high (e.g. SUPER_ADMIN)"},
+    {"admin_group_patterns", 0, 0, 256, IDW_PARAM_STRINGS, "group names (substrings) whose membership makes an admin"},
+    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+};
+
+const struct idw_rule idw_rule_privilege_grant = {
+    .id = "privilege_grant",
+    .params = privilege_grant_params,
+    .description = "admin roles granted to users or groups, adds to admin groups, support "
+                   "impersonation and API tokens, graded by role, admin context and grantee risk",
+    .init = pg_init,
+    .on_event = pg_on_event,
+    .free = free,
+};

@@ -10,6 +10,8 @@
 #   make demo       the main job: simulated Okta org + SOAR receiver, backfill, run, alerts
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (tests/fuzz/README.md)
 #   make fuzz-build only build them, into build/fuzz/
+#   make lint       style rules (tools/lint.py) and gcc -fanalyzer
+#   make install    ./idwatch into $(PREFIX)/bin (/usr/local/bin), as deploy/idwatch.service expects
 #   make deps       install missing Debian build dependencies (root) or say how
 #   make clean
 #
@@ -18,16 +20,27 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libcurl jansson libssl libcrypto libmaxminddb zlib
+PKGS     = libcurl jansson libssl libcrypto libmaxminddb zlib lmdb
 OPT     ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
-CPPFLAGS_ALL = -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# pkg-config failing (a -dev package missing) stops the build with its own message, instead of
+# a compiler error about a missing header much later.
+PKG_CFLAGS  := $(shell pkg-config --cflags $(PKGS) || echo PKG_CONFIG_FAILED)
+PKG_LIBS    := $(shell pkg-config --libs $(PKGS) || echo PKG_CONFIG_FAILED)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null || echo -lcmocka)
+ifneq ($(filter PKG_CONFIG_FAILED,$(PKG_CFLAGS) $(PKG_LIBS)),)
+  ifeq ($(filter deps deps-check clean,$(MAKECMDGOALS)),)
+    $(error pkg-config cannot find every library ($(PKGS)): run `sh tools/deps.sh install`)
+  endif
+endif
+CPPFLAGS_ALL = -D_GNU_SOURCE -Isrc $(PKG_CFLAGS)
 CFLAGS_ALL   = -std=c11 $(OPT) $(WARN) $(SAN) $(CFLAGS)
-LDLIBS_ALL   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llmdb -lm -pthread $(LDLIBS)
+LDLIBS_ALL   = $(PKG_LIBS) -lm -pthread $(LDLIBS)
 LDFLAGS_ALL  = $(SAN) $(LDFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS_ALL += -DIDW_VERSION=\"$(VERSION)\"
+PREFIX  ?= /usr/local
 
 LIB_SRC  = $(wildcard src/common/*.c src/event/*.c src/persona/*.c src/store/*.c src/source/*.c \
                      src/rules/*.c src/alert/*.c src/engine/*.c src/deliver/*.c)
@@ -42,7 +55,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(wildcard tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check unit integration sanitize bench crashtest valgrind stormtest demo deps clean tools \
+.PHONY: all check unit integration sanitize bench crashtest valgrind stormtest demo deps clean tools lint install \
         fuzz fuzz-build fuzz-bins fuzz-regress
 all: idwatch
 
@@ -56,13 +69,16 @@ $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# main.c prints the version: a bump of VERSION rebuilds it.
+$(BUILD)/src/cli/main.o: VERSION
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LIB) -lcmocka $(LDLIBS_ALL) $(LDFLAGS_ALL)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LIB) $(CMOCKA_LIBS) $(LDLIBS_ALL) $(LDFLAGS_ALL)
 
 $(BUILD)/tools/%: tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
@@ -157,8 +173,20 @@ fuzz-regress: $(FUZZ_REPLAY)
 deps:
 	@sh tools/deps.sh install
 
+# Only checks: a build target never installs packages (`make deps` or
+# `sh tools/deps.sh install` does, as the README says).
 deps-check:
-	@sh tools/deps.sh check || sh tools/deps.sh install
+	@sh tools/deps.sh check
+
+# Style and static analysis (docs/contributing.md): tools/lint.py's rules,
+# then the whole program built with gcc -fanalyzer, warnings as errors.
+lint:
+	@python3 tools/lint.py
+	@$(MAKE) --no-print-directory BUILD=build/analyze OPT="-O0 -g -fanalyzer" build/analyze/idwatch
+
+install: idwatch
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 idwatch $(DESTDIR)$(PREFIX)/bin/idwatch
 
 clean:
 	rm -rf build idwatch

@@ -34,7 +34,10 @@ static double now_s(void)
 
 enum stage { PARSE, NORMALIZE, INGEST };
 
-struct result { unsigned long events; double secs; };
+struct result {
+    unsigned long events;
+    double secs;
+};
 
 static int each_event(const char *path, int (*fn)(json_t *ev, void *ctx), void *ctx,
                       unsigned long *n)
@@ -52,7 +55,10 @@ static int each_event(const char *path, int (*fn)(json_t *ev, void *ctx), void *
     }
     rd = idw_reader_new(f, 0);
     *n = 0;
-    while ((s = idw_reader_next(rd, &ev, &line, &index, err, sizeof err)) != IDW_READ_EOF) {
+    for (;;) {
+        s = idw_reader_next(rd, &ev, &line, &index, err, sizeof err);
+        if (s == IDW_READ_EOF)
+            break;
         if (s != IDW_READ_EVENT) {
             fprintf(stderr, "bench: %s\n", err);
             if (s == IDW_READ_FATAL)
@@ -159,12 +165,32 @@ static struct result ingest_fresh(const char *path, const char *dir, unsigned fl
     return r;
 }
 
+/*
+ * The main run's setup: configuration, the database, the detection rules and
+ * a pipeline committing every ingest.batch_events.  On failure err says why;
+ * whatever was opened stays open (the caller exits).  Returns 0 or -1.
+ */
+static int open_main_run(const char *db, struct idw_config *cfg, struct idw_store **st,
+                         struct idw_detect **detect, struct idw_pipeline **pl, char *err, size_t errlen)
+{
+    struct idw_pipeline_opts po = {.domain_id = "bench"};
+
+    if (idw_config_load(NULL, cfg, err, errlen) < 0)
+        return -1;
+    if (idw_store_open(db, 65536, 0, st, err, errlen) < 0)
+        return -1;
+    po.auto_commit = (unsigned)cfg->batch_events;
+    if (idw_detect_open(NULL, detect, err, errlen) < 0)
+        return -1;
+    po.detect = *detect;
+    return idw_pipeline_open(*st, cfg, &po, pl, err, errlen) < 0 ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     struct idw_config cfg;
     struct idw_store *st;
     struct idw_pipeline *pl;
-    struct idw_pipeline_opts po = {.domain_id = "bench"};
     struct idw_detect *detect = NULL;
     struct rusage ru;
     char err[512];
@@ -176,12 +202,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench FILE [DBDIR]\n");
         return 2;
     }
-    if (idw_config_load(NULL, &cfg, err, sizeof err) < 0 ||
-        idw_store_open(db, 65536, 0, &st, err, sizeof err) < 0 ||
-        (po.auto_commit = (unsigned)cfg.batch_events, 0) ||
-        idw_detect_open(NULL, &detect, err, sizeof err) < 0 ||
-        (po.detect = detect, 0) ||
-        idw_pipeline_open(st, &cfg, &po, &pl, err, sizeof err) < 0) {
+    if (open_main_run(db, &cfg, &st, &detect, &pl, err, sizeof err) < 0) {
         fprintf(stderr, "bench: %s\n", err);
         return 1;
     }

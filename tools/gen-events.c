@@ -41,7 +41,8 @@
 
 /* ---- deterministic randomness (splitmix64), two streams ------------------ */
 
-/* The background and the attacks draw from separate streams: injecting attacks never changes the background. */
+/* The background and the attacks draw from separate streams: injecting attacks never changes the
+ * background. */
 static uint64_t rng_background, rng_attacks, *rng = &rng_background;
 
 static uint64_t rnd(void)
@@ -54,7 +55,10 @@ static uint64_t rnd(void)
 
 static unsigned rnd_below(unsigned n) { return n ? (unsigned)(rnd() % n) : 0; }
 static int chance(double p) { return (rnd() >> 11) * (1.0 / 9007199254740992.0) < p; }
-static int64_t rnd_ms(int64_t lo, int64_t hi) { return lo + (int64_t)rnd_below((unsigned)((hi - lo) / SEC_MS + 1)) * SEC_MS; }
+static int64_t rnd_ms(int64_t lo, int64_t hi)
+{
+    return lo + (int64_t)rnd_below((unsigned)((hi - lo) / SEC_MS + 1)) * SEC_MS;
+}
 
 static void rnd_hex(char *out, int n)
 {
@@ -93,68 +97,115 @@ struct city {
 };
 
 static const struct city cities[] = {
-    {"San Francisco", "California", "United States", "94105", 37.7749, -122.4194, -8, 7922, "Comcast Cable Communications", "comcast.net", {73, 162}},
-    {"New York", "New York", "United States", "10001", 40.7128, -74.0060, -5, 701, "Verizon Business", "verizon.net", {71, 190}},
-    {"Chicago", "Illinois", "United States", "60601", 41.8781, -87.6298, -6, 7018, "AT&T Services", "att.net", {99, 12}},
-    {"Austin", "Texas", "United States", "78701", 30.2672, -97.7431, -6, 11427, "Charter Communications", "spectrum.com", {70, 114}},
-    {"Seattle", "Washington", "United States", "98101", 47.6062, -122.3321, -8, 7922, "Comcast Cable Communications", "comcast.net", {73, 42}},
-    {"Boston", "Massachusetts", "United States", "02108", 42.3601, -71.0589, -5, 7015, "Comcast Cable Communications", "comcast.net", {24, 60}},
-    {"Denver", "Colorado", "United States", "80202", 39.7392, -104.9903, -7, 209, "CenturyLink", "centurylink.net", {75, 166}},
-    {"Toronto", "Ontario", "Canada", "M5H", 43.6532, -79.3832, -5, 812, "Rogers Communications", "rogers.com", {99, 224}},
-    {"London", "England", "United Kingdom", "EC1A", 51.5074, -0.1278, 0, 2856, "British Telecommunications", "bt.com", {86, 150}},
-    {"Manchester", "England", "United Kingdom", "M1", 53.4808, -2.2426, 0, 5089, "Virgin Media", "virginmedia.com", {82, 12}},
+    {"San Francisco", "California", "United States", "94105", 37.7749, -122.4194, -8,
+     7922, "Comcast Cable Communications", "comcast.net", {73, 162}},
+    {"New York", "New York", "United States", "10001", 40.7128, -74.0060, -5,
+     701, "Verizon Business", "verizon.net", {71, 190}},
+    {"Chicago", "Illinois", "United States", "60601", 41.8781, -87.6298, -6,
+     7018, "AT&T Services", "att.net", {99, 12}},
+    {"Austin", "Texas", "United States", "78701", 30.2672, -97.7431, -6,
+     11427, "Charter Communications", "spectrum.com", {70, 114}},
+    {"Seattle", "Washington", "United States", "98101", 47.6062, -122.3321, -8,
+     7922, "Comcast Cable Communications", "comcast.net", {73, 42}},
+    {"Boston", "Massachusetts", "United States", "02108", 42.3601, -71.0589, -5,
+     7015, "Comcast Cable Communications", "comcast.net", {24, 60}},
+    {"Denver", "Colorado", "United States", "80202", 39.7392, -104.9903, -7,
+     209, "CenturyLink", "centurylink.net", {75, 166}},
+    {"Toronto", "Ontario", "Canada", "M5H", 43.6532, -79.3832, -5,
+     812, "Rogers Communications", "rogers.com", {99, 224}},
+    {"London", "England", "United Kingdom", "EC1A", 51.5074, -0.1278, 0,
+     2856, "British Telecommunications", "bt.com", {86, 150}},
+    {"Manchester", "England", "United Kingdom", "M1", 53.4808, -2.2426, 0,
+     5089, "Virgin Media", "virginmedia.com", {82, 12}},
     {"Dublin", "Leinster", "Ireland", "D02", 53.3498, -6.2603, 0, 5466, "eircom", "eircom.net", {86, 40}},
-    {"Berlin", "Land Berlin", "Germany", "10115", 52.5200, 13.4050, 1, 3320, "Deutsche Telekom AG", "telekom.de", {79, 192}},
-    {"Munich", "Bavaria", "Germany", "80331", 48.1351, 11.5820, 1, 3209, "Vodafone GmbH", "vodafone.de", {88, 64}},
+    {"Berlin", "Land Berlin", "Germany", "10115", 52.5200, 13.4050, 1,
+     3320, "Deutsche Telekom AG", "telekom.de", {79, 192}},
+    {"Munich", "Bavaria", "Germany", "80331", 48.1351, 11.5820, 1,
+     3209, "Vodafone GmbH", "vodafone.de", {88, 64}},
     {"Paris", "Ile-de-France", "France", "75001", 48.8566, 2.3522, 1, 3215, "Orange", "orange.fr", {90, 45}},
-    {"Amsterdam", "North Holland", "Netherlands", "1012", 52.3676, 4.9041, 1, 1136, "KPN B.V.", "kpn.com", {77, 160}},
-    {"Madrid", "Madrid", "Spain", "28001", 40.4168, -3.7038, 1, 3352, "Telefonica de Espana", "telefonica.es", {83, 32}},
-    {"Stockholm", "Stockholm", "Sweden", "111 20", 59.3293, 18.0686, 1, 3301, "Telia Company AB", "telia.com", {78, 70}},
-    {"Warsaw", "Mazovia", "Poland", "00-001", 52.2297, 21.0122, 1, 5617, "Orange Polska", "orange.pl", {83, 24}},
-    {"Bangalore", "Karnataka", "India", "560001", 12.9716, 77.5946, 5, 24560, "Bharti Airtel", "airtel.in", {122, 171}},
-    {"Singapore", "Central Singapore", "Singapore", "018956", 1.3521, 103.8198, 8, 9506, "Singtel Fibre Broadband", "singtel.com", {116, 86}},
-    {"Tokyo", "Tokyo", "Japan", "100-0001", 35.6762, 139.6503, 9, 2516, "KDDI Corporation", "kddi.com", {106, 72}},
-    {"Sydney", "New South Wales", "Australia", "2000", -33.8688, 151.2093, 10, 1221, "Telstra Corporation", "telstra.net", {101, 160}},
-    {"Sao Paulo", "Sao Paulo", "Brazil", "01000", -23.5505, -46.6333, -3, 28573, "Claro NXT", "claro.com.br", {177, 32}},
-    {"Mexico City", "Mexico City", "Mexico", "06000", 19.4326, -99.1332, -6, 8151, "Uninet", "telmex.com", {189, 203}},
+    {"Amsterdam", "North Holland", "Netherlands", "1012", 52.3676, 4.9041, 1,
+     1136, "KPN B.V.", "kpn.com", {77, 160}},
+    {"Madrid", "Madrid", "Spain", "28001", 40.4168, -3.7038, 1,
+     3352, "Telefonica de Espana", "telefonica.es", {83, 32}},
+    {"Stockholm", "Stockholm", "Sweden", "111 20", 59.3293, 18.0686, 1,
+     3301, "Telia Company AB", "telia.com", {78, 70}},
+    {"Warsaw", "Mazovia", "Poland", "00-001", 52.2297, 21.0122, 1,
+     5617, "Orange Polska", "orange.pl", {83, 24}},
+    {"Bangalore", "Karnataka", "India", "560001", 12.9716, 77.5946, 5,
+     24560, "Bharti Airtel", "airtel.in", {122, 171}},
+    {"Singapore", "Central Singapore", "Singapore", "018956", 1.3521, 103.8198, 8,
+     9506, "Singtel Fibre Broadband", "singtel.com", {116, 86}},
+    {"Tokyo", "Tokyo", "Japan", "100-0001", 35.6762, 139.6503, 9,
+     2516, "KDDI Corporation", "kddi.com", {106, 72}},
+    {"Sydney", "New South Wales", "Australia", "2000", -33.8688, 151.2093, 10,
+     1221, "Telstra Corporation", "telstra.net", {101, 160}},
+    {"Sao Paulo", "Sao Paulo", "Brazil", "01000", -23.5505, -46.6333, -3,
+     28573, "Claro NXT", "claro.com.br", {177, 32}},
+    {"Mexico City", "Mexico City", "Mexico", "06000", 19.4326, -99.1332, -6,
+     8151, "Uninet", "telmex.com", {189, 203}},
 };
 #define NCITIES (sizeof cities / sizeof cities[0])
 
 /* Corporate VPN egress: many users appear from these few addresses. */
 static const struct city vpn_egress[] = {
-    {"Ashburn", "Virginia", "United States", "20147", 39.0438, -77.4874, -5, 53813, "Zscaler, Inc.", "zscaler.com", {165, 225}},
-    {"Frankfurt am Main", "Hesse", "Germany", "60311", 50.1109, 8.6821, 1, 53813, "Zscaler, Inc.", "zscaler.com", {147, 161}},
-    {"Chicago", "Illinois", "United States", "60601", 41.8781, -87.6298, -6, 53813, "Zscaler, Inc.", "zscaler.com", {165, 225}},
+    {"Ashburn", "Virginia", "United States", "20147", 39.0438, -77.4874, -5,
+     53813, "Zscaler, Inc.", "zscaler.com", {165, 225}},
+    {"Frankfurt am Main", "Hesse", "Germany", "60311", 50.1109, 8.6821, 1,
+     53813, "Zscaler, Inc.", "zscaler.com", {147, 161}},
+    {"Chicago", "Illinois", "United States", "60601", 41.8781, -87.6298, -6,
+     53813, "Zscaler, Inc.", "zscaler.com", {165, 225}},
 };
 
 /* Mobile carriers geolocate their subscribers to a gateway city 300-900 km from home, in the same country. */
-struct carrier { unsigned home; struct city geo; };
+struct carrier {
+    unsigned home;              /* index in cities[] */
+    struct city geo;
+};
 
 static const struct carrier carriers[] = {
-    {0, {"Los Angeles", "California", "United States", "90012", 34.0522, -118.2437, -8, 21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 58}}},
-    {1, {"Pittsburgh", "Pennsylvania", "United States", "15222", 40.4406, -79.9959, -5, 6167, "Verizon Wireless", "verizonwireless.com", {174, 205}}},
-    {2, {"Kansas City", "Missouri", "United States", "64106", 39.0997, -94.5786, -6, 21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 56}}},
-    {3, {"Oklahoma City", "Oklahoma", "United States", "73102", 35.4676, -97.5164, -6, 6167, "Verizon Wireless", "verizonwireless.com", {174, 244}}},
-    {4, {"Spokane", "Washington", "United States", "99201", 47.6588, -117.4260, -8, 21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 59}}},
-    {5, {"Philadelphia", "Pennsylvania", "United States", "19107", 39.9526, -75.1652, -5, 6167, "Verizon Wireless", "verizonwireless.com", {174, 198}}},
-    {6, {"Salt Lake City", "Utah", "United States", "84101", 40.7608, -111.8910, -7, 21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 57}}},
-    {8, {"Newcastle upon Tyne", "England", "United Kingdom", "NE1", 54.9783, -1.6178, 0, 25135, "Vodafone Limited", "vodafone.co.uk", {85, 255}}},
-    {9, {"Plymouth", "England", "United Kingdom", "PL1", 50.3755, -4.1427, 0, 25135, "Vodafone Limited", "vodafone.co.uk", {85, 254}}},
-    {11, {"Dusseldorf", "North Rhine-Westphalia", "Germany", "40213", 51.2277, 6.7735, 1, 6805, "Telefonica Germany GmbH & Co.OHG", "telefonica.de", {176, 2}}},
-    {12, {"Hamburg", "Hamburg", "Germany", "20095", 53.5511, 9.9937, 1, 6805, "Telefonica Germany GmbH & Co.OHG", "telefonica.de", {176, 3}}},
+    {0, {"Los Angeles", "California", "United States", "90012", 34.0522, -118.2437, -8,
+         21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 58}}},
+    {1, {"Pittsburgh", "Pennsylvania", "United States", "15222", 40.4406, -79.9959, -5,
+         6167, "Verizon Wireless", "verizonwireless.com", {174, 205}}},
+    {2, {"Kansas City", "Missouri", "United States", "64106", 39.0997, -94.5786, -6,
+         21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 56}}},
+    {3, {"Oklahoma City", "Oklahoma", "United States", "73102", 35.4676, -97.5164, -6,
+         6167, "Verizon Wireless", "verizonwireless.com", {174, 244}}},
+    {4, {"Spokane", "Washington", "United States", "99201", 47.6588, -117.4260, -8,
+         21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 59}}},
+    {5, {"Philadelphia", "Pennsylvania", "United States", "19107", 39.9526, -75.1652, -5,
+         6167, "Verizon Wireless", "verizonwireless.com", {174, 198}}},
+    {6, {"Salt Lake City", "Utah", "United States", "84101", 40.7608, -111.8910, -7,
+         21928, "T-Mobile USA, Inc.", "t-mobile.com", {172, 57}}},
+    {8, {"Newcastle upon Tyne", "England", "United Kingdom", "NE1", 54.9783, -1.6178, 0,
+         25135, "Vodafone Limited", "vodafone.co.uk", {85, 255}}},
+    {9, {"Plymouth", "England", "United Kingdom", "PL1", 50.3755, -4.1427, 0,
+         25135, "Vodafone Limited", "vodafone.co.uk", {85, 254}}},
+    {11, {"Dusseldorf", "North Rhine-Westphalia", "Germany", "40213", 51.2277, 6.7735, 1,
+          6805, "Telefonica Germany GmbH & Co.OHG", "telefonica.de", {176, 2}}},
+    {12, {"Hamburg", "Hamburg", "Germany", "20095", 53.5511, 9.9937, 1,
+          6805, "Telefonica Germany GmbH & Co.OHG", "telefonica.de", {176, 3}}},
 };
 #define NCARRIERS (sizeof carriers / sizeof carriers[0])
 
 /* Hosting providers: where attackers rent their vantage points. */
 static const struct city hosting[] = {
-    {"Amsterdam", "North Holland", "Netherlands", "1098", 52.3520, 4.9392, 1, 14061, "DigitalOcean, LLC", "digitalocean.com", {188, 166}},
-    {"Singapore", "Central Singapore", "Singapore", "139964", 1.2897, 103.8501, 8, 14061, "DigitalOcean, LLC", "digitalocean.com", {159, 89}},
-    {"Sao Paulo", "Sao Paulo", "Brazil", "01323", -23.5475, -46.6361, -3, 16509, "Amazon.com, Inc.", "amazonaws.com", {18, 231}},
-    {"Ashburn", "Virginia", "United States", "20149", 39.0469, -77.4903, -5, 16509, "Amazon.com, Inc.", "amazonaws.com", {44, 192}},
-    {"Frankfurt am Main", "Hesse", "Germany", "60313", 50.1155, 8.6842, 1, 16509, "Amazon.com, Inc.", "amazonaws.com", {3, 120}},
-    {"Tokyo", "Tokyo", "Japan", "102-0082", 35.6895, 139.6917, 9, 16509, "Amazon.com, Inc.", "amazonaws.com", {54, 250}},
-    {"Bucharest", "Bucuresti", "Romania", "030167", 44.4323, 26.1063, 2, 9009, "M247 Europe SRL", "m247.com", {185, 225}},
-    {"Piscataway", "New Jersey", "United States", "08854", 40.5511, -74.4607, -5, 20473, "The Constant Company, LLC", "vultr.com", {45, 77}},
+    {"Amsterdam", "North Holland", "Netherlands", "1098", 52.3520, 4.9392, 1,
+     14061, "DigitalOcean, LLC", "digitalocean.com", {188, 166}},
+    {"Singapore", "Central Singapore", "Singapore", "139964", 1.2897, 103.8501, 8,
+     14061, "DigitalOcean, LLC", "digitalocean.com", {159, 89}},
+    {"Sao Paulo", "Sao Paulo", "Brazil", "01323", -23.5475, -46.6361, -3,
+     16509, "Amazon.com, Inc.", "amazonaws.com", {18, 231}},
+    {"Ashburn", "Virginia", "United States", "20149", 39.0469, -77.4903, -5,
+     16509, "Amazon.com, Inc.", "amazonaws.com", {44, 192}},
+    {"Frankfurt am Main", "Hesse", "Germany", "60313", 50.1155, 8.6842, 1,
+     16509, "Amazon.com, Inc.", "amazonaws.com", {3, 120}},
+    {"Tokyo", "Tokyo", "Japan", "102-0082", 35.6895, 139.6917, 9,
+     16509, "Amazon.com, Inc.", "amazonaws.com", {54, 250}},
+    {"Bucharest", "Bucuresti", "Romania", "030167", 44.4323, 26.1063, 2,
+     9009, "M247 Europe SRL", "m247.com", {185, 225}},
+    {"Piscataway", "New Jersey", "United States", "08854", 40.5511, -74.4607, -5,
+     20473, "The Constant Company, LLC", "vultr.com", {45, 77}},
 };
 #define NHOSTING (sizeof hosting / sizeof hosting[0])
 
@@ -179,17 +230,24 @@ static const struct app apps[] = {
 struct ua { const char *raw, *os, *browser, *device; };
 
 static const struct ua agents[] = {
-    {"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "Mac OS X", "CHROME", "Computer"},
-    {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0", "Windows 10", "EDGE_CHROMIUM", "Computer"},
-    {"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0", "Windows 10", "FIREFOX", "Computer"},
-    {"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", "Mac OS X", "SAFARI", "Computer"},
-    {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "Linux", "CHROME", "Computer"},
-    {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "iOS", "MOBILE_SAFARI", "Mobile"},
+    {"Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/126.0.0.0 Safari/537.36", "Mac OS X", "CHROME", "Computer"},
+    {"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0", "Windows 10", "EDGE_CHROMIUM", "Computer"},
+    {"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:127.0) Gecko/20100101 Firefox/127.0",
+     "Windows 10", "FIREFOX", "Computer"},
+    {"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/17.5 Safari/605.1.15", "Mac OS X", "SAFARI", "Computer"},
+    {"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/126.0.0.0 Safari/537.36", "Linux", "CHROME", "Computer"},
+    {"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/17.5 Mobile/15E148 Safari/604.1", "iOS", "MOBILE_SAFARI", "Mobile"},
 };
 #define NDESKTOP 5              /* agents[0..4] are computers */
 #define PHONE_UA 5
 
-static const struct ua scripted = {"python-requests/2.31.0", "Unknown", "UNKNOWN", "Unknown"};
+static const struct ua scripted = {.raw = "python-requests/2.31.0", .os = "Unknown", .browser = "UNKNOWN",
+                                   .device = "Unknown"};
 
 static const char *const first_names[] = {
     "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
@@ -200,8 +258,12 @@ static const char *const last_names[] = {
     "dubois", "larsen", "patel", "kim", "novak", "haddad", "okafor", "ivanova", "lopez", "schmidt",
 };
 
-static const char *const factors[] = {"OKTA_VERIFY_PUSH", "FIDO_WEBAUTHN", "SIGNED_NONCE", "OKTA_VERIFY_TOTP"};
-static const char *const authenticators[] = {"Okta Verify", "Security Key or Biometric", "Okta Verify", "Okta Verify"};
+static const char *const factors[] = {
+    "OKTA_VERIFY_PUSH", "FIDO_WEBAUTHN", "SIGNED_NONCE", "OKTA_VERIFY_TOTP",
+};
+static const char *const authenticators[] = {
+    "Okta Verify", "Security Key or Biometric", "Okta Verify", "Okta Verify",
+};
 
 struct role { const char *id, *name, *granted; };
 
@@ -231,7 +293,8 @@ static double dist_km(const struct city *a, const struct city *b)
 {
     const double rad = 3.14159265358979323846 / 180.0;
     double dlat = (b->lat - a->lat) * rad, dlon = (b->lon - a->lon) * rad;
-    double h = sin(dlat / 2) * sin(dlat / 2) + cos(a->lat * rad) * cos(b->lat * rad) * sin(dlon / 2) * sin(dlon / 2);
+    double h = sin(dlat / 2) * sin(dlat / 2)
+               + cos(a->lat * rad) * cos(b->lat * rad) * sin(dlon / 2) * sin(dlon / 2);
     return 2 * 6371.0 * asin(sqrt(h < 1 ? h : 1));
 }
 
@@ -244,7 +307,10 @@ static struct {
 
 enum { NOT_ADMIN, HELPDESK, ORG_ADMIN };
 
-struct device { char dt_hash[65], fingerprint[33]; unsigned ua; };
+struct device {
+    char dt_hash[65], fingerprint[33];
+    unsigned ua;                /* index in agents[] */
+};
 
 struct user;
 
@@ -291,7 +357,10 @@ struct opts {
 
 /* ---- output buffer of one day ----------------------------------------------- */
 
-struct rec { int64_t t; size_t off, len; };
+struct rec {
+    int64_t t;
+    size_t off, len;
+};
 
 struct day {
     char *text;
@@ -427,14 +496,15 @@ static void json_str_or_null(struct day *d, const char *s)
 
 static void write_actor(struct day *d, const struct actor *a)
 {
-    app_printf(d, "\"actor\":{\"id\":\"%s\",\"type\":\"%s\",\"alternateId\":\"%s\",\"displayName\":\"%s\",\"detailEntry\":null}",
-               a->id, a->type, a->alt, a->name);
+    app_printf(d, "\"actor\":{\"id\":\"%s\",\"type\":\"%s\",\"alternateId\":\"%s\",\"displayName\":\"%s\","
+               "\"detailEntry\":null}", a->id, a->type, a->alt, a->name);
 }
 
 static void write_geo(struct day *d, const struct city *w)
 {
-    app_printf(d, "\"geographicalContext\":{\"city\":\"%s\",\"state\":\"%s\",\"country\":\"%s\",\"postalCode\":\"%s\","
-               "\"geolocation\":{\"lat\":%.4f,\"lon\":%.4f}}", w->city, w->state, w->country, w->postal, w->lat, w->lon);
+    app_printf(d, "\"geographicalContext\":{\"city\":\"%s\",\"state\":\"%s\",\"country\":\"%s\","
+               "\"postalCode\":\"%s\",\"geolocation\":{\"lat\":%.4f,\"lon\":%.4f}}",
+               w->city, w->state, w->country, w->postal, w->lat, w->lon);
 }
 
 static void write_client(struct day *d, const struct ctx *c)
@@ -469,11 +539,12 @@ static void write_security(struct day *d, const struct ctx *c)
 {
     const struct city *w = c->where;
     if (!w) {
-        app_printf(d, ",\"securityContext\":{\"asNumber\":null,\"asOrg\":null,\"isp\":null,\"domain\":null,\"isProxy\":null}");
+        app_printf(d, ",\"securityContext\":{\"asNumber\":null,\"asOrg\":null,\"isp\":null,\"domain\":null,"
+                   "\"isProxy\":null}");
         return;
     }
-    app_printf(d, ",\"securityContext\":{\"asNumber\":%u,\"asOrg\":\"%s\",\"isp\":\"%s\",\"domain\":\"%s\",\"isProxy\":false}",
-               w->asn, w->isp, w->isp, w->domain);
+    app_printf(d, ",\"securityContext\":{\"asNumber\":%u,\"asOrg\":\"%s\",\"isp\":\"%s\",\"domain\":\"%s\","
+               "\"isProxy\":false}", w->asn, w->isp, w->isp, w->domain);
 }
 
 static void write_request(struct day *d, const struct ctx *c)
@@ -491,7 +562,8 @@ static void write_behaviors(struct day *d, unsigned bits)
 {
     app_printf(d, ",\"behaviors\":\"{");
     for (unsigned i = 0; i < 7; i++)
-        app_printf(d, "%s%s=%s", i ? ", " : "", behavior_names[i], bits & (1u << i) ? "POSITIVE" : "NEGATIVE");
+        app_printf(d, "%s%s=%s", i ? ", " : "", behavior_names[i],
+                   bits & (1u << i) ? "POSITIVE" : "NEGATIVE");
     app_printf(d, "}\"");
 }
 
@@ -499,10 +571,12 @@ static void write_debug(struct day *d, const struct ctx *c, const struct evspec 
 {
     char req[28];
     rnd_alnum(req, 27);
-    app_printf(d, ",\"debugContext\":{\"debugData\":{\"requestId\":\"%s\",\"requestUri\":\"%s\",\"url\":\"%s?\","
-               "\"threatSuspected\":\"%s\"", req, e->uri, e->uri, e->threat ? "true" : "false");
+    app_printf(d, ",\"debugContext\":{\"debugData\":{\"requestId\":\"%s\",\"requestUri\":\"%s\","
+               "\"url\":\"%s?\",\"threatSuspected\":\"%s\"",
+               req, e->uri, e->uri, e->threat ? "true" : "false");
     if (c->dev)
-        app_printf(d, ",\"dtHash\":\"%s\",\"deviceFingerprint\":\"%s\"", c->dev->dt_hash, c->dev->fingerprint);
+        app_printf(d, ",\"dtHash\":\"%s\",\"deviceFingerprint\":\"%s\"",
+                   c->dev->dt_hash, c->dev->fingerprint);
     if (e->factor)
         app_printf(d, ",\"factor\":\"%s\"", e->factor);
     if (c->where) {
@@ -511,7 +585,8 @@ static void write_debug(struct day *d, const struct ctx *c, const struct evspec 
     }
     if (e->extra)
         app_printf(d, ",%s", e->extra);
-    app_printf(d, "}},\"transaction\":{\"type\":\"%s\",\"id\":\"%s\",\"detail\":{}}", c->where ? "WEB" : "JOB", req);
+    app_printf(d, "}},\"transaction\":{\"type\":\"%s\",\"id\":\"%s\",\"detail\":{}}",
+               c->where ? "WEB" : "JOB", req);
 }
 
 static void write_targets(struct day *d, const struct target *t, int n)
@@ -522,8 +597,8 @@ static void write_targets(struct day *d, const struct target *t, int n)
     }
     app_printf(d, ",\"target\":[");
     for (int i = 0; i < n; i++)
-        app_printf(d, "%s{\"id\":\"%s\",\"type\":\"%s\",\"alternateId\":\"%s\",\"displayName\":\"%s\",\"detailEntry\":null}",
-                   i ? "," : "", t[i].id, t[i].type, t[i].alt, t[i].name);
+        app_printf(d, "%s{\"id\":\"%s\",\"type\":\"%s\",\"alternateId\":\"%s\",\"displayName\":\"%s\","
+                   "\"detailEntry\":null}", i ? "," : "", t[i].id, t[i].type, t[i].alt, t[i].name);
     app_printf(d, "]");
 }
 
@@ -539,7 +614,8 @@ static void emit(struct day *d, int64_t t, const struct ctx *c, const struct evs
     rnd_uuid(uuid);
     fmt_time(t, ts);
     app_printf(d, "{\"uuid\":\"%s\",\"published\":\"%s\",\"eventType\":\"%s\",\"version\":\"0\","
-               "\"severity\":\"%s\",\"legacyEventType\":", uuid, ts, e->type, e->severity ? e->severity : "INFO");
+               "\"severity\":\"%s\",\"legacyEventType\":",
+               uuid, ts, e->type, e->severity ? e->severity : "INFO");
     json_str_or_null(d, e->legacy);
     app_printf(d, ",\"displayMessage\":\"%s\",", e->display);
     write_actor(d, a);
@@ -611,7 +687,8 @@ static void push_sent(struct day *d, int64_t t, const struct ctx *c)
 static void mfa(struct day *d, int64_t t, const struct ctx *c, const char *factor, const char *outcome)
 {
     int ok = !strcmp(outcome, "SUCCESS");
-    struct evspec e = {.type = "user.authentication.auth_via_mfa", .display = "Authentication of user via MFA",
+    struct evspec e = {.type = "user.authentication.auth_via_mfa",
+                       .display = "Authentication of user via MFA",
                        .legacy = ok ? "core.user.factor.attempt_success" : "core.user.factor.attempt_fail",
                        .outcome = outcome, .reason = ok ? NULL : "Okta Verify push was not answered",
                        .uri = "/idp/idx/authenticators/poll", .cred = "OTP", .factor = factor,
@@ -629,7 +706,8 @@ static void session_start(struct day *d, int64_t t, struct ctx *c)
     emit_user(d, t, c, &e);
 }
 
-/* The everyday sign-in: maybe a typo, policy, push (retried if the first one times out), MFA, session.  Returns the session start. */
+/* The everyday sign-in: maybe a typo, policy, push (retried if the first one times out), MFA, session.
+ * Returns the session start. */
 static int64_t sign_in(struct day *d, int64_t t, struct ctx *c)
 {
     int64_t m = t + 9 * SEC_MS;
@@ -663,7 +741,7 @@ static unsigned random_app(const struct user *u, int allow_admin)
 
 static void sso(struct day *d, int64_t t, const struct ctx *c, unsigned a)
 {
-    struct target tg = {apps[a].id, "AppInstance", apps[a].name, apps[a].name};
+    struct target tg = {.id = apps[a].id, .type = "AppInstance", .alt = apps[a].name, .name = apps[a].name};
     struct evspec e = {.type = "user.authentication.sso", .display = "User single sign on to app",
                        .legacy = "app.auth.sso", .outcome = "SUCCESS", .uri = "/app/sso/saml",
                        .targets = &tg, .ntargets = 1};
@@ -702,11 +780,13 @@ static void factor_activate(struct day *d, int64_t t, const struct ctx *c, unsig
     char enrollment[21];
     strcpy(enrollment, "pfd");
     rnd_alnum(enrollment + 3, 17);
-    struct target tg[2] = {target_of(c->u), {enrollment, "AuthenticatorEnrollment", "unknown", authenticators[factor]}};
+    struct target tg[2] = {target_of(c->u),
+                           {enrollment, "AuthenticatorEnrollment", "unknown", authenticators[factor]}};
     struct evspec e = {.type = "user.mfa.factor.activate",
                        .display = "Activate factor or authenticator enrollment method for user",
                        .legacy = "core.user.factor.activate", .outcome = "SUCCESS",
-                       .uri = "/idp/idx/credential/enroll", .factor = factors[factor], .targets = tg, .ntargets = 2};
+                       .uri = "/idp/idx/credential/enroll", .factor = factors[factor],
+                       .targets = tg, .ntargets = 2};
     emit_user(d, t, c, &e);
 }
 
@@ -732,7 +812,8 @@ static void membership(struct day *d, int64_t t, const struct ctx *c, const stru
     snprintf(uri, sizeof uri, "/api/v1/groups/%s/users/%s", g->id, who->id);
     struct evspec e = {.type = add ? "group.user_membership.add" : "group.user_membership.remove",
                        .display = add ? "Add user to group membership" : "Remove user from group membership",
-                       .legacy = add ? "core.user_group_member.user_add" : "core.user_group_member.user_remove",
+                       .legacy = add ? "core.user_group_member.user_add"
+                                     : "core.user_group_member.user_remove",
                        .outcome = "SUCCESS", .uri = uri, .targets = tg, .ntargets = 2};
     emit_user(d, t, c, &e);
 }
@@ -793,7 +874,8 @@ static void make_user(struct user *u, unsigned i, const struct opts *o)
     u->host[0] = (unsigned char)rnd_below(256);
     u->host[1] = (unsigned char)(1 + rnd_below(254));
     u->trip_city = -1;
-    u->hire_day = i && !u->admin && o->days > 7 && chance(0.02) ? 3 + (int)rnd_below(o->days * 3 / 5 - 2) : -1;
+    u->hire_day = i && !u->admin && o->days > 7 && chance(0.02)
+                  ? 3 + (int)rnd_below(o->days * 3 / 5 - 2) : -1;
     u->created = u->enrolled = u->hire_day < 0;
 }
 
@@ -801,10 +883,12 @@ static void set_place(struct ctx *c, const struct user *u)
 {
     if (u->trip_city >= 0) {
         c->where = &cities[u->trip_city];       /* the hotel's network, on the local ISP */
-        snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", c->where->net[0], c->where->net[1], u->trip_host[0], u->trip_host[1]);
+        snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", c->where->net[0], c->where->net[1],
+                 u->trip_host[0], u->trip_host[1]);
     } else if (u->vpn) {
         c->where = &vpn_egress[u->home % 3];
-        snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", c->where->net[0], c->where->net[1], 10 + u->home % 3, 20 + rnd_below(4));
+        snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", c->where->net[0], c->where->net[1],
+                 10 + u->home % 3, 20 + rnd_below(4));
     } else {
         c->where = home_city(u->home);
         /* home addresses drift a little inside the ISP's range */
@@ -872,7 +956,8 @@ static unsigned trip_behaviors(const struct user *u)
     return b;
 }
 
-/* The phone signs in through the mobile carrier, then the laptop is back on the home network within the hour. */
+/* The phone signs in through the mobile carrier, then the laptop is back on the home network within the
+ * hour. */
 static int64_t carrier_visit(struct day *d, int64_t t, struct user *u, const struct ctx *home)
 {
     const struct city *g = &carriers[u->carrier].geo;
@@ -944,7 +1029,8 @@ static void user_day(struct day *d, int64_t day0, int weekday, struct user *u)
     if (u->ndev < 2 && chance(0.003))
         new_device(&u->dev[0], rnd_below(NDESKTOP));     /* a new laptop */
     c.u = u;
-    c.dev = u->trip_city >= 0 && u->travel_browser ? &u->travel_dev : &u->dev[u->ndev > 1 && chance(0.25) ? 1 : 0];
+    c.dev = u->trip_city >= 0 && u->travel_browser ? &u->travel_dev
+                                                   : &u->dev[u->ndev > 1 && chance(0.25) ? 1 : 0];
     set_place(&c, u);
     if (!day_start(u, day0, c.where->tz, &start) || start < u->created_at + HOUR_MS)
         return;                 /* in the air, landing too late to work, or not hired yet */
@@ -1009,7 +1095,8 @@ static void resolve_lockout(struct day *d, struct user *u, struct user *users, u
     struct user *a = chance(0.6) ? admin_at(users, n, t, u) : NULL;
     if (a) {
         struct evspec e = {.type = "user.account.unlock_by_admin", .display = "User account unlock by admin",
-                           .outcome = "SUCCESS", .uri = "/api/v1/users/unlock", .targets = &tg, .ntargets = 1};
+                           .outcome = "SUCCESS", .uri = "/api/v1/users/unlock",
+                           .targets = &tg, .ntargets = 1};
         emit_targeted(d, t, &a->today.ctx, a, &e);
     } else {
         struct evspec e = {.type = "user.account.reset_password",
@@ -1023,7 +1110,8 @@ static void resolve_lockout(struct day *d, struct user *u, struct user *users, u
     u->today = (struct today){.worked = 1, .start = s, .end = last, .ctx = c};
 }
 
-/* The helpdesk resets someone's factors (new phone); they re-enroll from their usual place and device within hours. */
+/* The helpdesk resets someone's factors (new phone); they re-enroll from their usual place and device
+ * within hours. */
 static void helpdesk_reset(struct day *d, struct user *a, struct user *users, unsigned n)
 {
     for (int tries = 0; tries < 20; tries++) {
@@ -1050,12 +1138,14 @@ static void helpdesk_reset(struct day *d, struct user *a, struct user *users, un
 static void grant_admin_group(struct day *d, const struct user *a)
 {
     const struct role *r = &roles[ROLE_ORG];
-    struct target tg[2] = {{admin_group.id, "UserGroup", "unknown", admin_group.name}, {r->id, "ROLE", r->id, r->name}};
+    struct target tg[2] = {{admin_group.id, "UserGroup", "unknown", admin_group.name},
+                           {r->id, "ROLE", r->id, r->name}};
     char extra[96];
     snprintf(extra, sizeof extra, "\"privilegeGranted\":\"%s\"", r->granted);
     struct evspec e = {.type = "group.privilege.grant", .display = "Group Privilege granted",
                        .legacy = "group.privilege.grant", .outcome = "SUCCESS",
-                       .uri = "/api/v1/groups/00g1itadmins0007/roles", .extra = extra, .targets = tg, .ntargets = 2};
+                       .uri = "/api/v1/groups/00g1itadmins0007/roles", .extra = extra,
+                       .targets = tg, .ntargets = 2};
     emit_user(d, at_work(a), &a->today.ctx, &e);
     admin_group_granted = 1;
 }
@@ -1144,9 +1234,10 @@ static void spray_noise(struct day *d, int64_t day0)
         struct ctx c = {0};
         char typed[40];
         c.where = &nowhere;
-        snprintf(c.ip, sizeof c.ip, "%u.%u.%u.%u", 45 + rnd_below(150), rnd_below(256), rnd_below(256), 1 + rnd_below(254));
+        snprintf(c.ip, sizeof c.ip, "%u.%u.%u.%u", 45 + rnd_below(150), rnd_below(256), rnd_below(256),
+                 1 + rnd_below(254));
         snprintf(typed, sizeof typed, "%s%u", first_names[rnd_below(20)], rnd_below(1000));
-        struct actor a = {"unknown", "User", typed, "unknown"};
+        struct actor a = {.id = "unknown", .type = "User", .alt = typed, .name = "unknown"};
         struct evspec e = {.type = "user.session.start", .display = "User login to Okta",
                            .legacy = "core.user_auth.login_failed", .outcome = "FAILURE",
                            .reason = "VERIFICATION_ERROR", .uri = "/api/v1/authn", .cred = "PASSWORD",
@@ -1157,9 +1248,12 @@ static void spray_noise(struct day *d, int64_t day0)
 
 static void system_noise(struct day *d, int64_t day0, const struct user *users, unsigned nusers)
 {
-    static const struct city okta_dc = {"Ashburn", "Virginia", "United States", "20147", 39.04, -77.49, -5,
-                                        16509, "Amazon.com, Inc.", "amazonaws.com", {3, 3}};
-    static const struct actor okta = {"spr1okta0system01", "SystemPrincipal", "system@okta.com", "Okta System"};
+    static const struct city okta_dc = {.city = "Ashburn", .state = "Virginia", .country = "United States",
+                                        .postal = "20147", .lat = 39.04, .lon = -77.49, .tz = -5,
+                                        .asn = 16509, .isp = "Amazon.com, Inc.", .domain = "amazonaws.com",
+                                        .net = {3, 3}};
+    static const struct actor okta = {.id = "spr1okta0system01", .type = "SystemPrincipal",
+                                      .alt = "system@okta.com", .name = "Okta System"};
     struct ctx c = {0};
     const struct user *u = &users[rnd_below(nusers)];
     struct target tg = target_of(u);
@@ -1230,7 +1324,8 @@ static void attacker(struct ctx *c, struct user *v, const struct city *where, co
     c->dev = dev;
     c->beh = B_NEW_PLACE | B_COUNTRY | (dev ? B_DEVICE : 0);
     c->risk = risk_high;
-    snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", where->net[0], where->net[1], rnd_below(256), 1 + rnd_below(254));
+    snprintf(c->ip, sizeof c->ip, "%u.%u.%u.%u", where->net[0], where->net[1], rnd_below(256),
+             1 + rnd_below(254));
 }
 
 /* A device with another browser than the victim's. */
@@ -1337,14 +1432,14 @@ static int atk_mfa_fatigue(struct day *d, struct user *users, unsigned n)
 static void spray_unknown(struct day *d, int64_t t, const struct ctx *c, int k)
 {
     char typed[96];
-    struct actor a = {"unknown", "User", typed, "unknown"};
+    struct actor a = {.id = "unknown", .type = "User", .alt = typed, .name = "unknown"};
     struct evspec e = {.type = "user.session.start", .display = "User login to Okta",
                        .legacy = "core.user_auth.login_failed", .outcome = "FAILURE",
                        .reason = "VERIFICATION_ERROR", .uri = "/api/v1/authn", .cred = "PASSWORD",
                        .severity = "WARN"};
     /* initial + surname: guessed from a leaked list, not this org's first.last format */
-    snprintf(typed, sizeof typed, "%c%s%s@%s.example", first_names[(k * 7) % 20][0], last_names[(k * 3 + 1) % 20],
-             k % 3 ? "" : "1", org_name);
+    snprintf(typed, sizeof typed, "%c%s%s@%s.example", first_names[(k * 7) % 20][0],
+             last_names[(k * 3 + 1) % 20], k % 3 ? "" : "1", org_name);
     emit(d, t, c, &e, &a);
 }
 
@@ -1356,8 +1451,12 @@ static int atk_spray(struct day *d, struct user *users, unsigned n, int succeed)
     struct ctx c;
     int64_t t0 = today0 + rnd_ms(0, 20 * HOUR_MS);
     int found = 0;
-    while (found < 18 && (real[found] = pick(users, n, ok_any)))
+    while (found < 18) {
+        real[found] = pick(users, n, ok_any);
+        if (!real[found])
+            break;
         found++;
+    }
     for (int k = found < 18 ? 0 : succeed; k < found; k++)
         victimized[real[k] - users] = 0;    /* failures only: still fair game for other attacks */
     if (found < 18)
@@ -1385,8 +1484,15 @@ static int atk_spray(struct day *d, struct user *users, unsigned n, int succeed)
     return 1;
 }
 
-static int atk_spray_failed(struct day *d, struct user *users, unsigned n) { return atk_spray(d, users, n, 0); }
-static int atk_spray_success(struct day *d, struct user *users, unsigned n) { return atk_spray(d, users, n, 1); }
+static int atk_spray_failed(struct day *d, struct user *users, unsigned n)
+{
+    return atk_spray(d, users, n, 0);
+}
+
+static int atk_spray_success(struct day *d, struct user *users, unsigned n)
+{
+    return atk_spray(d, users, n, 1);
+}
 
 /* Fifteen wrong passwords in 20 minutes from a foreign address, then the right one. */
 static int atk_brute_force(struct day *d, struct user *users, unsigned n)
@@ -1421,9 +1527,12 @@ static int atk_grant_super_admin(struct day *d, struct user *users, unsigned n)
     attacker(&c, a, far_host(usual_place(a)), &dev);
     label_begin("privilege_grant", "high", g, c.ip);
     int64_t s = attacker_login(d, today0 + rnd_ms(0, 20 * HOUR_MS), &c, "OKTA_VERIFY_TOTP");
-    struct target console = {apps[ADMIN_CONSOLE].id, "AppInstance", apps[ADMIN_CONSOLE].name, apps[ADMIN_CONSOLE].name};
-    struct evspec access = {.type = "user.session.access_admin_app", .display = "User accessing Okta admin app",
-                            .outcome = "SUCCESS", .uri = "/admin/sso/callback", .targets = &console, .ntargets = 1};
+    struct target console = {.id = apps[ADMIN_CONSOLE].id, .type = "AppInstance",
+                             .alt = apps[ADMIN_CONSOLE].name, .name = apps[ADMIN_CONSOLE].name};
+    struct evspec access = {.type = "user.session.access_admin_app",
+                            .display = "User accessing Okta admin app",
+                            .outcome = "SUCCESS", .uri = "/admin/sso/callback",
+                            .targets = &console, .ntargets = 1};
     emit_user(d, s + MIN_MS, &c, &access);
     grant_role(d, s + rnd_ms(3 * MIN_MS, 8 * MIN_MS), &c, g, ROLE_SUPER);
     label_end();
@@ -1453,7 +1562,8 @@ static int atk_factor_reset(struct day *d, struct user *users, unsigned n)
     if (!v)
         return 0;
     int64_t t = at_work(v);
-    if (!(a = admin_at(users, n, t, v)))
+    a = admin_at(users, n, t, v);
+    if (!a)
         return unpick(users, v);
     attacker_device(&dev, v);
     attacker(&c, v, far_host(usual_place(v)), &dev);
@@ -1474,7 +1584,9 @@ static int atk_session_replay(struct day *d, struct user *users, unsigned n)
 {
     struct user *v = pick(users, n, ok_chrome_mac);
     struct ctx c;
-    if (!v && !(v = pick(users, n, ok_home_today)))
+    if (!v)
+        v = pick(users, n, ok_home_today);
+    if (!v)
         return 0;
     attacker(&c, v, far_host(v->today.ctx.where), NULL);
     c.ua = &scripted;
@@ -1539,7 +1651,7 @@ static int atk_threatinsight(struct day *d, struct user *users, unsigned n)
     c.ua = &agents[1];
     c.beh = 0;
     c.risk = NULL;
-    struct actor a = {c.ip, "IP address", "unknown", c.ip};
+    struct actor a = {.id = c.ip, .type = "IP address", .alt = "unknown", .name = c.ip};
     struct evspec e = {.type = "security.threat.detected", .display = "Request from suspicious actor",
                        .legacy = "security.threat.detected", .outcome = "DENY",
                        .reason = "Password Spray, Login failures with high unknown users count",
@@ -1558,7 +1670,8 @@ static int atk_threatinsight(struct day *d, struct user *users, unsigned n)
 /* Identity Threat Protection raises a user's risk to HIGH. */
 static int atk_user_risk(struct day *d, struct user *users, unsigned n)
 {
-    static const struct actor okta = {"spr1okta0system01", "SystemPrincipal", "system@okta.com", "Okta System"};
+    static const struct actor okta = {.id = "spr1okta0system01", .type = "SystemPrincipal",
+                                      .alt = "system@okta.com", .name = "Okta System"};
     struct user *v = pick(users, n, ok_any);
     struct ctx c = {0};
     char extra[256], trace[37];
@@ -1566,11 +1679,13 @@ static int atk_user_risk(struct day *d, struct user *users, unsigned n)
         return 0;
     c.u = v;
     rnd_uuid(trace);
-    snprintf(extra, sizeof extra, "\"risk\":\"{previousLevel=LOW, level=HIGH, detectionName=Session Influenced User Risk, "
-             "reasons=Anomalous Location, Anomalous Device, issuer=OKTA}\",\"traceId\":\"%s\"", trace);
+    snprintf(extra, sizeof extra, "\"risk\":\"{previousLevel=LOW, level=HIGH, "
+             "detectionName=Session Influenced User Risk, reasons=Anomalous Location, Anomalous Device, "
+             "issuer=OKTA}\",\"traceId\":\"%s\"", trace);
     struct target tg = target_of(v);
     struct evspec e = {.type = "user.risk.detect", .display = "User risk detected", .outcome = "SUCCESS",
-                       .uri = "/api/internal/risk", .severity = "WARN", .extra = extra, .targets = &tg, .ntargets = 1};
+                       .uri = "/api/internal/risk", .severity = "WARN", .extra = extra,
+                       .targets = &tg, .ntargets = 1};
     label_begin("okta_threat", "high", v, NULL);
     emit(d, today0 + rnd_ms(0, 22 * HOUR_MS), &c, &e, &okta);
     label_end();
@@ -1588,8 +1703,9 @@ static int atk_user_report(struct day *d, struct user *users, unsigned n)
     h = far_host(v->today.ctx.where);
     int64_t t = at_work(v);
     fmt_time(t - rnd_ms(2 * HOUR_MS, 10 * HOUR_MS), when);
-    snprintf(extra, sizeof extra, "\"suspiciousActivityBrowser\":\"CHROME\",\"suspiciousActivityEventCity\":\"%s\","
-             "\"suspiciousActivityEventCountry\":\"%s\",\"suspiciousActivityEventId\":\"%u\","
+    snprintf(extra, sizeof extra, "\"suspiciousActivityBrowser\":\"CHROME\","
+             "\"suspiciousActivityEventCity\":\"%s\",\"suspiciousActivityEventCountry\":\"%s\","
+             "\"suspiciousActivityEventId\":\"%u\","
              "\"suspiciousActivityEventIp\":\"%u.%u.%u.%u\",\"suspiciousActivityEventState\":\"%s\","
              "\"suspiciousActivityEventType\":\"system.email.new_device_notification.sent_message\","
              "\"suspiciousActivityOs\":\"Windows 10\",\"suspiciousActivityTimestamp\":\"%s\"",
@@ -1598,7 +1714,8 @@ static int atk_user_report(struct day *d, struct user *users, unsigned n)
     struct target tg = target_of(v);
     struct evspec e = {.type = "user.account.report_suspicious_activity_by_enduser",
                        .display = "User report suspicious activity",
-                       .legacy = "core.user.account.report_suspicious_activity_by_enduser", .outcome = "SUCCESS",
+                       .legacy = "core.user.account.report_suspicious_activity_by_enduser",
+                       .outcome = "SUCCESS",
                        .uri = "/api/v1/users/me/suspicious-activity", .severity = "WARN", .extra = extra,
                        .targets = &tg, .ntargets = 1};
     label_begin("okta_threat", "high", v, v->today.ctx.ip);
@@ -1609,7 +1726,8 @@ static int atk_user_report(struct day *d, struct user *users, unsigned n)
 
 struct attack {
     const char *name;
-    int (*inject)(struct day *d, struct user *users, unsigned n);   /* 0: no fitting victim today, retry tomorrow */
+    /* 0: no fitting victim today, retry tomorrow */
+    int (*inject)(struct day *d, struct user *users, unsigned n);
     unsigned day;
     int done;
 };
@@ -1696,28 +1814,47 @@ static int64_t parse_day(const char *s)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: gen-events [--users N] [--days D] [--start YYYY-MM-DD] [--seed S]\n"
-               "                  [--format jsonl|array] [--max-events N] [--org NAME] [--out FILE|-] [--stats]\n"
+               "                  [--format jsonl|array] [--max-events N] [--org NAME] [--out FILE|-]"
+               " [--stats]\n"
                "                  [--attacks] [--labels FILE]\n");
+}
+
+/* Sets the option a that takes the value v; -1: a is no such option. */
+static int set_valued_opt(struct opts *o, const char *a, const char *v)
+{
+    if (!strcmp(a, "--users")) o->users = (unsigned)strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--days")) o->days = (unsigned)strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--seed")) o->seed = (unsigned)strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--start")) o->start = v;
+    else if (!strcmp(a, "--format")) o->format = v;
+    else if (!strcmp(a, "--max-events")) o->max = strtoul(v, NULL, 10);
+    else if (!strcmp(a, "--org")) o->org = v;
+    else if (!strcmp(a, "--out")) o->out = v;
+    else if (!strcmp(a, "--labels")) o->labels = v;
+    else return -1;
+    return 0;
 }
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--stats")) { o->stats = 1; continue; }
-        if (!strcmp(a, "--attacks")) { o->attacks = 1; continue; }
-        if (!strcmp(a, "--help")) { usage(stdout); exit(0); }
-        if (!v) { usage(stderr); return -1; }
-        if (!strcmp(a, "--users")) o->users = (unsigned)strtoul(v, NULL, 10);
-        else if (!strcmp(a, "--days")) o->days = (unsigned)strtoul(v, NULL, 10);
-        else if (!strcmp(a, "--seed")) o->seed = (unsigned)strtoul(v, NULL, 10);
-        else if (!strcmp(a, "--start")) o->start = v;
-        else if (!strcmp(a, "--format")) o->format = v;
-        else if (!strcmp(a, "--max-events")) o->max = strtoul(v, NULL, 10);
-        else if (!strcmp(a, "--org")) o->org = v;
-        else if (!strcmp(a, "--out")) o->out = v;
-        else if (!strcmp(a, "--labels")) o->labels = v;
-        else { usage(stderr); return -1; }
+        if (!strcmp(a, "--stats")) {
+            o->stats = 1;
+            continue;
+        }
+        if (!strcmp(a, "--attacks")) {
+            o->attacks = 1;
+            continue;
+        }
+        if (!strcmp(a, "--help")) {
+            usage(stdout);
+            exit(0);
+        }
+        if (!v || set_valued_opt(o, a, v) < 0) {
+            usage(stderr);
+            return -1;
+        }
         i++;
     }
     if (!o->users || !o->days || parse_day(o->start) < 0 ||
@@ -1752,20 +1889,23 @@ static void report_attacks(const struct opts *o)
     if (!o->attacks)
         return;
     if (o->days <= ATTACKS_FROM_DAY)
-        fprintf(stderr, "gen-events: --attacks needs --days %d or more: no attack injected\n", ATTACKS_FROM_DAY + 1);
+        fprintf(stderr, "gen-events: --attacks needs --days %d or more: no attack injected\n",
+                ATTACKS_FROM_DAY + 1);
     else
         for (size_t i = 0; i < NATTACKS; i++)
             if (!attacks[i].done)
-                fprintf(stderr, "gen-events: attack %s found no fitting victim: not injected\n", attacks[i].name);
+                fprintf(stderr, "gen-events: attack %s found no fitting victim: not injected\n",
+                        attacks[i].name);
 }
 
 static void print_stats(unsigned long written, unsigned long long bytes, unsigned long user_days)
 {
     fprintf(stderr, "gen-events: %lu events, %llu bytes, %.0f bytes/event, %lu user-days\n", written, bytes,
             written ? (double)bytes / written : 0.0, user_days);
-    fprintf(stderr, "gen-events: background: %lu trips, %lu carrier sign-ins, %lu retried pushes, %lu lockouts, "
-            "%lu helpdesk resets, %lu planned grants, %lu group changes, %lu new hires\n", tally.trips,
-            tally.carrier, tally.retried_push, tally.lockouts, tally.resets, tally.grants, tally.groups, tally.hires);
+    fprintf(stderr, "gen-events: background: %lu trips, %lu carrier sign-ins, %lu retried pushes, "
+            "%lu lockouts, %lu helpdesk resets, %lu planned grants, %lu group changes, %lu new hires\n",
+            tally.trips, tally.carrier, tally.retried_push, tally.lockouts, tally.resets, tally.grants,
+            tally.groups, tally.hires);
 }
 
 /* One day: everyone's own day, the org's routines, internet noise, the attacks due. */
@@ -1783,7 +1923,8 @@ static void simulate_day(struct day *d, int64_t day0, unsigned day, struct user 
 
 int main(int argc, char **argv)
 {
-    struct opts o = {50, 14, 1, "2026-09-01", "acme", "-", "jsonl", NULL, 0, 0, 0};
+    struct opts o = {.users = 50, .days = 14, .seed = 1, .start = "2026-09-01", .org = "acme", .out = "-",
+                     .format = "jsonl", .labels = NULL, .max = 0, .stats = 0, .attacks = 0};
     struct day d = {0};
     unsigned long written = 0, user_days = 0;
     unsigned long long bytes = 0;

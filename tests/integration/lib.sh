@@ -1,6 +1,8 @@
 # Helpers sourced by the integration tests.  Every check prints what it
 # compared and exits non-zero on mismatch.
 set -eu
+# the tests' Python heredocs import the shared event builder: from oktaev import *
+export PYTHONPATH="$ROOT/tests/integration${PYTHONPATH:+:$PYTHONPATH}" PYTHONDONTWRITEBYTECODE=1
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # expect_eq ACTUAL EXPECTED WHAT
 expect_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"; echo "ok: $3 = $2"; }

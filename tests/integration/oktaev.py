@@ -24,6 +24,14 @@ import json
 import sys
 import uuid as uuidlib
 
+# What `from oktaev import *` gives a heredoc: the builders, and the datetime
+# and json modules most scenarios need anyway.
+__all__ = ["datetime", "json", "UTC", "BASE", "S", "M", "H", "D", "DOMAIN", "stamp", "now",
+           "person", "unknown_user", "ip_actor", "system_actor", "client_app", "app", "group", "role", "token",
+           "session_target", "Net", "net", "user_agent", "CHROME_WIN", "event", "signin", "sso", "mfa_verify",
+           "push_sent", "push_denied", "factor_reset_all", "factor_enroll", "role_grant", "group_membership",
+           "threat_detected", "risk_event", "by_published", "dump_jsonl", "dump_array", "dump_inject"]
+
 UTC = datetime.timezone.utc
 BASE = datetime.datetime(2026, 10, 5, 8, 0, tzinfo=UTC)   # a Monday, 08:00 UTC
 S = datetime.timedelta(seconds=1)
@@ -147,7 +155,12 @@ class Net:
     state: str = None
 
     def at(self, host):
+        """The same network, the template's address for host."""
         return dataclasses.replace(self, ip=self.ip % host)
+
+    def with_ip(self, ip):
+        """The same network, another address in it."""
+        return dataclasses.replace(self, ip=ip)
 
     def geo(self):
         """The geographicalContext, or None for a network without a place."""

@@ -23,7 +23,7 @@ BAD = {ip: net(ip, *rest) for ip, *rest in [  # ip, asn, org, city, country, lat
     ("203.0.113.200", 64603, "phish proxy host", "Frankfurt", "Germany", 50.11, 8.68, "phish proxy host", False, "."),
 ]}
 def where(ip):
-    return BAD.get(ip) or dataclasses.replace(HOME, ip=ip)
+    return BAD.get(ip) or HOME.with_ip(ip)
 def ctx(ip, user=None, debug=None, sid=None):
     """Chrome on Windows, a device per user (or per IP when no user is
     involved), and Okta's "unknown" for no session."""

@@ -11,11 +11,7 @@
 #   nick  new hire: created, enrolls and signs in from new everything         nothing
 . "$ROOT/tests/integration/lib.sh"
 python3 - <<'PY' > scen.jsonl
-import json, datetime
-T0 = datetime.datetime(2026, 10, 5, 8, 0, tzinfo=datetime.timezone.utc)
-M = datetime.timedelta(minutes=1); H = 60 * M; D = 24 * H
-def net(ip, asn, org, city, country, lat, lon):
-    return dict(ip=ip, asn=asn, org=org, city=city, country=country, lat=lat, lon=lon)
+from oktaev import *
 OFFICE = net("86.40.1.%d", 5466, "eircom", "Dublin", "Ireland", 53.35, -6.26)
 RO = net("185.220.101.%d", 64500, "bulletproof hosting", "Bucharest", "Romania", 44.43, 26.1)
 NG = net("102.89.3.%d", 64501, "vpn exit", "Lagos", "Nigeria", 6.45, 3.39)
@@ -24,62 +20,48 @@ BR = net("177.71.4.%d", 64503, "claro", "Sao Paulo", "Brazil", -23.55, -46.63)
 ES = net("88.0.9.%d", 64504, "telefonica", "Madrid", "Spain", 40.42, -3.7)
 FR = net("51.15.6.%d", 64505, "online sas", "Paris", "France", 48.86, 2.35)
 USERS = ["hd", "hd2", "vic", "val", "dev", "carl", "dora", "fay", "ben", "sue", "nick"]
+WIN = user_agent("Mozilla/5.0 (Windows NT 10.0) Chrome/126.0", "Windows 10", "CHROME")
 n = 0
-def who(u):
-    return {"id": "00u" + u, "type": "User", "alternateId": u + "@acme.example", "displayName": u.title()}
-def ev(actor, t, typ, target=None, where=OFFICE, outcome="SUCCESS", dd=None, reason=None, extra=None):
+def ctx(actor, where):
+    """Each user's own address in a network, a device per user and place, and
+    a sign-in session that changes every 50 events of the scenario."""
     global n
     n += 1
-    ip = where["ip"] % (10 + USERS.index(actor))
-    debug = {"requestId": "req%05d" % n, "dtHash": ("dt-" + actor) if where is OFFICE else "dt-" + actor + "-away"}
-    debug.update(dd or {})
-    geo = {"city": where["city"], "country": where["country"], "geolocation": {"lat": where["lat"], "lon": where["lon"]}}
-    e = {"uuid": "fr-%05d" % n, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "eventType": typ,
-         "version": "0", "severity": "INFO", "displayMessage": typ,
-         "actor": who(actor),
-         "client": {"ipAddress": ip, "device": "Computer", "zone": "null", "geographicalContext": geo,
-                    "userAgent": {"rawUserAgent": "Mozilla/5.0 (Windows NT 10.0) Chrome/126.0", "os": "Windows 10", "browser": "CHROME"}},
-         "securityContext": {"asNumber": where["asn"], "asOrg": where["org"], "isp": where["org"], "domain": None, "isProxy": False},
-         "authenticationContext": {"externalSessionId": "idx-%s-%d" % (actor, n // 50)},
-         "debugContext": {"debugData": debug},
-         "outcome": {"result": outcome, "reason": reason},
-         "target": [who(target or actor)],
-         "transaction": {"type": "WEB", "id": "tx%05d" % n, "detail": {}},
-         "request": {"ipChain": [{"ip": ip, "geographicalContext": geo, "version": "V4", "source": None}]}}
-    e.update(extra or {})
-    return e
+    return dict(net=where.at(10 + USERS.index(actor)), user_agent=WIN, session_id="idx-%s-%d" % (actor, n // 50),
+                dt=("dt-" + actor) if where is OFFICE else "dt-" + actor + "-away")
+def ev(actor, t, typ, target=None, where=OFFICE, **kw):
+    return event(typ, t, person(actor), targets=[person(target or actor)], **ctx(actor, where), **kw)
 def reset(admin, t, user, where=OFFICE):
-    return ev(admin, t, "user.mfa.factor.reset_all", user, where, dd={"requestUri": "/api/v1/users/00u%s/lifecycle/reset_factors" % user})
+    return factor_reset_all(person(admin), t, person(user), **ctx(admin, where))
 def enroll(user, t, where=OFFICE, factor="OKTA_VERIFY_PUSH"):
-    return ev(user, t, "user.mfa.factor.activate", user, where, dd={"factor": factor}, reason="User set up %s factor" % factor)
-def signin(user, t, where=OFFICE, typ="user.session.start"):
+    return factor_enroll(person(user), t, factor=factor, **ctx(user, where))
+def signin_(user, t, where=OFFICE, typ="user.session.start"):
     return ev(user, t, typ, None, where)
 out = []
 for u in USERS:
     if u == "nick":
         continue
     for d in range(12):
-        out.append(signin(u, T0 + d * D + USERS.index(u) * M))
-A = T0 + 12 * D + 9 * H
-device = {"device": {"id": "guo-dev-phone", "name": "Pixel 8", "os_platform": "ANDROID", "managed": False, "registered": True}}
+        out.append(signin_(u, BASE + d * D + USERS.index(u) * M))
+A = BASE + 12 * D + 9 * H
+pixel = {"id": "guo-dev-phone", "name": "Pixel 8", "os_platform": "ANDROID", "managed": False, "registered": True}
 out += [
-    reset("hd", A, "vic"), enroll("vic", A + 2 * H, RO), signin("vic", A + 2 * H + 5 * M, RO),
-    reset("hd", A + 1 * M, "val"), signin("val", A + H, NG), enroll("val", A + H + 2 * M, NG),
-    signin("val", A + H + 10 * M, NG, "user.authentication.sso"),
+    reset("hd", A, "vic"), enroll("vic", A + 2 * H, RO), signin_("vic", A + 2 * H + 5 * M, RO),
+    reset("hd", A + 1 * M, "val"), signin_("val", A + H, NG), enroll("val", A + H + 2 * M, NG),
+    signin_("val", A + H + 10 * M, NG, "user.authentication.sso"),
     reset("hd", A + 2 * M, "dev"),
-    ev("dev", A + 3 * H, "device.enrollment.create", "dev", FR, extra=device),
-    reset("hd2", A + 3 * M, "carl", VN), enroll("carl", A + 20 * M), signin("carl", A + 21 * M),
+    ev("dev", A + 3 * H, "device.enrollment.create", "dev", FR, device=pixel),
+    reset("hd2", A + 3 * M, "carl", VN), enroll("carl", A + 20 * M), signin_("carl", A + 21 * M),
     reset("hd", A + 4 * M, "dora"), ev("hd", A + 14 * M, "user.account.reset_password", "dora"),
     enroll("fay", A + 5 * M, BR, "FIDO_WEBAUTHN"),
-    reset("hd", A + 6 * M, "ben"), enroll("ben", A + 30 * M), signin("ben", A + 31 * M),
-    signin("ben", A + 40 * M, typ="user.authentication.sso"),
+    reset("hd", A + 6 * M, "ben"), enroll("ben", A + 30 * M), signin_("ben", A + 31 * M),
+    signin_("ben", A + 40 * M, typ="user.authentication.sso"),
     ev("sue", A + 7 * M, "user.mfa.factor.deactivate", "sue", reason="User reset OKTA_VERIFY_PUSH factor"),
     enroll("sue", A + 9 * M),
-    ev("hd", A + 8 * M, "user.lifecycle.create", "nick"), enroll("nick", A + H, ES), signin("nick", A + H + M, ES),
-    signin("nick", A + H + 2 * M, ES, "user.authentication.sso"),
+    ev("hd", A + 8 * M, "user.lifecycle.create", "nick"), enroll("nick", A + H, ES), signin_("nick", A + H + M, ES),
+    signin_("nick", A + H + 2 * M, ES, "user.authentication.sso"),
 ]
-out.sort(key=lambda e: e["published"])
-for e in out: print(json.dumps(e))
+dump_jsonl(out)
 PY
 idw ingest --file scen.jsonl > /dev/null
 idw alerts list --rule factor_reset --json > alerts.jsonl

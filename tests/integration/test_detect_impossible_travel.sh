@@ -5,46 +5,33 @@
 # re-ingest unchanged, and can be reviewed.
 . "$ROOT/tests/integration/lib.sh"
 python3 - <<'PY' > scen.jsonl
-import json, datetime
-T0 = datetime.datetime(2026, 10, 5, 8, 0, tzinfo=datetime.timezone.utc)   # a Monday
+from oktaev import *
 places = {
-  "dublin": ("Dublin", "Ireland", 53.35, -6.26, 5466, "eircom", "86.40.1.10"),
-  "nyc": ("New York", "United States", 40.71, -74.01, 701, "Verizon", "71.190.2.20"),
-  "sydney": ("Sydney", "Australia", -33.87, 151.21, 45671, "Evil Host", "203.0.113.66"),
-  "ashburn": ("Ashburn", "United States", 39.04, -77.49, 53813, "Zscaler", "165.225.10.1"),
-  "frankfurt": ("Frankfurt am Main", "Germany", 50.11, 8.68, 53813, "Zscaler", "147.161.10.1"),
+  "dublin": net("86.40.1.10", 5466, "eircom", "Dublin", "Ireland", 53.35, -6.26),
+  "nyc": net("71.190.2.20", 701, "Verizon", "New York", "United States", 40.71, -74.01),
+  "sydney": net("203.0.113.66", 45671, "Evil Host", "Sydney", "Australia", -33.87, 151.21),
+  "ashburn": net("165.225.10.1", 53813, "Zscaler", "Ashburn", "United States", 39.04, -77.49),
+  "frankfurt": net("147.161.10.1", 53813, "Zscaler", "Frankfurt am Main", "Germany", 50.11, 8.68),
 }
-n = 0
+MAC = user_agent(None, "Mac OS X", "CHROME")
 def ev(user, t, place, dt="d" * 64):
-    global n
-    n += 1
-    city, country, lat, lon, asn, org, ip = places[place]
-    return {"uuid": "it-%04d" % n, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "eventType": "user.session.start",
-            "actor": {"id": "00u" + user, "type": "User", "alternateId": user + "@acme.example"},
-            "client": {"ipAddress": ip, "device": "Computer", "userAgent": {"os": "Mac OS X", "browser": "CHROME"},
-                       "geographicalContext": {"city": city, "country": country, "geolocation": {"lat": lat, "lon": lon}}},
-            "securityContext": {"asNumber": asn, "asOrg": org, "isProxy": False},
-            "debugContext": {"debugData": {"dtHash": dt}},
-            "outcome": {"result": "SUCCESS"}}
+    return signin(person(user), t, places[place], dt=dt, user_agent=MAC)
 out = []
-H = datetime.timedelta(hours=1); D = datetime.timedelta(days=1)
 for d in range(12):                     # alice: 12 working days in Dublin -> established
-    out.append(ev("alice", T0 + d * D, "dublin"))
-out.append(ev("alice", T0 + 12 * D, "dublin"))
-out.append(ev("alice", T0 + 12 * D + H, "sydney", dt="e" * 64))          # ATTACK: 17,000 km in 1 h
-out.append(ev("alice", T0 + 12 * D + 2 * H, "sydney", dt="e" * 64))      # no travel: nothing new
-out.append(ev("alice", T0 + 12 * D + 3 * H, "dublin"))                   # the real user, back at the office NAT (shared by 3 users): arriving at a shared exit is not travel
+    out.append(ev("alice", BASE + d * D, "dublin"))
+out.append(ev("alice", BASE + 12 * D, "dublin"))
+out.append(ev("alice", BASE + 12 * D + H, "sydney", dt="e" * 64))          # ATTACK: 17,000 km in 1 h
+out.append(ev("alice", BASE + 12 * D + 2 * H, "sydney", dt="e" * 64))      # no travel: nothing new
+out.append(ev("alice", BASE + 12 * D + 3 * H, "dublin"))                   # the real user, back at the office NAT (shared by 3 users): arriving at a shared exit is not travel
 for d in range(12):                     # bob: Dublin, then a flight to New York (8 h)
-    out.append(ev("bob", T0 + d * D, "dublin"))
-out.append(ev("bob", T0 + 12 * D + 9 * H, "nyc"))
+    out.append(ev("bob", BASE + d * D, "dublin"))
+out.append(ev("bob", BASE + 12 * D + 9 * H, "nyc"))
 for d in range(12):                     # carol: ZTNA egress alternating Ashburn / Frankfurt
-    out.append(ev("carol", T0 + d * D, "ashburn"))
-    out.append(ev("carol", T0 + d * D + H, "frankfurt"))
-out.append(ev("dave", T0, "dublin"))    # dave: new hire, learning: no alert
-out.append(ev("dave", T0 + H, "sydney"))
-out.sort(key=lambda e: e["published"])
-for e in out: print(json.dumps(e))
+    out.append(ev("carol", BASE + d * D, "ashburn"))
+    out.append(ev("carol", BASE + d * D + H, "frankfurt"))
+out.append(ev("dave", BASE, "dublin"))    # dave: new hire, learning: no alert
+out.append(ev("dave", BASE + H, "sydney"))
+dump_jsonl(out)
 PY
 idw ingest --file scen.jsonl --json > s1.json
 idw alerts list --rule impossible_travel --json > alerts.jsonl

@@ -7,32 +7,19 @@
 # alert a false positive, which teaches the persona.
 . "$ROOT/tests/integration/lib.sh"
 python3 - <<'PY' > scen.jsonl
-import json, datetime
-T0 = datetime.datetime(2026, 10, 5, 9, 0, tzinfo=datetime.timezone.utc)   # a Monday, 09:00 UTC
+from oktaev import *
+T0 = BASE + H                                     # a Monday, 09:00 UTC
 places = {
-  "dublin": ("Dublin", "Ireland", 53.35, -6.26, 5466, "eircom", "86.40.%d.10"),
-  "nyc": ("New York", "United States", 40.71, -74.01, 14618, "Marriott Hotels", "52.20.%d.20"),
-  "bucharest": ("Bucharest", "Romania", 44.43, 26.10, 14061, "DigitalOcean, LLC", "188.166.%d.66"),
-  "dublin2": ("Dublin", "Ireland", 53.35, -6.26, 6830, "Liberty Global", "89.100.%d.5"),
+  "dublin": net("86.40.%d.10", 5466, "eircom", "Dublin", "Ireland", 53.35, -6.26),
+  "nyc": net("52.20.%d.20", 14618, "Marriott Hotels", "New York", "United States", 40.71, -74.01),
+  "bucharest": net("188.166.%d.66", 14061, "DigitalOcean, LLC", "Bucharest", "Romania", 44.43, 26.10),
+  "dublin2": net("89.100.%d.5", 6830, "Liberty Global", "Dublin", "Ireland", 53.35, -6.26),
 }
-apps = {"slack": ("0oa1slack00000002", "Slack"), "aws": ("0oa1aws0console05", "AWS Console")}
-n = 0
-def ev(user, t, place, dt, sess, typ="user.session.start", app=None, uid=1):
-    global n
-    n += 1
-    city, country, lat, lon, asn, org, ip = places[place]
-    e = {"uuid": "nc-%04d" % n, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "eventType": typ,
-         "actor": {"id": "00u" + user, "type": "User", "alternateId": user + "@acme.example"},
-         "client": {"ipAddress": ip % uid, "device": "Computer", "userAgent": {"os": "Mac OS X", "browser": "CHROME"},
-                    "geographicalContext": {"city": city, "country": country, "geolocation": {"lat": lat, "lon": lon}}},
-         "securityContext": {"asNumber": asn, "asOrg": org, "isProxy": False},
-         "authenticationContext": {"externalSessionId": sess},
-         "debugContext": {"debugData": {"dtHash": dt}},
-         "outcome": {"result": "SUCCESS"}}
-    if app:
-        e["target"] = [{"id": apps[app][0], "type": "AppInstance", "alternateId": apps[app][1], "displayName": apps[app][1]}]
-    return e
-H = datetime.timedelta(hours=1); D = datetime.timedelta(days=1)
+apps = {"slack": app("Slack", "0oa1slack00000002"), "aws": app("AWS Console", "0oa1aws0console05")}
+MAC = user_agent(None, "Mac OS X", "CHROME")
+def ev(user, t, place, dt, sess, typ="user.session.start", to=None, uid=1):
+    return event(typ, t, person(user), places[place].at(uid), targets=[apps[to]] if to else [],
+                 session_id=sess, dt=dt, user_agent=MAC)
 out = []
 for i, u in enumerate(("alice", "bob", "carol", "erin")):
     for d in range(20):                 # four weeks of office days in Dublin
@@ -42,11 +29,11 @@ for i, u in enumerate(("alice", "bob", "carol", "erin")):
 A = T0 + 21 * D
 # ATTACK: alice's password and MFA from Bucharest at 02:00 UTC on a new device, then AWS Console
 out.append(ev("alice", A - 7 * H, "bucharest", "e" * 64, "evil-1"))
-out.append(ev("alice", A - 7 * H + 5 * datetime.timedelta(minutes=1), "bucharest", "e" * 64, "evil-1", "user.authentication.sso", "aws"))
+out.append(ev("alice", A - 7 * H + 5 * M, "bucharest", "e" * 64, "evil-1", "user.authentication.sso", "aws"))
 # the attacker comes back two days later: still untrusted
 out.append(ev("alice", A + 2 * D - 7 * H, "bucharest", "e" * 64, "evil-2"))
 # bob: business trip to New York on his own laptop (hotel network)
-out.append(ev("bob", A + 10 * H, "nyc", "bob" * 8 + "bob" * 0, "bob-trip", uid=2))
+out.append(ev("bob", A + 10 * H, "nyc", "bob" * 8, "bob-trip", uid=2))
 out.append(ev("bob", A + 11 * H, "nyc", "bob" * 8, "bob-trip", "user.authentication.sso", "slack", uid=2))
 # carol: switched home ISP, same laptop
 out.append(ev("carol", A, "dublin2", "carol" * 8, "carol-new", uid=3))
@@ -55,8 +42,7 @@ out.append(ev("erin", A + 2 * H, "dublin", "erin" * 8, "erin-19", "user.authenti
 # dave: a new hire, everything new, still learning
 out.append(ev("dave", A, "nyc", "dave" * 8, "dave-1", uid=9))
 out.append(ev("dave", A + H, "bucharest", "f" * 64, "dave-2", uid=9))
-out.sort(key=lambda e: e["published"])
-for e in out: print(json.dumps(e))
+dump_jsonl(out)
 PY
 idw ingest --file scen.jsonl > /dev/null
 idw alerts list --rule new_context --json > alerts.jsonl
@@ -89,7 +75,7 @@ python3 - <<'PY' > again.jsonl
 import json
 e = json.loads(open("scen.jsonl").readlines()[-1])
 e["uuid"] = "nc-again"; e["published"] = "2026-10-29T09:00:00.000Z"
-e["authenticationContext"]["externalSessionId"] = "evil-3"
+e["authenticationContext"]["externalSessionId"] = e["authenticationContext"]["rootSessionId"] = "evil-3"
 print(json.dumps(e))
 PY
 idw ingest --file again.jsonl > /dev/null

@@ -16,76 +16,52 @@
 # failed grant.
 . "$ROOT/tests/integration/lib.sh"
 python3 - <<'PY' > scen.jsonl
-import json, datetime
-T0 = datetime.datetime(2026, 10, 5, 8, 0, tzinfo=datetime.timezone.utc)
-M = datetime.timedelta(minutes=1); H = 60 * M; D = 24 * H
-OFFICE = dict(ip="86.40.1.%d", asn=5466, org="eircom", city="Dublin", country="Ireland", lat=53.35, lon=-6.26)
-VODAFONE = dict(ip="89.101.7.%d", asn=15502, org="vodafone ireland", city="Cork", country="Ireland", lat=51.9, lon=-8.47)
-EVIL = dict(ip="185.220.101.%d", asn=64500, org="bulletproof hosting", city="Bucharest", country="Romania", lat=44.43, lon=26.1)
+from oktaev import *
+OFFICE = net("86.40.1.%d", 5466, "eircom", "Dublin", "Ireland", 53.35, -6.26)
+VODAFONE = net("89.101.7.%d", 15502, "vodafone ireland", "Cork", "Ireland", 51.9, -8.47)
+EVIL = net("185.220.101.%d", 64500, "bulletproof hosting", "Bucharest", "Romania", 44.43, 26.1)
 USERS = ["ann", "bob", "eve", "carl", "hal", "sam", "mal", "nina", "rita", "gus", "pat", "pat2", "eng1", "eng2", "eng3"]
-n = 0
-def who(u):
-    return {"id": "00u" + u, "type": "User", "alternateId": u + "@acme.example", "displayName": u.title()}
-def ev(actor, t, typ, targets=(), net=OFFICE, dt=None, outcome="SUCCESS", dd=None, msg=None):
-    global n
-    n += 1
-    host = 10 + USERS.index(actor) if actor in USERS else 99
-    ip = net["ip"] % host
-    debug = {"requestId": "req%05d" % n, "dtHash": dt or ("dt-" + actor if net is OFFICE else "dt-elsewhere")}
-    debug.update(dd or {})
-    geo = {"city": net["city"], "country": net["country"], "geolocation": {"lat": net["lat"], "lon": net["lon"]}}
-    return {"uuid": "pg-%05d" % n, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "eventType": typ,
-            "version": "0", "severity": "INFO", "displayMessage": msg or typ,
-            "actor": who(actor),
-            "client": {"ipAddress": ip, "device": "Computer", "zone": "null", "geographicalContext": geo,
-                       "userAgent": {"rawUserAgent": "Mozilla/5.0 (Macintosh) Chrome/126.0", "os": "Mac OS X", "browser": "CHROME"}},
-            "securityContext": {"asNumber": net["asn"], "asOrg": net["org"], "isp": net["org"], "domain": None, "isProxy": False},
-            "authenticationContext": {"externalSessionId": "idx-" + actor, "rootSessionId": "idx-" + actor},
-            "debugContext": {"debugData": debug},
-            "outcome": {"result": outcome, "reason": None},
-            "target": list(targets),
-            "transaction": {"type": "WEB", "id": "tx%05d" % n, "detail": {}},
-            "request": {"ipChain": [{"ip": ip, "geographicalContext": geo, "version": "V4", "source": None}]}}
-def role(rid, name):
-    return [{"id": "ROLE_ASSIGNED", "type": "ROLE_ASSIGNED", "alternateId": "unknown", "displayName": "Role Assigned", "detailEntry": None},
-            {"id": rid, "type": "ROLE", "alternateId": "unknown", "displayName": name, "detailEntry": None}]
-def grant(actor, t, user, rid, name, net=OFFICE, outcome="SUCCESS"):
-    return ev(actor, t, "user.account.privilege.grant", [who(user)] + role(rid, name), net=net, outcome=outcome,
-              dd={"privilegeGranted": name}, msg="Grant user privilege")
-def group(gid, name):
-    return {"id": gid, "type": "UserGroup", "alternateId": "unknown", "displayName": name, "detailEntry": None}
-def member(actor, t, user, gid, gname, typ="group.user_membership.add"):
-    return ev(actor, t, typ, [who(user), group(gid, gname)], msg="Add user to group membership")
+MAC = user_agent("Mozilla/5.0 (Macintosh) Chrome/126.0", "Mac OS X", "CHROME")
+def ctx(actor, where=OFFICE):
+    """Each user's own address in a network, one device at the office and
+    another anywhere else, one session per user."""
+    return dict(net=where.at(10 + USERS.index(actor)), user_agent=MAC, session_id="idx-" + actor,
+                dt="dt-" + actor if where is OFFICE else "dt-elsewhere")
+def ev(actor, t, typ, targets=(), msg=None):
+    return event(typ, t, person(actor), targets=targets, display_message=msg, **ctx(actor))
+def grant(actor, t, user, rid, name, where=OFFICE, outcome="SUCCESS"):
+    return role_grant(person(actor), t, person(user), rid, name, outcome=outcome, **ctx(actor, where))
+def member(actor, t, user, grp, op="add"):
+    return group_membership(person(actor), t, person(user), grp, op=op, **ctx(actor))
+ENG, OKTA_ADMINS, IT_OPS = group("00geng", "Engineering"), group("00gokta", "Okta-Admins"), group("00gitops", "IT-Ops")
 out = []
 for u in USERS:
     for d in range(12):
-        out.append(ev(u, T0 + d * D + (USERS.index(u) % 5) * M, "user.session.start"))
+        out.append(ev(u, BASE + d * D + (USERS.index(u) % 5) * M, "user.session.start"))
 for d in range(12):                                  # routine admin work: no alert, teaches the admins
-    out.append(member("ann", T0 + d * D + 2 * H, "eng%d" % (1 + d % 2), "00geng", "Engineering"))
-    out.append(member("bob", T0 + d * D + 3 * H, "pat2", "00gokta", "Okta-Admins", "group.user_membership.remove"))
-A = T0 + 12 * D + 9 * H
+    out.append(member("ann", BASE + d * D + 2 * H, "eng%d" % (1 + d % 2), ENG))
+    out.append(member("bob", BASE + d * D + 3 * H, "pat2", OKTA_ADMINS, "remove"))
+A = BASE + 12 * D + 9 * H
 out += [
     grant("ann", A, "hal", "HELP_DESK_ADMIN", "Help Desk Administrator"),
     grant("ann", A + 10 * M, "sam", "SUPER_ADMIN", "Super Administrator"),
-    grant("ann", A + 2 * H, "mal", "SUPER_ADMIN", "Super Administrator", net=EVIL),
-    grant("bob", A + 20 * M, "nina", "HELP_DESK_ADMIN", "Help Desk Administrator", net=VODAFONE),
-    ev("ann", A - 3 * H, "user.mfa.factor.reset_all", [who("rita")], msg="Reset all factors for user"),
+    grant("ann", A + 2 * H, "mal", "SUPER_ADMIN", "Super Administrator", EVIL),
+    grant("bob", A + 20 * M, "nina", "HELP_DESK_ADMIN", "Help Desk Administrator", VODAFONE),
+    ev("ann", A - 3 * H, "user.mfa.factor.reset_all", [person("rita")], msg="Reset all factors for user"),
     grant("ann", A + 30 * M, "rita", "HELP_DESK_ADMIN", "Help Desk Administrator"),
     grant("eve", A + 40 * M, "eve", "APP_ADMIN", "Application Administrator"),
-    ev("ann", A + 50 * M, "group.privilege.grant", [group("00gitops", "IT-Ops")],
-       dd={"privilegeGranted": "Organization Administrator"}, msg="Group Privilege granted"),
-    member("bob", A + 60 * M, "gus", "00gitops", "IT-Ops"),
-    member("ann", A + 70 * M, "pat", "00gokta", "Okta-Admins"),
-    member("ann", A + 80 * M, "eng3", "00geng", "Engineering"),
-    member("bob", A + 85 * M, "pat2", "00gokta", "Okta-Admins", "group.user_membership.remove"),
+    event("group.privilege.grant", A + 50 * M, person("ann"), targets=[IT_OPS],
+          debug={"privilegeGranted": "Organization Administrator"}, display_message="Group Privilege granted",
+          **ctx("ann")),
+    member("bob", A + 60 * M, "gus", IT_OPS),
+    member("ann", A + 70 * M, "pat", OKTA_ADMINS),
+    member("ann", A + 80 * M, "eng3", ENG),
+    member("bob", A + 85 * M, "pat2", OKTA_ADMINS, "remove"),
     grant("bob", A + 87 * M, "eng1", "SUPER_ADMIN", "Super Administrator", outcome="FAILURE"),
     ev("ann", A + 90 * M, "user.session.impersonation.grant", msg="Enable impersonation grant"),
-    ev("carl", A + 95 * M, "system.api_token.create",
-       [{"id": "00Tci", "type": "Token", "alternateId": "unknown", "displayName": "ci-token", "detailEntry": None}],
-       msg="Create API token"),
+    ev("carl", A + 95 * M, "system.api_token.create", [token("00Tci", "ci-token")], msg="Create API token"),
 ]
-out.sort(key=lambda e: e["published"])
-for e in out: print(json.dumps(e))
+dump_jsonl(out)
 PY
 idw ingest --file scen.jsonl > /dev/null
 idw alerts list --rule privilege_grant --json > alerts.jsonl

@@ -18,82 +18,60 @@
 #     oscar    an admin acting on erin from his own session elsewhere
 . "$ROOT/tests/integration/lib.sh"
 python3 - <<'PY' > scen.jsonl
-import json, datetime
-T0 = datetime.datetime(2026, 9, 7, 8, 0, tzinfo=datetime.timezone.utc)   # a Monday
+from oktaev import *
+T0 = datetime.datetime(2026, 9, 7, 8, 0, tzinfo=UTC)   # a Monday
 UA = {
-    "win_chrome": ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36", "Windows 10", "CHROME"),
-    "win_chrome127": ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/127.0.0.0 Safari/537.36", "Windows 10", "CHROME"),
-    "mac_safari": ("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", "Mac OS X", "SAFARI"),
-    "win_firefox": ("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0", "Windows 10", "FIREFOX"),
-    "linux_firefox": ("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Linux", "FIREFOX"),
-    "python": ("python-requests/2.31.0", "Unknown", "UNKNOWN"),
+    "win_chrome": CHROME_WIN,
+    "win_chrome127": user_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/127.0.0.0 Safari/537.36", "Windows 10", "CHROME"),
+    "mac_safari": user_agent("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15", "Mac OS X", "SAFARI"),
+    "win_firefox": user_agent("Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0", "Windows 10", "FIREFOX"),
+    "linux_firefox": user_agent("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Linux", "FIREFOX"),
+    "python": user_agent("python-requests/2.31.0", "Unknown", "UNKNOWN"),
 }
-NET = {  # name: (ip, asn, org, isp, domain, city, country, lat, lon, proxy)
-    "home": ("86.40.1.%d", 5466, "eircom", "eircom limited", "eircom.net", "Dublin", "Ireland", 53.35, -6.26, False),
-    "carrier": ("89.19.64.%d", 15502, "vodafone ireland", "vodafone ireland limited", "vodafone.ie", "Dublin", "Ireland", 53.33, -6.25, False),
-    "vpn": ("165.225.10.%d", 53813, "zscaler, inc.", "zscaler, inc.", "zscaler.com", "London", "United Kingdom", 51.51, -0.13, False),
-    "do": ("198.51.100.%d", 14061, "digitalocean, llc", "digitalocean, llc", "digitalocean.com", "Amsterdam", "Netherlands", 52.37, 4.89, False),
-    "aws": ("52.95.110.%d", 16509, "amazon.com, inc.", "amazon.com, inc.", "amazon.com", "Ashburn", "United States", 39.04, -77.49, False),
-    "evil": ("203.0.113.%d", 64701, "evil transit", "evil transit", ".", "Bucharest", "Romania", 44.43, 26.10, True),
-    "hotel": ("192.0.2.%d", 64800, "hotel wifi co", "hotel wifi co", "hotelwifi.example", "Lisbon", "Portugal", 38.72, -9.14, False),
+NET = {
+    "home": net("86.40.1.%d", 5466, "eircom", "Dublin", "Ireland", 53.35, -6.26, "eircom limited", domain="eircom.net"),
+    "carrier": net("89.19.64.%d", 15502, "vodafone ireland", "Dublin", "Ireland", 53.33, -6.25, "vodafone ireland limited", domain="vodafone.ie"),
+    "vpn": net("165.225.10.%d", 53813, "zscaler, inc.", "London", "United Kingdom", 51.51, -0.13, domain="zscaler.com"),
+    "do": net("198.51.100.%d", 14061, "digitalocean, llc", "Amsterdam", "Netherlands", 52.37, 4.89, domain="digitalocean.com"),
+    "aws": net("52.95.110.%d", 16509, "amazon.com, inc.", "Ashburn", "United States", 39.04, -77.49, domain="amazon.com"),
+    "evil": net("203.0.113.%d", 64701, "evil transit", "Bucharest", "Romania", 44.43, 26.10, proxy=True, domain="."),
+    "hotel": net("192.0.2.%d", 64800, "hotel wifi co", "Lisbon", "Portugal", 38.72, -9.14, domain="hotelwifi.example"),
 }
 USER_UA = {"bob": "mac_safari", "dave": "mac_safari"}
-n = 0
-def stamp(t):
-    return t.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-def person(u):
-    return {"id": "00u" + u, "type": "User", "alternateId": u + "@acme.example", "displayName": u.title()}
-def ev(typ, t, u, net, sid, ua=None, host=None, outcome="SUCCESS", debug=None, target=None, actor=None, dt=None):
-    global n
-    n += 1
-    ip, asn, org, isp, dom, city, country, lat, lon, proxy = NET[net]
-    raw, os_, br = UA[ua or USER_UA.get(u, "win_chrome")]
-    dd = {"requestId": "req%05d" % n, "requestUri": "/app/slack/sso/saml", "threatSuspected": "false",
-          "dtHash": dt or "%064x" % sum(map(ord, u)),
-          "behaviors": "{New Geo-Location=NEGATIVE, New Device=NEGATIVE, New IP=NEGATIVE, New State=NEGATIVE, New Country=NEGATIVE, Velocity=NEGATIVE, New City=NEGATIVE}"}
+SLACK = app("Slack", "0oaslack")
+BEHAVIORS = ("{New Geo-Location=NEGATIVE, New Device=NEGATIVE, New IP=NEGATIVE, New State=NEGATIVE, "
+             "New Country=NEGATIVE, Velocity=NEGATIVE, New City=NEGATIVE}")
+def ev(typ, t, u, where, sid, ua=None, host=None, debug=None, target=(SLACK,), actor=None, dt=None):
+    """u's event in session sid: u's address in network where (or host), u's
+    usual browser (or ua), u's device (or dt)."""
+    dd = {"requestUri": "/app/slack/sso/saml", "threatSuspected": "false", "behaviors": BEHAVIORS}
     dd.update(debug or {})
-    return {"uuid": "sh-%05d" % n, "published": stamp(t), "eventType": typ, "version": "0", "severity": "INFO",
-            "displayMessage": typ, "actor": actor or person(u),
-            "client": {"userAgent": {"rawUserAgent": raw, "os": os_, "browser": br}, "zone": "null",
-                       "device": "Computer", "id": None, "ipAddress": ip % (host or (len(u) + 10)),
-                       "geographicalContext": {"city": city, "state": None, "country": country, "postalCode": None,
-                                               "geolocation": {"lat": lat, "lon": lon}}},
-            "authenticationContext": {"authenticationStep": 0, "externalSessionId": sid, "rootSessionId": sid,
-                                      "credentialType": None, "authenticationProvider": None},
-            "securityContext": {"asNumber": asn, "asOrg": org, "isp": isp, "domain": dom, "isProxy": proxy},
-            "outcome": {"result": outcome, "reason": None},
-            "target": target if target is not None else [{"id": "0oaslack", "type": "AppInstance", "alternateId": "Slack", "displayName": "Slack"}],
-            "transaction": {"type": "WEB", "id": "txn%05d" % n, "detail": {}},
-            "debugContext": {"debugData": dd}}
-def start(u, t, net, sid, **kw):
-    e = ev("user.session.start", t, u, net, sid, **kw)
-    e["target"] = []
-    return e
-def sso(u, t, net, sid, **kw):
-    return ev("user.authentication.sso", t, u, net, sid, **kw)
-def ctxchange(u, t, net, sid, causes, prev, typ="user.session.context.change", in_debug_only=False):
-    e = ev(typ, t, u, net, "unknown" if in_debug_only else sid,
-           debug={"causes": causes, "previousIpAddress": prev, "newIpAddress": NET[net][0] % (len(u) + 10),
-                  "externalSessionId": sid},
-           target=[person(u), {"id": sid, "type": "Session", "alternateId": sid}])
-    return e
-M = datetime.timedelta(minutes=1); H = datetime.timedelta(hours=1); D = datetime.timedelta(days=1)
+    return event(typ, t, actor or person(u), NET[where].at(host or (len(u) + 10)), targets=target, debug=dd,
+                 session_id=sid, dt=dt or "%064x" % sum(map(ord, u)), user_agent=UA[ua or USER_UA.get(u, "win_chrome")])
+def start(u, t, where, sid, **kw):
+    return ev("user.session.start", t, u, where, sid, target=(), **kw)
+def sso(u, t, where, sid, **kw):
+    return ev("user.authentication.sso", t, u, where, sid, **kw)
+def ctxchange(u, t, where, sid, causes, prev, typ="user.session.context.change", in_debug_only=False):
+    return ev(typ, t, u, where, "unknown" if in_debug_only else sid,
+              debug={"causes": causes, "previousIpAddress": prev, "newIpAddress": NET[where].ip % (len(u) + 10),
+                     "externalSessionId": sid},
+              target=[person(u), session_target(sid)])
 users = ["alice", "bob", "mallory", "carol", "dave", "judy", "ivan", "erin", "frank", "grace", "heidi", "oscar",
          "kim", "leo", "max"]
 out = []
 for d in range(21):                                   # three weeks of routine, one session a day
     for i, u in enumerate(users):
-        net = "vpn" if u in ("kim", "leo", "max") else ("carrier" if u == "erin" and d % 3 == 0 else "home")
+        where = "vpn" if u in ("kim", "leo", "max") else ("carrier" if u == "erin" and d % 3 == 0 else "home")
         sid = "102%s%03dx" % (u, d)
         t = T0 + d * D + i * M
-        out += [start(u, t, net, sid), sso(u, t + 30 * M, net, sid), sso(u, t + 4 * H, net, sid)]
-nina_sid = "102nina000x"                              # nina: hired two days ago
-out += [start("nina", T0 + 19 * D, "home", "102nina-1"), start("nina", T0 + 20 * D, "home", "102nina-2")]
+        out += [start(u, t, where, sid), sso(u, t + 30 * M, where, sid), sso(u, t + 4 * H, where, sid)]
+out += [start("nina", T0 + 19 * D, "home", "102nina-1"), start("nina", T0 + 20 * D, "home", "102nina-2")]   # nina: hired two days ago
 A = T0 + 21 * D                                       # the day of the attacks
-def session(u, net="home", **kw):
+def session(u, where="home", **kw):
     sid = "102%sATTACKx" % u
-    out.append(start(u, A, net, sid, **kw))
-    out.append(sso(u, A + 10 * M, net, sid, **kw))
+    out.append(start(u, A, where, sid, **kw))
+    out.append(sso(u, A + 10 * M, where, sid, **kw))
     return sid
 s = session("alice"); out.append(sso("alice", A + 2 * H, "do", s, dt="a" * 64))
 s = session("bob"); out.append(sso("bob", A + 2 * H, "home", s, ua="win_firefox", dt="b" * 64))
@@ -113,12 +91,9 @@ s = session("grace"); out.append(sso("grace", A + 2 * H, "home", s, ua="win_chro
 session("heidi")
 out.append(start("heidi", A + 3 * H, "hotel", "102heidiHOTELx", ua="mac_safari", dt="e" * 64))
 out.append(sso("heidi", A + 3 * H + M, "hotel", "102heidiHOTELx", ua="mac_safari", dt="e" * 64))
-s = session("oscar")
-reset = ev("user.account.reset_password", A + 2 * H, "erin", "hotel", s, actor=person("oscar"),
-           target=[person("erin")])
-out.append(reset)
-out.sort(key=lambda e: e["published"])
-for e in out: print(json.dumps(e))
+s = session("oscar")                                  # oscar resets erin's password from his own session
+out.append(ev("user.account.reset_password", A + 2 * H, "erin", "hotel", s, actor=person("oscar"), target=[person("erin")]))
+dump_jsonl(out)
 PY
 idw ingest --file scen.jsonl > /dev/null
 idw alerts list --rule session_hijack --json > alerts.jsonl

@@ -22,42 +22,29 @@
 # (a new external id after every sign-in), which must raise nothing either.
 . "$ROOT/tests/integration/lib.sh"
 python3 - <<'PY' > routine.jsonl
-import json, datetime
-T0 = datetime.datetime(2026, 9, 7, 8, 0, tzinfo=datetime.timezone.utc)
-UA = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
-      "Windows 10", "CHROME")
-NET = {"home": (5466, "eircom", "eircom.net", "86.40.1.%d", "Dublin", "Ireland", 53.35, -6.26),
-       "carrier": (15502, "vodafone ireland", "vodafone.ie", "89.19.64.%d", "Dublin", "Ireland", 53.33, -6.25)}
+from oktaev import *
+T0 = datetime.datetime(2026, 9, 7, 8, 0, tzinfo=UTC)
+NET = {"home": net("86.40.1.%d", 5466, "eircom", "Dublin", "Ireland", 53.35, -6.26, domain="eircom.net"),
+       "carrier": net("89.19.64.%d", 15502, "vodafone ireland", "Dublin", "Ireland", 53.33, -6.25, domain="vodafone.ie")}
 HOST = {"pat": 21, "quinn": 33, "sam": 45}
-n = 0
-def ev(typ, t, u, net, ext, root, outcome="SUCCESS"):
-    global n
-    n += 1
-    asn, org, dom, ipf, city, country, lat, lon = NET[net]
-    return {"uuid": "oie-routine-%05d" % n, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "eventType": typ,
-            "version": "0", "severity": "INFO", "displayMessage": typ,
-            "actor": {"id": "00u" + u + "0oie", "type": "User", "alternateId": u + "@acme.example", "displayName": u.title()},
-            "client": {"userAgent": {"rawUserAgent": UA[0], "os": UA[1], "browser": UA[2]}, "zone": "null",
-                       "device": "Computer", "ipAddress": ipf % HOST[u],
-                       "geographicalContext": {"city": city, "country": country, "geolocation": {"lat": lat, "lon": lon}}},
-            "authenticationContext": {"externalSessionId": ext, "rootSessionId": root},
-            "securityContext": {"asNumber": asn, "asOrg": org, "isp": org, "domain": dom, "isProxy": False},
-            "outcome": {"result": outcome},
-            "target": [] if typ != "user.authentication.sso" else
-                      [{"id": "0oaslack0oie", "type": "AppInstance", "alternateId": "Slack", "displayName": "Slack"}],
-            "debugContext": {"debugData": {"dtHash": "%064x" % (sum(map(ord, u)) * 7919), "threatSuspected": "false"}}}
-M = datetime.timedelta(minutes=1); H = datetime.timedelta(hours=1); D = datetime.timedelta(days=1)
+SLACK = app("Slack", "0oaslack0oie")
+def ev(typ, t, u, where, ext, root, outcome="SUCCESS"):
+    """u's event (the same user ids as data/fixtures/oie-session-flows.jsonl)
+    with the Identity Engine's external and root session ids."""
+    return event(typ, t, person(u, uid="00u" + u + "0oie"), NET[where].at(HOST[u]), outcome,
+                 targets=[SLACK] if typ == "user.authentication.sso" else [], session_id=ext, root_session_id=root,
+                 user_agent=CHROME_WIN, dt="%064x" % (sum(map(ord, u)) * 7919), debug={"threatSuspected": "false"})
 out = []
 for d in range(21):
     for i, u in enumerate(sorted(HOST)):
-        net = "carrier" if u == "sam" and d % 3 == 0 else "home"
+        where = "carrier" if u == "sam" and d % 3 == 0 else "home"
         t = T0 + d * D + i * M
         idx, ext = "idx%s%03dRoot" % (u, d), "102%s%03dAfter" % (u, d)
-        out += [ev("policy.evaluate_sign_on", t, u, net, idx, idx, outcome="ALLOW"),
-                ev("user.session.start", t, u, net, idx, idx),
-                ev("user.authentication.sso", t + M, u, net, ext, idx),
-                ev("user.authentication.sso", t + 4 * H, u, net, ext, idx)]
-for e in out: print(json.dumps(e))
+        out += [ev("policy.evaluate_sign_on", t, u, where, idx, idx, outcome="ALLOW"),
+                ev("user.session.start", t, u, where, idx, idx),
+                ev("user.authentication.sso", t + M, u, where, ext, idx),
+                ev("user.authentication.sso", t + 4 * H, u, where, ext, idx)]
+dump_jsonl(out, sort=False)
 PY
 F="$ROOT/data/fixtures/oie-session-flows.jsonl"
 idw ingest --file routine.jsonl --json > r.json

@@ -6,11 +6,13 @@ cat > cfg.json <<JSON
 {"geoip": {"city_db": "$G/GeoIP2-City-Test.mmdb", "asn_db": "$G/GeoLite2-ASN-Test.mmdb"}}
 JSON
 # 81.2.69.142 is London in the City test database; 1.128.0.1 is AS1221 in the ASN one
-cat > ev.jsonl <<'JSON'
-{"uuid":"g1","published":"2026-03-16T08:00:00.000Z","eventType":"user.session.start","actor":{"id":"00uGEO","type":"User","alternateId":"geo@acme.example"},"client":{"ipAddress":"81.2.69.142"},"outcome":{"result":"SUCCESS"}}
-{"uuid":"g2","published":"2026-03-16T09:00:00.000Z","eventType":"user.session.start","actor":{"id":"00uGEO","type":"User","alternateId":"geo@acme.example"},"client":{"ipAddress":"1.128.0.1"},"outcome":{"result":"SUCCESS"}}
-{"uuid":"g3","published":"2026-03-16T10:00:00.000Z","eventType":"user.session.start","actor":{"id":"00uGEO","type":"User","alternateId":"geo@acme.example"},"client":{"ipAddress":"81.2.69.142","geographicalContext":{"city":"Okta City","country":"Oktaland","geolocation":{"lat":1.0,"lon":2.0}}},"securityContext":{"asNumber":64500,"asOrg":"Okta Says"},"outcome":{"result":"SUCCESS"}}
-JSON
+python3 - <<'PY' > ev.jsonl
+from oktaev import *
+T, geo = datetime.datetime(2026, 3, 16, 8, 0, tzinfo=UTC), person("geo", "00uGEO")
+dump_jsonl([signin(geo, T, net("81.2.69.142"), uuid="g1"),               # no place, no AS from Okta
+            signin(geo, T + H, net("1.128.0.1"), uuid="g2"),
+            signin(geo, T + 2 * H, net("81.2.69.142", 64500, "Okta Says", "Okta City", "Oktaland", 1.0, 2.0), uuid="g3")])
+PY
 "$IDWATCH" --config cfg.json --db db ingest --file ev.jsonl --json --emit-normalized norm.jsonl > sum.json
 expect_eq "$(jget sum.json 'j["enriched"]')" 2 "events enriched"
 expect_eq "$(jlines norm.jsonl 'rows[0]["payload"]["city"]')" London "city from GeoIP"

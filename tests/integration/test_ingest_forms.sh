@@ -10,12 +10,10 @@
 
 # six distinct sign-in events, one per line
 python3 - <<'PY' > six.jsonl
-import json
-for i in range(6):
-    print(json.dumps({"uuid": "form-%d" % i, "published": "2026-05-04T09:%02d:00.000Z" % i,
-                      "eventType": "user.session.start",
-                      "actor": {"id": "00uform%d" % i, "type": "User", "alternateId": "f%d@acme.example" % i},
-                      "client": {"ipAddress": "198.51.100.%d" % (i + 1)}, "outcome": {"result": "SUCCESS"}}))
+from oktaev import *
+T = datetime.datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
+dump_jsonl([signin(person("f%d" % i, "00uform%d" % i), T + i * M, net("198.51.100.%d" % (i + 1)), uuid="form-%d" % i)
+            for i in range(6)])
 PY
 # the same six events in each form (file names say nothing about the form)
 python3 - <<'PY'
@@ -71,14 +69,12 @@ expect_eq "$(jget pipe3.json '(j["accepted"], j["duplicates"])')" "(0, 6)" "stdi
 
 # a truncated gzip stream: the events before the cut are kept, the error says where
 python3 - <<'PY'
-import json, gzip
-with open("big.jsonl", "w") as f:
-    for i in range(4000):
-        f.write(json.dumps({"uuid": "big-%05d" % i, "published": "2026-05-04T10:00:00.000Z",
-                            "eventType": "user.session.start",
-                            "actor": {"id": "00ubig%d" % (i % 50), "type": "User", "alternateId": "b%d@acme.example" % (i % 50)},
-                            "client": {"ipAddress": "198.51.100.9"}, "outcome": {"result": "SUCCESS"},
-                            "displayMessage": "%0200d" % i}) + "\n")
+import gzip
+from oktaev import *
+T = datetime.datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+with open("big.jsonl", "w") as f:        # a long displayMessage makes the file big
+    dump_jsonl([signin(person("b%d" % (i % 50), "00ubig%d" % (i % 50)), T, net("198.51.100.9"), uuid="big-%05d" % i,
+                       display_message="%0200d" % i) for i in range(4000)], f)
 data = gzip.compress(open("big.jsonl", "rb").read())
 open("cut.gz", "wb").write(data[: len(data) // 2])
 PY

@@ -28,18 +28,14 @@ cfg "$WORK/db2" > cfg2.json
 # a brute force on a real user, published just now: after the backfill began ($1), before this moment
 make_attack() {
     python3 - "$1" <<'PY' > attack.json
-import json, datetime, sys, time
+import sys, time
+from oktaev import *
 evs = [json.loads(l) for l in open("events.jsonl")]
 uid, login = sorted({(e["actor"]["id"], e["actor"]["alternateId"]) for e in evs
                      if e["eventType"] == "user.session.start" and e["actor"].get("type") == "User"})[3]
 t0 = max(time.time() - 1.4, float(sys.argv[1]) + 0.05)
-out = [{"uuid": "live-%d" % i,
-        "published": datetime.datetime.utcfromtimestamp(t0 + 0.1 * i).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z",
-        "eventType": "user.session.start", "actor": {"id": uid, "type": "User", "alternateId": login},
-        "client": {"ipAddress": "198.51.100.99"}, "securityContext": {"asNumber": 64777},
-        "outcome": {"result": "SUCCESS" if i == 12 else "FAILURE", "reason": "INVALID_CREDENTIALS"}}
-       for i in range(13)]
-print(json.dumps({"events": out, "release": True}))
+dump_inject([signin(person(login, uid), t0 + 0.1 * i, net("198.51.100.99", 64777), "SUCCESS" if i == 12 else "FAILURE",
+                    "INVALID_CREDENTIALS", uuid="live-%d" % i) for i in range(13)])
 open("victim.txt", "w").write(login)
 PY
 }

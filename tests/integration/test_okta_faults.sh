@@ -17,7 +17,7 @@ for f in '{"type":"status","status":503,"count":2}' '{"type":"ok"}' '{"type":"re
     sim_ctl fault "$f" > /dev/null
 done
 # an event published days before the newest one, persisted now, must still arrive
-sim_ctl inject '{"events":[{"uuid":"late-1","published":"2026-09-01T00:00:00.000Z","eventType":"user.session.start","actor":{"id":"00uLATE","type":"User","alternateId":"late@acme.example"},"outcome":{"result":"SUCCESS"},"client":{"ipAddress":"198.51.100.9"}}]}' > /dev/null
+sim_ctl inject "$(python3 -c 'from oktaev import *; dump_inject([signin(person("late", "00uLATE"), datetime.datetime(2026, 9, 1, tzinfo=UTC), net("198.51.100.9"), uuid="late-1")])')" > /dev/null
 
 "$IDWATCH" --config cfg.json run --once > run.out 2>&1 || { cat run.out; fail "run with faults"; }
 "$IDWATCH" --config cfg.json status --json > status.json

@@ -49,14 +49,12 @@ esac
 echo "ok: hostile next links refused, nothing requested from them"
 
 # a server whose next link never advances: failures with backoff, then the pause
-sim_ctl inject "$(python3 - <<'PY'
-import json
-evs = [{"uuid": "stuck-%03d" % i, "published": "2026-09-02T00:%02d:%02d.000Z" % (i // 60, i % 60),
-        "eventType": "user.session.start", "actor": {"id": "00uSTUCK", "type": "User", "alternateId": "stuck@acme.example"},
-        "outcome": {"result": "SUCCESS"}, "client": {"ipAddress": "198.51.100.8"}} for i in range(120)]
-print(json.dumps({"events": evs}))
+python3 - <<'PY' > stuck.json
+from oktaev import *
+T = datetime.datetime(2026, 9, 2, 0, 0, tzinfo=UTC)
+dump_inject([signin(person("stuck", "00uSTUCK"), T + i * S, net("198.51.100.8"), uuid="stuck-%03d" % i) for i in range(120)])
 PY
-)" > /dev/null
+sim_ctl inject @stuck.json > /dev/null       # curl reads the body from the file: too long for one argument
 sim_ctl fault '{"type":"ok"}' > /dev/null
 sim_ctl fault '{"type":"stuck","count":10}' > /dev/null
 before=$(jget stats.json 'j["log_requests"]')

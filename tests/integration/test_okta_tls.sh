@@ -52,15 +52,10 @@ echo "ok: subjectAltName certificates accepted"
 
 # the webhook deliverer: a CN-only receiver gets nothing, a SAN one the alert
 python3 - <<'PY' > scen.jsonl
-import json, datetime
-t0 = datetime.datetime(2026, 10, 5, 8, 0)
-for i in range(13):
-    t = t0 + datetime.timedelta(minutes=i)
-    print(json.dumps({"uuid": "tls-%02d" % i, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                      "eventType": "user.session.start", "client": {"ipAddress": "198.51.100.99"},
-                      "actor": {"id": "00uerin", "type": "User", "alternateId": "erin@acme.example"},
-                      "securityContext": {"asNumber": 64777},
-                      "outcome": {"result": "SUCCESS" if i == 12 else "FAILURE", "reason": "INVALID_CREDENTIALS"}}))
+from oktaev import *
+FOREIGN = net("198.51.100.99", 64777)
+dump_jsonl([signin(person("erin"), BASE + i * M, FOREIGN, "SUCCESS" if i == 12 else "FAILURE", "INVALID_CREDENTIALS")
+            for i in range(13)])
 PY
 soar_secret secret
 soar_start "$WORK/soar-cn" --secret-file "$WORK/secret" --cert-dir "$WORK/cn-ip"

@@ -17,26 +17,15 @@ JSON
 }
 # twenty users brute-forced from a foreign network, each ending in a success: twenty critical alerts
 python3 - <<'PY' > scen.jsonl
-import json, datetime
-T0 = datetime.datetime(2026, 10, 5, 8, 0, tzinfo=datetime.timezone.utc)
-n = 0
-def ev(user, t, outcome="SUCCESS", asn=5466, ip="86.40.1.1"):
-    global n
-    n += 1
-    return {"uuid": "oc-%05d" % n, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-            "eventType": "user.session.start",
-            "actor": {"id": "00u" + user, "type": "User", "alternateId": user + "@acme.example"},
-            "client": {"ipAddress": ip}, "securityContext": {"asNumber": asn},
-            "outcome": {"result": outcome, "reason": None if outcome == "SUCCESS" else "INVALID_CREDENTIALS"}}
-M = datetime.timedelta(minutes=1); D = datetime.timedelta(days=1)
-users = ["user%02d" % i for i in range(20)]
-out = [ev(u, T0 + d * D) for u in users for d in range(12)]
+from oktaev import *
+OFFICE = net("86.40.1.1", 5466)
+users = [person("user%02d" % i) for i in range(20)]
+out = [signin(u, BASE + d * D, OFFICE) for u in users for d in range(12)]
 for k, u in enumerate(users):
-    A = T0 + 12 * D + k * 30 * M
-    out += [ev(u, A + i * M, "FAILURE", asn=64777, ip="198.51.100.%d" % (100 + k)) for i in range(12)]
-    out.append(ev(u, A + 15 * M, asn=64777, ip="198.51.100.%d" % (100 + k)))
-out.sort(key=lambda e: e["published"])
-for e in out: print(json.dumps(e))
+    A, FOREIGN = BASE + 12 * D + k * 30 * M, net("198.51.100.%d" % (100 + k), 64777)
+    out += [signin(u, A + i * M, FOREIGN, "FAILURE") for i in range(12)]
+    out.append(signin(u, A + 15 * M, FOREIGN))
+dump_jsonl(out)
 PY
 cfg "$WORK/db" > seed.json
 "$IDWATCH" --config seed.json ingest --file scen.jsonl > /dev/null 2>&1 || true
@@ -60,6 +49,7 @@ wait $a; wait $b
 expect_eq "$(soar_stat 'j["accepted"]')" "$expected" "every alert delivered by the two passes"
 expect_eq "$(soar_stat 'j["duplicates"]')" 0 "no version sent twice by concurrent passes"
 expect_eq "$(soar_stat 'sorted(j["keys"]) == [l for l in open("want-keys.txt").read().strip().strip("[]").replace(chr(39), "").split(", ")]')" True "the keys received"
+versions_increase "$WORK/rx1/requests.jsonl"
 soar_stop "$WORK/rx1"
 
 # --- SIGKILL while the SOAR is slow, again and again
@@ -84,6 +74,7 @@ expect_eq "$(jlines left.jsonl 'len(rows)')" 0 "outbox drained"
 expect_eq "$(soar_stat 'len(set(j["keys"]))')" "$expected" "every version received"
 dups=$(soar_stat 'j["duplicates"]')
 expect_eq "$(soar_stat 'j["out_of_order"]')" 0 "no version after a newer one"
+versions_increase "$WORK/rx2/requests.jsonl" resends
 echo "duplicates: $dups after $kills kills"
 [ "$dups" -le "$kills" ] || fail "duplicates ($dups) exceed kills ($kills)"
 soar_stop "$WORK/rx2"

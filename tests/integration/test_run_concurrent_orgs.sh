@@ -32,12 +32,10 @@ SIM_URL=$urlA sim_ctl fault '{"type": "stall", "seconds": 14, "count": 50}' > /d
 sleep 6       # the slow org's next poll is stuck now
 quick0=$(ingested quick)
 python3 - <<'PY' > inject.json
-import json, datetime
-t = datetime.datetime.utcnow()
-evs = [{"uuid": "quick-live-%d" % i, "published": (t - datetime.timedelta(seconds=5 - i)).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "eventType": "user.session.start", "actor": {"id": "00uQUICK1", "type": "User", "alternateId": "q1@quick.example"},
-        "client": {"ipAddress": "198.51.100.20"}, "outcome": {"result": "SUCCESS"}} for i in range(5)]
-print(json.dumps({"events": evs, "release": True}))
+from oktaev import *
+t = now()
+dump_inject([signin(person("q1@quick.example", "00uQUICK1"), t - (5 - i) * S, net("198.51.100.20"), uuid="quick-live-%d" % i)
+             for i in range(5)])
 PY
 t0=$(date +%s)
 SIM_URL=$urlB sim_ctl inject "$(cat inject.json)" > /dev/null

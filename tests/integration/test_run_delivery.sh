@@ -24,20 +24,15 @@ JSON
 # attack USER_INDEX TAG: 12 failures from a foreign network then a success (brute_force, critical)
 attack() {
     python3 - "$1" "$2" <<'PY' > attack.json
-import json, sys, datetime
+import sys
+from oktaev import *
 evs = [json.loads(l) for l in open("events.jsonl")]
 users = sorted({(e["actor"]["id"], e["actor"]["alternateId"]) for e in evs
                 if e["eventType"] == "user.session.start" and e["actor"].get("type") == "User"})
 uid, login = users[int(sys.argv[1])]
-t0 = datetime.datetime.utcnow()     # published now: after the daemon's first poll
-out = []
-for i in range(13):
-    t = t0 + datetime.timedelta(seconds=i)
-    out.append({"uuid": "e2e-%s-%d" % (sys.argv[2], i), "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "eventType": "user.session.start", "actor": {"id": uid, "type": "User", "alternateId": login},
-                "client": {"ipAddress": "198.51.100.99"}, "securityContext": {"asNumber": 64777},
-                "outcome": {"result": "SUCCESS" if i == 12 else "FAILURE", "reason": "INVALID_CREDENTIALS"}})
-print(json.dumps({"events": out, "release": True}))
+t0 = now()                          # published now: after the daemon's first poll
+dump_inject([signin(person(login, uid), t0 + i * S, net("198.51.100.99", 64777), "SUCCESS" if i == 12 else "FAILURE",
+                    "INVALID_CREDENTIALS", uuid="e2e-%s-%d" % (sys.argv[2], i)) for i in range(13)])
 PY
 }
 status_field() { "$IDWATCH" --config cfg.json status --json 2>/dev/null | python3 -c "import json,sys
@@ -90,6 +85,7 @@ expect_eq "$(status_field 'j["outbox"]["pending"]')" 0 "outbox drained by run --
 soar_ctl stats > stats.json
 expect_eq "$(jget stats.json 'j["rejected"]')" 0 "signatures verified"
 expect_eq "$(jget stats.json 'j["duplicates"]')" 0 "nothing delivered twice"
+versions_increase "$WORK/soar/requests.jsonl"
 expect_eq "$(grep -c '"rule":"brute_force"' "$WORK/soar/requests.jsonl" | tr -d ' ' | python3 -c 'import sys; print(int(sys.stdin.read()) >= 2)')" True "both attacks delivered"
 # every stored alert version at high+ reached the receiver
 "$IDWATCH" --config cfg.json alerts list --json > alerts.jsonl

@@ -15,20 +15,15 @@ JSON
 # burst USER_INDEX TAG: 8 failed sign-ins of a known user from a foreign network, after every event so far
 burst() {
     python3 - "$1" "$2" <<'PY' > burst.json
-import json, sys, datetime
+import sys
+from oktaev import *
 evs = [json.loads(l) for l in open("events.jsonl")]
 users = sorted({(e["actor"]["id"], e["actor"]["alternateId"]) for e in evs
                 if e["eventType"] == "user.session.start" and e["actor"].get("type") == "User"})
 uid, login = users[int(sys.argv[1])]
-t0 = datetime.datetime.utcnow() - datetime.timedelta(seconds=8)    # live: after the daemon's first poll
-out = []
-for i in range(8):
-    t = t0 + datetime.timedelta(seconds=i)
-    out.append({"uuid": "hup-%s-%d" % (sys.argv[2], i), "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-                "eventType": "user.session.start", "actor": {"id": uid, "type": "User", "alternateId": login},
-                "client": {"ipAddress": "198.51.100.77"}, "securityContext": {"asNumber": 64777},
-                "outcome": {"result": "FAILURE", "reason": "INVALID_CREDENTIALS"}})
-print(json.dumps({"events": out, "release": True}))
+t0 = now() - 8 * S                  # live: after the daemon's first poll
+dump_inject([signin(person(login, uid), t0 + i * S, net("198.51.100.77", 64777), "FAILURE", uuid="hup-%s-%d" % (sys.argv[2], i))
+             for i in range(8)])
 print(login, file=sys.stderr)
 PY
 }

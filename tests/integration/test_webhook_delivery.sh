@@ -24,32 +24,23 @@ JSON
 # three users brute-forced from a foreign network, each ending in a success: critical alerts
 # that are updated event after event (many versions); one self-lockout (low: not delivered)
 python3 - <<'PY' > scen.jsonl
-import json, datetime
-T0 = datetime.datetime(2026, 10, 5, 8, 0, tzinfo=datetime.timezone.utc)
-n = 0
-def ev(user, t, outcome="SUCCESS", asn=5466, ip="86.40.1.1", typ="user.session.start"):
-    global n
-    n += 1
-    return {"uuid": "wh-%04d" % n, "published": t.strftime("%Y-%m-%dT%H:%M:%S.000Z"), "eventType": typ,
-            "actor": {"id": "00u" + user, "type": "User", "alternateId": user + "@acme.example"},
-            "client": {"ipAddress": ip}, "securityContext": {"asNumber": asn},
-            "outcome": {"result": outcome, "reason": None if outcome == "SUCCESS" else "INVALID_CREDENTIALS"}}
-M = datetime.timedelta(minutes=1); D = datetime.timedelta(days=1)
+from oktaev import *
+OFFICE = net("86.40.1.1", 5466)
 out = []
-users = ("erin", "frank", "grace", "heidi")
+users = [person(u) for u in ("erin", "frank", "grace", "heidi")]
 for u in users:
     for d in range(12):
-        out.append(ev(u, T0 + d * D))
+        out.append(signin(u, BASE + d * D, OFFICE))
 for k, u in enumerate(users[:3]):
-    A = T0 + 12 * D + k * 60 * M
+    A = BASE + 12 * D + k * H
+    FOREIGN = net("198.51.100.7%d" % k, 64777)
     for i in range(12):
-        out.append(ev(u, A + i * M, "FAILURE", asn=64777, ip="198.51.100.7%d" % k))
-    out.append(ev(u, A + 15 * M, asn=64777, ip="198.51.100.7%d" % k))
-A = T0 + 13 * D
+        out.append(signin(u, A + i * M, FOREIGN, "FAILURE"))
+    out.append(signin(u, A + 15 * M, FOREIGN))
+A = BASE + 13 * D
 for i in range(10):
-    out.append(ev("heidi", A + i * M, "FAILURE"))
-out.sort(key=lambda e: e["published"])
-for e in out: print(json.dumps(e))
+    out.append(signin(users[3], A + i * M, OFFICE, "FAILURE"))
+dump_jsonl(out)
 PY
 idw_c() { "$IDWATCH" --config cfg.json "$@"; }
 idw_c ingest --file scen.jsonl > ingest.out 2>&1
@@ -99,6 +90,8 @@ expect_eq "$(jget stats.json 'j["rejected"]')" 0 "no bad signature, timestamp or
 expect_eq "$(jget stats.json 'j["accepted"]')" "$asoar" "every alert accepted exactly once"
 expect_eq "$(jget stats.json 'j["duplicates"]')" 0 "no duplicates"
 expect_eq "$(jget stats.json 'j["out_of_order"]')" 0 "versions in order"
+versions_increase "$WORK/soar/requests.jsonl"
+versions_increase "$WORK/lake/requests.jsonl"
 python3 - <<'PY' || fail "accepted keys differ from the queued ones"
 import json
 rows = [r for r in map(json.loads, open("queued.jsonl")) if r["target"] == "soar"]
@@ -121,13 +114,11 @@ print("ok: OCSF Detection Finding")' || fail "OCSF body"
 # 3. a 4xx other than 408/429 is permanent: dead after 3 tries, visible, revivable
 soar_ctl fault '{"status": 400, "count": -1}' > /dev/null
 python3 - <<'PY' > more.jsonl
-import json
-rows = [json.loads(l) for l in open("scen.jsonl")]
-late = [r for r in rows if r["actor"]["alternateId"].startswith("heidi") and r["outcome"]["result"] == "FAILURE"]
-for i, r in enumerate(late + late[:2]):
-    r = dict(r); r["uuid"] = "wh-late-%d" % i; r["published"] = "2026-10-20T09:%02d:00.000Z" % i
-    r["client"] = {"ipAddress": "203.0.113.9"}; r["securityContext"] = {"asNumber": 64999}
-    print(json.dumps(r))
+from oktaev import *
+# heidi's ten failures and two more, from another network, a week later
+T = datetime.datetime(2026, 10, 20, 9, 0, tzinfo=UTC)
+dump_jsonl([signin(person("heidi"), T + i * M, net("203.0.113.9", 64999), "FAILURE", uuid="wh-late-%d" % i)
+            for i in range(12)])
 PY
 idw_c ingest --file more.jsonl > /dev/null 2>&1
 for k in 1 2 3; do idw_c outbox deliver >> deliver.out 2>> deliver.err; sleep 0.25; done
@@ -157,3 +148,4 @@ idw_c alerts ack "$aid" --note "looking into it" > /dev/null
 idw_c outbox deliver > review.out 2>&1
 grep -q "delivered [1-9]" review.out || { cat review.out; fail "review delivered"; }
 expect_eq "$(tail -n 1 "$WORK/soar/requests.jsonl" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["body"]["status"], r["body"]["history"][-1]["note"])')" "acknowledged looking into it" "the review reached the SOAR"
+versions_increase "$WORK/soar/requests.jsonl"      # the review came as a newer version

@@ -447,6 +447,25 @@ static void test_connector_alert(void **state)
     assert_int_equal(f->seen.n, 2);
 }
 
+/* A read error is not "absent": `outbox retry` must not re-send a stale alert on one. */
+static void test_read_error_is_not_absent(void **state)
+{
+    struct fixture *f = *state;
+    MDB_dbi alerts = f->st->alerts;
+    char err[256] = "";
+    json_t *a = NULL;
+    MDB_txn *txn;
+
+    assert_int_equal(idw_store_begin(f->st, 1, &txn, err, sizeof err), 0);
+    assert_int_equal(idw_alert_get(f->st, txn, "acme", "nope", &a, err, sizeof err), IDW_NOTFOUND);
+    f->st->alerts = 4242;           /* no such table in this environment: mdb_get fails */
+    assert_int_equal(idw_alert_get(f->st, txn, "acme", "nope", &a, err, sizeof err), IDW_ERR);
+    assert_null(a);
+    assert_true(err[0] != '\0');
+    f->st->alerts = alerts;
+    mdb_txn_abort(txn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fp_teaches_persona, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_sink_stores_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connector_alert, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_error_is_not_absent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -249,28 +249,21 @@ static struct idw_alerts *review_alerts(const struct idw_cli *cli)
 {
     struct idw_outbox_target *t = NULL;
     struct idw_alert_sink sink;
-    struct idw_alerts *al = idw_alerts_new();
+    struct idw_alerts *al;
     char err[256];
     size_t n = 0;
-    enum idw_rc rc = al ? IDW_OK : IDW_ERR;
 
-    if (rc == IDW_OK && idw_webhook_targets(cli->cfg.root, &t, &n, err, sizeof err) < 0) {
+    if (idw_webhook_targets(cli->cfg.root, &t, &n, err, sizeof err) < 0) {
         log_error("%s", err);
-        rc = IDW_ERR;
-    } else if (rc == IDW_OK) {
-        rc = idw_outbox_sink(t, n, &sink);
-        if (rc == IDW_OK)
-            rc = idw_alerts_add_sink(al, &sink);
-        if (rc != IDW_OK)
-            log_error("out of memory");
-    } else {
-        log_error("out of memory");
-    }
-    free(t);
-    if (rc != IDW_OK) {
-        idw_alerts_free(al);
         return NULL;
     }
+    al = idw_alerts_new();
+    if (!al || idw_outbox_sink(t, n, &sink) != IDW_OK || idw_alerts_add_sink(al, &sink) != IDW_OK) {
+        log_error("out of memory");
+        idw_alerts_free(al);
+        al = NULL;
+    }
+    free(t);
     return al;
 }
 

@@ -1,15 +1,19 @@
 /*
  * cmd_alerts.c — the analyst's view: `idwatch alerts list|show|ack|resolve|fp`
- * and `idwatch rules list`.  Alerts are the JSON documents the detection
- * engine stores (docs/alerts.md); listing filters them, show adds the
- * persona that explains them, and the review verbs record status changes
- * with time and note.
+ * and `idwatch rules list`.  Alerts are the documents the alert module
+ * stores (alert/alert.h, docs/alerts.md); listing filters them, show adds
+ * the persona that explains them, and the review verbs hand the analyst's
+ * verdict to the alert module (which records it, teaches the persona on
+ * fp, and queues the new version for the webhooks through the outbox sink).
  */
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "alert/alert.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "deliver/webhook.h"
@@ -19,7 +23,7 @@ struct filter {
     int json;
     int64_t since_ms;
     enum idw_severity min_sev;
-    const char *rule, *user, *status, *note;
+    const char *rule, *user, *status, *note, *by;
 };
 
 static void usage(FILE *out)
@@ -28,12 +32,13 @@ static void usage(FILE *out)
             "usage: idwatch alerts list [--json] [--since TIME] [--severity MIN] [--rule R]\n"
             "                           [--user U] [--status S]\n"
             "       idwatch alerts show ID [--json]\n"
-            "       idwatch alerts ack|resolve|fp ID [--note TEXT]\n"
+            "       idwatch alerts ack|resolve|fp ID [--note TEXT] [--by ANALYST]\n"
             "\n"
             "  list      alerts newest first (--json: one alert per line)\n"
             "  show      one alert with the persona context that explains it\n"
             "  ack, resolve, fp   set the status (acknowledged, resolved, false_positive)\n"
-            "            with the time and an optional note\n"
+            "            with the time, an optional note and who (--by, else the OS user);\n"
+            "            open -> ack -> resolve; fp from any status but false_positive\n"
             "\n"
             "Exit codes: 0 ok, 1 failure, 2 usage, 4 no such alert.\n");
 }
@@ -44,7 +49,8 @@ static int parse(int argc, char **argv, struct filter *f)
         {"json", no_argument, NULL, 'j'}, {"since", required_argument, NULL, 's'},
         {"severity", required_argument, NULL, 'v'}, {"rule", required_argument, NULL, 'r'},
         {"user", required_argument, NULL, 'u'}, {"status", required_argument, NULL, 't'},
-        {"note", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'},
+        {"note", required_argument, NULL, 'n'}, {"by", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -69,6 +75,7 @@ static int parse(int argc, char **argv, struct filter *f)
         case 'u': f->user = optarg; break;
         case 't': f->status = optarg; break;
         case 'n': f->note = optarg; break;
+        case 'b': f->by = optarg; break;
         case 'h': usage(stdout); return 1;
         default: usage(stderr); return -1;
         }
@@ -82,27 +89,20 @@ struct collect { const struct filter *f; json_t *out; };
 
 static int keep(const struct filter *f, const json_t *a)
 {
-    enum idw_severity s = IDW_SEV_LOW;
-    const char *user = json_string_value(json_object_get(a, "user"));
+    const char *user = idw_alert_user(a), *rule = idw_alert_rule(a), *tuid = idw_alert_tuid(a);
 
-    idw_severity_parse(json_string_value(json_object_get(a, "severity")), &s);
-    return s >= f->min_sev &&
-           json_integer_value(json_object_get(a, "last_seen_ms")) >= f->since_ms &&
-           (!f->rule || !strcmp(f->rule, json_string_value(json_object_get(a, "rule")))) &&
-           (!f->status || !strcmp(f->status, json_string_value(json_object_get(a, "status")))) &&
-           (!f->user || (user && !strcasecmp(f->user, user)) ||
-            !strcmp(f->user, json_string_value(json_object_get(a, "tuid")) ?: ""));
+    return idw_alert_severity(a) >= f->min_sev && idw_alert_last_seen_ms(a) >= f->since_ms &&
+           (!f->rule || (rule && !strcmp(f->rule, rule))) &&
+           (!f->status || !strcmp(f->status, idw_alert_status_name(idw_alert_status(a)))) &&
+           (!f->user || (user && !strcasecmp(f->user, user)) || (tuid && !strcmp(f->user, tuid)));
 }
 
-static int collect_one(const char *key, size_t keylen, const char *val, size_t vallen, void *vctx)
+static int collect_one(const json_t *a, void *vctx)
 {
     struct collect *c = vctx;
-    json_t *a = json_loadb(val, vallen, 0, NULL);
-    (void)key;
-    (void)keylen;
-    if (a && keep(c->f, a))
-        json_array_append(c->out, a);
-    json_decref(a);
+
+    if (keep(c->f, a))
+        json_array_append_new(c->out, json_deep_copy(a));
     return 0;
 }
 
@@ -120,7 +120,7 @@ static json_t *load_alerts(struct idw_store *st, MDB_txn *txn, const struct filt
     json_t **v;
     size_t n, i;
 
-    if (idw_store_kv_each(st, txn, st->alerts, NULL, collect_one, &c, err, sizeof err) < 0) {
+    if (idw_alert_each(st, txn, collect_one, &c, err, sizeof err) != IDW_OK) {
         log_error("%s", err);
         json_decref(c.out);
         return NULL;
@@ -172,42 +172,42 @@ static int cmd_list(struct idw_store *st, MDB_txn *txn, const struct filter *f)
 
 /* ---- one alert -------------------------------------------------------------- */
 
-static json_t *load_one(struct idw_store *st, MDB_txn *txn, const char *id, char *domain, size_t dlen)
+/* The alert id names, of any org: IDW_OK with *out, IDW_NOTFOUND, IDW_ERR (printed). */
+static enum idw_rc load_one(struct idw_store *st, MDB_txn *txn, const char *id, json_t **out)
 {
-    struct filter f = {0};
-    json_t *all = load_alerts(st, txn, &f), *a, *found = NULL;
-    size_t i;
+    char err[256];
+    enum idw_rc rc = idw_alert_find(st, txn, id, out, err, sizeof err);
 
-    json_array_foreach(all, i, a) {
-        if (!strcmp(id, json_string_value(json_object_get(a, "alert_id")))) {
-            found = json_incref(a);
-            idw_strlcpy(domain, json_string_value(json_object_get(a, "domain_id")), dlen);
-            break;
-        }
-    }
-    json_decref(all);
-    return found;
+    if (rc == IDW_ERR)
+        log_error("cannot read alert %s: %s", id, err);
+    else if (rc == IDW_NOTFOUND)
+        log_error("no alert %s", id);
+    return rc;
 }
 
 static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, const char *id,
                     const struct filter *f)
 {
-    char domain[IDW_DOMAIN_MAX], err[256];
-    json_t *a = load_one(st, txn, id, domain, sizeof domain);
-    const char *tuid;
-    struct idw_persona *p = malloc(sizeof *p);
+    char err[256];
+    json_t *a = NULL;
+    enum idw_rc rc = load_one(st, txn, id, &a);
+    const char *tuid, *domain;
+    struct idw_persona *p;
     struct idw_persona_params prm;
 
-    if (!a || !p) {
-        free(p);
+    if (rc != IDW_OK)
+        return rc == IDW_NOTFOUND ? IDW_EXIT_NOT_FOUND : IDW_EXIT_FAILURE;
+    p = malloc(sizeof *p);
+    if (!p) {
         json_decref(a);
-        log_error("no alert %s", id);
-        return IDW_EXIT_NOT_FOUND;
+        log_error("out of memory");
+        return IDW_EXIT_FAILURE;
     }
     idw_persona_params_init(&prm, cli->cfg.half_life_days, cli->cfg.learning_days,
                             cli->cfg.learning_signins, cli->cfg.relearn_after_days);
-    tuid = json_string_value(json_object_get(a, "tuid"));
-    if (tuid && idw_store_persona_get(st, txn, domain, tuid, p, err, sizeof err) == 0)
+    tuid = idw_alert_tuid(a);
+    domain = idw_alert_domain(a);
+    if (tuid && domain && idw_store_persona_get(st, txn, domain, tuid, p, err, sizeof err) == 0)
         json_object_set_new(a, "persona", idw_persona_to_json(p, &prm));
     free(p);
     if (f->json) {
@@ -230,122 +230,80 @@ static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, con
     return IDW_EXIT_OK;
 }
 
-/*
- * `fp`: the analyst says the alerting context was the user after all, so
- * the persona now trusts it — the ASN, /24, country, device and app the
- * alert's first event came from — and the same context stops alerting.
- * Values already known just lose their provisional mark.  The persona
- * generation moves so a running pipeline reloads the persona.
- */
-static int teach_persona(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
-                         const char *domain, const json_t *a, char *err, size_t errlen)
+/* The analyst: --by, else the OS user the command runs as. */
+static const char *analyst(const struct filter *f, char *buf, size_t len)
 {
-    static const struct { const char *field; enum idw_dim dim; } learn[] = {
-        {"asn", IDW_DIM_ASNS}, {"ip_prefix", IDW_DIM_PREFIXES}, {"country", IDW_DIM_COUNTRIES},
-        {"device", IDW_DIM_DEVICES}, {"app", IDW_DIM_APPS},
-    };
-    const char *tuid = json_string_value(json_object_get(a, "tuid"));
-    const json_t *ctx = json_object_get(a, "context");
-    int64_t t = json_integer_value(json_object_get(a, "last_seen_ms"));
-    struct idw_persona_params prm;
-    struct idw_persona *p;
-    int rc = 0;
+    const struct passwd *pw;
 
-    if (!tuid || !json_is_object(ctx))
-        return 0;           /* keyed by a source: no persona to teach */
-    if (!(p = malloc(sizeof *p))) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    idw_persona_params_init(&prm, cli->cfg.half_life_days, cli->cfg.learning_days,
-                            cli->cfg.learning_signins, cli->cfg.relearn_after_days);
-    if (idw_store_persona_get(st, txn, domain, tuid, p, err, errlen) != 0) {
-        free(p);
-        return 0;           /* no persona (anymore): nothing to teach */
-    }
-    for (size_t i = 0; i < sizeof learn / sizeof learn[0]; i++) {
-        const char *v = json_string_value(json_object_get(ctx, learn[i].field));
-        if (v && !idw_persona_trust(p, learn[i].dim, v) && !idw_persona_find(p, learn[i].dim, v))
-            idw_persona_observe(p, learn[i].dim, v, NULL, t, 0, 0, &prm);
-    }
-    if (idw_store_persona_put(st, txn, domain, p, err, errlen) < 0 ||
-        idw_store_persona_bump(st, txn, domain, err, errlen) < 0)
-        rc = -1;
-    free(p);
-    return rc;
+    if (f->by && *f->by)
+        return f->by;
+    pw = getpwuid(geteuid());
+    if (pw && pw->pw_name && *pw->pw_name)
+        return pw->pw_name;
+    snprintf(buf, len, "uid:%lu", (unsigned long)geteuid());
+    return buf;
 }
 
-/*
- * A review is a new version of the alert: the SOAR hears that it was
- * acknowledged, resolved or called a false positive, through the outbox,
- * in the same transaction.
- */
-static int queue_review(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
-                        const char *domain, json_t *a, char *err, size_t errlen)
+/* The alert module as a review needs it: the outbox sink for the configured webhooks. */
+static struct idw_alerts *review_alerts(const struct idw_cli *cli)
 {
-    struct idw_outbox_target *t;
-    size_t n;
-    int rc;
+    struct idw_outbox_target *t = NULL;
+    struct idw_alert_sink sink;
+    struct idw_alerts *al;
+    char err[256];
+    size_t n = 0;
 
-    json_object_set_new(a, "version", json_integer(json_integer_value(json_object_get(a, "version")) + 1));
-    if (idw_webhook_targets(cli->cfg.root, &t, &n, err, errlen) < 0)
-        return -1;
-    rc = n ? idw_outbox_enqueue(st, txn, domain, a, t, n, err, errlen) : 0;
+    if (idw_webhook_targets(cli->cfg.root, &t, &n, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return NULL;
+    }
+    al = idw_alerts_new();
+    if (!al || idw_outbox_sink(t, n, &sink) != IDW_OK || idw_alerts_add_sink(al, &sink) != IDW_OK) {
+        log_error("out of memory");
+        idw_alerts_free(al);
+        al = NULL;
+    }
     free(t);
-    return rc < 0 ? -1 : 0;
+    return al;
 }
 
 /* Records the review; commits (and so consumes) txn when it changed the alert. */
 static int cmd_review(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
-                      const char *verb, const char *id,
-                      const struct filter *f, int *consumed)
+                      const char *verb, const char *id, const struct filter *f, int *consumed)
 {
-    static const struct { const char *verb, *status; } map[] = {
-        {"ack", "acknowledged"}, {"resolve", "resolved"}, {"fp", "false_positive"},
+    static const struct { const char *verb; enum idw_alert_status to; } map[] = {
+        {"ack", IDW_ALERT_ACKNOWLEDGED}, {"resolve", IDW_ALERT_RESOLVED}, {"fp", IDW_ALERT_FALSE_POSITIVE},
     };
-    char domain[IDW_DOMAIN_MAX], err[256], now[IDW_TIME_STRLEN];
-    const char *status = NULL;
-    json_t *a;
-    char *text;
+    struct idw_persona_params prm;
+    struct idw_alert_review r = {.note = f->note, .at_ms = idw_now_ms(), .prm = &prm};
+    struct idw_alerts *al = review_alerts(cli);
+    char err[256], who[32];
+    enum idw_rc rc;
 
-    for (size_t i = 0; i < 3; i++)
+    if (!al)
+        return IDW_EXIT_FAILURE;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (!strcmp(verb, map[i].verb))
-            status = map[i].status;
-    if (!(a = load_one(st, txn, id, domain, sizeof domain))) {
+            r.to = map[i].to;
+    r.by = analyst(f, who, sizeof who);
+    idw_persona_params_init(&prm, cli->cfg.half_life_days, cli->cfg.learning_days,
+                            cli->cfg.learning_signins, cli->cfg.relearn_after_days);
+    rc = idw_alert_review(al, st, txn, id, &r, NULL, err, sizeof err);
+    idw_alerts_free(al);
+    if (rc == IDW_NOTFOUND) {
         log_error("no alert %s", id);
         return IDW_EXIT_NOT_FOUND;
     }
-    idw_time_format(idw_now_ms(), now);
-    json_object_set_new(a, "status", json_string(status));
-    if (!json_is_array(json_object_get(a, "history")))
-        json_object_set_new(a, "history", json_array());
-    json_array_append_new(json_object_get(a, "history"),
-                          json_pack("{s:s, s:s, s:s?}", "time", now, "status", status, "note", f->note));
-    if (!strcmp(verb, "fp") && teach_persona(cli, st, txn, domain, a, err, sizeof err) < 0) {
-        json_decref(a);
-        log_error("cannot teach the persona: %s", err);
+    if (rc != IDW_OK) {
+        log_error("%s", err);
         return IDW_EXIT_FAILURE;
     }
-    if (queue_review(cli, st, txn, domain, a, err, sizeof err) < 0) {
-        json_decref(a);
-        log_error("cannot queue the review for the webhooks: %s", err);
-        return IDW_EXIT_FAILURE;
-    }
-    text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(a);
-    if (!text || idw_store_kv_put(st, txn, st->alerts, domain, id, NULL, text, strlen(text),
-                                  err, sizeof err) < 0) {
-        free(text);
-        log_error("cannot update alert: %s", err);
-        return IDW_EXIT_FAILURE;
-    }
-    free(text);
     *consumed = 1;
     if (idw_store_commit(txn, err, sizeof err) < 0) {
         log_error("cannot update alert: %s", err);
         return IDW_EXIT_FAILURE;
     }
-    printf("%s: %s\n", id, status);
+    printf("%s: %s\n", id, idw_alert_status_name(r.to));
     return IDW_EXIT_OK;
 }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert/alert.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "deliver/deliver.h"
@@ -111,17 +112,22 @@ static int match_retry(uint64_t seq, json_t *e, void *vr)
     return 0;
 }
 
-/* The alert as it is now, or NULL. */
-static json_t *current_alert(struct idw_store *st, MDB_txn *txn, const json_t *e)
+/*
+ * The alert as it is now: IDW_OK with *out, IDW_NOTFOUND when the entry
+ * names no stored alert (it is re-sent as queued), IDW_ERR on a read error
+ * — which must stop the retry: the entry would otherwise go out carrying
+ * a version older than the alert's.
+ */
+static enum idw_rc current_alert(struct idw_store *st, MDB_txn *txn, const json_t *e, json_t **out,
+                                 char *err, size_t errlen)
 {
     const char *domain = json_string_value(json_object_get(e, "domain"));
     const char *id = json_string_value(json_object_get(e, "alert_id"));
-    char err[256];
-    json_t *a = NULL;
 
-    if (domain && id)
-        idw_store_kv_json(st, txn, st->alerts, domain, id, NULL, &a, err, sizeof err);
-    return a;
+    *out = NULL;
+    if (!domain || !id)
+        return IDW_NOTFOUND;
+    return idw_alert_get(st, txn, domain, id, out, err, errlen);
 }
 
 /*
@@ -136,9 +142,13 @@ static int revive(struct idw_store *st, MDB_txn *txn, uint64_t seq, char *err, s
 
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if ((a = current_alert(st, txn, e))) {
-        json_object_set_new(e, "version", json_incref(json_object_get(a, "version")));
-        json_object_set_new(e, "severity", json_incref(json_object_get(a, "severity")));
+    if (current_alert(st, txn, e, &a, err, errlen) == IDW_ERR) {
+        json_decref(e);
+        return -1;
+    }
+    if (a) {
+        json_object_set_new(e, "version", json_integer(idw_alert_version(a)));
+        json_object_set_new(e, "severity", json_string(idw_severity_name(idw_alert_severity(a))));
         json_object_set_new(e, "alert", a);
     }
     json_object_set_new(e, "attempts", json_integer(0));

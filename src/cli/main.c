@@ -121,6 +121,18 @@ int idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
     return 0;
 }
 
+int idw_cli_route_alerts(struct idw_detect *d, const struct idw_webhooks *wh)
+{
+    struct idw_alert_sink sink;
+
+    if (idw_outbox_sink(wh ? wh->targets : NULL, wh ? wh->n : 0, &sink) != IDW_OK ||
+        idw_alerts_add_sink(idw_detect_alerts(d), &sink) != IDW_OK) {
+        log_error("out of memory");
+        return -1;
+    }
+    return 0;
+}
+
 /*
  * Alerts are queued for the configured webhooks from the moment they are
  * stored.  Every webhook is loaded in full here (URL, secret, CA file), so
@@ -138,10 +150,9 @@ static int attach_webhooks(const struct idw_cli *cli, struct idw_detect **d)
         *d = NULL;
         return -1;
     }
-    rc = idw_detect_set_targets(*d, wh ? wh->targets : NULL, wh ? wh->n : 0);
+    rc = idw_cli_route_alerts(*d, wh);
     idw_webhooks_free(wh);
     if (rc < 0) {
-        log_error("out of memory");
         idw_detect_close(*d);
         *d = NULL;
     }

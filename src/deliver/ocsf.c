@@ -17,14 +17,7 @@
 
 #include <string.h>
 
-#include "rules/rule.h"
-
-static int severity_id(const char *s)
-{
-    enum idw_severity sev = IDW_SEV_LOW;
-    idw_severity_parse(s, &sev);
-    return (int)sev + 1;
-}
+#include "alert/alert.h"
 
 static const char *severity_word(int id)
 {
@@ -100,8 +93,8 @@ static json_t *finding_info(const json_t *alert)
 
 json_t *idw_ocsf_detection_finding(const json_t *alert)
 {
-    int sev = severity_id(json_string_value(json_object_get(alert, "severity")));
-    int update = json_integer_value(json_object_get(alert, "version")) > 1;
+    int sev = (int)idw_alert_severity(alert) + 1;   /* OCSF: low 2 ... critical 5 */
+    int update = idw_alert_version(alert) > 1;
     const char *status = json_string_value(json_object_get(alert, "status"));
     json_t *info = finding_info(alert);
 

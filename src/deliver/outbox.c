@@ -83,11 +83,9 @@ int idw_outbox_put(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_
 
 static int passes(const struct idw_outbox_target *t, const json_t *alert)
 {
-    enum idw_severity sev = IDW_SEV_LOW;
-    idw_severity_parse(json_string_value(json_object_get(alert, "severity")), &sev);
-    if (sev < t->min_severity)
+    if (idw_alert_severity(alert) < t->min_severity)
         return 0;
-    return t->deliver_historical || !json_is_true(json_object_get(alert, "historical"));
+    return t->deliver_historical || !idw_alert_historical(alert);
 }
 
 int idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *domain, const json_t *alert,
@@ -124,6 +122,50 @@ int idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *domain, c
         queued++;
     }
     return queued;
+}
+
+/* ---- the alert sink ------------------------------------------------------------ */
+
+struct sink_targets {
+    struct idw_outbox_target *t;
+    size_t n;
+};
+
+static enum idw_rc enqueue_version(struct idw_store *st, MDB_txn *txn, const json_t *alert, void *ctx,
+                                   char *err, size_t errlen)
+{
+    const struct sink_targets *s = ctx;
+    const char *domain = idw_alert_domain(alert);
+
+    if (!domain) {
+        snprintf(err, errlen, "outbox: alert without domain_id");
+        return IDW_ERR;
+    }
+    return idw_outbox_enqueue(st, txn, domain, alert, s->t, s->n, err, errlen) < 0 ? IDW_ERR : IDW_OK;
+}
+
+static void release_targets(void *ctx)
+{
+    struct sink_targets *s = ctx;
+
+    if (s)
+        free(s->t);
+    free(s);
+}
+
+enum idw_rc idw_outbox_sink(const struct idw_outbox_target *t, size_t n, struct idw_alert_sink *out)
+{
+    struct sink_targets *s = calloc(1, sizeof *s);
+
+    if (!s || (n && !(s->t = malloc(n * sizeof *s->t)))) {
+        free(s);
+        return IDW_ERR;
+    }
+    if (n)
+        memcpy(s->t, t, n * sizeof *s->t);
+    s->n = n;
+    *out = (struct idw_alert_sink){.fn = enqueue_version, .ctx = s, .release = release_targets};
+    return IDW_OK;
 }
 
 static json_t *decode(const MDB_val *v)

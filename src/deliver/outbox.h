@@ -2,10 +2,11 @@
  * outbox.h — the durable queue between the alert store and the SOAR
  * webhooks.
  *
- * Every alert, and every later update of an aggregated alert (a new
- * version), is queued here once per webhook whose filters it passes, in
- * the same LMDB transaction that stores the alert: if the alert exists,
- * its deliveries are queued, whatever crashes afterwards.  The delivery
+ * The outbox is an alert sink (alert/alert.h, idw_outbox_sink): every
+ * version of every alert (created, aggregated, reviewed, connector) is
+ * queued here once per webhook whose filters it passes, in the same LMDB
+ * transaction that stores the alert: if the alert exists, its deliveries
+ * are queued, whatever crashes afterwards.  The delivery
  * worker (deliver.h) removes an entry when the receiver answers 2xx,
  * reschedules it on a retryable failure, and turns it into a dead letter
  * on a permanent one; `idwatch outbox retry` revives dead letters.
@@ -27,7 +28,8 @@
 #include <jansson.h>
 #include <lmdb.h>
 
-#include "rules/rule.h"
+#include "alert/alert.h"
+#include "common/severity.h"
 #include "store/store.h"
 
 /* What the outbox needs to know of a webhook to decide what it gets. */
@@ -45,6 +47,15 @@ struct idw_outbox_target {
 int idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *domain, const json_t *alert,
                        const struct idw_outbox_target *targets, size_t ntargets,
                        char *err, size_t errlen);
+
+/*
+ * Fills *out with the sink that queues each alert version for these
+ * targets (copied: the caller keeps t), for idw_alerts_add_sink, whose
+ * registry then owns it.  Zero targets make a sink that queues nothing.
+ * IDW_OK, or IDW_ERR when out of memory (*out untouched).
+ */
+IDW_MUST_CHECK enum idw_rc idw_outbox_sink(const struct idw_outbox_target *t, size_t n,
+                                           struct idw_alert_sink *out);
 
 /* Calls fn for every entry in queue order; fn returning non-zero stops. fn must not keep entry. */
 typedef int (*idw_outbox_fn)(uint64_t seq, json_t *entry, void *ctx);

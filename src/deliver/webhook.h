@@ -43,7 +43,7 @@ struct idw_webhook {
 struct idw_webhooks {
     struct idw_webhook *w;
     size_t n;
-    struct idw_outbox_target *targets;  /* n of them, for idw_outbox_enqueue */
+    struct idw_outbox_target *targets;  /* n of them, for idw_outbox_sink */
 };
 
 /*
@@ -56,7 +56,7 @@ void idw_webhooks_free(struct idw_webhooks *wh);
 
 /*
  * Only the names and filters of the configured webhooks (no secrets, no
- * connections): what the detection engine needs to queue alerts.
+ * connections): what the outbox sink needs to queue alerts (idw_outbox_sink).
  * *out is malloc'd (NULL and *n = 0 when none).  Returns 0 or -1.
  */
 int idw_webhook_targets(const json_t *root, struct idw_outbox_target **out, size_t *n,

@@ -1,6 +1,7 @@
 /*
- * detect.c — the engine: rule loading, the per-event run, rule state, and
- * the alert store with aggregation (see detect.h and docs/alerts.md).
+ * detect.c — the engine: rule loading, the per-event run and rule state.
+ * A rule's candidates go to the alert module (alert/alert.h), which
+ * aggregates, stores and hands them to its sinks.
  */
 #include "engine/detect.h"
 
@@ -12,9 +13,6 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "deliver/outbox.h"
-
-#define MAX_EVENT_IDS 100           /* per alert; the count keeps going */
 
 struct loaded_rule {
     const struct idw_rule *rule;
@@ -26,9 +24,7 @@ struct loaded_rule {
 struct idw_detect {
     struct loaded_rule *rules;          /* one per registered rule: no fixed cap */
     size_t n;
-    struct idw_outbox_target *targets;  /* webhooks alerts are queued for */
-    size_t ntargets;
-    int log_alerts;                     /* log each live alert raised or escalated (the daemon) */
+    struct idw_alerts *alerts;          /* where candidates become alerts, and their sinks */
 };
 
 struct idw_detect_ctx {
@@ -47,22 +43,6 @@ struct idw_detect_ctx {
     char *err;
     size_t errlen;
 };
-
-const char *idw_severity_name(enum idw_severity s)
-{
-    static const char *const n[] = {"low", "low", "medium", "high", "critical"};
-    return (unsigned)s < 5 ? n[s] : "low";
-}
-
-int idw_severity_parse(const char *s, enum idw_severity *out)
-{
-    for (int i = IDW_SEV_LOW; i <= IDW_SEV_CRITICAL; i++)
-        if (s && strcasecmp(s, idw_severity_name((enum idw_severity)i)) == 0) {
-            *out = (enum idw_severity)i;
-            return 0;
-        }
-    return -1;
-}
 
 /* ---- loading ---------------------------------------------------------------- */
 
@@ -208,7 +188,9 @@ int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, s
     *out = NULL;
     while (idw_rule_table[count])
         count++;
-    if (!d || !(d->rules = calloc(count ? count : 1, sizeof *d->rules))) {
+    if (!d || !(d->rules = calloc(count ? count : 1, sizeof *d->rules)) || !(d->alerts = idw_alerts_new())) {
+        if (d)
+            free(d->rules);
         free(d);
         snprintf(err, errlen, "out of memory");
         return -1;
@@ -247,27 +229,18 @@ void idw_detect_close(struct idw_detect *d)
         json_decref(d->rules[i].config);
     }
     free(d->rules);
-    free(d->targets);
+    idw_alerts_free(d->alerts);
     free(d);
 }
 
 void idw_detect_log_alerts(struct idw_detect *d, int on)
 {
-    d->log_alerts = on;
+    idw_alerts_log(d->alerts, on);
 }
 
-int idw_detect_set_targets(struct idw_detect *d, const struct idw_outbox_target *t, size_t n)
+struct idw_alerts *idw_detect_alerts(struct idw_detect *d)
 {
-    struct idw_outbox_target *copy = n ? malloc(n * sizeof *copy) : NULL;
-
-    if (n && !copy)
-        return -1;
-    if (n)
-        memcpy(copy, t, n * sizeof *copy);
-    free(d->targets);
-    d->targets = copy;
-    d->ntargets = n;
-    return 0;
+    return d->alerts;
 }
 
 /* The rule's settings table: [{"name", "default", "min", "max", "integer", "doc"}]. */
@@ -404,287 +377,28 @@ int idw_okta_risk_points(const struct idw_event *ev)
 
 /* ---- alerts ---------------------------------------------------------------------- */
 
-static json_t *mitre_array(const char *list)
-{
-    json_t *a = json_array();
-    char buf[128], *save = NULL;
-
-    idw_strlcpy(buf, list ? list : "", sizeof buf);
-    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save))
-        json_array_append_new(a, json_string(t));
-    return a;
-}
-
-/*
- * Where the first event came from, as personas key it: what `alerts fp`
- * teaches the user's persona when the analyst says this was the user.
- */
-static json_t *event_context(const struct idw_event *ev)
-{
-    char asn[24], pfx[IDW_PV_VALUE];
-
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    if (ev->ip)
-        idw_ip_prefix(ev->ip, pfx, sizeof pfx);
-    return json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "asn", ev->asn ? asn : NULL,
-                     "as_org", ev->as_org, "ip_prefix", ev->ip ? pfx : NULL,
-                     "country", ev->geo.country, "device", ev->dt_hash,
-                     "app", idw_event_app_key(ev), "app_name", ev->app_name);
-}
-
-static json_t *new_alert(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c,
-                         const char *alert_id)
-{
-    const struct idw_event *ev = ctx->ev;
-    char ts[IDW_TIME_STRLEN];
-    /* alerts keyed by a source (ip:, asn:) are about no single user */
-    int by_user = strncmp(c->entity, "user:", 5) == 0;
-
-    idw_time_format(ev->published_ms, ts);
-    return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:I, s:I,"
-                     " s:[s], s:s, s:s, s:o, s:s, s:s, s:b, s:i, s:s, s:o}",
-                     "alert_id", alert_id, "rule", ctx->rule->id,
-                     "severity", idw_severity_name(c->severity), "score", c->score,
-                     "domain_id", ctx->domain, "tuid", by_user && ev->tuid[0] ? ev->tuid : NULL,
-                     "user", by_user ? ev->subject.login : NULL, "ip", ev->ip,
-                     "first_seen", ts, "last_seen", ts,
-                     "first_seen_ms", (json_int_t)ev->published_ms,
-                     "last_seen_ms", (json_int_t)ev->published_ms,
-                     "event_ids", ev->uuid, "summary", c->summary, "evidence", c->evidence,
-                     "mitre", mitre_array(c->mitre), "stage", c->stage ? c->stage : "",
-                     "status", "open", "historical", ctx->historical, "version", 1,
-                     "entity", c->entity, "context", event_context(ev));
-}
-
-/* Adds the techniques of list not yet in arr (a chain may add techniques as it grows). */
-static void merge_mitre(json_t *arr, const char *list)
-{
-    json_t *more = mitre_array(list), *t, *have;
-    size_t i, j;
-
-    json_array_foreach(more, i, t) {
-        int found = 0;
-        json_array_foreach(arr, j, have)
-            found |= json_equal(have, t);
-        if (!found)
-            json_array_append(arr, t);
-    }
-    json_decref(more);
-}
-
-/* The same rule and entity within the window: fold the new evidence in. */
-static void update_alert(struct idw_detect_ctx *ctx, json_t *a, const struct idw_alert_candidate *c)
-{
-    enum idw_severity old = IDW_SEV_LOW;
-    json_t *ids = json_object_get(a, "event_ids");
-    char ts[IDW_TIME_STRLEN];
-
-    idw_severity_parse(json_string_value(json_object_get(a, "severity")), &old);
-    if (ctx->ev->published_ms > json_integer_value(json_object_get(a, "last_seen_ms"))) {
-        idw_time_format(ctx->ev->published_ms, ts);
-        json_object_set_new(a, "last_seen", json_string(ts));
-        json_object_set_new(a, "last_seen_ms", json_integer(ctx->ev->published_ms));
-    }
-    if (json_array_size(ids) < MAX_EVENT_IDS)
-        json_array_append_new(ids, json_string(ctx->ev->uuid));
-    json_object_set_new(a, "event_count",
-                        json_integer(json_integer_value(json_object_get(a, "event_count")) + 1));
-    if (c->severity >= old) {
-        json_object_set_new(a, "severity", json_string(idw_severity_name(c->severity)));
-        json_object_set_new(a, "summary", json_string(c->summary));
-        json_object_set_new(a, "evidence", json_string(c->evidence));
-    }
-    if (c->score > json_integer_value(json_object_get(a, "score")))
-        json_object_set_new(a, "score", json_integer(c->score));
-    merge_mitre(json_object_get(a, "mitre"), c->mitre);
-    if (!ctx->historical)       /* live activity on an alert that began in a backfill */
-        json_object_set_new(a, "historical", json_false());
-    json_object_set_new(a, "version", json_integer(json_integer_value(json_object_get(a, "version")) + 1));
-}
-
-/* Stores the alert and queues this version for the webhooks, in the event's transaction. */
-static int store_alert(struct idw_detect_ctx *ctx, const char *id, const json_t *a)
-{
-    char *text = json_dumps(a, JSON_COMPACT | JSON_SORT_KEYS);
-    int rc = text ? idw_store_kv_put(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL,
-                                     text, strlen(text), ctx->err, ctx->errlen) : -1;
-    free(text);
-    if (rc == 0 && ctx->d->ntargets &&
-        idw_outbox_enqueue(ctx->st, ctx->txn, ctx->domain, a, ctx->d->targets, ctx->d->ntargets,
-                           ctx->err, ctx->errlen) < 0)
-        rc = -1;
-    return rc;
-}
-
-/* An analyst resolved it or called it a false positive: new activity starts a new alert. */
-static int closed(const json_t *a)
-{
-    const char *st = json_string_value(json_object_get(a, "status"));
-    return st && (!strcmp(st, "resolved") || !strcmp(st, "false_positive"));
-}
-
-/* The open alert for (rule, entity) if it is still within the window, else NULL. */
-static json_t *aggregate_target(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c,
-                                char id[IDW_UUID_STRLEN])
-{
-    long n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alert_key, ctx->rule->id, ctx->domain,
-                              c->entity, id, IDW_UUID_STRLEN - 1, ctx->err, ctx->errlen);
-    json_t *a = NULL;
-
-    if (n < 0)
-        ctx->failed = 1;
-    if (n <= 0 || n >= IDW_UUID_STRLEN)
-        return NULL;
-    id[n] = '\0';
-    if (idw_store_kv_json(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL, &a, ctx->err,
-                          ctx->errlen) < 0)
-        ctx->failed = 1;
-    if (a && (ctx->ev->published_ms - json_integer_value(json_object_get(a, "last_seen_ms")) > c->window_ms ||
-              closed(a))) {
-        json_decref(a);
-        a = NULL;
-    }
-    return a;
-}
-
-/*
- * A counter of alerts raised, by rule and severity (meta "alerts_raised"):
- * what `idwatch metrics` exports as idwatch_alerts_raised_total.
- */
-static int count_raised(struct idw_detect_ctx *ctx, const char *severity)
-{
-    json_t *doc = NULL, *by;
-    int rc;
-
-    if (idw_store_meta_get(ctx->st, ctx->txn, "alerts_raised", "_all", &doc, ctx->err, ctx->errlen) < 0)
-        return -1;
-    if (!doc)
-        doc = json_object();
-    if (!(by = json_object_get(doc, ctx->rule->id))) {
-        by = json_object();
-        json_object_set_new(doc, ctx->rule->id, by);
-    }
-    json_object_set_new(by, severity, json_integer(json_integer_value(json_object_get(by, severity)) + 1));
-    rc = idw_store_meta_put(ctx->st, ctx->txn, "alerts_raised", "_all", doc, ctx->err, ctx->errlen);
-    json_decref(doc);
-    return rc;
-}
-
-/*
- * The daemon logs live alerts as they are raised or escalated (historical
- * ones are not: a backfill raises thousands; nor are a file replay's).
- */
-static void log_raised(const struct idw_detect_ctx *ctx, const json_t *a, const char *what)
-{
-    const char *id = json_string_value(json_object_get(a, "alert_id"));
-    const char *sev = json_string_value(json_object_get(a, "severity"));
-    const char *user = json_string_value(json_object_get(a, "user"));
-    json_t *f;
-
-    if (ctx->historical || !ctx->d->log_alerts)
-        return;
-    f = json_pack("{s:s?, s:s, s:s?, s:s?, s:s}", "alert_id", id, "rule", ctx->rule->id, "severity", sev,
-                  "user", user, "org", ctx->domain);
-    idw_log_fields(IDW_LOG_INFO, f, "alert %s: %s %s%s%s (%s)", what, sev ? sev : "?", ctx->rule->id,
-                   user ? " for " : "", user ? user : "", id ? id : "?");
-}
-
 void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c)
 {
-    int created = 0;
-    enum idw_severity before = IDW_SEV_LOW;
-    char id[IDW_UUID_STRLEN], ns[128], name[512];
-    json_t *a;
+    const struct idw_alert_origin o = {.domain = ctx->domain, .rule = ctx->rule->id, .ev = ctx->ev,
+                                       .historical = ctx->historical};
 
     if (ctx->failed)
         return;
-    a = aggregate_target(ctx, c, id);
-    if (ctx->failed) {
-        json_decref(a);
+    if (idw_alert_raise(ctx->d->alerts, ctx->st, ctx->txn, &o, c, NULL, ctx->err, ctx->errlen) != IDW_OK) {
+        ctx->failed = 1;
         return;
     }
-    if (a) {
-        idw_severity_parse(json_string_value(json_object_get(a, "severity")), &before);
-        update_alert(ctx, a, c);
-    } else {
-        created = 1;
-        snprintf(ns, sizeof ns, "idwatch-alert:%s", ctx->domain);
-        snprintf(name, sizeof name, "%s|%s|%s", ctx->rule->id, c->entity, ctx->ev->uuid);
-        idw_uuid_derive(ns, name, id);
-        a = new_alert(ctx, c, id);
-        if (a)
-            json_object_set_new(a, "event_count", json_integer(1));
-        if (!a)
-            snprintf(ctx->err, ctx->errlen, "rule %s: cannot build an alert document", ctx->rule->id);
-        if (!a || idw_store_kv_put(ctx->st, ctx->txn, ctx->st->alert_key, ctx->rule->id, ctx->domain,
-                                   c->entity, id, strlen(id), ctx->err, ctx->errlen) < 0) {
-            ctx->failed = 1;
-            json_decref(a);
-            return;
-        }
-    }
-    if (store_alert(ctx, id, a) < 0 ||
-        (created && count_raised(ctx, idw_severity_name(c->severity)) < 0)) {
-        ctx->failed = 1;
-    } else {
-        if (created || c->severity > before)
-            log_raised(ctx, a, created ? "raised" : "escalated");
-        ctx->written++;
-        if (c->severity > ctx->worst)
-            ctx->worst = c->severity;
-    }
-    json_decref(a);
+    ctx->written++;
+    if (c->severity > ctx->worst)
+        ctx->worst = c->severity;
 }
 
-/* ---- connector alerts -------------------------------------------------------------- */
-
+/* A thin forward to the alert module, until the connector's caller uses it directly. */
 int idw_detect_raise_connector(struct idw_detect *d, struct idw_store *st, const char *domain,
                                const char *rule_id, const struct idw_alert_candidate *c,
                                int64_t now_ms, char *err, size_t errlen)
 {
-    const struct idw_rule rule = {.id = rule_id};
-    const struct idw_event ev = {.published_ms = now_ms};      /* only the time: no Okta event */
-    struct idw_detect_ctx ctx = {.d = d, .st = st, .domain = domain, .ev = &ev, .rule = &rule,
-                                 .err = err, .errlen = errlen};
-    char id[IDW_UUID_STRLEN], ns[128], name[512], ts[IDW_TIME_STRLEN];
-    json_t *a;
-
-    if (idw_store_begin(st, 0, &ctx.txn, err, errlen) < 0)
-        return -1;
-    a = aggregate_target(&ctx, c, id);
-    idw_time_format(now_ms, ts);
-    if (a) {
-        json_object_set_new(a, "last_seen", json_string(ts));
-        json_object_set_new(a, "last_seen_ms", json_integer(now_ms));
-        json_object_set_new(a, "summary", json_string(c->summary));
-        json_object_set_new(a, "evidence", json_string(c->evidence));
-        json_object_set_new(a, "version", json_integer(json_integer_value(json_object_get(a, "version")) + 1));
-    } else if (!ctx.failed) {
-        snprintf(ns, sizeof ns, "idwatch-alert:%s", domain);
-        snprintf(name, sizeof name, "%s|%s|%s", rule_id, c->entity, ts);
-        idw_uuid_derive(ns, name, id);
-        a = json_pack("{s:s, s:s, s:s, s:i, s:s, s:n, s:n, s:n, s:s, s:s, s:I, s:I, s:[], s:i, s:s,"
-                      " s:s, s:o, s:s, s:s, s:b, s:i, s:s, s:n}",
-                      "alert_id", id, "rule", rule_id, "severity", idw_severity_name(c->severity),
-                      "score", c->score, "domain_id", domain, "tuid", "user", "ip",
-                      "first_seen", ts, "last_seen", ts, "first_seen_ms", (json_int_t)now_ms,
-                      "last_seen_ms", (json_int_t)now_ms, "event_ids", "event_count", 0,
-                      "summary", c->summary, "evidence", c->evidence, "mitre", mitre_array(c->mitre),
-                      "stage", c->stage ? c->stage : "", "status", "open", "historical", 0,
-                      "version", 1, "entity", c->entity, "context");
-        if (!a || idw_store_kv_put(st, ctx.txn, st->alert_key, rule_id, domain, c->entity, id,
-                                   strlen(id), err, errlen) < 0)
-            ctx.failed = 1;
-    }
-    if (ctx.failed || !a || store_alert(&ctx, id, a) < 0) {
-        if (!a && !ctx.failed)
-            snprintf(err, errlen, "%s: cannot build the alert document", rule_id);
-        json_decref(a);
-        mdb_txn_abort(ctx.txn);
-        return -1;
-    }
-    json_decref(a);
-    return idw_store_commit(ctx.txn, err, errlen);
+    return idw_alert_raise_connector(d->alerts, st, domain, rule_id, c, now_ms, err, errlen);
 }
 
 /* ---- the per-event run ------------------------------------------------------------- */

@@ -1,14 +1,12 @@
 /*
  * detect.h — the detection engine: runs every enabled rule module
- * (rule.h) on each accepted event and turns their candidates into stored
- * alerts, inside the event's LMDB transaction.
+ * (rule.h) on each accepted event and hands their candidates to the alert
+ * module (alert/alert.h), inside the event's LMDB transaction.
  *
- * Aggregation: the same rule on the same entity (user, IP, session...)
- * within the rule's window updates one alert (last_seen, event_ids, the
- * higher severity and score) instead of creating another.  Alert ids are
- * derived from (domain, rule, entity, first event), so replaying the same
- * events yields the same alerts.  The alert document is described in
- * docs/alerts.md.
+ * The engine owns one alert registry (idw_detect_alerts): the CLI adds
+ * its sinks there (the webhook outbox, deliver/outbox.h), so the engine
+ * itself knows nothing of delivery.  Aggregation, versions and the alert
+ * document are the alert module's (alert.h, docs/alerts.md).
  */
 #ifndef IDW_DETECT_H
 #define IDW_DETECT_H
@@ -18,6 +16,7 @@
 #include <jansson.h>
 #include <lmdb.h>
 
+#include "alert/alert.h"
 #include "rules/rule.h"
 #include "store/store.h"
 
@@ -47,22 +46,15 @@ int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
                      enum idw_severity *worst, char *err, size_t errlen);
 
 /*
- * The webhooks alerts are queued for (deliver/outbox.h): every created or
- * updated alert that passes a target's filters is written to the outbox in
- * the event's transaction.  The targets are copied.  Returns 0 or -1.
+ * The engine's alert registry: where the CLI adds sinks (idw_alerts_add_sink)
+ * before the first event.  Owned by d; valid until idw_detect_close.
  */
-struct idw_outbox_target;
-int idw_detect_set_targets(struct idw_detect *d, const struct idw_outbox_target *t, size_t n);
+struct idw_alerts *idw_detect_alerts(struct idw_detect *d);
 
 /*
- * An alert about the connector itself, with no Okta event behind it (the
- * poller starved of System Log access: rule_id "connector_starved").
- * c->entity is the aggregation key (e.g. "org:<domain>"); first/last seen
- * are now_ms (wall clock); event_ids is empty.  Created, or aggregated
- * into the open alert of (rule_id, entity) within c->window_ms, and queued
- * for the webhooks exactly like a rule's alert, in its own write
- * transaction (so none may be open in this thread).  Returns 0, or -1
- * with err (nothing written).
+ * idw_alert_raise_connector (alert.h) with the engine's registry: kept for
+ * the poller's call until it is wired to the alert module directly.
+ * Returns 0, or -1 with err (nothing written).
  */
 int idw_detect_raise_connector(struct idw_detect *d, struct idw_store *st, const char *domain,
                                const char *rule_id, const struct idw_alert_candidate *c,

@@ -193,6 +193,17 @@ const struct idw_pvalue *idw_persona_main(const struct idw_persona *p, enum idw_
 /* Trusts a provisional value (the `alerts fp` feedback path).  Returns 1 if one was. */
 int idw_persona_trust(struct idw_persona *p, enum idw_dim d, const char *value);
 
+/*
+ * The analyst's `alerts fp`: the context an alert came from (the alert
+ * document's "context" object: "asn", "ip_prefix", "country", "device",
+ * "app" strings, each optional) was the user after all.  Each value
+ * becomes trusted: a provisional one loses its mark, an unknown one is
+ * observed at time t.  Returns how many values changed (0 when context is
+ * not an object).  Storing the persona is the caller's.
+ */
+unsigned idw_persona_trust_context(struct idw_persona *p, const json_t *context, int64_t t,
+                                   const struct idw_persona_params *prm);
+
 /* Weight of v decayed to time t (t earlier than last_seen returns the stored weight). */
 double idw_pvalue_weight_at(const struct idw_pvalue *v, int64_t t, double half_life_ms);
 

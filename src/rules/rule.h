@@ -25,29 +25,13 @@
 
 #include <jansson.h>
 
+#include "alert/alert.h"
 #include "event/event.h"
 #include "persona/persona.h"
 
-enum idw_severity { IDW_SEV_LOW = 1, IDW_SEV_MEDIUM, IDW_SEV_HIGH, IDW_SEV_CRITICAL };
-
-const char *idw_severity_name(enum idw_severity s);
-int idw_severity_parse(const char *s, enum idw_severity *out);
-
-/* What a rule reports; the engine aggregates and stores it (alerts.h). */
-struct idw_alert_candidate {
-    enum idw_severity severity;
-    int score;                      /* 0..100 */
-    char entity[160];               /* aggregation key, e.g. "user:<tuid>", "ip:203.0.113.9" */
-    int64_t window_ms;              /* same rule + entity within this window updates one alert */
-    char summary[256];              /* one human sentence */
-    char evidence[768];             /* what deviated from what baseline */
-    const char *mitre;              /* technique ids, comma-separated, e.g. "T1078,T1078.004" */
-    const char *stage;              /* "Compromise Identity", "Privilege Escalation", ... */
-};
-
 struct idw_detect_ctx;
 
-/* Emits an alert candidate for the current event. */
+/* Emits an alert candidate (alert/alert.h) for the current event. */
 void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c);
 
 /*

@@ -73,7 +73,10 @@ static inline void fuzz_env_targets(struct idw_detect *d)
 {
     static const struct idw_outbox_target all = {.name = "fuzz", .min_severity = IDW_SEV_LOW,
                                                  .deliver_historical = 1};
-    FUZZ_CHECK(idw_detect_set_targets(d, &all, 1) == 0);
+    struct idw_alert_sink sink;
+
+    FUZZ_CHECK(idw_outbox_sink(&all, 1, &sink) == IDW_OK);
+    FUZZ_CHECK(idw_alerts_add_sink(idw_detect_alerts(d), &sink) == IDW_OK);
 }
 
 /* Feeds one raw event; a storage failure is a finding (the map is far from full). */

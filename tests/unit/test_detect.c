@@ -41,13 +41,15 @@ static int setup(void **state)
     static struct fixture f;
     struct idw_outbox_target t = {.name = "soar", .min_severity = IDW_SEV_LOW};
     struct idw_pipeline_opts po = {.domain_id = "acme"};
+    struct idw_alert_sink sink;
     char err[512];
 
     memset(&f, 0, sizeof f);
     snprintf(f.dir, sizeof f.dir, "/tmp/idw-detect-XXXXXX");
     if (!mkdtemp(f.dir) || idw_config_load(NULL, &f.cfg, err, sizeof err) < 0 ||
         idw_store_open(f.dir, 64, IDW_STORE_NOSYNC, &f.st, err, sizeof err) < 0 ||
-        idw_detect_open(NULL, &f.d, err, sizeof err) < 0 || idw_detect_set_targets(f.d, &t, 1) < 0)
+        idw_detect_open(NULL, &f.d, err, sizeof err) < 0 || idw_outbox_sink(&t, 1, &sink) != IDW_OK ||
+        idw_alerts_add_sink(idw_detect_alerts(f.d), &sink) != IDW_OK)
         return -1;
     po.detect = f.d;
     if (idw_pipeline_open(f.st, &f.cfg, &po, &f.pl, err, sizeof err) < 0)

@@ -1,0 +1,316 @@
+/*
+ * test_rule_new_context.c — `new_context` (src/rules/rule_new_context.c,
+ * docs/rules.md) through the real pipeline (rule_harness.h): each
+ * deviation's points summed into one score, the low / medium / high
+ * thresholds hit exactly, the trusted-device halving (and Okta risk
+ * cancelling it), the org's own geography (familiar countries and ASNs,
+ * shared exits), first app and Admin Console use, weaker factors, learning
+ * personas, one verdict per session, aggregation with baseline hygiene,
+ * and settings.
+ */
+#include "rule_harness.h"
+
+#define RULE "new_context"
+#define ALICE "alice@acme.example"
+#define DEV "dev-" ALICE
+
+/* An Irish network alice never used: a new ASN (20) in her usual country. */
+static const struct rh_place IE_MOBILE = {"37.228.1.1", 15502, "Vodafone Ireland", "Dublin", "Ireland",
+                                          53.35, -6.26};
+
+/* A successful sign-in by alice at t from at on device dt with os/browser (NULL: her Mac and Chrome). */
+static void signin(struct rh *h, int64_t t, const struct rh_place *at, const char *dt, const char *os,
+                   const char *browser)
+{
+    rh_feed(h, &(struct rh_ev){.t = t, .actor = ALICE, .at = at, .dt = dt, .os = os, .browser = browser});
+}
+
+/* A device never seen on a platform never used: 25 points. */
+static void from_pc(struct rh *h, int64_t t, const struct rh_place *at)
+{
+    signin(h, t, at, "pc-unknown", "Windows 10", "EDGE");
+}
+
+/* A new device on a platform never used is 25 = low_score: low; one on her usual platform (15) is nothing. */
+static void test_low_threshold(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    signin(h, t, &RH_DUBLIN, "new-mac-profile", NULL, NULL);
+    assert_int_equal(rh_count(h, RULE), 0);
+    from_pc(h, t + RH_HOUR, &RH_DUBLIN);
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "low", 25, 25, 1);
+    rh_evidence(a, "on an OS and browser this user never used");
+}
+
+/* low_score 26 lifts the bar over that 25. */
+static void test_setting_low_score(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, "{\"low_score\": 26}");
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    from_pc(h, t, &RH_DUBLIN);
+    assert_int_equal(rh_count(h, RULE), 0);
+}
+
+/* A new ASN (20) and a new platform (25) make 45 = medium_score: medium. */
+static void test_medium_threshold(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    from_pc(h, t, &IE_MOBILE);
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "medium", 45, 45, 1);
+    rh_evidence(a, "AS15502 (Vodafone Ireland) new for this user, in the routine of 0 users of the org; "
+                   "usual AS5466 (eircom) 100%");
+}
+
+/* A new country (30), ASN (20) and platform (25): high 75; high_score 80 makes it medium. */
+static void test_high_and_setting(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    from_pc(h, t, &RH_VPS);
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "high", 75, 75, 1);
+    rh_evidence(a, "country Romania never seen (usual Ireland 100% of 12 sign-ins), home to 0 users");
+    rh_close(h);
+
+    rh_open(h, RULE, "{\"high_score\": 80}");
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    from_pc(h, t, &RH_VPS);
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 75, 75, 1);
+}
+
+/* Her own laptop abroad is a business trip: (30 + 20) / 2 = 25, low; Okta's risk cancels the halving. */
+static void test_trusted_device_halves(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    signin(h, t, &RH_VPS, DEV, NULL, NULL);
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "low", 25, 25, 1);
+    rh_evidence(a, "on a trusted device of this user (score halved)");
+    rh_close(h);
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    rh_feed(h, &(struct rh_ev){.t = t, .actor = ALICE, .at = &RH_VPS, .dt = DEV,
+                               .debug = json_pack("{s:s}", "threatSuspected", "true")});
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 60, 60, 1);    /* 30 + 20 + 10 */
+}
+
+/* Colleagues' routine: a country 3 colleagues live in is 10, an ASN they use 5; two colleagues' ASN 12. */
+static void test_org_familiar(void **state)
+{
+    struct rh *h = *state;
+    /* the colleagues' addresses are in another /24 of the same provider: not a shared exit */
+    static const struct rh_place vps_b = {"185.220.102.50", 64500, "cheap vps", "Bucharest", "Romania",
+                                          44.43, 26.10};
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    rh_baseline(h, "ion@acme.example", &vps_b, 12);
+    rh_baseline(h, "ana@acme.example", &vps_b, 12);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    from_pc(h, t, &RH_VPS);
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 67, 67, 1);    /* 30 + 12 + 25 */
+    rh_close(h);
+
+    rh_open(h, RULE, NULL);
+    rh_baseline(h, "ion@acme.example", &vps_b, 12);
+    rh_baseline(h, "ana@acme.example", &vps_b, 12);
+    rh_baseline(h, "dan@acme.example", &vps_b, 12);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    from_pc(h, t, &RH_VPS);
+    rh_check(rh_alert(h, RULE, ALICE), "low", 40, 40, 1);       /* 10 + 5 + 25 */
+}
+
+/* A shared org exit (a /24 in 3 users' routine) adds nothing for its ASN. */
+static void test_shared_exit(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    rh_baseline(h, "bob@acme.example", &IE_MOBILE, 12);
+    rh_baseline(h, "carol@acme.example", &IE_MOBILE, 12);
+    rh_baseline(h, "dave@acme.example", &IE_MOBILE, 12);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    from_pc(h, t, &IE_MOBILE);
+    rh_check(rh_alert(h, RULE, ALICE), "low", 25, 25, 1);       /* the device alone */
+}
+
+/* A proxy on a new ASN: +10. */
+static void test_proxy(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    rh_feed(h, &(struct rh_ev){.t = t, .actor = ALICE, .at = &IE_MOBILE, .dt = "pc-unknown",
+                               .os = "Windows 10", .browser = "EDGE", .proxy = 1});
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "medium", 55, 55, 1);
+    rh_evidence(a, "Okta flags the address as a proxy or anonymizer");
+}
+
+/* First Admin Console access is 25 (low); the second is known. */
+static void test_admin_console(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    rh_feed(h, &(struct rh_ev){.type = "user.session.access_admin_app", .t = t, .actor = ALICE,
+                               .at = &RH_DUBLIN});
+    rh_feed(h, &(struct rh_ev){.type = "user.session.access_admin_app", .t = t + RH_HOUR, .actor = ALICE,
+                               .at = &RH_DUBLIN});
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "low", 25, 25, 1);
+    rh_evidence(a, "first access to the Okta Admin Console");
+}
+
+/* An SSO into app from a new platform. */
+static void sso(struct rh *h, int64_t t, const char *app)
+{
+    rh_feed(h, &(struct rh_ev){.type = "user.authentication.sso", .t = t, .actor = ALICE, .at = &RH_DUBLIN,
+                               .dt = "pc-unknown", .os = "Windows 10", .browser = "EDGE",
+                               .targets = json_pack("[{s:s, s:s, s:s}]", "id", app, "type", "AppInstance",
+                                                    "displayName", app)});
+}
+
+/* A first sensitive app is 20, another first app 5; sensitive_apps decides which is which. */
+static void test_sensitive_apps(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    sso(h, t, "Lunch Menu");
+    rh_check(rh_alert(h, RULE, ALICE), "low", 30, 30, 1);
+    rh_close(h);
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    sso(h, t, "AWS Console");
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "medium", 45, 45, 1);
+    rh_evidence(a, "first use of AWS Console, a sensitive app");
+    rh_close(h);
+
+    rh_open(h, RULE, "{\"sensitive_apps\": [\"lunch\"]}");
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    sso(h, t, "Lunch Menu");
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 45, 45, 1);
+}
+
+/* A factor weaker than the usual one (FIDO, 3+ times) adds 15. */
+static void test_weaker_factor(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    for (int i = 0; i < 4; i++)
+        rh_feed(h, &(struct rh_ev){.type = "user.authentication.auth_via_mfa", .t = t + i * RH_HOUR,
+                                   .actor = ALICE, .at = &RH_DUBLIN, .dt = DEV, .factor = "FIDO_WEBAUTHN"});
+    t += RH_DAY;
+    rh_feed(h, &(struct rh_ev){.type = "user.authentication.auth_via_mfa", .t = t, .actor = ALICE,
+                               .at = &RH_DUBLIN, .dt = "pc-unknown", .os = "Windows 10", .browser = "EDGE",
+                               .factor = "SMS"});
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "low", 40, 40, 1);
+    rh_evidence(a, "verified with SMS, weaker than the usual FIDO_WEBAUTHN");
+}
+
+/* A persona still learning is not judged. */
+static void test_learning_quiet(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 3);
+    from_pc(h, t, &RH_VPS);
+    assert_int_equal(rh_count(h, RULE), 0);
+}
+
+/* A session the persona trusts is not judged again at its later events; a new session is. */
+static void test_one_verdict_per_session(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    rh_feed(h, &(struct rh_ev){.t = t, .actor = ALICE, .at = &RH_DUBLIN, .dt = DEV, .session = "sess-1"});
+    rh_feed(h, &(struct rh_ev){.type = "user.authentication.sso", .t = t + RH_MIN, .actor = ALICE,
+                               .at = &RH_VPS, .dt = "pc-unknown", .os = "Windows 10", .browser = "EDGE",
+                               .session = "sess-1"});
+    assert_int_equal(rh_count(h, RULE), 0);
+    rh_feed(h, &(struct rh_ev){.t = t + 2 * RH_MIN, .actor = ALICE, .at = &RH_VPS, .dt = "pc-unknown",
+                               .os = "Windows 10", .browser = "EDGE", .session = "sess-2"});
+    rh_check(rh_alert(h, RULE, ALICE), "high", 75, 75, 1);
+}
+
+/*
+ * Aggregation with baseline hygiene: the attacker's second sign-in from
+ * the same context is still new (provisional values) and updates the same
+ * alert; past window_hours it is another alert.
+ */
+static void test_aggregation(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    from_pc(h, t, &RH_VPS);
+    from_pc(h, t + 2 * RH_HOUR, &RH_VPS);
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "high", 75, 75, 2);
+    assert_int_equal(rh_int(a, "event_count"), 2);
+    from_pc(h, t + 2 * RH_DAY, &RH_VPS);
+    assert_int_equal(rh_count(h, RULE), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        RH_TEST(test_low_threshold),
+        RH_TEST(test_setting_low_score),
+        RH_TEST(test_medium_threshold),
+        RH_TEST(test_high_and_setting),
+        RH_TEST(test_trusted_device_halves),
+        RH_TEST(test_org_familiar),
+        RH_TEST(test_shared_exit),
+        RH_TEST(test_proxy),
+        RH_TEST(test_admin_console),
+        RH_TEST(test_sensitive_apps),
+        RH_TEST(test_weaker_factor),
+        RH_TEST(test_learning_quiet),
+        RH_TEST(test_one_verdict_per_session),
+        RH_TEST(test_aggregation),
+    };
+    return cmocka_run_group_tests_name("rule_new_context", tests, NULL, NULL);
+}

@@ -155,10 +155,10 @@ static void emit(struct idw_detect_ctx *ctx, const struct cfg *c, const struct i
 /* "factors reset by admin X (admin context: AS.. known, ...) 2.0 h earlier" */
 static void reset_text(const struct chain *s, int64_t t, char *out, size_t len)
 {
-    int tenths = (int)((t - s->reset_at) / 360000);
+    int tenths = (int)((t - s->reset_at) / (IDW_HOUR_MS / 10));
     char when[32] = "";
 
-    if (t - s->reset_at >= 60000)
+    if (t - s->reset_at >= IDW_MIN_MS)
         snprintf(when, sizeof when, " %d.%d h earlier", tenths / 10, tenths % 10);
     snprintf(out, len, "factors reset %s%.63s%s%.95s%s%s", s->by_admin ? "by admin " : "by the user",
              s->admin, s->admin_ctx[0] ? " (admin context: " : "", s->admin_ctx,

@@ -178,8 +178,8 @@ static void judge_app(const struct cfg *c, struct verdict *v, const struct idw_e
 /* Share of the user's activity in this hour of the week and the two beside it. */
 static void judge_hour(struct verdict *v, const struct idw_event *ev, const struct idw_persona *p)
 {
-    int64_t secs = ev->published_ms / 1000;
-    int slot = (int)(((secs / 86400 + 3) % 7) * 24 + (secs % 86400) / 3600);
+    int64_t t = ev->published_ms;
+    int slot = (int)(((t / IDW_DAY_MS + 3) % 7) * 24 + (t % IDW_DAY_MS) / IDW_HOUR_MS);
     double total = 0, near = 0;
 
     for (int i = 0; i < 168; i++)

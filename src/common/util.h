@@ -15,6 +15,11 @@
 #define IDW_TIME_STRLEN 32      /* "2026-03-15T14:32:18.000Z" + NUL, with room */
 #define IDW_UUID_STRLEN 37      /* 36 chars + NUL */
 
+/* Event-time units, in the milliseconds every time inside idwatch is kept in. */
+#define IDW_MIN_MS 60000LL
+#define IDW_HOUR_MS 3600000LL
+#define IDW_DAY_MS 86400000LL
+
 /*
  * Parses an RFC 3339 timestamp into epoch milliseconds.  Accepts
  * "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)" and, because exported data lakes

@@ -16,9 +16,10 @@
 
 struct loaded_rule {
     const struct idw_rule *rule;
-    void *self;
+    void *cfg;                  /* the rule's config struct, filled from config */
     int enabled;
-    json_t *config;
+    int warned_stale;           /* a state record of another version was met (logged once) */
+    json_t *config;             /* the settings in force; cfg's strings point into it */
 };
 
 struct idw_detect {
@@ -35,6 +36,7 @@ struct idw_detect_ctx {
     const struct idw_event *ev;
     const struct idw_persona *actor;
     const struct idw_rule *rule;
+    int *warned_stale;          /* the running rule's loaded_rule flag */
     const struct idw_persona_params *prm;
     int historical;
     int written;
@@ -48,9 +50,10 @@ struct idw_detect_ctx {
 
 /*
  * Every numeric setting is a count, a score, a distance, a speed or a
- * window, and rules convert them to integers (window_hours * 3600000 into
- * an int64_t, counts into unsigned): a negative or huge value would make
- * that conversion undefined, so it is refused here, naming the key.
+ * window, and the engine converts them into the rule's config struct
+ * (window_hours into int64_t milliseconds, counts into unsigned): a value
+ * outside the table's range would make that conversion undefined, so it is
+ * refused here, naming the key.
  */
 /* The table entry for key, or NULL. */
 static const struct idw_rule_param *find_param(const struct idw_rule *r, const char *key)
@@ -178,15 +181,125 @@ static json_t *load_rule_config(const char *dir, const struct idw_rule *r, char 
     return c;
 }
 
+/* ---- the settings into the rule's config struct -------------------------------- */
+
+static int64_t unit_ms(enum idw_param_unit u)
+{
+    switch (u) {
+    case IDW_UNIT_MINUTES: return IDW_MIN_MS;
+    case IDW_UNIT_HOURS: return IDW_HOUR_MS;
+    case IDW_UNIT_DAYS: return IDW_DAY_MS;
+    case IDW_UNIT_NONE: break;
+    }
+    return 0;
+}
+
+static size_t field_size(const struct idw_rule_param *p)
+{
+    if (p->type == IDW_PARAM_STRINGS)
+        return sizeof(struct idw_strings);
+    if (p->type == IDW_PARAM_INTEGER)
+        return sizeof(unsigned);
+    return p->unit == IDW_UNIT_NONE ? sizeof(double) : sizeof(int64_t);
+}
+
+/* The list in force: the file's (already checked), else the rule's built-in one. */
+static void fill_strings(const struct idw_rule_param *p, const json_t *v, struct idw_strings *l)
+{
+    size_t i;
+    const json_t *e;
+
+    l->n = 0;
+    if (!v) {
+        for (i = 0; p->strings_def && p->strings_def[i] && l->n < IDW_STRINGS_MAX; i++)
+            l->v[l->n++] = p->strings_def[i];
+        return;
+    }
+    json_array_foreach(v, i, e)
+        if (l->n < IDW_STRINGS_MAX)
+            l->v[l->n++] = json_string_value(e);
+}
+
+static void fill_param(const struct idw_rule_param *p, const json_t *config, char *cfg)
+{
+    const json_t *v = json_object_get(config, p->name);
+    double x = json_is_number(v) ? json_number_value(v) : p->def;
+    void *field = cfg + p->offset;
+
+    if (p->type == IDW_PARAM_STRINGS) {
+        fill_strings(p, v, field);
+    } else if (p->type == IDW_PARAM_INTEGER) {
+        unsigned u = (unsigned)x;
+        memcpy(field, &u, sizeof u);
+    } else if (p->unit == IDW_UNIT_NONE) {
+        memcpy(field, &x, sizeof x);
+    } else {
+        int64_t ms = (int64_t)(x * (double)unit_ms(p->unit));
+        memcpy(field, &ms, sizeof ms);
+    }
+}
+
+/*
+ * A table that does not fit its struct is the rule author's mistake, caught
+ * at load rather than as memory corruption: every field inside config_size,
+ * every list within IDW_STRINGS_MAX, every number range within what its
+ * field can hold.
+ */
+static enum idw_rc check_table(const struct idw_rule *r, char *err, size_t errlen)
+{
+    for (const struct idw_rule_param *p = r->params; p && p->name; p++) {
+        int fits = p->offset + field_size(p) <= r->config_size &&
+                   (p->type != IDW_PARAM_STRINGS || p->max <= IDW_STRINGS_MAX) &&
+                   (p->type != IDW_PARAM_INTEGER || (p->min >= 0 && p->max <= 4294967295.0));
+        if (!fits) {
+            snprintf(err, errlen, "rule %s: setting %s does not fit the rule's config struct", r->id,
+                     p->name);
+            return IDW_ERR;
+        }
+    }
+    if (!r->on_event) {
+        snprintf(err, errlen, "rule %s: no on_event", r->id);
+        return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
+/* The rule's config struct from its settings in force, checked by the rule's own check. */
+static enum idw_rc build_config(struct loaded_rule *lr, char *err, size_t errlen)
+{
+    const struct idw_rule *r = lr->rule;
+    char msg[512];
+
+    if (check_table(r, err, errlen) != IDW_OK)
+        return IDW_ERR;
+    lr->cfg = calloc(1, r->config_size ? r->config_size : 1);
+    if (!lr->cfg) {
+        snprintf(err, errlen, "rule %s: out of memory", r->id);
+        return IDW_ERR;
+    }
+    for (const struct idw_rule_param *p = r->params; p && p->name; p++)
+        fill_param(p, lr->config, lr->cfg);
+    if (r->check && r->check(lr->cfg, msg, sizeof msg) != IDW_OK) {
+        snprintf(err, errlen, "rule %s: %s", r->id, msg);
+        return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
 int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, size_t errlen)
 {
+    return idw_detect_open_rules(idw_rule_table, rules_dir, out, err, errlen);
+}
+
+int idw_detect_open_rules(const struct idw_rule *const *table, const char *rules_dir,
+                          struct idw_detect **out, char *err, size_t errlen)
+{
     struct idw_detect *d = calloc(1, sizeof *d);
+    size_t count = 0;
     int bad;
 
-    size_t count = 0;
-
     *out = NULL;
-    while (idw_rule_table[count])
+    while (table[count])
         count++;
     if (!d || !(d->rules = calloc(count ? count : 1, sizeof *d->rules)) || !(d->alerts = idw_alerts_new())) {
         if (d)
@@ -196,24 +309,14 @@ int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, s
         return -1;
     }
     for (size_t i = 0; i < count; i++) {
-        struct loaded_rule *lr = &d->rules[d->n];
-        lr->rule = idw_rule_table[i];
+        struct loaded_rule *lr = &d->rules[d->n++];
+        lr->rule = table[i];
         lr->config = load_rule_config(rules_dir, lr->rule, err, errlen, &bad);
-        if (bad || !lr->config) {
+        if (bad || !lr->config || build_config(lr, err, errlen) != IDW_OK) {
             idw_detect_close(d);
             return -1;
         }
         lr->enabled = !json_is_false(json_object_get(lr->config, "enabled"));
-        lr->self = lr->rule->init ? lr->rule->init(lr->config, err, errlen) : NULL;
-        if (lr->rule->init && !lr->self) {
-            char tmp[512];
-            snprintf(tmp, sizeof tmp, "rule %s: %s", lr->rule->id, err);
-            snprintf(err, errlen, "%s", tmp);
-            d->n++;
-            idw_detect_close(d);
-            return -1;
-        }
-        d->n++;
     }
     *out = d;
     return 0;
@@ -224,8 +327,7 @@ void idw_detect_close(struct idw_detect *d)
     if (!d)
         return;
     for (size_t i = 0; i < d->n; i++) {
-        if (d->rules[i].rule->free)
-            d->rules[i].rule->free(d->rules[i].self);
+        free(d->rules[i].cfg);
         json_decref(d->rules[i].config);
     }
     free(d->rules);
@@ -256,43 +358,98 @@ static json_t *describe_params(const struct idw_rule *r)
     return a;
 }
 
+/* The event kinds a rule looks at, by name. */
+static json_t *describe_kinds(const struct idw_rule *r)
+{
+    json_t *a = json_array();
+
+    if (r->kinds == IDW_KINDS_ALL) {
+        json_array_append_new(a, json_string("ALL"));
+        return a;
+    }
+    for (unsigned bit = 1; bit; bit <<= 1)
+        if ((r->kinds & bit) && idw_kind_flag_name(bit))
+            json_array_append_new(a, json_string(idw_kind_flag_name(bit)));
+    return a;
+}
+
 json_t *idw_detect_describe(const struct idw_detect *d)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < d->n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:O?, s:o}", "id", d->rules[i].rule->id,
+        json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:O?, s:o, s:o}", "id", d->rules[i].rule->id,
                                            "description", d->rules[i].rule->description,
                                            "enabled", d->rules[i].enabled,
                                            "config", d->rules[i].config,
-                                           "params", describe_params(d->rules[i].rule)));
+                                           "params", describe_params(d->rules[i].rule),
+                                           "kinds", describe_kinds(d->rules[i].rule)));
     return a;
 }
 
 /* ---- rule state --------------------------------------------------------------- */
 
-size_t idw_state_get(struct idw_detect_ctx *ctx, const char *key, void *buf, size_t cap)
+/* Stored records are little-endian: the layout is the host's, so the host must be. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "rule state records are little-endian");
+
+/* A record of another version or size: absent, said once per rule and process. */
+static void stale_record(struct idw_detect_ctx *ctx, const char *key, unsigned version, long len,
+                         uint8_t want, size_t size)
 {
-    long n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->rule_state, ctx->rule->id, ctx->domain,
-                              key, buf, cap, ctx->err, ctx->errlen);
-    if (n < 0)
-        ctx->failed = 1;
-    return n > 0 ? (size_t)n : 0;
+    if (ctx->warned_stale && *ctx->warned_stale)
+        return;
+    if (ctx->warned_stale)
+        *ctx->warned_stale = 1;
+    idw_log(IDW_LOG_WARN, "rule %s: state record '%.40s' is version %u, %ld bytes; this idwatch "
+            "reads version %u, %zu bytes: treated as absent (the rule starts afresh for it; said "
+            "once)", ctx->rule->id, key, version, len - 1, (unsigned)want, size);
 }
 
-int idw_state_put(struct idw_detect_ctx *ctx, const char *key, const void *val, size_t len)
+enum idw_rc idw_state_get(struct idw_detect_ctx *ctx, const char *key, uint8_t version, void *rec,
+                          size_t size)
 {
-    if (idw_store_kv_put(ctx->st, ctx->txn, ctx->st->rule_state, ctx->rule->id, ctx->domain,
-                         key, val, len, ctx->err, ctx->errlen) < 0) {
+    unsigned char buf[1 + IDW_STATE_MAX];
+    long n = -1;
+
+    memset(rec, 0, size);
+    if (size > IDW_STATE_MAX)
+        snprintf(ctx->err, ctx->errlen, "rule %s: state record of %zu bytes (at most %d)",
+                 ctx->rule->id, size, IDW_STATE_MAX);
+    else
+        n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->rule_state, ctx->rule->id, ctx->domain,
+                             key, buf, sizeof buf, ctx->err, ctx->errlen);
+    if (n < 0) {
         ctx->failed = 1;
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    if (n == 0)
+        return IDW_NOTFOUND;
+    if (buf[0] != version || (size_t)n != 1 + size) {
+        stale_record(ctx, key, buf[0], n, version, size);
+        return IDW_NOTFOUND;
+    }
+    memcpy(rec, buf + 1, size);
+    return IDW_OK;
 }
 
-double idw_rule_number(const json_t *config, const char *key, double def)
+enum idw_rc idw_state_put(struct idw_detect_ctx *ctx, const char *key, uint8_t version,
+                          const void *rec, size_t size)
 {
-    const json_t *v = json_object_get(config, key);
-    return json_is_number(v) ? json_number_value(v) : def;
+    unsigned char buf[1 + IDW_STATE_MAX];
+
+    if (size > IDW_STATE_MAX) {
+        snprintf(ctx->err, ctx->errlen, "rule %s: state record of %zu bytes (at most %d)",
+                 ctx->rule->id, size, IDW_STATE_MAX);
+        ctx->failed = 1;
+        return IDW_ERR;
+    }
+    buf[0] = version;
+    memcpy(buf + 1, rec, size);
+    if (idw_store_kv_put(ctx->st, ctx->txn, ctx->st->rule_state, ctx->rule->id, ctx->domain,
+                         key, buf, 1 + size, ctx->err, ctx->errlen) < 0) {
+        ctx->failed = 1;
+        return IDW_ERR;
+    }
+    return IDW_OK;
 }
 
 const struct idw_persona_params *idw_detect_params(const struct idw_detect_ctx *ctx)
@@ -350,8 +507,7 @@ int idw_org_common_asn(struct idw_detect_ctx *ctx, uint32_t asn)
 
     if (!asn)
         return 0;
-    snprintf(v, sizeof v, "AS%u", asn);
-    users = idw_org_users_with(ctx, IDW_DIM_ASNS, v);
+    users = idw_org_users_with(ctx, IDW_DIM_ASNS, idw_asn_key(asn, v));
     total = idw_org_users(ctx);
     return users >= IDW_SHARED_EGRESS_USERS && users * 10 >= total;
 }
@@ -403,6 +559,11 @@ int idw_detect_raise_connector(struct idw_detect *d, struct idw_store *st, const
 
 /* ---- the per-event run ------------------------------------------------------------- */
 
+int idw_rule_wants(const struct idw_rule *r, const struct idw_event *ev)
+{
+    return r->kinds == IDW_KINDS_ALL || (ev->kind && (ev->kind->flags & r->kinds));
+}
+
 int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
                      const char *domain, const struct idw_event *ev,
                      const struct idw_persona *before, const struct idw_persona *actor,
@@ -413,10 +574,12 @@ int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
                                  .prm = prm, .historical = historical, .err = err, .errlen = errlen};
 
     for (size_t i = 0; i < d->n && !ctx.failed; i++) {
-        if (!d->rules[i].enabled)
+        struct loaded_rule *lr = &d->rules[i];
+        if (!lr->enabled || !idw_rule_wants(lr->rule, ev))
             continue;
-        ctx.rule = d->rules[i].rule;
-        d->rules[i].rule->on_event(d->rules[i].self, &ctx, ev, before);
+        ctx.rule = lr->rule;
+        ctx.warned_stale = &lr->warned_stale;
+        lr->rule->on_event(lr->cfg, &ctx, ev, before);
     }
     if (worst)
         *worst = ctx.worst;

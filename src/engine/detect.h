@@ -29,6 +29,17 @@ struct idw_detect;
  * turns the rule off.  Returns 0 or -1 with err naming the file.
  */
 int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, size_t errlen);
+
+/* The same with another registry (NULL-terminated; tests load a rule of their own). */
+int idw_detect_open_rules(const struct idw_rule *const *table, const char *rules_dir,
+                          struct idw_detect **out, char *err, size_t errlen);
+
+/*
+ * Whether an event reaches a rule: its kind carries one of the rule's
+ * kinds, or the rule takes IDW_KINDS_ALL.  idw_detect_event calls a rule
+ * only then.
+ */
+int idw_rule_wants(const struct idw_rule *r, const struct idw_event *ev);
 void idw_detect_close(struct idw_detect *d);
 
 /*
@@ -63,7 +74,10 @@ int idw_detect_raise_connector(struct idw_detect *d, struct idw_store *st, const
 /* Logs each live (not historical) alert at info as it is raised or escalated: the daemon's choice. */
 void idw_detect_log_alerts(struct idw_detect *d, int on);
 
-/* {"id", "description", "enabled", "config"} for each rule (`idwatch rules list`). */
+/*
+ * {"id", "description", "enabled", "config", "params", "kinds"} for each
+ * rule (`idwatch rules list`); kinds: the IDW_K_* names, or ["ALL"].
+ */
 json_t *idw_detect_describe(const struct idw_detect *d);
 
 #endif

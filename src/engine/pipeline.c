@@ -394,7 +394,7 @@ static unsigned networks_known(const struct idw_persona *p, const struct idw_eve
                                char asn[24], char pfx[IDW_PV_VALUE])
 {
     unsigned known = 0;
-    snprintf(asn, 24, "AS%u", ev->asn);
+    idw_asn_key(ev->asn, asn);
     pfx[0] = '\0';
     if (ev->ip)
         idw_ip_prefix(ev->ip, pfx, IDW_PV_VALUE);

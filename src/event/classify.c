@@ -2,7 +2,7 @@
  * classify.c — the classification table: every Okta eventType idwatch
  * ingests, with its TOTAL class, signal type and flags.  This is the one
  * place to add an event type.  Keep it sorted by okta_type (strcmp order);
- * tests/unit/test_classify.c fails otherwise.
+ * test_normalize.c's test_table_sorted_and_complete fails otherwise.
  *
  * The types come from the TOTAL connector's tables (docs/schema.md lists
  * them) plus the ones the detection rules need (push, deny, lockout,
@@ -21,27 +21,30 @@ static const struct idw_kind kinds[] = {
     {"app.user_management.assign_user_to_app", IDW_CLASS_ADMIN, CORE, IDW_K_ON_TARGET},
     {"app.user_management.deactivate_user", IDW_CLASS_ADMIN, CORE, IDW_K_ON_TARGET},
     {"application.provision.user.push", IDW_CLASS_ADMIN, CORE, IDW_K_ON_TARGET},
-    {"device.enrollment.create", IDW_CLASS_AUTH, MFA, IDW_K_DEVICE},
-    {"device.user.add", IDW_CLASS_AUTH, MFA, IDW_K_DEVICE | IDW_K_ON_TARGET},
-    {"group.privilege.grant", IDW_CLASS_ADMIN, CORE, IDW_K_PRIVILEGE},
-    {"group.privilege.revoke", IDW_CLASS_ADMIN, CORE, IDW_K_PRIVILEGE},
-    {"group.user_membership.add", IDW_CLASS_ADMIN, CORE, IDW_K_ON_TARGET},
-    {"group.user_membership.remove", IDW_CLASS_ADMIN, CORE, IDW_K_ON_TARGET},
+    {"device.enrollment.create", IDW_CLASS_AUTH, MFA, IDW_K_DEVICE | IDW_K_ENROLL},
+    {"device.user.add", IDW_CLASS_AUTH, MFA, IDW_K_DEVICE | IDW_K_ON_TARGET | IDW_K_ENROLL},
+    {"group.privilege.grant", IDW_CLASS_ADMIN, CORE, IDW_K_PRIVILEGE | IDW_K_GRANT | IDW_K_GROUP},
+    {"group.privilege.revoke", IDW_CLASS_ADMIN, CORE, IDW_K_PRIVILEGE | IDW_K_GROUP},
+    {"group.user_membership.add", IDW_CLASS_ADMIN, CORE, IDW_K_ON_TARGET | IDW_K_GRANT | IDW_K_GROUP},
+    {"group.user_membership.remove", IDW_CLASS_ADMIN, CORE, IDW_K_ON_TARGET | IDW_K_GROUP},
     {"policy.evaluate_sign_on", IDW_CLASS_AUTH, CORE, IDW_K_POLICY},
     {"security.attack.end", IDW_CLASS_ALERT, CORE, IDW_K_THREAT},
     {"security.attack.start", IDW_CLASS_ALERT, CORE, IDW_K_THREAT},
-    {"security.breached_credential.detected", IDW_CLASS_ALERT, CORE, IDW_K_THREAT | IDW_K_ON_TARGET},
-    {"security.request.blocked", IDW_CLASS_ALERT, CORE, IDW_K_THREAT},
+    {"security.breached_credential.detected", IDW_CLASS_ALERT, CORE,
+     IDW_K_THREAT | IDW_K_ON_TARGET | IDW_K_BREACH},
+    {"security.request.blocked", IDW_CLASS_ALERT, CORE, IDW_K_THREAT | IDW_K_BLOCKED},
     {"security.session.detect_client_roaming", IDW_CLASS_ALERT, CORE, IDW_K_THREAT | IDW_K_SESSION},
-    {"security.threat.detected", IDW_CLASS_ALERT, CORE, IDW_K_THREAT},
-    {"system.api_token.create", IDW_CLASS_ADMIN, CORE, IDW_K_PRIVILEGE},
+    {"security.threat.detected", IDW_CLASS_ALERT, CORE, IDW_K_THREAT | IDW_K_THREAT_IP},
+    {"system.api_token.create", IDW_CLASS_ADMIN, CORE, IDW_K_PRIVILEGE | IDW_K_GRANT | IDW_K_API_TOKEN},
     {"system.push.send_factor_verify_push", IDW_CLASS_AUTH, MFA, IDW_K_PUSH},
-    {"user.account.lock", IDW_CLASS_AUTH, CORE, IDW_K_LIFECYCLE},
-    {"user.account.lock.limit", IDW_CLASS_AUTH, CORE, IDW_K_LIFECYCLE},
-    {"user.account.privilege.grant", IDW_CLASS_ADMIN, CORE, IDW_K_PRIVILEGE | IDW_K_ON_TARGET},
+    {"user.account.lock", IDW_CLASS_AUTH, CORE, IDW_K_LIFECYCLE | IDW_K_LOCKOUT},
+    {"user.account.lock.limit", IDW_CLASS_AUTH, CORE, IDW_K_LIFECYCLE | IDW_K_LOCKOUT},
+    {"user.account.privilege.grant", IDW_CLASS_ADMIN, CORE,
+     IDW_K_PRIVILEGE | IDW_K_ON_TARGET | IDW_K_GRANT},
     {"user.account.privilege.revoke", IDW_CLASS_ADMIN, CORE, IDW_K_PRIVILEGE | IDW_K_ON_TARGET},
-    {"user.account.report_suspicious_activity_by_enduser", IDW_CLASS_ALERT, MFA, IDW_K_THREAT},
-    {"user.account.reset_password", IDW_CLASS_ADMIN, CORE, IDW_K_CREDENTIAL | IDW_K_ON_TARGET},
+    {"user.account.report_suspicious_activity_by_enduser", IDW_CLASS_ALERT, MFA,
+     IDW_K_THREAT | IDW_K_USER_REPORT},
+    {"user.account.reset_password", IDW_CLASS_ADMIN, CORE, IDW_K_CREDENTIAL | IDW_K_ON_TARGET | IDW_K_RESET},
     {"user.account.unlock", IDW_CLASS_ADMIN, CORE, IDW_K_LIFECYCLE | IDW_K_ON_TARGET},
     {"user.account.unlock_by_admin", IDW_CLASS_ADMIN, CORE, IDW_K_LIFECYCLE | IDW_K_ON_TARGET},
     {"user.account.unlock_token", IDW_CLASS_ADMIN, CORE, IDW_K_LIFECYCLE | IDW_K_ON_TARGET},
@@ -59,19 +62,22 @@ static const struct idw_kind kinds[] = {
     {"user.lifecycle.suspend", IDW_CLASS_ADMIN, CORE, IDW_K_LIFECYCLE | IDW_K_ON_TARGET},
     {"user.lifecycle.unsuspend", IDW_CLASS_ADMIN, CORE, IDW_K_LIFECYCLE | IDW_K_ON_TARGET},
     {"user.mfa.attempt_bypass", IDW_CLASS_AUTH, MFA, IDW_K_MFA | IDW_K_THREAT},
-    {"user.mfa.factor.activate", IDW_CLASS_AUTH, MFA, IDW_K_FACTOR_CHANGE | IDW_K_ON_TARGET},
-    {"user.mfa.factor.deactivate", IDW_CLASS_AUTH, MFA, IDW_K_FACTOR_CHANGE | IDW_K_ON_TARGET},
-    {"user.mfa.factor.reset_all", IDW_CLASS_AUTH, MFA, IDW_K_FACTOR_CHANGE | IDW_K_ON_TARGET},
+    {"user.mfa.factor.activate", IDW_CLASS_AUTH, MFA, IDW_K_FACTOR_CHANGE | IDW_K_ON_TARGET | IDW_K_ENROLL},
+    {"user.mfa.factor.deactivate", IDW_CLASS_AUTH, MFA,
+     IDW_K_FACTOR_CHANGE | IDW_K_ON_TARGET | IDW_K_FACTOR_REMOVE},
+    {"user.mfa.factor.reset_all", IDW_CLASS_AUTH, MFA, IDW_K_FACTOR_CHANGE | IDW_K_ON_TARGET | IDW_K_RESET},
     {"user.mfa.factor.update", IDW_CLASS_AUTH, MFA, IDW_K_FACTOR_CHANGE | IDW_K_ON_TARGET},
-    {"user.mfa.okta_verify.deny_push", IDW_CLASS_AUTH, MFA, IDW_K_PUSH | IDW_K_MFA},
-    {"user.risk.change", IDW_CLASS_ALERT, CORE, IDW_K_THREAT | IDW_K_ON_TARGET},
-    {"user.risk.detect", IDW_CLASS_ALERT, CORE, IDW_K_THREAT | IDW_K_ON_TARGET},
+    {"user.mfa.okta_verify.deny_push", IDW_CLASS_AUTH, MFA, IDW_K_PUSH | IDW_K_MFA | IDW_K_PUSH_DENY},
+    {"user.risk.change", IDW_CLASS_ALERT, CORE, IDW_K_THREAT | IDW_K_ON_TARGET | IDW_K_RISK},
+    {"user.risk.detect", IDW_CLASS_ALERT, CORE, IDW_K_THREAT | IDW_K_ON_TARGET | IDW_K_RISK},
     {"user.session.access_admin_app", IDW_CLASS_AUTH, CORE, IDW_K_ADMIN_ACCESS},
     {"user.session.clear", IDW_CLASS_AUTH, CORE, IDW_K_SESSION | IDW_K_ON_TARGET},
     {"user.session.context.change", IDW_CLASS_AUTH, CORE, IDW_K_SESSION | IDW_K_THREAT},
     {"user.session.end", IDW_CLASS_AUTH, CORE, IDW_K_SESSION},
-    {"user.session.impersonation.grant", IDW_CLASS_ADMIN, CORE, IDW_K_PRIVILEGE},
-    {"user.session.impersonation.initiate", IDW_CLASS_ADMIN, CORE, IDW_K_PRIVILEGE | IDW_K_ON_TARGET},
+    {"user.session.impersonation.grant", IDW_CLASS_ADMIN, CORE,
+     IDW_K_PRIVILEGE | IDW_K_GRANT | IDW_K_IMPERSONATION},
+    {"user.session.impersonation.initiate", IDW_CLASS_ADMIN, CORE,
+     IDW_K_PRIVILEGE | IDW_K_ON_TARGET | IDW_K_GRANT | IDW_K_IMPERSONATION},
     {"user.session.start", IDW_CLASS_AUTH, CORE, IDW_K_SIGNIN | IDW_K_SESSION},
 };
 
@@ -118,6 +124,20 @@ const struct idw_kind *idw_kind_table(unsigned *count)
 {
     *count = (unsigned)NKINDS;
     return kinds;
+}
+
+const char *idw_kind_flag_name(unsigned flag)
+{
+    static const char *const names[] = {
+        "SIGNIN", "SSO", "MFA", "FACTOR_CHANGE", "ON_TARGET", "SESSION", "PUSH", "PRIVILEGE",
+        "LIFECYCLE", "THREAT", "ADMIN_ACCESS", "DEVICE", "POLICY", "CREDENTIAL", "LOCKOUT",
+        "PUSH_DENY", "RISK", "GRANT", "GROUP", "IMPERSONATION", "API_TOKEN", "RESET",
+        "FACTOR_REMOVE", "ENROLL", "THREAT_IP", "BLOCKED", "USER_REPORT", "BREACH",
+    };
+    for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (flag == 1u << i)
+            return names[i];
+    return NULL;
 }
 
 const char *idw_class_name(enum idw_class c)

@@ -28,6 +28,21 @@ enum {
     IDW_K_DEVICE        = 1u << 11, /* device enrollment */
     IDW_K_POLICY        = 1u << 12, /* sign-on policy evaluation */
     IDW_K_CREDENTIAL    = 1u << 13, /* password or credential reset */
+    /* finer facts the rules dispatch on, so that no rule compares type names */
+    IDW_K_LOCKOUT       = 1u << 14, /* Okta locked the account (failed sign-ins) */
+    IDW_K_PUSH_DENY     = 1u << 15, /* the user denied an Okta Verify push */
+    IDW_K_RISK          = 1u << 16, /* ITP set a user's risk level */
+    IDW_K_GRANT         = 1u << 17, /* power given: a role, a group membership, impersonation, an API token */
+    IDW_K_GROUP         = 1u << 18, /* about a group (its roles or members) */
+    IDW_K_IMPERSONATION = 1u << 19, /* Okta Support impersonation */
+    IDW_K_API_TOKEN     = 1u << 20, /* an API token */
+    IDW_K_RESET         = 1u << 21, /* a reset of the password or of every factor */
+    IDW_K_FACTOR_REMOVE = 1u << 22, /* one factor removed */
+    IDW_K_ENROLL        = 1u << 23, /* a factor or device enrolled */
+    IDW_K_THREAT_IP     = 1u << 24, /* ThreatInsight flagged a request's IP */
+    IDW_K_BLOCKED       = 1u << 25, /* a network-zone blocklist stopped a request */
+    IDW_K_USER_REPORT   = 1u << 26, /* the user reported activity as not theirs */
+    IDW_K_BREACH        = 1u << 27, /* the user's credentials found in a breach */
 };
 
 struct idw_kind {
@@ -54,6 +69,9 @@ const struct idw_kind *idw_classify_fallback(const char *okta_type);
 
 /* The whole table, for `idwatch rules`-style listings and tests. */
 const struct idw_kind *idw_kind_table(unsigned *count);
+
+/* "SIGNIN", "PUSH_DENY"...: the name of one IDW_K_* flag (a single bit), NULL for none. */
+const char *idw_kind_flag_name(unsigned flag);
 
 const char *idw_class_name(enum idw_class c);    /* "AUTH" | "ADMIN" | "ALERT" */
 const char *idw_signal_name(enum idw_signal s);  /* "CORE_IAM" | "MFA_DEVICE_TRUST" */

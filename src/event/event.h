@@ -16,6 +16,7 @@
 #define IDW_EVENT_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -153,6 +154,18 @@ static inline const char *idw_event_app_key(const struct idw_event *ev)
 static inline const char *idw_event_session_key(const struct idw_event *ev)
 {
     return ev->root_session_id ? ev->root_session_id : ev->session_id;
+}
+
+/*
+ * "AS64500": an ASN as personas (IDW_DIM_ASNS), the org counters and
+ * alert contexts key it, and as evidence prints it.  0 (unknown) gives
+ * "AS0"; callers that must not show it test the ASN first.  Returns out.
+ */
+#define IDW_ASN_KEYLEN 16       /* "AS4294967295" + NUL, with room */
+static inline const char *idw_asn_key(uint32_t asn, char out[IDW_ASN_KEYLEN])
+{
+    snprintf(out, IDW_ASN_KEYLEN, "AS%u", asn);
+    return out;
 }
 
 /* Releases the reference on raw and zeroes the struct. */

@@ -18,6 +18,8 @@
 #include "event/normalize.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,69 @@ const json_t *idw_event_debug_data(const struct idw_event *ev)
 {
     json_t *dd = get(get(ev->raw, "debugContext"), "debugData");
     return json_is_object(dd) ? dd : NULL;
+}
+
+const json_t *idw_event_debug_value(const struct idw_event *ev, const char *key)
+{
+    return idw_okta_get(idw_event_debug_data(ev), key);
+}
+
+const char *idw_event_debug_str(const struct idw_event *ev, const char *key)
+{
+    const char *s = json_string_value(idw_event_debug_value(ev, key));
+    return idw_str_absent(s) ? NULL : s;
+}
+
+enum idw_rc idw_event_debug_num(const struct idw_event *ev, const char *key, double *out)
+{
+    const json_t *v = idw_event_debug_value(ev, key);
+    const char *s = json_string_value(v);
+    char *end;
+
+    *out = 0;
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return IDW_OK;
+    }
+    if (idw_str_absent(s))
+        return IDW_NOTFOUND;
+    errno = 0;
+    double d = strtod(s, &end);
+    if (end == s || *end || errno || !isfinite(d))
+        return IDW_NOTFOUND;    /* "12abc", "1e999", "nan": not a number Okta meant */
+    *out = d;
+    return IDW_OK;
+}
+
+enum idw_rc idw_event_debug_bool(const struct idw_event *ev, const char *key, int *out)
+{
+    const json_t *v = idw_event_debug_value(ev, key);
+    const char *s = json_string_value(v);
+
+    *out = 0;
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return IDW_OK;
+    }
+    if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "false"))) {
+        *out = !strcasecmp(s, "true");
+        return IDW_OK;
+    }
+    return IDW_NOTFOUND;
+}
+
+size_t idw_event_debug_text(const struct idw_event *ev, const char *key, char *out, size_t outlen)
+{
+    const json_t *v = idw_event_debug_value(ev, key), *e;
+    size_t i;
+
+    out[0] = '\0';
+    if (json_is_string(v) && !idw_str_absent(json_string_value(v)))
+        idw_strlcpy(out, json_string_value(v), outlen);
+    json_array_foreach(v, i, e)
+        if (json_is_string(e))
+            idw_strappendf(out, outlen, "%s%s", out[0] ? ", " : "", json_string_value(e));
+    return strlen(out);
 }
 
 /* A string field, or NULL when absent, null, not a string, "" or "null". */

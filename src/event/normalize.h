@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "common/rc.h"
 #include "event/event.h"
 
 struct idw_norm_opts {
@@ -72,5 +73,31 @@ unsigned idw_parse_behaviors(const char *s);
  */
 json_t *idw_okta_get(const json_t *obj, const char *key);
 const json_t *idw_event_debug_data(const struct idw_event *ev);
+
+/*
+ * One debugData value, for rules (the one way to read debugData; keys are
+ * matched as idw_okta_get does).  Nothing is copied or allocated except
+ * into out; returned strings live as long as the event.
+ *   idw_event_debug_value  the JSON value, or NULL (for structured values:
+ *                          threatDetections, risk objects)
+ *   idw_event_debug_str    a string value, or NULL when absent, not a
+ *                          string, "" or Okta's "null"
+ *   idw_event_debug_num    a number, or a string that is wholly one ("42",
+ *                          "0.5"): IDW_OK with *out; IDW_NOTFOUND (*out = 0)
+ *                          when absent or anything else
+ *   idw_event_debug_bool   true/false, or the strings "true"/"false" in any
+ *                          case: IDW_OK with *out 1/0; IDW_NOTFOUND (*out = 0)
+ *                          otherwise
+ *   idw_event_debug_text   a string as is, or an array's strings joined with
+ *                          ", ", into out (truncated, always terminated);
+ *                          "" when absent.  Returns strlen(out).
+ */
+const json_t *idw_event_debug_value(const struct idw_event *ev, const char *key);
+const char *idw_event_debug_str(const struct idw_event *ev, const char *key);
+enum idw_rc idw_event_debug_num(const struct idw_event *ev, const char *key, double *out)
+    IDW_MUST_CHECK;
+enum idw_rc idw_event_debug_bool(const struct idw_event *ev, const char *key, int *out)
+    IDW_MUST_CHECK;
+size_t idw_event_debug_text(const struct idw_event *ev, const char *key, char *out, size_t outlen);
 
 #endif

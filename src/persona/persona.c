@@ -280,8 +280,7 @@ static void learn_network(struct idw_persona *p, const struct idw_event *ev, int
     char buf[IDW_PV_VALUE];
 
     if (ev->asn) {
-        snprintf(buf, sizeof buf, "AS%u", ev->asn);
-        observe(p, IDW_DIM_ASNS, buf, ev->as_org ? ev->as_org : ev->isp, t, 0, 0, prm, prov);
+        observe(p, IDW_DIM_ASNS, idw_asn_key(ev->asn, buf), ev->as_org ? ev->as_org : ev->isp, t, 0, 0, prm, prov);
     } else if (ev->isp) {
         observe(p, IDW_DIM_ASNS, ev->isp, ev->isp, t, 0, 0, prm, prov);
     }

@@ -10,7 +10,14 @@
  *     event is judged against; NULL when the event has no subject; novelty
  *     is judged with idw_persona_knows, which ignores values first seen in
  *     an alerting event),
- *   - a handle for the rule's own durable state and for emitting alerts.
+ *   - a handle for the rule's own durable state and for emitting alerts,
+ *   - the rule's settings, already checked and converted (struct
+ *     idw_rule_param below): a rule has no init or free of its own.
+ *
+ * Only events of the kinds the rule declares reach it.  The shared
+ * judgements (is this network new to the user? how many failures in the
+ * window?) are the primitives of rules/prim.h; a rule uses them rather
+ * than its own copy, so that two rules never disagree on what "new" means.
  *
  * Rules keep no memory of their own between events: windows and counters
  * live in the rule state (LMDB, same transaction as the event), so a
@@ -26,6 +33,7 @@
 #include <jansson.h>
 
 #include "alert/alert.h"
+#include "common/rc.h"
 #include "event/event.h"
 #include "persona/persona.h"
 
@@ -35,16 +43,27 @@ struct idw_detect_ctx;
 void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c);
 
 /*
- * Rule state: small values keyed by (rule, domain, key), read and written
- * inside the event's transaction.  get returns the value's length (0 when
- * absent; at most cap bytes are copied), put returns 0 or -1.
+ * Rule state: small fixed-size records keyed by (rule, domain, key), read
+ * and written inside the event's transaction.  Each record is stored as
+ * one version byte, then the record's bytes (a plain struct of integers
+ * and char arrays; its layout is the host's, and the build refuses a
+ * big-endian host, so the stored form is little-endian).  A rule bumps its
+ * record's version whenever it changes the struct, even at equal size.
+ *
+ *   idw_state_get  IDW_OK: rec filled.  IDW_NOTFOUND: absent, or stored
+ *                  under another version or size (an older idwatch wrote
+ *                  it: it is never misread, a warning is logged once per
+ *                  rule and process); rec zeroed.  IDW_ERR: storage failed;
+ *                  rec zeroed and the ctx's sticky failure set (the event's
+ *                  transaction will be abandoned), so callers may go on as
+ *                  for NOTFOUND.  size at most IDW_STATE_MAX.
+ *   idw_state_put  IDW_OK, or IDW_ERR with the sticky failure set.
  */
-size_t idw_state_get(struct idw_detect_ctx *ctx, const char *key, void *buf, size_t cap);
-int idw_state_put(struct idw_detect_ctx *ctx, const char *key, const void *val, size_t len);
-
-/* A number from a rule's configuration, or def when absent (config may be NULL); the engine fills
- * in every parameter's default, so def matters only for a NULL config. */
-double idw_rule_number(const json_t *config, const char *key, double def);
+#define IDW_STATE_MAX 4096
+enum idw_rc idw_state_get(struct idw_detect_ctx *ctx, const char *key, uint8_t version, void *rec,
+                          size_t size) IDW_MUST_CHECK;
+enum idw_rc idw_state_put(struct idw_detect_ctx *ctx, const char *key, uint8_t version,
+                          const void *rec, size_t size);
 
 /* The parameters of the persona model (half-life, learning). */
 const struct idw_persona_params *idw_detect_params(const struct idw_detect_ctx *ctx);
@@ -87,11 +106,17 @@ int idw_okta_risk_points(const struct idw_event *ev);
 
 /*
  * One setting of a rule (rules/<id>.json): its name, type, default and
- * allowed range, and a line of documentation.  The
- * engine checks every rule file against its rule's table before init —
- * unknown keys, wrong types and values out of range are refused with the
- * file, the key and the range — and hands init a configuration with every
- * setting present ("enabled" plus each parameter, default filled in).
+ * allowed range, a line of documentation, and where it goes in the rule's
+ * config struct.  The engine checks every rule file against its rule's
+ * table (unknown keys, wrong types and values out of range are refused
+ * with the file, the key and the range), then allocates the config struct
+ * (config_size bytes, zeroed), writes every setting into it, defaults
+ * filled in, and hands it to on_event.  The field at offset is:
+ *
+ *   IDW_PARAM_INTEGER                    unsigned
+ *   IDW_PARAM_NUMBER, IDW_UNIT_NONE      double
+ *   IDW_PARAM_NUMBER, a time unit        int64_t milliseconds (value x unit)
+ *   IDW_PARAM_STRINGS                    struct idw_strings (absent: strings_def)
  */
 enum idw_param_type {
     IDW_PARAM_NUMBER,       /* any number in [min, max] */
@@ -100,25 +125,52 @@ enum idw_param_type {
                                rule's built-in list */
 };
 
+enum idw_param_unit { IDW_UNIT_NONE, IDW_UNIT_MINUTES, IDW_UNIT_HOURS, IDW_UNIT_DAYS };
+
 struct idw_rule_param {
     const char *name;
     double def, min, max;
     enum idw_param_type type;
     const char *doc;
+    size_t offset;                  /* offsetof(the rule's config struct, its field) */
+    enum idw_param_unit unit;
+    const char *const *strings_def; /* IDW_PARAM_STRINGS: the built-in list, NULL-terminated */
 };
+
+/* The row that ends a table. */
+#define IDW_PARAM_END {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL, 0, IDW_UNIT_NONE, NULL}
+
+/* A list setting: n strings that live as long as the loaded rules. */
+#define IDW_STRINGS_MAX 256
+struct idw_strings {
+    unsigned n;
+    const char *v[IDW_STRINGS_MAX];
+};
+
+/* Case-insensitive: does text contain any of the strings?  (0 for a NULL text.) */
+int idw_strings_find(const struct idw_strings *l, const char *text);
+
+/* kinds: every event, those of types outside the classification table included. */
+#define IDW_KINDS_ALL (~0u)
 
 struct idw_rule {
     const char *id;                 /* stable, part of the alert contract */
     const char *description;
-    const struct idw_rule_param *params;    /* terminated by an entry with name NULL */
     /*
-     * Reads the rule's configuration (rules/<id>.json; NULL = defaults)
-     * into a private object.  Returns NULL with err set on a bad config.
+     * The event kinds (IDW_K_* of event/classify.h) the rule looks at: the
+     * engine calls on_event only for an event whose kind has one of them.
      */
-    void *(*init)(const json_t *config, char *err, size_t errlen);
-    void (*on_event)(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+    unsigned kinds;
+    const struct idw_rule_param *params;    /* terminated by an entry with name NULL */
+    size_t config_size;             /* sizeof the struct the params are written into */
+    /*
+     * Optional: what the table cannot say (a setting bounded by the
+     * rule's state capacity, an order between settings).  IDW_OK, or
+     * IDW_ERR with err saying which setting and why.
+     */
+    enum idw_rc (*check)(const void *config, char *err, size_t errlen);
+    void (*on_event)(const void *config, struct idw_detect_ctx *ctx, const struct idw_event *ev,
                      const struct idw_persona *before);
-    void (*free)(void *self);       /* `free` itself for a plain calloc'd config */
 };
 
 /* The registry (rules.c), NULL-terminated. */

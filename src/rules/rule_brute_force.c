@@ -9,66 +9,47 @@
  *   - critical when the account then signs in successfully from a network
  *     new to the user within success_minutes.
  */
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "rules/rule.h"
+#include "rules/prim.h"
 
 #define RING 32
+#define STATE_VERSION 1
 
 struct cfg {
     unsigned min_failures;
     int64_t window_ms, success_ms;
 };
 
+/* "u:<tuid>": the user's recent failures (tag 1: from a network new to the user). */
 struct user_state {
-    int64_t t[RING];
-    uint8_t foreign[RING];      /* the failure came from a network new to the user */
+    struct idw_window failures;
     int64_t burst_last;
-    uint8_t next;
 };
 
-static void *bf_init(const json_t *config, char *err, size_t errlen)
+static enum idw_rc bf_check(const void *config, char *err, size_t errlen)
 {
-    struct cfg *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    c->min_failures = (unsigned)idw_rule_number(config, "min_failures", 10);
-    c->window_ms = (int64_t)(idw_rule_number(config, "window_minutes", 30) * 60000.0);
-    c->success_ms = (int64_t)(idw_rule_number(config, "success_minutes", 60) * 60000.0);
-    if (c->min_failures < 3 || c->min_failures > RING / 2 || c->window_ms <= 0) {
-        snprintf(err, errlen, "min_failures must be between 3 and %d, window positive", RING / 2);
-        free(c);
-        return NULL;
-    }
-    return c;
+    const struct cfg *c = config;
+    if (c->min_failures >= 3 && c->min_failures <= RING / 2)
+        return IDW_OK;
+    snprintf(err, errlen, "min_failures must be between 3 and %d, window positive", RING / 2);
+    return IDW_ERR;
 }
 
-/* A network the established persona does not know (learning personas know nothing yet). */
-static int foreign_network(const struct idw_detect_ctx *ctx, const struct idw_event *ev,
+/* A failure or success from a network the established persona does not know. */
+static int foreign_network(struct idw_detect_ctx *ctx, const struct idw_event *ev,
                            const struct idw_persona *before)
 {
-    char asn[24];
-    if (!before || !ev->asn)
-        return 1;
-    if (idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx)))
-        return 0;       /* no baseline: do not call anything foreign */
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    return !idw_persona_knows(before, IDW_DIM_ASNS, asn);
+    return idw_network_novelty(ctx, ev, before) == IDW_NOVELTY_NEW;
 }
 
 static void count(const struct user_state *s, int64_t t, int64_t window, unsigned *all,
                   unsigned *foreign)
 {
-    *all = *foreign = 0;
-    for (int i = 0; i < RING; i++)
-        if (s->t[i] && s->t[i] <= t && t - s->t[i] <= window) {
-            (*all)++;
-            *foreign += s->foreign[i];
-        }
+    *all = idw_window_count(&s->failures, t, window);
+    *foreign = idw_window_sum(&s->failures, t, window);
 }
 
 static void report(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
@@ -95,23 +76,23 @@ static void report(struct idw_detect_ctx *ctx, const struct cfg *c, const struct
     a.stage = "Compromise Identity";
     snprintf(a.summary, sizeof a.summary, "%s: %u failed sign-ins in %.0f minutes%s%s",
              ev->subject.login ? ev->subject.login : "an account", all,
-             (double)c->window_ms / 60000.0, lockout ? ", account locked" : "",
+             (double)c->window_ms / IDW_MIN_MS, lockout ? ", account locked" : "",
              success ? ", then a success from a new network" : "");
     snprintf(a.evidence, sizeof a.evidence,
              "%u failures within %.0f min (threshold %u), %u of them from networks this user "
              "never signed in from%s%s",
-             all, (double)c->window_ms / 60000.0, c->min_failures, foreign,
+             all, (double)c->window_ms / IDW_MIN_MS, c->min_failures, foreign,
              lockout ? "; Okta locked the account" : "",
              success ? "; success afterwards from a new network" : "");
     idw_detect_emit(ctx, &a);
 }
 
-static void bf_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+static void bf_on_event(const void *config, struct idw_detect_ctx *ctx, const struct idw_event *ev,
                         const struct idw_persona *before)
 {
-    const struct cfg *c = self;
+    const struct cfg *c = config;
     const unsigned f = ev->kind->flags;
-    int lockout = strncmp(ev->okta_type, "user.account.lock", 17) == 0;
+    int lockout = (f & IDW_K_LOCKOUT) != 0;
     int failed = (f & IDW_K_SIGNIN) && (ev->outcome == IDW_OUT_FAILURE || ev->outcome == IDW_OUT_DENY);
     int success = (f & IDW_K_SIGNIN) && idw_outcome_ok(ev->outcome);
     struct user_state s;
@@ -121,8 +102,8 @@ static void bf_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     if (!ev->tuid[0] || !(lockout || failed || success))
         return;
     snprintf(key, sizeof key, "u:%s", ev->tuid);
-    if (idw_state_get(ctx, key, &s, sizeof s) != sizeof s)
-        memset(&s, 0, sizeof s);
+    if (idw_state_get(ctx, key, STATE_VERSION, &s, sizeof s) == IDW_ERR)
+        return;
     if (success) {
         if (s.burst_last && ev->published_ms - s.burst_last <= c->success_ms &&
             foreign_network(ctx, ev, before)) {
@@ -131,31 +112,32 @@ static void bf_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
         }
         return;
     }
-    if (failed) {
-        s.t[s.next] = ev->published_ms;
-        s.foreign[s.next] = (uint8_t)foreign_network(ctx, ev, before);
-        s.next = (uint8_t)((s.next + 1) % RING);
-    }
+    if (failed)
+        idw_window_add(&s.failures, RING, ev->published_ms, (uint32_t)foreign_network(ctx, ev, before));
     count(&s, ev->published_ms, c->window_ms, &all, &foreign);
     if (lockout || all >= c->min_failures) {
         report(ctx, c, ev, all, foreign, lockout, 0);
         s.burst_last = ev->published_ms;
     }
-    idw_state_put(ctx, key, &s, sizeof s);
+    idw_state_put(ctx, key, STATE_VERSION, &s, sizeof s);
 }
 
 static const struct idw_rule_param brute_force_params[] = {
-    {"min_failures", 10, 2, 1000, IDW_PARAM_INTEGER, "failed sign-ins against one account within the window that make a burst"},
-    {"window_minutes", 30, 1, 1440, IDW_PARAM_NUMBER, "how long a burst may take"},
-    {"success_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "a success this soon after a burst, from a new network, is critical"},
-    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+    {"min_failures", 10, 2, 1000, IDW_PARAM_INTEGER, "failed sign-ins against one account within the window that make a burst",
+     offsetof(struct cfg, min_failures), IDW_UNIT_NONE, NULL},
+    {"window_minutes", 30, 1, 1440, IDW_PARAM_NUMBER, "how long a burst may take",
+     offsetof(struct cfg, window_ms), IDW_UNIT_MINUTES, NULL},
+    {"success_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "a success this soon after a burst, from a new network, is critical",
+     offsetof(struct cfg, success_ms), IDW_UNIT_MINUTES, NULL},
+    IDW_PARAM_END,
 };
 
 const struct idw_rule idw_rule_brute_force = {
     .id = "brute_force",
     .description = "many failed sign-ins against one account, and lockouts",
+    .kinds = IDW_K_SIGNIN | IDW_K_LOCKOUT,
     .params = brute_force_params,
-    .init = bf_init,
+    .config_size = sizeof(struct cfg),
+    .check = bf_check,
     .on_event = bf_on_event,
-    .free = free,
 };

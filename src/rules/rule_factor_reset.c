@@ -27,13 +27,14 @@
  * networks first proven after the reset, the enrollment's context, and the
  * stage reached.
  */
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "rules/rule.h"
+#include "rules/prim.h"
 
 #define SEEN 4
+#define STATE_VERSION 1
 
 struct cfg {
     int64_t chain_ms, password_ms, rare_ms;
@@ -57,24 +58,6 @@ struct novelty {
     char text[200];
 };
 
-static void *fr_init(const json_t *config, char *err, size_t errlen)
-{
-    struct cfg *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    c->chain_ms = (int64_t)(idw_rule_number(config, "chain_hours", 24) * 3600000.0);
-    c->password_ms = (int64_t)(idw_rule_number(config, "password_minutes", 60) * 60000.0);
-    c->rare_ms = (int64_t)(idw_rule_number(config, "rare_days", 90) * 86400000.0);
-    if (c->chain_ms <= 0 || c->password_ms <= 0 || c->rare_ms < 0) {
-        snprintf(err, errlen, "chain_hours and password_minutes must be positive");
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
 static uint32_t hash_of(const char *s)
 {
     return s ? (uint32_t)idw_hash64(s) | 1u : 0;    /* never 0: 0 means absent */
@@ -82,7 +65,7 @@ static uint32_t hash_of(const char *s)
 
 static double hours(int64_t ms)
 {
-    return (double)ms / 3600000.0;
+    return (double)ms / IDW_HOUR_MS;
 }
 
 /* ---- context novelty ----------------------------------------------------------- */
@@ -90,7 +73,8 @@ static double hours(int64_t ms)
 static void judge(struct idw_detect_ctx *ctx, const struct idw_event *ev, const struct idw_persona *p,
                   struct novelty *n)
 {
-    char asn[24];
+    char net[IDW_PV_VALUE];
+    enum idw_novelty na, nc, nd;
 
     memset(n, 0, sizeof *n);
     if (!p || idw_persona_learning(p, ev->published_ms, idw_detect_params(ctx))) {
@@ -98,16 +82,20 @@ static void judge(struct idw_detect_ctx *ctx, const struct idw_event *ev, const 
         snprintf(n->text, sizeof n->text, "not judged: persona still learning");
         return;
     }
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    n->asn = ev->asn && !idw_persona_knows(p, IDW_DIM_ASNS, asn);
-    n->country = ev->geo.country && !idw_persona_knows(p, IDW_DIM_COUNTRIES, ev->geo.country);
+    na = idw_network_novelty(ctx, ev, p);
+    nc = idw_country_novelty(ctx, ev, p);
     /* the browser's device token: a new Okta Verify device is what an enrollment is */
-    n->device = ev->dt_hash && !idw_persona_knows(p, IDW_DIM_DEVICES, ev->dt_hash);
-    snprintf(n->text, sizeof n->text, "%s %s, %.40s %s, device %s", ev->asn ? asn : "AS?",
-             n->asn ? "new" : "known", ev->geo.country ? ev->geo.country : "country ?",
-             n->country ? "new" : "known", !ev->dt_hash ? "?" : n->device ? "new" : "known");
+    nd = idw_device_novelty(ctx, ev, p);
+    n->asn = na == IDW_NOVELTY_NEW;
+    n->country = nc == IDW_NOVELTY_NEW;
+    n->device = nd == IDW_NOVELTY_NEW;
+    snprintf(n->text, sizeof n->text, "%s %s, %.40s %s, device %s", ev->asn ? idw_asn_key(ev->asn, net)
+             : idw_network_name(ev, net), na == IDW_NOVELTY_KNOWN ? "known" : "new",
+             ev->geo.country ? ev->geo.country : "country ?", nc == IDW_NOVELTY_KNOWN ? "known" : "new",
+             nd == IDW_NOVELTY_NO_BASELINE ? "?" : n->device ? "new" : "known");
     /* the org's shared egress (VPN, office NAT) says nothing about who is behind it */
-    if ((n->asn || n->country || n->device) && idw_org_shared_egress(ctx, ev->ip)) {
+    if (na == IDW_NOVELTY_SHARED_EGRESS || nc == IDW_NOVELTY_SHARED_EGRESS ||
+        (n->device && idw_org_shared_egress(ctx, ev->ip))) {
         n->asn = n->country = n->device = 0;
         n->shared = 1;
         strncat(n->text, ", via the org's shared egress", sizeof n->text - strlen(n->text) - 1);
@@ -120,14 +108,13 @@ static void judge(struct idw_detect_ctx *ctx, const struct idw_event *ev, const 
  */
 static int routine_context(const struct idw_persona *p, const struct idw_event *ev, int64_t since)
 {
-    char asn[24], pfx[IDW_PV_VALUE];
+    char asn[IDW_ASN_KEYLEN], pfx[IDW_PV_VALUE];
     const struct idw_pvalue *a, *n;
 
     if (!ev->asn || !ev->ip)
         return 0;
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
     idw_ip_prefix(ev->ip, pfx, sizeof pfx);
-    a = idw_persona_knows(p, IDW_DIM_ASNS, asn);
+    a = idw_persona_knows(p, IDW_DIM_ASNS, idw_asn_key(ev->asn, asn));
     n = idw_persona_knows(p, IDW_DIM_PREFIXES, pfx);
     return a && n && a->first_seen < since && n->first_seen < since;
 }
@@ -138,13 +125,11 @@ static int load(struct idw_detect_ctx *ctx, const struct idw_event *ev, struct c
                 size_t keylen)
 {
     snprintf(key, keylen, "u:%s", ev->tuid);
-    if (idw_state_get(ctx, key, s, sizeof *s) == sizeof *s) {
-        s->admin[sizeof s->admin - 1] = s->admin_ctx[sizeof s->admin_ctx - 1] = '\0';
-        s->enrolled[sizeof s->enrolled - 1] = '\0';
-        return 1;
-    }
-    memset(s, 0, sizeof *s);
-    return 0;
+    if (idw_state_get(ctx, key, STATE_VERSION, s, sizeof *s) != IDW_OK)
+        return 0;
+    s->admin[sizeof s->admin - 1] = s->admin_ctx[sizeof s->admin_ctx - 1] = '\0';
+    s->enrolled[sizeof s->enrolled - 1] = '\0';
+    return 1;
 }
 
 static void emit(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
@@ -170,10 +155,10 @@ static void emit(struct idw_detect_ctx *ctx, const struct cfg *c, const struct i
 /* "factors reset by admin X (admin context: AS.. known, ...) 2.0 h earlier" */
 static void reset_text(const struct chain *s, int64_t t, char *out, size_t len)
 {
-    int tenths = (int)((t - s->reset_at) / 360000);
+    int tenths = (int)((t - s->reset_at) / (IDW_HOUR_MS / 10));
     char when[32] = "";
 
-    if (t - s->reset_at >= 60000)
+    if (t - s->reset_at >= IDW_MIN_MS)
         snprintf(when, sizeof when, " %d.%d h earlier", tenths / 10, tenths % 10);
     snprintf(out, len, "factors reset %s%.63s%s%.95s%s%s", s->by_admin ? "by admin " : "by the user",
              s->admin, s->admin_ctx[0] ? " (admin context: " : "", s->admin_ctx,
@@ -229,7 +214,7 @@ static void on_reset(struct idw_detect_ctx *ctx, const struct cfg *c, const stru
         snprintf(s.admin_ctx, sizeof s.admin_ctx, "%.95s", n.text);
     }
     report_reset(ctx, c, ev, &s);
-    idw_state_put(ctx, key, &s, sizeof s);
+    idw_state_put(ctx, key, STATE_VERSION, &s, sizeof s);
 }
 
 static void on_password(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev)
@@ -241,7 +226,7 @@ static void on_password(struct idw_detect_ctx *ctx, const struct cfg *c, const s
     s.pw_at = ev->published_ms;
     if (s.stage >= ST_RESET && rare_with_password(c, &s))
         report_reset(ctx, c, ev, &s);
-    idw_state_put(ctx, key, &s, sizeof s);
+    idw_state_put(ctx, key, STATE_VERSION, &s, sizeof s);
 }
 
 /* ---- the enrollment ------------------------------------------------------------------ */
@@ -258,7 +243,7 @@ static void report_enroll(struct idw_detect_ctx *ctx, const struct cfg *c, const
                           const struct chain *s, int chained)
 {
     char txt[700], reset[256];
-    const char *mitre = strncmp(ev->okta_type, "device.", 7) ? "T1556.006" : "T1556.006,T1098.005";
+    const char *mitre = (ev->kind->flags & IDW_K_DEVICE) ? "T1556.006,T1098.005" : "T1556.006";
 
     if (!chained) {
         snprintf(txt, sizeof txt, "%s enrolled, no factor reset before it", s->enrolled);
@@ -292,7 +277,7 @@ static const char *enrolled_what(const struct idw_event *ev)
         return ev->factor;
     if (ev->device_name)
         return ev->device_name;
-    if (!strncmp(ev->okta_type, "device.", 7) && ev->target.display_name)
+    if ((ev->kind->flags & IDW_K_DEVICE) && ev->target.display_name)
         return ev->target.display_name;
     return ev->okta_type;
 }
@@ -319,7 +304,7 @@ static void on_enroll(struct idw_detect_ctx *ctx, const struct cfg *c, const str
             s.stage = ST_ENROLLED;
         remember_enrollment(&s, ev, &n);
         report_enroll(ctx, c, ev, &s, 1);
-        idw_state_put(ctx, key, &s, sizeof s);
+        idw_state_put(ctx, key, STATE_VERSION, &s, sizeof s);
     } else if (!open && (n.asn || n.country)) {
         report_enroll(ctx, c, ev, &s, 0);
     }
@@ -336,7 +321,7 @@ static void report_success(struct idw_detect_ctx *ctx, const struct cfg *c, cons
     snprintf(txt, sizeof txt, "%s; then %s enrolled %.1f h after the reset; "
              "then a successful %s from the same new network (AS%u, %s) %.0f min after the enrollment",
              reset, s->enrolled, hours(s->enroll_at - s->reset_at), ev->okta_type, ev->asn,
-             ev->ip ? ev->ip : "?", (double)(ev->published_ms - s->enroll_at) / 60000.0);
+             ev->ip ? ev->ip : "?", (double)(ev->published_ms - s->enroll_at) / IDW_MIN_MS);
     emit(ctx, c, ev, IDW_SEV_CRITICAL, 95, "T1556.006",
          "MFA reset, new factor from a new context, then signed in from it", txt);
 }
@@ -358,7 +343,7 @@ static void on_success(struct idw_detect_ctx *ctx, const struct cfg *c, const st
             return;
         s.stage = ST_SIGNED_IN;
         report_success(ctx, c, ev, &s);
-        idw_state_put(ctx, key, &s, sizeof s);
+        idw_state_put(ctx, key, STATE_VERSION, &s, sizeof s);
         return;
     }
     /* after the reset, before any enrollment: remember networks new to the user */
@@ -367,7 +352,7 @@ static void on_success(struct idw_detect_ctx *ctx, const struct cfg *c, const st
         return;
     s.seen_asn[s.nseen % SEEN] = ev->asn;       /* a ring: 256 is a multiple of SEEN */
     s.nseen++;
-    idw_state_put(ctx, key, &s, sizeof s);
+    idw_state_put(ctx, key, STATE_VERSION, &s, sizeof s);
 }
 
 /* ---- dispatch ----------------------------------------------------------------------- */
@@ -379,15 +364,13 @@ static int is_success(const struct idw_event *ev)
            (f & (IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA));
 }
 
-static void fr_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+static void fr_on_event(const void *config, struct idw_detect_ctx *ctx, const struct idw_event *ev,
                         const struct idw_persona *before)
 {
-    const struct cfg *c = self;
+    const struct cfg *c = config;
     const unsigned f = ev->kind->flags;
-    const char *t = ev->okta_type;
 
-    if (!ev->tuid[0] || !(f & (IDW_K_FACTOR_CHANGE | IDW_K_DEVICE | IDW_K_CREDENTIAL | IDW_K_SIGNIN |
-                               IDW_K_SSO | IDW_K_MFA)))
+    if (!ev->tuid[0])
         return;
     if (is_success(ev)) {
         /* only users who ever changed a factor, from a network that is not old routine */
@@ -398,28 +381,30 @@ static void fr_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     }
     if (ev->outcome != IDW_OUT_UNKNOWN && !idw_outcome_ok(ev->outcome))
         return;
-    if (!strcmp(t, "user.mfa.factor.reset_all") || !strcmp(t, "user.mfa.factor.deactivate"))
+    if ((f & IDW_K_FACTOR_REMOVE) || ((f & IDW_K_RESET) && (f & IDW_K_FACTOR_CHANGE)))
         on_reset(ctx, c, ev);
-    else if (!strcmp(t, "user.account.reset_password") || !strcmp(t, "user.account.update_password"))
+    else if (f & IDW_K_CREDENTIAL)
         on_password(ctx, c, ev);
-    else if (!strcmp(t, "user.mfa.factor.activate") || !strcmp(t, "device.enrollment.create") ||
-             !strcmp(t, "device.user.add"))
+    else if (f & IDW_K_ENROLL)
         on_enroll(ctx, c, ev, before);
 }
 
 static const struct idw_rule_param factor_reset_params[] = {
-    {"chain_hours", 24, 1, 720, IDW_PARAM_NUMBER, "how long a reset, a new enrollment and a sign-in are chained"},
-    {"password_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "a password reset this close to a factor reset joins the chain"},
-    {"rare_days", 90, 1, 3650, IDW_PARAM_NUMBER, "an admin who has not reset factors for this long is acting unusually"},
-    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+    {"chain_hours", 24, 1, 720, IDW_PARAM_NUMBER, "how long a reset, a new enrollment and a sign-in are chained",
+     offsetof(struct cfg, chain_ms), IDW_UNIT_HOURS, NULL},
+    {"password_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "a password reset this close to a factor reset joins the chain",
+     offsetof(struct cfg, password_ms), IDW_UNIT_MINUTES, NULL},
+    {"rare_days", 90, 1, 3650, IDW_PARAM_NUMBER, "an admin who has not reset factors for this long is acting unusually",
+     offsetof(struct cfg, rare_ms), IDW_UNIT_DAYS, NULL},
+    IDW_PARAM_END,
 };
 
 const struct idw_rule idw_rule_factor_reset = {
     .id = "factor_reset",
-    .params = factor_reset_params,
     .description = "MFA factor resets, and the takeover chain: reset, enrollment from a new "
                    "context, sign-in from it",
-    .init = fr_init,
+    .kinds = IDW_K_FACTOR_CHANGE | IDW_K_DEVICE | IDW_K_CREDENTIAL | IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA,
+    .params = factor_reset_params,
+    .config_size = sizeof(struct cfg),
     .on_event = fr_on_event,
-    .free = free,
 };

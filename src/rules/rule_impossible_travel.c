@@ -21,37 +21,17 @@
  * are not compared.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "rules/rule.h"
+#include "rules/prim.h"
 
 struct cfg {
     double max_speed_kmh, min_distance_km, mobile_slack_km;
     unsigned routine_min_count;
     int64_t window_ms;
 };
-
-static void *it_init(const json_t *config, char *err, size_t errlen)
-{
-    struct cfg *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    c->max_speed_kmh = idw_rule_number(config, "max_speed_kmh", 900);
-    c->min_distance_km = idw_rule_number(config, "min_distance_km", 500);
-    c->routine_min_count = (unsigned)idw_rule_number(config, "routine_min_count", 3);
-    c->mobile_slack_km = idw_rule_number(config, "mobile_slack_km", 1500);
-    c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
-    if (c->max_speed_kmh <= 0 || c->min_distance_km < 0 || c->window_ms <= 0) {
-        snprintf(err, errlen, "max_speed_kmh and window_hours must be positive");
-        free(c);
-        return NULL;
-    }
-    return c;
-}
 
 /* Great-circle distance in km. */
 static double haversine_km(double lat1, double lon1, double lat2, double lon2)
@@ -115,23 +95,22 @@ static int carrier_jitter(const struct cfg *c, const struct idw_event *ev,
                           const struct idw_persona *before, double dist)
 {
     const struct idw_pfix *f = &before->last_fix;
-    char asn[24];
+    char asn[IDW_ASN_KEYLEN];
     const struct idw_pvalue *prev;
 
     if (dist > c->mobile_slack_km || !ev->geo.country || strcmp(ev->geo.country, f->country) != 0)
         return 0;
-    snprintf(asn, sizeof asn, "AS%u", f->asn);
-    prev = idw_persona_knows(before, IDW_DIM_ASNS, asn);
+    prev = idw_persona_knows(before, IDW_DIM_ASNS, idw_asn_key(f->asn, asn));
     return mobile_carrier(ev->as_org ? ev->as_org : ev->isp) || (prev && mobile_carrier(prev->label));
 }
 
-static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+static void it_on_event(const void *config, struct idw_detect_ctx *ctx, const struct idw_event *ev,
                         const struct idw_persona *before)
 {
-    const struct cfg *c = self;
+    const struct cfg *c = config;
     const struct idw_pfix *f = before ? &before->last_fix : NULL;
     struct idw_alert_candidate a = {0};
-    char asn[24];
+    char asn[IDW_PV_VALUE];
     double dist, hours, speed, share;
     int new_country, new_asn, new_device, proxy;
 
@@ -141,7 +120,7 @@ static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     dist = haversine_km(f->lat, f->lon, ev->geo.lat, ev->geo.lon);
     if (dist < c->min_distance_km || dist < 50 || dist < ev->geo.accuracy_km)
         return;
-    hours = (double)(ev->published_ms - f->t) / 3600000.0;
+    hours = (double)(ev->published_ms - f->t) / IDW_HOUR_MS;
     speed = dist / (hours > 1.0 / 60 ? hours : 1.0 / 60);
     if (speed <= c->max_speed_kmh)
         return;
@@ -152,10 +131,10 @@ static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     if (carrier_jitter(c, ev, before, dist) || shared_exit(ctx, c, ev, before))
         return;
 
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    new_country = ev->geo.country && !idw_persona_knows(before, IDW_DIM_COUNTRIES, ev->geo.country);
-    new_asn = ev->asn && !idw_persona_knows(before, IDW_DIM_ASNS, asn);
-    new_device = ev->dt_hash && !idw_persona_knows(before, IDW_DIM_DEVICES, ev->dt_hash);
+    idw_network_name(ev, asn);
+    new_country = idw_country_novelty(ctx, ev, before) == IDW_NOVELTY_NEW;
+    new_asn = idw_network_novelty(ctx, ev, before) == IDW_NOVELTY_NEW;
+    new_device = idw_device_novelty(ctx, ev, before) == IDW_NOVELTY_NEW;
     proxy = ev->is_proxy == 1 || f->is_proxy == 1;
 
     a.severity = IDW_SEV_MEDIUM;
@@ -194,19 +173,24 @@ static void it_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
 }
 
 static const struct idw_rule_param impossible_travel_params[] = {
-    {"max_speed_kmh", 900, 100, 5000, IDW_PARAM_NUMBER, "faster than this between two proven locations is impossible"},
-    {"min_distance_km", 500, 0, 20000, IDW_PARAM_NUMBER, "shorter hops are never judged"},
-    {"routine_min_count", 3, 1, 1000, IDW_PARAM_INTEGER, "sightings that make a location part of the routine"},
-    {"mobile_slack_km", 1500, 0, 20000, IDW_PARAM_NUMBER, "mobile-carrier jitter tolerated within one country"},
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate"},
-    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+    {"max_speed_kmh", 900, 100, 5000, IDW_PARAM_NUMBER, "faster than this between two proven locations is impossible",
+     offsetof(struct cfg, max_speed_kmh), IDW_UNIT_NONE, NULL},
+    {"min_distance_km", 500, 0, 20000, IDW_PARAM_NUMBER, "shorter hops are never judged",
+     offsetof(struct cfg, min_distance_km), IDW_UNIT_NONE, NULL},
+    {"routine_min_count", 3, 1, 1000, IDW_PARAM_INTEGER, "sightings that make a location part of the routine",
+     offsetof(struct cfg, routine_min_count), IDW_UNIT_NONE, NULL},
+    {"mobile_slack_km", 1500, 0, 20000, IDW_PARAM_NUMBER, "mobile-carrier jitter tolerated within one country",
+     offsetof(struct cfg, mobile_slack_km), IDW_UNIT_NONE, NULL},
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate",
+     offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
+    IDW_PARAM_END,
 };
 
 const struct idw_rule idw_rule_impossible_travel = {
     .id = "impossible_travel",
-    .params = impossible_travel_params,
     .description = "consecutive proven locations of a user farther apart than an airliner can fly",
-    .init = it_init,
+    .kinds = IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_ADMIN_ACCESS,
+    .params = impossible_travel_params,
+    .config_size = sizeof(struct cfg),
     .on_event = it_on_event,
-    .free = free,
 };

@@ -23,21 +23,18 @@
  * are not judged at all.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "rules/rule.h"
-
-#define MAX_PATTERNS 32
+#include "rules/prim.h"
 
 struct cfg {
-    int medium, high, low;                  /* score thresholds */
+    unsigned low, medium, high;             /* score thresholds */
     unsigned org_familiar;                  /* users of the org that make a country/ASN familiar */
     int64_t window_ms;
-    size_t npat;
-    char *sensitive[MAX_PATTERNS];          /* app name substrings, case-insensitive */
+    struct idw_strings sensitive;           /* app name substrings, case-insensitive */
 };
 
 static const char *const default_sensitive[] = {
@@ -45,68 +42,20 @@ static const char *const default_sensitive[] = {
     "1password", "kubernetes", "jenkins", "okta", NULL,
 };
 
-static void nc_free(void *self)
-{
-    struct cfg *c = self;
-    if (!c)
-        return;
-    for (size_t i = 0; i < c->npat; i++)
-        free(c->sensitive[i]);
-    free(c);
-}
+#define MAX_PATTERNS 32
 
-static int add_pattern(struct cfg *c, const char *s)
+static enum idw_rc nc_check(const void *config, char *err, size_t errlen)
 {
-    if (c->npat == MAX_PATTERNS || !s || !*s)
-        return -1;
-    return (c->sensitive[c->npat++] = strdup(s)) ? 0 : -1;
-}
+    const struct cfg *c = config;
 
-static int load_patterns(struct cfg *c, const json_t *list, char *err, size_t errlen)
-{
-    size_t i;
-    const json_t *v;
-
-    if (!list) {
-        for (i = 0; default_sensitive[i]; i++)
-            if (add_pattern(c, default_sensitive[i]) < 0)
-                goto bad;
-        return 0;
+    if (c->sensitive.n > MAX_PATTERNS) {
+        snprintf(err, errlen, "sensitive_apps must be a list of at most %d non-empty strings", MAX_PATTERNS);
+        return IDW_ERR;
     }
-    if (!json_is_array(list))
-        goto bad;
-    json_array_foreach(list, i, v)
-        if (add_pattern(c, json_string_value(v)) < 0)
-            goto bad;
-    return 0;
-bad:
-    snprintf(err, errlen, "sensitive_apps must be a list of at most %d non-empty strings", MAX_PATTERNS);
-    return -1;
-}
-
-static void *nc_init(const json_t *config, char *err, size_t errlen)
-{
-    struct cfg *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    c->low = (int)idw_rule_number(config, "low_score", 25);
-    c->medium = (int)idw_rule_number(config, "medium_score", 45);
-    c->high = (int)idw_rule_number(config, "high_score", 70);
-    c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
-    c->org_familiar = (unsigned)idw_rule_number(config, "org_familiar_users", 3);
-    if (load_patterns(c, json_object_get(config, "sensitive_apps"), err, errlen) < 0) {
-        nc_free(c);
-        return NULL;
-    }
-    if (!(c->low > 0 && c->low <= c->medium && c->medium <= c->high && c->high <= 100) ||
-        c->window_ms <= 0) {
-        snprintf(err, errlen, "need 0 < low_score <= medium_score <= high_score <= 100, window positive");
-        nc_free(c);
-        return NULL;
-    }
-    return c;
+    if (c->low > 0 && c->low <= c->medium && c->medium <= c->high && c->high <= 100)
+        return IDW_OK;
+    snprintf(err, errlen, "need 0 < low_score <= medium_score <= high_score <= 100, window positive");
+    return IDW_ERR;
 }
 
 /* What one deviation adds, and the words that explain it. */
@@ -155,24 +104,23 @@ static unsigned org_users(struct idw_detect_ctx *ctx, enum idw_dim d, const char
 static void judge_place(struct idw_detect_ctx *ctx, const struct cfg *c, struct verdict *v,
                         const struct idw_event *ev, const struct idw_persona *p)
 {
-    char asn[24];
+    char asn[IDW_PV_VALUE];
     double share;
     unsigned users;
     const struct idw_pvalue *u;
 
-    if (ev->geo.country && !idw_persona_knows(p, IDW_DIM_COUNTRIES, ev->geo.country)) {
+    if (idw_country_novelty(ctx, ev, p) == IDW_NOVELTY_NEW) {
         users = org_users(ctx, IDW_DIM_COUNTRIES, ev->geo.country);
         u = idw_persona_main(p, IDW_DIM_COUNTRIES, &share);
         add(v, users >= c->org_familiar ? 10 : 30, "country",
             "country %s never seen (usual %s %.0f%% of %u sign-ins), home to %u users of the org",
             ev->geo.country, u ? u->value : "none", share, p->c.signin_ok, users);
     }
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    if (!ev->asn || idw_persona_knows(p, IDW_DIM_ASNS, asn))
+    /* known, or an org exit (says nothing about this person) */
+    if (idw_network_novelty(ctx, ev, p) != IDW_NOVELTY_NEW)
         return;
-    if (idw_org_shared_egress(ctx, ev->ip))
-        return;         /* an org exit: says nothing about this person */
-    users = org_users(ctx, IDW_DIM_ASNS, asn);
+    users = idw_network_key(ev, asn) ? org_users(ctx, IDW_DIM_ASNS, asn) : 0;
+    idw_network_name(ev, asn);
     u = idw_persona_main(p, IDW_DIM_ASNS, &share);
     add(v, users >= c->org_familiar ? 5 : users >= 2 ? 12 : 20, "network",
         "%s (%s) new for this user, in the routine of %u users of the org; usual %s (%s) %.0f%%",
@@ -197,22 +145,17 @@ static unsigned trusted(const struct idw_persona *p, enum idw_dim d)
  * new device token on a familiar platform (a new browser profile, a
  * reinstall), 0 known, -1 no device identity on the event.
  */
-static int device_novelty(const struct idw_event *ev, const struct idw_persona *p)
+static int device_novelty(struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                          const struct idw_persona *p)
 {
-    if (!ev->dt_hash)
+    enum idw_novelty n = idw_device_novelty(ctx, ev, p);
+
+    if (n == IDW_NOVELTY_NO_BASELINE)
         return -1;
-    if (idw_persona_knows(p, IDW_DIM_DEVICES, ev->dt_hash))
+    if (n == IDW_NOVELTY_KNOWN)
         return 0;
     return idw_persona_knows(p, IDW_DIM_OS, ev->ua_os) && idw_persona_knows(p, IDW_DIM_BROWSERS, ev->ua_browser)
                ? 1 : 2;
-}
-
-static int sensitive(const struct cfg *c, const char *name)
-{
-    for (size_t i = 0; name && i < c->npat; i++)
-        if (strcasestr(name, c->sensitive[i]))
-            return 1;
-    return 0;
 }
 
 static void judge_app(const struct cfg *c, struct verdict *v, const struct idw_event *ev,
@@ -225,7 +168,7 @@ static void judge_app(const struct cfg *c, struct verdict *v, const struct idw_e
         return;
     if (ev->kind->flags & IDW_K_ADMIN_ACCESS)
         add(v, 25, "admin console", "first access to the Okta Admin Console");
-    else if (sensitive(c, ev->app_name))
+    else if (idw_strings_find(&c->sensitive, ev->app_name))
         add(v, 20, "sensitive app", "first use of %s, a sensitive app (%u apps known)",
             ev->app_name, trusted(p, IDW_DIM_APPS));
     else
@@ -235,8 +178,8 @@ static void judge_app(const struct cfg *c, struct verdict *v, const struct idw_e
 /* Share of the user's activity in this hour of the week and the two beside it. */
 static void judge_hour(struct verdict *v, const struct idw_event *ev, const struct idw_persona *p)
 {
-    int64_t secs = ev->published_ms / 1000;
-    int slot = (int)(((secs / 86400 + 3) % 7) * 24 + (secs % 86400) / 3600);
+    int64_t t = ev->published_ms;
+    int slot = (int)(((t / IDW_DAY_MS + 3) % 7) * 24 + (t % IDW_DAY_MS) / IDW_HOUR_MS);
     double total = 0, near = 0;
 
     for (int i = 0; i < 168; i++)
@@ -297,7 +240,8 @@ static void report(struct idw_detect_ctx *ctx, const struct cfg *c, const struct
     char what[128] = "";
 
     a.score = v->score > 100 ? 100 : v->score;
-    a.severity = a.score >= c->high ? IDW_SEV_HIGH : a.score >= c->medium ? IDW_SEV_MEDIUM : IDW_SEV_LOW;
+    a.severity = a.score >= (int)c->high ? IDW_SEV_HIGH
+               : a.score >= (int)c->medium ? IDW_SEV_MEDIUM : IDW_SEV_LOW;
     for (int i = 0; i < v->nwhat; i++)
         snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", i ? ", " : "", v->what[i]);
     snprintf(a.entity, sizeof a.entity, "user:%s", ev->tuid);
@@ -310,17 +254,17 @@ static void report(struct idw_detect_ctx *ctx, const struct cfg *c, const struct
     idw_detect_emit(ctx, &a);
 }
 
-static void nc_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+static void nc_on_event(const void *config, struct idw_detect_ctx *ctx, const struct idw_event *ev,
                         const struct idw_persona *before)
 {
-    const struct cfg *c = self;
+    const struct cfg *c = config;
     struct verdict v = {0};
     int dev, risk;
 
     if (!judged(ev, before, idw_detect_params(ctx)))
         return;
     judge_place(ctx, c, &v, ev, before);
-    dev = device_novelty(ev, before);
+    dev = device_novelty(ctx, ev, before);
     if (dev > 0)
         add(&v, dev == 2 ? 25 : 15, "device", "device %.12s… never seen (%u devices known)%s",
             ev->dt_hash, trusted(before, IDW_DIM_DEVICES),
@@ -335,25 +279,32 @@ static void nc_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
         v.score /= 2;       /* the user's own trusted device: most likely the user, elsewhere */
         add(&v, 0, NULL, "on a trusted device of this user (score halved)");
     }
-    if (v.score >= c->low)
+    if (v.score >= (int)c->low)
         report(ctx, c, ev, &v);
 }
 
 static const struct idw_rule_param new_context_params[] = {
-    {"low_score", 25, 0, 100, IDW_PARAM_INTEGER, "score from which a low alert is raised"},
-    {"medium_score", 45, 0, 100, IDW_PARAM_INTEGER, "score from which the alert is medium"},
-    {"high_score", 70, 0, 100, IDW_PARAM_INTEGER, "score from which the alert is high"},
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate"},
-    {"org_familiar_users", 3, 1, 100000, IDW_PARAM_INTEGER, "colleagues with a country or ISP in their routine make it familiar to the org"},
-    {"sensitive_apps", 0, 0, 256, IDW_PARAM_STRINGS, "app names (substrings, case-insensitive) that make a new context riskier"},
-    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+    {"low_score", 25, 0, 100, IDW_PARAM_INTEGER, "score from which a low alert is raised",
+     offsetof(struct cfg, low), IDW_UNIT_NONE, NULL},
+    {"medium_score", 45, 0, 100, IDW_PARAM_INTEGER, "score from which the alert is medium",
+     offsetof(struct cfg, medium), IDW_UNIT_NONE, NULL},
+    {"high_score", 70, 0, 100, IDW_PARAM_INTEGER, "score from which the alert is high",
+     offsetof(struct cfg, high), IDW_UNIT_NONE, NULL},
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate",
+     offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
+    {"org_familiar_users", 3, 1, 100000, IDW_PARAM_INTEGER, "colleagues with a country or ISP in their routine make it familiar to the org",
+     offsetof(struct cfg, org_familiar), IDW_UNIT_NONE, NULL},
+    {"sensitive_apps", 0, 0, 256, IDW_PARAM_STRINGS, "app names (substrings, case-insensitive) that make a new context riskier",
+     offsetof(struct cfg, sensitive), IDW_UNIT_NONE, default_sensitive},
+    IDW_PARAM_END,
 };
 
 const struct idw_rule idw_rule_new_context = {
     .id = "new_context",
-    .params = new_context_params,
     .description = "a sign-in whose country, network, device, app, hour and factor deviate from the user's routine, scored together",
-    .init = nc_init,
+    .kinds = IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_ADMIN_ACCESS,
+    .params = new_context_params,
+    .config_size = sizeof(struct cfg),
+    .check = nc_check,
     .on_event = nc_on_event,
-    .free = nc_free,
 };

@@ -29,15 +29,16 @@
  */
 #include <ctype.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "rules/rule.h"
 #include "event/normalize.h"
+#include "rules/prim.h"
 
-#define SLACK_MS (5 * 60000)    /* a joined event may be logged slightly before the flag */
+#define SLACK_MS (5 * IDW_MIN_MS)   /* a joined event may be logged slightly before the flag */
+#define STATE_VERSION 1
 
 struct cfg {
     int64_t window_ms;
@@ -57,29 +58,7 @@ struct ip_flag {
     char what[112];             /* what was detected, for evidence */
 };
 
-static void *ot_init(const json_t *config, char *err, size_t errlen)
-{
-    struct cfg *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
-    if (c->window_ms <= 0) {
-        snprintf(err, errlen, "window_hours must be positive");
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
 /* ---- reading Okta's rule-specific fields from the raw event ------------------ */
-
-static const char *dstr(const struct idw_event *ev, const char *key)
-{
-    const char *s = json_string_value(idw_okta_get(idw_event_debug_data(ev), key));
-    return idw_str_absent(s) ? NULL : s;
-}
 
 static int level_rank(const char *l)
 {
@@ -103,7 +82,7 @@ static const char *rank_name(int r)
  */
 static int threat_detections(const struct idw_event *ev, char *out, size_t outlen)
 {
-    json_t *td = idw_okta_get(idw_event_debug_data(ev), "threatDetections"), *parsed = NULL, *v;
+    json_t *td = (json_t *)idw_event_debug_value(ev, "threatDetections"), *parsed = NULL, *v;
     const char *k;
     int best = 0;
 
@@ -162,7 +141,7 @@ struct risk {
 /* ITP risk: debugData.risk (key=value string), else securityContext.risk (object). */
 static void read_risk(const struct idw_event *ev, struct risk *r)
 {
-    const char *s = dstr(ev, "risk");
+    const char *s = idw_event_debug_str(ev, "risk");
     json_t *o = idw_okta_get(idw_okta_get(ev->raw, "securityContext"), "risk"), *reasons;
     size_t i;
     json_t *v;
@@ -192,26 +171,34 @@ static void read_risk(const struct idw_event *ev, struct risk *r)
 static void baseline(struct idw_detect_ctx *ctx, const struct idw_event *ev,
                      const struct idw_persona *before, char *out, size_t outlen)
 {
-    char asn[24], usual[128];
+    char asn[IDW_ASN_KEYLEN], usual[128];
 
     out[0] = '\0';
     if (!ev->ip)
         return;
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
     idw_strappendf(out, outlen, "from %s", ev->ip);
     if (ev->asn)
-        idw_strappendf(out, outlen, ", %s (%s)", asn, ev->as_org ? ev->as_org : ev->isp ? ev->isp : "?");
+        idw_strappendf(out, outlen, ", %s (%s)", idw_asn_key(ev->asn, asn),
+                       ev->as_org ? ev->as_org : ev->isp ? ev->isp : "?");
     if (ev->is_proxy == 1)
         idw_strappendf(out, outlen, ", an anonymizing proxy");
-    if (!ev->asn || !before)
+    if (!before)
         return;
-    if (idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx))) {
+    switch (idw_network_novelty(ctx, ev, before)) {
+    case IDW_NOVELTY_NO_BASELINE:
         idw_strappendf(out, outlen, "; the user's persona is still learning");
-    } else if (idw_persona_knows(before, IDW_DIM_ASNS, asn)) {
+        break;
+    case IDW_NOVELTY_KNOWN:
         idw_strappendf(out, outlen, "; an ASN this user routinely signs in from");
-    } else {
+        break;
+    case IDW_NOVELTY_SHARED_EGRESS:
+        idw_strappendf(out, outlen, "; the org's shared egress (a VPN or office exit)");
+        break;
+    case IDW_NOVELTY_NEW:
         idw_persona_usual(before, IDW_DIM_ASNS, 2, usual, sizeof usual);
-        idw_strappendf(out, outlen, "; an ASN new for this user (usual: %s)", usual[0] ? usual : "none");
+        idw_strappendf(out, outlen, "; %s new for this user (usual: %s)",
+                       ev->asn ? "an ASN" : "a network with no ASN,", usual[0] ? usual : "none");
+        break;
     }
 }
 
@@ -221,17 +208,17 @@ static int load_flag(struct idw_detect_ctx *ctx, const char *ip, struct ip_flag 
 {
     char key[80];
     snprintf(key, sizeof key, "ip:%s", ip);
-    if (idw_state_get(ctx, key, f, sizeof *f) == sizeof *f)
-        return 1;
-    memset(f, 0, sizeof *f);
-    return 0;
+    if (idw_state_get(ctx, key, STATE_VERSION, f, sizeof *f) != IDW_OK)
+        return 0;
+    f->what[sizeof f->what - 1] = '\0';
+    return 1;
 }
 
 static void save_flag(struct idw_detect_ctx *ctx, const char *ip, const struct ip_flag *f)
 {
     char key[80];
     snprintf(key, sizeof key, "ip:%s", ip);
-    idw_state_put(ctx, key, f, sizeof *f);
+    idw_state_put(ctx, key, STATE_VERSION, f, sizeof *f);
 }
 
 /* The IP was flagged by src now; counts restart when the last flag left the window. */
@@ -319,7 +306,7 @@ static void ip_alert(struct idw_detect_ctx *ctx, const struct cfg *c, const stru
     snprintf(a.evidence, sizeof a.evidence,
              "ThreatInsight threat detections: %s (highest level %s); %u flagged request(s) from "
              "%s within %.0f h, the last one %s by Okta",
-             f->what, rank_name(f->rank), f->flags_n, ev->ip, (double)c->window_ms / 3600000.0,
+             f->what, rank_name(f->rank), f->flags_n, ev->ip, (double)c->window_ms / IDW_HOUR_MS,
              f->allowed ? "ALLOWED through" : "denied");
     if (ev->asn)
         idw_strappendf(a.evidence, sizeof a.evidence, "; AS%u (%s%s%s)", ev->asn,
@@ -374,7 +361,7 @@ static void on_blocked(struct idw_detect_ctx *ctx, const struct cfg *c, const st
              ev->outcome_reason ? ev->outcome_reason : "blocklisted network zone");
     snprintf(a.evidence, sizeof a.evidence,
              "Okta blocked %u request(s) from %s within %.0f h (%s%s%s); Okta already stopped them",
-             f.blocks_n, ev->ip, (double)c->window_ms / 3600000.0,
+             f.blocks_n, ev->ip, (double)c->window_ms / IDW_HOUR_MS,
              ev->outcome_reason ? ev->outcome_reason : "blocked",
              ev->display_message ? ": " : "", ev->display_message ? ev->display_message : "");
     if (ev->asn)
@@ -430,7 +417,7 @@ static void on_phishing(struct idw_detect_ctx *ctx, const struct cfg *c,
 /* debugData[key], or def. */
 static const char *dval(const struct idw_event *ev, const char *key, const char *def)
 {
-    const char *v = dstr(ev, key);
+    const char *v = idw_event_debug_str(ev, key);
     return v ? v : def;
 }
 
@@ -438,7 +425,7 @@ static const char *dval(const struct idw_event *ev, const char *key, const char 
 static void on_reported(struct idw_detect_ctx *ctx, const struct cfg *c,
                         const struct idw_event *ev, const struct idw_persona *before)
 {
-    const char *ip = dstr(ev, "suspiciousActivityEventIp");
+    const char *ip = idw_event_debug_str(ev, "suspiciousActivityEventIp");
     char what[600], summary[256], flag[112];
     struct ip_flag f;
 
@@ -506,7 +493,7 @@ static void success_from_flagged(struct idw_detect_ctx *ctx, const struct cfg *c
 {
     char what[400], summary[256], then[200];
     int64_t at = flagged ? f->flagged_at : f->blocked_at;
-    double mins = (double)(ev->published_ms - at) / 60000.0;
+    double mins = (double)(ev->published_ms - at) / IDW_MIN_MS;
 
     if (flagged)
         snprintf(what, sizeof what, "successful %s from %s, %s %.0f min earlier (%s)%s",
@@ -518,7 +505,7 @@ static void success_from_flagged(struct idw_detect_ctx *ctx, const struct cfg *c
                  "blocked %u time(s), the last %.0f min earlier", ev->okta_type, ev->ip,
                  f->blocks_n, mins > 0 ? mins : 0);
     snprintf(summary, sizeof summary, "%s signed in from %s, %s by Okta within %.0f h", login(ev),
-             ev->ip, flagged ? "flagged" : "blocked", (double)c->window_ms / 3600000.0);
+             ev->ip, flagged ? "flagged" : "blocked", (double)c->window_ms / IDW_HOUR_MS);
     user_alert(ctx, c, ev, before, flagged ? IDW_SEV_HIGH : IDW_SEV_MEDIUM,
                flagged ? cap(75 + idw_okta_risk_points(ev), 89) : 50, "T1078,T1078.004",
                summary, what, 1);
@@ -557,21 +544,21 @@ static void on_signin(struct idw_detect_ctx *ctx, const struct cfg *c, const str
 static void on_threat_kind(struct idw_detect_ctx *ctx, const struct cfg *c,
                            const struct idw_event *ev, const struct idw_persona *before)
 {
-    const char *t = ev->okta_type;
+    const unsigned f = ev->kind->flags;
 
-    if (!strcmp(t, "security.threat.detected"))
+    if (f & IDW_K_THREAT_IP)
         on_threat_detected(ctx, c, ev);
-    else if (!strcmp(t, "security.request.blocked"))
+    else if (f & IDW_K_BLOCKED)
         on_blocked(ctx, c, ev);
-    else if (!strcmp(t, "user.risk.detect") || !strcmp(t, "user.risk.change"))
+    else if (f & IDW_K_RISK)
         on_risk(ctx, c, ev, before);
     else if (!ev->tuid[0])
         return;
-    else if (!strcmp(t, "user.account.report_suspicious_activity_by_enduser"))
+    else if (f & IDW_K_USER_REPORT)
         on_reported(ctx, c, ev, before);
-    else if (!strcmp(t, "user.mfa.attempt_bypass"))
-        on_bypass(ctx, c, ev, before);
-    else if (!strcmp(t, "security.breached_credential.detected"))
+    else if (f & IDW_K_MFA)
+        on_bypass(ctx, c, ev, before);         /* user.mfa.attempt_bypass */
+    else if (f & IDW_K_BREACH)
         on_breached(ctx, c, ev, before);
     /* session context change and roaming are session_hijack's; attack.start/end carry no source */
 }
@@ -582,10 +569,10 @@ static int is_phishing_decline(const struct idw_event *ev)
            ev->outcome_reason && strcasestr(ev->outcome_reason, "phishing");
 }
 
-static void ot_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+static void ot_on_event(const void *config, struct idw_detect_ctx *ctx, const struct idw_event *ev,
                         const struct idw_persona *before)
 {
-    const struct cfg *c = self;
+    const struct cfg *c = config;
     const unsigned f = ev->kind->flags;
 
     if (f & IDW_K_THREAT)
@@ -597,16 +584,17 @@ static void ot_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
 }
 
 static const struct idw_rule_param okta_threat_params[] = {
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user or source within this window aggregate"},
-    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user or source within this window aggregate",
+     offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
+    IDW_PARAM_END,
 };
 
 const struct idw_rule idw_rule_okta_threat = {
     .id = "okta_threat",
-    .params = okta_threat_params,
     .description = "Okta's own threat signals (ThreatInsight, blocklists, ITP risk, FastPass "
                    "phishing, user reports, MFA bypass), scored against the persona",
-    .init = ot_init,
+    .kinds = IDW_K_THREAT | IDW_K_SIGNIN | IDW_K_MFA,
+    .params = okta_threat_params,
+    .config_size = sizeof(struct cfg),
     .on_event = ot_on_event,
-    .free = free,
 };

@@ -24,21 +24,20 @@
  * Routine group changes (non-admin groups, removals) are never looked at.
  * State: "g:<group id>" per admin group, "u:<tuid>" the newest risk event.
  */
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "rules/rule.h"
 #include "event/normalize.h"
+#include "rules/prim.h"
 
 #define MAX_PATTERNS 16
 #define PATTERN_LEN 64
+#define STATE_VERSION 1
 
 struct cfg {
-    char high_roles[MAX_PATTERNS][PATTERN_LEN];
-    char group_patterns[MAX_PATTERNS][PATTERN_LEN];
-    unsigned n_high, n_groups;
+    struct idw_strings high_roles, group_patterns;
     int64_t window_ms, risk_ms;
 };
 
@@ -74,82 +73,50 @@ static const char *const default_group_patterns[] = {
 
 /* ---- configuration ------------------------------------------------------------ */
 
-static int load_list(const json_t *config, const char *key, const char *const *defaults,
-                     char out[][PATTERN_LEN], unsigned *n, char *err, size_t errlen)
+static enum idw_rc check_list(const struct idw_strings *l, const char *key, char *err, size_t errlen)
 {
-    const json_t *a = json_object_get(config, key);
-    json_t *v;
-    size_t i;
-
-    *n = 0;
-    if (!a) {
-        for (i = 0; defaults[i]; i++)
-            idw_strlcpy(out[(*n)++], defaults[i], PATTERN_LEN);
-        return 0;
-    }
-    if (!json_is_array(a) || json_array_size(a) > MAX_PATTERNS)
-        goto bad;
-    json_array_foreach(a, i, v) {
-        const char *s = json_string_value(v);
-        if (!s || !*s || strlen(s) >= PATTERN_LEN)
-            goto bad;
-        idw_strlcpy(out[(*n)++], s, PATTERN_LEN);
-    }
-    return 0;
-bad:
+    int ok = l->n <= MAX_PATTERNS;
+    for (unsigned i = 0; ok && i < l->n; i++)
+        ok = strlen(l->v[i]) < PATTERN_LEN;
+    if (ok)
+        return IDW_OK;
     snprintf(err, errlen, "%s must be an array of at most %d non-empty strings (< %d bytes)",
              key, MAX_PATTERNS, PATTERN_LEN);
-    return -1;
+    return IDW_ERR;
 }
 
-static void *pg_init(const json_t *config, char *err, size_t errlen)
+static enum idw_rc pg_check(const void *config, char *err, size_t errlen)
 {
-    struct cfg *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
-    c->risk_ms = (int64_t)(idw_rule_number(config, "risk_hours", 24) * 3600000.0);
-    if (c->window_ms <= 0 || c->risk_ms <= 0) {
+    const struct cfg *c = config;
+
+    if (c->risk_ms <= 0) {
         snprintf(err, errlen, "window_hours and risk_hours must be positive");
-        free(c);
-        return NULL;
+        return IDW_ERR;
     }
-    if (load_list(config, "high_roles", default_high_roles, c->high_roles, &c->n_high, err, errlen) ||
-        load_list(config, "admin_group_patterns", default_group_patterns, c->group_patterns,
-                  &c->n_groups, err, errlen)) {
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-/* Case-insensitive: does text contain any of the n patterns? */
-static int match_any(const char (*pat)[PATTERN_LEN], unsigned n, const char *text)
-{
-    for (unsigned i = 0; text && i < n; i++)
-        if (strcasestr(text, pat[i]))
-            return 1;
-    return 0;
+    if (check_list(&c->high_roles, "high_roles", err, errlen) != IDW_OK)
+        return IDW_ERR;
+    return check_list(&c->group_patterns, "admin_group_patterns", err, errlen);
 }
 
 /* ---- reading the event ----------------------------------------------------------- */
 
-static enum grant_kind grant_kind(const char *t)
+static enum grant_kind grant_kind(unsigned f)
 {
-    if (!strcmp(t, "user.account.privilege.grant"))
-        return G_USER_ROLE;
-    if (!strcmp(t, "group.privilege.grant"))
-        return G_GROUP_ROLE;
-    if (!strcmp(t, "group.user_membership.add"))
-        return G_MEMBERSHIP;
-    if (!strcmp(t, "user.session.impersonation.grant") ||
-        !strcmp(t, "user.session.impersonation.initiate"))
+    if (!(f & IDW_K_GRANT))
+        return G_NONE;
+    if (f & IDW_K_IMPERSONATION)
         return G_IMPERSONATION;
-    if (!strcmp(t, "system.api_token.create"))
+    if (f & IDW_K_API_TOKEN)
         return G_API_TOKEN;
-    return G_NONE;
+    if (f & IDW_K_GROUP)
+        return (f & IDW_K_PRIVILEGE) ? G_GROUP_ROLE : G_MEMBERSHIP;
+    return G_USER_ROLE;
+}
+
+/* Okta Support was granted access (the grant; "initiate" is the session it opens on a user). */
+static int support_access(unsigned f)
+{
+    return (f & IDW_K_IMPERSONATION) && !(f & IDW_K_ON_TARGET);
 }
 
 /*
@@ -159,7 +126,7 @@ static enum grant_kind grant_kind(const char *t)
  */
 static void role_text(const struct idw_event *ev, char *out, size_t len)
 {
-    const json_t *targets = idw_okta_get(ev->raw, "target"), *dd;
+    const json_t *targets = idw_okta_get(ev->raw, "target");
     json_t *t;
     size_t i, used = 0;
 
@@ -175,8 +142,7 @@ static void role_text(const struct idw_event *ev, char *out, size_t len)
     }
     if (out[0])
         return;
-    dd = idw_event_debug_data(ev);
-    idw_strlcpy(out, json_string_value(idw_okta_get(dd, "privilegeGranted")), len);
+    idw_strlcpy(out, idw_event_debug_str(ev, "privilegeGranted"), len);
 }
 
 /* ---- the granting admin's context ------------------------------------------------ */
@@ -195,8 +161,9 @@ static void fmt_known(char *out, size_t len, const char *value, const struct idw
 static void judge_admin(struct idw_detect_ctx *ctx, const struct idw_event *ev,
                         const struct idw_persona *adm, struct grant *g)
 {
-    char asn[24], a[80], c[80], d[48];
+    char asn[IDW_ASN_KEYLEN], a[80], c[80], d[48];
     const struct idw_pvalue *ka, *kc, *kd;
+    enum idw_novelty net, cty;
     int shared;
 
     if (!adm) {
@@ -209,15 +176,17 @@ static void judge_admin(struct idw_detect_ctx *ctx, const struct idw_event *ev,
         return;
     }
     g->judged = 1;
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
+    net = idw_network_novelty(ctx, ev, adm);
+    cty = idw_country_novelty(ctx, ev, adm);
+    /* the org's shared egress (VPN, office NAT) says nothing about who is behind it */
+    shared = net == IDW_NOVELTY_SHARED_EGRESS || cty == IDW_NOVELTY_SHARED_EGRESS;
+    g->new_ctx = !shared && (net == IDW_NOVELTY_NEW || cty == IDW_NOVELTY_NEW);
+    g->new_device = idw_device_novelty(ctx, ev, adm) == IDW_NOVELTY_NEW;
+    /* the sightings behind the verdicts, for people */
+    idw_asn_key(ev->asn, asn);
     ka = ev->asn ? idw_persona_knows(adm, IDW_DIM_ASNS, asn) : NULL;
     kc = ev->geo.country ? idw_persona_knows(adm, IDW_DIM_COUNTRIES, ev->geo.country) : NULL;
     kd = ev->dt_hash ? idw_persona_knows(adm, IDW_DIM_DEVICES, ev->dt_hash) : NULL;
-    g->new_ctx = (ev->asn && !ka) || (ev->geo.country && !kc);
-    /* the org's shared egress (VPN, office NAT) says nothing about who is behind it */
-    shared = g->new_ctx && idw_org_shared_egress(ctx, ev->ip);
-    g->new_ctx &= !shared;
-    g->new_device = ev->dt_hash && !kd;
     fmt_known(a, sizeof a, ev->asn ? asn : NULL, ka);
     fmt_known(c, sizeof c, ev->geo.country, kc);
     snprintf(d, sizeof d, "%s", !ev->dt_hash ? "?" : kd ? "known" : "new");
@@ -230,27 +199,20 @@ static void judge_admin(struct idw_detect_ctx *ctx, const struct idw_event *ev,
 static const char *risk_event(struct idw_detect_ctx *ctx, const struct idw_event *ev,
                               const struct idw_persona *before)
 {
-    const char *t = ev->okta_type;
-    char asn[24];
+    const unsigned f = ev->kind->flags;
 
-    if (!strcmp(t, "user.mfa.factor.reset_all"))
+    if ((f & IDW_K_RESET) && (f & IDW_K_FACTOR_CHANGE))
         return "all factors reset";
-    if (!strcmp(t, "user.mfa.factor.deactivate"))
+    if (f & IDW_K_FACTOR_REMOVE)
         return "a factor removed";
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    if (!strcmp(t, "user.account.reset_password")) {
+    if (f & IDW_K_RESET) {
         /* a self-service reset from the user's own network is routine, not risk */
-        if (ev->subject_is_actor && before && ev->asn && idw_persona_knows(before, IDW_DIM_ASNS, asn))
+        if (ev->subject_is_actor && idw_network_novelty(ctx, ev, before) == IDW_NOVELTY_KNOWN)
             return NULL;
         return "password reset";
     }
-    if (strcmp(t, "user.mfa.factor.activate") && strcmp(t, "device.enrollment.create") &&
-        strcmp(t, "device.user.add"))
-        return NULL;
     /* an enrollment counts only from a network new to an established persona */
-    if (!before || !ev->asn || idw_persona_knows(before, IDW_DIM_ASNS, asn) ||
-        idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx)) ||
-        idw_org_shared_egress(ctx, ev->ip))
+    if (!(f & IDW_K_ENROLL) || idw_network_novelty(ctx, ev, before) != IDW_NOVELTY_NEW)
         return NULL;
     return "factor or device enrolled from a new network";
 }
@@ -267,7 +229,7 @@ static void note_risk(struct idw_detect_ctx *ctx, const struct idw_event *ev,
     r.at = ev->published_ms;
     snprintf(r.what, sizeof r.what, "%s", what);
     snprintf(key, sizeof key, "u:%s", ev->tuid);
-    idw_state_put(ctx, key, &r, sizeof r);
+    idw_state_put(ctx, key, STATE_VERSION, &r, sizeof r);
 }
 
 /* Appends "who: what, N h ago" to g->risk_txt when tuid had a risk event in the window. */
@@ -279,12 +241,13 @@ static void check_risk(struct idw_detect_ctx *ctx, const struct cfg *c, const ch
     size_t used = strlen(g->risk_txt);
 
     snprintf(key, sizeof key, "u:%s", tuid);
-    if (idw_state_get(ctx, key, &r, sizeof r) != sizeof r || r.at > t || t - r.at > c->risk_ms)
+    if (idw_state_get(ctx, key, STATE_VERSION, &r, sizeof r) != IDW_OK || r.at > t ||
+        t - r.at > c->risk_ms)
         return;
     r.what[sizeof r.what - 1] = '\0';
     g->risk = 1;
     snprintf(g->risk_txt + used, sizeof g->risk_txt - used, "%s%s: %s %.1f h before", used ? "; " : "",
-             who, r.what, (double)(t - r.at) / 3600000.0);
+             who, r.what, (double)(t - r.at) / IDW_HOUR_MS);
 }
 
 /* ---- what was granted --------------------------------------------------------------- */
@@ -299,14 +262,14 @@ static int admin_group(struct idw_detect_ctx *ctx, const struct cfg *c, const st
     if (!ev->group_id)
         return 0;
     snprintf(key, sizeof key, "g:%s", ev->group_id);
-    if (idw_state_get(ctx, key, &gs, sizeof gs) == sizeof gs) {
+    if (idw_state_get(ctx, key, STATE_VERSION, &gs, sizeof gs) == IDW_OK) {
         gs.role[sizeof gs.role - 1] = '\0';
         g->high_role = gs.high;
         snprintf(g->what, sizeof g->what, "group %.40s (holds %.80s)",
                  ev->group_name ? ev->group_name : ev->group_id, gs.role);
         return 1;
     }
-    if (!match_any(c->group_patterns, c->n_groups, ev->group_name))
+    if (!idw_strings_find(&c->group_patterns, ev->group_name))
         return 0;
     snprintf(g->what, sizeof g->what, "group %.60s (an admin group by name)", ev->group_name);
     return 1;
@@ -323,7 +286,7 @@ static void learn_group(struct idw_detect_ctx *ctx, const struct idw_event *ev, 
     gs.granted_at = ev->published_ms;
     gs.high = (uint8_t)high;
     snprintf(gs.role, sizeof gs.role, "%.118s", role[0] ? role : "an admin role");
-    idw_state_put(ctx, key, &gs, sizeof gs);
+    idw_state_put(ctx, key, STATE_VERSION, &gs, sizeof gs);
 }
 
 /* Fills g->what and g->high_role; returns 0 when the event grants nothing admin. */
@@ -340,14 +303,14 @@ static int what_granted(struct idw_detect_ctx *ctx, const struct cfg *c, const s
                  ev->target.display_name ? ev->target.display_name : "?");
         return 1;
     case G_IMPERSONATION:
-        snprintf(g->what, sizeof g->what, "%s", strstr(ev->okta_type, "grant")
+        snprintf(g->what, sizeof g->what, "%s", support_access(ev->kind->flags)
                  ? "Okta Support impersonation access" : "an impersonation session");
         return 1;
     default:
         break;
     }
     role_text(ev, role, sizeof role);
-    g->high_role = match_any(c->high_roles, c->n_high, role);
+    g->high_role = idw_strings_find(&c->high_roles, role);
     if (g->kind == G_GROUP_ROLE) {
         if (!ev->group_id)
             return 0;
@@ -389,8 +352,7 @@ static void summarize(const struct idw_event *ev, const struct grant *g, char *o
     const char *user = ev->subject.login ? ev->subject.login : "a user";
     const char *admin = ev->actor.login ? ev->actor.login : "?";
 
-    if (g->kind == G_GROUP_ROLE || g->kind == G_API_TOKEN ||
-        !strcmp(ev->okta_type, "user.session.impersonation.grant"))
+    if (g->kind == G_GROUP_ROLE || g->kind == G_API_TOKEN || support_access(ev->kind->flags))
         snprintf(out, len, "%s granted %s", admin, g->what);
     else if (g->kind == G_IMPERSONATION)
         snprintf(out, len, "%s started an impersonation session as %s", admin, user);
@@ -424,19 +386,16 @@ static void report(struct idw_detect_ctx *ctx, const struct cfg *c, const struct
     idw_detect_emit(ctx, &a);
 }
 
-static void pg_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+static void pg_on_event(const void *config, struct idw_detect_ctx *ctx, const struct idw_event *ev,
                         const struct idw_persona *before)
 {
-    const struct cfg *c = self;
-    const unsigned care = IDW_K_PRIVILEGE | IDW_K_FACTOR_CHANGE | IDW_K_CREDENTIAL | IDW_K_DEVICE |
-                          IDW_K_ON_TARGET;
+    const struct cfg *c = config;
     const struct idw_persona *actor;
     struct grant g = {0};
 
-    if (!ev->tuid[0] || !(ev->kind->flags & care) || ev->outcome == IDW_OUT_FAILURE ||
-        ev->outcome == IDW_OUT_DENY)
+    if (!ev->tuid[0] || ev->outcome == IDW_OUT_FAILURE || ev->outcome == IDW_OUT_DENY)
         return;
-    g.kind = grant_kind(ev->okta_type);
+    g.kind = grant_kind(ev->kind->flags);
     if (g.kind == G_NONE) {
         note_risk(ctx, ev, before);
         return;
@@ -455,19 +414,24 @@ static void pg_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
 }
 
 static const struct idw_rule_param privilege_grant_params[] = {
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "grants by one admin within this window aggregate"},
-    {"risk_hours", 24, 0, 720, IDW_PARAM_NUMBER, "a grant this soon after a medium+ alert on the admin is escalated"},
-    {"high_roles", 0, 0, 256, IDW_PARAM_STRINGS, "role types whose grant is high (e.g. SUPER_ADMIN)"},
-    {"admin_group_patterns", 0, 0, 256, IDW_PARAM_STRINGS, "group names (substrings) whose membership makes an admin"},
-    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "grants by one admin within this window aggregate",
+     offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
+    {"risk_hours", 24, 0, 720, IDW_PARAM_NUMBER, "a grant this soon after a medium+ alert on the admin is escalated",
+     offsetof(struct cfg, risk_ms), IDW_UNIT_HOURS, NULL},
+    {"high_roles", 0, 0, 256, IDW_PARAM_STRINGS, "role types whose grant is high (e.g. SUPER_ADMIN)",
+     offsetof(struct cfg, high_roles), IDW_UNIT_NONE, default_high_roles},
+    {"admin_group_patterns", 0, 0, 256, IDW_PARAM_STRINGS, "group names (substrings) whose membership makes an admin",
+     offsetof(struct cfg, group_patterns), IDW_UNIT_NONE, default_group_patterns},
+    IDW_PARAM_END,
 };
 
 const struct idw_rule idw_rule_privilege_grant = {
     .id = "privilege_grant",
-    .params = privilege_grant_params,
     .description = "admin roles granted to users or groups, adds to admin groups, support "
                    "impersonation and API tokens, graded by role, admin context and grantee risk",
-    .init = pg_init,
+    .kinds = IDW_K_GRANT | IDW_K_RESET | IDW_K_FACTOR_REMOVE | IDW_K_ENROLL,
+    .params = privilege_grant_params,
+    .config_size = sizeof(struct cfg),
+    .check = pg_check,
     .on_event = pg_on_event,
-    .free = free,
 };

@@ -40,16 +40,17 @@
  * starts or, at most hourly, to refresh its last use.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "rules/rule.h"
 #include "event/normalize.h"
+#include "rules/prim.h"
 
 #define RING 8
-#define TOUCH_MS 3600000        /* refresh a session's last use at most hourly */
+#define TOUCH_MS IDW_HOUR_MS    /* refresh a session's last use at most hourly */
+#define STATE_VERSION 1
 
 struct cfg {
     int64_t window_ms;          /* alert aggregation */
@@ -84,39 +85,6 @@ enum {
 };
 
 enum net { NET_OWN, NET_NEW, NET_UNJUDGED };
-
-static void *sh_init(const json_t *config, char *err, size_t errlen)
-{
-    struct cfg *c = calloc(1, sizeof *c);
-    if (!c) {
-        snprintf(err, errlen, "out of memory");
-        return NULL;
-    }
-    c->window_ms = (int64_t)(idw_rule_number(config, "window_hours", 24) * 3600000.0);
-    c->session_ms = (int64_t)(idw_rule_number(config, "session_max_hours", 168) * 3600000.0);
-    if (c->window_ms <= 0 || c->session_ms <= 0) {
-        snprintf(err, errlen, "window_hours and session_max_hours must be positive");
-        free(c);
-        return NULL;
-    }
-    return c;
-}
-
-/* ---- raw fields of Okta's session signals ------------------------------------ */
-
-/* debugData[key] as text: a string as is, an array of strings joined. */
-static void debug_text(const struct idw_event *ev, const char *key, char *out, size_t outlen)
-{
-    json_t *v = idw_okta_get(idw_event_debug_data(ev), key), *e;
-    size_t i;
-
-    out[0] = '\0';
-    if (json_is_string(v) && !idw_str_absent(json_string_value(v)))
-        idw_strlcpy(out, json_string_value(v), outlen);
-    json_array_foreach(v, i, e)
-        if (json_is_string(e))
-            idw_strappendf(out, outlen, "%s%s", out[0] ? ", " : "", json_string_value(e));
-}
 
 /* ---- client families ----------------------------------------------------------- */
 
@@ -245,15 +213,14 @@ static int opens_session(const struct idw_event *ev)
  */
 static int routine(const struct idw_event *ev, const struct idw_persona *before)
 {
-    char asn[24], fam[32];
+    char asn[IDW_ASN_KEYLEN], fam[32];
 
     if (!before || !ev->asn || !ev->ua_os)
         return 0;
     family(ev->ua_browser, browser_fams, fam, sizeof fam);
     if (!fam[0])
         return 0;
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    return idw_persona_knows(before, IDW_DIM_ASNS, asn) &&
+    return idw_persona_knows(before, IDW_DIM_ASNS, idw_asn_key(ev->asn, asn)) &&
            idw_persona_knows(before, IDW_DIM_BROWSERS, ev->ua_browser) &&
            idw_persona_knows(before, IDW_DIM_OS, ev->ua_os);
 }
@@ -264,16 +231,16 @@ static int routine(const struct idw_event *ev, const struct idw_persona *before)
 static enum net network(struct idw_detect_ctx *ctx, const struct idw_event *ev,
                         const struct idw_persona *before)
 {
-    char asn[24];
-
-    if (!ev->asn || !before)
-        return NET_UNJUDGED;
-    snprintf(asn, sizeof asn, "AS%u", ev->asn);
-    if (idw_persona_knows(before, IDW_DIM_ASNS, asn) || idw_org_shared_egress(ctx, ev->ip))
+    switch (idw_network_novelty(ctx, ev, before)) {
+    case IDW_NOVELTY_KNOWN:
+    case IDW_NOVELTY_SHARED_EGRESS:
         return NET_OWN;
-    if (idw_persona_learning(before, ev->published_ms, idw_detect_params(ctx)))
-        return NET_UNJUDGED;
-    return NET_NEW;
+    case IDW_NOVELTY_NEW:
+        return NET_NEW;
+    case IDW_NOVELTY_NO_BASELINE:
+        break;
+    }
+    return NET_UNJUDGED;
 }
 
 /* What the event shows against how its session started. */
@@ -316,7 +283,7 @@ static unsigned okta_signal(struct idw_detect_ctx *ctx, const struct idw_event *
     int ip_cause, dev_cause;
     enum net n;
 
-    debug_text(ev, "causes", causes, sizeof causes);
+    idw_event_debug_text(ev, "causes", causes, sizeof causes);
     dev_cause = strcasestr(causes, "device") != NULL;
     ip_cause = !causes[0] || strcasestr(causes, "ip") != NULL;
     if (ip_cause && !(x && ev->asn && ev->asn == x->asn)) {
@@ -360,7 +327,7 @@ static const char *str(const char *s)
 static void describe(const struct idw_event *ev, const struct idw_persona *before,
                      const struct sess *x, const char *sid, unsigned fl, char *out, size_t n)
 {
-    char when[IDW_TIME_STRLEN], usual[128];
+    char when[IDW_TIME_STRLEN], usual[128], net[IDW_PV_VALUE];
 
     out[0] = '\0';
     if (x) {
@@ -377,8 +344,8 @@ static void describe(const struct idw_event *ev, const struct idw_persona *befor
         usual[0] = '\0';
         if (before)
             idw_persona_usual(before, IDW_DIM_ASNS, 2, usual, sizeof usual);
-        idw_strappendf(out, n, "; AS%u is new for this user (usual: %s) and not the org's shared egress",
-            ev->asn, usual[0] ? usual : "none");
+        idw_strappendf(out, n, "; %s is new for this user (usual: %s) and not the org's shared egress",
+            idw_network_name(ev, net), usual[0] ? usual : "none");
     }
     if (fl & F_ASN_UNJUDGED)
         idw_strappendf(out, n, "; another network, but the persona is still learning");
@@ -398,9 +365,9 @@ static void describe_signal(const struct idw_event *ev, char *out, size_t n)
 {
     char causes[128], prev[64], now[64];
 
-    debug_text(ev, "causes", causes, sizeof causes);
-    debug_text(ev, "previousIpAddress", prev, sizeof prev);
-    debug_text(ev, "newIpAddress", now, sizeof now);
+    idw_event_debug_text(ev, "causes", causes, sizeof causes);
+    idw_event_debug_text(ev, "previousIpAddress", prev, sizeof prev);
+    idw_event_debug_text(ev, "newIpAddress", now, sizeof now);
     idw_strappendf(out, n, "; Okta reported %s (causes: %s; previous IP %s, new IP %s)", ev->okta_type,
         causes[0] ? causes : "not given", prev[0] ? prev : "?", now[0] ? now : str(ev->ip));
 }
@@ -463,7 +430,7 @@ static const char *session_of(const struct idw_event *ev, int signal, char *buf,
 
     if (key || !signal)
         return key;
-    debug_text(ev, "externalSessionId", buf, n);
+    idw_event_debug_text(ev, "externalSessionId", buf, n);
     return buf[0] ? buf : NULL;
 }
 
@@ -479,10 +446,10 @@ static int relevant(const struct idw_event *ev, int signal)
     return signal || (ev->subject_is_actor && (!(f & IDW_K_SESSION) || (f & IDW_K_SIGNIN)));
 }
 
-static void sh_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw_event *ev,
+static void sh_on_event(const void *config, struct idw_detect_ctx *ctx, const struct idw_event *ev,
                         const struct idw_persona *before)
 {
-    const struct cfg *c = self;
+    const struct cfg *c = config;
     /* user.session.context.change and security.session.detect_client_roaming */
     const int signal = (ev->kind->flags & IDW_K_SESSION) && (ev->kind->flags & IDW_K_THREAT);
     const int opens = !signal && opens_session(ev);
@@ -496,13 +463,13 @@ static void sh_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
         return;
     sid = session_of(ev, signal, buf, sizeof buf);
     snprintf(key, sizeof key, "u:%s", ev->tuid);
-    if (idw_state_get(ctx, key, &s, sizeof s) != sizeof s)
-        memset(&s, 0, sizeof s);
+    if (idw_state_get(ctx, key, STATE_VERSION, &s, sizeof s) == IDW_ERR)
+        return;
     if (sid)
         x = find(&s, idw_hash64(sid), ev->published_ms, c->session_ms);
     if (!x && opens) {
         record(&s, ev, idw_hash64(sid));
-        idw_state_put(ctx, key, &s, sizeof s);
+        idw_state_put(ctx, key, STATE_VERSION, &s, sizeof s);
     }
     if (!x && !signal)
         return;
@@ -513,22 +480,25 @@ static void sh_on_event(void *self, struct idw_detect_ctx *ctx, const struct idw
     report(ctx, c, ev, before, x, sid, fl, signal);
     if (x && ev->published_ms - x->seen > TOUCH_MS) {
         x->seen = ev->published_ms;
-        idw_state_put(ctx, key, &s, sizeof s);
+        idw_state_put(ctx, key, STATE_VERSION, &s, sizeof s);
     }
 }
 
 static const struct idw_rule_param session_hijack_params[] = {
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one session within this window aggregate"},
-    {"session_max_hours", 168, 1, 8760, IDW_PARAM_NUMBER, "how long a session is remembered"},
-    {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL},
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one session within this window aggregate",
+     offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
+    {"session_max_hours", 168, 1, 8760, IDW_PARAM_NUMBER, "how long a session is remembered",
+     offsetof(struct cfg, session_ms), IDW_UNIT_HOURS, NULL},
+    IDW_PARAM_END,
 };
 
+/* Any event of a session may be the replayed one: every kind, unlisted types included. */
 const struct idw_rule idw_rule_session_hijack = {
     .id = "session_hijack",
-    .params = session_hijack_params,
     .description = "one Okta session used from a network new to the user, another OS or "
                    "browser, or a script; Okta's session context-change and roaming signals",
-    .init = sh_init,
+    .kinds = IDW_KINDS_ALL,
+    .params = session_hijack_params,
+    .config_size = sizeof(struct cfg),
     .on_event = sh_on_event,
-    .free = free,
 };

@@ -111,17 +111,20 @@ static int match_retry(uint64_t seq, json_t *e, void *vr)
     return 0;
 }
 
-/* The alert as it is now, or NULL. */
-static json_t *current_alert(struct idw_store *st, MDB_txn *txn, const json_t *e)
+/*
+ * The alert as it is now: IDW_OK with *a, IDW_NOTFOUND (*a NULL: the entry
+ * names none, or it is gone), IDW_ERR (unreadable or corrupt: err says which).
+ */
+static enum idw_rc current_alert(struct idw_store *st, MDB_txn *txn, const json_t *e, json_t **a,
+                                 char *err, size_t errlen)
 {
     const char *domain = json_string_value(json_object_get(e, "domain"));
     const char *id = json_string_value(json_object_get(e, "alert_id"));
-    char err[256];
-    json_t *a = NULL;
 
-    if (domain && id)
-        idw_store_kv_json(st, txn, st->alerts, domain, id, NULL, &a, err, sizeof err);
-    return a;
+    *a = NULL;
+    if (!domain || !id)
+        return IDW_NOTFOUND;
+    return idw_store_kv_json(st, txn, st->alerts, domain, id, NULL, a, err, errlen);
 }
 
 /*
@@ -136,7 +139,11 @@ static int revive(struct idw_store *st, MDB_txn *txn, uint64_t seq, char *err, s
 
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    if ((a = current_alert(st, txn, e))) {
+    if (current_alert(st, txn, e, &a, err, errlen) < 0) {
+        json_decref(e);     /* never resend a stale copy of an alert that cannot be read */
+        return -1;
+    }
+    if (a) {
         json_object_set_new(e, "version", json_incref(json_object_get(a, "version")));
         json_object_set_new(e, "severity", json_incref(json_object_get(a, "severity")));
         json_object_set_new(e, "alert", a);

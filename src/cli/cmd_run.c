@@ -151,9 +151,12 @@ static char *metrics_now(void *vdm)
     json_t *doc;
     char err[256], *text;
 
-    if (idw_store_begin(dm->st, 1, &txn, err, sizeof err) < 0)
+    if (idw_store_begin(dm->st, 1, &txn, err, sizeof err) < 0) {
+        log_error("metrics: %s", err);      /* the scrape gets a 500 */
         return NULL;
-    doc = idw_status_doc(&dm->cli->cfg, dm->st, txn);
+    }
+    if (idw_status_doc(&dm->cli->cfg, dm->st, txn, &doc, err, sizeof err) < 0)
+        log_error("metrics: %s", err);
     mdb_txn_abort(txn);
     text = doc ? idw_metrics_text(doc) : NULL;
     json_decref(doc);

@@ -299,11 +299,12 @@ json_t *idw_detect_describe(const struct idw_detect *d)
 
 size_t idw_state_get(struct idw_detect_ctx *ctx, const char *key, void *buf, size_t cap)
 {
-    long n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->rule_state, ctx->rule->id, ctx->domain,
-                              key, buf, cap, ctx->err, ctx->errlen);
-    if (n < 0)
+    size_t n;
+
+    if (idw_store_kv_get(ctx->st, ctx->txn, ctx->st->rule_state, ctx->rule->id, ctx->domain,
+                         key, buf, cap, &n, ctx->err, ctx->errlen) < 0)
         ctx->failed = 1;
-    return n > 0 ? (size_t)n : 0;
+    return n;
 }
 
 int idw_state_put(struct idw_detect_ctx *ctx, const char *key, const void *val, size_t len)
@@ -337,25 +338,22 @@ const struct idw_persona *idw_detect_actor(const struct idw_detect_ctx *ctx)
 unsigned idw_org_users_with(struct idw_detect_ctx *ctx, enum idw_dim d, const char *value)
 {
     char key[IDW_PV_VALUE + 8];
-    int failed = 0;
     uint32_t n;
 
     if (!value || (d != IDW_DIM_ASNS && d != IDW_DIM_PREFIXES && d != IDW_DIM_COUNTRIES))
         return 0;
     snprintf(key, sizeof key, "%s:%s", d == IDW_DIM_ASNS ? "asn" : d == IDW_DIM_PREFIXES ? "pfx" : "cty",
              value);
-    n = idw_store_org_get(ctx->st, ctx->txn, ctx->domain, key, &failed, ctx->err, ctx->errlen);
-    if (failed)
+    if (idw_store_org_get(ctx->st, ctx->txn, ctx->domain, key, &n, ctx->err, ctx->errlen) < 0)
         ctx->failed = 1;
     return n;
 }
 
 unsigned idw_org_users(struct idw_detect_ctx *ctx)
 {
-    int failed = 0;
-    uint32_t n = idw_store_org_get(ctx->st, ctx->txn, ctx->domain, "users", &failed, ctx->err,
-                                   ctx->errlen);
-    if (failed)
+    uint32_t n;
+
+    if (idw_store_org_get(ctx->st, ctx->txn, ctx->domain, "users", &n, ctx->err, ctx->errlen) < 0)
         ctx->failed = 1;
     return n;
 }
@@ -527,13 +525,13 @@ static int closed(const json_t *a)
 static json_t *aggregate_target(struct idw_detect_ctx *ctx, const struct idw_alert_candidate *c,
                                 char id[IDW_UUID_STRLEN])
 {
-    long n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alert_key, ctx->rule->id, ctx->domain,
-                              c->entity, id, IDW_UUID_STRLEN - 1, ctx->err, ctx->errlen);
+    size_t n;
     json_t *a = NULL;
 
-    if (n < 0)
+    if (idw_store_kv_get(ctx->st, ctx->txn, ctx->st->alert_key, ctx->rule->id, ctx->domain,
+                         c->entity, id, IDW_UUID_STRLEN - 1, &n, ctx->err, ctx->errlen) < 0)
         ctx->failed = 1;
-    if (n <= 0 || n >= IDW_UUID_STRLEN)
+    if (n == 0 || n >= IDW_UUID_STRLEN)
         return NULL;
     id[n] = '\0';
     if (idw_store_kv_json(ctx->st, ctx->txn, ctx->st->alerts, ctx->domain, id, NULL, &a, ctx->err,

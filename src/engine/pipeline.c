@@ -220,7 +220,12 @@ static int batch_begin(struct idw_pipeline *pl, char *err, size_t errlen)
 
     if (idw_store_begin(pl->st, 0, &pl->txn, err, errlen) < 0)
         return -1;
-    g = idw_store_persona_generation(pl->st, pl->txn, pl->domain);
+    if (idw_store_persona_generation(pl->st, pl->txn, pl->domain, &g, err, errlen) < 0) {
+        /* an unknown generation could hide an analyst's change behind a stale cached copy */
+        mdb_txn_abort(pl->txn);
+        pl->txn = NULL;
+        return -1;
+    }
     if (g != pl->generation) {
         cache_reset(&pl->cache);    /* an analyst changed personas: reload them */
         pl->generation = g;
@@ -546,7 +551,7 @@ static int apply(struct idw_pipeline *pl, struct idw_event *ev, enum idw_feed_re
                             err, sizeof err);
     if (rc < 0)
         return storage_failed(pl, reason, reasonlen, err);
-    if (rc == 1) {
+    if (rc == IDW_EXISTS) {
         pl->batch.duplicates++;
         *result = IDW_FEED_DUPLICATE;
         return 0;

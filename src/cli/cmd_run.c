@@ -529,7 +529,7 @@ static int open_metrics(struct daemon *dm)
     dm->metrics_fd = -1;
     if (!listen || !*listen || dm->a->backfill)
         return 0;
-    if ((dm->metrics_fd = idw_listener_open(listen, err, sizeof err)) < 0) {
+    if (idw_listener_open(listen, &dm->metrics_fd, err, sizeof err) < 0) {
         log_error("%s", err);
         return -1;
     }

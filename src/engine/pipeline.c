@@ -318,12 +318,12 @@ static void enrich(struct idw_pipeline *pl, struct idw_event *ev)
 
     if (!pl->o.geo || !ev->ip || (!need_geo && !need_asn))
         return;
-    int rc = idw_geo_lookup(pl->o.geo, ev->ip, &r, err, sizeof err);
+    enum idw_rc rc = idw_geo_lookup(pl->o.geo, ev->ip, &r, err, sizeof err);
     if (rc < 0 && pl->geo_errors++ < 10)
         /* a corrupt database or an odd address: the event is kept, unenriched */
         log_warn("geoip lookup failed (event %s): %s", ev->uuid, err);
-    if (rc <= 0)
-        return;
+    if (rc != IDW_OK)
+        return;     /* nothing found, or the error above */
     if (need_geo && r.has_city) {
         struct idw_event_own *own = &ev->own;
         idw_strlcpy(own->geo_city, r.city, sizeof own->geo_city);
@@ -587,13 +587,13 @@ enum idw_rc idw_pipeline_feed(struct idw_pipeline *pl, json_t *raw, enum idw_fee
     st = idw_normalize(raw, &pl->norm, &ev, reason, reasonlen);
     if (st != IDW_NORM_OK) {
         *result = classify_status(st, &pl->batch);
-        return 0;
+        return IDW_OK;
     }
     if (!idw_selection_match(&pl->sel, ev.okta_type, ev.kind)) {
         idw_event_clear(&ev);
         pl->batch.filtered++;
         *result = IDW_FEED_FILTERED;
-        return 0;
+        return IDW_OK;
     }
     rc = apply(pl, &ev, result, reason, reasonlen);
     idw_event_clear(&ev);

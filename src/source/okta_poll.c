@@ -181,30 +181,30 @@ enum idw_rc idw_okta_org_read(const struct idw_org_config *oc, struct idw_okta_o
         get_int(j, "backfill_days", 14, 0, 90, &o->backfill_days, d, err, errlen) < 0 ||
         get_int(j, "max_consecutive_failures", 5, 1, 1000, &o->max_failures, d, err, errlen) < 0 ||
         get_int(j, "timeout_s", 60, 5, 600, &o->timeout_s, d, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     o->rate_share = share ? json_number_value(share) : 0.5;
     if (o->rate_share <= 0 || o->rate_share > 1) {
         snprintf(err, errlen, "orgs[%s].rate_limit_share: must be > 0 and <= 1", d);
-        return -1;
+        return IDW_ERR;
     }
     /* a fraction is allowed (0.05 = 3 s), which the tests use */
     double starve = starve_min ? json_number_value(starve_min) : 15;
     if (!(starve > 0 && starve <= 10080)) {
         snprintf(err, errlen, "orgs[%s].starvation_alert_minutes: must be > 0 and <= 10080 (a week)", d);
-        return -1;
+        return IDW_ERR;
     }
     o->starvation_alert_ms = (int64_t)(starve * 60000.0);
     if (!json_is_object(json_object_get(j, "auth"))) {
         snprintf(err, errlen, "orgs[%s].auth: required for polling", d);
-        return -1;
+        return IDW_ERR;
     }
     o->auth = json_object_get(j, "auth");
     idw_strlcpy(o->ca_file, json_string_value(json_object_get(j, "ca_file")), sizeof o->ca_file);
     if (o->ca_file[0] && access(o->ca_file, R_OK) != 0) {
         snprintf(err, errlen, "orgs[%s].ca_file: %s: %s", d, o->ca_file, strerror(errno));
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
 /* ---- state ------------------------------------------------------------------------ */

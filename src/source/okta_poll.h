@@ -146,7 +146,7 @@ void idw_okta_poller_free(struct idw_okta_poller *p);
 int idw_okta_poll_begin(struct idw_okta_poller *p, enum idw_poll_result *res, long *wait_ms)
     IDW_MUST_CHECK;
 void idw_okta_poll_fetch(struct idw_okta_poller *p);
-enum idw_poll_result idw_okta_poll_finish(struct idw_okta_poller *p, long *wait_ms);
+enum idw_poll_result idw_okta_poll_finish(struct idw_okta_poller *p, long *wait_ms) IDW_MUST_CHECK;
 void idw_okta_poll_discard(struct idw_okta_poller *p);
 
 /*

@@ -279,14 +279,14 @@ static enum idw_rc open_alert(struct idw_store *st, MDB_txn *txn, const char *do
                               char *err, size_t errlen)
 {
     char id[IDW_UUID_STRLEN];
-    long n = idw_store_kv_get(st, txn, st->alert_key, rule, domain, c->entity, id, sizeof id - 1,
-                              err, errlen);
-    enum idw_rc rc;
+    size_t n = 0;
+    enum idw_rc rc = idw_store_kv_get(st, txn, st->alert_key, rule, domain, c->entity, id,
+                                      sizeof id - 1, &n, err, errlen);
 
     *out = NULL;
-    if (n < 0)
-        return IDW_ERR;
-    if (n == 0 || n >= IDW_UUID_STRLEN)
+    if (rc != IDW_OK)
+        return rc;
+    if (n >= IDW_UUID_STRLEN)
         return IDW_NOTFOUND;
     id[n] = '\0';
     rc = idw_alert_get(st, txn, domain, id, out, err, errlen);

@@ -7,6 +7,7 @@
 #define IDW_CLI_H
 
 #include "common/config.h"
+#include "common/rc.h"
 #include "store/store.h"
 
 /* Exit codes: part of the contract with scripts and service managers. */
@@ -25,11 +26,11 @@ struct idw_cli {
     int writer_fd;              /* the database's writer lock once taken, else -1 */
 };
 
-/* Loads the configuration (with --db applied).  Prints the error and returns -1 on failure. */
-int idw_cli_load_config(struct idw_cli *cli);
+/* Loads the configuration (with --db applied).  IDW_OK, or IDW_ERR (the error printed). */
+enum idw_rc idw_cli_load_config(struct idw_cli *cli) IDW_MUST_CHECK;
 
 /* Opens the database (read-only or read-write). Prints the error and returns NULL on failure. */
-struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly);
+struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly) IDW_MUST_CHECK;
 
 /*
  * Opens the database for a command that feeds the pipeline (what: "run",
@@ -37,19 +38,23 @@ struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly);
  * ends: a second feeder is refused with a message naming the holder.
  * Prints the error and returns NULL on failure.
  */
-struct idw_store *idw_cli_open_writer(struct idw_cli *cli, const char *what);
+struct idw_store *idw_cli_open_writer(struct idw_cli *cli, const char *what) IDW_MUST_CHECK;
 
-/* Opens the configured GeoIP databases (*geo = NULL when none are configured).  Prints errors. */
+/*
+ * Opens the configured GeoIP databases (*geo = NULL when none are
+ * configured).  IDW_OK, or IDW_ERR (the error printed).
+ */
 struct idw_geodb;
-int idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo);
+enum idw_rc idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo) IDW_MUST_CHECK;
 
 /*
  * Opens the detection engine with the configuration's rules_dir.  The
  * default "rules" may be absent (built-in defaults); a configured
- * directory that does not exist is an error.  Prints errors.
+ * directory that does not exist is an error.  IDW_OK, or IDW_ERR (the
+ * error printed).
  */
 struct idw_detect;
-int idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d);
+enum idw_rc idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d) IDW_MUST_CHECK;
 
 /*
  * Hands every alert version d raises to the webhook outbox for wh's

@@ -152,8 +152,7 @@ static int cmd_list(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
         ctx.domain = a->domain;
         return list_domain(st, txn, &ctx) < 0 ? IDW_EXIT_FAILURE : IDW_EXIT_OK;
     }
-    domains = idw_store_domains(st, txn, err, sizeof err);
-    if (!domains) {
+    if (idw_store_domains(st, txn, &domains, err, sizeof err) < 0) {
         log_error("%s", err);
         return IDW_EXIT_FAILURE;
     }
@@ -284,8 +283,10 @@ static int find_anywhere(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn
     rc = find_in(st, txn, domain, user, p);
     if (rc != 1 || a->domain)
         return rc;
-    if (!(domains = idw_store_domains(st, txn, err, sizeof err)))
+    if (idw_store_domains(st, txn, &domains, err, sizeof err) < 0) {
+        log_error("%s", err);
         return -1;
+    }
     json_array_foreach(domains, i, d) {
         idw_strlcpy(domain, json_string_value(d), domlen);
         if ((rc = find_in(st, txn, domain, user, p)) != 1)

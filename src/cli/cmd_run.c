@@ -3,7 +3,9 @@
  * configured Okta org through the pipeline.
  *
  * Each org has its own poller (its own cursor, rate budget, backoff and
- * pause state).  The requests of orgs that are due run at once on a pool
+ * pause state) feeding its own pipeline, wired here as the poller's page
+ * sink (source/page_sink.h); this file also raises the connector_starved
+ * alert the pollers ask for.  The requests of orgs that are due run at once on a pool
  * of fetch threads (poll_pool.h), so a slow or stalled org delays no
  * other; the loop, on the one thread that writes LMDB, applies each page
  * as its request finishes.  One request is in flight per org.
@@ -25,8 +27,10 @@
 #include "cli/listener.h"
 #include "cli/observe.h"
 #include "cli/poll_pool.h"
+#include "alert/alert.h"
 #include "deliver/deliver.h"
 #include "common/log.h"
+#include "engine/pipeline.h"
 #include "source/okta_poll.h"
 #include "event/geo.h"
 
@@ -46,6 +50,7 @@ static void on_hup(int sig)
 
 struct org_run {
     struct idw_okta_poller *poller;
+    struct idw_pipeline *pl;    /* the poller's page sink; rules are swapped here (SIGHUP) */
     char domain[IDW_DOMAIN_MAX];
     int64_t due_ms;
     int done;                   /* --once: caught up or paused */
@@ -63,37 +68,6 @@ struct run_args {
 static int want(const struct run_args *a, const char *domain)
 {
     return !a->domain || strcmp(a->domain, domain) == 0;
-}
-
-/* Opens a poller for every polled org (those with an org_url). */
-static int open_pollers(struct idw_cli *cli, struct idw_store *st, const struct idw_geodb *geo,
-                        struct idw_detect *detect, const struct run_args *a,
-                        struct org_run *runs, size_t *n)
-{
-    struct idw_poll_opts po = {.cfg = &cli->cfg, .geo = geo, .stop = &stop_requested,
-                               .backfill_days = a->days, .progress = a->progress, .detect = detect};
-    char err[768];
-
-    *n = 0;
-    for (size_t i = 0; i < cli->cfg.n_orgs; i++) {
-        const struct idw_org_config *oc = &cli->cfg.orgs[i];
-        struct idw_okta_org org;
-        if (!want(a, oc->domain_id) || !json_object_get(oc->json, "org_url"))
-            continue;
-        if (idw_okta_org_read(oc, &org, err, sizeof err) < 0 ||
-            idw_okta_poller_new(st, &org, &po, &runs[*n].poller, err, sizeof err) < 0) {
-            log_error("%s: %s", oc->domain_id, err);
-            return -1;
-        }
-        idw_strlcpy(runs[*n].domain, oc->domain_id, sizeof runs[*n].domain);
-        (*n)++;
-    }
-    if (*n == 0) {
-        log_error(a->domain ? "no org '%s' with an org_url in the configuration"
-                            : "no org with an org_url in the configuration%s", a->domain ? a->domain : "");
-        return -1;
-    }
-    return 0;
 }
 
 /* What a poll step's result means for the org's schedule; -1 on a fatal (storage) error. */
@@ -143,6 +117,73 @@ struct daemon {
     int metrics_fd;                     /* loopback metrics listener, -1 when off */
 };
 
+/*
+ * The connector_starved alert (source/page_sink.h's starved callback):
+ * the one place the daemon raises it, with the poller's text.
+ */
+static enum idw_rc raise_starved(void *vdm, const char *domain, int64_t since_ms, int64_t ended_ms,
+                                 const char *summary, const char *evidence, char *err, size_t errlen)
+{
+    struct daemon *dm = vdm;
+    struct idw_alert_candidate c = {.severity = IDW_SEV_HIGH, .score = 70, .mitre = "T1562",
+                                    .stage = "Defense Evasion"};
+
+    (void)since_ms;     /* the poller's text says when; the alert is timed by the wall clock */
+    (void)ended_ms;
+    snprintf(c.entity, sizeof c.entity, "org:%s", domain);
+    idw_strlcpy(c.summary, summary, sizeof c.summary);
+    idw_strlcpy(c.evidence, evidence, sizeof c.evidence);
+    c.window_ms = IDW_DAY_MS;
+    return idw_alert_raise_connector(idw_detect_alerts(dm->detect), dm->st, domain, "connector_starved",
+                                     &c, idw_now_ms(), err, errlen);
+}
+
+/* One org's pipeline, and its poller feeding it. */
+static enum idw_rc open_org(struct daemon *dm, const struct idw_geodb *geo, const struct idw_org_config *oc,
+                            struct org_run *o, char *err, size_t errlen)
+{
+    struct idw_pipeline_opts plo = {.domain_id = oc->domain_id, .geo = geo, .detect = dm->detect};
+    struct idw_poll_opts po = {.stop = &stop_requested, .backfill_days = dm->a->days,
+                               .progress = dm->a->progress};
+    struct idw_okta_org org;
+
+    if (idw_okta_org_read(oc, &org, err, errlen) < 0 ||
+        idw_pipeline_open(dm->st, &dm->cli->cfg, &plo, &o->pl, err, errlen) < 0)
+        return IDW_ERR;
+    idw_pipeline_page_sink(o->pl, &po.sink);
+    po.sink.starved = raise_starved;
+    po.sink.starved_ctx = dm;
+    return idw_okta_poller_new(dm->st, &org, &po, &o->poller, err, errlen);
+}
+
+/* Opens a pipeline and a poller for every polled org (those with an org_url). */
+static int open_pollers(struct daemon *dm, const struct idw_geodb *geo)
+{
+    struct idw_cli *cli = dm->cli;
+    const struct run_args *a = dm->a;
+    char err[768];
+
+    dm->n = 0;
+    for (size_t i = 0; i < cli->cfg.n_orgs; i++) {
+        const struct idw_org_config *oc = &cli->cfg.orgs[i];
+        struct org_run *o = &dm->runs[dm->n];
+        if (!want(a, oc->domain_id) || !json_object_get(oc->json, "org_url"))
+            continue;
+        idw_strlcpy(o->domain, oc->domain_id, sizeof o->domain);
+        dm->n++;    /* counted at once: close_all frees what was opened */
+        if (open_org(dm, geo, oc, o, err, sizeof err) < 0) {
+            log_error("%s: %s", oc->domain_id, err);
+            return -1;
+        }
+    }
+    if (dm->n == 0) {
+        log_error(a->domain ? "no org '%s' with an org_url in the configuration"
+                            : "no org with an org_url in the configuration%s", a->domain ? a->domain : "");
+        return -1;
+    }
+    return 0;
+}
+
 /* The metrics text from the database as it is now (a read transaction). */
 static char *metrics_now(void *vdm)
 {
@@ -151,23 +192,27 @@ static char *metrics_now(void *vdm)
     json_t *doc;
     char err[256], *text;
 
-    if (idw_store_begin(dm->st, 1, &txn, err, sizeof err) < 0)
+    if (idw_store_begin(dm->st, 1, &txn, err, sizeof err) < 0) {
+        log_error("metrics: %s", err);      /* the scrape gets a 500 */
         return NULL;
-    doc = idw_status_doc(&dm->cli->cfg, dm->st, txn);
+    }
+    if (idw_status_doc(&dm->cli->cfg, dm->st, txn, &doc, err, sizeof err) < 0)
+        log_error("metrics: %s", err);
     mdb_txn_abort(txn);
     text = doc ? idw_metrics_text(doc) : NULL;
     json_decref(doc);
     return text;
 }
 
-/* Every poller switches to fresh; on failure all stay on the running engine. */
+/* Every org's pipeline switches to fresh; on failure all stay on the running engine. */
 static int switch_rules(struct daemon *dm, struct idw_detect *fresh)
 {
     for (size_t i = 0; i < dm->n; i++)
-        if (idw_okta_poller_set_detect(dm->runs[i].poller, fresh) < 0) {
-            /* cannot happen between pages; keep every org on one engine */
+        if (idw_pipeline_set_detect(dm->runs[i].pl, fresh) < 0) {
+            /* cannot happen between pages (no batch open); keep every org on one engine */
             for (size_t j = 0; j < i; j++)
-                idw_okta_poller_set_detect(dm->runs[j].poller, dm->detect);
+                if (idw_pipeline_set_detect(dm->runs[j].pl, dm->detect) < 0)
+                    log_error("%s: SIGHUP: cannot restore the running rules", dm->runs[j].domain);
             return -1;
         }
     return 0;
@@ -432,9 +477,13 @@ bad:
 /* Backfill is for a fresh org: an org already polling has its history. */
 static int backfill_allowed(struct idw_store *st, const struct org_run *runs, size_t n)
 {
-    char err[256];
+    char err[768];
     for (size_t i = 0; i < n; i++) {
-        json_t *s = idw_okta_state(st, runs[i].domain, err, sizeof err);
+        json_t *s;
+        if (idw_okta_state_get(st, runs[i].domain, &s, err, sizeof err) < 0) {
+            log_error("%s", err);   /* names the org */
+            return 0;
+        }
         /* a cursor that is not an unfinished backfill's: the org is live */
         int live = s && json_string_value(json_object_get(s, "next_url")) &&
                    (!json_object_get(s, "backfill_started") || json_object_get(s, "backfill_done"));
@@ -458,8 +507,10 @@ static void drop_fetched(void *tag)
 static void close_all(struct daemon *dm, struct idw_geodb *geo)
 {
     idw_poll_pool_free(dm->pool, drop_fetched);     /* waits for the requests in flight */
-    for (size_t i = 0; i < dm->n; i++)
+    for (size_t i = 0; i < dm->n; i++) {
         idw_okta_poller_free(dm->runs[i].poller);
+        idw_pipeline_close(dm->runs[i].pl);
+    }
     free(dm->runs);
     idw_store_close(dm->st);
     idw_geo_close(geo);
@@ -478,7 +529,7 @@ static int open_metrics(struct daemon *dm)
     dm->metrics_fd = -1;
     if (!listen || !*listen || dm->a->backfill)
         return 0;
-    if ((dm->metrics_fd = idw_listener_open(listen, err, sizeof err)) < 0) {
+    if (idw_listener_open(listen, &dm->metrics_fd, err, sizeof err) < 0) {
         log_error("%s", err);
         return -1;
     }
@@ -525,7 +576,7 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
     signal(SIGTERM, on_stop);
     signal(SIGHUP, on_hup);
     signal(SIGPIPE, SIG_IGN);
-    if (open_pollers(cli, dm.st, geo, dm.detect, a, runs, &dm.n) == 0 &&
+    if (open_pollers(&dm, geo) == 0 &&
         (!a->backfill || backfill_allowed(dm.st, runs, dm.n))) {
         if (loop(&dm) == 0) {
             rc = IDW_EXIT_OK;

@@ -81,7 +81,8 @@ static json_t *load_status(struct idw_cli *cli)
         idw_store_close(st);
         return NULL;
     }
-    doc = idw_status_doc(&cli->cfg, st, txn);
+    if (idw_status_doc(&cli->cfg, st, txn, &doc, err, sizeof err) < 0)
+        log_error("status: %s", err);
     mdb_txn_abort(txn);
     idw_store_close(st);
     return doc;

@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-int idw_listener_open(const char *hostport, char *err, size_t errlen)
+enum idw_rc idw_listener_open(const char *hostport, int *out, char *err, size_t errlen)
 {
     char host[64];
     const char *colon = strrchr(hostport, ':');
@@ -30,28 +30,30 @@ int idw_listener_open(const char *hostport, char *err, size_t errlen)
     long port;
     int fd, one = 1;
 
+    *out = -1;
     if (!colon || (size_t)(colon - hostport) >= sizeof host || (port = strtol(colon + 1, NULL, 10)) <= 0 ||
         port > 65535) {
         snprintf(err, errlen, "metrics.listen: expected 127.0.0.1:PORT");
-        return -1;
+        return IDW_ERR;
     }
     snprintf(host, sizeof host, "%.*s", (int)(colon - hostport), hostport);
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
         snprintf(err, errlen, "metrics.listen: only loopback addresses (127.x.x.x) are allowed");
-        return -1;
+        return IDW_ERR;
     }
     sa.sin_port = htons((uint16_t)port);
     if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
         snprintf(err, errlen, "metrics.listen: socket: %s", strerror(errno));
-        return -1;
+        return IDW_ERR;
     }
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 8) < 0) {
         snprintf(err, errlen, "metrics.listen: %s: %s", hostport, strerror(errno));
         close(fd);
-        return -1;
+        return IDW_ERR;
     }
-    return fd;
+    *out = fd;
+    return IDW_OK;
 }
 
 /*

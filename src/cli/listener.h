@@ -6,11 +6,13 @@
 
 #include <stddef.h>
 
+#include "common/rc.h"
+
 /*
- * Listens on "127.x.x.x:PORT" (loopback only), non-blocking.  Returns the
- * socket, or -1 with err set.
+ * Listens on "127.x.x.x:PORT" (loopback only), non-blocking.  IDW_OK with
+ * *fd the socket (close it), or IDW_ERR with err set (*fd -1).
  */
-int idw_listener_open(const char *hostport, char *err, size_t errlen);
+enum idw_rc idw_listener_open(const char *hostport, int *fd, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Answers every connection waiting on fd with body(ctx) (malloc'd text,

@@ -63,21 +63,21 @@ static void usage(FILE *out)
                  "Exit codes: 0 ok, 1 failure, 2 usage, 3 input rejected, 4 not found.\n");
 }
 
-int idw_cli_load_config(struct idw_cli *cli)
+enum idw_rc idw_cli_load_config(struct idw_cli *cli)
 {
     char err[512];
 
     if (idw_config_load(cli->config_path, &cli->cfg, err, sizeof err) < 0) {
         log_error("configuration: %s", err);
-        return -1;
+        return IDW_ERR;
     }
     if (cli->db_override &&
         idw_strlcpy(cli->cfg.db_path, cli->db_override, sizeof cli->cfg.db_path) >=
             sizeof cli->cfg.db_path) {
         log_error("--db: path too long");
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
 struct idw_store *idw_cli_open_store(struct idw_cli *cli, int rdonly)
@@ -109,16 +109,16 @@ struct idw_store *idw_cli_open_writer(struct idw_cli *cli, const char *what)
     return st;
 }
 
-int idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
+enum idw_rc idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **geo)
 {
     char err[512];
     *geo = NULL;
     if ((cfg->city_db[0] || cfg->asn_db[0]) &&
         idw_geo_open(cfg->city_db, cfg->asn_db, geo, err, sizeof err) < 0) {
         log_error("geoip: %s", err);
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
 int idw_cli_route_alerts(struct idw_detect *d, const struct idw_webhooks *wh)
@@ -159,7 +159,7 @@ static int attach_webhooks(const struct idw_cli *cli, struct idw_detect **d)
     return rc;
 }
 
-int idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d)
+enum idw_rc idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d)
 {
     const char *dir = cli->cfg.rules_dir;
     struct stat sb;
@@ -168,13 +168,13 @@ int idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d)
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
         if (strcmp(dir, "rules") != 0) {
             log_error("rules_dir: %s is not a directory", dir);
-            return -1;
+            return IDW_ERR;
         }
         dir = NULL;     /* the default location is optional: built-in defaults */
     }
     if (idw_detect_open(dir, d, err, sizeof err) < 0) {
         log_error("rules: %s", err);
-        return -1;
+        return IDW_ERR;
     }
     return attach_webhooks(cli, d);
 }

@@ -3,7 +3,8 @@
  * `idwatch status --json` and the Prometheus text behind `idwatch metrics`
  * (and the daemon's optional loopback listener).  Both read the database
  * only, so they can run beside a live `run` (LMDB readers never block the
- * writer).
+ * writer).  A document that cannot be read fails the whole status with
+ * its name in the error: zeros in its place would look like an idle org.
  */
 #include "cli/observe.h"
 
@@ -31,13 +32,29 @@ static json_t *time_or_null(json_int_t ms)
     return json_string(buf);
 }
 
-json_t *idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain)
+/* A meta document, NULL when absent; IDW_ERR with err naming it when unreadable. */
+static enum idw_rc read_doc(struct idw_store *st, MDB_txn *txn, const char *name, const char *domain,
+                            json_t **out, char *err, size_t errlen)
 {
-    char err[256];
+    char why[256];
+
+    if (idw_store_meta_get(st, txn, name, domain, out, why, sizeof why) >= 0)
+        return IDW_OK;
+    snprintf(err, errlen, "cannot read %s of %s: %s", name, domain, why);
+    return IDW_ERR;
+}
+
+enum idw_rc idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain, json_t **out,
+                           char *err, size_t errlen)
+{
     json_t *stats = NULL, *okta = NULL, *o;
 
-    idw_store_meta_get(st, txn, "ingest_stats", domain, &stats, err, sizeof err);
-    int okta_rc = idw_store_meta_get(st, txn, "okta_state", domain, &okta, err, sizeof err);
+    *out = NULL;
+    if (read_doc(st, txn, "ingest_stats", domain, &stats, err, errlen) < 0 ||
+        read_doc(st, txn, "okta_state", domain, &okta, err, errlen) < 0) {
+        json_decref(stats);
+        return IDW_ERR;
+    }
     json_int_t newest = ival(stats, "newest_published_ms");
     json_int_t starved = ival(okta, "starved_since_ms");
     o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o}",
@@ -69,11 +86,14 @@ json_t *idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain)
     json_object_set_new(o, "starved_since", time_or_null(starved));
     json_object_set_new(o, "starved_seconds", json_integer(starved ? (idw_now_ms() - starved) / 1000 : 0));
     json_object_set_new(o, "starvation_alerted", json_boolean(json_is_true(json_object_get(okta, "starvation_alerted"))));
-    if (okta_rc < 0)
-        json_object_set_new(o, "state_error", json_string(err));
     json_decref(stats);
     json_decref(okta);
-    return o;
+    if (!o) {
+        snprintf(err, errlen, "status of %s: out of memory", domain);
+        return IDW_ERR;
+    }
+    *out = o;
+    return IDW_OK;
 }
 
 /* ---- alerts ------------------------------------------------------------------- */
@@ -104,16 +124,27 @@ static int count_alert(const char *key, size_t keylen, const char *val, size_t v
     return 0;
 }
 
-static json_t *alerts_summary(struct idw_store *st, MDB_txn *txn)
+static enum idw_rc alerts_summary(struct idw_store *st, MDB_txn *txn, json_t **out,
+                                  char *err, size_t errlen)
 {
-    char err[256];
     json_t *c = json_pack("{s:i, s:{s:i, s:i, s:i, s:i}, s:{s:i, s:i, s:i, s:i}, s:{}}", "total", 0,
                           "by_severity", "low", 0, "medium", 0, "high", 0, "critical", 0,
                           "by_status", "open", 0, "acknowledged", 0, "resolved", 0,
                           "false_positive", 0, "by_rule");
-    if (c && idw_store_kv_each(st, txn, st->alerts, NULL, count_alert, c, err, sizeof err) < 0)
-        json_object_set_new(c, "error", json_string(err));
-    return c;
+    char why[256];
+
+    *out = c;
+    if (!c) {
+        snprintf(err, errlen, "alerts summary: out of memory");
+        return IDW_ERR;
+    }
+    if (idw_store_kv_each(st, txn, st->alerts, NULL, count_alert, c, why, sizeof why) < 0) {
+        snprintf(err, errlen, "cannot read the alerts: %s", why);
+        json_decref(c);
+        *out = NULL;
+        return IDW_ERR;
+    }
+    return IDW_OK;
 }
 
 /* ---- outbox --------------------------------------------------------------------- */
@@ -135,62 +166,88 @@ static int count_entry(uint64_t seq, json_t *e, void *vc)
     return 0;
 }
 
-static json_t *outbox_summary(struct idw_store *st, MDB_txn *txn)
+static enum idw_rc outbox_summary(struct idw_store *st, MDB_txn *txn, json_t **out,
+                                  char *err, size_t errlen)
 {
-    char err[256];
+    char why[256];
     json_t *c = json_pack("{s:i, s:i, s:i}", "pending", 0, "dead", 0, "oldest_pending_ms", 0);
     json_t *totals = NULL;
     json_int_t oldest;
 
-    if (idw_outbox_each(st, txn, count_entry, c, err, sizeof err) < 0)
-        json_object_set_new(c, "error", json_string(err));
+    *out = NULL;
+    if (!c) {
+        snprintf(err, errlen, "outbox summary: out of memory");
+        return IDW_ERR;
+    }
+    if (idw_outbox_each(st, txn, count_entry, c, why, sizeof why) < 0) {
+        snprintf(err, errlen, "cannot read the outbox: %s", why);
+        json_decref(c);
+        return IDW_ERR;
+    }
+    if (read_doc(st, txn, "delivery_stats", "_all", &totals, err, errlen) < 0) {
+        json_decref(c);
+        return IDW_ERR;
+    }
     oldest = ival(c, "oldest_pending_ms");
     json_object_del(c, "oldest_pending_ms");
     json_object_set_new(c, "oldest_pending_age_s", oldest ? json_integer((idw_now_ms() - oldest) / 1000)
                                                           : json_null());
-    idw_store_meta_get(st, txn, "delivery_stats", "_all", &totals, err, sizeof err);
     json_object_set_new(c, "delivered_total", json_integer(ival(totals, "delivered")));
     json_object_set_new(c, "retried_total", json_integer(ival(totals, "retried")));
     json_object_set_new(c, "dead_total", json_integer(ival(totals, "dead")));
     json_object_set_new(c, "superseded_total", json_integer(ival(totals, "superseded")));
     json_decref(totals);
-    return c;
+    *out = c;
+    return IDW_OK;
 }
 
-/* The running daemon's own record (meta "daemon"): start, SIGHUP reloads. */
-static json_t *daemon_summary(struct idw_store *st, MDB_txn *txn)
+/* The org documents, and the sum of their ingest counters into *total, *dups. */
+static enum idw_rc orgs_status(const struct idw_config *cfg, struct idw_store *st, MDB_txn *txn,
+                               json_t *orgs, json_int_t *total, json_int_t *dups,
+                               char *err, size_t errlen)
 {
-    char err[256];
-    json_t *d = NULL;
-
-    idw_store_meta_get(st, txn, "daemon", "_all", &d, err, sizeof err);
-    return d ? d : json_object();
-}
-
-json_t *idw_status_doc(const struct idw_config *cfg, struct idw_store *st, MDB_txn *txn)
-{
-    json_t *orgs = json_array();
-    json_int_t total = 0, dups = 0;
-
+    *total = *dups = 0;
     for (size_t i = 0; i < cfg->n_orgs; i++) {
-        json_t *o = idw_org_status(st, txn, cfg->orgs[i].domain_id);
-        total += ival(o, "events_ingested");
-        dups += ival(o, "duplicates_skipped");
+        json_t *o;
+        if (idw_org_status(st, txn, cfg->orgs[i].domain_id, &o, err, errlen) < 0)
+            return IDW_ERR;
+        *total += ival(o, "events_ingested");
+        *dups += ival(o, "duplicates_skipped");
         json_array_append_new(orgs, o);
     }
-    json_t *raised = NULL, *doc;
-    char err[256];
+    return IDW_OK;
+}
 
-    idw_store_meta_get(st, txn, "alerts_raised", "_all", &raised, err, sizeof err);
-    doc = json_pack("{s:o, s:o, s:o, s:{s:I, s:I}, s:s, s:o}", "orgs", orgs,
-                    "alerts", alerts_summary(st, txn), "outbox", outbox_summary(st, txn),
-                    "totals", "events_ingested", total, "duplicates_skipped", dups,
-                    "version", IDW_VERSION, "daemon", daemon_summary(st, txn));
-    if (doc)
-        json_object_set_new(json_object_get(doc, "alerts"), "raised", raised ? raised : json_object());
-    else
+enum idw_rc idw_status_doc(const struct idw_config *cfg, struct idw_store *st, MDB_txn *txn,
+                           json_t **out, char *err, size_t errlen)
+{
+    json_t *orgs = json_array(), *alerts = NULL, *outbox = NULL, *raised = NULL, *daemon = NULL;
+    json_int_t total, dups;
+
+    *out = NULL;
+    if (!orgs || orgs_status(cfg, st, txn, orgs, &total, &dups, err, errlen) < 0 ||
+        alerts_summary(st, txn, &alerts, err, errlen) < 0 ||
+        outbox_summary(st, txn, &outbox, err, errlen) < 0 ||
+        read_doc(st, txn, "alerts_raised", "_all", &raised, err, errlen) < 0 ||
+        /* the running daemon's own record: its start, SIGHUP reloads */
+        read_doc(st, txn, "daemon", "_all", &daemon, err, errlen) < 0) {
+        if (!orgs)
+            snprintf(err, errlen, "status: out of memory");
+        json_decref(orgs);
+        json_decref(alerts);
+        json_decref(outbox);
         json_decref(raised);
-    return doc;
+        return IDW_ERR;
+    }
+    json_object_set_new(alerts, "raised", raised ? raised : json_object());
+    *out = json_pack("{s:o, s:o, s:o, s:{s:I, s:I}, s:s, s:o}", "orgs", orgs, "alerts", alerts,
+                     "outbox", outbox, "totals", "events_ingested", total, "duplicates_skipped", dups,
+                     "version", IDW_VERSION, "daemon", daemon ? daemon : json_object());
+    if (!*out) {
+        snprintf(err, errlen, "status: out of memory");
+        return IDW_ERR;
+    }
+    return IDW_OK;
 }
 
 /* ---- Prometheus text ------------------------------------------------------------ */

@@ -12,17 +12,26 @@
 #include "common/config.h"
 #include "store/store.h"
 
-/* One org: connector state, ingest counters, poll latency, lag. */
-json_t *idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain);
+/*
+ * One org: connector state, ingest counters, poll latency, lag.  IDW_OK
+ * with *out (caller json_decref's), or IDW_ERR when one of its documents
+ * cannot be read (err names the document and the org; *out NULL).
+ */
+enum idw_rc idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domain, json_t **out,
+                           char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * {"orgs": [...], "alerts": {total, by_severity, by_status, by_rule},
  *  "outbox": {pending, dead, oldest_pending_age_s, delivered_total,
- *  retried_total, dead_total}, "totals": {...}} inside txn (read-only is enough).
+ *  retried_total, dead_total}, "totals": {...}} inside txn (read-only is
+ * enough).  IDW_OK with *out (caller json_decref's), or IDW_ERR with err
+ * naming what could not be read: never a document with zeros in place
+ * of an unreadable part.
  */
-json_t *idw_status_doc(const struct idw_config *cfg, struct idw_store *st, MDB_txn *txn);
+enum idw_rc idw_status_doc(const struct idw_config *cfg, struct idw_store *st, MDB_txn *txn,
+                           json_t **out, char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* The Prometheus text exposition (version 0.0.4) of a status document; malloc'd. */
+/* The Prometheus text exposition (version 0.0.4) of a status document; malloc'd, NULL when out of memory. */
 char *idw_metrics_text(const json_t *status);
 
 #endif

@@ -70,16 +70,16 @@ static void *worker(void *arg)
     return NULL;
 }
 
-int idw_poll_pool_new(size_t nthreads, struct idw_poll_pool **out)
+enum idw_rc idw_poll_pool_new(size_t nthreads, struct idw_poll_pool **out)
 {
     struct idw_poll_pool *pool;
 
     *out = NULL;
     if (nthreads < 1 || nthreads > 256 || !(pool = calloc(1, sizeof *pool)))
-        return -1;
+        return IDW_ERR;
     if (!(pool->threads = calloc(nthreads, sizeof *pool->threads))) {
         free(pool);
-        return -1;
+        return IDW_ERR;
     }
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->work, NULL);
@@ -87,18 +87,18 @@ int idw_poll_pool_new(size_t nthreads, struct idw_poll_pool **out)
     for (; pool->nthreads < nthreads; pool->nthreads++)
         if (pthread_create(&pool->threads[pool->nthreads], NULL, worker, pool) != 0) {
             idw_poll_pool_free(pool, NULL);
-            return -1;
+            return IDW_ERR;
         }
     *out = pool;
-    return 0;
+    return IDW_OK;
 }
 
-int idw_poll_pool_submit(struct idw_poll_pool *pool, struct idw_okta_poller *p, void *tag)
+enum idw_rc idw_poll_pool_submit(struct idw_poll_pool *pool, struct idw_okta_poller *p, void *tag)
 {
     struct job *j = malloc(sizeof *j);
 
     if (!j)
-        return -1;
+        return IDW_ERR;
     j->p = p;
     j->tag = tag;
     pthread_mutex_lock(&pool->mu);
@@ -106,7 +106,7 @@ int idw_poll_pool_submit(struct idw_poll_pool *pool, struct idw_okta_poller *p, 
     pool->busy++;
     pthread_cond_signal(&pool->work);
     pthread_mutex_unlock(&pool->mu);
-    return 0;
+    return IDW_OK;
 }
 
 void *idw_poll_pool_take_done(struct idw_poll_pool *pool)

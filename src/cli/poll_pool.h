@@ -21,12 +21,12 @@
 
 struct idw_poll_pool;
 
-/* Starts nthreads fetch threads (1 ≤ nthreads ≤ 256).  Returns 0, or -1 (nothing started). */
-int idw_poll_pool_new(size_t nthreads, struct idw_poll_pool **out) __attribute__((warn_unused_result));
+/* Starts nthreads fetch threads (1 ≤ nthreads ≤ 256).  IDW_OK, or IDW_ERR (nothing started). */
+enum idw_rc idw_poll_pool_new(size_t nthreads, struct idw_poll_pool **out) IDW_MUST_CHECK;
 
-/* Queues one fetch; tag comes back with it from take_done.  Returns 0 or -1 (out of memory). */
-int idw_poll_pool_submit(struct idw_poll_pool *pool, struct idw_okta_poller *p, void *tag)
-    __attribute__((warn_unused_result));
+/* Queues one fetch; tag comes back with it from take_done.  IDW_OK, or IDW_ERR (out of memory). */
+enum idw_rc idw_poll_pool_submit(struct idw_poll_pool *pool, struct idw_okta_poller *p, void *tag)
+    IDW_MUST_CHECK;
 
 /* A finished fetch's tag (its poller is the daemon's again), or NULL when none is waiting. */
 void *idw_poll_pool_take_done(struct idw_poll_pool *pool);

@@ -331,8 +331,8 @@ static void merge_defaults(json_t *root, const json_t *def)
     }
 }
 
-int idw_config_parse(const char *text, const char *source, struct idw_config *cfg,
-                     char *err, size_t errlen)
+enum idw_rc idw_config_parse(const char *text, const char *source, struct idw_config *cfg,
+                             char *err, size_t errlen)
 {
     json_error_t je;
     json_t *def;
@@ -342,7 +342,7 @@ int idw_config_parse(const char *text, const char *source, struct idw_config *cf
     cfg->root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
     if (!cfg->root) {
         snprintf(err, errlen, "%s:%d:%d: %s", source, je.line, je.column, je.text);
-        return -1;
+        return IDW_ERR;
     }
     def = json_loads(default_json, 0, NULL);
     if (!def || !json_is_object(cfg->root) ||
@@ -355,10 +355,10 @@ int idw_config_parse(const char *text, const char *source, struct idw_config *cf
             snprintf(err, errlen, "out of memory");
         json_decref(def);
         idw_config_free(cfg);
-        return -1;
+        return IDW_ERR;
     }
     json_decref(def);
-    return 0;
+    return IDW_OK;
 }
 
 static char *read_file(const char *path, char *err, size_t errlen)
@@ -386,7 +386,7 @@ static char *read_file(const char *path, char *err, size_t errlen)
     return buf;
 }
 
-int idw_config_load(const char *path, struct idw_config *cfg, char *err, size_t errlen)
+enum idw_rc idw_config_load(const char *path, struct idw_config *cfg, char *err, size_t errlen)
 {
     char *text;
     int rc;
@@ -396,7 +396,7 @@ int idw_config_load(const char *path, struct idw_config *cfg, char *err, size_t 
     text = read_file(path, err, errlen);
     if (!text) {
         memset(cfg, 0, sizeof *cfg);
-        return -1;
+        return IDW_ERR;
     }
     rc = idw_config_parse(text, path, cfg, err, errlen);
     free(text);

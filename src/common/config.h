@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "common/rc.h"
+
 #define IDW_DOMAIN_MAX 64     /* domain_id: 1..63 chars of [A-Za-z0-9._-] */
 
 struct idw_org_config {
@@ -57,15 +59,16 @@ struct idw_config {
 const char *idw_config_default_json(void);
 
 /*
- * Loads and validates path (NULL = the embedded default).  Returns 0, or
- * -1 with a precise message in err (file, JSON line/column, or key path).
+ * Loads and validates path (NULL = the embedded default).  IDW_OK, or
+ * IDW_ERR with a precise message in err (file, JSON line/column, or key path).
  * On failure *cfg holds nothing to free.
  */
-int idw_config_load(const char *path, struct idw_config *cfg, char *err, size_t errlen);
+enum idw_rc idw_config_load(const char *path, struct idw_config *cfg, char *err, size_t errlen)
+    IDW_MUST_CHECK;
 
 /* Same, from JSON text (used by the loader and by tests). */
-int idw_config_parse(const char *text, const char *source, struct idw_config *cfg,
-                     char *err, size_t errlen);
+enum idw_rc idw_config_parse(const char *text, const char *source, struct idw_config *cfg,
+                             char *err, size_t errlen) IDW_MUST_CHECK;
 
 void idw_config_free(struct idw_config *cfg);
 

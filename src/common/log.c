@@ -23,15 +23,15 @@ static const char *const level_names[] = {"debug", "info", "warn", "error"};
 void idw_log_set_level(enum idw_log_level level) { min_level = level; }
 void idw_log_set_json(int mode) { json_mode = mode; }
 
-int idw_log_parse_level(const char *s, enum idw_log_level *out)
+enum idw_rc idw_log_parse_level(const char *s, enum idw_log_level *out)
 {
     for (int i = 0; i < 4; i++) {
         if (s && strcasecmp(s, level_names[i]) == 0) {
             *out = (enum idw_log_level)i;
-            return 0;
+            return IDW_OK;
         }
     }
-    return -1;
+    return IDW_ERR;
 }
 
 static void emit(enum idw_log_level level, json_t *fields, const char *msg)

@@ -13,12 +13,14 @@
 
 #include <jansson.h>
 
+#include "common/rc.h"
+
 enum idw_log_level { IDW_LOG_DEBUG, IDW_LOG_INFO, IDW_LOG_WARN, IDW_LOG_ERROR };
 
 /* Messages below this level are dropped.  Default INFO. */
 void idw_log_set_level(enum idw_log_level level);
-/* Parses "debug|info|warn|error"; returns 0, or -1 for anything else. */
-int idw_log_parse_level(const char *s, enum idw_log_level *out);
+/* Parses "debug|info|warn|error"; IDW_OK, or IDW_ERR for anything else. */
+enum idw_rc idw_log_parse_level(const char *s, enum idw_log_level *out) IDW_MUST_CHECK;
 /* Forces JSON (1) or human (0) output; -1 restores the TTY-based choice. */
 void idw_log_set_json(int mode);
 

@@ -73,25 +73,25 @@ static int parse_zone(const char *p, int64_t *offset_ms)
     return 0;
 }
 
-int idw_time_parse(const char *s, int64_t *out)
+enum idw_rc idw_time_parse(const char *s, int64_t *out)
 {
     int Y, M, D, h, m, sec, ms = 0;
     const char *p = s;
     int64_t off;
 
     if (!s)
-        return -1;
+        return IDW_ERR;
     if (parse_digits(&p, 4, &Y) < 0 || *p++ != '-' ||
         parse_digits(&p, 2, &M) < 0 || *p++ != '-' ||
         parse_digits(&p, 2, &D) < 0)
-        return -1;
+        return IDW_ERR;
     if (*p != 'T' && *p != 't' && *p != ' ')
-        return -1;
+        return IDW_ERR;
     p++;
     if (parse_digits(&p, 2, &h) < 0 || *p++ != ':' ||
         parse_digits(&p, 2, &m) < 0 || *p++ != ':' ||
         parse_digits(&p, 2, &sec) < 0)
-        return -1;
+        return IDW_ERR;
     if (*p == '.') {
         int digits = 0;
         p++;
@@ -102,18 +102,18 @@ int idw_time_parse(const char *s, int64_t *out)
             p++;
         }
         if (digits == 0)
-            return -1;
+            return IDW_ERR;
         for (; digits < 3; digits++)
             ms *= 10;
     }
     if (parse_zone(p, &off) < 0)
-        return -1;
+        return IDW_ERR;
     if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > days_in_month(Y, M) ||
         h > 23 || m > 59 || sec > 60)
-        return -1;
+        return IDW_ERR;
     int64_t secs = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
     *out = secs * 1000 + ms - off;
-    return 0;
+    return IDW_OK;
 }
 
 void idw_time_format(int64_t ms, char *out)
@@ -233,15 +233,15 @@ void idw_uuid_derive(const char *ns, const char *name, char out[IDW_UUID_STRLEN]
     uuid_format(md, out);
 }
 
-int idw_uuid_random(char out[IDW_UUID_STRLEN])
+enum idw_rc idw_uuid_random(char out[IDW_UUID_STRLEN])
 {
     unsigned char b[16];
     if (RAND_bytes(b, sizeof b) != 1)
-        return -1;
+        return IDW_ERR;
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     uuid_format(b, out);
-    return 0;
+    return IDW_OK;
 }
 
 static void hex_prefix(const unsigned char *md, size_t mdlen, size_t nbytes, char *out)

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/rc.h"
+
 #define IDW_TIME_STRLEN 32      /* "2026-03-15T14:32:18.000Z" + NUL, with room */
 #define IDW_UUID_STRLEN 37      /* 36 chars + NUL */
 
@@ -24,11 +26,11 @@
  * Parses an RFC 3339 timestamp into epoch milliseconds.  Accepts
  * "YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)" and, because exported data lakes
  * write it that way, a space instead of 'T' and no zone (UTC implied).
- * Fractions beyond milliseconds are truncated.  Returns 0 on success,
- * -1 when the text is not such a timestamp or is out of range (year
+ * Fractions beyond milliseconds are truncated.  IDW_OK on success,
+ * IDW_ERR when the text is not such a timestamp or is out of range (year
  * 1970..9999); *out is then untouched.
  */
-int idw_time_parse(const char *s, int64_t *out);
+enum idw_rc idw_time_parse(const char *s, int64_t *out) IDW_MUST_CHECK;
 
 /* Formats epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ".  out must hold IDW_TIME_STRLEN. */
 void idw_time_format(int64_t ms, char *out);
@@ -58,8 +60,8 @@ int idw_str_absent(const char *s);
  */
 void idw_uuid_derive(const char *ns, const char *name, char out[IDW_UUID_STRLEN]);
 
-/* A random version-4 UUID from OpenSSL's CSPRNG. Returns 0, or -1 if the RNG failed. */
-int idw_uuid_random(char out[IDW_UUID_STRLEN]);
+/* A random version-4 UUID from OpenSSL's CSPRNG. IDW_OK, or IDW_ERR if the RNG failed. */
+enum idw_rc idw_uuid_random(char out[IDW_UUID_STRLEN]) IDW_MUST_CHECK;
 
 /* Hex of the first nbytes of SHA-256(data); out must hold 2*nbytes+1. */
 void idw_sha256_hex(const void *data, size_t len, size_t nbytes, char *out);

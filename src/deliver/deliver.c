@@ -182,7 +182,8 @@ static void post(struct attempt *t)
              (long long)idw_alert_version(alert));
     /* User-Agent: idwatch/<version> comes from the HTTP client (http.c) */
     const char *headers[] = {"Content-Type: application/json", ts_h, sig_h, idem_h, NULL};
-    idw_http_request(t->w->http, "POST", t->w->url, headers, body, &r);
+    if (idw_http_request(t->w->http, "POST", t->w->url, headers, body, &r) < 0)
+        r.status = 0;   /* transport failure or refused answer: r.error says which */
     t->status = r.status;
     idw_strlcpy(t->error, r.error[0] ? r.error : "", sizeof t->error);
     t->ok = r.status >= 200 && r.status < 300;

@@ -39,11 +39,11 @@ static int next_seq(struct idw_store *st, MDB_txn *txn, uint64_t *seq, char *err
     MDB_cursor *cur;
     MDB_val k, v;
     uint64_t counter = 0, last = 0;
-    long n = idw_store_kv_get(st, txn, st->rule_state, "_outbox", "all", "next_seq", &counter,
-                              sizeof counter, err, errlen);
+    size_t n;
     int rc;
 
-    if (n < 0)
+    if (idw_store_kv_get(st, txn, st->rule_state, "_outbox", "all", "next_seq", &counter,
+                         sizeof counter, &n, err, errlen) < 0)
         return -1;
     if ((rc = mdb_cursor_open(txn, st->outbox, &cur)))
         return fail(err, errlen, "cursor", rc);

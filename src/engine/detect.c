@@ -408,23 +408,24 @@ enum idw_rc idw_state_get(struct idw_detect_ctx *ctx, const char *key, uint8_t v
                           size_t size)
 {
     unsigned char buf[1 + IDW_STATE_MAX];
-    long n = -1;
+    size_t n = 0;
+    enum idw_rc rc = IDW_ERR;
 
     memset(rec, 0, size);
     if (size > IDW_STATE_MAX)
         snprintf(ctx->err, ctx->errlen, "rule %s: state record of %zu bytes (at most %d)",
                  ctx->rule->id, size, IDW_STATE_MAX);
     else
-        n = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->rule_state, ctx->rule->id, ctx->domain,
-                             key, buf, sizeof buf, ctx->err, ctx->errlen);
-    if (n < 0) {
+        rc = idw_store_kv_get(ctx->st, ctx->txn, ctx->st->rule_state, ctx->rule->id, ctx->domain,
+                              key, buf, sizeof buf, &n, ctx->err, ctx->errlen);
+    if (rc < 0) {
         ctx->failed = 1;
         return IDW_ERR;
     }
-    if (n == 0)
+    if (rc == IDW_NOTFOUND)
         return IDW_NOTFOUND;
     if (buf[0] != version || (size_t)n != 1 + size) {
-        stale_record(ctx, key, buf[0], n, version, size);
+        stale_record(ctx, key, buf[0], (long)n, version, size);
         return IDW_NOTFOUND;
     }
     memcpy(rec, buf + 1, size);
@@ -467,25 +468,22 @@ const struct idw_persona *idw_detect_actor(const struct idw_detect_ctx *ctx)
 unsigned idw_org_users_with(struct idw_detect_ctx *ctx, enum idw_dim d, const char *value)
 {
     char key[IDW_PV_VALUE + 8];
-    int failed = 0;
     uint32_t n;
 
     if (!value || (d != IDW_DIM_ASNS && d != IDW_DIM_PREFIXES && d != IDW_DIM_COUNTRIES))
         return 0;
     snprintf(key, sizeof key, "%s:%s", d == IDW_DIM_ASNS ? "asn" : d == IDW_DIM_PREFIXES ? "pfx" : "cty",
              value);
-    n = idw_store_org_get(ctx->st, ctx->txn, ctx->domain, key, &failed, ctx->err, ctx->errlen);
-    if (failed)
+    if (idw_store_org_get(ctx->st, ctx->txn, ctx->domain, key, &n, ctx->err, ctx->errlen) < 0)
         ctx->failed = 1;
     return n;
 }
 
 unsigned idw_org_users(struct idw_detect_ctx *ctx)
 {
-    int failed = 0;
-    uint32_t n = idw_store_org_get(ctx->st, ctx->txn, ctx->domain, "users", &failed, ctx->err,
-                                   ctx->errlen);
-    if (failed)
+    uint32_t n;
+
+    if (idw_store_org_get(ctx->st, ctx->txn, ctx->domain, "users", &n, ctx->err, ctx->errlen) < 0)
         ctx->failed = 1;
     return n;
 }
@@ -550,12 +548,6 @@ void idw_detect_emit(struct idw_detect_ctx *ctx, const struct idw_alert_candidat
 }
 
 /* A thin forward to the alert module, until the connector's caller uses it directly. */
-int idw_detect_raise_connector(struct idw_detect *d, struct idw_store *st, const char *domain,
-                               const char *rule_id, const struct idw_alert_candidate *c,
-                               int64_t now_ms, char *err, size_t errlen)
-{
-    return idw_alert_raise_connector(d->alerts, st, domain, rule_id, c, now_ms, err, errlen);
-}
 
 /* ---- the per-event run ------------------------------------------------------------- */
 

@@ -62,15 +62,6 @@ int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
  */
 struct idw_alerts *idw_detect_alerts(struct idw_detect *d);
 
-/*
- * idw_alert_raise_connector (alert.h) with the engine's registry: kept for
- * the poller's call until it is wired to the alert module directly.
- * Returns 0, or -1 with err (nothing written).
- */
-int idw_detect_raise_connector(struct idw_detect *d, struct idw_store *st, const char *domain,
-                               const char *rule_id, const struct idw_alert_candidate *c,
-                               int64_t now_ms, char *err, size_t errlen);
-
 /* Logs each live (not historical) alert at info as it is raised or escalated: the daemon's choice. */
 void idw_detect_log_alerts(struct idw_detect *d, int on);
 

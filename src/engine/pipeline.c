@@ -220,7 +220,12 @@ static int batch_begin(struct idw_pipeline *pl, char *err, size_t errlen)
 
     if (idw_store_begin(pl->st, 0, &pl->txn, err, errlen) < 0)
         return -1;
-    g = idw_store_persona_generation(pl->st, pl->txn, pl->domain);
+    if (idw_store_persona_generation(pl->st, pl->txn, pl->domain, &g, err, errlen) < 0) {
+        /* an unknown generation could hide an analyst's change behind a stale cached copy */
+        mdb_txn_abort(pl->txn);
+        pl->txn = NULL;
+        return -1;
+    }
     if (g != pl->generation) {
         cache_reset(&pl->cache);    /* an analyst changed personas: reload them */
         pl->generation = g;
@@ -231,12 +236,12 @@ static int batch_begin(struct idw_pipeline *pl, char *err, size_t errlen)
     return 0;
 }
 
-int idw_pipeline_set_detect(struct idw_pipeline *pl, struct idw_detect *detect)
+enum idw_rc idw_pipeline_set_detect(struct idw_pipeline *pl, struct idw_detect *detect)
 {
     if (pl->txn)
-        return -1;
+        return IDW_ERR;
     pl->o.detect = detect;
-    return 0;
+    return IDW_OK;
 }
 
 void idw_pipeline_set_live_from(struct idw_pipeline *pl, int64_t live_from_ms)
@@ -275,31 +280,31 @@ static void fold_batch(struct idw_pipeline *pl)
         pl->newest_stored = pl->batch.newest_published;
 }
 
-int idw_pipeline_commit(struct idw_pipeline *pl, idw_commit_hook hook, void *ctx,
-                        char *err, size_t errlen)
+enum idw_rc idw_pipeline_commit(struct idw_pipeline *pl, idw_commit_hook hook, void *ctx,
+                                char *err, size_t errlen)
 {
     if (!pl->txn && !hook)
-        return 0;
+        return IDW_OK;
     if (batch_begin(pl, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     pl->batch.commits++;
     if (cache_write(pl, err, errlen) < 0 || prune_seen(pl, err, errlen) < 0 ||
         stats_store(pl, err, errlen) < 0 ||
-        (hook && hook(pl->st, pl->txn, ctx, err, errlen) != 0)) {
+        (hook && hook(pl->st, pl->txn, ctx, err, errlen) != IDW_OK)) {
         idw_pipeline_abort(pl);
-        return -1;
+        return IDW_ERR;
     }
-    int rc = idw_store_commit(pl->txn, err, errlen);
+    enum idw_rc rc = idw_store_commit(pl->txn, err, errlen);
     pl->txn = NULL;
     if (rc < 0) {
         idw_pipeline_abort(pl);
-        return -1;
+        return IDW_ERR;
     }
     fold_batch(pl);
     memset(&pl->batch, 0, sizeof pl->batch);
     pl->pending = 0;
     pl->anchor_clamped = 0;
-    return 0;
+    return IDW_OK;
 }
 
 /* ---- one event ---------------------------------------------------------------------- */
@@ -313,12 +318,12 @@ static void enrich(struct idw_pipeline *pl, struct idw_event *ev)
 
     if (!pl->o.geo || !ev->ip || (!need_geo && !need_asn))
         return;
-    int rc = idw_geo_lookup(pl->o.geo, ev->ip, &r, err, sizeof err);
+    enum idw_rc rc = idw_geo_lookup(pl->o.geo, ev->ip, &r, err, sizeof err);
     if (rc < 0 && pl->geo_errors++ < 10)
         /* a corrupt database or an odd address: the event is kept, unenriched */
         log_warn("geoip lookup failed (event %s): %s", ev->uuid, err);
-    if (rc <= 0)
-        return;
+    if (rc != IDW_OK)
+        return;     /* nothing found, or the error above */
     if (need_geo && r.has_city) {
         struct idw_event_own *own = &ev->own;
         idw_strlcpy(own->geo_city, r.city, sizeof own->geo_city);
@@ -546,7 +551,7 @@ static int apply(struct idw_pipeline *pl, struct idw_event *ev, enum idw_feed_re
                             err, sizeof err);
     if (rc < 0)
         return storage_failed(pl, reason, reasonlen, err);
-    if (rc == 1) {
+    if (rc == IDW_EXISTS) {
         pl->batch.duplicates++;
         *result = IDW_FEED_DUPLICATE;
         return 0;
@@ -567,8 +572,8 @@ static int apply(struct idw_pipeline *pl, struct idw_event *ev, enum idw_feed_re
     return 0;
 }
 
-int idw_pipeline_feed(struct idw_pipeline *pl, json_t *raw, enum idw_feed_result *result,
-                      char *reason, size_t reasonlen)
+enum idw_rc idw_pipeline_feed(struct idw_pipeline *pl, json_t *raw, enum idw_feed_result *result,
+                              char *reason, size_t reasonlen)
 {
     struct idw_event ev;
     enum idw_norm_status st;
@@ -582,22 +587,66 @@ int idw_pipeline_feed(struct idw_pipeline *pl, json_t *raw, enum idw_feed_result
     st = idw_normalize(raw, &pl->norm, &ev, reason, reasonlen);
     if (st != IDW_NORM_OK) {
         *result = classify_status(st, &pl->batch);
-        return 0;
+        return IDW_OK;
     }
     if (!idw_selection_match(&pl->sel, ev.okta_type, ev.kind)) {
         idw_event_clear(&ev);
         pl->batch.filtered++;
         *result = IDW_FEED_FILTERED;
-        return 0;
+        return IDW_OK;
     }
     rc = apply(pl, &ev, result, reason, reasonlen);
     idw_event_clear(&ev);
     if (rc < 0)
-        return -1;
+        return IDW_ERR;
     if (pl->o.auto_commit && pl->pending >= pl->o.auto_commit &&
         idw_pipeline_commit(pl, NULL, NULL, reason, reasonlen) < 0)
-        return -1;
-    return 0;
+        return IDW_ERR;
+    return IDW_OK;
+}
+
+/* ---- the Okta poller's page sink (source/page_sink.h) -------------------------------- */
+
+static enum idw_rc sink_feed(void *ctx, json_t *raw, enum idw_page_verdict *verdict,
+                             const char **refusal, char *reason, size_t reasonlen)
+{
+    enum idw_feed_result res;
+
+    if (idw_pipeline_feed(ctx, raw, &res, reason, reasonlen) < 0)
+        return IDW_ERR;
+    switch (res) {
+    case IDW_FEED_ACCEPTED:
+        *verdict = IDW_PAGE_ACCEPTED;
+        break;
+    case IDW_FEED_REJECTED:
+    case IDW_FEED_STALE:
+    case IDW_FEED_FUTURE:
+        *verdict = IDW_PAGE_REFUSED;
+        *refusal = res == IDW_FEED_REJECTED ? "rejected" : res == IDW_FEED_STALE ? "stale" : "future";
+        break;
+    default:
+        *verdict = IDW_PAGE_IGNORED;
+        break;
+    }
+    return IDW_OK;
+}
+
+static enum idw_rc sink_commit(void *ctx, idw_page_hook hook, void *hook_ctx, char *err, size_t errlen)
+{
+    return idw_pipeline_commit(ctx, hook, hook_ctx, err, errlen);
+}
+
+static void sink_live_from(void *ctx, int64_t live_from_ms)
+{
+    idw_pipeline_set_live_from(ctx, live_from_ms);
+}
+
+void idw_pipeline_page_sink(struct idw_pipeline *pl, struct idw_page_sink *sink)
+{
+    sink->ctx = pl;
+    sink->feed = sink_feed;
+    sink->commit = sink_commit;
+    sink->set_live_from = sink_live_from;
 }
 
 /* ---- life cycle ------------------------------------------------------------------------ */
@@ -622,16 +671,16 @@ static int read_selection(struct idw_pipeline *pl, char *err, size_t errlen)
                               err, errlen);
 }
 
-int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
-                      const struct idw_pipeline_opts *opts, struct idw_pipeline **out,
-                      char *err, size_t errlen)
+enum idw_rc idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
+                              const struct idw_pipeline_opts *opts, struct idw_pipeline **out,
+                              char *err, size_t errlen)
 {
     struct idw_pipeline *pl;
 
     *out = NULL;
     if (!idw_domain_id_valid(opts->domain_id)) {
         snprintf(err, errlen, "invalid domain id '%.80s'", opts->domain_id ? opts->domain_id : "");
-        return -1;
+        return IDW_ERR;
     }
     pl = calloc(1, sizeof *pl);
     if (!pl || !(pl->cache.p = malloc(CACHE_SLOTS * sizeof *pl->cache.p)) ||
@@ -643,7 +692,7 @@ int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
         }
         free(pl);
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return IDW_ERR;
     }
     pl->st = st;
     pl->cfg = cfg;
@@ -658,10 +707,10 @@ int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
     cache_reset(&pl->cache);
     if (read_selection(pl, err, errlen) < 0 || load_state(pl, err, errlen) < 0) {
         idw_pipeline_close(pl);
-        return -1;
+        return IDW_ERR;
     }
     *out = pl;
-    return 0;
+    return IDW_OK;
 }
 
 const struct idw_pipeline_stats *idw_pipeline_stats(const struct idw_pipeline *pl)

@@ -11,7 +11,11 @@
  * batch, and re-reading the input applies each event exactly once.  The
  * poller commits its cursor in the same transaction (idw_pipeline_commit's
  * hook), which is what makes at-least-once delivery have an exactly-once
- * effect.
+ * effect.  The poller sees the pipeline only as its page sink
+ * (source/page_sink.h, filled by idw_pipeline_page_sink): the engine sits
+ * above the source, never the other way round.
+ *
+ * Return codes (common/rc.h) are named per function.
  *
  * Not thread-safe: one pipeline per domain and thread.
  */
@@ -25,8 +29,10 @@
 #include <lmdb.h>
 
 #include "common/config.h"
+#include "common/rc.h"
 #include "engine/detect.h"
 #include "event/geo.h"
+#include "source/page_sink.h"
 #include "store/store.h"
 
 struct idw_pipeline;
@@ -75,9 +81,10 @@ enum idw_feed_result {
     IDW_FEED_FILTERED,
 };
 
-int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
-                      const struct idw_pipeline_opts *opts, struct idw_pipeline **out,
-                      char *err, size_t errlen);
+/* IDW_OK with *out (idw_pipeline_close), or IDW_ERR with err (*out NULL). */
+enum idw_rc idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
+                              const struct idw_pipeline_opts *opts, struct idw_pipeline **out,
+                              char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * The de-duplication horizon.  Uuids are remembered dedup_horizon_days
@@ -91,23 +98,25 @@ int idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
  * `idwatch horizon` shows and repairs it.
  *
  * Applies one raw Okta event (the caller keeps its reference).  *result
- * says what happened; for REJECTED, STALE and FUTURE, reason holds why.  Returns 0, or -1
- * on a storage failure, after which the open batch has been rolled back
- * (nothing of it was committed) and the pipeline must be closed.
+ * says what happened; for REJECTED, STALE and FUTURE, reason holds why.
+ * IDW_OK, or IDW_ERR on a storage failure (reason says why), after which
+ * the open batch has been rolled back (nothing of it was committed) and
+ * the pipeline must be closed.
  */
-int idw_pipeline_feed(struct idw_pipeline *pl, json_t *raw, enum idw_feed_result *result,
-                      char *reason, size_t reasonlen);
+enum idw_rc idw_pipeline_feed(struct idw_pipeline *pl, json_t *raw, enum idw_feed_result *result,
+                              char *reason, size_t reasonlen) IDW_MUST_CHECK;
 
 /*
  * Commits the open batch (a no-op when nothing is pending and hook is
  * NULL).  hook, if given, runs inside the same write transaction just
- * before the commit — the poller writes its cursor there; a non-zero
- * return aborts the whole batch.
+ * before the commit — the poller writes its cursor there; a hook that
+ * returns anything but IDW_OK aborts the whole batch.  The hook has the
+ * page sink's type (source/page_sink.h).  IDW_OK, or IDW_ERR with err:
+ * nothing of the batch was committed.
  */
-typedef int (*idw_commit_hook)(struct idw_store *st, MDB_txn *txn, void *ctx,
-                               char *err, size_t errlen);
-int idw_pipeline_commit(struct idw_pipeline *pl, idw_commit_hook hook, void *ctx,
-                        char *err, size_t errlen);
+typedef idw_page_hook idw_commit_hook;
+enum idw_rc idw_pipeline_commit(struct idw_pipeline *pl, idw_commit_hook hook, void *ctx,
+                                char *err, size_t errlen) IDW_MUST_CHECK;
 
 /* Discards the open batch: nothing of it is applied. */
 void idw_pipeline_abort(struct idw_pipeline *pl);
@@ -119,12 +128,22 @@ void idw_pipeline_close(struct idw_pipeline *pl);
 
 /*
  * Swaps the rule engine (a SIGHUP reload) between batches; the caller
- * owns both engines.  Returns -1 (and changes nothing) while a batch is
- * open: the events of one batch are judged by one set of rules.
+ * owns both engines.  IDW_OK, or IDW_ERR (and nothing changed) while a
+ * batch is open: the events of one batch are judged by one set of rules.
  */
-int idw_pipeline_set_detect(struct idw_pipeline *pl, struct idw_detect *detect);
+enum idw_rc idw_pipeline_set_detect(struct idw_pipeline *pl, struct idw_detect *detect) IDW_MUST_CHECK;
 
 /* Sets live_from_ms (see idw_pipeline_opts): from the next event on. */
 void idw_pipeline_set_live_from(struct idw_pipeline *pl, int64_t live_from_ms);
+
+/*
+ * The pipeline as the Okta poller's page sink (source/page_sink.h): fills
+ * sink's ctx, feed, commit and set_live_from; leaves starved as it was
+ * (the daemon raises that alert).  Feed verdicts: ACCEPTED as accepted;
+ * duplicates and events left out (type, no human, selection) IGNORED;
+ * REJECTED, STALE and FUTURE REFUSED with that word.  The sink is valid as
+ * long as pl.
+ */
+void idw_pipeline_page_sink(struct idw_pipeline *pl, struct idw_page_sink *sink);
 
 #endif

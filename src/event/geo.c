@@ -118,18 +118,18 @@ static int open_one(const char *path, const char *kind, const char *what,
     return 0;
 }
 
-int idw_geo_open(const char *city_path, const char *asn_path,
-                 struct idw_geodb **out, char *err, size_t errlen)
+enum idw_rc idw_geo_open(const char *city_path, const char *asn_path,
+                         struct idw_geodb **out, char *err, size_t errlen)
 {
     if (!out) {
         set_err(err, errlen, "no place to return the handle");
-        return -1;
+        return IDW_ERR;
     }
     *out = NULL;
     struct idw_geodb *db = calloc(1, sizeof *db);
     if (!db) {
         set_err(err, errlen, "out of memory");
-        return -1;
+        return IDW_ERR;
     }
     if (path_given(city_path)) {
         if (open_one(city_path, "City", "a City database", &db->city, err, errlen) < 0)
@@ -142,10 +142,10 @@ int idw_geo_open(const char *city_path, const char *asn_path,
         db->asn_open = 1;
     }
     *out = db;
-    return 0;
+    return IDW_OK;
 fail:
     idw_geo_close(db);     /* closes only what was opened */
-    return -1;
+    return IDW_ERR;
 }
 
 void idw_geo_close(struct idw_geodb *db)
@@ -379,19 +379,19 @@ static int lookup_asn(const MMDB_s *mmdb, const char *ip, struct idw_geo_result 
     return fill_asn(&rec, res);
 }
 
-int idw_geo_lookup(const struct idw_geodb *db, const char *ip,
-                   struct idw_geo_result *res, char *err, size_t errlen)
+enum idw_rc idw_geo_lookup(const struct idw_geodb *db, const char *ip,
+                           struct idw_geo_result *res, char *err, size_t errlen)
 {
     if (err && errlen)
         err[0] = '\0';
     if (!res) {
         set_err(err, errlen, "no result buffer");
-        return -1;
+        return IDW_ERR;
     }
     memset(res, 0, sizeof *res);
     if (!ip) {
         set_err(err, errlen, "no IP address given");
-        return -1;
+        return IDW_ERR;
     }
     int rc = check_address(ip, err, errlen);
     if (rc == 0 && db && db->city_open)
@@ -400,7 +400,7 @@ int idw_geo_lookup(const struct idw_geodb *db, const char *ip,
         rc = lookup_asn(&db->asn, ip, res, err, errlen);
     if (rc < 0) {
         memset(res, 0, sizeof *res);   /* no half-filled answers */
-        return -1;
+        return IDW_ERR;
     }
-    return res->has_city || res->has_asn;
+    return res->has_city || res->has_asn ? IDW_OK : IDW_NOTFOUND;
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/rc.h"
+
 struct idw_geodb;
 
 /* One lookup's answer.  Strings are copied in, always NUL-terminated; "" = unknown. */
@@ -32,22 +34,22 @@ struct idw_geo_result {
 /*
  * Opens the databases.  city_path and asn_path may each be NULL or "" to
  * skip that database (both NULL gives a handle whose lookups find nothing).
- * Returns 0 and sets *out, or -1 with a message in err naming the file and
+ * IDW_OK and sets *out, or IDW_ERR with a message in err naming the file and
  * libmaxminddb's reason (missing file, corrupt database, wrong type — a
  * City path must hold a City database, an ASN path an ASN one).
  */
-int idw_geo_open(const char *city_path, const char *asn_path,
-                 struct idw_geodb **out, char *err, size_t errlen);
+enum idw_rc idw_geo_open(const char *city_path, const char *asn_path,
+                         struct idw_geodb **out, char *err, size_t errlen) IDW_MUST_CHECK;
 
 void idw_geo_close(struct idw_geodb *db);
 
 /*
- * Looks up an IPv4 or IPv6 address in text form.  Returns 1 if anything
- * was found (see has_city / has_asn), 0 if nothing was, and -1 if ip is
+ * Looks up an IPv4 or IPv6 address in text form.  IDW_OK if anything
+ * was found (see has_city / has_asn), IDW_NOTFOUND if nothing was, and IDW_ERR if ip is
  * not an address or the database is corrupt at that record (err says
  * which).  *res is always initialised.  English names are used.
  */
-int idw_geo_lookup(const struct idw_geodb *db, const char *ip,
-                   struct idw_geo_result *res, char *err, size_t errlen);
+enum idw_rc idw_geo_lookup(const struct idw_geodb *db, const char *ip,
+                           struct idw_geo_result *res, char *err, size_t errlen) IDW_MUST_CHECK;
 
 #endif

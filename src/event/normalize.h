@@ -49,7 +49,7 @@ enum idw_norm_status {
  * human subject").  opts may be NULL (the defaults: table types only).
  */
 enum idw_norm_status idw_normalize(json_t *raw, const struct idw_norm_opts *opts,
-                                   struct idw_event *ev, char *err, size_t errlen);
+                                   struct idw_event *ev, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * The TOTAL normalized event (docs/schema.md): event_id, event_type,

@@ -74,8 +74,8 @@ static int looks_like_type(const char *s)
     return dots > 0;
 }
 
-int idw_selection_read(const json_t *arr, const char *where, struct idw_event_selection *s,
-                       char *err, size_t errlen)
+enum idw_rc idw_selection_read(const json_t *arr, const char *where, struct idw_event_selection *s,
+                               char *err, size_t errlen)
 {
     size_t i, n = json_array_size(arr);
     const char **types;
@@ -84,10 +84,10 @@ int idw_selection_read(const json_t *arr, const char *where, struct idw_event_se
     memset(s, 0, sizeof *s);
     s->all = n == 0;
     if (n == 0)
-        return 0;
+        return IDW_OK;
     if (!(types = calloc(n, sizeof *types))) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return IDW_ERR;
     }
     json_array_foreach(arr, i, e) {
         const char *v = json_string_value(e);
@@ -101,11 +101,11 @@ int idw_selection_read(const json_t *arr, const char *where, struct idw_event_se
                      "itp, admin, lifecycle) nor an Okta event type", where, i, v ? v : "");
             free(types);
             memset(s, 0, sizeof *s);
-            return -1;
+            return IDW_ERR;
         }
     }
     s->types = types;
-    return 0;
+    return IDW_OK;
 }
 
 void idw_selection_free(struct idw_event_selection *s)

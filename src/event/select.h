@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "common/rc.h"
 #include "event/classify.h"
 
 enum {
@@ -48,12 +49,12 @@ struct idw_event_selection {
 /*
  * Reads an `event_types` array (NULL or empty: everything).  where names
  * it in errors ("orgs[1].event_types").  The selection borrows the array's
- * strings: keep the JSON alive.  Returns 0, or -1 with err naming the
+ * strings: keep the JSON alive.  IDW_OK, or IDW_ERR with err naming the
  * entry that is neither a category nor an event type.  *s must be freed
  * with idw_selection_free.
  */
-int idw_selection_read(const json_t *arr, const char *where, struct idw_event_selection *s,
-                       char *err, size_t errlen) __attribute__((warn_unused_result));
+enum idw_rc idw_selection_read(const json_t *arr, const char *where, struct idw_event_selection *s,
+                               char *err, size_t errlen) __attribute__((warn_unused_result)) IDW_MUST_CHECK;
 void idw_selection_free(struct idw_event_selection *s);
 
 /* The categories an event type falls in (kind may be NULL for unlisted types). */

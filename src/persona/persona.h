@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "common/rc.h"
 #include "common/util.h"
 #include "event/event.h"
 
@@ -216,12 +217,12 @@ int idw_persona_learning(const struct idw_persona *p, int64_t t,
  * used values, strings length-prefixed.  Host byte order (every supported
  * platform is little-endian; a mismatch is detected by the magic).
  * idw_persona_encode returns the bytes written, or 0 if buf is too small
- * (IDW_PERSONA_MAX_ENCODED always suffices).  idw_persona_decode returns 0,
- * or -1 for a corrupt or foreign record (p is then initialised empty).
+ * (IDW_PERSONA_MAX_ENCODED always suffices).  idw_persona_decode returns
+ * IDW_OK, or IDW_ERR for a corrupt or foreign record (p is then initialised empty).
  */
 #define IDW_PERSONA_MAX_ENCODED (sizeof(struct idw_persona) + 1024)
 size_t idw_persona_encode(const struct idw_persona *p, unsigned char *buf, size_t len);
-int idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t len);
+enum idw_rc idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t len) IDW_MUST_CHECK;
 
 /*
  * The documented JSON form (docs/persona.md): identity, counters, learning

@@ -231,7 +231,7 @@ static int plausible(const struct idw_persona *p)
     return values_plausible(p);
 }
 
-int idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t len)
+enum idw_rc idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t len)
 {
     struct reader r = {buf, buf + len, 0};
     char magic[4];
@@ -243,7 +243,7 @@ int idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t l
     get(&r, magic, 4);
     GET(&r, version);
     if (r.bad || memcmp(magic, MAGIC, 4) != 0 || version < 1 || version > VERSION)
-        return -1;
+        return IDW_ERR;
     get_str(&r, p->tuid, sizeof p->tuid);
     get_str(&r, p->okta_id, sizeof p->okta_id);
     get_str(&r, p->login, sizeof p->login);
@@ -272,7 +272,7 @@ int idw_persona_decode(struct idw_persona *p, const unsigned char *buf, size_t l
     get_values(&r, p, version);
     if (r.bad || r.p != r.end || !plausible(p)) {
         idw_persona_init(p, "");
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }

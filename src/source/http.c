@@ -313,8 +313,8 @@ static int read_link(const struct hdrs *hs, struct idw_http_resp *r, const char 
     return 0;
 }
 
-int idw_http_read_headers(idw_http_header_get get, void *ctx, struct idw_http_resp *r,
-                          const char *host)
+enum idw_rc idw_http_read_headers(idw_http_header_get get, void *ctx, struct idw_http_resp *r,
+                                  const char *host)
 {
     const struct hdrs hs = {get, ctx};
     size_t n;
@@ -474,9 +474,9 @@ static void explain_failure(struct idw_http *h, CURLcode rc, const char *errbuf,
     }
 }
 
-int idw_http_request(struct idw_http *h, const char *method, const char *url,
-                     const char *const *headers, const char *body,
-                     struct idw_http_resp *r)
+enum idw_rc idw_http_request(struct idw_http *h, const char *method, const char *url,
+                             const char *const *headers, const char *body,
+                             struct idw_http_resp *r)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *hl;
@@ -485,11 +485,11 @@ int idw_http_request(struct idw_http *h, const char *method, const char *url,
 
     idw_http_resp_clear(r);
     if (!(u = parse_url(h, url, r)))
-        return -1;
+        return IDW_ERR;
     if (!(hl = header_list(headers))) {
         curl_url_cleanup(u);
         snprintf(r->error, sizeof r->error, "out of memory");
-        return -1;
+        return IDW_ERR;
     }
     setup(h, r, method, u, hl, body, errbuf);
     rc = curl_easy_perform(h->curl);
@@ -499,7 +499,7 @@ int idw_http_request(struct idw_http *h, const char *method, const char *url,
         explain_failure(h, rc, errbuf, r);
         r->status = 0;
         curl_url_cleanup(u);
-        return -1;
+        return IDW_ERR;
     }
     curl_url_cleanup(u);
     curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &r->status);
@@ -507,11 +507,11 @@ int idw_http_request(struct idw_http *h, const char *method, const char *url,
     if (idw_http_read_headers(curl_header, h->curl, r, h->host) < 0) {
         r->refused = 1;
         r->status = 0;
-        return -1;
+        return IDW_ERR;
     }
     if (!r->body && (r->body = calloc(1, 1)) == NULL) {
         snprintf(r->error, sizeof r->error, "out of memory");
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }

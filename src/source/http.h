@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/rc.h"
+
 #define IDW_HTTP_MAX_BODY (64u << 20)
 #define IDW_HTTP_MAX_LINK 8192                      /* bytes of one Link header value */
 #define IDW_HTTP_RETRY_AFTER_MAX (100L * 365 * 86400) /* Retry-After is clamped to this (s) */
@@ -49,7 +51,7 @@ struct idw_http_resp {
  * ca_file: an extra PEM bundle trusted in addition to the system's (NULL
  * for none).  timeout_s: total time allowed per request.
  */
-struct idw_http *idw_http_new(const char *ca_file, long timeout_s);
+struct idw_http *idw_http_new(const char *ca_file, long timeout_s) IDW_MUST_CHECK;
 void idw_http_free(struct idw_http *h);
 
 /* Requests end early (status 0, "aborted") once *stop is set; stop may be NULL. */
@@ -59,16 +61,16 @@ void idw_http_set_stop(struct idw_http *h, const volatile sig_atomic_t *stop);
  * Performs one request.  headers is a NULL-terminated list of "Name:
  * value" lines; body (for POST) may be NULL.  Only https:// URLs are
  * allowed (parsed with libcurl's URL API; tests use a private CA; TLS is
- * never disabled).  Returns 0 when an HTTP response arrived (any status),
- * -1 on a transport failure or a refused response (resp->error says what;
+ * never disabled).  IDW_OK when an HTTP response arrived (any status),
+ * IDW_ERR on a transport failure or a refused response (resp->error says what;
  * resp->timed_out for timeouts, resp->refused for a header over its
  * limit: a Link value over IDW_HTTP_MAX_LINK, a next link over
  * sizeof next_url, any line over libcurl's 100 KiB).  Always release resp
  * with idw_http_resp_clear.
  */
-int idw_http_request(struct idw_http *h, const char *method, const char *url,
-                     const char *const *headers, const char *body,
-                     struct idw_http_resp *resp);
+enum idw_rc idw_http_request(struct idw_http *h, const char *method, const char *url,
+                             const char *const *headers, const char *body,
+                             struct idw_http_resp *resp) IDW_MUST_CHECK;
 
 void idw_http_resp_clear(struct idw_http_resp *resp);
 
@@ -114,11 +116,11 @@ typedef const char *(*idw_http_header_get)(void *ctx, const char *name, size_t i
  * dpop_nonce, www_authenticate (first instances, truncated to their
  * buffers; see struct idw_http_resp), next_url (rel="next" of the first Link instance that has one).
  * The other fields are left as they are.  host names the server in error
- * text.  Returns 0, or -1 with resp->error set when a Link value is over
+ * text.  IDW_OK, or IDW_ERR with resp->error set when a Link value is over
  * IDW_HTTP_MAX_LINK or its next URL over sizeof next_url (the caller then
  * refuses the response).
  */
-int idw_http_read_headers(idw_http_header_get get, void *ctx, struct idw_http_resp *resp,
-                          const char *host);
+enum idw_rc idw_http_read_headers(idw_http_header_get get, void *ctx, struct idw_http_resp *resp,
+                                  const char *host) IDW_MUST_CHECK;
 
 #endif

@@ -17,15 +17,17 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "common/rc.h"
+
 /* base64url without padding of len bytes; returns a malloc'd string or NULL. */
-char *idw_b64url(const unsigned char *data, size_t len);
+char *idw_b64url(const unsigned char *data, size_t len) IDW_MUST_CHECK;
 
 /*
  * base64url (RFC 4648 §5, no padding, no whitespace) to bytes.  Returns a
  * malloc'd buffer of *outlen bytes (wipe it if it held a secret), or NULL
  * when in is not base64url or memory ran out.
  */
-unsigned char *idw_b64url_decode(const char *in, size_t *outlen);
+unsigned char *idw_b64url_decode(const char *in, size_t *outlen) IDW_MUST_CHECK;
 
 /*
  * A client-assertion private key from text, recognised by its content:
@@ -59,7 +61,7 @@ EVP_PKEY *idw_key_generate(const char *alg, char *err, size_t errlen);
 const char *idw_key_alg(EVP_PKEY *key);
 
 /* The public JWK of key: {"kty":"RSA","n","e"} or {"kty":"EC","crv":"P-256","x","y"}. */
-json_t *idw_key_public_jwk(EVP_PKEY *key);
+json_t *idw_key_public_jwk(EVP_PKEY *key) IDW_MUST_CHECK;
 
 /*
  * Signs header and claims (serialized compactly, in that order) and
@@ -67,9 +69,9 @@ json_t *idw_key_public_jwk(EVP_PKEY *key);
  * header's "alg" must already match the key.
  */
 char *idw_jws_sign(EVP_PKEY *key, const json_t *header, const json_t *claims,
-                   char *err, size_t errlen);
+                   char *err, size_t errlen) IDW_MUST_CHECK;
 
 /* base64url(SHA-256(text)), for DPoP "ath"; malloc'd. */
-char *idw_sha256_b64url(const char *text);
+char *idw_sha256_b64url(const char *text) IDW_MUST_CHECK;
 
 #endif

@@ -133,8 +133,8 @@ static int load_pkjwt(struct idw_okta_auth *a, const json_t *j, char *err, size_
     return 0;
 }
 
-int idw_okta_auth_new(const json_t *j, const char *org_base, struct idw_okta_auth **out,
-                      char *err, size_t errlen)
+enum idw_rc idw_okta_auth_new(const json_t *j, const char *org_base, struct idw_okta_auth **out,
+                              char *err, size_t errlen)
 {
     const char *m = json_string_value(json_object_get(j, "method"));
     struct idw_okta_auth *a = calloc(1, sizeof *a);
@@ -143,7 +143,7 @@ int idw_okta_auth_new(const json_t *j, const char *org_base, struct idw_okta_aut
     *out = NULL;
     if (!a) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return IDW_ERR;
     }
     idw_strlcpy(a->org_base, org_base, sizeof a->org_base);
     snprintf(a->token_url, sizeof a->token_url, "%s/oauth2/v1/token", org_base);
@@ -160,11 +160,11 @@ int idw_okta_auth_new(const json_t *j, const char *org_base, struct idw_okta_aut
     }
     if (rc < 0) {
         idw_okta_auth_free(a);
-        return -1;
+        return IDW_ERR;
     }
     snprintf(a->describe, sizeof a->describe, "%s%s", m, a->dpop ? " with DPoP" : "");
     *out = a;
-    return 0;
+    return IDW_OK;
 }
 
 void idw_okta_auth_free(struct idw_okta_auth *a)

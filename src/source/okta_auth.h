@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "common/rc.h"
 #include "source/http.h"
 
 struct idw_okta_auth;
@@ -38,13 +39,13 @@ enum idw_okta_fail {
 /*
  * Reads the org's "auth" object and loads its secret (key file or token).
  * org_base is "https://host[:port]" without a trailing slash.  The
- * assertion's kid is auth.key_id, else the JWK's "kid", else none.  Returns
- * 0 or -1 with a precise message (missing key; key file unreadable, a
+ * assertion's kid is auth.key_id, else the JWK's "kid", else none.  IDW_OK,
+ * or IDW_ERR with a precise message (missing key; key file unreadable, a
  * symlink, not a regular file or group-readable; unusable PEM or JWK;
  * empty token; unknown method...).
  */
-int idw_okta_auth_new(const json_t *auth_json, const char *org_base,
-                      struct idw_okta_auth **out, char *err, size_t errlen);
+enum idw_rc idw_okta_auth_new(const json_t *auth_json, const char *org_base,
+                              struct idw_okta_auth **out, char *err, size_t errlen) IDW_MUST_CHECK;
 void idw_okta_auth_free(struct idw_okta_auth *a);
 
 /* "ssws" or "private_key_jwt" (+ " with DPoP"), for status output. */
@@ -58,7 +59,7 @@ const char *idw_okta_auth_describe(const struct idw_okta_auth *a);
  */
 enum idw_okta_fail idw_okta_auth_headers(struct idw_okta_auth *a, struct idw_http *http,
                                          const char *method, const char *url,
-                                         char *hdr[3], char *err, size_t errlen);
+                                         char *hdr[3], char *err, size_t errlen) IDW_MUST_CHECK;
 void idw_okta_auth_headers_free(char *hdr[3]);
 
 /*
@@ -81,7 +82,7 @@ void idw_okta_auth_headers_free(char *hdr[3]);
  * its description, and a hint.  err never holds the token.
  */
 enum idw_okta_fail idw_okta_auth_token_answer(struct idw_okta_auth *a, const struct idw_http_resp *r,
-                                              int *again, char *err, size_t errlen);
+                                              int *again, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Tells the module how the API answered.  Returns 1 when the request

@@ -3,9 +3,10 @@
  *
  * State per org lives in the store's meta table ("okta_state"): the
  * cursor, counters, the pause flag, the last rate-limit reading.  Page
- * results are committed through the pipeline's commit hook, so the cursor
- * and the events it covers are one transaction; failures and pauses are
- * saved in a small transaction of their own.
+ * events go to the page sink (page_sink.h) and are committed through its
+ * commit hook, so the cursor and the events it covers are one
+ * transaction; failures and pauses are saved in a small transaction of
+ * their own.  Nothing here knows the pipeline or the rules behind the sink.
  */
 #include "source/okta_poll.h"
 
@@ -25,7 +26,6 @@
 #include "common/util.h"
 #include "source/http.h"
 #include "source/okta_auth.h"
-#include "engine/pipeline.h"
 
 #define OVERLAP_MS (5 * 60 * 1000)      /* re-read window when a cursor is rejected */
 #define MAX_BACKOFF_MS (300 * 1000)
@@ -43,7 +43,6 @@ struct idw_okta_poller {
     struct idw_poll_opts o;
     struct idw_http *http;
     struct idw_okta_auth *auth;
-    struct idw_pipeline *pl;
     json_t *state;              /* the persisted document, kept in step with the store */
     int dry;                    /* connection test: no store, no logging of failures */
     int64_t skew_s;             /* server Date - local clock */
@@ -166,8 +165,8 @@ static int get_int(const json_t *j, const char *key, int def, int lo, int hi, in
     return 0;
 }
 
-int idw_okta_org_read(const struct idw_org_config *oc, struct idw_okta_org *o,
-                      char *err, size_t errlen)
+enum idw_rc idw_okta_org_read(const struct idw_org_config *oc, struct idw_okta_org *o,
+                              char *err, size_t errlen)
 {
     const json_t *j = oc->json, *share = json_object_get(j, "rate_limit_share");
     const json_t *starve_min = json_object_get(j, "starvation_alert_minutes");
@@ -182,51 +181,51 @@ int idw_okta_org_read(const struct idw_org_config *oc, struct idw_okta_org *o,
         get_int(j, "backfill_days", 14, 0, 90, &o->backfill_days, d, err, errlen) < 0 ||
         get_int(j, "max_consecutive_failures", 5, 1, 1000, &o->max_failures, d, err, errlen) < 0 ||
         get_int(j, "timeout_s", 60, 5, 600, &o->timeout_s, d, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     o->rate_share = share ? json_number_value(share) : 0.5;
     if (o->rate_share <= 0 || o->rate_share > 1) {
         snprintf(err, errlen, "orgs[%s].rate_limit_share: must be > 0 and <= 1", d);
-        return -1;
+        return IDW_ERR;
     }
     /* a fraction is allowed (0.05 = 3 s), which the tests use */
     double starve = starve_min ? json_number_value(starve_min) : 15;
     if (!(starve > 0 && starve <= 10080)) {
         snprintf(err, errlen, "orgs[%s].starvation_alert_minutes: must be > 0 and <= 10080 (a week)", d);
-        return -1;
+        return IDW_ERR;
     }
     o->starvation_alert_ms = (int64_t)(starve * 60000.0);
     if (!json_is_object(json_object_get(j, "auth"))) {
         snprintf(err, errlen, "orgs[%s].auth: required for polling", d);
-        return -1;
+        return IDW_ERR;
     }
     o->auth = json_object_get(j, "auth");
     idw_strlcpy(o->ca_file, json_string_value(json_object_get(j, "ca_file")), sizeof o->ca_file);
     if (o->ca_file[0] && access(o->ca_file, R_OK) != 0) {
         snprintf(err, errlen, "orgs[%s].ca_file: %s: %s", d, o->ca_file, strerror(errno));
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
 /* ---- state ------------------------------------------------------------------------ */
 
-int idw_okta_state_get(struct idw_store *st, const char *domain, json_t **out,
-                       char *err, size_t errlen)
+enum idw_rc idw_okta_state_get(struct idw_store *st, const char *domain, json_t **out,
+                               char *err, size_t errlen)
 {
     MDB_txn *txn;
     char why[512] = "";
-    int rc = -1;
+    enum idw_rc rc = IDW_ERR;
 
     *out = NULL;
-    if (idw_store_begin(st, 1, &txn, why, sizeof why) == 0) {
+    if (idw_store_begin(st, 1, &txn, why, sizeof why) == IDW_OK) {
         rc = idw_store_meta_get(st, txn, "okta_state", domain, out, why, sizeof why);
         mdb_txn_abort(txn);
     }
-    if (rc == 0 && !json_is_object(*out)) {
+    if (rc == IDW_OK && !json_is_object(*out)) {
         snprintf(why, sizeof why, "not a JSON object");
         json_decref(*out);
         *out = NULL;
-        rc = -1;
+        rc = IDW_ERR;
     }
     if (rc < 0)
         snprintf(err, errlen, "%s: the connector state (okta_state) cannot be read: %s", domain, why);
@@ -235,14 +234,7 @@ int idw_okta_state_get(struct idw_store *st, const char *domain, json_t **out,
     return rc;
 }
 
-json_t *idw_okta_state(struct idw_store *st, const char *domain, char *err, size_t errlen)
-{
-    json_t *doc;
-    idw_okta_state_get(st, domain, &doc, err, errlen);
-    return doc;
-}
-
-static int state_write(struct idw_store *st, MDB_txn *txn, void *ctx, char *err, size_t errlen)
+static enum idw_rc state_write(struct idw_store *st, MDB_txn *txn, void *ctx, char *err, size_t errlen)
 {
     struct idw_okta_poller *p = ctx;
     return idw_store_meta_put(st, txn, "okta_state", p->org.domain_id, p->state, err, errlen);
@@ -284,15 +276,15 @@ static const char *sstr(const struct idw_okta_poller *p, const char *k)
     return json_string_value(json_object_get(p->state, k));
 }
 
-int idw_okta_resume(struct idw_store *st, const char *domain, char *err, size_t errlen)
+enum idw_rc idw_okta_resume(struct idw_store *st, const char *domain, char *err, size_t errlen)
 {
     json_t *doc;
     MDB_txn *txn;
-    int rc = idw_okta_state_get(st, domain, &doc, err, errlen);
+    enum idw_rc rc = idw_okta_state_get(st, domain, &doc, err, errlen);
     int was = doc && json_is_true(json_object_get(doc, "paused"));
 
-    if (rc != 0)
-        return rc;      /* 1: no state, so not paused; -1: unreadable, said in err */
+    if (rc != IDW_OK)
+        return rc;      /* NOTFOUND: no state, so not paused; ERR: unreadable, said in err */
     json_object_set_new(doc, "paused", json_false());
     json_object_del(doc, "pause_reason");
     json_object_set_new(doc, "consecutive_failures", json_integer(0));
@@ -300,10 +292,10 @@ int idw_okta_resume(struct idw_store *st, const char *domain, char *err, size_t 
         idw_store_meta_put(st, txn, "okta_state", domain, doc, err, errlen) < 0 ||
         idw_store_commit(txn, err, errlen) < 0) {
         json_decref(doc);
-        return -1;
+        return IDW_ERR;
     }
     json_decref(doc);
-    return was ? 0 : 1;
+    return was ? IDW_OK : IDW_NOTFOUND;
 }
 
 /* ---- time and waiting ---------------------------------------------------------------- */
@@ -528,37 +520,35 @@ static long rate_hint_ms(const struct idw_okta_poller *p, const struct idw_http_
 /*
  * The connector_starved alert (T1562 Impair Defenses: starving a detector
  * of its log is a way to blind it): raised once a starvation lasts
- * starvation_alert_minutes, updated with the outcome when it ends.
- * Returns 0 when stored, 1 without a rule engine (a connection test), -1
+ * starvation_alert_minutes, updated with the outcome when it ends.  The
+ * poller writes its text; the sink's starved callback raises it.
+ * Returns 0 when stored, 1 without a callback (a connection test), -1
  * on a storage failure.
  */
 static int starvation_alert(struct idw_okta_poller *p, int64_t since, json_int_t answers, int64_t ended)
 {
-    struct idw_alert_candidate c = {.severity = IDW_SEV_HIGH, .score = 70, .window_ms = 86400000LL,
-                                    .mitre = "T1562", .stage = "Defense Evasion"};
-    char from[IDW_TIME_STRLEN], to[IDW_TIME_STRLEN], dur[32], err[512];
+    char from[IDW_TIME_STRLEN], to[IDW_TIME_STRLEN], dur[32], err[512], summary[256], evidence[768];
     int64_t now = idw_now_ms();
 
-    if (!p->o.detect || p->dry)
+    if (!p->o.sink.starved || p->dry)
         return 1;
     idw_time_format(since, from);
     idw_time_format(ended, to);
     fmt_duration((ended ? ended : now) - since, dur);
-    snprintf(c.entity, sizeof c.entity, "org:%s", p->org.domain_id);
-    snprintf(c.summary, sizeof c.summary, "idwatch %s starved of the System Log of %s for %s by rate limiting%s",
+    snprintf(summary, sizeof summary, "idwatch %s starved of the System Log of %s for %s by rate limiting%s",
              ended ? "was" : "is", p->org.domain_id, dur, ended ? " (ended)" : "");
     if (ended)
-        snprintf(c.evidence, sizeof c.evidence, "No System Log page from %s to %s (%s): ", from, to, dur);
+        snprintf(evidence, sizeof evidence, "No System Log page from %s to %s (%s): ", from, to, dur);
     else
-        snprintf(c.evidence, sizeof c.evidence, "No System Log page since %s (%s so far): ", from, dur);
-    snprintf(c.evidence + strlen(c.evidence), sizeof c.evidence - strlen(c.evidence),
+        snprintf(evidence, sizeof evidence, "No System Log page since %s (%s so far): ", from, dur);
+    snprintf(evidence + strlen(evidence), sizeof evidence - strlen(evidence),
              "%lld rate-limited answers (HTTP 429 E0000047 or X-Rate-Limit-Remaining 0) while idwatch kept "
              "to %.0f%% of the rate limit. %s", (long long)answers, p->org.rate_share * 100,
              ended ? "Polling resumed and read the events of that time: detection was delayed, not lost."
                    : "Another client is using up the org's System Log rate limit; until it stops, "
                      "sign-ins and admin changes go unseen.");
-    if (idw_detect_raise_connector(p->o.detect, p->st, p->org.domain_id, STARVED_RULE, &c, now,
-                                   err, sizeof err) < 0) {
+    if (p->o.sink.starved(p->o.sink.starved_ctx, p->org.domain_id, since, ended, summary, evidence,
+                          err, sizeof err) < 0) {
         org_log(p, IDW_LOG_ERROR, "%s: cannot store the %s alert: %s", p->org.domain_id, STARVED_RULE, err);
         return -1;
     }
@@ -681,8 +671,8 @@ static void since_url(const struct idw_okta_poller *p, int64_t since_ms, const c
 }
 
 /* See okta_poll.h; the normalised URL is the one requested. */
-int idw_okta_next_link_check(const struct idw_okta_org *org, const char *url, char *out, size_t outlen,
-                             const char **why)
+enum idw_rc idw_okta_next_link_check(const struct idw_okta_org *org, const char *url, char *out,
+                                     size_t outlen, const char **why)
 {
     CURLU *u = curl_url();
     char scheme[16], host[256], port[8], path[64];
@@ -729,7 +719,7 @@ static void begin_history(struct idw_okta_poller *p, int days)
     json_object_set_new(p->state, "backfill_started", json_string(now));
     json_object_set_new(p->state, "backfill_days", json_integer(days));
     sset(p, "live_from_ms", t);
-    idw_pipeline_set_live_from(p->pl, t);
+    p->o.sink.set_live_from(p->o.sink.ctx, t);
     if (days > 0)
         org_log(p, IDW_LOG_INFO, "%s: first poll: pulling %d days of history (alerts on events published "
                 "before now are historical)", p->org.domain_id, days);
@@ -758,7 +748,7 @@ static void current_url(struct idw_okta_poller *p, char *out, size_t outlen)
 
 /* ---- one page ------------------------------------------------------------------------- */
 
-static int page_commit(struct idw_store *st, MDB_txn *txn, void *ctx, char *err, size_t errlen)
+static enum idw_rc page_commit(struct idw_store *st, MDB_txn *txn, void *ctx, char *err, size_t errlen)
 {
     return state_write(st, txn, ctx, err, errlen);
 }
@@ -808,16 +798,16 @@ static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events
     int alerted;
 
     json_array_foreach(events, i, ev) {
-        enum idw_feed_result res;
+        enum idw_page_verdict verdict;
+        const char *refusal = "refused";
         int64_t t;
-        if (idw_pipeline_feed(p->pl, ev, &res, reason, sizeof reason) < 0) {
+        if (p->o.sink.feed(p->o.sink.ctx, ev, &verdict, &refusal, reason, sizeof reason) < 0) {
             org_log(p, IDW_LOG_ERROR, "%s: storage failure: %s", p->org.domain_id, reason);
             return IDW_POLL_FATAL;
         }
-        if (res == IDW_FEED_REJECTED || res == IDW_FEED_STALE || res == IDW_FEED_FUTURE) {
+        if (verdict == IDW_PAGE_REFUSED) {
             org_log(p, IDW_LOG_WARN, "%s: event %zu of the page refused (%s): %s", p->org.domain_id, i,
-                    res == IDW_FEED_REJECTED ? "rejected" : res == IDW_FEED_STALE ? "stale" : "future",
-                    reason);
+                    refusal, reason);
             continue;   /* a refused event's time must not steer a cursor restart */
         }
         if (idw_time_parse(json_string_value(json_object_get(ev, "published")), &t) == 0 && t > newest)
@@ -832,7 +822,7 @@ static enum idw_poll_result apply_page(struct idw_okta_poller *p, json_t *events
     sinc(p, "events_fetched", (json_int_t)n);
     sset(p, "consecutive_failures", 0);
     starvation_take(p, &starved, &starved_answers, &alerted);
-    if (idw_pipeline_commit(p->pl, page_commit, p, err, sizeof err) < 0) {
+    if (p->o.sink.commit(p->o.sink.ctx, page_commit, p, err, sizeof err) < 0) {
         org_log(p, IDW_LOG_ERROR, "%s: cannot commit the page: %s", p->org.domain_id, err);
         return IDW_POLL_FATAL;
     }
@@ -1040,17 +1030,20 @@ static int64_t history_end(const struct idw_okta_poller *p)
     return t;
 }
 
-int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
-                        const struct idw_poll_opts *opts, struct idw_okta_poller **out,
-                        char *err, size_t errlen)
+enum idw_rc idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
+                                const struct idw_poll_opts *opts, struct idw_okta_poller **out,
+                                char *err, size_t errlen)
 {
-    struct idw_okta_poller *p = calloc(1, sizeof *p);
-    struct idw_pipeline_opts po = {.domain_id = org->domain_id, .geo = opts->geo, .detect = opts->detect};
+    struct idw_okta_poller *p;
 
     *out = NULL;
-    if (!p) {
+    if (!opts->sink.feed || !opts->sink.commit || !opts->sink.set_live_from) {
+        snprintf(err, errlen, "%s: the poller has no page sink", org->domain_id);
+        return IDW_ERR;
+    }
+    if (!(p = calloc(1, sizeof *p))) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return IDW_ERR;
     }
     p->st = st;
     p->org = *org;
@@ -1058,42 +1051,34 @@ int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
     if (!(p->http = idw_http_new(org->ca_file[0] ? org->ca_file : NULL, org->timeout_s))) {
         snprintf(err, errlen, "cannot initialise libcurl");
         idw_okta_poller_free(p);
-        return -1;
+        return IDW_ERR;
     }
     idw_http_set_stop(p->http, opts->stop);
-    if (idw_okta_auth_new(org->auth, org->base, &p->auth, err, errlen) < 0 ||
-        idw_pipeline_open(st, opts->cfg, &po, &p->pl, err, errlen) < 0) {
+    if (idw_okta_auth_new(org->auth, org->base, &p->auth, err, errlen) < 0) {
         idw_okta_poller_free(p);
-        return -1;
+        return IDW_ERR;
     }
     switch (idw_okta_state_get(st, org->domain_id, &p->state, err, errlen)) {
-    case 1:
+    case IDW_NOTFOUND:
         p->state = json_object();
         break;
-    case -1:
+    case IDW_OK:
+        break;
+    default:
         idw_okta_poller_free(p);    /* without its cursor the org would silently start over */
-        return -1;
+        return IDW_ERR;
     }
     p->started_ms = p->active_since_ms = idw_now_ms();
     p->started_published = sget(p, "last_published_ms");
-    idw_pipeline_set_live_from(p->pl, history_end(p));
+    p->o.sink.set_live_from(p->o.sink.ctx, history_end(p));
     *out = p;
-    return 0;
-}
-
-int idw_okta_poller_set_detect(struct idw_okta_poller *p, struct idw_detect *detect)
-{
-    if (p->pl && idw_pipeline_set_detect(p->pl, detect) < 0)
-        return -1;
-    p->o.detect = detect;
-    return 0;
+    return IDW_OK;
 }
 
 void idw_okta_poller_free(struct idw_okta_poller *p)
 {
     if (!p)
         return;
-    idw_pipeline_close(p->pl);
     idw_okta_auth_free(p->auth);
     idw_http_free(p->http);
     idw_http_resp_clear(&p->resp);
@@ -1103,7 +1088,8 @@ void idw_okta_poller_free(struct idw_okta_poller *p)
 
 /* ---- connection test -------------------------------------------------------------------- */
 
-int idw_okta_test_connection(const struct idw_okta_org *org, long *events, char *err, size_t errlen)
+enum idw_rc idw_okta_test_connection(const struct idw_okta_org *org, long *events,
+                                     char *err, size_t errlen)
 {
     struct idw_okta_poller p = {0};
     struct idw_http_resp r = {0};

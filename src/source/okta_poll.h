@@ -7,7 +7,8 @@
  *   then            follow Link rel="next", normalised by libcurl's URL API and checked:
  *                   https, the org's exact host and port, path exactly /api/v1/logs,
  *                   no user info, no fragment
- *   each page       events → pipeline, and the next URL, in ONE LMDB transaction
+ *   each page       events → the page sink (page_sink.h), and the next URL, in ONE
+ *                   LMDB transaction (the sink's commit runs the poller's cursor hook)
  *   full page       fetch again at once (within the rate budget)
  *   short page      caught up: wait poll_interval_s
  *
@@ -27,7 +28,14 @@
  * the reset (capped), with its own backoff, and tracks the starvation: a
  * warning when it starts, one a minute while it lasts, the duration when
  * it ends, the state in okta_state, and an alert (connector_starved,
- * T1562) once it lasts starvation_alert_minutes.
+ * T1562, through the sink's starved callback) once it lasts
+ * starvation_alert_minutes.
+ *
+ * The poller depends only on what is below it (store, the HTTP and auth
+ * code) and on the page sink it declares: what it feeds — a pipeline, in
+ * idwatch — and the rules behind it are the caller's.
+ *
+ * Return codes (common/rc.h) are named per function below.
  */
 #ifndef IDW_OKTA_POLL_H
 #define IDW_OKTA_POLL_H
@@ -38,8 +46,8 @@
 #include <jansson.h>
 
 #include "common/config.h"
-#include "engine/detect.h"
-#include "event/geo.h"
+#include "common/rc.h"
+#include "source/page_sink.h"
 #include "store/store.h"
 
 struct idw_okta_poller;
@@ -59,22 +67,22 @@ struct idw_okta_org {
     const json_t *auth;         /* the "auth" object (secrets are named, not held) */
 };
 
-/* Validates and reads org (org_url rules in docs/config.md).  Returns 0 or -1 with err. */
-int idw_okta_org_read(const struct idw_org_config *org, struct idw_okta_org *out,
-                      char *err, size_t errlen);
+/* Validates and reads org (org_url rules in docs/config.md).  IDW_OK, or IDW_ERR with err. */
+enum idw_rc idw_okta_org_read(const struct idw_org_config *org, struct idw_okta_org *out,
+                              char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Checks a next link (Link rel="next") before it is followed: only once
  * libcurl's URL API has parsed and normalised it (dot-segments removed;
  * percent-encoded dots stay encoded and so fail the path test), and only
  * when it is https on org's exact hostname and port, with the path exactly
- * /api/v1/logs, no user info and no fragment.  Returns 0 with the
- * normalised URL in out, or -1 with *why (a static phrase such as "not
- * https", "a path other than /api/v1/logs", "too long" when out is too
- * small).  Exposed for tests and fuzzing.
+ * /api/v1/logs, no user info and no fragment.  IDW_OK with the
+ * normalised URL in out, or IDW_ERR with *why (a static phrase such as
+ * "not https", "a path other than /api/v1/logs", "too long" when out is
+ * too small).  Exposed for tests and fuzzing.
  */
-int idw_okta_next_link_check(const struct idw_okta_org *org, const char *url, char *out, size_t outlen,
-                             const char **why);
+enum idw_rc idw_okta_next_link_check(const struct idw_okta_org *org, const char *url, char *out,
+                                     size_t outlen, const char **why) IDW_MUST_CHECK;
 
 /*
  * What an error answer of Okta says, for messages: "<errorCode>
@@ -97,26 +105,24 @@ enum idw_poll_result {
 };
 
 struct idw_poll_opts {
-    const struct idw_config *cfg;
-    const struct idw_geodb *geo;
     volatile sig_atomic_t *stop;    /* set by signal handlers; sleeps end early */
     int backfill_days;              /* 0 = the org's backfill_days */
     int progress;                   /* print progress lines to stderr */
-    struct idw_detect *detect;      /* may be NULL */
+    struct idw_page_sink sink;      /* where pages go: feed, commit, set_live_from required */
 };
 
 /*
- * Opens the org's poller.  Refuses (-1, err naming the domain) when its
- * persisted state cannot be read: starting over without the cursor would
- * re-read or skip history silently.
+ * Opens the org's poller; the sink (copied) must outlive it and feed only
+ * this org's events.  The org's history end (state live_from_ms) is
+ * handed to the sink at once.  IDW_OK with *out, or IDW_ERR with err
+ * naming the domain (*out NULL) — among others when its persisted state
+ * cannot be read: starting over without the cursor would re-read or skip
+ * history silently, so the caller must stop, not retry without it.
  */
-int idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
-                        const struct idw_poll_opts *opts, struct idw_okta_poller **out,
-                        char *err, size_t errlen);
+enum idw_rc idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org *org,
+                                const struct idw_poll_opts *opts, struct idw_okta_poller **out,
+                                char *err, size_t errlen) IDW_MUST_CHECK;
 void idw_okta_poller_free(struct idw_okta_poller *p);
-
-/* Swaps the rule engine between pages (SIGHUP); see idw_pipeline_set_detect. */
-int idw_okta_poller_set_detect(struct idw_okta_poller *p, struct idw_detect *detect);
 
 /*
  * One poll step, in three phases, for a daemon that polls many orgs at once
@@ -129,14 +135,18 @@ int idw_okta_poller_set_detect(struct idw_okta_poller *p, struct idw_detect *det
  * with *res (IDW_POLL_PAUSED, or IDW_POLL_WAIT while pacing to the rate
  * budget) and *wait_ms before the next begin.  finish applies the fetched
  * page or handles the failure; *wait_ms receives how long to wait before
- * the next begin (0 after a full page).  Alerts are historical by event
- * time: published before the org's first request (state live_from_ms).  discard drops a fetched
- * response unapplied (a stop): the cursor stays where it was.
+ * the next begin (0 after a full page); IDW_POLL_FATAL means the sink or
+ * the store failed (logged with the org): stop the process.  Alerts are
+ * historical by event time: published before the org's first request
+ * (state live_from_ms, handed to the sink).  Rules may be swapped on the
+ * sink's side between finish and the next begin, never while a fetched
+ * page waits.  discard drops a fetched response unapplied (a stop): the
+ * cursor stays where it was.
  */
 int idw_okta_poll_begin(struct idw_okta_poller *p, enum idw_poll_result *res, long *wait_ms)
-    __attribute__((warn_unused_result));
+    IDW_MUST_CHECK;
 void idw_okta_poll_fetch(struct idw_okta_poller *p);
-enum idw_poll_result idw_okta_poll_finish(struct idw_okta_poller *p, long *wait_ms);
+enum idw_poll_result idw_okta_poll_finish(struct idw_okta_poller *p, long *wait_ms) IDW_MUST_CHECK;
 void idw_okta_poll_discard(struct idw_okta_poller *p);
 
 /*
@@ -152,27 +162,27 @@ int idw_sleep_ms(long ms, volatile sig_atomic_t *stop);
 /*
  * The connection test: authenticates, fetches the last hour (following
  * next links until a short page, at most 20 pages) and counts the events.
- * Returns 0 and *events, or -1 with a diagnosis in err.  Writes nothing.
+ * IDW_OK and *events, or IDW_ERR with a diagnosis in err.  Writes nothing.
  */
-int idw_okta_test_connection(const struct idw_okta_org *org, long *events,
-                             char *err, size_t errlen);
+enum idw_rc idw_okta_test_connection(const struct idw_okta_org *org, long *events,
+                                     char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
- * Clears the pause and the failure count of a domain.  Returns 0, 1 if it
- * was not paused (or has no state), -1 when the state cannot be read or
- * written (err names the domain).
+ * Clears the pause and the failure count of a domain.  IDW_OK (resumed),
+ * IDW_NOTFOUND (it was not paused, or has no state: nothing to clear),
+ * IDW_ERR when the state cannot be read or written (err names the domain).
  */
-int idw_okta_resume(struct idw_store *st, const char *domain, char *err, size_t errlen);
+enum idw_rc idw_okta_resume(struct idw_store *st, const char *domain, char *err, size_t errlen)
+    IDW_MUST_CHECK;
 
 /*
- * The persisted connector state of a domain.  Returns 0 with *out (caller
- * json_decref's), 1 when the domain has none (*out NULL), -1 when it
- * cannot be read or is not a JSON object (err names the domain; *out NULL).
+ * The persisted connector state of a domain.  IDW_OK with *out (caller
+ * json_decref's), IDW_NOTFOUND when the domain has none (*out NULL),
+ * IDW_ERR when it cannot be read or is not a JSON object (err names the
+ * domain; *out NULL).  The only reader of the state: "none" and "cannot
+ * be read" never look alike.
  */
-int idw_okta_state_get(struct idw_store *st, const char *domain, json_t **out,
-                       char *err, size_t errlen);
-
-/* The same as a document: NULL when absent ("" in err) or unreadable (err says why). */
-json_t *idw_okta_state(struct idw_store *st, const char *domain, char *err, size_t errlen);
+enum idw_rc idw_okta_state_get(struct idw_store *st, const char *domain, json_t **out,
+                               char *err, size_t errlen) IDW_MUST_CHECK;
 
 #endif

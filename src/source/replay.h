@@ -48,6 +48,8 @@
 
 #include <jansson.h>
 
+#include "common/rc.h"
+
 #define IDW_REPLAY_MAX_EVENT_DEFAULT (4u << 20)   /* 4 MiB for one event */
 
 struct idw_reader;
@@ -66,7 +68,7 @@ enum idw_read_status {
  * Wraps an open stream (not closed by the reader).  max_event_bytes = 0
  * selects the default.  Returns NULL only on allocation failure.
  */
-struct idw_reader *idw_reader_new(FILE *in, size_t max_event_bytes);
+struct idw_reader *idw_reader_new(FILE *in, size_t max_event_bytes) IDW_MUST_CHECK;
 void idw_reader_free(struct idw_reader *r);
 
 /*
@@ -79,7 +81,7 @@ void idw_reader_free(struct idw_reader *r);
  */
 enum idw_read_status idw_reader_next(struct idw_reader *r, json_t **out,
                                      long *line, long *index,
-                                     char *err, size_t errlen);
+                                     char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Where the element last returned or reported started, for the caller's

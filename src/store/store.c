@@ -63,10 +63,10 @@ static const char *explain(int rc)
     }
 }
 
-static int fail(char *err, size_t errlen, const char *what, int rc)
+static enum idw_rc fail(char *err, size_t errlen, const char *what, int rc)
 {
     snprintf(err, errlen, "%s: %s", what, explain(rc));
-    return -1;
+    return IDW_ERR;
 }
 
 /* ---- environment ------------------------------------------------------ */
@@ -85,7 +85,7 @@ static int open_optional(MDB_txn *txn, const char *name, unsigned create, MDB_db
     return rc;
 }
 
-static int open_dbis(struct idw_store *st, unsigned flags, char *err, size_t errlen)
+static enum idw_rc open_dbis(struct idw_store *st, unsigned flags, char *err, size_t errlen)
 {
     MDB_txn *txn;
     unsigned create = (flags & IDW_STORE_RDONLY) ? 0 : MDB_CREATE;
@@ -107,10 +107,10 @@ static int open_dbis(struct idw_store *st, unsigned flags, char *err, size_t err
             snprintf(err, errlen, "the database holds no idwatch data yet (run `idwatch ingest` first)");
         else
             fail(err, errlen, "lmdb open tables", rc);
-        return -1;
+        return IDW_ERR;
     }
     rc = mdb_txn_commit(txn);
-    return rc ? fail(err, errlen, "lmdb commit", rc) : 0;
+    return rc ? fail(err, errlen, "lmdb commit", rc) : IDW_OK;
 }
 
 /* What an errno from stat/open of the database means to an operator. */
@@ -126,7 +126,7 @@ static void describe_access(const char *path, int e, char *err, size_t errlen)
         snprintf(err, errlen, "%s: %s", path, strerror(e));
 }
 
-static int prepare_dir(const char *dir, unsigned flags, char *err, size_t errlen)
+static enum idw_rc prepare_dir(const char *dir, unsigned flags, char *err, size_t errlen)
 {
     struct stat sb;
     char probe[4096];
@@ -134,42 +134,42 @@ static int prepare_dir(const char *dir, unsigned flags, char *err, size_t errlen
     if (stat(dir, &sb) == 0) {
         if (!S_ISDIR(sb.st_mode)) {
             snprintf(err, errlen, "%s: not a directory", dir);
-            return -1;
+            return IDW_ERR;
         }
     } else if (errno != ENOENT) {
         describe_access(dir, errno, err, errlen);
-        return -1;
+        return IDW_ERR;
     } else if (flags & IDW_STORE_RDONLY) {
         snprintf(err, errlen, "%s: no database here (run `idwatch ingest` first)", dir);
-        return -1;
+        return IDW_ERR;
     } else if (mkdir(dir, 0700) != 0) {
         snprintf(err, errlen, "%s: cannot create: %s", dir, strerror(errno));
-        return -1;
+        return IDW_ERR;
     }
     snprintf(probe, sizeof probe, "%s/data.mdb", dir);
     if (stat(probe, &sb) == 0) {
         if (!S_ISREG(sb.st_mode)) {
             snprintf(err, errlen, "%s: not a regular file", probe);
-            return -1;
+            return IDW_ERR;
         }
         if (sb.st_size == 0) {
             /* LMDB would silently initialise an empty file: never re-create a database */
             snprintf(err, errlen, "%s: database truncated or damaged (the file is empty): "
                      "restore from a backup (docs/operations.md)", probe);
-            return -1;
+            return IDW_ERR;
         }
         if (access(probe, (flags & IDW_STORE_RDONLY) ? R_OK : R_OK | W_OK) != 0) {
             describe_access(probe, errno, err, errlen);
-            return -1;
+            return IDW_ERR;
         }
     } else if (errno != ENOENT) {
         describe_access(probe, errno, err, errlen);
-        return -1;
+        return IDW_ERR;
     } else if (flags & IDW_STORE_RDONLY) {
         snprintf(err, errlen, "%s: no database here (run `idwatch ingest` first)", dir);
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
 /*
@@ -177,7 +177,7 @@ static int prepare_dir(const char *dir, unsigned flags, char *err, size_t errlen
  * fault (SIGBUS) on the first access to a missing page: check it before
  * any transaction touches the map.
  */
-static int check_size(struct idw_store *st, const char *dir, char *err, size_t errlen)
+static enum idw_rc check_size(struct idw_store *st, const char *dir, char *err, size_t errlen)
 {
     MDB_envinfo info;
     MDB_stat ms;
@@ -187,15 +187,15 @@ static int check_size(struct idw_store *st, const char *dir, char *err, size_t e
     snprintf(path, sizeof path, "%s/data.mdb", dir);
     if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &ms) || stat(path, &sb) != 0) {
         snprintf(err, errlen, "%s: cannot check the database file", path);
-        return -1;
+        return IDW_ERR;
     }
     if ((uint64_t)(info.me_last_pgno + 1) * ms.ms_psize > (uint64_t)sb.st_size) {
         snprintf(err, errlen, "%s: database truncated or damaged (%lld bytes, its last page "
                  "needs %llu): restore from a backup (docs/operations.md)", path,
                  (long long)sb.st_size, (unsigned long long)(info.me_last_pgno + 1) * ms.ms_psize);
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
 static void describe_open_error(const char *dir, int rc, char *err, size_t errlen)
@@ -210,8 +210,8 @@ static void describe_open_error(const char *dir, int rc, char *err, size_t errle
         snprintf(err, errlen, "%s: cannot open database: %s", dir, mdb_strerror(rc));
 }
 
-int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
-                   struct idw_store **out, char *err, size_t errlen)
+enum idw_rc idw_store_open(const char *dir, size_t map_mb, unsigned flags,
+                           struct idw_store **out, char *err, size_t errlen)
 {
     struct idw_store *st;
     unsigned envflags = MDB_NOTLS;
@@ -219,11 +219,11 @@ int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
 
     *out = NULL;
     if (prepare_dir(dir, flags, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     st = calloc(1, sizeof *st);
     if (!st) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return IDW_ERR;
     }
     if (flags & IDW_STORE_RDONLY)
         envflags |= MDB_RDONLY;
@@ -235,14 +235,14 @@ int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
         (rc = mdb_env_open(st->env, dir, envflags, 0600))) {
         describe_open_error(dir, rc, err, errlen);
         idw_store_close(st);
-        return -1;
+        return IDW_ERR;
     }
     if (check_size(st, dir, err, errlen) < 0 || open_dbis(st, flags, err, errlen) < 0) {
         idw_store_close(st);
-        return -1;
+        return IDW_ERR;
     }
     *out = st;
-    return 0;
+    return IDW_OK;
 }
 
 void idw_store_close(struct idw_store *st)
@@ -271,7 +271,7 @@ static void describe_holder(int fd, char *out, size_t outlen)
     snprintf(out, outlen, "%s", buf);
 }
 
-int idw_store_writer_lock(const char *dir, const char *what, int *fd, char *err, size_t errlen)
+enum idw_rc idw_store_writer_lock(const char *dir, const char *what, int *fd, char *err, size_t errlen)
 {
     char path[4096], holder[200], line[160], now[IDW_TIME_STRLEN];
     int f;
@@ -279,12 +279,12 @@ int idw_store_writer_lock(const char *dir, const char *what, int *fd, char *err,
     *fd = -1;
     if ((size_t)snprintf(path, sizeof path, "%s/writer.lock", dir) >= sizeof path) {
         snprintf(err, errlen, "%s: path too long", dir);
-        return -1;
+        return IDW_ERR;
     }
     f = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (f < 0) {
         describe_access(path, errno, err, errlen);
-        return -1;
+        return IDW_ERR;
     }
     if (flock(f, LOCK_EX | LOCK_NB) != 0) {
         int e = errno;
@@ -292,12 +292,12 @@ int idw_store_writer_lock(const char *dir, const char *what, int *fd, char *err,
         close(f);
         if (e != EWOULDBLOCK) {
             snprintf(err, errlen, "%s: cannot lock: %s", path, strerror(e));
-            return -1;
+            return IDW_ERR;
         }
         snprintf(err, errlen, "%s: the database is in use by %s; only one process may feed it "
                  "(stop that one first; alerts, persona, status and outbox commands work beside it)",
                  dir, holder);
-        return 1;
+        return IDW_BUSY;
     }
     idw_time_format(idw_now_ms(), now);
     snprintf(line, sizeof line, "`idwatch %s` (pid %ld, since %s)\n", what, (long)getpid(), now);
@@ -305,13 +305,13 @@ int idw_store_writer_lock(const char *dir, const char *what, int *fd, char *err,
         /* the lock is held all the same; only the holder's description is missing */
     }
     *fd = f;
-    return 0;
+    return IDW_OK;
 }
 
-int idw_store_begin(struct idw_store *st, int rdonly, MDB_txn **txn, char *err, size_t errlen)
+enum idw_rc idw_store_begin(struct idw_store *st, int rdonly, MDB_txn **txn, char *err, size_t errlen)
 {
     int rc = mdb_txn_begin(st->env, NULL, rdonly ? MDB_RDONLY : 0, txn);
-    return rc ? fail(err, errlen, "lmdb begin", rc) : 0;
+    return rc ? fail(err, errlen, "lmdb begin", rc) : IDW_OK;
 }
 
 /*
@@ -328,11 +328,11 @@ static int commit_error(MDB_env *env, int rc)
     return (uint64_t)vfs.f_bavail * vfs.f_frsize < (4u << 20) ? ENOSPC : rc;
 }
 
-int idw_store_commit(MDB_txn *txn, char *err, size_t errlen)
+enum idw_rc idw_store_commit(MDB_txn *txn, char *err, size_t errlen)
 {
     MDB_env *env = mdb_txn_env(txn);
     int rc = mdb_txn_commit(txn);
-    return rc ? fail(err, errlen, "lmdb commit", commit_error(env, rc)) : 0;
+    return rc ? fail(err, errlen, "lmdb commit", commit_error(env, rc)) : IDW_OK;
 }
 
 /* ---- de-duplication ------------------------------------------------------ */
@@ -344,8 +344,8 @@ static void put_be64(unsigned char *b, int64_t v)
         b[i] = (unsigned char)(u & 0xff);
 }
 
-int idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *domain,
-                       const char *uuid, int64_t published_ms, char *err, size_t errlen)
+enum idw_rc idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *domain,
+                               const char *uuid, int64_t published_ms, char *err, size_t errlen)
 {
     struct key k = {0}, kt = {0};
     unsigned char be[8];
@@ -359,7 +359,7 @@ int idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *domain,
     key = val_of(&k);
     rc = mdb_put(txn, st->seen, &key, &val, MDB_NOOVERWRITE);
     if (rc == MDB_KEYEXIST)
-        return 1;
+        return IDW_EXISTS;
     if (rc)
         return fail(err, errlen, "seen put", rc);
     put_be64(be, published_ms);
@@ -368,12 +368,12 @@ int idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *domain,
     key_add(&kt, uuid, strlen(uuid));
     key = val_of(&kt);
     rc = mdb_put(txn, st->seen_time, &key, &empty, 0);
-    return rc ? fail(err, errlen, "seen_time put", rc) : 0;
+    return rc ? fail(err, errlen, "seen_time put", rc) : IDW_OK;
 }
 
-int idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char *domain,
-                         int64_t before_ms, size_t max, size_t *pruned,
-                         char *err, size_t errlen)
+enum idw_rc idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                 int64_t before_ms, size_t max, size_t *pruned,
+                                 char *err, size_t errlen)
 {
     struct key start = {0};
     size_t dlen = strlen(domain) + 1;
@@ -413,7 +413,7 @@ int idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char *domain,
     mdb_cursor_close(cur);
     if (rc && rc != MDB_NOTFOUND)
         return fail(err, errlen, "prune", rc);
-    return 0;
+    return IDW_OK;
 }
 
 static int64_t get_be64(const unsigned char *b)
@@ -424,8 +424,8 @@ static int64_t get_be64(const unsigned char *b)
     return (int64_t)u;
 }
 
-int idw_store_seen_newest(struct idw_store *st, MDB_txn *txn, const char *domain,
-                          int64_t before_ms, int64_t *newest_ms, char *err, size_t errlen)
+enum idw_rc idw_store_seen_newest(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                  int64_t before_ms, int64_t *newest_ms, char *err, size_t errlen)
 {
     struct key start = {0};
     size_t dlen = strlen(domain) + 1;
@@ -449,15 +449,15 @@ int idw_store_seen_newest(struct idw_store *st, MDB_txn *txn, const char *domain
     if (rc && rc != MDB_NOTFOUND)
         return fail(err, errlen, "seen_time", rc);
     if (rc || key.mv_size < dlen + 8 || memcmp(key.mv_data, start.b, dlen) != 0)
-        return 1;
+        return IDW_NOTFOUND;
     *newest_ms = get_be64((const unsigned char *)key.mv_data + dlen);
-    return 0;
+    return IDW_OK;
 }
 
 /* ---- identities ---------------------------------------------------------- */
 
-static int ident_get(struct idw_store *st, MDB_txn *txn, const char *kind, const char *domain,
-                     const char *name, char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
+static enum idw_rc ident_get(struct idw_store *st, MDB_txn *txn, const char *kind, const char *domain,
+                             const char *name, char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
 {
     struct key k = {0};
     MDB_val key, val;
@@ -467,19 +467,19 @@ static int ident_get(struct idw_store *st, MDB_txn *txn, const char *kind, const
     key_str(&k, domain);
     key_str(&k, name);
     if (k.overflow)
-        return 1;       /* too long to have been stored */
+        return IDW_NOTFOUND;       /* too long to have been stored */
     key = val_of(&k);
     rc = mdb_get(txn, st->ident, &key, &val);
     if (rc == MDB_NOTFOUND)
-        return 1;
+        return IDW_NOTFOUND;
     if (rc)
         return fail(err, errlen, "ident get", rc);
     idw_strncpy0(tuid, IDW_UUID_STRLEN, val.mv_data, val.mv_size);
-    return 0;
+    return IDW_OK;
 }
 
-static int ident_put(struct idw_store *st, MDB_txn *txn, const char *kind, const char *domain,
-                     const char *name, const char *tuid, char *err, size_t errlen)
+static enum idw_rc ident_put(struct idw_store *st, MDB_txn *txn, const char *kind, const char *domain,
+                             const char *name, const char *tuid, char *err, size_t errlen)
 {
     struct key k = {0};
     MDB_val key, val = {strlen(tuid), (void *)tuid};
@@ -489,10 +489,10 @@ static int ident_put(struct idw_store *st, MDB_txn *txn, const char *kind, const
     key_str(&k, domain);
     key_str(&k, name);
     if (k.overflow)
-        return 0;       /* an absurdly long login is simply not indexed */
+        return IDW_OK;       /* an absurdly long login is simply not indexed */
     key = val_of(&k);
     rc = mdb_put(txn, st->ident, &key, &val, 0);
-    return rc ? fail(err, errlen, "ident put", rc) : 0;
+    return rc ? fail(err, errlen, "ident put", rc) : IDW_OK;
 }
 
 void idw_store_derive_tuid(const char *domain, const char *okta_id, char tuid[IDW_UUID_STRLEN])
@@ -502,12 +502,12 @@ void idw_store_derive_tuid(const char *domain, const char *okta_id, char tuid[ID
     idw_uuid_derive(ns, okta_id, tuid);
 }
 
-int idw_store_tuid(struct idw_store *st, MDB_txn *txn, const char *domain,
-                   const char *okta_id, const char *login, int create,
-                   char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
+enum idw_rc idw_store_tuid(struct idw_store *st, MDB_txn *txn, const char *domain,
+                           const char *okta_id, const char *login, int create,
+                           char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
 {
     char lower[256];
-    int rc = 1;
+    enum idw_rc rc = IDW_NOTFOUND;
 
     if (login)
         idw_lowercpy(lower, login, sizeof lower);
@@ -515,44 +515,44 @@ int idw_store_tuid(struct idw_store *st, MDB_txn *txn, const char *domain,
         rc = ident_get(st, txn, "id", domain, okta_id, tuid, err, errlen);
     else if (login)
         rc = ident_get(st, txn, "login", domain, lower, tuid, err, errlen);
-    if (rc < 0 || (rc == 1 && (!create || !okta_id)))
+    if (rc < 0 || (rc == IDW_NOTFOUND && (!create || !okta_id)))
         return rc;
-    if (rc == 1) {
+    if (rc == IDW_NOTFOUND) {
         idw_store_derive_tuid(domain, okta_id, tuid);
         if (ident_put(st, txn, "id", domain, okta_id, tuid, err, errlen) < 0)
-            return -1;
+            return IDW_ERR;
     }
     if (create && login) {
         char cur[IDW_UUID_STRLEN];
-        int lr = ident_get(st, txn, "login", domain, lower, cur, err, errlen);
+        enum idw_rc lr = ident_get(st, txn, "login", domain, lower, cur, err, errlen);
         if (lr < 0)
-            return -1;
-        if (lr == 1 || strcmp(cur, tuid) != 0)
+            return IDW_ERR;
+        if (lr == IDW_NOTFOUND || strcmp(cur, tuid) != 0)
             return ident_put(st, txn, "login", domain, lower, tuid, err, errlen);
     }
-    return 0;
+    return IDW_OK;
 }
 
-int idw_store_find_user(struct idw_store *st, MDB_txn *txn, const char *domain,
-                        const char *user, char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
+enum idw_rc idw_store_find_user(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                const char *user, char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
 {
     struct idw_persona *p;
     char lower[256];
-    int rc;
+    enum idw_rc rc;
 
     rc = ident_get(st, txn, "id", domain, user, tuid, err, errlen);
-    if (rc != 1)
+    if (rc != IDW_NOTFOUND)
         return rc;
     idw_lowercpy(lower, user, sizeof lower);
     rc = ident_get(st, txn, "login", domain, lower, tuid, err, errlen);
-    if (rc != 1)
+    if (rc != IDW_NOTFOUND)
         return rc;
     /* maybe it is a tuid itself */
     p = malloc(sizeof *p);
     if (!p)
-        return fail(err, errlen, "out of memory", 0);
+        return fail(err, errlen, "out of memory", ENOMEM);
     rc = idw_store_persona_get(st, txn, domain, lower, p, err, errlen);
-    if (rc == 0)
+    if (rc == IDW_OK)
         idw_strlcpy(tuid, p->tuid, IDW_UUID_STRLEN);
     free(p);
     return rc;
@@ -560,8 +560,8 @@ int idw_store_find_user(struct idw_store *st, MDB_txn *txn, const char *domain,
 
 /* ---- personas ------------------------------------------------------------ */
 
-int idw_store_persona_get(struct idw_store *st, MDB_txn *txn, const char *domain,
-                          const char *tuid, struct idw_persona *p, char *err, size_t errlen)
+enum idw_rc idw_store_persona_get(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                  const char *tuid, struct idw_persona *p, char *err, size_t errlen)
 {
     struct key k = {0};
     MDB_val key, val;
@@ -571,23 +571,23 @@ int idw_store_persona_get(struct idw_store *st, MDB_txn *txn, const char *domain
     key_str(&k, tuid);
     idw_persona_init(p, tuid);
     if (k.overflow)
-        return 1;
+        return IDW_NOTFOUND;
     key = val_of(&k);
     rc = mdb_get(txn, st->persona, &key, &val);
     if (rc == MDB_NOTFOUND)
-        return 1;
+        return IDW_NOTFOUND;
     if (rc)
         return fail(err, errlen, "persona get", rc);
     if (idw_persona_decode(p, val.mv_data, val.mv_size) < 0) {
         snprintf(err, errlen, "persona %s of %s: corrupt or unknown record format", tuid, domain);
         idw_persona_init(p, tuid);
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
-int idw_store_persona_put(struct idw_store *st, MDB_txn *txn, const char *domain,
-                          const struct idw_persona *p, char *err, size_t errlen)
+enum idw_rc idw_store_persona_put(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                  const struct idw_persona *p, char *err, size_t errlen)
 {
     struct key k = {0};
     MDB_val key, val;
@@ -604,11 +604,11 @@ int idw_store_persona_put(struct idw_store *st, MDB_txn *txn, const char *domain
     val.mv_size = n;
     val.mv_data = buf;
     rc = n ? mdb_put(txn, st->persona, &key, &val, 0) : EOVERFLOW;
-    return rc ? fail(err, errlen, "persona put", rc) : 0;
+    return rc ? fail(err, errlen, "persona put", rc) : IDW_OK;
 }
 
-int idw_store_persona_each(struct idw_store *st, MDB_txn *txn, const char *domain,
-                           idw_persona_fn fn, void *ctx, char *err, size_t errlen)
+enum idw_rc idw_store_persona_each(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                   idw_persona_fn fn, void *ctx, char *err, size_t errlen)
 {
     struct key prefix = {0};
     struct idw_persona *p = malloc(sizeof *p);
@@ -617,7 +617,7 @@ int idw_store_persona_each(struct idw_store *st, MDB_txn *txn, const char *domai
     int rc;
 
     if (!p)
-        return fail(err, errlen, "out of memory", 0);
+        return fail(err, errlen, "out of memory", ENOMEM);
     key_str(&prefix, domain);
     key = val_of(&prefix);
     if ((rc = mdb_cursor_open(txn, st->persona, &cur))) {
@@ -637,13 +637,13 @@ int idw_store_persona_each(struct idw_store *st, MDB_txn *txn, const char *domai
     free(p);
     if (rc && rc != MDB_NOTFOUND)
         return fail(err, errlen, "persona scan", rc);
-    return 0;
+    return IDW_OK;
 }
 
 /* ---- metadata -------------------------------------------------------------- */
 
-int idw_store_meta_get(struct idw_store *st, MDB_txn *txn, const char *name,
-                       const char *domain, json_t **out, char *err, size_t errlen)
+enum idw_rc idw_store_meta_get(struct idw_store *st, MDB_txn *txn, const char *name,
+                               const char *domain, json_t **out, char *err, size_t errlen)
 {
     struct key k = {0};
     MDB_val key, val;
@@ -658,19 +658,19 @@ int idw_store_meta_get(struct idw_store *st, MDB_txn *txn, const char *name,
     key = val_of(&k);
     rc = mdb_get(txn, st->meta, &key, &val);
     if (rc == MDB_NOTFOUND)
-        return 1;
+        return IDW_NOTFOUND;
     if (rc)
         return fail(err, errlen, "meta get", rc);
     *out = json_loadb(val.mv_data, val.mv_size, 0, &je);
     if (!*out) {
         snprintf(err, errlen, "meta %s of %s: corrupt: %s", name, domain, je.text);
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
-int idw_store_meta_put(struct idw_store *st, MDB_txn *txn, const char *name,
-                       const char *domain, const json_t *doc, char *err, size_t errlen)
+enum idw_rc idw_store_meta_put(struct idw_store *st, MDB_txn *txn, const char *name,
+                               const char *domain, const json_t *doc, char *err, size_t errlen)
 {
     struct key k = {0};
     MDB_val key, val;
@@ -678,7 +678,7 @@ int idw_store_meta_put(struct idw_store *st, MDB_txn *txn, const char *name,
     int rc;
 
     if (!text)
-        return fail(err, errlen, "out of memory", 0);
+        return fail(err, errlen, "out of memory", ENOMEM);
     key_str(&k, name);
     key_str(&k, domain);
     if (k.overflow) {
@@ -690,11 +690,11 @@ int idw_store_meta_put(struct idw_store *st, MDB_txn *txn, const char *name,
     val.mv_data = text;
     rc = mdb_put(txn, st->meta, &key, &val, 0);
     free(text);
-    return rc ? fail(err, errlen, "meta put", rc) : 0;
+    return rc ? fail(err, errlen, "meta put", rc) : IDW_OK;
 }
 
-int idw_store_secret(struct idw_store *st, MDB_txn *txn, const char *name,
-                     unsigned char out[32], char *err, size_t errlen)
+enum idw_rc idw_store_secret(struct idw_store *st, MDB_txn *txn, const char *name,
+                             unsigned char out[32], char *err, size_t errlen)
 {
     struct key k = {0};
     MDB_val key, val;
@@ -708,18 +708,18 @@ int idw_store_secret(struct idw_store *st, MDB_txn *txn, const char *name,
     rc = mdb_get(txn, st->meta, &key, &val);
     if (rc == 0 && val.mv_size == 32) {
         memcpy(out, val.mv_data, 32);
-        return 0;
+        return IDW_OK;
     }
     if (rc && rc != MDB_NOTFOUND)
         return fail(err, errlen, "secret get", rc);
     if (RAND_bytes(out, 32) != 1) {
         snprintf(err, errlen, "secret: random number generator failed");
-        return -1;
+        return IDW_ERR;
     }
     val.mv_size = 32;
     val.mv_data = out;
     rc = mdb_put(txn, st->meta, &key, &val, 0);
-    return rc ? fail(err, errlen, "secret put", rc) : 0;
+    return rc ? fail(err, errlen, "secret put", rc) : IDW_OK;
 }
 
 static void kv_key(struct key *k, const char *a, const char *b, const char *c)
@@ -731,53 +731,61 @@ static void kv_key(struct key *k, const char *a, const char *b, const char *c)
         key_str(k, c);
 }
 
-long idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
-                      const char *b, const char *c, void *buf, size_t cap, char *err, size_t errlen)
+enum idw_rc idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                             const char *b, const char *c, void *buf, size_t cap, size_t *len,
+                             char *err, size_t errlen)
 {
     struct key k = {0};
     MDB_val key, val;
     int rc;
 
     (void)st;
+    *len = 0;
     kv_key(&k, a, b, c);
     if (k.overflow)
-        return 0;
+        return fail(err, errlen, "kv key", 0);
     key = val_of(&k);
     rc = mdb_get(txn, dbi, &key, &val);
     if (rc == MDB_NOTFOUND)
-        return 0;
+        return IDW_NOTFOUND;
     if (rc)
         return fail(err, errlen, "kv get", rc);
     if (buf && cap)
         memcpy(buf, val.mv_data, val.mv_size < cap ? val.mv_size : cap);
-    return (long)val.mv_size;
+    *len = val.mv_size;
+    return IDW_OK;
 }
 
-int idw_store_kv_json(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
-                      const char *b, const char *c, json_t **out, char *err, size_t errlen)
+enum idw_rc idw_store_kv_json(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                              const char *b, const char *c, json_t **out, char *err, size_t errlen)
 {
     struct key k = {0};
     MDB_val key, val;
+    json_error_t je;
     int rc;
 
     (void)st;
     *out = NULL;
     kv_key(&k, a, b, c);
     if (k.overflow)
-        return 1;
+        return fail(err, errlen, "kv key", 0);
     key = val_of(&k);
     rc = mdb_get(txn, dbi, &key, &val);
     if (rc == MDB_NOTFOUND)
-        return 1;
+        return IDW_NOTFOUND;
     if (rc)
         return fail(err, errlen, "kv get", rc);
-    *out = json_loadb(val.mv_data, val.mv_size, 0, NULL);
-    return *out ? 0 : 1;
+    *out = json_loadb(val.mv_data, val.mv_size, 0, &je);
+    if (!*out) {
+        snprintf(err, errlen, "kv %s/%s: corrupt document: %s", a, b ? b : "", je.text);
+        return IDW_ERR;
+    }
+    return IDW_OK;
 }
 
-int idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
-                     const char *b, const char *c, const void *v, size_t len,
-                     char *err, size_t errlen)
+enum idw_rc idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                             const char *b, const char *c, const void *v, size_t len,
+                             char *err, size_t errlen)
 {
     struct key k = {0};
     MDB_val key, val = {len, (void *)v};
@@ -789,49 +797,64 @@ int idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char
         return fail(err, errlen, "kv key", 0);
     key = val_of(&k);
     rc = mdb_put(txn, dbi, &key, &val, 0);
-    return rc ? fail(err, errlen, "kv put", rc) : 0;
+    return rc ? fail(err, errlen, "kv put", rc) : IDW_OK;
 }
 
-uint32_t idw_store_org_get(struct idw_store *st, MDB_txn *txn, const char *domain,
-                           const char *key, int *failed, char *err, size_t errlen)
+/* A fixed-size counter under (a, b, c): IDW_OK, IDW_NOTFOUND (*v zeroed), IDW_ERR (also a wrong size). */
+static enum idw_rc counter_get(struct idw_store *st, MDB_txn *txn, const char *a, const char *b,
+                               const char *c, void *v, size_t size, char *err, size_t errlen)
 {
-    uint32_t n = 0;
-    long len = idw_store_kv_get(st, txn, st->rule_state, "_org", domain, key, &n, sizeof n,
-                                err, errlen);
-    if (len < 0 && failed)
-        *failed = -1;
-    return len == (long)sizeof n ? n : 0;
+    size_t len;
+    enum idw_rc rc;
+
+    memset(v, 0, size);
+    rc = idw_store_kv_get(st, txn, st->rule_state, a, b, c, v, size, &len, err, errlen);
+    if (rc == IDW_OK && len != size) {
+        memset(v, 0, size);
+        snprintf(err, errlen, "counter %s/%s/%s: corrupt (%zu bytes, expected %zu)", a, b, c, len, size);
+        return IDW_ERR;
+    }
+    return rc;
 }
 
-int idw_store_org_add(struct idw_store *st, MDB_txn *txn, const char *domain, const char *key,
-                      char *err, size_t errlen)
+enum idw_rc idw_store_org_get(struct idw_store *st, MDB_txn *txn, const char *domain,
+                              const char *key, uint32_t *n, char *err, size_t errlen)
 {
-    int failed = 0;
-    uint32_t n = idw_store_org_get(st, txn, domain, key, &failed, err, errlen) + 1;
-    if (failed)
-        return -1;
+    return counter_get(st, txn, "_org", domain, key, n, sizeof *n, err, errlen);
+}
+
+enum idw_rc idw_store_org_add(struct idw_store *st, MDB_txn *txn, const char *domain, const char *key,
+                              char *err, size_t errlen)
+{
+    uint32_t n;
+
+    if (idw_store_org_get(st, txn, domain, key, &n, err, errlen) < 0)
+        return IDW_ERR;
+    n++;
     return idw_store_kv_put(st, txn, st->rule_state, "_org", domain, key, &n, sizeof n, err, errlen);
 }
 
-uint64_t idw_store_persona_generation(struct idw_store *st, MDB_txn *txn, const char *domain)
+enum idw_rc idw_store_persona_generation(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                         uint64_t *gen, char *err, size_t errlen)
 {
-    uint64_t g = 0;
-    char err[128];
-    long n = idw_store_kv_get(st, txn, st->rule_state, "_feedback", domain, "generation", &g,
-                              sizeof g, err, sizeof err);
-    return n == (long)sizeof g ? g : 0;
+    return counter_get(st, txn, "_feedback", domain, "generation", gen, sizeof *gen, err, errlen);
 }
 
-int idw_store_persona_bump(struct idw_store *st, MDB_txn *txn, const char *domain,
-                           char *err, size_t errlen)
+enum idw_rc idw_store_persona_bump(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                   char *err, size_t errlen)
 {
-    uint64_t g = idw_store_persona_generation(st, txn, domain) + 1;
+    uint64_t g;
+
+    /* a counter that cannot be read is not rewritten: 0 + 1 could move it backwards */
+    if (idw_store_persona_generation(st, txn, domain, &g, err, errlen) < 0)
+        return IDW_ERR;
+    g++;
     return idw_store_kv_put(st, txn, st->rule_state, "_feedback", domain, "generation", &g,
                             sizeof g, err, errlen);
 }
 
-int idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *prefix,
-                      idw_kv_fn fn, void *ctx, char *err, size_t errlen)
+enum idw_rc idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *prefix,
+                              idw_kv_fn fn, void *ctx, char *err, size_t errlen)
 {
     struct key p = {0};
     MDB_cursor *cur;
@@ -852,26 +875,32 @@ int idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const cha
             break;
     }
     mdb_cursor_close(cur);
-    return rc && rc != MDB_NOTFOUND ? fail(err, errlen, "kv scan", rc) : 0;
+    return rc && rc != MDB_NOTFOUND ? fail(err, errlen, "kv scan", rc) : IDW_OK;
 }
 
-json_t *idw_store_domains(struct idw_store *st, MDB_txn *txn, char *err, size_t errlen)
+enum idw_rc idw_store_domains(struct idw_store *st, MDB_txn *txn, json_t **out,
+                              char *err, size_t errlen)
 {
     json_t *arr = json_array();
     MDB_cursor *cur;
     MDB_val key, val;
     int rc;
 
-    if (!arr || (rc = mdb_cursor_open(txn, st->persona, &cur))) {
+    *out = NULL;
+    if (!arr)
+        return fail(err, errlen, "domains", ENOMEM);
+    if ((rc = mdb_cursor_open(txn, st->persona, &cur))) {
         json_decref(arr);
-        snprintf(err, errlen, "cannot list domains");
-        return NULL;
+        return fail(err, errlen, "domains cursor", rc);
     }
     rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST);
     while (rc == 0) {
         const char *d = key.mv_data;
         size_t dlen = strnlen(d, key.mv_size);
-        json_array_append_new(arr, json_stringn(d, dlen));
+        if (json_array_append_new(arr, json_stringn(d, dlen)) < 0) {
+            rc = ENOMEM;
+            break;
+        }
         /* skip to the first key after this domain: domain + "\x01" */
         struct key next = {0};
         key_add(&next, d, dlen);
@@ -880,5 +909,10 @@ json_t *idw_store_domains(struct idw_store *st, MDB_txn *txn, char *err, size_t 
         rc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
     }
     mdb_cursor_close(cur);
-    return arr;
+    if (rc != MDB_NOTFOUND) {
+        json_decref(arr);
+        return fail(err, errlen, "domains scan", rc);
+    }
+    *out = arr;
+    return IDW_OK;
 }

@@ -17,9 +17,24 @@
  * Transactions: callers own them.  The ingest pipeline writes a whole batch
  * — de-duplication keys, identities, personas, stats and (for the poller)
  * the cursor — in one write transaction, so a crash leaves either all of a
- * batch or none of it.  All functions return 0 on success and -1 on an
- * LMDB error, with the LMDB reason in err; "not found" results are
- * positive return values as documented per function.
+ * batch or none of it.
+ *
+ * Return convention (common/rc.h), the same for every function below;
+ * each declaration names the codes it can return:
+ *
+ *   IDW_OK        done; out-parameters set
+ *   IDW_NOTFOUND  a get found nothing stored under the key; out-parameters
+ *                 hold the documented "absent" value (NULL, 0, a fresh
+ *                 persona).  Only absence: never an error in disguise
+ *   IDW_EXISTS    an insert found the key already there (nothing written)
+ *   IDW_BUSY      the writer lock is held by another process
+ *   IDW_ERR       an LMDB or system error, a key too long to store (never
+ *                 truncated: a truncated key could merge two users), or a
+ *                 stored value that does not decode (corrupt); err says
+ *                 which and where.  Nothing was half-written, but a write
+ *                 transaction that saw IDW_ERR must be aborted
+ *
+ * Values travel through out-parameters, never through the return value.
  */
 #ifndef IDW_STORE_H
 #define IDW_STORE_H
@@ -30,6 +45,7 @@
 #include <jansson.h>
 #include <lmdb.h>
 
+#include "common/rc.h"
 #include "common/util.h"
 #include "persona/persona.h"
 
@@ -61,10 +77,11 @@ enum {
  * ("database truncated or damaged: restore from a backup") — it is never
  * re-created, and a short file never faults on access.  Commits are
  * durable (LMDB syncs data and meta pages at each commit) unless
- * IDW_STORE_NOSYNC.
+ * IDW_STORE_NOSYNC.  IDW_OK (*out owned by the caller: idw_store_close)
+ * or IDW_ERR (*out NULL).
  */
-int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
-                   struct idw_store **out, char *err, size_t errlen);
+enum idw_rc idw_store_open(const char *dir, size_t map_mb, unsigned flags,
+                           struct idw_store **out, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * The database's writer lock: one process at a time feeds the pipeline
@@ -73,137 +90,171 @@ int idw_store_open(const char *dir, size_t map_mb, unsigned flags,
  * would be overwritten by stale copies.  An flock(2) on DIR/writer.lock
  * (released by the kernel however the process ends), whose content names
  * the holder ("run pid 1234 since ...").  Review commands do not take it.
- * The directory must exist.  Returns 0 (*fd holds the lock: close it to
- * release), 1 when another process holds it (err names that process),
- * -1 on an error.
+ * The directory must exist.  IDW_OK (*fd holds the lock: close it to
+ * release), IDW_BUSY when another process holds it (err names that
+ * process), IDW_ERR.
  */
-int idw_store_writer_lock(const char *dir, const char *what, int *fd, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+enum idw_rc idw_store_writer_lock(const char *dir, const char *what, int *fd,
+                                  char *err, size_t errlen) IDW_MUST_CHECK;
 void idw_store_close(struct idw_store *st);
 
-int idw_store_begin(struct idw_store *st, int rdonly, MDB_txn **txn, char *err, size_t errlen);
-int idw_store_commit(MDB_txn *txn, char *err, size_t errlen);   /* always consumes txn */
+/* IDW_OK or IDW_ERR.  commit always consumes txn (aborted on failure). */
+enum idw_rc idw_store_begin(struct idw_store *st, int rdonly, MDB_txn **txn,
+                            char *err, size_t errlen) IDW_MUST_CHECK;
+enum idw_rc idw_store_commit(MDB_txn *txn, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
- * Records uuid as seen for domain.  Returns 0 if it was new (now recorded),
- * 1 if it had been seen before (nothing written), -1 on error.
+ * Records uuid as seen for domain.  IDW_OK if it was new (now recorded),
+ * IDW_EXISTS if it had been seen before (nothing written), IDW_ERR.
  */
-int idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *domain,
-                       const char *uuid, int64_t published_ms, char *err, size_t errlen);
+enum idw_rc idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *domain,
+                               const char *uuid, int64_t published_ms,
+                               char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Forgets uuids published before before_ms, at most max of them (bounded
- * work per call).  *pruned receives the number removed.
+ * work per call).  *pruned receives the number removed.  IDW_OK, IDW_ERR.
  */
-int idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char *domain,
-                         int64_t before_ms, size_t max, size_t *pruned,
-                         char *err, size_t errlen);
+enum idw_rc idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                 int64_t before_ms, size_t max, size_t *pruned,
+                                 char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * The newest published time among the remembered uuids of domain that is
- * before before_ms: 0 with *newest_ms set, 1 when there is none, -1 error.
- * (`idwatch horizon --repair` re-anchors the horizon on it.)
+ * before before_ms: IDW_OK with *newest_ms set, IDW_NOTFOUND when there
+ * is none, IDW_ERR.  (`idwatch horizon --repair` re-anchors the horizon on it.)
  */
-int idw_store_seen_newest(struct idw_store *st, MDB_txn *txn, const char *domain,
-                          int64_t before_ms, int64_t *newest_ms, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+enum idw_rc idw_store_seen_newest(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                  int64_t before_ms, int64_t *newest_ms,
+                                  char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * The tuid of a person, by Okta user id (preferred) or login.  When create
  * is set and the person is new, a tuid is derived from (domain, okta_id)
  * and both mappings are written; a login that changed is re-pointed.
- * Returns 0 (tuid filled), 1 not found (create == 0, or neither id nor
- * login given), -1 error.
+ * IDW_OK (tuid filled), IDW_NOTFOUND (create == 0, or neither id nor
+ * login given, or an id too long to have been stored), IDW_ERR.
  */
-int idw_store_tuid(struct idw_store *st, MDB_txn *txn, const char *domain,
-                   const char *okta_id, const char *login, int create,
-                   char tuid[IDW_UUID_STRLEN], char *err, size_t errlen);
+enum idw_rc idw_store_tuid(struct idw_store *st, MDB_txn *txn, const char *domain,
+                           const char *okta_id, const char *login, int create,
+                           char tuid[IDW_UUID_STRLEN], char *err, size_t errlen) IDW_MUST_CHECK;
 
 /* The tuid idw_store_tuid gives a new person: derived from (domain, okta_id). */
 void idw_store_derive_tuid(const char *domain, const char *okta_id, char tuid[IDW_UUID_STRLEN]);
 
 /*
  * Finds a person from what an analyst types: a tuid, an Okta user id, or a
- * login (case-insensitive).  Returns 0, 1 not found, -1 error.
+ * login (case-insensitive).  IDW_OK, IDW_NOTFOUND, IDW_ERR.
  */
-int idw_store_find_user(struct idw_store *st, MDB_txn *txn, const char *domain,
-                        const char *user, char tuid[IDW_UUID_STRLEN], char *err, size_t errlen);
+enum idw_rc idw_store_find_user(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                const char *user, char tuid[IDW_UUID_STRLEN],
+                                char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* Returns 0 (found), 1 (not found: *p is a fresh persona for tuid), -1 error or corrupt record. */
-int idw_store_persona_get(struct idw_store *st, MDB_txn *txn, const char *domain,
-                          const char *tuid, struct idw_persona *p, char *err, size_t errlen);
-int idw_store_persona_put(struct idw_store *st, MDB_txn *txn, const char *domain,
-                          const struct idw_persona *p, char *err, size_t errlen);
+/*
+ * IDW_OK (found), IDW_NOTFOUND (*p is a fresh persona for tuid), IDW_ERR
+ * (an LMDB error, or a corrupt record: *p is a fresh persona all the same).
+ */
+enum idw_rc idw_store_persona_get(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                  const char *tuid, struct idw_persona *p,
+                                  char *err, size_t errlen) IDW_MUST_CHECK;
+/* IDW_OK, IDW_ERR. */
+enum idw_rc idw_store_persona_put(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                  const struct idw_persona *p, char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* Calls fn for every persona of domain, in tuid order; fn returning non-zero stops. */
+/*
+ * Calls fn for every persona of domain, in tuid order; fn returning
+ * non-zero stops (that is not an error).  Corrupt records are skipped
+ * (listings go on; `persona show` reports them).  IDW_OK, IDW_ERR.
+ */
 typedef int (*idw_persona_fn)(const struct idw_persona *p, size_t stored_bytes, void *ctx);
-int idw_store_persona_each(struct idw_store *st, MDB_txn *txn, const char *domain,
-                           idw_persona_fn fn, void *ctx, char *err, size_t errlen);
+enum idw_rc idw_store_persona_each(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                   idw_persona_fn fn, void *ctx, char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* Metadata documents.  get returns 1 (and *out = NULL) when absent. */
-int idw_store_meta_get(struct idw_store *st, MDB_txn *txn, const char *name,
-                       const char *domain, json_t **out, char *err, size_t errlen);
-int idw_store_meta_put(struct idw_store *st, MDB_txn *txn, const char *name,
-                       const char *domain, const json_t *doc, char *err, size_t errlen);
+/*
+ * Metadata documents.  get: IDW_OK with *out (caller json_decref's),
+ * IDW_NOTFOUND (*out NULL), IDW_ERR (also for a document that is not
+ * valid JSON; *out NULL).  put: IDW_OK, IDW_ERR.
+ */
+enum idw_rc idw_store_meta_get(struct idw_store *st, MDB_txn *txn, const char *name,
+                               const char *domain, json_t **out, char *err, size_t errlen) IDW_MUST_CHECK;
+enum idw_rc idw_store_meta_put(struct idw_store *st, MDB_txn *txn, const char *name,
+                               const char *domain, const json_t *doc, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * A 32-byte secret kept in the database (meta "secret" / name), created
  * from OpenSSL's CSPRNG on first use — needs a write transaction then.
- * Used to key hashes of sensitive values.  Never printed.
+ * Used to key hashes of sensitive values.  Never printed.  IDW_OK, IDW_ERR.
  */
-int idw_store_secret(struct idw_store *st, MDB_txn *txn, const char *name,
-                     unsigned char out[32], char *err, size_t errlen);
+enum idw_rc idw_store_secret(struct idw_store *st, MDB_txn *txn, const char *name,
+                             unsigned char out[32], char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Generic access to the three detection tables, keyed by up to three
- * NUL-separated parts.  get copies at most cap bytes and returns the
- * stored length (0 = absent) or -1; put returns 0 or -1.
+ * NUL-separated parts (b and c may be NULL).  get copies at most cap
+ * bytes into buf (buf may be NULL when cap is 0) and sets *len to the
+ * stored length, which may exceed cap: IDW_OK, IDW_NOTFOUND (*len 0),
+ * IDW_ERR (also for a key too long to store).  put: IDW_OK, IDW_ERR.
  */
-long idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
-                      const char *b, const char *c, void *buf, size_t cap, char *err, size_t errlen);
-int idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
-                     const char *b, const char *c, const void *val, size_t len,
-                     char *err, size_t errlen);
+enum idw_rc idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                             const char *b, const char *c, void *buf, size_t cap, size_t *len,
+                             char *err, size_t errlen) IDW_MUST_CHECK;
+enum idw_rc idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                             const char *b, const char *c, const void *val, size_t len,
+                             char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * A JSON document stored under (a, b, c), parsed straight from the map:
- * 0 with *out set, 1 when absent or not valid JSON (*out = NULL), -1 on
- * an LMDB error.
+ * IDW_OK with *out set (caller json_decref's), IDW_NOTFOUND (*out NULL),
+ * IDW_ERR on an LMDB error, a key too long to store, or a stored value
+ * that is not valid JSON (corrupt; *out NULL) — the same as meta_get.
  */
-int idw_store_kv_json(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
-                      const char *b, const char *c, json_t **out, char *err, size_t errlen);
+enum idw_rc idw_store_kv_json(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                              const char *b, const char *c, json_t **out,
+                              char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* Calls fn(key, keylen, val, vallen, ctx) for every entry of dbi whose key starts with
- * prefix \0 (prefix NULL: every entry); fn returning non-zero stops. */
+/*
+ * Calls fn(key, keylen, val, vallen, ctx) for every entry of dbi whose key
+ * starts with prefix \0 (prefix NULL: every entry); fn returning non-zero
+ * stops (not an error).  IDW_OK, IDW_ERR.
+ */
 typedef int (*idw_kv_fn)(const char *key, size_t keylen, const char *val, size_t vallen, void *ctx);
-int idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *prefix,
-                      idw_kv_fn fn, void *ctx, char *err, size_t errlen);
+enum idw_rc idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *prefix,
+                              idw_kv_fn fn, void *ctx, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Org-wide counters (rule_state, under "_org"): how many distinct users of
  * a domain have a network or country in their routine ("asn:AS123",
- * "pfx:1.2.3.0/24", "cty:Ireland") and how many users it has ("users").  Shared egress — a
- * corporate VPN or ZTNA exit every colleague uses — is recognised from
- * them.  get returns 0 when absent (or on error, with err set and -1 in
- * *failed when failed is not NULL); add returns 0 or -1.
+ * "pfx:1.2.3.0/24", "cty:Ireland") and how many users it has ("users").
+ * Shared egress — a corporate VPN or ZTNA exit every colleague uses — is
+ * recognised from them.  get: IDW_OK with *n, IDW_NOTFOUND (*n 0), IDW_ERR
+ * (also for a stored value of the wrong size; *n 0).  add: IDW_OK, IDW_ERR
+ * (a counter that cannot be read is never rewritten).
  */
-uint32_t idw_store_org_get(struct idw_store *st, MDB_txn *txn, const char *domain,
-                           const char *key, int *failed, char *err, size_t errlen);
-int idw_store_org_add(struct idw_store *st, MDB_txn *txn, const char *domain, const char *key,
-                      char *err, size_t errlen);
+enum idw_rc idw_store_org_get(struct idw_store *st, MDB_txn *txn, const char *domain,
+                              const char *key, uint32_t *n, char *err, size_t errlen) IDW_MUST_CHECK;
+enum idw_rc idw_store_org_add(struct idw_store *st, MDB_txn *txn, const char *domain,
+                              const char *key, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * A per-domain counter moved whenever something other than the ingest
  * pipeline changes personas (an analyst's `alerts fp`).  A pipeline keeps
  * personas cached across batches; it drops that cache when the counter
  * moved, so it never writes back a copy older than the analyst's change.
- * get returns 0 when never moved (or on error); bump returns 0 or -1.
+ * generation: IDW_OK with *gen, IDW_NOTFOUND (never moved: *gen 0),
+ * IDW_ERR (also for a stored value of the wrong size; *gen 0).  bump:
+ * IDW_OK, or IDW_ERR when the counter cannot be read or written — it
+ * never moves backwards.
  */
-uint64_t idw_store_persona_generation(struct idw_store *st, MDB_txn *txn, const char *domain);
-int idw_store_persona_bump(struct idw_store *st, MDB_txn *txn, const char *domain,
-                           char *err, size_t errlen);
+enum idw_rc idw_store_persona_generation(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                         uint64_t *gen, char *err, size_t errlen) IDW_MUST_CHECK;
+enum idw_rc idw_store_persona_bump(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                   char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* Names of the domains that have personas (for listings); caller json_decref's. */
-json_t *idw_store_domains(struct idw_store *st, MDB_txn *txn, char *err, size_t errlen);
+/*
+ * Names of the domains that have personas (for listings): IDW_OK with
+ * *out, a JSON array the caller json_decref's; IDW_ERR (*out NULL).
+ */
+enum idw_rc idw_store_domains(struct idw_store *st, MDB_txn *txn, json_t **out,
+                              char *err, size_t errlen) IDW_MUST_CHECK;
 
 #endif

@@ -363,14 +363,14 @@ static void test_fp_teaches_persona(void **state)
     struct idw_alert_candidate c = candidate(IDW_SEV_MEDIUM, 40);
     struct idw_persona *p = malloc(sizeof *p);
     char id[IDW_UUID_STRLEN], err[256];
-    uint64_t gen;
+    uint64_t gen, gen2;
     MDB_txn *txn;
 
     assert_non_null(p);
     idw_persona_init(p, "tuid-alice");
     assert_int_equal(idw_store_begin(f->st, 0, &txn, err, sizeof err), 0);
     assert_int_equal(idw_store_persona_put(f->st, txn, "acme", p, err, sizeof err), 0);
-    gen = idw_store_persona_generation(f->st, txn, "acme");
+    assert_true(idw_store_persona_generation(f->st, txn, "acme", &gen, err, sizeof err) >= 0);
     assert_int_equal(idw_store_commit(txn, err, sizeof err), 0);
 
     add_recorder(f, "s");
@@ -390,7 +390,8 @@ static void test_fp_teaches_persona(void **state)
     assert_non_null(idw_persona_knows(p, IDW_DIM_COUNTRIES, "Iceland"));
     assert_non_null(idw_persona_knows(p, IDW_DIM_APPS, "Salesforce"));
     /* running pipelines see the generation move and reload the persona */
-    assert_true(idw_store_persona_generation(f->st, txn, "acme") > gen);
+    assert_int_equal(idw_store_persona_generation(f->st, txn, "acme", &gen2, err, sizeof err), IDW_OK);
+    assert_true(gen2 > gen);
     mdb_txn_abort(txn);
     free(p);
 }

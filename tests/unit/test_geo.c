@@ -71,7 +71,8 @@ static void lookup_expect(const struct idw_geodb *db, const char *ip, int rc,
                           struct idw_geo_result *res, char *err, size_t errlen)
 {
     memset(res, 0x5a, sizeof *res);   /* garbage: lookup must initialise it */
-    int got = idw_geo_lookup(db, ip, res, err, errlen);
+    enum idw_rc code = idw_geo_lookup(db, ip, res, err, errlen);
+    int got = code == IDW_OK ? 1 : code == IDW_NOTFOUND ? 0 : -1;     /* found, nothing, error */
     if (got != rc)
         fail_msg("lookup %s returned %d, expected %d (%s)", ip ? ip : "(null)", got, rc,
                  err ? err : "");
@@ -451,9 +452,9 @@ static void corrupt_db_fails_cleanly(const char *path)
     for (size_t i = 0; i < sizeof ips / sizeof ips[0]; i++) {
         struct idw_geo_result r;
         memset(&r, 0x5a, sizeof r);
-        int rc = idw_geo_lookup(db, ips[i], &r, err, sizeof err);
-        assert_true(rc >= -1 && rc <= 1);
-        if (rc == -1) {
+        enum idw_rc rc = idw_geo_lookup(db, ips[i], &r, err, sizeof err);
+        assert_true(rc == IDW_OK || rc == IDW_NOTFOUND || rc == IDW_ERR);
+        if (rc == IDW_ERR) {
             failures++;
             assert_empty(&r);
             if (!strstr(err, path))

@@ -675,6 +675,29 @@ static void put_raw_state(struct idw_store *st, const char *bytes, size_t n)
     assert_int_equal(idw_store_commit(txn, err, sizeof err), 0);
 }
 
+/* A page sink that records what the poller hands it (no pipeline: source/ stands alone). */
+static int64_t stub_live_from = -1;
+
+static enum idw_rc stub_feed(void *ctx, json_t *raw, enum idw_page_verdict *verdict,
+                             const char **refusal, char *reason, size_t reasonlen)
+{
+    (void)ctx, (void)raw, (void)refusal, (void)reason, (void)reasonlen;
+    *verdict = IDW_PAGE_ACCEPTED;
+    return IDW_OK;
+}
+
+static enum idw_rc stub_commit(void *ctx, idw_page_hook hook, void *hook_ctx, char *err, size_t errlen)
+{
+    (void)ctx, (void)hook, (void)hook_ctx, (void)err, (void)errlen;
+    return IDW_OK;
+}
+
+static void stub_live(void *ctx, int64_t live_from_ms)
+{
+    (void)ctx;
+    stub_live_from = live_from_ms;
+}
+
 /* A state that cannot be read is an error naming the domain, never "no state" (a silent restart). */
 static void test_state_read_errors(void **state)
 {
@@ -697,8 +720,6 @@ static void test_state_read_errors(void **state)
     assert_null(doc);
     assert_non_null(strstr(err, "acme"));
     assert_non_null(strstr(err, "connector state"));
-    assert_null(idw_okta_state(st, "acme", err, sizeof err));
-    assert_true(err[0] != '\0');
     assert_int_equal(idw_okta_resume(st, "acme", err, sizeof err), -1);
 
     /* org.auth points into oc.json, which must outlive the poller */
@@ -708,21 +729,30 @@ static void test_state_read_errors(void **state)
     assert_int_equal(idw_config_parse("{}", "test", &cfg, err, sizeof err), 0);
     assert_int_equal(idw_okta_org_read(&oc, &org, err, sizeof err), 0);
     setenv("IDW_TEST_TOKEN", "not-a-real-token", 1);
-    struct idw_poll_opts po = {.cfg = &cfg};
+    struct idw_poll_opts po = {0};
     err[0] = '\0';
-    assert_int_equal(idw_okta_poller_new(st, &org, &po, &p, err, sizeof err), -1);
+    assert_int_equal(idw_okta_poller_new(st, &org, &po, &p, err, sizeof err), IDW_ERR);   /* no sink */
+    assert_null(p);
+    assert_non_null(strstr(err, "page sink"));
+    po.sink = (struct idw_page_sink){.feed = stub_feed, .commit = stub_commit, .set_live_from = stub_live};
+    p = (struct idw_okta_poller *)1;
+    err[0] = '\0';
+    assert_int_equal(idw_okta_poller_new(st, &org, &po, &p, err, sizeof err), IDW_ERR);
     assert_null(p);
     assert_non_null(strstr(err, "acme"));
+    assert_non_null(strstr(err, "cannot be read"));
+    assert_int_equal(stub_live_from, -1);       /* refused before anything reached the sink */
 
     put_raw_state(st, "[1, 2]", 6);      /* JSON, but not the state object */
     assert_int_equal(idw_okta_state_get(st, "acme", &doc, err, sizeof err), -1);
     assert_non_null(strstr(err, "not a JSON object"));
 
-    put_raw_state(st, "{\"paused\": true}", 16);
+    put_raw_state(st, "{\"paused\": true, \"live_from_ms\": 1234}", 38);
     assert_int_equal(idw_okta_state_get(st, "acme", &doc, err, sizeof err), 0);
     assert_true(json_is_true(json_object_get(doc, "paused")));
     json_decref(doc);
-    assert_int_equal(idw_okta_poller_new(st, &org, &po, &p, err, sizeof err), 0);
+    assert_int_equal(idw_okta_poller_new(st, &org, &po, &p, err, sizeof err), IDW_OK);
+    assert_int_equal(stub_live_from, 1234);     /* the org's history end, handed to the sink */
     idw_okta_poller_free(p);
     assert_int_equal(idw_okta_resume(st, "acme", err, sizeof err), 0);
 

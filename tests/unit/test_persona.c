@@ -376,14 +376,14 @@ static void test_store(void **state)
     assert_int_equal(idw_store_begin(st, 0, &txn, err, sizeof err), 0);
 
     assert_int_equal(idw_store_seen_add(st, txn, "d1", "u1", T0, err, sizeof err), 0);
-    assert_int_equal(idw_store_seen_add(st, txn, "d1", "u1", T0, err, sizeof err), 1);
+    assert_int_equal(idw_store_seen_add(st, txn, "d1", "u1", T0, err, sizeof err), IDW_EXISTS);
     assert_int_equal(idw_store_seen_add(st, txn, "d2", "u1", T0, err, sizeof err), 0);
     assert_int_equal(idw_store_seen_add(st, txn, "d1", "u2", T0 + DAY, err, sizeof err), 0);
     assert_int_equal(idw_store_seen_prune(st, txn, "d1", T0 + 1, 100, &pruned, err, sizeof err), 0);
     assert_int_equal(pruned, 1);
     assert_int_equal(idw_store_seen_add(st, txn, "d1", "u1", T0, err, sizeof err), 0);   /* forgotten */
-    assert_int_equal(idw_store_seen_add(st, txn, "d1", "u2", T0, err, sizeof err), 1);   /* kept */
-    assert_int_equal(idw_store_seen_add(st, txn, "d2", "u1", T0, err, sizeof err), 1);   /* other domain kept */
+    assert_int_equal(idw_store_seen_add(st, txn, "d1", "u2", T0, err, sizeof err), IDW_EXISTS);   /* kept */
+    assert_int_equal(idw_store_seen_add(st, txn, "d2", "u1", T0, err, sizeof err), IDW_EXISTS);   /* other domain kept */
 
     assert_int_equal(idw_store_tuid(st, txn, "d1", "00uA", "Alice@X.example", 1, tuid, err, sizeof err), 0);
     idw_store_derive_tuid("d1", "00uA", t2);

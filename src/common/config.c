@@ -112,11 +112,16 @@ static int type_ok(const json_t *v, enum vtype t)
     json_t *e;
 
     switch (t) {
-    case T_STR: return json_is_string(v);
-    case T_INT: return json_is_integer(v);
-    case T_NUM: return json_is_number(v);
-    case T_BOOL: return json_is_boolean(v);
-    case T_OBJ: return json_is_object(v);
+    case T_STR:
+        return json_is_string(v);
+    case T_INT:
+        return json_is_integer(v);
+    case T_NUM:
+        return json_is_number(v);
+    case T_BOOL:
+        return json_is_boolean(v);
+    case T_OBJ:
+        return json_is_object(v);
     case T_ARR_STR:
         if (!json_is_array(v))
             return 0;
@@ -361,6 +366,20 @@ enum idw_rc idw_config_parse(const char *text, const char *source, struct idw_co
     return IDW_OK;
 }
 
+/* The size of the open file f, which is left rewound to its start; -1 when
+ * either seek or the tell fails. */
+static long file_size(FILE *f)
+{
+    long n;
+
+    if (fseek(f, 0, SEEK_END) != 0)
+        return -1;
+    n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0)
+        return -1;
+    return n;
+}
+
 static char *read_file(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
@@ -371,8 +390,10 @@ static char *read_file(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: cannot open: %m", path);
         return NULL;
     }
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < (1 << 24) &&
-        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1))) {
+    n = file_size(f);
+    if (n >= 0 && n < (1 << 24))
+        buf = malloc((size_t)n + 1);
+    if (buf) {
         if (fread(buf, 1, (size_t)n, f) == (size_t)n) {
             buf[n] = '\0';
         } else {

@@ -350,7 +350,8 @@ char *idw_secret_file_read(const char *path, const char *what, size_t maxlen, si
         snprintf(err, errlen, "%s: %s is larger than %zu bytes", what, path, maxlen);
         return NULL;
     }
-    if (!(buf = malloc(maxlen + 2))) {
+    buf = malloc(maxlen + 2);
+    if (!buf) {
         close(fd);
         snprintf(err, errlen, "%s: out of memory", what);
         return NULL;
@@ -408,11 +409,13 @@ char *idw_secret_load(const char *file, const char *env, const char *what, char 
     }
     if (file)
         return secret_from_file(file, what, err, errlen);
-    if (!(v = getenv(env)) || !*v) {
+    v = getenv(env);
+    if (!v || !*v) {
         snprintf(err, errlen, "%s: environment variable %s is not set", what, env);
         return NULL;
     }
-    if (!(secret = strdup(v)))
+    secret = strdup(v);
+    if (!secret)
         snprintf(err, errlen, "%s: out of memory", what);
     return secret;
 }

@@ -102,9 +102,15 @@ static int has_prefix(const char *s, const char *prefix)
 
 const struct idw_kind *idw_classify_fallback(const char *okta_type)
 {
-    static const struct idw_kind alert = {"(unlisted)", IDW_CLASS_ALERT, CORE, 0};
-    static const struct idw_kind admin = {"(unlisted)", IDW_CLASS_ADMIN, CORE, 0};
-    static const struct idw_kind auth = {"(unlisted)", IDW_CLASS_AUTH, CORE, 0};
+    static const struct idw_kind alert = {
+        .okta_type = "(unlisted)", .cls = IDW_CLASS_ALERT, .signal = CORE, .flags = 0,
+    };
+    static const struct idw_kind admin = {
+        .okta_type = "(unlisted)", .cls = IDW_CLASS_ADMIN, .signal = CORE, .flags = 0,
+    };
+    static const struct idw_kind auth = {
+        .okta_type = "(unlisted)", .cls = IDW_CLASS_AUTH, .signal = CORE, .flags = 0,
+    };
     static const char *const admin_prefixes[] = {
         "user.lifecycle.", "user.account.", "group.", "app.", "application.",
         "policy.", "system.", "zone.", "org.", "iam.", "network_zone.",
@@ -143,9 +149,12 @@ const char *idw_kind_flag_name(unsigned flag)
 const char *idw_class_name(enum idw_class c)
 {
     switch (c) {
-    case IDW_CLASS_AUTH: return "AUTH";
-    case IDW_CLASS_ADMIN: return "ADMIN";
-    case IDW_CLASS_ALERT: return "ALERT";
+    case IDW_CLASS_AUTH:
+        return "AUTH";
+    case IDW_CLASS_ADMIN:
+        return "ADMIN";
+    case IDW_CLASS_ALERT:
+        return "ALERT";
     }
     return "AUTH";
 }

@@ -227,9 +227,15 @@ static int read_uint(struct record *rec, const char *const *path, uint64_t *out)
     if (got <= 0)
         return got;
     switch (d.type) {
-    case MMDB_DATA_TYPE_UINT16: *out = d.uint16; return 1;
-    case MMDB_DATA_TYPE_UINT32: *out = d.uint32; return 1;
-    case MMDB_DATA_TYPE_UINT64: *out = d.uint64; return 1;
+    case MMDB_DATA_TYPE_UINT16:
+        *out = d.uint16;
+        return 1;
+    case MMDB_DATA_TYPE_UINT32:
+        *out = d.uint32;
+        return 1;
+    case MMDB_DATA_TYPE_UINT64:
+        *out = d.uint64;
+        return 1;
     case MMDB_DATA_TYPE_INT32:
         if (d.int32 < 0)
             return record_error(rec, path, "negative");

@@ -181,7 +181,10 @@ static void read_principal(const json_t *o, struct idw_principal *p)
 
 static enum idw_outcome outcome_from(const char *r)
 {
-    static const struct { const char *name; enum idw_outcome o; } map[] = {
+    static const struct {
+        const char *name;
+        enum idw_outcome o;
+    } map[] = {
         {"SUCCESS", IDW_OUT_SUCCESS}, {"FAILURE", IDW_OUT_FAILURE},
         {"ALLOW", IDW_OUT_ALLOW}, {"DENY", IDW_OUT_DENY},
         {"CHALLENGE", IDW_OUT_CHALLENGE}, {"SKIPPED", IDW_OUT_SKIPPED},
@@ -493,14 +496,20 @@ static enum idw_norm_status reject(struct idw_event *ev, char *err, size_t errle
 static const char *json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
     case JSON_INTEGER:
-    case JSON_REAL: return "number";
+    case JSON_REAL:
+        return "number";
     case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    default: return "null";
+    case JSON_FALSE:
+        return "boolean";
+    default:
+        return "null";
     }
 }
 
@@ -616,8 +625,11 @@ static enum idw_norm_status read_identity(json_t *raw, const struct idw_norm_opt
     enum idw_norm_status st;
     json_t *type;
 
-    if ((st = read_uuid(raw, opts, ev, err, errlen)) != IDW_NORM_OK ||
-        (st = read_published(raw, ev, err, errlen)) != IDW_NORM_OK)
+    st = read_uuid(raw, opts, ev, err, errlen);
+    if (st != IDW_NORM_OK)
+        return st;
+    st = read_published(raw, ev, err, errlen);
+    if (st != IDW_NORM_OK)
         return st;
     type = get(raw, "eventType");
     if (type && !json_is_string(type) && !json_is_null(type))

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct { const char *name; unsigned bit; } categories[] = {
+static const struct {
+    const char *name;
+    unsigned bit;
+} categories[] = {
     {"authentication", IDW_SEL_AUTHENTICATION}, {"security", IDW_SEL_SECURITY},
     {"itp", IDW_SEL_ITP}, {"admin", IDW_SEL_ADMIN}, {"lifecycle", IDW_SEL_LIFECYCLE},
 };
@@ -85,7 +88,8 @@ enum idw_rc idw_selection_read(const json_t *arr, const char *where, struct idw_
     s->all = n == 0;
     if (n == 0)
         return IDW_OK;
-    if (!(types = calloc(n, sizeof *types))) {
+    types = calloc(n, sizeof *types);
+    if (!types) {
         snprintf(err, errlen, "out of memory");
         return IDW_ERR;
     }

@@ -280,7 +280,8 @@ static void learn_network(struct idw_persona *p, const struct idw_event *ev, int
     char buf[IDW_PV_VALUE];
 
     if (ev->asn) {
-        observe(p, IDW_DIM_ASNS, idw_asn_key(ev->asn, buf), ev->as_org ? ev->as_org : ev->isp, t, 0, 0, prm, prov);
+        const char *org = ev->as_org ? ev->as_org : ev->isp;
+        observe(p, IDW_DIM_ASNS, idw_asn_key(ev->asn, buf), org, t, 0, 0, prm, prov);
     } else if (ev->isp) {
         observe(p, IDW_DIM_ASNS, ev->isp, ev->isp, t, 0, 0, prm, prov);
     }

@@ -25,8 +25,15 @@
 #define MAGIC "IDWP"
 #define VERSION 2
 
-struct writer { unsigned char *p, *end; int overflow; };
-struct reader { const unsigned char *p, *end; int bad; };
+struct writer {
+    unsigned char *p, *end;
+    int overflow;
+};
+
+struct reader {
+    const unsigned char *p, *end;
+    int bad;
+};
 
 static void put(struct writer *w, const void *src, size_t n)
 {

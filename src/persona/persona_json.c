@@ -30,7 +30,10 @@ static json_t *rounded(double x)
     return json_real(round(x * 1000.0) / 1000.0);
 }
 
-struct ranked { const struct idw_pvalue *v; double w; };
+struct ranked {
+    const struct idw_pvalue *v;
+    double w;
+};
 
 static int by_weight_desc(const void *a, const void *b)
 {

@@ -21,7 +21,11 @@
 
 #define KEYMAX 480      /* LMDB's default maximum key size is 511 */
 
-struct key { unsigned char b[KEYMAX]; size_t n; int overflow; };
+struct key {
+    unsigned char b[KEYMAX];
+    size_t n;
+    int overflow;
+};
 
 static void key_add(struct key *k, const void *p, size_t n)
 {
@@ -49,17 +53,25 @@ static MDB_val val_of(struct key *k)
 static const char *explain(int rc)
 {
     switch (rc) {
-    case 0: return "key too long";
+    case 0:
+        return "key too long";
     case MDB_MAP_FULL:
         return "the database reached its size limit: raise lmdb_map_size_mb in the configuration";
-    case ENOSPC: return "disk full: free space on the database's file system, then run again";
-    case EDQUOT: return "disk quota exceeded: raise the quota, then run again";
-    case EIO: return "input/output error: the disk or file system failed (check the system log)";
-    case EROFS: return "the file system is read-only";
-    case EACCES: case EPERM: return "permission denied";
+    case ENOSPC:
+        return "disk full: free space on the database's file system, then run again";
+    case EDQUOT:
+        return "disk quota exceeded: raise the quota, then run again";
+    case EIO:
+        return "input/output error: the disk or file system failed (check the system log)";
+    case EROFS:
+        return "the file system is read-only";
+    case EACCES:
+    case EPERM:
+        return "permission denied";
     case MDB_CORRUPTED: case MDB_PAGE_NOTFOUND: case MDB_INVALID:
         return "database damaged: restore from a backup (docs/operations.md)";
-    default: return mdb_strerror(rc);
+    default:
+        return mdb_strerror(rc);
     }
 }
 
@@ -85,6 +97,27 @@ static int open_optional(MDB_txn *txn, const char *name, unsigned create, MDB_db
     return rc;
 }
 
+/* Opens every table in txn, in order, stopping at the first failure: that
+ * LMDB error, or 0. */
+static int open_tables(struct idw_store *st, MDB_txn *txn, unsigned create)
+{
+    const struct {
+        const char *name;
+        MDB_dbi *dbi;
+    } tables[] = {
+        {"seen", &st->seen}, {"seen_time", &st->seen_time}, {"ident", &st->ident},
+        {"persona", &st->persona}, {"meta", &st->meta}, {"alerts", &st->alerts},
+        {"alert_key", &st->alert_key}, {"rule_state", &st->rule_state},
+    };
+
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        int rc = mdb_dbi_open(txn, tables[i].name, create, tables[i].dbi);
+        if (rc)
+            return rc;
+    }
+    return open_optional(txn, "outbox", create, &st->outbox);
+}
+
 static enum idw_rc open_dbis(struct idw_store *st, unsigned flags, char *err, size_t errlen)
 {
     MDB_txn *txn;
@@ -93,15 +126,8 @@ static enum idw_rc open_dbis(struct idw_store *st, unsigned flags, char *err, si
 
     if (rc)
         return fail(err, errlen, "lmdb begin", rc);
-    if ((rc = mdb_dbi_open(txn, "seen", create, &st->seen)) ||
-        (rc = mdb_dbi_open(txn, "seen_time", create, &st->seen_time)) ||
-        (rc = mdb_dbi_open(txn, "ident", create, &st->ident)) ||
-        (rc = mdb_dbi_open(txn, "persona", create, &st->persona)) ||
-        (rc = mdb_dbi_open(txn, "meta", create, &st->meta)) ||
-        (rc = mdb_dbi_open(txn, "alerts", create, &st->alerts)) ||
-        (rc = mdb_dbi_open(txn, "alert_key", create, &st->alert_key)) ||
-        (rc = mdb_dbi_open(txn, "rule_state", create, &st->rule_state)) ||
-        (rc = open_optional(txn, "outbox", create, &st->outbox))) {
+    rc = open_tables(st, txn, create);
+    if (rc) {
         mdb_txn_abort(txn);
         if (rc == MDB_NOTFOUND)
             snprintf(err, errlen, "the database holds no idwatch data yet (run `idwatch ingest` first)");
@@ -210,6 +236,22 @@ static void describe_open_error(const char *dir, int rc, char *err, size_t errle
         snprintf(err, errlen, "%s: cannot open database: %s", dir, mdb_strerror(rc));
 }
 
+/* Creates st's environment, sizes it and opens dir: the first LMDB error, or 0. */
+static int open_env(struct idw_store *st, const char *dir, size_t map_mb, unsigned envflags)
+{
+    int rc = mdb_env_create(&st->env);
+
+    if (rc)
+        return rc;
+    rc = mdb_env_set_maxdbs(st->env, 16);
+    if (rc)
+        return rc;
+    rc = mdb_env_set_mapsize(st->env, map_mb << 20);
+    if (rc)
+        return rc;
+    return mdb_env_open(st->env, dir, envflags, 0600);
+}
+
 enum idw_rc idw_store_open(const char *dir, size_t map_mb, unsigned flags,
                            struct idw_store **out, char *err, size_t errlen)
 {
@@ -229,10 +271,8 @@ enum idw_rc idw_store_open(const char *dir, size_t map_mb, unsigned flags,
         envflags |= MDB_RDONLY;
     if (flags & IDW_STORE_NOSYNC)
         envflags |= MDB_NOSYNC;
-    if ((rc = mdb_env_create(&st->env)) ||
-        (rc = mdb_env_set_maxdbs(st->env, 16)) ||
-        (rc = mdb_env_set_mapsize(st->env, map_mb << 20)) ||
-        (rc = mdb_env_open(st->env, dir, envflags, 0600))) {
+    rc = open_env(st, dir, map_mb, envflags);
+    if (rc) {
         describe_open_error(dir, rc, err, errlen);
         idw_store_close(st);
         return IDW_ERR;
@@ -386,7 +426,8 @@ enum idw_rc idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char 
     key_str(&start, domain);
     put_be64(limit, before_ms);
     key = val_of(&start);
-    if ((rc = mdb_cursor_open(txn, st->seen_time, &cur)))
+    rc = mdb_cursor_open(txn, st->seen_time, &cur);
+    if (rc)
         return fail(err, errlen, "prune cursor", rc);
     rc = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
     while (rc == 0 && *pruned < max) {
@@ -400,9 +441,11 @@ enum idw_rc idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char 
         key_add(&sk, kb + dlen + 8, key.mv_size - dlen - 8);
         key_add(&sk, "", 1);
         skey = val_of(&sk);
-        if ((rc = mdb_del(txn, st->seen, &skey, NULL)) && rc != MDB_NOTFOUND)
+        rc = mdb_del(txn, st->seen, &skey, NULL);
+        if (rc && rc != MDB_NOTFOUND)
             break;
-        if ((rc = mdb_cursor_del(cur, 0)))
+        rc = mdb_cursor_del(cur, 0);
+        if (rc)
             break;
         (*pruned)++;
         rc = mdb_cursor_get(cur, &key, &data, MDB_GET_CURRENT);
@@ -440,7 +483,8 @@ enum idw_rc idw_store_seen_newest(struct idw_store *st, MDB_txn *txn, const char
     if (start.overflow)
         return fail(err, errlen, "seen_time", 0);
     key = val_of(&start);
-    if ((rc = mdb_cursor_open(txn, st->seen_time, &cur)))
+    rc = mdb_cursor_open(txn, st->seen_time, &cur);
+    if (rc)
         return fail(err, errlen, "seen_time cursor", rc);
     /* the first key at or after (domain, before): the one before it is the answer */
     rc = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
@@ -620,7 +664,8 @@ enum idw_rc idw_store_persona_each(struct idw_store *st, MDB_txn *txn, const cha
         return fail(err, errlen, "out of memory", ENOMEM);
     key_str(&prefix, domain);
     key = val_of(&prefix);
-    if ((rc = mdb_cursor_open(txn, st->persona, &cur))) {
+    rc = mdb_cursor_open(txn, st->persona, &cur);
+    if (rc) {
         free(p);
         return fail(err, errlen, "persona cursor", rc);
     }
@@ -865,7 +910,8 @@ enum idw_rc idw_store_kv_each(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, c
     if (prefix)
         key_str(&p, prefix);
     key = val_of(&p);
-    if ((rc = mdb_cursor_open(txn, dbi, &cur)))
+    rc = mdb_cursor_open(txn, dbi, &cur);
+    if (rc)
         return fail(err, errlen, "kv cursor", rc);
     for (rc = mdb_cursor_get(cur, &key, &val, prefix ? MDB_SET_RANGE : MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
@@ -889,7 +935,8 @@ enum idw_rc idw_store_domains(struct idw_store *st, MDB_txn *txn, json_t **out,
     *out = NULL;
     if (!arr)
         return fail(err, errlen, "domains", ENOMEM);
-    if ((rc = mdb_cursor_open(txn, st->persona, &cur))) {
+    rc = mdb_cursor_open(txn, st->persona, &cur);
+    if (rc) {
         json_decref(arr);
         return fail(err, errlen, "domains cursor", rc);
     }

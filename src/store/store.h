@@ -178,7 +178,8 @@ enum idw_rc idw_store_persona_each(struct idw_store *st, MDB_txn *txn, const cha
 enum idw_rc idw_store_meta_get(struct idw_store *st, MDB_txn *txn, const char *name,
                                const char *domain, json_t **out, char *err, size_t errlen) IDW_MUST_CHECK;
 enum idw_rc idw_store_meta_put(struct idw_store *st, MDB_txn *txn, const char *name,
-                               const char *domain, const json_t *doc, char *err, size_t errlen) IDW_MUST_CHECK;
+                               const char *domain, const json_t *doc,
+                               char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * A 32-byte secret kept in the database (meta "secret" / name), created

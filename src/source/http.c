@@ -48,7 +48,9 @@ struct idw_http *idw_http_new(const char *ca_file, long timeout_s)
         global_done = 1;
     }
     h = calloc(1, sizeof *h);
-    if (!h || !(h->curl = curl_easy_init())) {
+    if (h)
+        h->curl = curl_easy_init();
+    if (!h || !h->curl) {
         free(h);
         return NULL;
     }
@@ -124,7 +126,8 @@ long idw_http_parse_retry_after(const char *s, int64_t now)
         int64_t v = parse_count(s);     /* -1 here means too many digits: clamp */
         return v < 0 || v > IDW_HTTP_RETRY_AFTER_MAX ? IDW_HTTP_RETRY_AFTER_MAX : (long)v;
     }
-    if ((t = curl_getdate(s, NULL)) == -1)
+    t = curl_getdate(s, NULL);
+    if (t == -1)
         return -1;
     if ((int64_t)t <= now)
         return 0;
@@ -159,15 +162,15 @@ static int params_say_next(const char *p, const char *end)
 /* libcurl parses header fields, not the Link grammar (RFC 8288): the rel=next target is found here. */
 void idw_http_parse_link(const char *value, char *out, size_t outlen)
 {
-    const char *p = value;
-
     /* one or several "<url>; params" entries, comma-separated (proxies merge lines) */
-    while ((p = strchr(p, '<')) != NULL) {
+    const char *p = strchr(value, '<');
+
+    while (p) {
         const char *url = p + 1, *close = strchr(url, '>');
         if (!close)
             return;
         const char *end = close;
-        while (*end && *end != ',' ) {
+        while (*end && *end != ',') {
             if (*end == '"') {          /* skip quoted strings: they may contain ',' */
                 const char *q = strchr(end + 1, '"');
                 end = q ? q : end + strlen(end) - 1;
@@ -178,7 +181,7 @@ void idw_http_parse_link(const char *value, char *out, size_t outlen)
             idw_strncpy0(out, outlen, url, (size_t)(close - url));
             return;
         }
-        p = end;
+        p = strchr(end, '<');
     }
 }
 
@@ -381,7 +384,8 @@ static struct curl_slist *header_list(const char *const *headers)
     list = curl_slist_append(list, ua);
     list = list ? curl_slist_append(list, "Accept: application/json") : NULL;
     for (; list && headers && *headers; headers++) {
-        if (!(t = curl_slist_append(list, *headers))) {
+        t = curl_slist_append(list, *headers);
+        if (!t) {
             curl_slist_free_all(list);
             return NULL;
         }
@@ -484,9 +488,11 @@ enum idw_rc idw_http_request(struct idw_http *h, const char *method, const char 
     CURLcode rc;
 
     idw_http_resp_clear(r);
-    if (!(u = parse_url(h, url, r)))
+    u = parse_url(h, url, r);
+    if (!u)
         return IDW_ERR;
-    if (!(hl = header_list(headers))) {
+    hl = header_list(headers);
+    if (!hl) {
         curl_url_cleanup(u);
         snprintf(r->error, sizeof r->error, "out of memory");
         return IDW_ERR;
@@ -509,7 +515,9 @@ enum idw_rc idw_http_request(struct idw_http *h, const char *method, const char 
         r->status = 0;
         return IDW_ERR;
     }
-    if (!r->body && (r->body = calloc(1, 1)) == NULL) {
+    if (!r->body)
+        r->body = calloc(1, 1);
+    if (!r->body) {
         snprintf(r->error, sizeof r->error, "out of memory");
         return IDW_ERR;
     }

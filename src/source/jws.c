@@ -53,9 +53,11 @@ unsigned char *idw_b64url_decode(const char *in, size_t *outlen)
     /* EVP_DecodeBlock speaks the standard alphabet with padding: translate, pad */
     if (n % 4 == 1 || strspn(in, B64URL_ALPHABET) != n || n > (size_t)INT_MAX / 2)
         return NULL;
-    if (!(b64 = malloc(padded + 1)))
+    b64 = malloc(padded + 1);
+    if (!b64)
         return NULL;
-    if (!(out = malloc(padded / 4 * 3 + 1))) {
+    out = malloc(padded / 4 * 3 + 1);
+    if (!out) {
         free(b64);
         return NULL;
     }
@@ -130,7 +132,8 @@ static BIGNUM *jwk_bn(const json_t *jwk, const char *name, int secret, const cha
 
     if (jwk_member(jwk, name, 1, &text, where, err, errlen) < 0)
         return NULL;
-    if (!(raw = idw_b64url_decode(text, &n)) || n == 0) {
+    raw = idw_b64url_decode(text, &n);
+    if (!raw || n == 0) {
         snprintf(err, errlen, "%s: the JWK's member \"%s\" is not base64url (no padding, "
                  "alphabet A-Z a-z 0-9 - _)", where, name);
         free(raw);
@@ -169,7 +172,10 @@ static EVP_PKEY *key_from_params(const char *type, OSSL_PARAM_BLD *bld, const ch
     return key;
 }
 
-static const struct { const char *member, *param; int secret; } rsa_members[] = {
+static const struct {
+    const char *member, *param;
+    int secret;
+} rsa_members[] = {
     {"n", OSSL_PKEY_PARAM_RSA_N, 0},
     {"e", OSSL_PKEY_PARAM_RSA_E, 0},
     {"d", OSSL_PKEY_PARAM_RSA_D, 1},
@@ -197,7 +203,8 @@ static EVP_PKEY *rsa_from_jwk(const json_t *jwk, const char *where, char *err, s
         if (json_object_get(jwk, rsa_members[i].member))
             count = RSA_MEMBERS;        /* one CRT value present: the missing ones get named */
     for (size_t i = 0; i < count; i++) {
-        if (!(bn[i] = jwk_bn(jwk, rsa_members[i].member, rsa_members[i].secret, where, err, errlen)))
+        bn[i] = jwk_bn(jwk, rsa_members[i].member, rsa_members[i].secret, where, err, errlen);
+        if (!bn[i])
             goto done;
         if (!bld || !OSSL_PARAM_BLD_push_BN(bld, rsa_members[i].param, bn[i])) {
             snprintf(err, errlen, "%s: out of memory", where);
@@ -230,7 +237,8 @@ static EVP_PKEY *ec_from_jwk(const json_t *jwk, const char *where, char *err, si
     point[0] = POINT_CONVERSION_UNCOMPRESSED;
     BN_bn2binpad(x, point + 1, 32);
     BN_bn2binpad(y, point + 33, 32);
-    if (!(bld = OSSL_PARAM_BLD_new()) ||
+    bld = OSSL_PARAM_BLD_new();
+    if (!bld ||
         !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
         !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point) ||
         !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d))
@@ -363,7 +371,8 @@ static EVP_PKEY *key_from_json(const char *text, size_t len, const char *where, 
                  json_error_code(&je) == json_error_duplicate_key ? ": a member appears twice" : "");
         return NULL;
     }
-    if ((jwk = single_jwk(doc, where, err, errlen)) != NULL) {
+    jwk = single_jwk(doc, where, err, errlen);
+    if (jwk) {
         key = key_from_jwk(jwk, where, kid, kidlen, err, errlen);
         wipe_private_members(jwk);
     }
@@ -582,10 +591,14 @@ char *idw_jws_sign(EVP_PKEY *key, const json_t *header, const json_t *claims,
 {
     char *h = b64_json(header), *c = b64_json(claims), *input = NULL, *s = NULL, *out = NULL;
 
-    if (h && c && (input = malloc(strlen(h) + strlen(c) + 2))) {
+    if (h && c)
+        input = malloc(strlen(h) + strlen(c) + 2);
+    if (input) {
         sprintf(input, "%s.%s", h, c);
         s = sign_b64(key, input, err, errlen);
-        if (s && (out = malloc(strlen(input) + strlen(s) + 2)))
+        if (s)
+            out = malloc(strlen(input) + strlen(s) + 2);
+        if (out)
             sprintf(out, "%s.%s", input, s);
     } else {
         snprintf(err, errlen, "out of memory");

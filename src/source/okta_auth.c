@@ -118,13 +118,15 @@ static int load_pkjwt(struct idw_okta_auth *a, const json_t *j, char *err, size_
     }
     idw_strlcpy(a->client_id, cid, sizeof a->client_id);
     idw_strlcpy(a->scope, scope ? scope : "okta.logs.read", sizeof a->scope);
-    if (!(a->key = idw_key_load(keyf, jwk_kid, sizeof jwk_kid, err, errlen)))
+    a->key = idw_key_load(keyf, jwk_kid, sizeof jwk_kid, err, errlen);
+    if (!a->key)
         return -1;
     choose_kid(a, kid, jwk_kid);
     a->dpop = json_is_true(json_object_get(j, "dpop"));
     if (a->dpop) {
-        if (!(a->dpop_key = idw_key_generate("RS256", err, errlen)) ||
-            !(a->dpop_jwk = idw_key_public_jwk(a->dpop_key))) {
+        a->dpop_key = idw_key_generate("RS256", err, errlen);
+        a->dpop_jwk = a->dpop_key ? idw_key_public_jwk(a->dpop_key) : NULL;
+        if (!a->dpop_jwk) {
             if (!err[0])
                 snprintf(err, errlen, "cannot build the DPoP key");
             return -1;
@@ -232,7 +234,9 @@ static char *dpop_proof(struct idw_okta_auth *a, const char *method, const char 
                        "iat", (json_int_t)time(NULL), "jti", jti);
     if (claims && a->dpop_nonce[0])
         json_object_set_new(claims, "nonce", json_string(a->dpop_nonce));
-    if (claims && token && (ath = idw_sha256_b64url(token)))
+    if (claims && token)
+        ath = idw_sha256_b64url(token);
+    if (ath)
         json_object_set_new(claims, "ath", json_string(ath));
     if (hdr && claims)
         jws = idw_jws_sign(a->dpop_key, hdr, claims, err, errlen);
@@ -250,7 +254,9 @@ static char *token_form(struct idw_okta_auth *a, const char *assertion)
     char *form = NULL;
     size_t n = strlen(assertion) + 256 + (scope ? strlen(scope) : 0);
 
-    if (scope && (form = malloc(n)))
+    if (scope)
+        form = malloc(n);
+    if (form)
         snprintf(form, n, "grant_type=client_credentials&scope=%s&client_assertion_type="
                  "urn%%3Aietf%%3Aparams%%3Aoauth%%3Aclient-assertion-type%%3Ajwt-bearer"
                  "&client_assertion=%s", scope, assertion);
@@ -338,28 +344,42 @@ static enum idw_okta_fail token_accepted(struct idw_okta_auth *a, const struct i
     return a->access_token ? IDW_OKTA_OK : IDW_OKTA_TRANSIENT;
 }
 
+/* The "DPoP: <proof>" header line for a token request (the caller's, to
+ * free_secret), or NULL when the proof cannot be made (err says why, if it
+ * was the signing) or memory ran out. */
+static char *token_dpop_header(struct idw_okta_auth *a, char *err, size_t errlen)
+{
+    char *proof = dpop_proof(a, "POST", a->token_url, NULL, err, errlen);
+    char *line = NULL;
+
+    if (proof)
+        line = malloc(strlen(proof) + 8);
+    if (line)
+        sprintf(line, "DPoP: %s", proof);
+    free_secret(&proof);
+    return line;
+}
+
 /* One POST to the token endpoint with a fresh assertion (and proof). */
 static int token_post(struct idw_okta_auth *a, struct idw_http *http, struct idw_http_resp *r,
                       char *err, size_t errlen)
 {
-    char *assertion = client_assertion(a, err, errlen), *form = NULL, *proof = NULL, *hproof = NULL;
+    char *assertion = client_assertion(a, err, errlen), *form = NULL, *hproof = NULL;
     const char *hdrs[3] = {"Content-Type: application/x-www-form-urlencoded", NULL, NULL};
     int rc = -1;
 
-    if (assertion && (form = token_form(a, assertion))) {
-        if (a->dpop && (proof = dpop_proof(a, "POST", a->token_url, NULL, err, errlen)) &&
-            (hproof = malloc(strlen(proof) + 8)))
-            sprintf(hproof, "DPoP: %s", proof);
-        if (!a->dpop || hproof) {
-            hdrs[1] = hproof;
-            rc = idw_http_request(http, "POST", a->token_url, hdrs, form, r);
-            if (rc < 0)
-                snprintf(err, errlen, "token request failed: %s", r->error);
-        }
+    if (assertion)
+        form = token_form(a, assertion);
+    if (form && a->dpop)
+        hproof = token_dpop_header(a, err, errlen);
+    if (form && (!a->dpop || hproof)) {
+        hdrs[1] = hproof;
+        rc = idw_http_request(http, "POST", a->token_url, hdrs, form, r);
+        if (rc < 0)
+            snprintf(err, errlen, "token request failed: %s", r->error);
     }
     free_secret(&assertion);
     free_secret(&form);
-    free_secret(&proof);
     free_secret(&hproof);
     return rc;
 }
@@ -441,7 +461,8 @@ enum idw_okta_fail idw_okta_auth_headers(struct idw_okta_auth *a, struct idw_htt
     }
     if (!a->access_token || time(NULL) > a->token_expires - RENEW_BEFORE_S) {
         free_secret(&a->access_token);
-        if ((f = fetch_token(a, http, err, errlen)) != IDW_OKTA_OK)
+        f = fetch_token(a, http, err, errlen);
+        if (f != IDW_OKTA_OK)
             return f;
     }
     hdr[0] = header_line("Authorization", strcmp(a->token_type, "DPoP") == 0 ? "DPoP " : "Bearer ",

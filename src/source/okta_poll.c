@@ -51,7 +51,8 @@ struct idw_okta_poller {
     int64_t progress_logged_ms; /* the last backfill progress line in the log */
     uint64_t page_events, page_published_max;
     char cur_url[4096];         /* the request in flight: a full page must not point back to it */
-    int64_t active_since_ms;    /* polling since (start or resume): starvation counts from here at the earliest */
+    int64_t active_since_ms;    /* polling since (start or resume): starvation counts from here,
+                                   at the earliest */
     int64_t starve_logged_ms;   /* the last starvation warning */
     /* the request between idw_okta_poll_fetch and idw_okta_poll_finish */
     struct idw_http_resp resp;
@@ -555,7 +556,8 @@ static int starvation_alert(struct idw_okta_poller *p, int64_t since, json_int_t
     return 0;
 }
 
-/* Logs a rate-limited answer (first, then once a minute) and raises the alert when due; -1 storage failure. */
+/* Logs a rate-limited answer (first, then once a minute) and raises the alert when due;
+ * -1 storage failure. */
 static int starvation_note(struct idw_okta_poller *p, long status, long wait_ms)
 {
     int64_t now = idw_now_ms(), since = sget(p, "starved_since_ms");
@@ -567,8 +569,9 @@ static int starvation_note(struct idw_okta_poller *p, long status, long wait_ms)
     fmt_duration(now - since, dur);
     if (n == 1 || now - p->starve_logged_ms >= STARVE_LOG_EVERY_MS) {
         if (n == 1)
-            org_log(p, IDW_LOG_WARN, "%s: rate limited by Okta (HTTP %ld): another client may be using up the "
-                    "org's System Log rate limit; waiting %.1f s (rate limiting never pauses the org)",
+            org_log(p, IDW_LOG_WARN, "%s: rate limited by Okta (HTTP %ld): another client may be "
+                    "using up the org's System Log rate limit; waiting %.1f s (rate limiting never "
+                    "pauses the org)",
                     p->org.domain_id, status, wait_ms / 1000.0);
         else
             org_log(p, IDW_LOG_WARN, "%s: still rate limited: no System Log page for %s, %lld rate-limited "
@@ -622,9 +625,9 @@ static enum idw_poll_result rate_limited(struct idw_okta_poller *p, const struct
     n = sget(p, "starved_answers");
     backoff = idw_okta_rate_backoff_ms(n);
     *wait_ms = (hint > backoff ? hint : backoff) + jitter_ms(1000);
-    json_object_set_new(p->state, "last_error", json_string(r ? "rate limited (HTTP 429 E0000047 or "
-                                                                "X-Rate-Limit-Remaining 0)"
-                                                              : "rate limited at the token endpoint (HTTP 429)"));
+    json_object_set_new(p->state, "last_error",
+                        json_string(r ? "rate limited (HTTP 429 E0000047 or X-Rate-Limit-Remaining 0)"
+                                      : "rate limited at the token endpoint (HTTP 429)"));
     if (starvation_note(p, r ? r->status : 429, *wait_ms) < 0)
         return IDW_POLL_FATAL;
     state_save(p);
@@ -965,13 +968,14 @@ int idw_okta_poll_begin(struct idw_okta_poller *p, enum idw_poll_result *res, lo
         *res = IDW_POLL_PAUSED;
         return 0;
     }
-    if ((w = rate_wait_ms(p)) > 0) {
+    w = rate_wait_ms(p);
+    if (w > 0) {
         if (p->o.progress)
             fprintf(stderr, "\r%s: rate limit: waiting %.0f s for the bucket to reset   ",
                     p->org.domain_id, w / 1000.0);
         else
-            org_log(p, IDW_LOG_INFO, "%s: pacing to %.0f%% of the rate limit: waiting %.1f s", p->org.domain_id,
-                     p->org.rate_share * 100, w / 1000.0);
+            org_log(p, IDW_LOG_INFO, "%s: pacing to %.0f%% of the rate limit: waiting %.1f s",
+                    p->org.domain_id, p->org.rate_share * 100, w / 1000.0);
         *wait_ms = w;
         *res = IDW_POLL_WAIT;
         return 0;
@@ -1041,14 +1045,16 @@ enum idw_rc idw_okta_poller_new(struct idw_store *st, const struct idw_okta_org 
         snprintf(err, errlen, "%s: the poller has no page sink", org->domain_id);
         return IDW_ERR;
     }
-    if (!(p = calloc(1, sizeof *p))) {
+    p = calloc(1, sizeof *p);
+    if (!p) {
         snprintf(err, errlen, "out of memory");
         return IDW_ERR;
     }
     p->st = st;
     p->org = *org;
     p->o = *opts;
-    if (!(p->http = idw_http_new(org->ca_file[0] ? org->ca_file : NULL, org->timeout_s))) {
+    p->http = idw_http_new(org->ca_file[0] ? org->ca_file : NULL, org->timeout_s);
+    if (!p->http) {
         snprintf(err, errlen, "cannot initialise libcurl");
         idw_okta_poller_free(p);
         return IDW_ERR;
@@ -1102,7 +1108,8 @@ enum idw_rc idw_okta_test_connection(const struct idw_okta_org *org, long *event
     p.org = *org;
     p.dry = 1;
     p.state = json_object();
-    if (!(p.http = idw_http_new(org->ca_file[0] ? org->ca_file : NULL, org->timeout_s)) ||
+    p.http = idw_http_new(org->ca_file[0] ? org->ca_file : NULL, org->timeout_s);
+    if (!p.http ||
         idw_okta_auth_new(org->auth, org->base, &p.auth, err, errlen) < 0)
         goto out;
     since_url(&p, idw_now_ms() - 3600 * 1000LL, NULL, url, sizeof url);

@@ -319,10 +319,13 @@ static size_t refill(struct idw_reader *r)
 /* Consumes n bytes from the front, counting lines. */
 static void consume(struct idw_reader *r, size_t n)
 {
-    const char *p = r->buf + r->start, *end = p + n;
-    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+    const char *end = r->buf + r->start + n;
+    const char *p = memchr(r->buf + r->start, '\n', n);
+
+    while (p) {
         r->line++;
         p++;
+        p = memchr(p, '\n', (size_t)(end - p));
     }
     r->start += n;
     r->consumed += n;
@@ -589,14 +592,20 @@ static void element_error(const struct idw_reader *r, char *err, size_t errlen, 
 static const char *json_kind(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_ARRAY: return "a JSON array";
-    case JSON_STRING: return "a string";
+    case JSON_ARRAY:
+        return "a JSON array";
+    case JSON_STRING:
+        return "a string";
     case JSON_INTEGER:
-    case JSON_REAL: return "a number";
+    case JSON_REAL:
+        return "a number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
-    default: return "a JSON object";
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    default:
+        return "a JSON object";
     }
 }
 
@@ -837,9 +846,15 @@ enum idw_read_status idw_reader_next(struct idw_reader *r, json_t **out, long *l
     }
     while (s == READ_AGAIN) {
         switch (r->state) {
-        case ST_TOP: s = at_top(r, out, err, errlen); break;
-        case ST_ARRAY: s = in_array(r, out, err, errlen); break;
-        default: s = IDW_READ_EOF; break;
+        case ST_TOP:
+            s = at_top(r, out, err, errlen);
+            break;
+        case ST_ARRAY:
+            s = in_array(r, out, err, errlen);
+            break;
+        default:
+            s = IDW_READ_EOF;
+            break;
         }
     }
     if (line)

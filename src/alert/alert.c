@@ -388,8 +388,10 @@ enum idw_rc idw_alert_raise(struct idw_alerts *al, struct idw_store *st, MDB_txn
     if (a) {
         what = c->severity > idw_alert_severity(a) ? IDW_ALERT_ESCALATED : IDW_ALERT_UPDATED;
         fold(a, o, c);
-    } else if (!(a = create(st, txn, o, c, err, errlen))) {
-        return IDW_ERR;
+    } else {
+        a = create(st, txn, o, c, err, errlen);
+        if (!a)
+            return IDW_ERR;
     }
     rc = publish(al, st, txn, a, err, errlen);
     if (rc == IDW_OK && what == IDW_ALERT_CREATED)

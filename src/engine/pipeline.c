@@ -447,12 +447,14 @@ static const struct idw_persona *actor_before(struct idw_pipeline *pl, const str
                                               char tuid[IDW_UUID_STRLEN], char *err, size_t errlen,
                                               int *failed)
 {
-    struct idw_persona *a;
+    struct idw_persona *a = NULL;
 
     *failed = 0;
     if (ev->subject_is_actor || !ev->actor_is_human)
         return NULL;
-    if (resolve_tuid(pl, &ev->actor, tuid, err, errlen) < 0 || !(a = cache_get(pl, tuid, err, errlen))) {
+    if (resolve_tuid(pl, &ev->actor, tuid, err, errlen) >= 0)
+        a = cache_get(pl, tuid, err, errlen);
+    if (!a) {
         *failed = 1;
         return NULL;
     }
@@ -471,9 +473,13 @@ static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *
     if (!ev->subject.id)    /* kept for its source IP only (spray evidence, threat signals) */
         return run_rules(pl, ev, NULL, NULL, err, errlen) < 0 ? -1 : 0;
     actor = actor_before(pl, ev, actor_tuid, err, errlen, &failed);
-    if (failed || resolve_tuid(pl, &ev->subject, ev->tuid, err, errlen) < 0 ||
-        !(p = cache_get(pl, ev->tuid, err, errlen)) ||
-        (alerting = run_rules(pl, ev, p, actor, err, errlen)) < 0)
+    if (failed || resolve_tuid(pl, &ev->subject, ev->tuid, err, errlen) < 0)
+        return -1;
+    p = cache_get(pl, ev->tuid, err, errlen);
+    if (!p)
+        return -1;
+    alerting = run_rules(pl, ev, p, actor, err, errlen);
+    if (alerting < 0)
         return -1;
     was_new = p->events == 0;
     /* only events that prove the person teach networks; most come from known ones */
@@ -485,7 +491,8 @@ static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *
     if (!actor)
         return 0;
     /* an admin acting on someone else: the admin's own routine learns too */
-    if (!(p = cache_get(pl, actor_tuid, err, errlen)))
+    p = cache_get(pl, actor_tuid, err, errlen);
+    if (!p)
         return -1;
     idw_persona_update(p, ev, IDW_ROLE_ADMIN_ACTOR, &pl->prm, alerting);
     pl->batch.persona_updates++;
@@ -503,9 +510,15 @@ static void emit(struct idw_pipeline *pl, const struct idw_event *ev)
 static enum idw_feed_result classify_status(enum idw_norm_status st, struct idw_pipeline_stats *b)
 {
     switch (st) {
-    case IDW_NORM_SKIP_TYPE: b->skipped_type++; return IDW_FEED_SKIPPED_TYPE;
-    case IDW_NORM_SKIP_NO_HUMAN: b->skipped_no_human++; return IDW_FEED_SKIPPED_NO_HUMAN;
-    default: b->rejected++; return IDW_FEED_REJECTED;
+    case IDW_NORM_SKIP_TYPE:
+        b->skipped_type++;
+        return IDW_FEED_SKIPPED_TYPE;
+    case IDW_NORM_SKIP_NO_HUMAN:
+        b->skipped_no_human++;
+        return IDW_FEED_SKIPPED_NO_HUMAN;
+    default:
+        b->rejected++;
+        return IDW_FEED_REJECTED;
     }
 }
 
@@ -671,6 +684,27 @@ static int read_selection(struct idw_pipeline *pl, char *err, size_t errlen)
                               err, errlen);
 }
 
+/* A zeroed pipeline with its persona cache and actor copy allocated, or
+ * NULL when memory ran out (nothing is left allocated then). */
+static struct idw_pipeline *pipeline_alloc(void)
+{
+    struct idw_pipeline *pl = calloc(1, sizeof *pl);
+
+    if (!pl)
+        return NULL;
+    pl->cache.p = malloc(CACHE_SLOTS * sizeof *pl->cache.p);
+    pl->cache.dirty = calloc(CACHE_SLOTS, 1);
+    pl->actor_copy = malloc(sizeof *pl->actor_copy);
+    if (!pl->cache.p || !pl->cache.dirty || !pl->actor_copy) {
+        free(pl->cache.p);
+        free(pl->cache.dirty);
+        free(pl->actor_copy);
+        free(pl);
+        return NULL;
+    }
+    return pl;
+}
+
 enum idw_rc idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg,
                               const struct idw_pipeline_opts *opts, struct idw_pipeline **out,
                               char *err, size_t errlen)
@@ -682,15 +716,8 @@ enum idw_rc idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg
         snprintf(err, errlen, "invalid domain id '%.80s'", opts->domain_id ? opts->domain_id : "");
         return IDW_ERR;
     }
-    pl = calloc(1, sizeof *pl);
-    if (!pl || !(pl->cache.p = malloc(CACHE_SLOTS * sizeof *pl->cache.p)) ||
-        !(pl->cache.dirty = calloc(CACHE_SLOTS, 1)) ||
-        !(pl->actor_copy = malloc(sizeof *pl->actor_copy))) {
-        if (pl) {
-            free(pl->cache.p);
-            free(pl->cache.dirty);
-        }
-        free(pl);
+    pl = pipeline_alloc();
+    if (!pl) {
         snprintf(err, errlen, "out of memory");
         return IDW_ERR;
     }

@@ -56,9 +56,14 @@ static int parse(int argc, char **argv, struct filter *f)
     int c;
 
     f->min_sev = IDW_SEV_LOW;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "h", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
-        case 'j': f->json = 1; break;
+        case 'j':
+            f->json = 1;
+            break;
         case 's':
             if (idw_time_parse(optarg, &f->since_ms) < 0) {
                 log_error("--since: expected an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
@@ -71,13 +76,27 @@ static int parse(int argc, char **argv, struct filter *f)
                 return -1;
             }
             break;
-        case 'r': f->rule = optarg; break;
-        case 'u': f->user = optarg; break;
-        case 't': f->status = optarg; break;
-        case 'n': f->note = optarg; break;
-        case 'b': f->by = optarg; break;
-        case 'h': usage(stdout); return 1;
-        default: usage(stderr); return -1;
+        case 'r':
+            f->rule = optarg;
+            break;
+        case 'u':
+            f->user = optarg;
+            break;
+        case 't':
+            f->status = optarg;
+            break;
+        case 'n':
+            f->note = optarg;
+            break;
+        case 'b':
+            f->by = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return 1;
+        default:
+            usage(stderr);
+            return -1;
         }
     }
     return 0;
@@ -85,7 +104,10 @@ static int parse(int argc, char **argv, struct filter *f)
 
 /* ---- list ------------------------------------------------------------------ */
 
-struct collect { const struct filter *f; json_t *out; };
+struct collect {
+    const struct filter *f;
+    json_t *out;
+};
 
 static int keep(const struct filter *f, const json_t *a)
 {
@@ -157,7 +179,8 @@ static int cmd_list(struct idw_store *st, MDB_txn *txn, const struct filter *f)
     if (!all)
         return IDW_EXIT_FAILURE;
     if (!f->json)
-        printf("%-9s %3s  %-18s %-36s %-24s %s\n", "SEVERITY", "SCR", "RULE", "ALERT", "LAST SEEN", "SUMMARY");
+        printf("%-9s %3s  %-18s %-36s %-24s %s\n",
+               "SEVERITY", "SCR", "RULE", "ALERT", "LAST SEEN", "SUMMARY");
     json_array_foreach(all, i, a) {
         if (f->json) {
             json_dumpf(a, stdout, JSON_COMPACT | JSON_SORT_KEYS);
@@ -271,7 +294,10 @@ static struct idw_alerts *review_alerts(const struct idw_cli *cli)
 static int cmd_review(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
                       const char *verb, const char *id, const struct filter *f, int *consumed)
 {
-    static const struct { const char *verb; enum idw_alert_status to; } map[] = {
+    static const struct {
+        const char *verb;
+        enum idw_alert_status to;
+    } map[] = {
         {"ack", IDW_ALERT_ACKNOWLEDGED}, {"resolve", IDW_ALERT_RESOLVED}, {"fp", IDW_ALERT_FALSE_POSITIVE},
     };
     struct idw_persona_params prm;
@@ -332,7 +358,10 @@ int idw_cmd_alerts(struct idw_cli *cli, int argc, char **argv)
         return IDW_EXIT_USAGE;
     }
     rdonly = !is_review;
-    if (idw_cli_load_config(cli) < 0 || !(st = idw_cli_open_store(cli, rdonly)))
+    if (idw_cli_load_config(cli) < 0)
+        return IDW_EXIT_FAILURE;
+    st = idw_cli_open_store(cli, rdonly);
+    if (!st)
         return IDW_EXIT_FAILURE;
     if (idw_store_begin(st, rdonly, &txn, err, sizeof err) < 0) {
         log_error("%s", err);

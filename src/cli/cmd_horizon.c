@@ -50,13 +50,26 @@ static int parse_args(int argc, char **argv, struct horizon_args *a)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "h", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
-        case 'r': a->repair = 1; break;
-        case 'D': a->domain = optarg; break;
-        case 'j': a->json = 1; break;
-        case 'h': horizon_usage(stdout); return 1;
-        default: horizon_usage(stderr); return -1;
+        case 'r':
+            a->repair = 1;
+            break;
+        case 'D':
+            a->domain = optarg;
+            break;
+        case 'j':
+            a->json = 1;
+            break;
+        case 'h':
+            horizon_usage(stdout);
+            return 1;
+        default:
+            horizon_usage(stderr);
+            return -1;
         }
     }
     if (optind < argc) {
@@ -92,7 +105,8 @@ static int repair(struct idw_store *st, const char *domain, int64_t latest_ok, i
 
     if (idw_store_begin(st, 0, &txn, err, sizeof err) < 0)
         goto fail;
-    if ((rc = idw_store_seen_newest(st, txn, domain, latest_ok, &newest, err, sizeof err)) < 0 ||
+    rc = idw_store_seen_newest(st, txn, domain, latest_ok, &newest, err, sizeof err);
+    if (rc < 0 ||
         idw_store_meta_get(st, txn, "ingest_stats", domain, &doc, err, sizeof err) < 0) {
         mdb_txn_abort(txn);
         goto fail;

@@ -67,14 +67,29 @@ static int parse_args(int argc, char **argv, struct ingest_args *a)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "hf:", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "hf:", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
-        case 'f': a->file = optarg; break;
-        case 'e': a->emit = optarg; break;
-        case 'D': a->domain = optarg; break;
-        case 'j': a->json = 1; break;
-        case 'h': ingest_usage(stdout); return 1;
-        default: ingest_usage(stderr); return -1;
+        case 'f':
+            a->file = optarg;
+            break;
+        case 'e':
+            a->emit = optarg;
+            break;
+        case 'D':
+            a->domain = optarg;
+            break;
+        case 'j':
+            a->json = 1;
+            break;
+        case 'h':
+            ingest_usage(stdout);
+            return 1;
+        default:
+            ingest_usage(stderr);
+            return -1;
         }
     }
     if (!a->file || optind < argc) {
@@ -198,7 +213,8 @@ static void print_summary(const struct ingest_args *a, const struct run *r, cons
                  "skipped (no human) %llu, filtered %llu, stale %llu, future %llu, rejected %llu\n",
             a->file, domain, (unsigned long long)s->accepted, (unsigned long long)s->duplicates,
             (unsigned long long)s->skipped_type, (unsigned long long)s->skipped_no_human,
-            (unsigned long long)s->filtered, (unsigned long long)s->stale, (unsigned long long)s->future, rejected);
+            (unsigned long long)s->filtered, (unsigned long long)s->stale, (unsigned long long)s->future,
+            rejected);
     if (r->interrupted)
         fprintf(out, "interrupted: everything counted above is committed; run again to resume\n");
 }
@@ -281,8 +297,11 @@ int idw_cmd_ingest(struct idw_cli *cli, int argc, char **argv)
     if (!a.domain)
         a.domain = idw_cli_default_domain(cli);
     in = open_input(a.file);
-    if (in && a.emit && !(emit_to = open_emit(a.emit)))
-        rc = IDW_EXIT_FAILURE;
+    if (in && a.emit) {
+        emit_to = open_emit(a.emit);
+        if (!emit_to)
+            rc = IDW_EXIT_FAILURE;
+    }
     if (in && rc == 0) {
         signal(SIGINT, on_signal);
         signal(SIGTERM, on_signal);

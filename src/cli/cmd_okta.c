@@ -42,7 +42,8 @@ static int test_one(const struct idw_org_config *oc)
     return 0;
 }
 
-static int each_org(struct idw_cli *cli, const char *domain, int (*fn)(struct idw_cli *, const struct idw_org_config *))
+static int each_org(struct idw_cli *cli, const char *domain,
+                    int (*fn)(struct idw_cli *, const struct idw_org_config *))
 {
     int rc = IDW_EXIT_OK, found = 0;
     for (size_t i = 0; i < cli->cfg.n_orgs; i++) {

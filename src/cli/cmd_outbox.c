@@ -236,7 +236,10 @@ int idw_cmd_outbox(struct idw_cli *cli, int argc, char **argv)
         usage(stderr);
         return IDW_EXIT_USAGE;
     }
-    if (idw_cli_load_config(cli) < 0 || !(st = idw_cli_open_store(cli, !strcmp(sub, "list"))))
+    if (idw_cli_load_config(cli) < 0)
+        return IDW_EXIT_FAILURE;
+    st = idw_cli_open_store(cli, !strcmp(sub, "list"));
+    if (!st)
         return IDW_EXIT_FAILURE;
     if (!strcmp(sub, "list"))
         rc = cmd_list(st, json);

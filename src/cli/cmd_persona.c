@@ -48,12 +48,23 @@ static int parse_args(int argc, char **argv, struct persona_args *a)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "h", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
-        case 'D': a->domain = optarg; break;
-        case 'j': a->json = 1; break;
-        case 'h': persona_usage(stdout); return 1;
-        default: persona_usage(stderr); return -1;
+        case 'D':
+            a->domain = optarg;
+            break;
+        case 'j':
+            a->json = 1;
+            break;
+        case 'h':
+            persona_usage(stdout);
+            return 1;
+        default:
+            persona_usage(stderr);
+            return -1;
         }
     }
     return 0;
@@ -289,7 +300,8 @@ static int find_anywhere(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn
     }
     json_array_foreach(domains, i, d) {
         idw_strlcpy(domain, json_string_value(d), domlen);
-        if ((rc = find_in(st, txn, domain, user, p)) != 1)
+        rc = find_in(st, txn, domain, user, p);
+        if (rc != 1)
             break;
     }
     json_decref(domains);
@@ -311,7 +323,7 @@ static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
     if (rc == 1) {
         log_error("no persona for '%s'", user);
         rc = IDW_EXIT_NOT_FOUND;
-    } else if (rc < 0) {
+    } else if (rc != 0) {         /* an error, or a code find_in does not document: never print *p */
         rc = IDW_EXIT_FAILURE;
     } else if (a->json) {
         json_t *doc = idw_persona_to_json(p, &prm);
@@ -355,7 +367,10 @@ int idw_cmd_persona(struct idw_cli *cli, int argc, char **argv)
         log_error("persona list: unexpected argument '%s'", argv[optind + 1]);
         return IDW_EXIT_USAGE;
     }
-    if (idw_cli_load_config(cli) < 0 || !(st = idw_cli_open_store(cli, 1)))
+    if (idw_cli_load_config(cli) < 0)
+        return IDW_EXIT_FAILURE;
+    st = idw_cli_open_store(cli, 1);
+    if (!st)
         return IDW_EXIT_FAILURE;
     if (idw_store_begin(st, 1, &txn, err, sizeof err) < 0) {
         log_error("%s", err);

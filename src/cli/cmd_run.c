@@ -353,7 +353,7 @@ static int apply_fetched(struct daemon *dm)
 {
     struct org_run *o;
 
-    while ((o = idw_poll_pool_take_done(dm->pool))) {
+    for (o = idw_poll_pool_take_done(dm->pool); o; o = idw_poll_pool_take_done(dm->pool)) {
         long wait_ms = 0;
         enum idw_poll_result r;
         o->in_flight = 0;
@@ -453,15 +453,28 @@ static int parse_args(int argc, char **argv, struct run_args *a)
     };
     int c;
 
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "h", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
-        case 'o': if (a->backfill) goto bad; a->once = 1; break;
+        case 'o':
+            if (a->backfill)
+                goto bad;
+            a->once = 1;
+            break;
         case 'd':
-            if (!a->backfill || (a->days = atoi(optarg)) < 1 || a->days > 90)
+            if (!a->backfill)
+                goto bad;
+            a->days = atoi(optarg);
+            if (a->days < 1 || a->days > 90)
                 goto bad;
             break;
-        case 'h': usage(stdout, a->backfill); return 1;
-        default: goto bad;
+        case 'h':
+            usage(stdout, a->backfill);
+            return 1;
+        default:
+            goto bad;
         }
     }
     if (optind < argc - 1)
@@ -523,7 +536,8 @@ static void close_all(struct daemon *dm, struct idw_geodb *geo)
 /* "metrics": {"listen": "127.0.0.1:9464"} turns the loopback endpoint on (not for backfill). */
 static int open_metrics(struct daemon *dm)
 {
-    const char *listen = json_string_value(json_object_get(json_object_get(dm->cli->cfg.root, "metrics"), "listen"));
+    const json_t *metrics = json_object_get(dm->cli->cfg.root, "metrics");
+    const char *listen = json_string_value(json_object_get(metrics, "listen"));
     char err[256];
 
     dm->metrics_fd = -1;
@@ -559,7 +573,8 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
 
     if (idw_cli_load_config(cli) < 0 || idw_cli_open_geo(&cli->cfg, &geo) < 0)
         return IDW_EXIT_FAILURE;
-    if (!(runs = dm.runs = calloc(cli->cfg.n_orgs ? cli->cfg.n_orgs : 1, sizeof *runs)) ||
+    runs = dm.runs = calloc(cli->cfg.n_orgs ? cli->cfg.n_orgs : 1, sizeof *runs);
+    if (!runs ||
         idw_poll_pool_new(cli->cfg.n_orgs < FETCH_THREADS_MAX ? (cli->cfg.n_orgs ? cli->cfg.n_orgs : 1)
                                                              : FETCH_THREADS_MAX, &dm.pool) < 0) {
         log_error("cannot start the fetch threads");
@@ -567,8 +582,10 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
         idw_geo_close(geo);
         return IDW_EXIT_FAILURE;
     }
-    if (open_rules(cli, &dm.detect) < 0 || open_webhooks(&dm) < 0 ||
-        !(dm.st = idw_cli_open_writer(cli, a->backfill ? "backfill" : "run")) || open_metrics(&dm) < 0) {
+    /* each step only after the one before succeeded: dm.st stays NULL otherwise */
+    if (open_rules(cli, &dm.detect) >= 0 && open_webhooks(&dm) >= 0)
+        dm.st = idw_cli_open_writer(cli, a->backfill ? "backfill" : "run");
+    if (!dm.st || open_metrics(&dm) < 0) {
         close_all(&dm, geo);
         return IDW_EXIT_FAILURE;
     }

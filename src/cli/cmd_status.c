@@ -38,11 +38,13 @@ static void print_human(const json_t *o)
     else
         printf("-\n");
     if (ival(o, "starved_seconds") > 0)
-        printf("  RATE-LIMITED:      no System Log page for %lld s (since %s; %lld rate-limited answers in all)%s\n",
+        printf("  RATE-LIMITED:      no System Log page for %lld s "
+               "(since %s; %lld rate-limited answers in all)%s\n",
                (long long)ival(o, "starved_seconds"),
                json_string_value(json_object_get(o, "starved_since")) ?: "-",
                (long long)ival(o, "rate_limited_total"),
-               json_is_true(json_object_get(o, "starvation_alerted")) ? "; connector_starved alert raised" : "");
+               json_is_true(json_object_get(o, "starvation_alerted"))
+                   ? "; connector_starved alert raised" : "");
     printf("  cursor:            %s\n", json_string_value(json_object_get(o, "cursor")) ?: "-");
 }
 
@@ -74,7 +76,10 @@ static json_t *load_status(struct idw_cli *cli)
     json_t *doc;
     char err[512];
 
-    if (idw_cli_load_config(cli) < 0 || !(st = idw_cli_open_store(cli, 1)))
+    if (idw_cli_load_config(cli) < 0)
+        return NULL;
+    st = idw_cli_open_store(cli, 1);
+    if (!st)
         return NULL;
     if (idw_store_begin(st, 1, &txn, err, sizeof err) < 0) {
         log_error("%s", err);
@@ -100,7 +105,8 @@ int idw_cmd_status(struct idw_cli *cli, int argc, char **argv)
                "severity and status, and the webhook outbox.\n");
         return strcmp(argv[1], "--help") ? IDW_EXIT_USAGE : IDW_EXIT_OK;
     }
-    if (!(doc = load_status(cli)))
+    doc = load_status(cli);
+    if (!doc)
         return IDW_EXIT_FAILURE;
     if (json) {
         json_dumpf(doc, stdout, JSON_INDENT(2));
@@ -123,7 +129,8 @@ int idw_cmd_metrics(struct idw_cli *cli, int argc, char **argv)
                "ingest, polling, alerts, webhook delivery.\n");
         return strcmp(argv[1], "--help") ? IDW_EXIT_USAGE : IDW_EXIT_OK;
     }
-    if (!(doc = load_status(cli)))
+    doc = load_status(cli);
+    if (!doc)
         return IDW_EXIT_FAILURE;
     text = idw_metrics_text(doc);
     json_decref(doc);

@@ -31,8 +31,8 @@ enum idw_rc idw_listener_open(const char *hostport, int *out, char *err, size_t 
     int fd, one = 1;
 
     *out = -1;
-    if (!colon || (size_t)(colon - hostport) >= sizeof host || (port = strtol(colon + 1, NULL, 10)) <= 0 ||
-        port > 65535) {
+    port = colon ? strtol(colon + 1, NULL, 10) : 0;
+    if (!colon || (size_t)(colon - hostport) >= sizeof host || port <= 0 || port > 65535) {
         snprintf(err, errlen, "metrics.listen: expected 127.0.0.1:PORT");
         return IDW_ERR;
     }
@@ -42,7 +42,8 @@ enum idw_rc idw_listener_open(const char *hostport, int *out, char *err, size_t 
         return IDW_ERR;
     }
     sa.sin_port = htons((uint16_t)port);
-    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0) {
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
         snprintf(err, errlen, "metrics.listen: socket: %s", strerror(errno));
         return IDW_ERR;
     }
@@ -104,24 +105,32 @@ static void write_all(int c, const char *s, size_t len)
     }
 }
 
+/* Answers one accepted connection c, then closes it. */
+static void answer(int c, char *(*body)(void *ctx), void *ctx)
+{
+    char head[160], *text = NULL;
+    int metrics = read_request(c);
+
+    if (metrics)
+        text = body(ctx);
+    snprintf(head, sizeof head, "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
+             "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+             !metrics ? "404 Not Found" : text ? "200 OK" : "500 Internal Server Error",
+             text ? strlen(text) : 0);
+    write_all(c, head, strlen(head));
+    if (text)
+        write_all(c, text, strlen(text));
+    free(text);
+    close(c);
+}
+
 void idw_listener_serve(int fd, char *(*body)(void *ctx), void *ctx)
 {
-    int c;
-
     /* a few connections per call: the loop comes back within 100 ms anyway */
-    for (int k = 0; k < 4 && fd >= 0 && (c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0; k++) {
-        char head[160], *text = NULL;
-        int metrics = read_request(c);
-        if (metrics)
-            text = body(ctx);
-        snprintf(head, sizeof head, "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
-                 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                 !metrics ? "404 Not Found" : text ? "200 OK" : "500 Internal Server Error",
-                 text ? strlen(text) : 0);
-        write_all(c, head, strlen(head));
-        if (text)
-            write_all(c, text, strlen(text));
-        free(text);
-        close(c);
+    for (int k = 0; k < 4 && fd >= 0; k++) {
+        int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (c < 0)
+            break;
+        answer(c, body, ctx);
     }
 }

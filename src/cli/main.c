@@ -195,10 +195,17 @@ static int parse_globals(struct idw_cli *cli, int argc, char **argv)
     int c;
 
     /* '+' stops at the first non-option: the subcommand parses the rest */
-    while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "+h", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
-        case 'c': cli->config_path = optarg; break;
-        case 'd': cli->db_override = optarg; break;
+        case 'c':
+            cli->config_path = optarg;
+            break;
+        case 'd':
+            cli->db_override = optarg;
+            break;
         case 'l':
             if (idw_log_parse_level(optarg, &level) < 0) {
                 log_error("--log-level: expected debug, info, warn or error");
@@ -206,9 +213,15 @@ static int parse_globals(struct idw_cli *cli, int argc, char **argv)
             }
             idw_log_set_level(level);
             break;
-        case 'V': printf("idwatch %s\n", IDW_VERSION); return -IDW_EXIT_OK - 100;
-        case 'h': usage(stdout); return -IDW_EXIT_OK - 100;
-        default: usage(stderr); return -IDW_EXIT_USAGE;
+        case 'V':
+            printf("idwatch %s\n", IDW_VERSION);
+            return -IDW_EXIT_OK - 100;
+        case 'h':
+            usage(stdout);
+            return -IDW_EXIT_OK - 100;
+        default:
+            usage(stderr);
+            return -IDW_EXIT_USAGE;
         }
     }
     return optind;

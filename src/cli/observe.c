@@ -85,7 +85,8 @@ enum idw_rc idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domai
     json_object_set_new(o, "rate_limited_total", json_integer(ival(okta, "rate_limited_total")));
     json_object_set_new(o, "starved_since", time_or_null(starved));
     json_object_set_new(o, "starved_seconds", json_integer(starved ? (idw_now_ms() - starved) / 1000 : 0));
-    json_object_set_new(o, "starvation_alerted", json_boolean(json_is_true(json_object_get(okta, "starvation_alerted"))));
+    json_object_set_new(o, "starvation_alerted",
+                        json_boolean(json_is_true(json_object_get(okta, "starvation_alerted"))));
     json_decref(stats);
     json_decref(okta);
     if (!o) {
@@ -263,12 +264,16 @@ static void org_metrics(FILE *f, const json_t *orgs)
         {"events_ingested_total", "events_ingested", "counter", "Events accepted into the pipeline."},
         {"events_duplicate_total", "duplicates_skipped", "counter", "Events skipped as already seen (uuid)."},
         {"events_rejected_total", "rejected", "counter", "Events refused as malformed."},
-        {"events_stale_total", "stale", "counter", "Events refused as older than the de-duplication horizon."},
-        {"events_future_total", "future", "counter", "Events refused as published beyond the clock + max_future_skew_s."},
-        {"events_filtered_total", "filtered", "counter", "Events left out by the org's event_types selection."},
+        {"events_stale_total", "stale", "counter",
+         "Events refused as older than the de-duplication horizon."},
+        {"events_future_total", "future", "counter",
+         "Events refused as published beyond the clock + max_future_skew_s."},
+        {"events_filtered_total", "filtered", "counter",
+         "Events left out by the org's event_types selection."},
         {"pages_total", "pages", "counter", "System Log pages committed."},
         {"http_429_total", "http_429", "counter", "Rate-limited answers from Okta."},
-        {"poll_failures_total", "failures_total", "counter", "Failed polls (rate limiting is not a failure)."},
+        {"poll_failures_total", "failures_total", "counter",
+         "Failed polls (rate limiting is not a failure)."},
         {"poll_rate_limited_total", "rate_limited_total", "counter",
          "Rate-limited answers (429, or X-Rate-Limit-Remaining 0 on an error)."},
         {"poll_starved_seconds", "starved_seconds", "gauge",
@@ -321,7 +326,8 @@ static void outbox_metrics(FILE *f, const json_t *ob)
     fprintf(f, "idwatch_deliveries_total{outcome=\"ok\"} %lld\n", (long long)ival(ob, "delivered_total"));
     fprintf(f, "idwatch_deliveries_total{outcome=\"retry\"} %lld\n", (long long)ival(ob, "retried_total"));
     fprintf(f, "idwatch_deliveries_total{outcome=\"dead\"} %lld\n", (long long)ival(ob, "dead_total"));
-    fprintf(f, "idwatch_deliveries_total{outcome=\"superseded\"} %lld\n", (long long)ival(ob, "superseded_total"));
+    fprintf(f, "idwatch_deliveries_total{outcome=\"superseded\"} %lld\n",
+            (long long)ival(ob, "superseded_total"));
     metric(f, "outbox_depth", "gauge", "Deliveries waiting in the outbox, by state.");
     fprintf(f, "idwatch_outbox_depth{state=\"pending\"} %lld\n", (long long)ival(ob, "pending"));
     fprintf(f, "idwatch_outbox_depth{state=\"dead\"} %lld\n", (long long)ival(ob, "dead"));
@@ -351,7 +357,8 @@ char *idw_metrics_text(const json_t *status)
     if (!f)
         return NULL;
     metric(f, "build_info", "gauge", "The running idwatch's version (always 1).");
-    fprintf(f, "idwatch_build_info{version=\"%s\"} 1\n", json_string_value(json_object_get(status, "version")));
+    fprintf(f, "idwatch_build_info{version=\"%s\"} 1\n",
+            json_string_value(json_object_get(status, "version")));
     daemon_metrics(f, json_object_get(status, "daemon"));
     org_metrics(f, json_object_get(status, "orgs"));
     alert_metrics(f, json_object_get(status, "alerts"));

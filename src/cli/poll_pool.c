@@ -43,8 +43,12 @@ static void push(struct queue *q, struct job *j)
 static struct job *pop(struct queue *q)
 {
     struct job *j = q->head;
-    if (j && !(q->head = j->next))
-        q->tail = NULL;
+
+    if (j) {
+        q->head = j->next;
+        if (!q->head)
+            q->tail = NULL;
+    }
     return j;
 }
 
@@ -75,9 +79,13 @@ enum idw_rc idw_poll_pool_new(size_t nthreads, struct idw_poll_pool **out)
     struct idw_poll_pool *pool;
 
     *out = NULL;
-    if (nthreads < 1 || nthreads > 256 || !(pool = calloc(1, sizeof *pool)))
+    if (nthreads < 1 || nthreads > 256)
         return IDW_ERR;
-    if (!(pool->threads = calloc(nthreads, sizeof *pool->threads))) {
+    pool = calloc(1, sizeof *pool);
+    if (!pool)
+        return IDW_ERR;
+    pool->threads = calloc(nthreads, sizeof *pool->threads);
+    if (!pool->threads) {
         free(pool);
         return IDW_ERR;
     }
@@ -115,7 +123,8 @@ void *idw_poll_pool_take_done(struct idw_poll_pool *pool)
     void *tag = NULL;
 
     pthread_mutex_lock(&pool->mu);
-    if ((j = pop(&pool->done))) {
+    j = pop(&pool->done);
+    if (j) {
         pool->busy--;
         tag = j->tag;
     }
@@ -155,7 +164,7 @@ static void drain(struct queue *q, void (*drop)(void *tag))
 {
     struct job *j;
 
-    while ((j = pop(q))) {
+    for (j = pop(q); j; j = pop(q)) {
         if (drop)
             drop(j->tag);
         free(j);

@@ -160,17 +160,18 @@ static struct idw_event signin(uint32_t asn, const char *ip, const char *country
     return ev;
 }
 
-/* Runs the engine on ev in its own transaction (committed); returns idw_detect_event's answer. */
-static int run(struct fixture *f, const struct idw_event *ev, const struct idw_persona *before)
+/* Runs the engine on ev in its own transaction (committed); returns the number of alerts raised. */
+static unsigned run(struct fixture *f, const struct idw_event *ev, const struct idw_persona *before)
 {
     MDB_txn *txn;
     char err[512];
-    int rc;
+    unsigned n = 99;
 
     assert_int_equal(idw_store_begin(f->st, 0, &txn, err, sizeof err), 0);
-    rc = idw_detect_event(f->d, f->st, txn, "acme", ev, before, NULL, &f->prm, 0, NULL, err, sizeof err);
+    assert_int_equal(idw_detect_event(f->d, f->st, txn, "acme", ev, before, NULL, &f->prm, 0, &n, NULL,
+                                      err, sizeof err), IDW_OK);
     assert_int_equal(idw_store_commit(txn, err, sizeof err), 0);
-    return rc;
+    return n;
 }
 
 /* ---- novelty ---------------------------------------------------------------------- */

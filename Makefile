@@ -179,9 +179,11 @@ deps-check:
 	@sh tools/deps.sh check
 
 # Style and static analysis (docs/contributing.md): tools/lint.py's rules,
+# tools/must_check.py (every fallible declaration carries IDW_MUST_CHECK),
 # then the whole program built with gcc -fanalyzer, warnings as errors.
 lint:
 	@python3 tools/lint.py
+	@python3 tools/must_check.py
 	@$(MAKE) --no-print-directory BUILD=build/analyze OPT="-O0 -g -fanalyzer" build/analyze/idwatch
 
 install: idwatch

@@ -135,7 +135,7 @@ struct idw_alert_sink {
 struct idw_alerts;
 
 /* A registry with no sink, not logging.  NULL when out of memory. */
-struct idw_alerts *idw_alerts_new(void);
+struct idw_alerts *idw_alerts_new(void) IDW_MUST_CHECK;
 
 /* Releases every sink's ctx (their release functions), then al.  NULL is fine. */
 void idw_alerts_free(struct idw_alerts *al);

@@ -59,10 +59,10 @@ enum idw_rc idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d
 /*
  * Hands every alert version d raises to the webhook outbox for wh's
  * targets (wh may be NULL: none): the outbox sink (deliver/outbox.h) added
- * to d's alert registry.  0, or -1 (printed) when out of memory.
+ * to d's alert registry.  IDW_OK, or IDW_ERR (printed) when out of memory.
  */
 struct idw_webhooks;
-int idw_cli_route_alerts(struct idw_detect *d, const struct idw_webhooks *wh);
+enum idw_rc idw_cli_route_alerts(struct idw_detect *d, const struct idw_webhooks *wh) IDW_MUST_CHECK;
 
 /* The domain a command works on: --domain, else the configuration's first org. */
 const char *idw_cli_default_domain(const struct idw_cli *cli);

@@ -199,7 +199,8 @@ static int cmd_deliver(struct idw_cli *cli, struct idw_store *st)
     struct idw_delivery_stats s = {0};
     int64_t next;
     char err[512];
-    int n;
+    size_t n;
+    enum idw_rc rc;
 
     if (idw_webhooks_load(cli->cfg.root, &wh, err, sizeof err) < 0) {
         log_error("%s", err);
@@ -209,13 +210,13 @@ static int cmd_deliver(struct idw_cli *cli, struct idw_store *st)
         log_error("no webhooks in the configuration");
         return IDW_EXIT_FAILURE;
     }
-    n = idw_deliver_pending(st, wh, (size_t)-1, 1, NULL, &next, &s, err, sizeof err);
+    rc = idw_deliver_pending(st, wh, (size_t)-1, 1, NULL, &next, &s, &n, err, sizeof err);
     idw_webhooks_free(wh);
-    if (n < 0) {
+    if (rc < 0) {
         log_error("%s", err);
         return IDW_EXIT_FAILURE;
     }
-    printf("attempted %d: delivered %llu, to retry %llu, dead %llu; %llu superseded by newer versions\n",
+    printf("attempted %zu: delivered %llu, to retry %llu, dead %llu; %llu superseded by newer versions\n",
            n, (unsigned long long)s.ok, (unsigned long long)s.retried, (unsigned long long)s.dead,
            (unsigned long long)s.superseded);
     return IDW_EXIT_OK;

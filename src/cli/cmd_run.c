@@ -321,7 +321,7 @@ static int deliver(struct daemon *dm, int drain)
     if (!drain && (!dm->delivery_due_ms || dm->delivery_due_ms > idw_now_ms()))
         return 0;
     if (idw_deliver_pending(dm->st, dm->webhooks, drain ? (size_t)-1 : 64, drain, &stop_requested,
-                            &next, NULL, err, sizeof err) < 0) {
+                            &next, NULL, NULL, err, sizeof err) < 0) {
         log_error("delivery: %s", err);
         return -1;
     }

@@ -121,16 +121,16 @@ enum idw_rc idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **ge
     return IDW_OK;
 }
 
-int idw_cli_route_alerts(struct idw_detect *d, const struct idw_webhooks *wh)
+enum idw_rc idw_cli_route_alerts(struct idw_detect *d, const struct idw_webhooks *wh)
 {
     struct idw_alert_sink sink;
 
     if (idw_outbox_sink(wh ? wh->targets : NULL, wh ? wh->n : 0, &sink) != IDW_OK ||
         idw_alerts_add_sink(idw_detect_alerts(d), &sink) != IDW_OK) {
         log_error("out of memory");
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
 /*

@@ -10,6 +10,7 @@
 #include <lmdb.h>
 
 #include "common/config.h"
+#include "common/rc.h"
 #include "store/store.h"
 
 /*
@@ -31,7 +32,10 @@ enum idw_rc idw_org_status(struct idw_store *st, MDB_txn *txn, const char *domai
 enum idw_rc idw_status_doc(const struct idw_config *cfg, struct idw_store *st, MDB_txn *txn,
                            json_t **out, char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* The Prometheus text exposition (version 0.0.4) of a status document; malloc'd, NULL when out of memory. */
-char *idw_metrics_text(const json_t *status);
+/*
+ * The Prometheus text exposition (version 0.0.4) of a status document;
+ * malloc'd (caller frees), NULL when out of memory.
+ */
+char *idw_metrics_text(const json_t *status) IDW_MUST_CHECK;
 
 #endif

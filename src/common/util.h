@@ -83,7 +83,7 @@ void idw_hmac_sha256_hex(const unsigned char *key, size_t keylen, const void *da
  */
 #define IDW_SECRET_FILE_MAX 65536
 char *idw_secret_file_read(const char *path, const char *what, size_t maxlen, size_t *len,
-                           char *err, size_t errlen);
+                           char *err, size_t errlen) IDW_MUST_CHECK;
 void idw_secret_buf_free(char *buf, size_t len);
 
 /*
@@ -93,7 +93,8 @@ void idw_secret_buf_free(char *buf, size_t len);
  * itself never appears in err.  Returns a malloc'd string, or NULL with
  * err set.  Release with idw_secret_free, which wipes it.
  */
-char *idw_secret_load(const char *file, const char *env, const char *what, char *err, size_t errlen);
+char *idw_secret_load(const char *file, const char *env, const char *what, char *err, size_t errlen)
+    IDW_MUST_CHECK;
 void idw_secret_free(char *secret);
 
 /* Appends printf-style text to the NUL-terminated buf of capacity cap (truncates, never overflows). */

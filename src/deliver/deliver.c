@@ -101,19 +101,29 @@ static int leased(const json_t *e, int64_t now)
     return pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH;
 }
 
-/* Pass one: the newest pending version of each alert, per webhook (the queue is in order). */
+/*
+ * Pass one: the newest pending version of each alert, per webhook (the
+ * queue is in order).  -1 when memory runs out: a version missing here
+ * could go out after a newer one.
+ */
 static int note_newest(uint64_t seq, json_t *e, void *vc)
 {
     struct collect *c = vc;
     char key[600];
 
-    if (pending(e)) {
-        alert_key(e, key, sizeof key);
-        json_object_set_new(c->newest, key, json_integer((json_int_t)seq));
-    }
-    return 0;
+    if (!pending(e))
+        return 0;
+    alert_key(e, key, sizeof key);
+    return json_object_set_new(c->newest, key, json_integer((json_int_t)seq)) < 0 ? -1 : 0;
 }
 
+/* Holds the alert's later versions back this pass (they stay in order); -1 out of memory. */
+static int hold(struct collect *c, const char *key)
+{
+    return json_object_set_new(c->held, key, json_true()) < 0 ? -1 : 0;
+}
+
+/* Pass two: a due entry into the batch (idw_outbox_fn: 1 when the batch is full, -1 out of memory). */
 static int collect_one(uint64_t seq, json_t *e, void *vc)
 {
     struct collect *c = vc;
@@ -135,8 +145,7 @@ static int collect_one(uint64_t seq, json_t *e, void *vc)
     if (leased(e, c->now)) {
         /* in flight in another pass: its later versions wait behind it */
         note_due(c, json_integer_value(json_object_get(e, "lease_until_ms")));
-        json_object_set_new(c->held, key, json_true());
-        return 0;
+        return hold(c, key);
     }
     w = idw_webhook_find(c->wh, json_string_value(json_object_get(e, "target")));
     if (!w)
@@ -144,8 +153,7 @@ static int collect_one(uint64_t seq, json_t *e, void *vc)
     if (!w || (!c->ignore_schedule && next > c->now)) {
         if (w)
             note_due(c, next);
-        json_object_set_new(c->held, key, json_true());     /* keep the versions in order */
-        return 0;
+        return hold(c, key);
     }
     if (c->n == c->max) {
         note_due(c, c->now);    /* more is due right now */
@@ -173,7 +181,7 @@ static void post(struct attempt *t)
     if (idw_webhook_sign(t->w, ts, body, sig, sizeof sig) < 0) {
         free(body);
         t->status = 0;      /* retried: nothing was sent */
-        snprintf(t->error, sizeof t->error, "out of memory while signing");
+        snprintf(t->error, sizeof t->error, "cannot sign the body (out of memory)");
         return;
     }
     snprintf(ts_h, sizeof ts_h, "X-Idwatch-Timestamp: %lld", (long long)ts);
@@ -218,23 +226,28 @@ static int retryable(long status)
     return status == 0 || status == 408 || status == 429 || status >= 500;
 }
 
-/* Applies a failed attempt to its entry; returns 1 when it became a dead letter. */
-static int reschedule(json_t *e, const struct attempt *t, int64_t now)
+/*
+ * Applies a failed attempt to its entry; *dead says whether it became a
+ * dead letter.  IDW_OK, or IDW_ERR when memory runs out (an entry whose
+ * attempts were not counted could be retried for ever).
+ */
+static enum idw_rc reschedule(json_t *e, const struct attempt *t, int64_t now, int *dead)
 {
     int attempts = (int)json_integer_value(json_object_get(e, "attempts")) + 1;
     const json_t *since = json_object_get(e, "retry_since_ms");    /* set by `outbox retry` */
     int64_t age = now - json_integer_value(since ? since : json_object_get(e, "created_ms"));
-    int dead = retryable(t->status) ? age > (int64_t)(t->w->give_up_hours * 3600000.0)
-                                    : attempts >= t->w->max_4xx_attempts;
+    int bad = 0;
 
-    json_object_set_new(e, "attempts", json_integer(attempts));
-    json_object_set_new(e, "last_status", json_integer(t->status));
-    json_object_set_new(e, "last_error", json_string(t->status ? "" : t->error));
-    json_object_set_new(e, "last_attempt_ms", json_integer(now));
-    json_object_set_new(e, "next_ms", json_integer(now + idw_deliver_backoff_ms(t->w, attempts)));
-    if (dead)
-        json_object_set_new(e, "state", json_string("dead"));
-    return dead;
+    *dead = retryable(t->status) ? age > (int64_t)(t->w->give_up_hours * 3600000.0)
+                                 : attempts >= t->w->max_4xx_attempts;
+    bad |= json_object_set_new(e, "attempts", json_integer(attempts));
+    bad |= json_object_set_new(e, "last_status", json_integer(t->status));
+    bad |= json_object_set_new(e, "last_error", json_string(t->status ? "" : t->error));
+    bad |= json_object_set_new(e, "last_attempt_ms", json_integer(now));
+    bad |= json_object_set_new(e, "next_ms", json_integer(now + idw_deliver_backoff_ms(t->w, attempts)));
+    if (*dead)
+        bad |= json_object_set_new(e, "state", json_string("dead"));
+    return bad ? IDW_ERR : IDW_OK;
 }
 
 static void log_outcome(const struct attempt *t, int dead)
@@ -257,21 +270,37 @@ static void log_outcome(const struct attempt *t, int dead)
                        "will retry", id, v, name, t->status ? "HTTP " : "transport ", t->status, t->error);
 }
 
-static int store_stats(struct idw_store *st, MDB_txn *txn, const struct idw_delivery_stats *d,
-                       char *err, size_t errlen)
+/* One stored total plus n; -1 when memory runs out. */
+static int add_total(json_t *doc, const char *name, uint64_t n)
+{
+    json_int_t was = json_integer_value(json_object_get(doc, name));
+
+    return json_object_set_new(doc, name, json_integer(was + (json_int_t)n));
+}
+
+/* Adds d to the stored totals (meta "delivery_stats").  IDW_OK, or IDW_ERR with err set. */
+static enum idw_rc store_stats(struct idw_store *st, MDB_txn *txn, const struct idw_delivery_stats *d,
+                               char *err, size_t errlen)
 {
     json_t *doc = NULL;
-    int rc;
+    enum idw_rc rc;
+    int bad = 0;
 
     if (idw_store_meta_get(st, txn, "delivery_stats", "_all", &doc, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     if (!doc)
         doc = json_object();
-    const char *names[] = {"delivered", "retried", "dead", "superseded"};
-    const uint64_t add[] = {d->ok, d->retried, d->dead, d->superseded};
-    for (int i = 0; i < 4; i++)
-        json_object_set_new(doc, names[i],
-                            json_integer(json_integer_value(json_object_get(doc, names[i])) + (json_int_t)add[i]));
+    if (doc) {
+        bad |= add_total(doc, "delivered", d->ok);
+        bad |= add_total(doc, "retried", d->retried);
+        bad |= add_total(doc, "dead", d->dead);
+        bad |= add_total(doc, "superseded", d->superseded);
+    }
+    if (!doc || bad) {
+        json_decref(doc);
+        snprintf(err, errlen, "delivery totals: out of memory");
+        return IDW_ERR;
+    }
     rc = idw_store_meta_put(st, txn, "delivery_stats", "_all", doc, err, errlen);
     json_decref(doc);
     return rc;
@@ -279,56 +308,62 @@ static int store_stats(struct idw_store *st, MDB_txn *txn, const struct idw_deli
 
 /*
  * The entry as it is now, if it is still the one seen in the read
- * transaction (same alert, version and webhook); NULL when another worker
- * (a cron `outbox deliver`, another `run`) delivered, superseded or
- * replaced it meanwhile, so an outcome is never applied to the wrong entry.
+ * transaction (same alert, version and webhook): IDW_OK with *now (caller
+ * json_decref's); IDW_NOTFOUND (*now NULL) when another worker (a cron
+ * `outbox deliver`, another `run`) delivered, superseded or replaced it
+ * meanwhile, so an outcome is never applied to the wrong entry; IDW_ERR
+ * (err set) when it cannot be read.
  */
-static json_t *still_there(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_t *seen,
-                           char *err, size_t errlen, int *failed)
+static enum idw_rc still_there(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_t *seen,
+                               json_t **now, char *err, size_t errlen)
 {
     static const char *const same[] = {"alert_id", "version", "target"};
-    json_t *now = NULL;
-    int rc = idw_outbox_get(st, txn, seq, &now, err, errlen);
+    enum idw_rc rc = idw_outbox_get(st, txn, seq, now, err, errlen);
 
-    *failed = rc < 0;
-    if (rc != 0)
-        return NULL;
+    if (rc != IDW_OK)
+        return rc;
     for (size_t i = 0; i < 3; i++)
-        if (!json_equal(json_object_get(now, same[i]), json_object_get(seen, same[i]))) {
-            json_decref(now);
-            return NULL;
+        if (!json_equal(json_object_get(*now, same[i]), json_object_get(seen, same[i]))) {
+            json_decref(*now);
+            *now = NULL;
+            return IDW_NOTFOUND;
         }
-    return now;
+    return IDW_OK;
 }
 
-static int drop_superseded(struct idw_store *st, MDB_txn *txn, const struct collect *c,
-                           struct idw_delivery_stats *d, char *err, size_t errlen)
+static enum idw_rc drop_superseded(struct idw_store *st, MDB_txn *txn, const struct collect *c,
+                                   struct idw_delivery_stats *d, char *err, size_t errlen)
 {
     for (size_t i = 0; i < c->nsuperseded; i++) {
-        int failed;
-        json_t *now = still_there(st, txn, c->superseded[i].seq, c->superseded[i].entry, err, errlen, &failed);
-        if (failed)
-            return -1;
-        if (!now)
+        const struct seen_entry *s = &c->superseded[i];
+        json_t *now;
+        enum idw_rc rc = still_there(st, txn, s->seq, s->entry, &now, err, errlen);
+        if (rc < 0)
+            return IDW_ERR;
+        if (rc == IDW_NOTFOUND)
             continue;
         json_decref(now);
-        if (idw_outbox_delete(st, txn, c->superseded[i].seq, err, errlen) < 0)
-            return -1;
+        if (idw_outbox_delete(st, txn, s->seq, err, errlen) < 0)
+            return IDW_ERR;
         d->superseded++;
     }
-    return 0;
+    return IDW_OK;
 }
 
-/* Records one attempt on the entry as it is now; *retry_at gets its next attempt (0: none). */
-static int record(struct idw_store *st, MDB_txn *txn, struct attempt *t, int64_t now,
-                  struct idw_delivery_stats *d, int64_t *retry_at, char *err, size_t errlen)
+/*
+ * Records one attempt on the entry as it is now; *retry_at gets its next
+ * attempt (0: none).  IDW_OK (also when the entry is gone), or IDW_ERR.
+ */
+static enum idw_rc record(struct idw_store *st, MDB_txn *txn, struct attempt *t, int64_t now,
+                          struct idw_delivery_stats *d, int64_t *retry_at, char *err, size_t errlen)
 {
-    int failed, dead, rc;
-    json_t *e = still_there(st, txn, t->seq, t->entry, err, errlen, &failed);
+    int dead;
+    json_t *e;
+    enum idw_rc rc = still_there(st, txn, t->seq, t->entry, &e, err, errlen);
 
     *retry_at = 0;
-    if (!e)
-        return failed ? -1 : 0;
+    if (rc != IDW_OK)
+        return rc < 0 ? IDW_ERR : IDW_OK;
     json_object_del(e, "lease_owner");
     json_object_del(e, "lease_until_ms");
     if (t->ok) {
@@ -337,7 +372,12 @@ static int record(struct idw_store *st, MDB_txn *txn, struct attempt *t, int64_t
         json_decref(e);
         return idw_outbox_delete(st, txn, t->seq, err, errlen);
     }
-    dead = reschedule(e, t, now);
+    if (reschedule(e, t, now, &dead) < 0) {
+        json_decref(e);
+        snprintf(err, errlen, "outbox entry %llu: out of memory recording an attempt",
+                 (unsigned long long)t->seq);
+        return IDW_ERR;
+    }
     d->dead += (uint64_t)dead;
     d->retried += (uint64_t)!dead;
     if (!dead)
@@ -348,16 +388,23 @@ static int record(struct idw_store *st, MDB_txn *txn, struct attempt *t, int64_t
     return rc;
 }
 
-/* An entry not tried because its webhook was down: it waits as long as the one that failed. */
-static int defer(struct idw_store *st, MDB_txn *txn, const struct attempt *t, int64_t until,
-                 char *err, size_t errlen)
+/*
+ * An entry not tried because its webhook was down: it waits as long as
+ * the one that failed.  IDW_OK (also when the entry is gone), or IDW_ERR.
+ */
+static enum idw_rc defer(struct idw_store *st, MDB_txn *txn, const struct attempt *t, int64_t until,
+                         char *err, size_t errlen)
 {
-    int failed, rc;
-    json_t *e = still_there(st, txn, t->seq, t->entry, err, errlen, &failed);
+    json_t *e;
+    enum idw_rc rc = still_there(st, txn, t->seq, t->entry, &e, err, errlen);
 
-    if (!e)
-        return failed ? -1 : 0;
-    json_object_set_new(e, "next_ms", json_integer(until));
+    if (rc != IDW_OK)
+        return rc < 0 ? IDW_ERR : IDW_OK;
+    if (json_object_set_new(e, "next_ms", json_integer(until)) < 0) {
+        json_decref(e);
+        snprintf(err, errlen, "outbox entry %llu: out of memory", (unsigned long long)t->seq);
+        return IDW_ERR;
+    }
     rc = idw_outbox_put(st, txn, t->seq, e, err, errlen);
     json_decref(e);
     return rc;
@@ -369,37 +416,48 @@ static void earliest(int64_t *next_due, int64_t t)
         *next_due = t;
 }
 
+/* Marks e as this pass's for the request's time; -1 when memory runs out. */
+static int set_lease(json_t *e, const struct attempt *t, const char *owner, int64_t now)
+{
+    int bad = json_object_set_new(e, "lease_owner", json_string(owner));
+
+    bad |= json_object_set_new(e, "lease_until_ms",
+                               json_integer(now + t->w->timeout_s * 1000 + LEASE_MARGIN_MS));
+    return bad;
+}
+
 /*
- * Leases one entry for this pass before it is sent.  Returns 1 when
- * leased, 0 when it is gone, changed or leased by another live pass (not
- * to be sent), -1 on a storage error.
+ * Leases one entry for this pass before it is sent.  IDW_OK when leased,
+ * IDW_BUSY when it is gone, changed or leased by another live pass (not
+ * to be sent), IDW_ERR (err set) on a storage error or out of memory —
+ * an entry sent without its lease could be sent twice.
  */
-static int lease(struct idw_store *st, struct attempt *t, const char *owner,
-                 char *err, size_t errlen)
+static enum idw_rc lease(struct idw_store *st, struct attempt *t, const char *owner,
+                         char *err, size_t errlen)
 {
     MDB_txn *txn;
-    json_t *e;
-    int failed, rc;
+    json_t *e = NULL;
+    enum idw_rc rc;
     int64_t now = idw_now_ms();
 
     if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
-        return -1;
-    e = still_there(st, txn, t->seq, t->entry, err, errlen, &failed);
-    if (!e || !pending(e) || leased(e, now)) {
-        json_decref(e);
-        mdb_txn_abort(txn);
-        return failed ? -1 : 0;
+        return IDW_ERR;
+    rc = still_there(st, txn, t->seq, t->entry, &e, err, errlen);
+    if (rc == IDW_OK && (!pending(e) || leased(e, now)))
+        rc = IDW_BUSY;
+    if (rc == IDW_OK && set_lease(e, t, owner, now) < 0) {
+        snprintf(err, errlen, "outbox entry %llu: out of memory taking its lease",
+                 (unsigned long long)t->seq);
+        rc = IDW_ERR;
     }
-    json_object_set_new(e, "lease_owner", json_string(owner));
-    json_object_set_new(e, "lease_until_ms",
-                        json_integer(now + t->w->timeout_s * 1000 + LEASE_MARGIN_MS));
-    rc = idw_outbox_put(st, txn, t->seq, e, err, errlen);
+    if (rc == IDW_OK)
+        rc = idw_outbox_put(st, txn, t->seq, e, err, errlen);
     json_decref(e);
-    if (rc < 0) {
+    if (rc != IDW_OK) {
         mdb_txn_abort(txn);
-        return -1;
+        return rc < 0 ? IDW_ERR : IDW_BUSY;
     }
-    return idw_store_commit(txn, err, errlen) < 0 ? -1 : 1;
+    return idw_store_commit(txn, err, errlen) < 0 ? IDW_ERR : IDW_OK;
 }
 
 static void add_stats(struct idw_delivery_stats *sum, const struct idw_delivery_stats *d)
@@ -412,32 +470,35 @@ static void add_stats(struct idw_delivery_stats *sum, const struct idw_delivery_
     sum->superseded += d->superseded;
 }
 
-/* Adds d to the stored totals in txn and commits it (aborted on an error); then to sum. */
-static int commit_counted(struct idw_store *st, MDB_txn *txn, const struct idw_delivery_stats *d,
-                          struct idw_delivery_stats *sum, char *err, size_t errlen)
+/*
+ * Adds d to the stored totals in txn and commits it (aborted on an
+ * error); then to sum.  IDW_OK, or IDW_ERR with err set.
+ */
+static enum idw_rc commit_counted(struct idw_store *st, MDB_txn *txn, const struct idw_delivery_stats *d,
+                                  struct idw_delivery_stats *sum, char *err, size_t errlen)
 {
     if (store_stats(st, txn, d, err, errlen) < 0) {
         mdb_txn_abort(txn);
-        return -1;
+        return IDW_ERR;
     }
     if (idw_store_commit(txn, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     add_stats(sum, d);
-    return 0;
+    return IDW_OK;
 }
 
-/* Records one attempt's outcome durably, right after its request. */
-static int record_now(struct idw_store *st, struct attempt *t, int64_t *retry_at,
-                      struct idw_delivery_stats *sum, char *err, size_t errlen)
+/* Records one attempt's outcome durably, right after its request.  IDW_OK, or IDW_ERR. */
+static enum idw_rc record_now(struct idw_store *st, struct attempt *t, int64_t *retry_at,
+                              struct idw_delivery_stats *sum, char *err, size_t errlen)
 {
     struct idw_delivery_stats d = {0};
     MDB_txn *txn;
 
     if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     if (record(st, txn, t, idw_now_ms(), &d, retry_at, err, errlen) < 0) {
         mdb_txn_abort(txn);
-        return -1;
+        return IDW_ERR;
     }
     return commit_counted(st, txn, &d, sum, err, errlen);
 }
@@ -448,16 +509,16 @@ static int record_now(struct idw_store *st, struct attempt *t, int64_t *retry_at
  * entries are deferred (down_until: webhook -> its retry time) instead of
  * each waiting out the same timeout; a stop request or a long pass ends it
  * early (the rest stays due).  Later versions of an alert whose earlier
- * version failed are never sent ahead of it.
+ * version failed are never sent ahead of it.  IDW_OK, or IDW_ERR (err set).
  */
-static int post_all(struct idw_store *st, struct attempt *a, size_t n, const volatile sig_atomic_t *stop,
-                    json_t *down_until, int64_t *next_due, struct idw_delivery_stats *sum,
-                    char *err, size_t errlen)
+static enum idw_rc post_all(struct idw_store *st, struct attempt *a, size_t n,
+                            const volatile sig_atomic_t *stop, json_t *down_until, int64_t *next_due,
+                            struct idw_delivery_stats *sum, char *err, size_t errlen)
 {
     int64_t deadline = idw_now_ms() + PASS_MS, retry_at;
     unsigned char rnd[6] = {0};
     char owner[48];
-    int rc;
+    enum idw_rc rc;
 
     if (RAND_bytes(rnd, sizeof rnd) != 1)
         memset(rnd, 0, sizeof rnd);
@@ -470,57 +531,62 @@ static int post_all(struct idw_store *st, struct attempt *a, size_t n, const vol
             a[i].deferred = 1;
             continue;
         }
-        if ((rc = lease(st, &a[i], owner, err, errlen)) <= 0) {
-            if (rc < 0)
-                return -1;
+        rc = lease(st, &a[i], owner, err, errlen);
+        if (rc < 0)
+            return IDW_ERR;
+        if (rc == IDW_BUSY) {
             a[i].leased_elsewhere = 1;
             continue;
         }
         post(&a[i]);
         a[i].done = 1;
         if (record_now(st, &a[i], &retry_at, sum, err, errlen) < 0)
-            return -1;
+            return IDW_ERR;
         earliest(next_due, retry_at);
-        if (!a[i].ok && webhook_down(a[i].status) && retry_at)
-            json_object_set_new(down_until, a[i].w->target.name, json_integer(retry_at));
+        if (!a[i].ok && webhook_down(a[i].status) && retry_at &&
+            json_object_set_new(down_until, a[i].w->target.name, json_integer(retry_at)) < 0) {
+            snprintf(err, errlen, "delivery pass: out of memory");
+            return IDW_ERR;
+        }
     }
-    return 0;
+    return IDW_OK;
 }
 
 /*
  * Before anything is sent: versions superseded by a newer queued version
  * go, durably — were they left until the end of the pass, a crash after
  * the newest version was delivered would let them go out after it.
+ * IDW_OK, or IDW_ERR (err set).
  */
-static int start_pass(struct idw_store *st, const struct collect *c,
-                      struct idw_delivery_stats *sum, char *err, size_t errlen)
+static enum idw_rc start_pass(struct idw_store *st, const struct collect *c,
+                              struct idw_delivery_stats *sum, char *err, size_t errlen)
 {
     struct idw_delivery_stats d = {0};
     MDB_txn *txn;
 
     if (!c->nsuperseded)
-        return 0;
+        return IDW_OK;
     if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     if (drop_superseded(st, txn, c, &d, err, errlen) < 0) {
         mdb_txn_abort(txn);
-        return -1;
+        return IDW_ERR;
     }
     return commit_counted(st, txn, &d, sum, err, errlen);
 }
 
-/* The end of a pass: entries of a down webhook deferred with it. */
-static int finish_pass(struct idw_store *st, struct attempt *a, size_t n,
-                       const json_t *down_until, int64_t *next_due, char *err, size_t errlen)
+/* The end of a pass: entries of a down webhook deferred with it.  IDW_OK, or IDW_ERR. */
+static enum idw_rc finish_pass(struct idw_store *st, struct attempt *a, size_t n,
+                               const json_t *down_until, int64_t *next_due, char *err, size_t errlen)
 {
     MDB_txn *txn;
-    int rc = 0;
+    enum idw_rc rc = IDW_OK;
 
     if (!json_object_size(down_until))
-        return 0;
+        return IDW_OK;
     if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
-        return -1;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
+        return IDW_ERR;
+    for (size_t i = 0; rc == IDW_OK && i < n; i++) {
         int64_t until = json_integer_value(json_object_get(down_until, a[i].w->target.name));
         if (a[i].deferred && until) {
             rc = defer(st, txn, &a[i], until, err, errlen);
@@ -529,7 +595,7 @@ static int finish_pass(struct idw_store *st, struct attempt *a, size_t n,
     }
     if (rc < 0) {
         mdb_txn_abort(txn);
-        return -1;
+        return IDW_ERR;
     }
     return idw_store_commit(txn, err, errlen);
 }
@@ -547,45 +613,77 @@ static void warn_unknown(unsigned n)
     }
 }
 
-int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t max,
-                        int ignore_schedule, const volatile sig_atomic_t *stop,
-                        int64_t *next_due_ms, struct idw_delivery_stats *stats,
-                        char *err, size_t errlen)
+/*
+ * Phase one, in a read transaction: the due entries into c->a, the
+ * superseded ones into c->superseded.  IDW_OK, or IDW_ERR (err set).
+ */
+static enum idw_rc collect_due(struct idw_store *st, struct collect *c, char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    enum idw_rc rc;
+
+    c->held = json_object();
+    c->newest = json_object();
+    if (!c->held || !c->newest) {
+        snprintf(err, errlen, "delivery pass: out of memory");
+        rc = IDW_ERR;
+    } else {
+        rc = idw_store_begin(st, IDW_STORE_RDONLY, &txn, err, errlen);
+    }
+    if (rc == IDW_OK) {
+        rc = idw_outbox_each(st, txn, note_newest, c, err, errlen);
+        if (rc == IDW_OK)
+            rc = idw_outbox_each(st, txn, collect_one, c, err, errlen);
+        mdb_txn_abort(txn);
+    }
+    json_decref(c->held);
+    json_decref(c->newest);
+    c->held = c->newest = NULL;
+    return rc;
+}
+
+/* Phases two and three: the POSTs, then the deferrals.  IDW_OK, or IDW_ERR (err set). */
+static enum idw_rc send_due(struct idw_store *st, struct collect *c, const volatile sig_atomic_t *stop,
+                            struct idw_delivery_stats *stats, char *err, size_t errlen)
+{
+    json_t *down_until = json_object();
+    enum idw_rc rc = IDW_ERR;
+
+    if (!down_until)
+        snprintf(err, errlen, "delivery pass: out of memory");
+    else
+        rc = start_pass(st, c, stats, err, errlen);
+    if (rc == IDW_OK)
+        rc = post_all(st, c->a, c->n, stop, down_until, &c->next_due, stats, err, errlen);
+    if (rc == IDW_OK)
+        rc = finish_pass(st, c->a, c->n, down_until, &c->next_due, err, errlen);
+    json_decref(down_until);
+    return rc;
+}
+
+enum idw_rc idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t max,
+                                int ignore_schedule, const volatile sig_atomic_t *stop,
+                                int64_t *next_due_ms, struct idw_delivery_stats *stats,
+                                size_t *attempted, char *err, size_t errlen)
 {
     struct attempt a[MAX_BATCH];
     struct collect c;
-    MDB_txn *txn;
-    int rc = 0, attempted = 0;
+    enum idw_rc rc;
+    size_t done = 0;
 
     *next_due_ms = 0;
+    if (attempted)
+        *attempted = 0;
     if (!wh)
-        return 0;
+        return IDW_OK;
     c = (struct collect){.wh = wh, .a = a, .max = max < MAX_BATCH ? max : MAX_BATCH,
-                         .ignore_schedule = ignore_schedule, .now = idw_now_ms(),
-                         .held = json_object(), .newest = json_object()};
-    if (!c.held || !c.newest || idw_store_begin(st, IDW_STORE_RDONLY, &txn, err, errlen) < 0) {
-        json_decref(c.held);
-        json_decref(c.newest);
-        return -1;
-    }
-    rc = idw_outbox_each(st, txn, note_newest, &c, err, errlen);
-    if (rc == 0)
-        rc = idw_outbox_each(st, txn, collect_one, &c, err, errlen);
-    mdb_txn_abort(txn);
-    json_decref(c.held);
-    json_decref(c.newest);
+                         .ignore_schedule = ignore_schedule, .now = idw_now_ms()};
+    rc = collect_due(st, &c, err, errlen);
     warn_unknown(c.unknown_target);
-    if (rc == 0 && (c.n || c.nsuperseded)) {
-        json_t *down_until = json_object();
-        rc = !down_until ? -1 : start_pass(st, &c, stats, err, errlen);
-        if (rc == 0)
-            rc = post_all(st, a, c.n, stop, down_until, &c.next_due, stats, err, errlen);
-        if (rc == 0)
-            rc = finish_pass(st, a, c.n, down_until, &c.next_due, err, errlen);
-        json_decref(down_until);
-    }
+    if (rc == IDW_OK && (c.n || c.nsuperseded))
+        rc = send_due(st, &c, stop, stats, err, errlen);
     for (size_t i = 0; i < c.n; i++) {
-        attempted += a[i].done;
+        done += (size_t)a[i].done;
         if (!a[i].done && !a[i].deferred && !a[i].leased_elsewhere)
             note_due(&c, c.now);    /* the pass ended early: still due */
         json_decref(a[i].entry);
@@ -593,5 +691,7 @@ int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t ma
     for (size_t i = 0; i < c.nsuperseded; i++)
         json_decref(c.superseded[i].entry);
     *next_due_ms = c.next_due;
-    return rc < 0 ? -1 : attempted;
+    if (attempted)
+        *attempted = done;
+    return rc < 0 ? IDW_ERR : IDW_OK;
 }

@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/rc.h"
 #include "deliver/webhook.h"
 #include "store/store.h"
 
@@ -51,12 +52,14 @@ struct idw_delivery_stats {
  * `outbox deliver`) may share the outbox without sending a version twice,
  * and a crash resends at most the one delivery in flight (a lease whose
  * process is gone is void at once).
- * Returns the number attempted, or -1 on a storage error (err set).
+ * IDW_OK with *attempted (may be NULL) the number of requests made, or
+ * IDW_ERR on a storage error or when memory runs out (err set); outcomes
+ * recorded before the error stay recorded (and counted in stats).
  */
-int idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t max,
-                        int ignore_schedule, const volatile sig_atomic_t *stop,
-                        int64_t *next_due_ms, struct idw_delivery_stats *stats,
-                        char *err, size_t errlen);
+enum idw_rc idw_deliver_pending(struct idw_store *st, struct idw_webhooks *wh, size_t max,
+                                int ignore_schedule, const volatile sig_atomic_t *stop,
+                                int64_t *next_due_ms, struct idw_delivery_stats *stats,
+                                size_t *attempted, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /* The backoff before attempt n+1 after n failed attempts, in ms (with jitter). */
 int64_t idw_deliver_backoff_ms(const struct idw_webhook *w, int attempts);

@@ -23,10 +23,10 @@ static uint64_t from_be64(const unsigned char *p)
     return v;
 }
 
-static int fail(char *err, size_t errlen, const char *what, int rc)
+static enum idw_rc fail(char *err, size_t errlen, const char *what, int rc)
 {
     snprintf(err, errlen, "outbox %s: %s", what, mdb_strerror(rc));
-    return -1;
+    return IDW_ERR;
 }
 
 /*
@@ -34,7 +34,7 @@ static int fail(char *err, size_t errlen, const char *what, int rc)
  * emptied outbox does not start again at 1 while another process still
  * holds an old entry's number), and never below one past the last key.
  */
-static int next_seq(struct idw_store *st, MDB_txn *txn, uint64_t *seq, char *err, size_t errlen)
+static enum idw_rc next_seq(struct idw_store *st, MDB_txn *txn, uint64_t *seq, char *err, size_t errlen)
 {
     MDB_cursor *cur;
     MDB_val k, v;
@@ -44,8 +44,9 @@ static int next_seq(struct idw_store *st, MDB_txn *txn, uint64_t *seq, char *err
 
     if (idw_store_kv_get(st, txn, st->rule_state, "_outbox", "all", "next_seq", &counter,
                          sizeof counter, &n, err, errlen) < 0)
-        return -1;
-    if ((rc = mdb_cursor_open(txn, st->outbox, &cur)))
+        return IDW_ERR;
+    rc = mdb_cursor_open(txn, st->outbox, &cur);
+    if (rc)
         return fail(err, errlen, "cursor", rc);
     rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
     mdb_cursor_close(cur);
@@ -61,8 +62,8 @@ static int next_seq(struct idw_store *st, MDB_txn *txn, uint64_t *seq, char *err
                             sizeof counter, err, errlen);
 }
 
-int idw_outbox_put(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_t *entry,
-                   char *err, size_t errlen)
+enum idw_rc idw_outbox_put(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_t *entry,
+                           char *err, size_t errlen)
 {
     unsigned char key[8];
     char *text = json_dumps(entry, JSON_COMPACT | JSON_SORT_KEYS);
@@ -70,15 +71,15 @@ int idw_outbox_put(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_
     int rc;
 
     if (!text) {
-        snprintf(err, errlen, "outbox: cannot encode an entry");
-        return -1;
+        snprintf(err, errlen, "outbox: cannot encode entry %llu", (unsigned long long)seq);
+        return IDW_ERR;
     }
     be64(seq, key);
     v.mv_size = strlen(text);
     v.mv_data = text;
     rc = mdb_put(txn, st->outbox, &k, &v, 0);
     free(text);
-    return rc ? fail(err, errlen, "put", rc) : 0;
+    return rc ? fail(err, errlen, "put", rc) : IDW_OK;
 }
 
 static int passes(const struct idw_outbox_target *t, const json_t *alert)
@@ -88,40 +89,51 @@ static int passes(const struct idw_outbox_target *t, const json_t *alert)
     return t->deliver_historical || !idw_alert_historical(alert);
 }
 
-int idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *domain, const json_t *alert,
-                       const struct idw_outbox_target *targets, size_t ntargets,
-                       char *err, size_t errlen)
+/* The entry that queues alert for target: NULL when the alert lacks an id or version. */
+static json_t *new_entry(uint64_t seq, const char *domain, const char *target, const json_t *alert,
+                         int64_t now)
+{
+    return json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:i, s:I, s:I, s:i, s:s, s:O}",
+                     "seq", (json_int_t)seq, "domain", domain, "target", target,
+                     "alert_id", json_object_get(alert, "alert_id"),
+                     "version", json_object_get(alert, "version"),
+                     "rule", json_object_get(alert, "rule"),
+                     "severity", json_object_get(alert, "severity"), "state", "pending",
+                     "attempts", 0, "created_ms", (json_int_t)now, "next_ms", (json_int_t)now,
+                     "last_status", 0, "last_error", "", "alert", alert);
+}
+
+enum idw_rc idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *domain, const json_t *alert,
+                               const struct idw_outbox_target *targets, size_t ntargets,
+                               size_t *queued, char *err, size_t errlen)
 {
     int64_t now = idw_now_ms();
     uint64_t seq;
-    int queued = 0;
+    size_t n = 0;
+    enum idw_rc rc;
 
+    if (queued)
+        *queued = 0;
     for (size_t i = 0; i < ntargets; i++) {
         json_t *e;
         if (!passes(&targets[i], alert))
             continue;
         if (next_seq(st, txn, &seq, err, errlen) < 0)
-            return -1;
-        e = json_pack("{s:I, s:s, s:s, s:O, s:O, s:O, s:O, s:s, s:i, s:I, s:I, s:i, s:s, s:O}",
-                      "seq", (json_int_t)seq, "domain", domain, "target", targets[i].name,
-                      "alert_id", json_object_get(alert, "alert_id"),
-                      "version", json_object_get(alert, "version"),
-                      "rule", json_object_get(alert, "rule"),
-                      "severity", json_object_get(alert, "severity"), "state", "pending",
-                      "attempts", 0, "created_ms", (json_int_t)now, "next_ms", (json_int_t)now,
-                      "last_status", 0, "last_error", "", "alert", alert);
+            return IDW_ERR;
+        e = new_entry(seq, domain, targets[i].name, alert, now);
         if (!e) {
-            snprintf(err, errlen, "outbox: alert without id or version");
-            return -1;
+            snprintf(err, errlen, "outbox: alert without id or version (or out of memory)");
+            return IDW_ERR;
         }
-        if (idw_outbox_put(st, txn, seq, e, err, errlen) < 0) {
-            json_decref(e);
-            return -1;
-        }
+        rc = idw_outbox_put(st, txn, seq, e, err, errlen);
         json_decref(e);
-        queued++;
+        if (rc < 0)
+            return IDW_ERR;
+        n++;
     }
-    return queued;
+    if (queued)
+        *queued = n;
+    return IDW_OK;
 }
 
 /* ---- the alert sink ------------------------------------------------------------ */
@@ -141,7 +153,7 @@ static enum idw_rc enqueue_version(struct idw_store *st, MDB_txn *txn, const jso
         snprintf(err, errlen, "outbox: alert without domain_id");
         return IDW_ERR;
     }
-    return idw_outbox_enqueue(st, txn, domain, alert, s->t, s->n, err, errlen) < 0 ? IDW_ERR : IDW_OK;
+    return idw_outbox_enqueue(st, txn, domain, alert, s->t, s->n, NULL, err, errlen);
 }
 
 static void release_targets(void *ctx)
@@ -157,7 +169,9 @@ enum idw_rc idw_outbox_sink(const struct idw_outbox_target *t, size_t n, struct 
 {
     struct sink_targets *s = calloc(1, sizeof *s);
 
-    if (!s || (n && !(s->t = malloc(n * sizeof *s->t)))) {
+    if (s && n)
+        s->t = malloc(n * sizeof *s->t);
+    if (!s || (n && !s->t)) {
         free(s);
         return IDW_ERR;
     }
@@ -168,57 +182,70 @@ enum idw_rc idw_outbox_sink(const struct idw_outbox_target *t, size_t n, struct 
     return IDW_OK;
 }
 
-static json_t *decode(const MDB_val *v)
+/* The entry stored in v, or NULL (je, which may be NULL, says why and at which byte). */
+static json_t *decode(const MDB_val *v, json_error_t *je)
 {
-    return json_loadb(v->mv_data, v->mv_size, 0, NULL);
+    return json_loadb(v->mv_data, v->mv_size, 0, je);
 }
 
-int idw_outbox_each(struct idw_store *st, MDB_txn *txn, idw_outbox_fn fn, void *ctx,
-                    char *err, size_t errlen)
+enum idw_rc idw_outbox_each(struct idw_store *st, MDB_txn *txn, idw_outbox_fn fn, void *ctx,
+                            char *err, size_t errlen)
 {
     MDB_cursor *cur;
     MDB_val k, v;
-    int rc, stop = 0;
+    int rc, verdict = 0;
 
     if (st->outbox == IDW_STORE_NO_DBI)
-        return 0;       /* an older database opened read-only: no outbox yet */
-    if ((rc = mdb_cursor_open(txn, st->outbox, &cur)))
+        return IDW_OK;      /* an older database opened read-only: no outbox yet */
+    rc = mdb_cursor_open(txn, st->outbox, &cur);
+    if (rc)
         return fail(err, errlen, "cursor", rc);
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !stop;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && verdict == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        json_t *e = k.mv_size == 8 ? decode(&v) : NULL;
+        json_t *e = k.mv_size == 8 ? decode(&v, NULL) : NULL;
         if (!e)
             continue;       /* not ours or corrupt: leave it, never crash on it */
-        stop = fn(from_be64(k.mv_data), e, ctx);
+        verdict = fn(from_be64(k.mv_data), e, ctx);
         json_decref(e);
+        if (verdict < 0)
+            snprintf(err, errlen, "outbox walk: failed at entry %llu (out of memory)",
+                     (unsigned long long)from_be64(k.mv_data));
     }
     mdb_cursor_close(cur);
+    if (verdict < 0)
+        return IDW_ERR;
     if (rc && rc != MDB_NOTFOUND)
         return fail(err, errlen, "walk", rc);
-    return 0;
+    return IDW_OK;
 }
 
-int idw_outbox_get(struct idw_store *st, MDB_txn *txn, uint64_t seq, json_t **out,
-                   char *err, size_t errlen)
+enum idw_rc idw_outbox_get(struct idw_store *st, MDB_txn *txn, uint64_t seq, json_t **out,
+                           char *err, size_t errlen)
 {
     unsigned char key[8];
     MDB_val k = {8, key}, v;
+    json_error_t je;
     int rc;
 
     *out = NULL;
     if (st->outbox == IDW_STORE_NO_DBI)
-        return 1;
+        return IDW_NOTFOUND;
     be64(seq, key);
     rc = mdb_get(txn, st->outbox, &k, &v);
     if (rc == MDB_NOTFOUND)
-        return 1;
+        return IDW_NOTFOUND;
     if (rc)
         return fail(err, errlen, "get", rc);
-    *out = decode(&v);
-    return *out ? 0 : 1;
+    *out = decode(&v, &je);
+    if (!*out) {
+        snprintf(err, errlen, "outbox entry %llu: byte %d of %zu: %s (damaged, or out of memory)",
+                 (unsigned long long)seq, je.position, v.mv_size, je.text);
+        return IDW_ERR;
+    }
+    return IDW_OK;
 }
 
-int idw_outbox_delete(struct idw_store *st, MDB_txn *txn, uint64_t seq, char *err, size_t errlen)
+enum idw_rc idw_outbox_delete(struct idw_store *st, MDB_txn *txn, uint64_t seq, char *err, size_t errlen)
 {
     unsigned char key[8];
     MDB_val k = {8, key};
@@ -226,5 +253,5 @@ int idw_outbox_delete(struct idw_store *st, MDB_txn *txn, uint64_t seq, char *er
 
     be64(seq, key);
     rc = mdb_del(txn, st->outbox, &k, NULL);
-    return rc && rc != MDB_NOTFOUND ? fail(err, errlen, "delete", rc) : 0;
+    return rc && rc != MDB_NOTFOUND ? fail(err, errlen, "delete", rc) : IDW_OK;
 }

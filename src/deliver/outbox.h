@@ -29,6 +29,7 @@
 #include <lmdb.h>
 
 #include "alert/alert.h"
+#include "common/rc.h"
 #include "common/severity.h"
 #include "store/store.h"
 
@@ -41,12 +42,13 @@ struct idw_outbox_target {
 
 /*
  * Queues the alert (as it now is) for every target whose filters it
- * passes.  Runs inside the caller's write transaction.  Returns the
- * number queued, or -1 with err set.
+ * passes.  Runs inside the caller's write transaction.  IDW_OK with
+ * *queued (may be NULL) the number queued, or IDW_ERR with err set (the
+ * caller abandons the transaction: some targets may have been queued).
  */
-int idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *domain, const json_t *alert,
-                       const struct idw_outbox_target *targets, size_t ntargets,
-                       char *err, size_t errlen);
+enum idw_rc idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *domain, const json_t *alert,
+                               const struct idw_outbox_target *targets, size_t ntargets,
+                               size_t *queued, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Fills *out with the sink that queues each alert version for these
@@ -57,16 +59,33 @@ int idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *domain, c
 IDW_MUST_CHECK enum idw_rc idw_outbox_sink(const struct idw_outbox_target *t, size_t n,
                                            struct idw_alert_sink *out);
 
-/* Calls fn for every entry in queue order; fn returning non-zero stops. fn must not keep entry. */
+/*
+ * Calls fn for every entry in queue order (an entry that is not JSON is
+ * skipped: left in place, never crashed on).  fn must not keep entry; it
+ * returns 0 to go on, > 0 to stop the walk (a success), < 0 when it failed
+ * (out of memory: an answer built from part of the queue would be wrong).
+ * IDW_OK, or IDW_ERR with err naming the storage error or the entry whose
+ * fn failed.
+ */
 typedef int (*idw_outbox_fn)(uint64_t seq, json_t *entry, void *ctx);
-int idw_outbox_each(struct idw_store *st, MDB_txn *txn, idw_outbox_fn fn, void *ctx,
-                    char *err, size_t errlen);
+enum idw_rc idw_outbox_each(struct idw_store *st, MDB_txn *txn, idw_outbox_fn fn, void *ctx,
+                            char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* Reads one entry (*out = NULL, returns 1 when absent), rewrites or removes one. */
-int idw_outbox_get(struct idw_store *st, MDB_txn *txn, uint64_t seq, json_t **out,
-                   char *err, size_t errlen);
-int idw_outbox_put(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_t *entry,
-                   char *err, size_t errlen);
-int idw_outbox_delete(struct idw_store *st, MDB_txn *txn, uint64_t seq, char *err, size_t errlen);
+/*
+ * Reads entry seq: IDW_OK with *out (caller json_decref's), IDW_NOTFOUND
+ * when there is none (*out NULL), IDW_ERR (*out NULL, err set) on a
+ * storage error or a stored entry that is not JSON — a damaged entry is
+ * not an absent one.
+ */
+enum idw_rc idw_outbox_get(struct idw_store *st, MDB_txn *txn, uint64_t seq, json_t **out,
+                           char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* Writes entry seq (new or replaced).  IDW_OK, or IDW_ERR with err set. */
+enum idw_rc idw_outbox_put(struct idw_store *st, MDB_txn *txn, uint64_t seq, const json_t *entry,
+                           char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* Removes entry seq.  IDW_OK (also when it was already gone), or IDW_ERR with err set. */
+enum idw_rc idw_outbox_delete(struct idw_store *st, MDB_txn *txn, uint64_t seq, char *err, size_t errlen)
+    IDW_MUST_CHECK;
 
 #endif

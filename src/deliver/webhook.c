@@ -41,14 +41,15 @@ static void default_name(const char *url, char *out, size_t outlen)
         curl_url_get(u, CURLUPART_PORT, &port, 0);     /* only when the URL names one */
     }
     idw_sha256_hex(url, strlen(url), 4, hash);
-    snprintf(out, outlen, "%.200s%s%.8s/%s", host ? host : "webhook", port ? ":" : "", port ? port : "", hash);
+    snprintf(out, outlen, "%.200s%s%.8s/%s", host ? host : "webhook", port ? ":" : "", port ? port : "",
+             hash);
     curl_free(host);
     curl_free(port);
     curl_url_cleanup(u);
 }
 
-static int read_filters(struct idw_webhook *w, const json_t *o, const char *where,
-                        char *err, size_t errlen)
+static enum idw_rc read_filters(struct idw_webhook *w, const json_t *o, const char *where,
+                                char *err, size_t errlen)
 {
     const char *sev = json_string_value(json_object_get(o, "min_severity"));
     const char *fmt = json_string_value(json_object_get(o, "format"));
@@ -57,11 +58,11 @@ static int read_filters(struct idw_webhook *w, const json_t *o, const char *wher
     w->target.min_severity = IDW_SEV_MEDIUM;
     if (sev && idw_severity_parse(sev, &w->target.min_severity) < 0) {
         snprintf(err, errlen, "%s.min_severity: expected low, medium, high or critical", where);
-        return -1;
+        return IDW_ERR;
     }
     if (fmt && strcmp(fmt, "native") != 0 && strcmp(fmt, "ocsf") != 0) {
         snprintf(err, errlen, "%s.format: expected \"native\" or \"ocsf\"", where);
-        return -1;
+        return IDW_ERR;
     }
     w->format = fmt && !strcmp(fmt, "ocsf") ? IDW_WEBHOOK_OCSF : IDW_WEBHOOK_NATIVE;
     w->target.deliver_historical = json_is_true(json_object_get(o, "deliver_historical"));
@@ -69,11 +70,11 @@ static int read_filters(struct idw_webhook *w, const json_t *o, const char *wher
         idw_strlcpy(w->target.name, name, sizeof w->target.name);
     else
         default_name(w->url, w->target.name, sizeof w->target.name);
-    return 0;
+    return IDW_OK;
 }
 
-static int read_timing(struct idw_webhook *w, const json_t *o, const char *where,
-                       char *err, size_t errlen)
+static enum idw_rc read_timing(struct idw_webhook *w, const json_t *o, const char *where,
+                               char *err, size_t errlen)
 {
     double timeout = num_or(o, "timeout_s", 10), attempts = num_or(o, "max_4xx_attempts", 3);
 
@@ -88,13 +89,13 @@ static int read_timing(struct idw_webhook *w, const json_t *o, const char *where
         w->max_4xx_attempts > 100 || w->give_up_hours <= 0 || w->give_up_hours > 24 * 365) {
         snprintf(err, errlen, "%s: need 1 <= timeout_s <= 300, 0.05 <= retry_base_s <= retry_cap_s <= "
                  "86400, 1 <= max_4xx_attempts <= 100, 0 < give_up_hours <= 8760", where);
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
-/* Parses url with libcurl: 0 when it is an https URL with a host, else -1 with err. */
-static int check_url(const char *url, const char *where, char *err, size_t errlen)
+/* Parses url with libcurl: IDW_OK when it is an https URL with a host, else IDW_ERR with err. */
+static enum idw_rc check_url(const char *url, const char *where, char *err, size_t errlen)
 {
     CURLU *u;
     char *scheme = NULL, *host = NULL;
@@ -105,11 +106,12 @@ static int check_url(const char *url, const char *where, char *err, size_t errle
             /* CR/LF would split the request line; never sent, never logged */
             snprintf(err, errlen, "%s.url: contains a space or control character at offset %zu",
                      where, (size_t)(c - (const unsigned char *)url));
-            return -1;
+            return IDW_ERR;
         }
-    if (!(u = curl_url())) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
+    u = curl_url();
+    if (!u) {
+        snprintf(err, errlen, "%s.url: out of memory", where);
+        return IDW_ERR;
     }
     ok = curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
          curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
@@ -121,67 +123,79 @@ static int check_url(const char *url, const char *where, char *err, size_t errle
     if (!ok) {
         snprintf(err, errlen, "%s.url: expected an https:// URL with a host (TLS is always verified)",
                  where);
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
 /* The URL and the filters: all the outbox needs. */
-static int read_target(struct idw_webhook *w, const json_t *o, const char *where,
-                       char *err, size_t errlen)
+static enum idw_rc read_target(struct idw_webhook *w, const json_t *o, const char *where,
+                               char *err, size_t errlen)
 {
     const char *url = json_string_value(json_object_get(o, "url"));
 
     if (!url || strlen(url) >= sizeof w->url) {
         snprintf(err, errlen, "%s.url: expected an https:// URL of at most %zu bytes", where,
                  sizeof w->url - 1);
-        return -1;
+        return IDW_ERR;
     }
     if (check_url(url, where, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     idw_strlcpy(w->url, url, sizeof w->url);
     return read_filters(w, o, where, err, errlen);
 }
 
 /* A CA bundle that is missing would only surface at the first delivery, days later. */
-static int check_ca_file(const char *ca, const char *where, char *err, size_t errlen)
+static enum idw_rc check_ca_file(const char *ca, const char *where, char *err, size_t errlen)
 {
     struct stat sb;
 
     if (stat(ca, &sb) != 0 || access(ca, R_OK) != 0) {
         snprintf(err, errlen, "%s.ca_file: %s: %s", where, ca, strerror(errno));
-        return -1;
+        return IDW_ERR;
     }
     if (!S_ISREG(sb.st_mode)) {
         snprintf(err, errlen, "%s.ca_file: %s: not a regular file", where, ca);
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
 }
 
-static int load_one(struct idw_webhook *w, const json_t *o, size_t i, char *err, size_t errlen)
+static enum idw_rc load_one(struct idw_webhook *w, const json_t *o, size_t i, char *err, size_t errlen)
 {
     char where[64], what[96];
     const char *ca = json_string_value(json_object_get(o, "ca_file"));
 
     snprintf(where, sizeof where, "webhooks[%zu]", i);
     if (read_target(w, o, where, err, errlen) < 0 || read_timing(w, o, where, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     if (ca && *ca && check_ca_file(ca, where, err, errlen) < 0)
-        return -1;
+        return IDW_ERR;
     snprintf(what, sizeof what, "%s.secret", where);
     w->secret = idw_secret_load(json_string_value(json_object_get(o, "secret_file")),
                                 json_string_value(json_object_get(o, "secret_env")), what, err, errlen);
     if (!w->secret)
-        return -1;
-    if (!(w->http = idw_http_new(ca && *ca ? ca : NULL, w->timeout_s))) {
+        return IDW_ERR;
+    w->http = idw_http_new(ca && *ca ? ca : NULL, w->timeout_s);
+    if (!w->http) {
         snprintf(err, errlen, "%s: cannot set up the HTTPS client", where);
-        return -1;
+        return IDW_ERR;
     }
+    return IDW_OK;
+}
+
+/* Whether webhook i repeats the name of an earlier one; err says which when it does. */
+static int name_repeated(const struct idw_webhooks *wh, size_t i, char *err, size_t errlen)
+{
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(wh->w[j].target.name, wh->w[i].target.name)) {
+            snprintf(err, errlen, "webhooks[%zu]: the name (or URL) repeats webhooks[%zu]'s", i, j);
+            return 1;
+        }
     return 0;
 }
 
-int idw_webhooks_load(const json_t *root, struct idw_webhooks **out, char *err, size_t errlen)
+enum idw_rc idw_webhooks_load(const json_t *root, struct idw_webhooks **out, char *err, size_t errlen)
 {
     const json_t *arr = json_object_get(root, "webhooks");
     struct idw_webhooks *wh;
@@ -189,30 +203,28 @@ int idw_webhooks_load(const json_t *root, struct idw_webhooks **out, char *err, 
 
     *out = NULL;
     if (n == 0)
-        return 0;
-    if (!(wh = calloc(1, sizeof *wh)) || !(wh->w = calloc(n, sizeof *wh->w)) ||
-        !(wh->targets = calloc(n, sizeof *wh->targets))) {
-        idw_webhooks_free(wh);
-        snprintf(err, errlen, "out of memory");
-        return -1;
+        return IDW_OK;
+    wh = calloc(1, sizeof *wh);
+    if (wh) {
+        wh->w = calloc(n, sizeof *wh->w);
+        wh->targets = calloc(n, sizeof *wh->targets);
     }
-    for (size_t i = 0; i < n; i++, wh->n++) {
-        if (load_one(&wh->w[i], json_array_get(arr, i), i, err, errlen) < 0) {
-            wh->n++;
+    if (!wh || !wh->w || !wh->targets) {
+        idw_webhooks_free(wh);
+        snprintf(err, errlen, "webhooks: out of memory");
+        return IDW_ERR;
+    }
+    for (size_t i = 0; i < n; i++) {
+        wh->n++;        /* freed with the rest even when half loaded */
+        if (load_one(&wh->w[i], json_array_get(arr, i), i, err, errlen) < 0 ||
+            name_repeated(wh, i, err, errlen)) {
             idw_webhooks_free(wh);
-            return -1;
+            return IDW_ERR;
         }
         wh->targets[i] = wh->w[i].target;
-        for (size_t j = 0; j < i; j++)
-            if (!strcmp(wh->w[j].target.name, wh->w[i].target.name)) {
-                snprintf(err, errlen, "webhooks[%zu]: the name (or URL) repeats webhooks[%zu]'s", i, j);
-                wh->n++;
-                idw_webhooks_free(wh);
-                return -1;
-            }
     }
     *out = wh;
-    return 0;
+    return IDW_OK;
 }
 
 void idw_webhooks_free(struct idw_webhooks *wh)
@@ -228,8 +240,8 @@ void idw_webhooks_free(struct idw_webhooks *wh)
     free(wh);
 }
 
-int idw_webhook_targets(const json_t *root, struct idw_outbox_target **out, size_t *n,
-                        char *err, size_t errlen)
+enum idw_rc idw_webhook_targets(const json_t *root, struct idw_outbox_target **out, size_t *n,
+                                char *err, size_t errlen)
 {
     const json_t *arr = json_object_get(root, "webhooks");
     struct idw_webhook w;
@@ -238,10 +250,11 @@ int idw_webhook_targets(const json_t *root, struct idw_outbox_target **out, size
     *out = NULL;
     *n = 0;
     if (json_array_size(arr) == 0)
-        return 0;
-    if (!(*out = calloc(json_array_size(arr), sizeof **out))) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
+        return IDW_OK;
+    *out = calloc(json_array_size(arr), sizeof **out);
+    if (!*out) {
+        snprintf(err, errlen, "webhooks: out of memory");
+        return IDW_ERR;
     }
     for (size_t i = 0; i < json_array_size(arr); i++) {
         memset(&w, 0, sizeof w);
@@ -249,11 +262,12 @@ int idw_webhook_targets(const json_t *root, struct idw_outbox_target **out, size
         if (read_target(&w, json_array_get(arr, i), where, err, errlen) < 0) {
             free(*out);
             *out = NULL;
-            return -1;
+            *n = 0;
+            return IDW_ERR;
         }
         (*out)[(*n)++] = w.target;
     }
-    return 0;
+    return IDW_OK;
 }
 
 struct idw_webhook *idw_webhook_find(struct idw_webhooks *wh, const char *name)
@@ -273,26 +287,31 @@ char *idw_webhook_body(const struct idw_webhook *w, const json_t *alert)
 
     if (w->format == IDW_WEBHOOK_NATIVE)
         return json_dumps(alert, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!(doc = idw_ocsf_detection_finding(alert)))
+    doc = idw_ocsf_detection_finding(alert);
+    if (!doc)
         return NULL;
     body = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(doc);
     return body;
 }
 
-int idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body, char *out,
-                     size_t outlen)
+enum idw_rc idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body, char *out,
+                             size_t outlen)
 {
     char hex[65], *msg;
     size_t blen = strlen(body);
     int n;
 
-    out[0] = '\0';
-    if (!(msg = malloc(blen + 32)))
-        return -1;
+    if (outlen)
+        out[0] = '\0';
+    if (outlen < IDW_WEBHOOK_SIG_LEN || !w->secret)
+        return IDW_ERR;         /* a cut signature would be refused by the receiver for good */
+    msg = malloc(blen + 32);
+    if (!msg)
+        return IDW_ERR;
     n = snprintf(msg, blen + 32, "%lld.%s", (long long)ts, body);
     idw_hmac_sha256_hex((const unsigned char *)w->secret, strlen(w->secret), msg, (size_t)n, 32, hex);
     free(msg);
     snprintf(out, outlen, "v1=%s", hex);
-    return 0;
+    return IDW_OK;
 }

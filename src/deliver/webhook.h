@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "common/rc.h"
 #include "deliver/outbox.h"
 #include "source/http.h"
 
@@ -48,35 +49,50 @@ struct idw_webhooks {
 
 /*
  * Reads the configuration's "webhooks" array (root = the whole config
- * document) and loads every secret.  *out is NULL when none are
- * configured.  Returns 0, or -1 with err naming the webhook and setting.
+ * document) and loads every secret.  IDW_OK with *out (NULL when none are
+ * configured; release with idw_webhooks_free), or IDW_ERR with err naming
+ * the webhook and setting (*out NULL).
  */
-int idw_webhooks_load(const json_t *root, struct idw_webhooks **out, char *err, size_t errlen);
+enum idw_rc idw_webhooks_load(const json_t *root, struct idw_webhooks **out, char *err, size_t errlen)
+    IDW_MUST_CHECK;
 void idw_webhooks_free(struct idw_webhooks *wh);
 
 /*
  * Only the names and filters of the configured webhooks (no secrets, no
  * connections): what the outbox sink needs to queue alerts (idw_outbox_sink).
- * *out is malloc'd (NULL and *n = 0 when none).  Returns 0 or -1.
+ * IDW_OK with *out malloc'd (NULL and *n = 0 when none), or IDW_ERR with
+ * err naming the webhook and setting (*out NULL, *n 0).
  */
-int idw_webhook_targets(const json_t *root, struct idw_outbox_target **out, size_t *n,
-                        char *err, size_t errlen);
+enum idw_rc idw_webhook_targets(const json_t *root, struct idw_outbox_target **out, size_t *n,
+                                char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* The webhook named name, or NULL. */
+/* The webhook named name (owned by wh), or NULL: a lookup, not a failure. */
 struct idw_webhook *idw_webhook_find(struct idw_webhooks *wh, const char *name);
 
-/* The body delivered for this alert in the webhook's format; malloc'd, NULL on failure. */
-char *idw_webhook_body(const struct idw_webhook *w, const json_t *alert);
+/*
+ * The body delivered for this alert in the webhook's format; malloc'd
+ * (caller frees), NULL when out of memory or the alert cannot be mapped.
+ */
+char *idw_webhook_body(const struct idw_webhook *w, const json_t *alert) IDW_MUST_CHECK;
 
-/* "v1=<hex>": the signature of body at unix time ts (out holds at least 68 bytes); -1 out of memory. */
-int idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body, char *out,
-                      size_t outlen);
+/*
+ * "v1=<hex>": the signature of body at unix time ts into out.  IDW_OK, or
+ * IDW_ERR (out "") when out is shorter than IDW_WEBHOOK_SIG_LEN, the
+ * webhook has no secret, or memory runs out: nothing may be sent then,
+ * since a receiver refuses a wrong signature for good (a dead letter) while
+ * a signing failure is worth retrying.
+ */
+#define IDW_WEBHOOK_SIG_LEN 68      /* "v1=" + 64 hex digits + NUL */
+enum idw_rc idw_webhook_sign(const struct idw_webhook *w, int64_t ts, const char *body, char *out,
+                             size_t outlen) IDW_MUST_CHECK;
 
 /*
  * The OCSF 1.3 Detection Finding (class_uid 2004) for an alert: the user,
  * the source endpoint, the evidence, the MITRE ATT&CK techniques; the
- * native alert rides in `unmapped`.  Caller json_decref's.
+ * native alert rides in `unmapped`.  Caller json_decref's; NULL when out
+ * of memory or the alert lacks a member the finding needs (alert_id,
+ * summary, evidence, rule, the times).
  */
-json_t *idw_ocsf_detection_finding(const json_t *alert);
+json_t *idw_ocsf_detection_finding(const json_t *alert) IDW_MUST_CHECK;
 
 #endif

@@ -39,7 +39,7 @@ struct idw_detect_ctx {
     int *warned_stale;          /* the running rule's loaded_rule flag */
     const struct idw_persona_params *prm;
     int historical;
-    int written;
+    unsigned written;
     enum idw_severity worst;
     int failed;
     char *err;
@@ -72,8 +72,8 @@ static void known_keys(const struct idw_rule *r, char *out, size_t outlen)
         idw_strappendf(out, outlen, ", %s", p->name);
 }
 
-static int check_strings(const struct idw_rule_param *p, const char *path, const json_t *v,
-                         char *err, size_t errlen)
+static enum idw_rc check_strings(const struct idw_rule_param *p, const char *path, const json_t *v,
+                                 char *err, size_t errlen)
 {
     size_t i;
     const json_t *e;
@@ -83,30 +83,30 @@ static int check_strings(const struct idw_rule_param *p, const char *path, const
     json_array_foreach(v, i, e)
         if (!json_is_string(e) || json_string_length(e) == 0 || json_string_length(e) > 128)
             goto bad;
-    return 0;
+    return IDW_OK;
 bad:
     snprintf(err, errlen, "%s: %s: expected an array of at most %g non-empty strings of at most 128 "
              "characters", path, p->name, p->max);
-    return -1;
+    return IDW_ERR;
 }
 
-/* One key of a rule file against the rule's table; 0, or -1 with err naming file, key and range. */
-static int check_setting(const struct idw_rule *r, const char *path, const char *key, const json_t *v,
-                         char *err, size_t errlen)
+/* One key of a rule file against the rule's table; IDW_OK, or IDW_ERR with err naming file, key, range. */
+static enum idw_rc check_setting(const struct idw_rule *r, const char *path, const char *key,
+                                 const json_t *v, char *err, size_t errlen)
 {
     const struct idw_rule_param *p = find_param(r, key);
     char keys[512];
 
     if (!strcmp(key, "enabled")) {
         if (json_is_boolean(v))
-            return 0;
+            return IDW_OK;
         snprintf(err, errlen, "%s: enabled: expected true or false", path);
-        return -1;
+        return IDW_ERR;
     }
     if (!p) {
         known_keys(r, keys, sizeof keys);
         snprintf(err, errlen, "%s: unknown setting '%.80s' (%s has: %s)", path, key, r->id, keys);
-        return -1;
+        return IDW_ERR;
     }
     if (p->type == IDW_PARAM_STRINGS)
         return check_strings(p, path, v, err, errlen);
@@ -114,14 +114,27 @@ static int check_setting(const struct idw_rule *r, const char *path, const char 
         !(json_number_value(v) >= p->min && json_number_value(v) <= p->max)) {
         snprintf(err, errlen, "%s: %s: expected %s from %g to %g (default %g)", path, key,
                  p->type == IDW_PARAM_INTEGER ? "an integer" : "a number", p->min, p->max, p->def);
-        return -1;
+        return IDW_ERR;
     }
-    return 0;
+    return IDW_OK;
+}
+
+/* The setting in effect for p: the file's value (mine), else the default; -1 out of memory. */
+static int set_effective(json_t *c, const struct idw_rule_param *p, const json_t *mine)
+{
+    if (mine)
+        return json_object_set_new(c, p->name, json_deep_copy(mine));
+    if (p->type == IDW_PARAM_INTEGER)
+        return json_object_set_new(c, p->name, json_integer((json_int_t)p->def));
+    if (p->type == IDW_PARAM_NUMBER)
+        return json_object_set_new(c, p->name, json_real(p->def));
+    return 0;   /* an absent list: the rule's built-in one */
 }
 
 /*
  * The configuration in effect: the file's settings, checked against the
- * rule's table, with every default filled in.  NULL with err on a bad file.
+ * rule's table, with every default filled in.  NULL with err on a bad file
+ * or out of memory (a setting dropped would silently become its default).
  */
 static json_t *effective_config(const struct idw_rule *r, const json_t *file, const char *path,
                                 char *err, size_t errlen)
@@ -129,22 +142,22 @@ static json_t *effective_config(const struct idw_rule *r, const json_t *file, co
     const char *k;
     const json_t *v;
     json_t *c = json_object();
+    int bad = !c, enabled;
 
     json_object_foreach((json_t *)file, k, v)
         if (check_setting(r, path, k, v, err, errlen) < 0) {
             json_decref(c);
             return NULL;
         }
-    json_object_set_new(c, "enabled", json_boolean(!json_is_false(json_object_get(file, "enabled"))));
-    for (const struct idw_rule_param *p = r->params; p && p->name; p++) {
-        const json_t *mine = json_object_get(file, p->name);
-        if (mine)
-            json_object_set_new(c, p->name, json_deep_copy(mine));
-        else if (p->type == IDW_PARAM_INTEGER)
-            json_object_set_new(c, p->name, json_integer((json_int_t)p->def));
-        else if (p->type == IDW_PARAM_NUMBER)
-            json_object_set_new(c, p->name, json_real(p->def));
-        /* an absent list: the rule's built-in one */
+    enabled = !json_is_false(json_object_get(file, "enabled"));
+    if (!bad)
+        bad = json_object_set_new(c, "enabled", json_boolean(enabled));
+    for (const struct idw_rule_param *p = r->params; !bad && p && p->name; p++)
+        bad = set_effective(c, p, json_object_get(file, p->name));
+    if (bad) {
+        json_decref(c);
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
     }
     return c;
 }
@@ -186,10 +199,14 @@ static json_t *load_rule_config(const char *dir, const struct idw_rule *r, char 
 static int64_t unit_ms(enum idw_param_unit u)
 {
     switch (u) {
-    case IDW_UNIT_MINUTES: return IDW_MIN_MS;
-    case IDW_UNIT_HOURS: return IDW_HOUR_MS;
-    case IDW_UNIT_DAYS: return IDW_DAY_MS;
-    case IDW_UNIT_NONE: break;
+    case IDW_UNIT_MINUTES:
+        return IDW_MIN_MS;
+    case IDW_UNIT_HOURS:
+        return IDW_HOUR_MS;
+    case IDW_UNIT_DAYS:
+        return IDW_DAY_MS;
+    case IDW_UNIT_NONE:
+        break;
     }
     return 0;
 }
@@ -286,27 +303,41 @@ static enum idw_rc build_config(struct loaded_rule *lr, char *err, size_t errlen
     return IDW_OK;
 }
 
-int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, size_t errlen)
+enum idw_rc idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, size_t errlen)
 {
     return idw_detect_open_rules(idw_rule_table, rules_dir, out, err, errlen);
 }
 
-int idw_detect_open_rules(const struct idw_rule *const *table, const char *rules_dir,
-                          struct idw_detect **out, char *err, size_t errlen)
+/* An engine with room for count rules and its alert registry, or NULL when out of memory. */
+static struct idw_detect *new_engine(size_t count)
 {
     struct idw_detect *d = calloc(1, sizeof *d);
+
+    if (!d)
+        return NULL;
+    d->rules = calloc(count ? count : 1, sizeof *d->rules);
+    d->alerts = idw_alerts_new();
+    if (!d->rules || !d->alerts) {
+        idw_detect_close(d);
+        return NULL;
+    }
+    return d;
+}
+
+enum idw_rc idw_detect_open_rules(const struct idw_rule *const *table, const char *rules_dir,
+                                  struct idw_detect **out, char *err, size_t errlen)
+{
+    struct idw_detect *d;
     size_t count = 0;
     int bad;
 
     *out = NULL;
     while (table[count])
         count++;
-    if (!d || !(d->rules = calloc(count ? count : 1, sizeof *d->rules)) || !(d->alerts = idw_alerts_new())) {
-        if (d)
-            free(d->rules);
-        free(d);
-        snprintf(err, errlen, "out of memory");
-        return -1;
+    d = new_engine(count);
+    if (!d) {
+        snprintf(err, errlen, "rules: out of memory");
+        return IDW_ERR;
     }
     for (size_t i = 0; i < count; i++) {
         struct loaded_rule *lr = &d->rules[d->n++];
@@ -314,12 +345,12 @@ int idw_detect_open_rules(const struct idw_rule *const *table, const char *rules
         lr->config = load_rule_config(rules_dir, lr->rule, err, errlen, &bad);
         if (bad || !lr->config || build_config(lr, err, errlen) != IDW_OK) {
             idw_detect_close(d);
-            return -1;
+            return IDW_ERR;
         }
         lr->enabled = !json_is_false(json_object_get(lr->config, "enabled"));
     }
     *out = d;
-    return 0;
+    return IDW_OK;
 }
 
 void idw_detect_close(struct idw_detect *d)
@@ -373,16 +404,24 @@ static json_t *describe_kinds(const struct idw_rule *r)
     return a;
 }
 
+/* One rule's entry of idw_detect_describe, or NULL when out of memory. */
+static json_t *describe_rule(const struct loaded_rule *lr)
+{
+    return json_pack("{s:s, s:s, s:b, s:O?, s:o, s:o}", "id", lr->rule->id,
+                     "description", lr->rule->description, "enabled", lr->enabled,
+                     "config", lr->config, "params", describe_params(lr->rule),
+                     "kinds", describe_kinds(lr->rule));
+}
+
 json_t *idw_detect_describe(const struct idw_detect *d)
 {
     json_t *a = json_array();
+
     for (size_t i = 0; a && i < d->n; i++)
-        json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:O?, s:o, s:o}", "id", d->rules[i].rule->id,
-                                           "description", d->rules[i].rule->description,
-                                           "enabled", d->rules[i].enabled,
-                                           "config", d->rules[i].config,
-                                           "params", describe_params(d->rules[i].rule),
-                                           "kinds", describe_kinds(d->rules[i].rule)));
+        if (json_array_append_new(a, describe_rule(&d->rules[i])) < 0) {
+            json_decref(a);
+            return NULL;
+        }
     return a;
 }
 
@@ -556,11 +595,11 @@ int idw_rule_wants(const struct idw_rule *r, const struct idw_event *ev)
     return r->kinds == IDW_KINDS_ALL || (ev->kind && (ev->kind->flags & r->kinds));
 }
 
-int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
-                     const char *domain, const struct idw_event *ev,
-                     const struct idw_persona *before, const struct idw_persona *actor,
-                     const struct idw_persona_params *prm, int historical,
-                     enum idw_severity *worst, char *err, size_t errlen)
+enum idw_rc idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
+                             const char *domain, const struct idw_event *ev,
+                             const struct idw_persona *before, const struct idw_persona *actor,
+                             const struct idw_persona_params *prm, int historical,
+                             unsigned *alerts, enum idw_severity *worst, char *err, size_t errlen)
 {
     struct idw_detect_ctx ctx = {.d = d, .st = st, .txn = txn, .domain = domain, .ev = ev, .actor = actor,
                                  .prm = prm, .historical = historical, .err = err, .errlen = errlen};
@@ -573,7 +612,10 @@ int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
         ctx.warned_stale = &lr->warned_stale;
         lr->rule->on_event(lr->cfg, &ctx, ev, before);
     }
+    /* a failed event's transaction is abandoned: what was raised in it never happened */
+    if (alerts)
+        *alerts = ctx.failed ? 0 : ctx.written;
     if (worst)
-        *worst = ctx.worst;
-    return ctx.failed ? -1 : ctx.written;
+        *worst = ctx.failed ? 0 : ctx.worst;
+    return ctx.failed ? IDW_ERR : IDW_OK;
 }

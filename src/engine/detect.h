@@ -17,6 +17,7 @@
 #include <lmdb.h>
 
 #include "alert/alert.h"
+#include "common/rc.h"
 #include "rules/rule.h"
 #include "store/store.h"
 
@@ -26,13 +27,15 @@ struct idw_detect;
  * Loads every registered rule with its configuration from
  * rules_dir/<id>.json (a missing file means the rule's defaults; NULL
  * rules_dir means defaults for all).  A config with "enabled": false
- * turns the rule off.  Returns 0 or -1 with err naming the file.
+ * turns the rule off.  IDW_OK with *out (release with idw_detect_close),
+ * or IDW_ERR with err naming the file, key and allowed range (*out NULL).
  */
-int idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, size_t errlen);
+enum idw_rc idw_detect_open(const char *rules_dir, struct idw_detect **out, char *err, size_t errlen)
+    IDW_MUST_CHECK;
 
 /* The same with another registry (NULL-terminated; tests load a rule of their own). */
-int idw_detect_open_rules(const struct idw_rule *const *table, const char *rules_dir,
-                          struct idw_detect **out, char *err, size_t errlen);
+enum idw_rc idw_detect_open_rules(const struct idw_rule *const *table, const char *rules_dir,
+                                  struct idw_detect **out, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Whether an event reaches a rule: its kind carries one of the rule's
@@ -46,15 +49,17 @@ void idw_detect_close(struct idw_detect *d);
  * Runs the rules on ev.  before = the subject's persona before the event
  * (NULL: no subject); actor = the acting admin's persona before the event
  * when an admin acted on someone else (else NULL).  historical marks
- * alerts from backfill.  Returns the number of alerts created or updated,
- * or -1 on a storage error (err set); *worst (may be NULL) receives the
- * highest severity raised, 0 for none.
+ * alerts from backfill.  IDW_OK with *alerts (may be NULL) the number of
+ * alerts created or updated and *worst (may be NULL) the highest severity
+ * raised, 0 for none; or IDW_ERR on a storage error (err set; *alerts 0,
+ * *worst 0: the caller abandons txn, so nothing was raised).
  */
-int idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
-                     const char *domain, const struct idw_event *ev,
-                     const struct idw_persona *before, const struct idw_persona *actor,
-                     const struct idw_persona_params *prm, int historical,
-                     enum idw_severity *worst, char *err, size_t errlen);
+enum idw_rc idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn *txn,
+                             const char *domain, const struct idw_event *ev,
+                             const struct idw_persona *before, const struct idw_persona *actor,
+                             const struct idw_persona_params *prm, int historical,
+                             unsigned *alerts, enum idw_severity *worst, char *err, size_t errlen)
+    IDW_MUST_CHECK;
 
 /*
  * The engine's alert registry: where the CLI adds sinks (idw_alerts_add_sink)
@@ -68,7 +73,9 @@ void idw_detect_log_alerts(struct idw_detect *d, int on);
 /*
  * {"id", "description", "enabled", "config", "params", "kinds"} for each
  * rule (`idwatch rules list`); kinds: the IDW_K_* names, or ["ALL"].
+ * Caller json_decref's; NULL when out of memory (never a list with a rule
+ * missing).
  */
-json_t *idw_detect_describe(const struct idw_detect *d);
+json_t *idw_detect_describe(const struct idw_detect *d) IDW_MUST_CHECK;
 
 #endif

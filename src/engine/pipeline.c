@@ -378,15 +378,15 @@ static int run_rules(struct idw_pipeline *pl, const struct idw_event *ev,
                      char *err, size_t errlen)
 {
     enum idw_severity worst = 0;
-    int n;
+    unsigned n;
 
     if (!pl->o.detect)
         return 0;
-    n = idw_detect_event(pl->o.detect, pl->st, pl->txn, pl->domain, ev, before, actor, &pl->prm,
-                         pl->o.historical || ev->published_ms < pl->o.live_from_ms, &worst, err, errlen);
-    if (n < 0)
+    if (idw_detect_event(pl->o.detect, pl->st, pl->txn, pl->domain, ev, before, actor, &pl->prm,
+                         pl->o.historical || ev->published_ms < pl->o.live_from_ms, &n, &worst,
+                         err, errlen) < 0)
         return -1;
-    pl->batch.alerts += (uint64_t)n;
+    pl->batch.alerts += n;
     return worst >= IDW_SEV_MEDIUM;
 }
 

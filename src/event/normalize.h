@@ -58,7 +58,7 @@ enum idw_norm_status idw_normalize(json_t *raw, const struct idw_norm_opts *opts
  * (subject, ASN, session, device and risk facts the seed schema lacks).
  * Returns a new reference, or NULL on allocation failure.
  */
-json_t *idw_event_to_json(const struct idw_event *ev);
+json_t *idw_event_to_json(const struct idw_event *ev) IDW_MUST_CHECK;
 
 /* Parses Okta's "{New Device=POSITIVE, Velocity=NEGATIVE}" into IDW_BEH_* bits. */
 unsigned idw_parse_behaviors(const char *s);

@@ -227,9 +227,11 @@ enum idw_rc idw_persona_decode(struct idw_persona *p, const unsigned char *buf, 
 /*
  * The documented JSON form (docs/persona.md): identity, counters, learning
  * state, active hours, last fix, and each dimension's values ordered by
- * decayed weight (decayed to the persona's last_seen).
+ * decayed weight (decayed to the persona's last_seen).  Caller
+ * json_decref's; NULL when out of memory.
  */
-json_t *idw_persona_to_json(const struct idw_persona *p, const struct idw_persona_params *prm);
+json_t *idw_persona_to_json(const struct idw_persona *p, const struct idw_persona_params *prm)
+    IDW_MUST_CHECK;
 
 /* Parameters from configuration values (days → ms). */
 void idw_persona_params_init(struct idw_persona_params *prm, double half_life_days,

@@ -44,7 +44,7 @@ unsigned char *idw_b64url_decode(const char *in, size_t *outlen) IDW_MUST_CHECK;
  * key, or NULL with err set.
  */
 EVP_PKEY *idw_key_parse(const char *text, size_t len, const char *where,
-                        char *kid, size_t kidlen, char *err, size_t errlen);
+                        char *kid, size_t kidlen, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * idw_key_parse over the content of the file at path, read with
@@ -52,10 +52,10 @@ EVP_PKEY *idw_key_parse(const char *text, size_t len, const char *where,
  * stricter, at most IDW_SECRET_FILE_MAX bytes); the copy in memory is wiped.
  * Messages start "auth.private_key_file: <path>: ".
  */
-EVP_PKEY *idw_key_load(const char *path, char *kid, size_t kidlen, char *err, size_t errlen);
+EVP_PKEY *idw_key_load(const char *path, char *kid, size_t kidlen, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /* A fresh key for DPoP proofs: RSA 2048 ("RS256") or EC P-256 ("ES256"). */
-EVP_PKEY *idw_key_generate(const char *alg, char *err, size_t errlen);
+EVP_PKEY *idw_key_generate(const char *alg, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /* "RS256" for RSA keys, "ES256" for P-256 keys, NULL otherwise. */
 const char *idw_key_alg(EVP_PKEY *key);

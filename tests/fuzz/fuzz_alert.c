@@ -62,7 +62,7 @@ static void queue(const json_t *alert)
 
     FUZZ_CHECK(idw_store_begin(e->st, 0, &txn, err, sizeof err) == 0);
     err[0] = '\0';
-    if (idw_outbox_enqueue(e->st, txn, "fuzz", alert, t, 2, err, sizeof err) < 0)
+    if (idw_outbox_enqueue(e->st, txn, "fuzz", alert, t, 2, NULL, err, sizeof err) < 0)
         FUZZ_CHECK(err[0] != '\0');      /* e.g. an alert without id or version: refused, said why */
     FUZZ_CHECK(idw_outbox_each(e->st, txn, touch_entry, NULL, err, sizeof err) == 0);
     mdb_txn_abort(txn);

@@ -57,3 +57,26 @@ printf '/*\n * x\n */\n#include "engine/pipeline.h"\n' > src/cli/top.c
 printf '/*\n * x\n */\n#include "cli/cli.h"\n' > src/store/low.c
 expect_rc 0 python3 "$ROOT/tools/lint.py" src/cli/top.c
 expect_rc 1 python3 "$ROOT/tools/lint.py" src/store/low.c
+
+# tools/must_check.py: a fallible declaration without IDW_MUST_CHECK is
+# refused at its line; a checked one, a const view and an allowed accessor pass
+cat > src/common/rcs.h <<'C'
+/*
+ * rcs.h — declarations for the return-convention check.
+ */
+struct s { enum idw_rc (*fn)(int); };
+enum idw_rc ok_one(int a) IDW_MUST_CHECK;
+const char *a_view(void);
+struct idw_webhook *idw_webhook_find(struct idw_webhooks *wh, const char *name);
+enum idw_rc dropped(int a,
+                    int b);
+char *allocates(void);
+int idw_cmd_thing(int argc, char **argv);
+C
+expect_rc 1 python3 "$ROOT/tools/must_check.py" src/common/rcs.h > mc.txt
+cat mc.txt
+expect_eq "$(cut -d: -f1-3 mc.txt | tr '\n' ' ')" "src/common/rcs.h:8: must-check src/common/rcs.h:10: must-check " "must_check findings"
+sed -i 's/^char \*allocates(void);/char *allocates(void) IDW_MUST_CHECK;/; s/^                    int b);/                    int b) IDW_MUST_CHECK;/' src/common/rcs.h
+expect_rc 0 python3 "$ROOT/tools/must_check.py" src/common/rcs.h
+# the tree itself keeps the convention
+expect_rc 0 python3 "$ROOT/tools/must_check.py" $(cd "$ROOT" && ls src/*/*.h | sed "s|^|$ROOT/|")

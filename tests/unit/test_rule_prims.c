@@ -34,7 +34,7 @@ struct probe_cfg {
     struct idw_strings names;
 };
 
-enum probe_mode { NOVELTY, STATE_PUT, STATE_GET_V1, STATE_GET_V2, STATE_GET_SMALL };
+enum probe_mode { NOVELTY, STATE_PUT, STATE_GET_V1, STATE_GET_V2, STATE_GET_SMALL, RAISE_THEN_FAIL };
 
 static struct {
     enum probe_mode mode;
@@ -44,6 +44,17 @@ static struct {
     uint64_t rec[2];
     const struct probe_cfg *cfg;
 } probe;
+
+/* A high alert, then a state record too big to store: the event fails after raising. */
+static void raise_then_fail(struct idw_detect_ctx *ctx)
+{
+    static unsigned char big[IDW_STATE_MAX + 1];
+    struct idw_alert_candidate c = {.severity = IDW_SEV_HIGH, .score = 80, .entity = "user:u-known",
+                                    .window_ms = IDW_HOUR_MS, .summary = "probe", .evidence = "probe"};
+
+    idw_detect_emit(ctx, &c);
+    probe.rc = idw_state_put(ctx, "k", 1, big, sizeof big);
+}
 
 static void probe_on_event(const void *config, struct idw_detect_ctx *ctx, const struct idw_event *ev,
                            const struct idw_persona *before)
@@ -70,6 +81,9 @@ static void probe_on_event(const void *config, struct idw_detect_ctx *ctx, const
     case STATE_GET_SMALL:
         probe.rc = idw_state_get(ctx, "k", 1, &small, sizeof small);
         probe.rec[0] = small;
+        break;
+    case RAISE_THEN_FAIL:
+        raise_then_fail(ctx);
         break;
     }
 }
@@ -160,17 +174,18 @@ static struct idw_event signin(uint32_t asn, const char *ip, const char *country
     return ev;
 }
 
-/* Runs the engine on ev in its own transaction (committed); returns idw_detect_event's answer. */
-static int run(struct fixture *f, const struct idw_event *ev, const struct idw_persona *before)
+/* Runs the engine on ev in its own transaction (committed); returns the number of alerts raised. */
+static unsigned run(struct fixture *f, const struct idw_event *ev, const struct idw_persona *before)
 {
     MDB_txn *txn;
     char err[512];
-    int rc;
+    unsigned n = 99;
 
     assert_int_equal(idw_store_begin(f->st, 0, &txn, err, sizeof err), 0);
-    rc = idw_detect_event(f->d, f->st, txn, "acme", ev, before, NULL, &f->prm, 0, NULL, err, sizeof err);
+    assert_int_equal(idw_detect_event(f->d, f->st, txn, "acme", ev, before, NULL, &f->prm, 0, &n, NULL,
+                                      err, sizeof err), IDW_OK);
     assert_int_equal(idw_store_commit(txn, err, sizeof err), 0);
-    return rc;
+    return n;
 }
 
 /* ---- novelty ---------------------------------------------------------------------- */
@@ -325,6 +340,31 @@ static void test_window_prune(void **state)
 }
 
 /* ---- versioned state records -------------------------------------------------------- */
+
+/*
+ * An event that fails after a rule raised an alert answers IDW_ERR with no
+ * alert and no severity: its transaction is abandoned, so nothing was
+ * raised, and a caller must not count or escalate what never happened.
+ */
+static void test_failed_event_raises_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct idw_event ev = signin(100, "192.0.2.10", NULL, NULL);
+    enum idw_severity worst = IDW_SEV_CRITICAL;
+    unsigned n = 99;
+    MDB_txn *txn;
+    char err[512] = "";
+
+    probe.mode = RAISE_THEN_FAIL;
+    assert_int_equal(idw_store_begin(f->st, 0, &txn, err, sizeof err), 0);
+    assert_int_equal(idw_detect_event(f->d, f->st, txn, "acme", &ev, &f->known, NULL, &f->prm, 0, &n, &worst,
+                                      err, sizeof err), IDW_ERR);
+    mdb_txn_abort(txn);
+    assert_int_equal(probe.rc, IDW_ERR);
+    assert_non_null(strstr(err, "state record of 4097 bytes"));
+    assert_int_equal(n, 0);
+    assert_int_equal(worst, 0);
+}
 
 static void test_state_versions(void **state)
 {
@@ -489,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_window_out_of_order_and_capacity),
         cmocka_unit_test(test_window_prune),
         cmocka_unit_test_setup_teardown(test_state_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_event_raises_nothing, setup, teardown),
         cmocka_unit_test(test_debug_accessors),
         cmocka_unit_test_setup_teardown(test_settings_into_config, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dispatch_by_kind, setup, teardown),

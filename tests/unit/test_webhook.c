@@ -2,7 +2,8 @@
  * test_webhook.c — webhook configuration: the name a webhook gets when the
  * configuration gives none (host, port and a hash of the URL: stable across
  * releases so queued deliveries find their webhook, never the URL's user,
- * password or path), and URLs refused at load.
+ * password or path), URLs refused at load, and the signature: right for a
+ * known secret, and refused (nothing to send) rather than cut short.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,11 +71,38 @@ static void test_refused_urls(void **state)
     }
 }
 
+/*
+ * "v1=" + HMAC-SHA256(secret, "<ts>.<body>") in hex, the value docs/webhook.md
+ * tells receivers to compute; a buffer too short for it is an error with
+ * an empty out, never a truncated signature the receiver would refuse for good.
+ */
+static void test_signature(void **state)
+{
+    char secret[] = "k3y", sig[IDW_WEBHOOK_SIG_LEN], cut[40], hex[65];
+    struct idw_webhook w = {.secret = secret};
+    const char *msg = "1700000000.{\"a\":1}";
+    (void)state;
+
+    idw_hmac_sha256_hex((const unsigned char *)"k3y", 3, msg, strlen(msg), 32, hex);
+    assert_int_equal(idw_webhook_sign(&w, 1700000000, "{\"a\":1}", sig, sizeof sig), IDW_OK);
+    assert_int_equal(strncmp(sig, "v1=", 3), 0);
+    assert_string_equal(sig + 3, hex);
+
+    memset(cut, 'x', sizeof cut);
+    assert_int_equal(idw_webhook_sign(&w, 1700000000, "{\"a\":1}", cut, sizeof cut), IDW_ERR);
+    assert_string_equal(cut, "");
+
+    w.secret = NULL;
+    assert_int_equal(idw_webhook_sign(&w, 1700000000, "{}", sig, sizeof sig), IDW_ERR);
+    assert_string_equal(sig, "");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_names),
         cmocka_unit_test(test_refused_urls),
+        cmocka_unit_test(test_signature),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

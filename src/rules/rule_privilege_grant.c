@@ -388,7 +388,8 @@ static void pg_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param privilege_grant_params[] = {
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one grantee (or group) within this window aggregate",
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER,
+     "alerts on one grantee (or group) within this window aggregate",
      offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
     {"risk_hours", 24, 0, 720, IDW_PARAM_NUMBER,
      "a grant this soon after a risk event (factors reset or removed, a password reset, an "

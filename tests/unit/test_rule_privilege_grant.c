@@ -129,8 +129,8 @@ static void reset_then_grant(struct rh *h, int64_t after)
 {
     int64_t t = org(h);
 
-    rh_feed(h, &(struct rh_ev){.type = "user.mfa.factor.reset_all", .t = t, .actor = BOSS, .target_user = ALICE,
-                               .at = &RH_DUBLIN, .dt = "dev-" BOSS});
+    rh_feed(h, &(struct rh_ev){.type = "user.mfa.factor.reset_all", .t = t, .actor = BOSS,
+                               .target_user = ALICE, .at = &RH_DUBLIN, .dt = "dev-" BOSS});
     grant(h, t + after, BOSS, ALICE, &RH_DUBLIN, HELPDESK, NULL);
 }
 

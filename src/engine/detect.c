@@ -162,6 +162,15 @@ static json_t *effective_config(const struct idw_rule *r, const json_t *file, co
     return c;
 }
 
+/* Where a rule's settings come from, for messages: rules_dir/<id>.json, or "<id> (defaults)". */
+static void rule_file(const char *dir, const struct idw_rule *r, char *path, size_t len)
+{
+    if (dir)
+        snprintf(path, len, "%s/%s.json", dir, r->id);
+    else
+        snprintf(path, len, "%s (defaults)", r->id);
+}
+
 static json_t *load_rule_config(const char *dir, const struct idw_rule *r, char *err, size_t errlen,
                                 int *bad)
 {
@@ -170,9 +179,9 @@ static json_t *load_rule_config(const char *dir, const struct idw_rule *r, char 
     json_t *j, *c;
 
     *bad = 0;
+    rule_file(dir, r, path, sizeof path);
     if (!dir)
-        return effective_config(r, NULL, "(defaults)", err, errlen);
-    snprintf(path, sizeof path, "%s/%s.json", dir, r->id);
+        return effective_config(r, NULL, path, err, errlen);
     errno = 0;
     j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!j) {
@@ -281,8 +290,12 @@ static enum idw_rc check_table(const struct idw_rule *r, char *err, size_t errle
     return IDW_OK;
 }
 
-/* The rule's config struct from its settings in force, checked by the rule's own check. */
-static enum idw_rc build_config(struct loaded_rule *lr, char *err, size_t errlen)
+/*
+ * The rule's config struct from its settings in force, checked by the
+ * rule's own check; its refusal is prefixed with the file (path), like the
+ * table's own.
+ */
+static enum idw_rc build_config(struct loaded_rule *lr, const char *path, char *err, size_t errlen)
 {
     const struct idw_rule *r = lr->rule;
     char msg[512];
@@ -297,7 +310,7 @@ static enum idw_rc build_config(struct loaded_rule *lr, char *err, size_t errlen
     for (const struct idw_rule_param *p = r->params; p && p->name; p++)
         fill_param(p, lr->config, lr->cfg);
     if (r->check && r->check(lr->cfg, msg, sizeof msg) != IDW_OK) {
-        snprintf(err, errlen, "rule %s: %s", r->id, msg);
+        snprintf(err, errlen, "%s: %s", path, msg);
         return IDW_ERR;
     }
     return IDW_OK;
@@ -341,9 +354,11 @@ enum idw_rc idw_detect_open_rules(const struct idw_rule *const *table, const cha
     }
     for (size_t i = 0; i < count; i++) {
         struct loaded_rule *lr = &d->rules[d->n++];
+        char path[4096];
         lr->rule = table[i];
+        rule_file(rules_dir, lr->rule, path, sizeof path);
         lr->config = load_rule_config(rules_dir, lr->rule, err, errlen, &bad);
-        if (bad || !lr->config || build_config(lr, err, errlen) != IDW_OK) {
+        if (bad || !lr->config || build_config(lr, path, err, errlen) != IDW_OK) {
             idw_detect_close(d);
             return IDW_ERR;
         }

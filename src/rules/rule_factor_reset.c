@@ -394,7 +394,9 @@ static const struct idw_rule_param factor_reset_params[] = {
      offsetof(struct cfg, chain_ms), IDW_UNIT_HOURS, NULL},
     {"password_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "a password reset this close to a factor reset joins the chain",
      offsetof(struct cfg, password_ms), IDW_UNIT_MINUTES, NULL},
-    {"rare_days", 90, 1, 3650, IDW_PARAM_NUMBER, "an admin who has not reset factors for this long is acting unusually",
+    {"rare_days", 90, 1, 3650, IDW_PARAM_NUMBER,
+     "a reset of a user whose previous reset is older than this (or unknown) is rare: with a "
+     "password reset close to it, medium",
      offsetof(struct cfg, rare_ms), IDW_UNIT_DAYS, NULL},
     IDW_PARAM_END,
 };

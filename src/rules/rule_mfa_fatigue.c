@@ -19,7 +19,14 @@
 
 #include "rules/prim.h"
 
-#define RING 16
+/*
+ * A user's windows keep the newest RING pushes and RING denials, so a
+ * threshold is at most RING (the table's max).  RING was 16: raising it to
+ * 64 kept STATE_VERSION, because the record's struct is unchanged (struct
+ * idw_window always has IDW_WINDOW_MAX slots; the extra ones of an old
+ * record are free).
+ */
+#define RING IDW_WINDOW_MAX
 #define STATE_VERSION 1
 
 struct cfg {
@@ -35,15 +42,6 @@ struct user_state {
     uint8_t new_network;        /* a push came from a network the user does not use */
     uint8_t pad[3];
 };
-
-static enum idw_rc mf_check(const void *config, char *err, size_t errlen)
-{
-    const struct cfg *c = config;
-    if (c->min_pushes >= 2 && c->min_denies >= 2)
-        return IDW_OK;
-    snprintf(err, errlen, "min_pushes and min_denies must be at least 2, window positive");
-    return IDW_ERR;
-}
 
 /* A factor verification (not a push answer, not Okta's threat signal). */
 static int is_verification(unsigned f)
@@ -137,9 +135,12 @@ static void mf_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param mfa_fatigue_params[] = {
-    {"min_pushes", 5, 2, 1000, IDW_PARAM_INTEGER, "Okta Verify pushes within the window that make a burst",
+    {"min_pushes", 5, 2, RING, IDW_PARAM_INTEGER,
+     "Okta Verify pushes within the window that make a burst (at least 2: one retried push is never "
+     "an attack; at most 64: the window keeps a user's newest 64 pushes)",
      offsetof(struct cfg, min_pushes), IDW_UNIT_NONE, NULL},
-    {"min_denies", 3, 1, 1000, IDW_PARAM_INTEGER, "denied pushes within the window that make a burst",
+    {"min_denies", 3, 2, RING, IDW_PARAM_INTEGER,
+     "denied pushes within the window that make a burst (2 to 64, as min_pushes)",
      offsetof(struct cfg, min_denies), IDW_UNIT_NONE, NULL},
     {"window_minutes", 10, 1, 1440, IDW_PARAM_NUMBER, "how long a burst may take",
      offsetof(struct cfg, window_ms), IDW_UNIT_MINUTES, NULL},
@@ -154,6 +155,5 @@ const struct idw_rule idw_rule_mfa_fatigue = {
     .kinds = IDW_K_PUSH | IDW_K_MFA | IDW_K_SIGNIN,
     .params = mfa_fatigue_params,
     .config_size = sizeof(struct cfg),
-    .check = mf_check,
     .on_event = mf_on_event,
 };

@@ -42,19 +42,18 @@ static const char *const default_sensitive[] = {
     "1password", "kubernetes", "jenkins", "okta", NULL,
 };
 
-#define MAX_PATTERNS 32
-
+/*
+ * The one thing the table cannot say: the thresholds in order.  (Each is
+ * 1..100 in the table: a low_score of 0 would alert on every sign-in.)
+ */
 static enum idw_rc nc_check(const void *config, char *err, size_t errlen)
 {
     const struct cfg *c = config;
 
-    if (c->sensitive.n > MAX_PATTERNS) {
-        snprintf(err, errlen, "sensitive_apps must be a list of at most %d non-empty strings", MAX_PATTERNS);
-        return IDW_ERR;
-    }
-    if (c->low > 0 && c->low <= c->medium && c->medium <= c->high && c->high <= 100)
+    if (c->low <= c->medium && c->medium <= c->high)
         return IDW_OK;
-    snprintf(err, errlen, "need 0 < low_score <= medium_score <= high_score <= 100, window positive");
+    snprintf(err, errlen, "low_score, medium_score and high_score must be in that order (each at "
+             "most the next): they are %u, %u and %u", c->low, c->medium, c->high);
     return IDW_ERR;
 }
 
@@ -284,17 +283,21 @@ static void nc_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param new_context_params[] = {
-    {"low_score", 25, 0, 100, IDW_PARAM_INTEGER, "score from which a low alert is raised",
+    {"low_score", 25, 1, 100, IDW_PARAM_INTEGER,
+     "score from which a low alert is raised (at most medium_score)",
      offsetof(struct cfg, low), IDW_UNIT_NONE, NULL},
-    {"medium_score", 45, 0, 100, IDW_PARAM_INTEGER, "score from which the alert is medium",
+    {"medium_score", 45, 1, 100, IDW_PARAM_INTEGER,
+     "score from which the alert is medium (low_score to high_score)",
      offsetof(struct cfg, medium), IDW_UNIT_NONE, NULL},
-    {"high_score", 70, 0, 100, IDW_PARAM_INTEGER, "score from which the alert is high",
+    {"high_score", 70, 1, 100, IDW_PARAM_INTEGER,
+     "score from which the alert is high (at least medium_score)",
      offsetof(struct cfg, high), IDW_UNIT_NONE, NULL},
     {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate",
      offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
     {"org_familiar_users", 3, 1, 100000, IDW_PARAM_INTEGER, "colleagues with a country or ISP in their routine make it familiar to the org",
      offsetof(struct cfg, org_familiar), IDW_UNIT_NONE, NULL},
-    {"sensitive_apps", 0, 0, 256, IDW_PARAM_STRINGS, "app names (substrings, case-insensitive) that make a new context riskier",
+    {"sensitive_apps", 0, 0, IDW_STRINGS_MAX, IDW_PARAM_STRINGS,
+     "app names (substrings, case-insensitive) that make a new context riskier",
      offsetof(struct cfg, sensitive), IDW_UNIT_NONE, default_sensitive},
     IDW_PARAM_END,
 };

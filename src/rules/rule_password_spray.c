@@ -22,7 +22,14 @@
 
 #include "rules/prim.h"
 
-#define RING 64
+/*
+ * A source's window keeps its newest RING failures (tagged with the
+ * account), the most a window holds.  The 75 score needs more than twice
+ * the source's threshold of distinct accounts in it, so each threshold is
+ * at most (RING - 1) / 2 (the table's max).
+ */
+#define RING IDW_WINDOW_MAX
+#define MAX_THRESHOLD ((RING - 1) / 2)
 #define STATE_VERSION 1
 
 struct cfg {
@@ -42,17 +49,6 @@ struct src_state {
     struct idw_window failures;
     int64_t alerted_at;         /* newest event of the last alert from this source */
 };
-
-static enum idw_rc ps_check(const void *config, char *err, size_t errlen)
-{
-    const struct cfg *c = config;
-    if (c->min_accounts >= 3 && c->min_accounts <= RING / 2 && c->min_accounts_asn >= 3 &&
-        c->min_accounts_asn <= RING / 2)
-        return IDW_OK;
-    snprintf(err, errlen, "min_accounts and min_accounts_asn must be between 3 and %d, "
-             "window positive", RING / 2);
-    return IDW_ERR;
-}
 
 static int is_failed_signin(const struct idw_event *ev)
 {
@@ -78,13 +74,15 @@ static void shape(const struct src_state *s, int64_t t, int64_t window, unsigned
     *accounts = idw_window_tags(&s->failures, t, window, NULL, 0);
 }
 
+/* threshold: the source's own, min_accounts for an IP, min_accounts_asn for an ASN. */
 static void alert(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
-                  const char *entity, unsigned accounts, unsigned attempts, int succeeded)
+                  const char *entity, unsigned threshold, unsigned accounts, unsigned attempts,
+                  int succeeded)
 {
     struct idw_alert_candidate a = {0};
 
     a.severity = succeeded ? IDW_SEV_CRITICAL : IDW_SEV_HIGH;
-    a.score = succeeded ? 95 : 65 + (accounts > 2 * c->min_accounts ? 10 : 0);
+    a.score = succeeded ? 95 : 65 + (accounts > 2 * threshold ? 10 : 0);
     idw_strlcpy(a.entity, entity, sizeof a.entity);
     a.window_ms = c->window_ms + c->follow_ms;
     a.mitre = "T1110.003";
@@ -99,7 +97,7 @@ static void alert(struct idw_detect_ctx *ctx, const struct cfg *c, const struct 
              "%u failed sign-ins against %u distinct accounts (%.1f per account) from %s within "
              "%.0f min (thresholds %u accounts, <= %.1f per account)%s",
              attempts, accounts, accounts ? (double)attempts / accounts : 0, entity,
-             (double)c->window_ms / IDW_MIN_MS, c->min_accounts, c->max_attempts_per_account,
+             (double)c->window_ms / IDW_MIN_MS, threshold, c->max_attempts_per_account,
              succeeded ? "; then a successful sign-in of a targeted account from the same source" : "");
     idw_detect_emit(ctx, &a);
 }
@@ -188,14 +186,14 @@ static void per_source(struct idw_detect_ctx *ctx, const struct cfg *c, const st
         if (s.alerted_at && t - s.alerted_at <= c->window_ms &&
             idw_window_has(&s.failures, t, c->window_ms, acct)) {
             shape(&s, s.alerted_at, c->window_ms, &accounts, &attempts);
-            alert(ctx, c, ev, entity, accounts, attempts, 1);
+            alert(ctx, c, ev, entity, min_accounts, accounts, attempts, 1);
         }
         return;
     }
     idw_window_add(&s.failures, RING, t, acct);
     shape(&s, t, c->window_ms, &accounts, &attempts);
     if (accounts >= min_accounts && (double)attempts / accounts <= c->max_attempts_per_account) {
-        alert(ctx, c, ev, entity, accounts, attempts, 0);
+        alert(ctx, c, ev, entity, min_accounts, accounts, attempts, 0);
         /* the first alert marks every account in the window, later ones just their own */
         mark_targets(ctx, &s, entity, acct, t, c->window_ms,
                      !s.alerted_at || t - s.alerted_at > c->window_ms);
@@ -227,9 +225,12 @@ static void ps_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param password_spray_params[] = {
-    {"min_accounts", 10, 2, 100000, IDW_PARAM_INTEGER, "distinct accounts tried from one IP within the window",
+    {"min_accounts", 10, 3, MAX_THRESHOLD, IDW_PARAM_INTEGER,
+     "distinct accounts tried from one IP within the window (at most 31: a source's window keeps "
+     "its newest 64 failures, and the score of 75 needs more than twice the threshold)",
      offsetof(struct cfg, min_accounts), IDW_UNIT_NONE, NULL},
-    {"min_accounts_asn", 20, 2, 100000, IDW_PARAM_INTEGER, "distinct accounts tried from one ASN within the window",
+    {"min_accounts_asn", 20, 3, MAX_THRESHOLD, IDW_PARAM_INTEGER,
+     "distinct accounts tried from one ASN within the window (at most 31, as min_accounts)",
      offsetof(struct cfg, min_accounts_asn), IDW_UNIT_NONE, NULL},
     {"max_attempts_per_account", 3, 1, 1000, IDW_PARAM_NUMBER, "more tries than this on one account look like brute force, not spray",
      offsetof(struct cfg, max_attempts_per_account), IDW_UNIT_NONE, NULL},
@@ -246,6 +247,5 @@ const struct idw_rule idw_rule_password_spray = {
     .kinds = IDW_K_SIGNIN,
     .params = password_spray_params,
     .config_size = sizeof(struct cfg),
-    .check = ps_check,
     .on_event = ps_on_event,
 };

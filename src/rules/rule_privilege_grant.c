@@ -18,7 +18,8 @@
  *     acting from an ASN or country new to their persona (not the org's
  *     shared egress), recent risk (a factor reset, a removed factor, a
  *     password reset, or a factor or device enrolled from a new network in
- *     the last risk_hours) on the grantee or the granting admin;
+ *     the last risk_hours; 0 turns this reason off) on the grantee or the
+ *     granting admin;
  *   - critical for a self-grant (actor == grantee).
  *
  * Routine group changes (non-admin groups, removals) are never looked at.
@@ -32,8 +33,6 @@
 #include "event/normalize.h"
 #include "rules/prim.h"
 
-#define MAX_PATTERNS 16
-#define PATTERN_LEN 64
 #define STATE_VERSION 1
 
 struct cfg {
@@ -70,33 +69,6 @@ static const char *const default_high_roles[] = {
 static const char *const default_group_patterns[] = {
     "admin", "administrators", "super", "okta-admins", NULL,
 };
-
-/* ---- configuration ------------------------------------------------------------ */
-
-static enum idw_rc check_list(const struct idw_strings *l, const char *key, char *err, size_t errlen)
-{
-    int ok = l->n <= MAX_PATTERNS;
-    for (unsigned i = 0; ok && i < l->n; i++)
-        ok = strlen(l->v[i]) < PATTERN_LEN;
-    if (ok)
-        return IDW_OK;
-    snprintf(err, errlen, "%s must be an array of at most %d non-empty strings (< %d bytes)",
-             key, MAX_PATTERNS, PATTERN_LEN);
-    return IDW_ERR;
-}
-
-static enum idw_rc pg_check(const void *config, char *err, size_t errlen)
-{
-    const struct cfg *c = config;
-
-    if (c->risk_ms <= 0) {
-        snprintf(err, errlen, "window_hours and risk_hours must be positive");
-        return IDW_ERR;
-    }
-    if (check_list(&c->high_roles, "high_roles", err, errlen) != IDW_OK)
-        return IDW_ERR;
-    return check_list(&c->group_patterns, "admin_group_patterns", err, errlen);
-}
 
 /* ---- reading the event ----------------------------------------------------------- */
 
@@ -240,6 +212,8 @@ static void check_risk(struct idw_detect_ctx *ctx, const struct cfg *c, const ch
     char key[64];
     size_t used = strlen(g->risk_txt);
 
+    if (!c->risk_ms)
+        return;         /* risk_hours 0: risk never escalates a grant */
     snprintf(key, sizeof key, "u:%s", tuid);
     if (idw_state_get(ctx, key, STATE_VERSION, &r, sizeof r) != IDW_OK || r.at > t ||
         t - r.at > c->risk_ms)
@@ -414,13 +388,18 @@ static void pg_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param privilege_grant_params[] = {
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "grants by one admin within this window aggregate",
+    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER,
+     "alerts on one grantee (or group) within this window aggregate",
      offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
-    {"risk_hours", 24, 0, 720, IDW_PARAM_NUMBER, "a grant this soon after a medium+ alert on the admin is escalated",
+    {"risk_hours", 24, 0, 720, IDW_PARAM_NUMBER,
+     "a grant this soon after a risk event (factors reset or removed, a password reset, an "
+     "enrollment from a new network) of the grantee or the granting admin is escalated; 0: never",
      offsetof(struct cfg, risk_ms), IDW_UNIT_HOURS, NULL},
-    {"high_roles", 0, 0, 256, IDW_PARAM_STRINGS, "role types whose grant is high (e.g. SUPER_ADMIN)",
+    {"high_roles", 0, 0, IDW_STRINGS_MAX, IDW_PARAM_STRINGS,
+     "role names or ids (substrings, case-insensitive) whose grant is high (e.g. SUPER_ADMIN)",
      offsetof(struct cfg, high_roles), IDW_UNIT_NONE, default_high_roles},
-    {"admin_group_patterns", 0, 0, 256, IDW_PARAM_STRINGS, "group names (substrings) whose membership makes an admin",
+    {"admin_group_patterns", 0, 0, IDW_STRINGS_MAX, IDW_PARAM_STRINGS,
+     "group names (substrings, case-insensitive) whose membership makes an admin",
      offsetof(struct cfg, group_patterns), IDW_UNIT_NONE, default_group_patterns},
     IDW_PARAM_END,
 };
@@ -432,6 +411,5 @@ const struct idw_rule idw_rule_privilege_grant = {
     .kinds = IDW_K_GRANT | IDW_K_RESET | IDW_K_FACTOR_REMOVE | IDW_K_ENROLL,
     .params = privilege_grant_params,
     .config_size = sizeof(struct cfg),
-    .check = pg_check,
     .on_event = pg_on_event,
 };

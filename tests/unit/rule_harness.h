@@ -192,6 +192,65 @@ static inline void rh_open(struct rh *h, const char *rule, const char *config)
         fail_msg("rh_open(%s): %s", rule, err);
 }
 
+/*
+ * A rules directory whose rule file holds config must be refused by the
+ * engine, its message naming that file; err gets the message, for the
+ * test to look for the key and the range in it.
+ */
+#define rh_refused(rule, config, err, errlen) rh_refused_at(rule, config, err, errlen, __FILE__, __LINE__)
+static inline void rh_refused_at(const char *rule, const char *config, char *err, size_t errlen,
+                                 const char *file, int line)
+{
+    char dir[] = "/tmp/idw-rule-XXXXXX", name[96], path[160], cmd[96];
+    struct idw_detect *d = NULL;
+    int rc;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(name, sizeof name, "%s.json", rule);
+    rh_write_file(dir, name, config);
+    err[0] = '\0';
+    rc = idw_detect_open(dir, &d, err, errlen);
+    idw_detect_close(d);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "rule_harness: could not remove %s\n", dir);
+    snprintf(path, sizeof path, "%s/%s: ", dir, name);
+    if (rc != -1)
+        fail_msg("%s:%d: %s accepted: %s", file, line, name, config);
+    if (!strstr(err, path))
+        fail_msg("%s:%d: refusal of %s does not name the file: %s", file, line, name, err);
+}
+
+/* The refusal err names the key and the allowed range (the text after the key). */
+#define rh_names(err, s) rh_names_at(err, s, __FILE__, __LINE__)
+static inline void rh_names_at(const char *err, const char *s, const char *file, int line)
+{
+    if (!strstr(err, s))
+        fail_msg("%s:%d: refusal lacks \"%s\": %s", file, line, s, err);
+}
+
+/*
+ * The text of a rule file whose key is a list of n strings: n - 1 fillers
+ * that match nothing ("zz-filler-<i>"), then last.  Freed with free().
+ */
+static inline char *rh_list_config(const char *key, unsigned n, const char *last)
+{
+    json_t *list = json_array(), *file;
+    char filler[32];
+    char *text;
+
+    for (unsigned i = 0; i + 1 < n; i++) {
+        snprintf(filler, sizeof filler, "zz-filler-%u", i);
+        json_array_append_new(list, json_string(filler));
+    }
+    json_array_append_new(list, json_string(last));
+    file = json_pack("{s:o}", key, list);
+    text = json_dumps(file, 0);
+    json_decref(file);
+    assert_non_null(text);
+    return text;
+}
+
 static inline void rh_close(struct rh *h)
 {
     char cmd[128];

@@ -240,7 +240,7 @@ static void test_rule_settings_strict(void **state)
     assert_int_equal(open_with("brute_force.json", "{\"window_minutes\": \"5\"}", err, sizeof err, NULL), -1);
     assert_non_null(strstr(err, "window_minutes: expected a number from 1 to 1440"));
     assert_int_equal(open_with("mfa_fatigue.json", "{\"min_pushes\": -3}", err, sizeof err, NULL), -1);
-    assert_non_null(strstr(err, "min_pushes: expected an integer from 2 to 1000"));
+    assert_non_null(strstr(err, "min_pushes: expected an integer from 2 to 64"));
     assert_int_equal(open_with("mfa_fatigue.json", "{\"min_pushes\": 4.5}", err, sizeof err, NULL), -1);
     assert_int_equal(open_with("mfa_fatigue.json", "{\"enabled\": \"no\"}", err, sizeof err, NULL), -1);
     assert_non_null(strstr(err, "enabled: expected true or false"));

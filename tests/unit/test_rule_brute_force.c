@@ -168,6 +168,56 @@ static void test_setting_min_failures(void **state)
     rh_check(rh_alert(h, RULE, ALICE), "medium", 50, 50, 1);
 }
 
+/* min_failures is 3..32: just outside is refused, naming the file, the key and the range. */
+static void test_setting_min_failures_range(void **state)
+{
+    char err[512];
+    (void)state;
+
+    rh_refused(RULE, "{\"min_failures\": 2}", err, sizeof err);
+    rh_names(err, "min_failures: expected an integer from 3 to 32");
+    rh_refused(RULE, "{\"min_failures\": 33}", err, sizeof err);
+    rh_names(err, "min_failures: expected an integer from 3 to 32");
+}
+
+/* min_failures 3, the low end: three failures are a burst, two are not. */
+static void test_setting_min_failures_lowest(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, "{\"min_failures\": 3}");
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    t = failures(h, ALICE, &RH_VPS, t, 2, RH_MIN);
+    assert_int_equal(rh_count(h, RULE), 0);
+    failures(h, ALICE, &RH_VPS, t, 1, 0);
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 50, 50, 1);
+}
+
+/*
+ * min_failures 32, the high end: 31 failures are not a burst, 32 are
+ * (medium), and twice that, 64 from a new network, is high: the window
+ * holds all 64.
+ */
+static void test_setting_min_failures_highest(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, "{\"min_failures\": 32}");
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    t = failures(h, ALICE, &RH_VPS, t, 31, 20000);
+    assert_int_equal(rh_count(h, RULE), 0);
+    t = failures(h, ALICE, &RH_VPS, t, 1, 0);
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 50, 50, 1);
+    t = failures(h, ALICE, &RH_VPS, t, 31, 20000);
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 50, 50, 32);
+    failures(h, ALICE, &RH_VPS, t, 1, 0);
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "high", 70, 70, 33);
+    rh_evidence(a, "64 failures within 30 min (threshold 32), 64 of them");
+}
+
 /* window_minutes 60: ten failures over 45 minutes are a burst (under the default 30 they are not). */
 static void test_setting_window(void **state)
 {
@@ -215,6 +265,9 @@ int main(void)
         RH_TEST(test_lockout),
         RH_TEST(test_aggregation),
         RH_TEST(test_setting_min_failures),
+        RH_TEST(test_setting_min_failures_range),
+        RH_TEST(test_setting_min_failures_lowest),
+        RH_TEST(test_setting_min_failures_highest),
         RH_TEST(test_setting_window),
         RH_TEST(test_per_account),
     };

@@ -204,6 +204,54 @@ static void test_settings_thresholds(void **state)
     assert_int_equal(rh_count(h, RULE), 2);
 }
 
+/* Each threshold is 2..64: just outside is refused, naming the file, the key and the range. */
+static void test_settings_range(void **state)
+{
+    char err[512];
+    (void)state;
+
+    rh_refused(RULE, "{\"min_denies\": 1}", err, sizeof err);
+    rh_names(err, "min_denies: expected an integer from 2 to 64");
+    rh_refused(RULE, "{\"min_denies\": 65}", err, sizeof err);
+    rh_names(err, "min_denies: expected an integer from 2 to 64");
+    rh_refused(RULE, "{\"min_pushes\": 1}", err, sizeof err);
+    rh_names(err, "min_pushes: expected an integer from 2 to 64");
+    rh_refused(RULE, "{\"min_pushes\": 65}", err, sizeof err);
+    rh_names(err, "min_pushes: expected an integer from 2 to 64");
+}
+
+/* The low end: min_pushes 2 makes two pushes a burst, one not. */
+static void test_settings_lowest(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, "{\"min_pushes\": 2, \"min_denies\": 2}");
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    t = burst(h, PUSH, &RH_DUBLIN, t, 1, RH_MIN);
+    assert_int_equal(rh_count(h, RULE), 0);
+    burst(h, PUSH, &RH_DUBLIN, t, 1, 0);
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 55, 55, 1);
+}
+
+/* The high end: min_pushes 64 and min_denies 64 count all 64 of each in the window (63 are not a burst). */
+static void test_settings_highest(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, "{\"min_pushes\": 64, \"min_denies\": 64}");
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    t = burst(h, PUSH, &RH_DUBLIN, t, 63, 5000);
+    assert_int_equal(rh_count(h, RULE), 0);
+    burst(h, PUSH, &RH_DUBLIN, t, 1, 0);
+    rh_evidence(rh_alert(h, RULE, ALICE), "64 pushes, 0 denials in 10 min (thresholds 64 / 64)");
+    t = burst(h, DENY, &RH_DUBLIN, t + RH_DAY, 63, 5000);
+    assert_int_equal(rh_count(h, RULE), 1);
+    burst(h, DENY, &RH_DUBLIN, t, 1, 0);
+    assert_int_equal(rh_count(h, RULE), 2);
+}
+
 /* success_minutes 60: an approval 45 minutes after the burst still counts. */
 static void test_setting_success_minutes(void **state)
 {
@@ -233,6 +281,9 @@ int main(void)
         RH_TEST(test_aggregation),
         RH_TEST(test_settings_thresholds),
         RH_TEST(test_setting_success_minutes),
+        RH_TEST(test_settings_range),
+        RH_TEST(test_settings_lowest),
+        RH_TEST(test_settings_highest),
     };
     return cmocka_run_group_tests_name("rule_mfa_fatigue", tests, NULL, NULL);
 }

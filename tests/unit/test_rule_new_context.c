@@ -59,6 +59,55 @@ static void test_setting_low_score(void **state)
     assert_int_equal(rh_count(h, RULE), 0);
 }
 
+/* Each score is 1..100: just outside is refused, naming the file, the key and the range. */
+static void test_scores_range(void **state)
+{
+    char err[512];
+    (void)state;
+
+    rh_refused(RULE, "{\"low_score\": 0}", err, sizeof err);
+    rh_names(err, "low_score: expected an integer from 1 to 100");
+    rh_refused(RULE, "{\"medium_score\": 0}", err, sizeof err);
+    rh_names(err, "medium_score: expected an integer from 1 to 100");
+    rh_refused(RULE, "{\"high_score\": 101}", err, sizeof err);
+    rh_names(err, "high_score: expected an integer from 1 to 100");
+}
+
+/* The scores out of order are refused, naming the file, the three keys and their values. */
+static void test_scores_order(void **state)
+{
+    char err[512];
+    (void)state;
+
+    rh_refused(RULE, "{\"low_score\": 50, \"medium_score\": 40}", err, sizeof err);
+    rh_names(err, "low_score, medium_score and high_score must be in that order");
+    rh_names(err, "they are 50, 40 and 70");
+    rh_refused(RULE, "{\"high_score\": 30}", err, sizeof err);
+    rh_names(err, "they are 25, 45 and 30");
+}
+
+/*
+ * The low end: low_score 1 makes a new browser profile on her usual
+ * platform (15) an alert.  The high end: every score 100 loads, and a new
+ * platform (25) is far below it.
+ */
+static void test_scores_ends(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, "{\"low_score\": 1}");
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    signin(h, t, &RH_DUBLIN, "new-mac-profile", NULL, NULL);
+    rh_check(rh_alert(h, RULE, ALICE), "low", 15, 15, 1);
+    rh_close(h);
+
+    rh_open(h, RULE, "{\"low_score\": 100, \"medium_score\": 100, \"high_score\": 100}");
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    from_pc(h, t, &RH_DUBLIN);
+    assert_int_equal(rh_count(h, RULE), 0);
+}
+
 /* A new ASN (20) and a new platform (25) make 45 = medium_score: medium. */
 static void test_medium_threshold(void **state)
 {
@@ -223,6 +272,26 @@ static void test_sensitive_apps(void **state)
     rh_check(rh_alert(h, RULE, ALICE), "medium", 45, 45, 1);
 }
 
+/* sensitive_apps holds up to 256 names, the last one counting as much as the first; 257 are refused. */
+static void test_sensitive_apps_range(void **state)
+{
+    struct rh *h = *state;
+    char err[512], *text;
+    int64_t t;
+
+    text = rh_list_config("sensitive_apps", 257, "lunch");
+    rh_refused(RULE, text, err, sizeof err);
+    free(text);
+    rh_names(err, "sensitive_apps: expected an array of at most 256 non-empty strings");
+
+    text = rh_list_config("sensitive_apps", 256, "lunch");
+    rh_open(h, RULE, text);
+    free(text);
+    t = rh_baseline(h, ALICE, &RH_DUBLIN, 12);
+    sso(h, t, "Lunch Menu");
+    rh_evidence(rh_alert(h, RULE, ALICE), "first use of Lunch Menu, a sensitive app");
+}
+
 /* A factor weaker than the usual one (FIDO, 3+ times) adds 15. */
 static void test_weaker_factor(void **state)
 {
@@ -299,6 +368,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         RH_TEST(test_low_threshold),
         RH_TEST(test_setting_low_score),
+        RH_TEST(test_scores_range),
+        RH_TEST(test_scores_order),
+        RH_TEST(test_scores_ends),
         RH_TEST(test_medium_threshold),
         RH_TEST(test_high_and_setting),
         RH_TEST(test_trusted_device_halves),
@@ -307,6 +379,7 @@ int main(void)
         RH_TEST(test_proxy),
         RH_TEST(test_admin_console),
         RH_TEST(test_sensitive_apps),
+        RH_TEST(test_sensitive_apps_range),
         RH_TEST(test_weaker_factor),
         RH_TEST(test_learning_quiet),
         RH_TEST(test_one_verdict_per_session),

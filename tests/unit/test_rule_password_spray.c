@@ -76,12 +76,36 @@ static void test_asn_threshold(void **state)
     guess(h, 19, &RH_VPS, "185.220.110.99", RH_T0 + 19 * RH_MIN);
     rh_check(rh_alert(h, RULE, "asn:64500"), "high", 65, 65, 1);
     assert_int_equal(rh_count(h, RULE), 1);
-    /*
-     * LEFT OUT (rule differs from docs/rules.md, reported): "75 past twice
-     * the threshold" should mean past 2 x min_accounts_asn (40) for an ASN
-     * source, but the rule compares every source with 2 x min_accounts
-     * (20), so a 21-account ASN spray already scores 75.
-     */
+}
+
+/* One failed sign-in each for accounts [from, to), each from its own address of RH_VPS's ASN. */
+static void asn_spray(struct rh *h, int from, int to)
+{
+    char ip[32];
+
+    for (int i = from; i < to; i++) {
+        snprintf(ip, sizeof ip, "185.220.%d.%d", 100 + i / 8, 10 + i);
+        guess(h, i, &RH_VPS, ip, RH_T0 + i * RH_MIN);
+    }
+}
+
+/*
+ * "75 past twice the threshold" is the source's own threshold: for an ASN,
+ * twice min_accounts_asn (40), not twice min_accounts (20).
+ */
+static void test_asn_score_past_twice_its_threshold(void **state)
+{
+    struct rh *h = *state;
+
+    rh_open(h, RULE, NULL);
+    asn_spray(h, 0, 21);
+    rh_check(rh_alert(h, RULE, "asn:64500"), "high", 65, 65, 2);
+    asn_spray(h, 21, 40);
+    rh_check(rh_alert(h, RULE, "asn:64500"), "high", 65, 65, 21);
+    asn_spray(h, 40, 41);
+    const json_t *a = rh_alert(h, RULE, "asn:64500");
+    rh_check(a, "high", 75, 75, 22);
+    rh_evidence(a, "(thresholds 20 accounts");
 }
 
 /* Many attempts on each account is brute force, not spray: 4 per account never alerts, 3 does. */
@@ -232,12 +256,68 @@ static void test_settings(void **state)
     assert_int_equal(rh_count(h, RULE), 1);
 }
 
+/* Each threshold is 3..31: just outside is refused, naming the file, the key and the range. */
+static void test_settings_range(void **state)
+{
+    char err[512];
+    (void)state;
+
+    rh_refused(RULE, "{\"min_accounts\": 2}", err, sizeof err);
+    rh_names(err, "min_accounts: expected an integer from 3 to 31");
+    rh_refused(RULE, "{\"min_accounts\": 32}", err, sizeof err);
+    rh_names(err, "min_accounts: expected an integer from 3 to 31");
+    rh_refused(RULE, "{\"min_accounts_asn\": 2}", err, sizeof err);
+    rh_names(err, "min_accounts_asn: expected an integer from 3 to 31");
+    rh_refused(RULE, "{\"min_accounts_asn\": 32}", err, sizeof err);
+    rh_names(err, "min_accounts_asn: expected an integer from 3 to 31");
+}
+
+/* The low end: min_accounts 3 and min_accounts_asn 3 make three accounts a spray, two not. */
+static void test_settings_lowest(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, "{\"min_accounts\": 3}");
+    t = spray(h, 0, 2, &RH_VPS, RH_T0);
+    assert_int_equal(rh_count(h, RULE), 0);
+    spray(h, 2, 3, &RH_VPS, t);
+    rh_check(rh_alert(h, RULE, SRC), "high", 65, 65, 1);
+    rh_close(h);
+
+    rh_open(h, RULE, "{\"min_accounts_asn\": 3}");
+    asn_spray(h, 0, 2);
+    assert_int_equal(rh_count(h, RULE), 0);
+    asn_spray(h, 2, 3);
+    rh_check(rh_alert(h, RULE, "asn:64500"), "high", 65, 65, 1);
+}
+
+/*
+ * The high end: min_accounts 31 makes 31 accounts a spray (30 not), and
+ * 63, past twice the threshold, score 75: the window holds them all (a
+ * minute apart, so window_minutes 120 spans them).
+ */
+static void test_settings_highest(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, "{\"min_accounts\": 31, \"min_accounts_asn\": 31, \"window_minutes\": 120}");
+    t = spray(h, 0, 30, &RH_VPS, RH_T0);
+    assert_int_equal(rh_count(h, RULE), 0);
+    t = spray(h, 30, 62, &RH_VPS, t);
+    rh_check(rh_alert(h, RULE, SRC), "high", 65, 65, 32);
+    spray(h, 62, 63, &RH_VPS, t);
+    rh_check(rh_alert(h, RULE, SRC), "high", 75, 75, 33);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         RH_TEST(test_ip_threshold),
         RH_TEST(test_score_past_twice),
         RH_TEST(test_asn_threshold),
+        RH_TEST(test_asn_score_past_twice_its_threshold),
         RH_TEST(test_shape_attempts_per_account),
         RH_TEST(test_window_edge_inside),
         RH_TEST(test_window_edge_outside),
@@ -247,6 +327,9 @@ int main(void)
         RH_TEST(test_office_typos_quiet),
         RH_TEST(test_aggregation),
         RH_TEST(test_settings),
+        RH_TEST(test_settings_range),
+        RH_TEST(test_settings_lowest),
+        RH_TEST(test_settings_highest),
     };
     return cmocka_run_group_tests_name("rule_password_spray", tests, NULL, NULL);
 }

@@ -124,6 +124,55 @@ static void test_recent_risk_edge(void **state)
     rh_check(rh_alert(h, RULE, ALICE), "high", 70, 70, 1);
 }
 
+/* boss resets alice's factors at the time after org(), then grants her a help-desk role after. */
+static void reset_then_grant(struct rh *h, int64_t after)
+{
+    int64_t t = org(h);
+
+    rh_feed(h, &(struct rh_ev){.type = "user.mfa.factor.reset_all", .t = t, .actor = BOSS,
+                               .target_user = ALICE, .at = &RH_DUBLIN, .dt = "dev-" BOSS});
+    grant(h, t + after, BOSS, ALICE, &RH_DUBLIN, HELPDESK, NULL);
+}
+
+/* risk_hours is 0..720: just outside is refused, naming the file, the key and the range. */
+static void test_risk_hours_range(void **state)
+{
+    char err[512];
+    (void)state;
+
+    rh_refused(RULE, "{\"risk_hours\": -0.5}", err, sizeof err);
+    rh_names(err, "risk_hours: expected a number from 0 to 720");
+    rh_refused(RULE, "{\"risk_hours\": 720.5}", err, sizeof err);
+    rh_names(err, "risk_hours: expected a number from 0 to 720");
+}
+
+/* risk_hours 0 loads and turns risk off: a grant in the very millisecond of a reset stays medium. */
+static void test_risk_hours_zero(void **state)
+{
+    struct rh *h = *state;
+
+    rh_open(h, RULE, "{\"risk_hours\": 0}");
+    reset_then_grant(h, 0);
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "medium", 50, 50, 1);
+    rh_evidence(a, "risk: none in the risk window");
+}
+
+/* risk_hours 720, the high end: a reset 720 h before the grant is a reason, 1 ms more is not. */
+static void test_risk_hours_highest(void **state)
+{
+    struct rh *h = *state;
+
+    rh_open(h, RULE, "{\"risk_hours\": 720}");
+    reset_then_grant(h, 720 * RH_HOUR);
+    rh_check(rh_alert(h, RULE, ALICE), "high", 70, 70, 1);
+    rh_close(h);
+
+    rh_open(h, RULE, "{\"risk_hours\": 720}");
+    reset_then_grant(h, 720 * RH_HOUR + 1);
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 50, 50, 1);
+}
+
 /* A self-service password reset from the user's own network is not risk. */
 static void test_self_service_reset_not_risk(void **state)
 {
@@ -235,6 +284,42 @@ static void test_setting_high_roles(void **state)
     rh_check(rh_alert(h, RULE, ALICE), "high", 70, 70, 1);
 }
 
+/*
+ * The lists hold up to 256 entries, the last one counting as much as the
+ * first; 257 are refused, naming the file, the key and the range.
+ */
+static void test_lists_range(void **state)
+{
+    struct rh *h = *state;
+    char err[512], *text;
+    int64_t t;
+
+    text = rh_list_config("high_roles", 257, "HELP_DESK");
+    rh_refused(RULE, text, err, sizeof err);
+    free(text);
+    rh_names(err, "high_roles: expected an array of at most 256 non-empty strings");
+    text = rh_list_config("admin_group_patterns", 257, "engineering");
+    rh_refused(RULE, text, err, sizeof err);
+    free(text);
+    rh_names(err, "admin_group_patterns: expected an array of at most 256 non-empty strings");
+
+    text = rh_list_config("high_roles", 256, "HELP_DESK");
+    rh_open(h, RULE, text);
+    free(text);
+    t = org(h);
+    grant(h, t, BOSS, ALICE, &RH_DUBLIN, HELPDESK, NULL);
+    rh_check(rh_alert(h, RULE, ALICE), "high", 70, 70, 1);
+    rh_close(h);
+
+    text = rh_list_config("admin_group_patterns", 256, "engineering");
+    rh_open(h, RULE, text);
+    free(text);
+    rh_baseline(h, BOB, &RH_DUBLIN, 12);
+    t = org(h);
+    group_event(h, t, "group.user_membership.add", "00gEng", "Engineering", 1, NULL);
+    rh_evidence(rh_alert(h, RULE, BOB), "group Engineering (an admin group by name)");
+}
+
 /* An API token is low 30; from a context new to its creator medium 50. */
 static void test_api_token(void **state)
 {
@@ -306,6 +391,10 @@ int main(void)
         RH_TEST(test_groups),
         RH_TEST(test_setting_group_patterns),
         RH_TEST(test_setting_high_roles),
+        RH_TEST(test_lists_range),
+        RH_TEST(test_risk_hours_range),
+        RH_TEST(test_risk_hours_zero),
+        RH_TEST(test_risk_hours_highest),
         RH_TEST(test_api_token),
         RH_TEST(test_shared_egress_not_new),
         RH_TEST(test_aggregation),

@@ -69,10 +69,14 @@ enum idw_novelty idw_device_novelty(struct idw_detect_ctx *ctx, const struct idw
 const char *idw_novelty_name(enum idw_novelty n)
 {
     switch (n) {
-    case IDW_NOVELTY_NO_BASELINE: return "no baseline";
-    case IDW_NOVELTY_KNOWN: return "known";
-    case IDW_NOVELTY_SHARED_EGRESS: return "shared egress";
-    case IDW_NOVELTY_NEW: return "new";
+    case IDW_NOVELTY_NO_BASELINE:
+        return "no baseline";
+    case IDW_NOVELTY_KNOWN:
+        return "known";
+    case IDW_NOVELTY_SHARED_EGRESS:
+        return "shared egress";
+    case IDW_NOVELTY_NEW:
+        return "new";
     }
     return "no baseline";
 }

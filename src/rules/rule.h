@@ -138,7 +138,7 @@ struct idw_rule_param {
 };
 
 /* The row that ends a table. */
-#define IDW_PARAM_END {NULL, 0, 0, 0, IDW_PARAM_NUMBER, NULL, 0, IDW_UNIT_NONE, NULL}
+#define IDW_PARAM_END {.name = NULL}
 
 /* A list setting: n strings that live as long as the loaded rules. */
 #define IDW_STRINGS_MAX 256

@@ -121,14 +121,16 @@ static void bf_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param brute_force_params[] = {
-    {"min_failures", 10, 3, RING / 2, IDW_PARAM_INTEGER,
-     "failed sign-ins against one account within the window that make a burst (at most 32: the "
-     "window keeps a user's newest 64 failures, and high needs twice the threshold)",
-     offsetof(struct cfg, min_failures), IDW_UNIT_NONE, NULL},
-    {"window_minutes", 30, 1, 1440, IDW_PARAM_NUMBER, "how long a burst may take",
-     offsetof(struct cfg, window_ms), IDW_UNIT_MINUTES, NULL},
-    {"success_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "a success this soon after a burst, from a new network, is critical",
-     offsetof(struct cfg, success_ms), IDW_UNIT_MINUTES, NULL},
+    {.name = "min_failures", .def = 10, .min = 3, .max = RING / 2, .type = IDW_PARAM_INTEGER,
+     .offset = offsetof(struct cfg, min_failures),
+     .doc = "failed sign-ins against one account within the window that make a burst (at most 32: the "
+            "window keeps a user's newest 64 failures, and high needs twice the threshold)"},
+    {.name = "window_minutes", .def = 30, .min = 1, .max = 1440, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, window_ms), .unit = IDW_UNIT_MINUTES,
+     .doc = "how long a burst may take"},
+    {.name = "success_minutes", .def = 60, .min = 1, .max = 1440, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, success_ms), .unit = IDW_UNIT_MINUTES,
+     .doc = "a success this soon after a burst, from a new network, is critical"},
     IDW_PARAM_END,
 };
 

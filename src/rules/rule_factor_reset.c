@@ -390,14 +390,16 @@ static void fr_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param factor_reset_params[] = {
-    {"chain_hours", 24, 1, 720, IDW_PARAM_NUMBER, "how long a reset, a new enrollment and a sign-in are chained",
-     offsetof(struct cfg, chain_ms), IDW_UNIT_HOURS, NULL},
-    {"password_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "a password reset this close to a factor reset joins the chain",
-     offsetof(struct cfg, password_ms), IDW_UNIT_MINUTES, NULL},
-    {"rare_days", 90, 1, 3650, IDW_PARAM_NUMBER,
-     "a reset of a user whose previous reset is older than this (or unknown) is rare: with a "
-     "password reset close to it, medium",
-     offsetof(struct cfg, rare_ms), IDW_UNIT_DAYS, NULL},
+    {.name = "chain_hours", .def = 24, .min = 1, .max = 720, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, chain_ms), .unit = IDW_UNIT_HOURS,
+     .doc = "how long a reset, a new enrollment and a sign-in are chained"},
+    {.name = "password_minutes", .def = 60, .min = 1, .max = 1440, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, password_ms), .unit = IDW_UNIT_MINUTES,
+     .doc = "a password reset this close to a factor reset joins the chain"},
+    {.name = "rare_days", .def = 90, .min = 1, .max = 3650, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, rare_ms), .unit = IDW_UNIT_DAYS,
+     .doc = "a reset of a user whose previous reset is older than this (or unknown) is rare: with a "
+            "password reset close to it, medium"},
     IDW_PARAM_END,
 };
 

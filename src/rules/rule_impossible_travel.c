@@ -173,16 +173,21 @@ static void it_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param impossible_travel_params[] = {
-    {"max_speed_kmh", 900, 100, 5000, IDW_PARAM_NUMBER, "faster than this between two proven locations is impossible",
-     offsetof(struct cfg, max_speed_kmh), IDW_UNIT_NONE, NULL},
-    {"min_distance_km", 500, 0, 20000, IDW_PARAM_NUMBER, "shorter hops are never judged",
-     offsetof(struct cfg, min_distance_km), IDW_UNIT_NONE, NULL},
-    {"routine_min_count", 3, 1, 1000, IDW_PARAM_INTEGER, "sightings that make a location part of the routine",
-     offsetof(struct cfg, routine_min_count), IDW_UNIT_NONE, NULL},
-    {"mobile_slack_km", 1500, 0, 20000, IDW_PARAM_NUMBER, "mobile-carrier jitter tolerated within one country",
-     offsetof(struct cfg, mobile_slack_km), IDW_UNIT_NONE, NULL},
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate",
-     offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
+    {.name = "max_speed_kmh", .def = 900, .min = 100, .max = 5000, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, max_speed_kmh),
+     .doc = "faster than this between two proven locations is impossible"},
+    {.name = "min_distance_km", .def = 500, .min = 0, .max = 20000, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, min_distance_km),
+     .doc = "shorter hops are never judged"},
+    {.name = "routine_min_count", .def = 3, .min = 1, .max = 1000, .type = IDW_PARAM_INTEGER,
+     .offset = offsetof(struct cfg, routine_min_count),
+     .doc = "sightings that make a location part of the routine"},
+    {.name = "mobile_slack_km", .def = 1500, .min = 0, .max = 20000, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, mobile_slack_km),
+     .doc = "mobile-carrier jitter tolerated within one country"},
+    {.name = "window_hours", .def = 24, .min = 1, .max = 720, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, window_ms), .unit = IDW_UNIT_HOURS,
+     .doc = "alerts on one user within this window aggregate"},
     IDW_PARAM_END,
 };
 

@@ -135,17 +135,19 @@ static void mf_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param mfa_fatigue_params[] = {
-    {"min_pushes", 5, 2, RING, IDW_PARAM_INTEGER,
-     "Okta Verify pushes within the window that make a burst (at least 2: one retried push is never "
-     "an attack; at most 64: the window keeps a user's newest 64 pushes)",
-     offsetof(struct cfg, min_pushes), IDW_UNIT_NONE, NULL},
-    {"min_denies", 3, 2, RING, IDW_PARAM_INTEGER,
-     "denied pushes within the window that make a burst (2 to 64, as min_pushes)",
-     offsetof(struct cfg, min_denies), IDW_UNIT_NONE, NULL},
-    {"window_minutes", 10, 1, 1440, IDW_PARAM_NUMBER, "how long a burst may take",
-     offsetof(struct cfg, window_ms), IDW_UNIT_MINUTES, NULL},
-    {"success_minutes", 30, 1, 1440, IDW_PARAM_NUMBER, "an approval this soon after a burst is critical",
-     offsetof(struct cfg, success_ms), IDW_UNIT_MINUTES, NULL},
+    {.name = "min_pushes", .def = 5, .min = 2, .max = RING, .type = IDW_PARAM_INTEGER,
+     .offset = offsetof(struct cfg, min_pushes),
+     .doc = "Okta Verify pushes within the window that make a burst (at least 2: one retried push is never "
+            "an attack; at most 64: the window keeps a user's newest 64 pushes)"},
+    {.name = "min_denies", .def = 3, .min = 2, .max = RING, .type = IDW_PARAM_INTEGER,
+     .offset = offsetof(struct cfg, min_denies),
+     .doc = "denied pushes within the window that make a burst (2 to 64, as min_pushes)"},
+    {.name = "window_minutes", .def = 10, .min = 1, .max = 1440, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, window_ms), .unit = IDW_UNIT_MINUTES,
+     .doc = "how long a burst may take"},
+    {.name = "success_minutes", .def = 30, .min = 1, .max = 1440, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, success_ms), .unit = IDW_UNIT_MINUTES,
+     .doc = "an approval this soon after a burst is critical"},
     IDW_PARAM_END,
 };
 

@@ -153,8 +153,9 @@ static int device_novelty(struct idw_detect_ctx *ctx, const struct idw_event *ev
         return -1;
     if (n == IDW_NOVELTY_KNOWN)
         return 0;
-    return idw_persona_knows(p, IDW_DIM_OS, ev->ua_os) && idw_persona_knows(p, IDW_DIM_BROWSERS, ev->ua_browser)
-               ? 1 : 2;
+    if (idw_persona_knows(p, IDW_DIM_OS, ev->ua_os) && idw_persona_knows(p, IDW_DIM_BROWSERS, ev->ua_browser))
+        return 1;
+    return 2;
 }
 
 static void judge_app(const struct cfg *c, struct verdict *v, const struct idw_event *ev,
@@ -212,7 +213,8 @@ static void judge_factor(struct verdict *v, const struct idw_event *ev, const st
     if (!(ev->kind->flags & IDW_K_MFA) || !ev->factor || idw_persona_knows(p, IDW_DIM_FACTORS, ev->factor))
         return;
     for (unsigned i = 0; i < p->n[IDW_DIM_FACTORS]; i++)
-        if (!f[i].provisional && f[i].count >= 3 && (!best || factor_rank(f[i].value) > factor_rank(best->value)))
+        if (!f[i].provisional && f[i].count >= 3 &&
+            (!best || factor_rank(f[i].value) > factor_rank(best->value)))
             best = &f[i];
     if (best && factor_rank(ev->factor) < factor_rank(best->value))
         add(v, 15, "weaker factor", "verified with %s, weaker than the usual %s (%u times)",
@@ -271,7 +273,8 @@ static void nc_on_event(const void *config, struct idw_detect_ctx *ctx, const st
     judge_app(c, &v, ev, before);
     judge_hour(&v, ev, before);
     judge_factor(&v, ev, before);
-    if ((risk = idw_okta_risk_points(ev)) > 0)
+    risk = idw_okta_risk_points(ev);
+    if (risk > 0)
         add(&v, risk, "Okta risk", "Okta risk signals: threatSuspected %s, risk %s",
             ev->threat_suspected ? "true" : "false", ev->risk_level ? ev->risk_level : "none");
     if (dev == 0 && !risk && v.score > 0) {
@@ -283,28 +286,31 @@ static void nc_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param new_context_params[] = {
-    {"low_score", 25, 1, 100, IDW_PARAM_INTEGER,
-     "score from which a low alert is raised (at most medium_score)",
-     offsetof(struct cfg, low), IDW_UNIT_NONE, NULL},
-    {"medium_score", 45, 1, 100, IDW_PARAM_INTEGER,
-     "score from which the alert is medium (low_score to high_score)",
-     offsetof(struct cfg, medium), IDW_UNIT_NONE, NULL},
-    {"high_score", 70, 1, 100, IDW_PARAM_INTEGER,
-     "score from which the alert is high (at least medium_score)",
-     offsetof(struct cfg, high), IDW_UNIT_NONE, NULL},
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user within this window aggregate",
-     offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
-    {"org_familiar_users", 3, 1, 100000, IDW_PARAM_INTEGER, "colleagues with a country or ISP in their routine make it familiar to the org",
-     offsetof(struct cfg, org_familiar), IDW_UNIT_NONE, NULL},
-    {"sensitive_apps", 0, 0, IDW_STRINGS_MAX, IDW_PARAM_STRINGS,
-     "app names (substrings, case-insensitive) that make a new context riskier",
-     offsetof(struct cfg, sensitive), IDW_UNIT_NONE, default_sensitive},
+    {.name = "low_score", .def = 25, .min = 1, .max = 100, .type = IDW_PARAM_INTEGER,
+     .offset = offsetof(struct cfg, low),
+     .doc = "score from which a low alert is raised (at most medium_score)"},
+    {.name = "medium_score", .def = 45, .min = 1, .max = 100, .type = IDW_PARAM_INTEGER,
+     .offset = offsetof(struct cfg, medium),
+     .doc = "score from which the alert is medium (low_score to high_score)"},
+    {.name = "high_score", .def = 70, .min = 1, .max = 100, .type = IDW_PARAM_INTEGER,
+     .offset = offsetof(struct cfg, high),
+     .doc = "score from which the alert is high (at least medium_score)"},
+    {.name = "window_hours", .def = 24, .min = 1, .max = 720, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, window_ms), .unit = IDW_UNIT_HOURS,
+     .doc = "alerts on one user within this window aggregate"},
+    {.name = "org_familiar_users", .def = 3, .min = 1, .max = 100000, .type = IDW_PARAM_INTEGER,
+     .offset = offsetof(struct cfg, org_familiar),
+     .doc = "colleagues with a country or ISP in their routine make it familiar to the org"},
+    {.name = "sensitive_apps", .def = 0, .min = 0, .max = IDW_STRINGS_MAX, .type = IDW_PARAM_STRINGS,
+     .offset = offsetof(struct cfg, sensitive), .strings_def = default_sensitive,
+     .doc = "app names (substrings, case-insensitive) that make a new context riskier"},
     IDW_PARAM_END,
 };
 
 const struct idw_rule idw_rule_new_context = {
     .id = "new_context",
-    .description = "a sign-in whose country, network, device, app, hour and factor deviate from the user's routine, scored together",
+    .description = "a sign-in whose country, network, device, app, hour and factor deviate from the "
+                   "user's routine, scored together",
     .kinds = IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_ADMIN_ACCESS,
     .params = new_context_params,
     .config_size = sizeof(struct cfg),

@@ -114,10 +114,9 @@ static void kv_value(const char *s, const char *key, char *out, size_t outlen)
     const char *p = s, *end;
 
     out[0] = '\0';
-    while (p && (p = strstr(p, key))) {
+    for (p = strstr(s, key); p; p = strstr(p + kl, key)) {
         if ((p == s || strchr("{ ,", p[-1])) && p[kl] == '=')
             break;
-        p += kl;
     }
     if (!p)
         return;
@@ -479,9 +478,12 @@ static void on_breached(struct idw_detect_ctx *ctx, const struct cfg *c, const s
 static const char *flag_source(const struct ip_flag *f)
 {
     switch (f->src) {
-    case SRC_THREATINSIGHT: return "flagged by Okta ThreatInsight";
-    case SRC_FASTPASS: return "where Okta FastPass declined a phishing attempt";
-    case SRC_USER_REPORT: return "disowned in a user's suspicious-activity report";
+    case SRC_THREATINSIGHT:
+        return "flagged by Okta ThreatInsight";
+    case SRC_FASTPASS:
+        return "where Okta FastPass declined a phishing attempt";
+    case SRC_USER_REPORT:
+        return "disowned in a user's suspicious-activity report";
     }
     return "flagged by Okta";
 }
@@ -584,8 +586,9 @@ static void ot_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param okta_threat_params[] = {
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one user or source within this window aggregate",
-     offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
+    {.name = "window_hours", .def = 24, .min = 1, .max = 720, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, window_ms), .unit = IDW_UNIT_HOURS,
+     .doc = "alerts on one user or source within this window aggregate"},
     IDW_PARAM_END,
 };
 

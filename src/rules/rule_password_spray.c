@@ -225,19 +225,22 @@ static void ps_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param password_spray_params[] = {
-    {"min_accounts", 10, 3, MAX_THRESHOLD, IDW_PARAM_INTEGER,
-     "distinct accounts tried from one IP within the window (at most 31: a source's window keeps "
-     "its newest 64 failures, and the score of 75 needs more than twice the threshold)",
-     offsetof(struct cfg, min_accounts), IDW_UNIT_NONE, NULL},
-    {"min_accounts_asn", 20, 3, MAX_THRESHOLD, IDW_PARAM_INTEGER,
-     "distinct accounts tried from one ASN within the window (at most 31, as min_accounts)",
-     offsetof(struct cfg, min_accounts_asn), IDW_UNIT_NONE, NULL},
-    {"max_attempts_per_account", 3, 1, 1000, IDW_PARAM_NUMBER, "more tries than this on one account look like brute force, not spray",
-     offsetof(struct cfg, max_attempts_per_account), IDW_UNIT_NONE, NULL},
-    {"window_minutes", 60, 1, 1440, IDW_PARAM_NUMBER, "how long a spray may take",
-     offsetof(struct cfg, window_ms), IDW_UNIT_MINUTES, NULL},
-    {"follow_up_hours", 6, 0, 720, IDW_PARAM_NUMBER, "a targeted account signing in from a new network this soon after is critical",
-     offsetof(struct cfg, follow_ms), IDW_UNIT_HOURS, NULL},
+    {.name = "min_accounts", .def = 10, .min = 3, .max = MAX_THRESHOLD, .type = IDW_PARAM_INTEGER,
+     .offset = offsetof(struct cfg, min_accounts),
+     .doc = "distinct accounts tried from one IP within the window (at most 31: a source's window keeps its "
+            "newest 64 failures, and the score of 75 needs more than twice the threshold)"},
+    {.name = "min_accounts_asn", .def = 20, .min = 3, .max = MAX_THRESHOLD, .type = IDW_PARAM_INTEGER,
+     .offset = offsetof(struct cfg, min_accounts_asn),
+     .doc = "distinct accounts tried from one ASN within the window (at most 31, as min_accounts)"},
+    {.name = "max_attempts_per_account", .def = 3, .min = 1, .max = 1000, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, max_attempts_per_account),
+     .doc = "more tries than this on one account look like brute force, not spray"},
+    {.name = "window_minutes", .def = 60, .min = 1, .max = 1440, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, window_ms), .unit = IDW_UNIT_MINUTES,
+     .doc = "how long a spray may take"},
+    {.name = "follow_up_hours", .def = 6, .min = 0, .max = 720, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, follow_ms), .unit = IDW_UNIT_HOURS,
+     .doc = "a targeted account signing in from a new network this soon after is critical"},
     IDW_PARAM_END,
 };
 

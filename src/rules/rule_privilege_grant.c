@@ -388,19 +388,19 @@ static void pg_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param privilege_grant_params[] = {
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER,
-     "alerts on one grantee (or group) within this window aggregate",
-     offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
-    {"risk_hours", 24, 0, 720, IDW_PARAM_NUMBER,
-     "a grant this soon after a risk event (factors reset or removed, a password reset, an "
-     "enrollment from a new network) of the grantee or the granting admin is escalated; 0: never",
-     offsetof(struct cfg, risk_ms), IDW_UNIT_HOURS, NULL},
-    {"high_roles", 0, 0, IDW_STRINGS_MAX, IDW_PARAM_STRINGS,
-     "role names or ids (substrings, case-insensitive) whose grant is high (e.g. SUPER_ADMIN)",
-     offsetof(struct cfg, high_roles), IDW_UNIT_NONE, default_high_roles},
-    {"admin_group_patterns", 0, 0, IDW_STRINGS_MAX, IDW_PARAM_STRINGS,
-     "group names (substrings, case-insensitive) whose membership makes an admin",
-     offsetof(struct cfg, group_patterns), IDW_UNIT_NONE, default_group_patterns},
+    {.name = "window_hours", .def = 24, .min = 1, .max = 720, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, window_ms), .unit = IDW_UNIT_HOURS,
+     .doc = "alerts on one grantee (or group) within this window aggregate"},
+    {.name = "risk_hours", .def = 24, .min = 0, .max = 720, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, risk_ms), .unit = IDW_UNIT_HOURS,
+     .doc = "a grant this soon after a risk event (factors reset or removed, a password reset, an "
+            "enrollment from a new network) of the grantee or the granting admin is escalated; 0: never"},
+    {.name = "high_roles", .def = 0, .min = 0, .max = IDW_STRINGS_MAX, .type = IDW_PARAM_STRINGS,
+     .offset = offsetof(struct cfg, high_roles), .strings_def = default_high_roles,
+     .doc = "role names or ids (substrings, case-insensitive) whose grant is high (e.g. SUPER_ADMIN)"},
+    {.name = "admin_group_patterns", .def = 0, .min = 0, .max = IDW_STRINGS_MAX, .type = IDW_PARAM_STRINGS,
+     .offset = offsetof(struct cfg, group_patterns), .strings_def = default_group_patterns,
+     .doc = "group names (substrings, case-insensitive) whose membership makes an admin"},
     IDW_PARAM_END,
 };
 

@@ -485,10 +485,12 @@ static void sh_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 }
 
 static const struct idw_rule_param session_hijack_params[] = {
-    {"window_hours", 24, 1, 720, IDW_PARAM_NUMBER, "alerts on one session within this window aggregate",
-     offsetof(struct cfg, window_ms), IDW_UNIT_HOURS, NULL},
-    {"session_max_hours", 168, 1, 8760, IDW_PARAM_NUMBER, "how long a session is remembered",
-     offsetof(struct cfg, session_ms), IDW_UNIT_HOURS, NULL},
+    {.name = "window_hours", .def = 24, .min = 1, .max = 720, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, window_ms), .unit = IDW_UNIT_HOURS,
+     .doc = "alerts on one session within this window aggregate"},
+    {.name = "session_max_hours", .def = 168, .min = 1, .max = 8760, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, session_ms), .unit = IDW_UNIT_HOURS,
+     .doc = "how long a session is remembered"},
     IDW_PARAM_END,
 };
 

@@ -776,25 +776,38 @@ static void kv_key(struct key *k, const char *a, const char *b, const char *c)
         key_str(k, c);
 }
 
-enum idw_rc idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
-                             const char *b, const char *c, void *buf, size_t cap, size_t *len,
-                             char *err, size_t errlen)
+/* The value stored under (a, b, c): IDW_OK with *val (valid until txn ends), IDW_NOTFOUND, IDW_ERR. */
+static enum idw_rc kv_lookup(MDB_txn *txn, MDB_dbi dbi, const char *a, const char *b, const char *c,
+                             MDB_val *val, char *err, size_t errlen)
 {
     struct key k = {0};
-    MDB_val key, val;
+    MDB_val key;
     int rc;
 
-    (void)st;
-    *len = 0;
     kv_key(&k, a, b, c);
     if (k.overflow)
         return fail(err, errlen, "kv key", 0);
     key = val_of(&k);
-    rc = mdb_get(txn, dbi, &key, &val);
+    rc = mdb_get(txn, dbi, &key, val);
     if (rc == MDB_NOTFOUND)
         return IDW_NOTFOUND;
     if (rc)
         return fail(err, errlen, "kv get", rc);
+    return IDW_OK;
+}
+
+enum idw_rc idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                             const char *b, const char *c, void *buf, size_t cap, size_t *len,
+                             char *err, size_t errlen)
+{
+    MDB_val val;
+    enum idw_rc rc;
+
+    (void)st;
+    *len = 0;
+    rc = kv_lookup(txn, dbi, a, b, c, &val, err, errlen);
+    if (rc != IDW_OK)
+        return rc;
     if (buf && cap)
         memcpy(buf, val.mv_data, val.mv_size < cap ? val.mv_size : cap);
     *len = val.mv_size;
@@ -804,22 +817,15 @@ enum idw_rc idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, co
 enum idw_rc idw_store_kv_json(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
                               const char *b, const char *c, json_t **out, char *err, size_t errlen)
 {
-    struct key k = {0};
-    MDB_val key, val;
+    MDB_val val;
     json_error_t je;
-    int rc;
+    enum idw_rc rc;
 
     (void)st;
     *out = NULL;
-    kv_key(&k, a, b, c);
-    if (k.overflow)
-        return fail(err, errlen, "kv key", 0);
-    key = val_of(&k);
-    rc = mdb_get(txn, dbi, &key, &val);
-    if (rc == MDB_NOTFOUND)
-        return IDW_NOTFOUND;
-    if (rc)
-        return fail(err, errlen, "kv get", rc);
+    rc = kv_lookup(txn, dbi, a, b, c, &val, err, errlen);
+    if (rc != IDW_OK)
+        return rc;
     *out = json_loadb(val.mv_data, val.mv_size, 0, &je);
     if (!*out) {
         snprintf(err, errlen, "kv %s/%s: corrupt document: %s", a, b ? b : "", je.text);

@@ -262,6 +262,78 @@ static void test_rule_settings_strict(void **state)
     json_decref(list);
 }
 
+/* Loads rule with {key: v}; returns idw_detect_open's result, err set. */
+static int open_setting(const char *rule, const char *key, double v, int integer, char *err, size_t errlen)
+{
+    char file[96], text[160];
+
+    snprintf(file, sizeof file, "%s.json", rule);
+    if (integer)
+        snprintf(text, sizeof text, "{\"%s\": %.0f}", key, v);
+    else
+        snprintf(text, sizeof text, "{\"%s\": %.17g}", key, v);
+    return open_with(file, text, err, errlen, NULL);
+}
+
+/*
+ * A refusal by the rule's own check of settings together (new_context's
+ * scores must stay in order: one moved alone to its end may pass another):
+ * it names two settings or more.  A check that narrows one setting's range
+ * (the defect this guards: a table promising more than the rule takes)
+ * names one and is not excused.
+ */
+static int cross_field(const struct idw_rule *r, const char *err)
+{
+    unsigned named = 0;
+
+    if (!r->check || strstr(err, "expected"))
+        return 0;
+    for (const struct idw_rule_param *p = r->params; p && p->name; p++)
+        named += strstr(err, p->name) != NULL;
+    return named >= 2;
+}
+
+/*
+ * Every numeric setting of every registered rule, from its own table:
+ * both ends of the range load (the range is what the rule accepts, so no
+ * rule may refuse a value its table allows), and just outside is refused
+ * naming the key and the range (a cross-field check of the rule may still
+ * refuse an end with the other settings at their defaults).  A new rule is
+ * covered without a line here.
+ */
+static void test_every_setting_range_is_true(void **state)
+{
+    char err[512], want[160];
+    size_t checked = 0;
+    (void)state;
+
+    for (size_t i = 0; idw_rule_table[i]; i++) {
+        const struct idw_rule *r = idw_rule_table[i];
+        for (const struct idw_rule_param *p = r->params; p && p->name; p++) {
+            int integer = p->type == IDW_PARAM_INTEGER;
+            double step = integer ? 1 : 0.5;
+            if (p->type == IDW_PARAM_STRINGS)
+                continue;
+            snprintf(want, sizeof want, "%s: expected %s from %g to %g", p->name,
+                     integer ? "an integer" : "a number", p->min, p->max);
+            if (open_setting(r->id, p->name, p->min, integer, err, sizeof err) != 0 && !cross_field(r, err))
+                fail_msg("%s.%s = %g (its minimum) refused: %s", r->id, p->name, p->min, err);
+            if (open_setting(r->id, p->name, p->max, integer, err, sizeof err) != 0 && !cross_field(r, err))
+                fail_msg("%s.%s = %g (its maximum) refused: %s", r->id, p->name, p->max, err);
+            if (open_setting(r->id, p->name, p->min - step, integer, err, sizeof err) != -1 ||
+                !strstr(err, want))
+                fail_msg("%s.%s = %g (below the range) not refused as '%s': %s", r->id, p->name,
+                         p->min - step, want, err);
+            if (open_setting(r->id, p->name, p->max + step, integer, err, sizeof err) != -1 ||
+                !strstr(err, want))
+                fail_msg("%s.%s = %g (above the range) not refused as '%s': %s", r->id, p->name,
+                         p->max + step, want, err);
+            checked++;
+        }
+    }
+    assert_true(checked >= 25);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +341,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_alert_after_the_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_rule_loaded, setup, teardown),
         cmocka_unit_test(test_rule_settings_strict),
+        cmocka_unit_test(test_every_setting_range_is_true),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,7 +95,9 @@ void idw_http_resp_clear(struct idw_http_resp *r)
 int64_t idw_http_parse_date(const char *s)
 {
     time_t t = s ? curl_getdate(s, NULL) : -1;
-    return t == -1 ? 0 : (int64_t)t;
+
+    /* curl_getdate answers -1 for junk, but a negative time for a real date before 1970: no server's clock */
+    return t <= 0 ? 0 : (int64_t)t;
 }
 
 /* A plain non-negative decimal that fits in 64 bits; -1 for anything else (sign, junk, overflow). */

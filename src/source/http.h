@@ -74,7 +74,7 @@ enum idw_rc idw_http_request(struct idw_http *h, const char *method, const char 
 
 void idw_http_resp_clear(struct idw_http_resp *resp);
 
-/* Parses an HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT", curl_getdate); 0 if unparsable. */
+/* Parses an HTTP-date ("Sun, 06 Nov 1994 08:49:37 GMT", curl_getdate); 0 if unparsable or not after 1970. */
 int64_t idw_http_parse_date(const char *s);
 
 /*

@@ -60,6 +60,7 @@ static void test_http_date(void **state)
     assert_int_equal(idw_http_parse_date("Sun, 06 Nov 1994 08:49:37 GMT"), 784111777);
     assert_int_equal(idw_http_parse_date("yesterday"), 0);
     assert_int_equal(idw_http_parse_date(NULL), 0);
+    assert_int_equal(idw_http_parse_date("Fri, 04 Dec 1842 10:00:00 GMT"), 0);   /* fuzz: before 1970 */
 }
 
 static int read_org(const char *json, struct idw_okta_org *o, char *err)

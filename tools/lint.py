@@ -38,8 +38,9 @@ LAYERS = {
     "source": {"common", "event", "persona", "store"},
     "alert": {"common", "event", "persona", "store"},
     "rules": {"common", "event", "persona", "store", "alert"},
+    "sigma": {"common", "event", "persona", "store", "alert", "rules"},
     "deliver": {"common", "event", "persona", "store", "alert", "source"},
-    "engine": {"common", "event", "persona", "store", "source", "alert", "rules"},
+    "engine": {"common", "event", "persona", "store", "source", "alert", "rules", "sigma"},
     "cli": None,
 }
 

@@ -41,6 +41,11 @@ ACCESSORS = {
     "idw_okta_risk_points": "a score computed from the event",
     "idw_strings_find": "an index into a list, or -1 when absent",
     "idw_reader_is_gzip": "whether the input is gzip",
+    "idw_sigma_enabled": "whether a Sigma rule is on",
+    "idw_sigma_path_each": "what the visitor returned: a verdict, not a failure",
+    "idw_sigma_path_first_text": "whether the field has a value",
+    "idw_yaml_get": "a member of a YAML mapping, or NULL when absent",
+    "idw_sigma_corr_generate": "a member of the correlation rule",
     "idw_okta_auth_on_response": "whether to retry at once (1) or not (0)",
     "idw_sleep_ms": "whether the sleep was cut short by a stop request",
     # failure is sticky: the detect ctx records it and idw_detect_event

@@ -66,7 +66,8 @@ unsigned idw_yaml_line(const yaml_node_t *n);
  * duplicate key refused), sequences as arrays.  NULL with err on a
  * non-string key or a duplicate, out of memory, or nesting beyond 64.
  */
-json_t *idw_yaml_to_json(yaml_document_t *d, yaml_node_t *n, const char *file, char *err, size_t errlen);
+json_t *idw_yaml_to_json(yaml_document_t *d, yaml_node_t *n, const char *file, char *err, size_t errlen)
+    IDW_MUST_CHECK;
 
 /* ---- correlation rules (sigma_corr.c) ------------------------------------------ */
 

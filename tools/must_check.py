@@ -43,6 +43,7 @@ ACCESSORS = {
     "idw_reader_is_gzip": "whether the input is gzip",
     "idw_sigma_enabled": "whether a Sigma rule is on",
     "idw_sigma_path_each": "what the visitor returned: a verdict, not a failure",
+    "idw_sigma_path_each_in": "what the visitor returned: a verdict, not a failure",
     "idw_sigma_path_first_text": "whether the field has a value",
     "idw_yaml_get": "a member of a YAML mapping, or NULL when absent",
     "idw_sigma_corr_generate": "a member of the correlation rule",

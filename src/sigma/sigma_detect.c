@@ -554,7 +554,8 @@ static char *condition_text(struct cc *cc, yaml_node_t *cn)
 {
     if (idw_yaml_scalar(cn) && cn->data.scalar.length > 0 && !is_plain_null(cn))
         return strdup(idw_yaml_scalar(cn));
-    if (!cn || cn->type != YAML_SEQUENCE_NODE || cn->data.sequence.items.start == cn->data.sequence.items.top) {
+    if (!cn || cn->type != YAML_SEQUENCE_NODE
+        || cn->data.sequence.items.start == cn->data.sequence.items.top) {
         CC_FAIL(cc, cn, "condition must be a string or a list of strings");
         return NULL;
     }
@@ -782,7 +783,9 @@ enum idw_rc idw_sigma_detection_compile(yaml_document_t *d, yaml_node_t *node, c
     det = calloc(1, sizeof *det);
     yaml_node_pair_t *p = node->data.mapping.pairs.start;
     size_t n = (size_t)(node->data.mapping.pairs.top - p);
-    if (!det || !(det->ids = calloc(n + 1, sizeof *det->ids))) {
+    if (det)
+        det->ids = calloc(n + 1, sizeof *det->ids);
+    if (!det || !det->ids) {
         CC_FAIL(&cc, node, "out of memory");
         goto fail;
     }
@@ -796,7 +799,8 @@ enum idw_rc idw_sigma_detection_compile(yaml_document_t *d, yaml_node_t *node, c
         if (strcmp(k, "condition") == 0)
             continue;
         if (strcmp(k, "timeframe") == 0) {
-            CC_FAIL(&cc, kn, "detection: 'timeframe' is deprecated and not supported: use a correlation rule");
+            CC_FAIL(&cc, kn, "detection: 'timeframe' is deprecated and not supported: "
+                             "use a correlation rule");
             goto fail;
         }
         det->nids++;

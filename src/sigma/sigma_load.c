@@ -420,7 +420,8 @@ static int compile_body(struct lctx *lc, yaml_node_t *root, struct idw_sigma_rul
 
     if (corr) {
         r->info.is_correlation = 1;
-        return idw_sigma_corr_compile(lc->d, corr, lc->file, &r->corr, lc->err, lc->errlen) == IDW_OK ? 0 : -1;
+        enum idw_rc rc = idw_sigma_corr_compile(lc->d, corr, lc->file, &r->corr, lc->err, lc->errlen);
+        return rc == IDW_OK ? 0 : -1;
     }
     return idw_sigma_detection_compile(lc->d, det, lc->file, &r->det, lc->err, lc->errlen) == IDW_OK ? 0 : -1;
 }
@@ -447,9 +448,10 @@ static int load_doc(struct lctx *lc, yaml_node_t *root, unsigned docno, struct i
     yaml_node_t *det = idw_yaml_get(lc->d, root, "detection");
     yaml_node_t *corr = idw_yaml_get(lc->d, root, "correlation");
     int okta = 1;
+    const char *act = idw_yaml_scalar(action);
     if (action)
         L_FAIL(lc, action, "multi-document rule collections ('action: %.20s') are not supported: write "
-                           "one complete rule per document", idw_yaml_scalar(action) ? idw_yaml_scalar(action) : "?");
+                           "one complete rule per document", act ? act : "?");
     else if (!det && !corr)
         L_FAIL(lc, root, "a rule needs 'detection' (or 'correlation')");
     else if (det && corr)
@@ -635,8 +637,8 @@ static enum idw_rc check_unique(const struct idw_sigma_set *s, char *err, size_t
             const struct idw_sigma_info *a = &s->rules[i]->info;
             const struct idw_sigma_info *b = &s->rules[j]->info;
             if (same_key(a, b, &what)) {
-                snprintf(err, errlen, "%s:%u: duplicate rule id or name '%.80s' (also %s:%u)", b->file, b->line,
-                         what, a->file, a->line);
+                snprintf(err, errlen, "%s:%u: duplicate rule id or name '%.80s' (also %s:%u)", b->file,
+                         b->line, what, a->file, a->line);
                 return IDW_ERR;
             }
         }

@@ -19,7 +19,7 @@ OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds
 rm -rf "$S" && mkdir -p "$S"
 for h in replay normalize config rules persona_codec alert http_headers pipeline \
-         http_response okta_token okta_answer key; do
+         http_response okta_token okta_answer key sigma; do
     mkdir -p "$S/fuzz_$h"
 done
 tmp=$(mktemp -d /tmp/idw-fuzz-corpus.XXXXXX)
@@ -209,6 +209,41 @@ write_dict('jwk.dict', [
     'oth', '"d":', '"n":', '"e":', '"x":', '"y":', '"p":', '"q":', '"dp":', '"dq":', '"qi":', 'AQAB', 'AA',
     '-----BEGIN PRIVATE KEY-----\n', '-----END PRIVATE KEY-----\n', '-----BEGIN RSA PRIVATE KEY-----\n',
     '-----BEGIN EC PRIVATE KEY-----\n', '-----BEGIN ENCRYPTED PRIVATE KEY-----\n'])
+
+# Sigma rules written for the seeds (docs/rules.md, "Sigma rules"): every modifier and condition form.
+SIGMA_HEAD = 'title: seed %d\nid: seed-%d\nlevel: high\ntags:\n    - attack.t1098\n    - attack.persistence\n' \
+             'logsource:\n    product: okta\n    service: okta\ndetection:\n'
+sigma_bodies = [
+    '    sel:\n        eventType: user.session.start\n        outcome.result: FAILURE\n    condition: sel\n',
+    '    sel:\n        displayMessage|contains|all:\n            - login\n            - okta\n'
+    '    filter:\n        actor.alternateId|endswith: \'@example.org\'\n    condition: sel and not filter\n',
+    '    sel:\n        client.userAgent.rawUserAgent|re|i: \'^python-requests/\\d+\'\n    condition: sel\n',
+    '    sel:\n        client.ipAddress|cidr:\n            - 203.0.113.0/24\n            - \'2001:db8::/32\'\n'
+    '    condition: sel\n',
+    '    sel:\n        debugContext.debugData.risk|gte: 5\n        outcome.reason: null\n'
+    '        debugContext.debugData.threatSuspected: true\n    condition: sel\n',
+    '    sel_a:\n        target.type: AppInstance\n    sel_b:\n        debugcontext.debugdata.behaviors: new ip\n'
+    '    condition: 1 of sel_* or all of them\n',
+    '    sel:\n        actor.alternateId|fieldref: target.alternateId\n        severity|neq: WARN\n'
+    '        idwatch.actor.admin: true\n        debugContext.debugData.ip6|exists: true\n    condition: sel\n',
+    '    sel:\n        - displayMessage: \'User * to ?kta\'\n        - displayMessage|startswith: \'x\\*\'\n'
+    '    condition: all of sel\n',
+    '    sel:\n        eventtype|cased: user.session.start\n    condition:\n        - sel\n        - not sel\n',
+]
+for i, b in enumerate(sigma_bodies):
+    put('fuzz_sigma', 'rule-%02d.yml' % i, SIGMA_HEAD % (i, i) + b)
+put('fuzz_sigma', 'multi.yml', '---\n'.join(SIGMA_HEAD % (i, i) + b for i, b in enumerate(sigma_bodies[:3])))
+put('fuzz_sigma', 'windows.yml', 'title: w\nlogsource:\n    product: windows\ndetection:\n'
+    '    s:\n        Image|endswith: cmd.exe\n    condition: s\n')
+for path in sorted(glob.glob('rules/*.yml') + glob.glob('rules/*.yaml')):
+    put('fuzz_sigma', 'shipped-' + os.path.basename(path), open(path).read())
+write_dict('sigma.dict', [
+    'title: ', 'id: ', 'name: ', 'level: ', 'tags:', 'logsource:', 'product: okta', 'detection:', 'condition: ',
+    'correlation:', 'idwatch:', 'context: ', 'window: ', 'tests:', 'action: global', '|contains', '|startswith',
+    '|endswith', '|all', '|re', '|i', '|m', '|s', '|cidr', '|exists', '|gt', '|gte', '|lt', '|lte',
+    '|fieldref', '|neq', '|cased', '|base64', ' and ', ' or ', 'not ', '1 of ', 'all of ', 'any of ', 'them',
+    '(', ')', '*', '?', '\\*', 'null', 'true', '~', '- ', '    ', '\n', '---\n', '&a ', '*a', '!!str ',
+    'eventType', 'idwatch.actor.', 'target.type', 'debugContext.debugData.', '10.0.0.0/8', '::/0'])
 
 # A libFuzzer dictionary: every key and short enum value of the sample events.
 tokens = set()

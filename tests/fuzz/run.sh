@@ -26,6 +26,7 @@ for h in "$@"; do
         fuzz_persona_codec|fuzz_http_headers) ;;
         fuzz_http_response|fuzz_okta_token|fuzz_okta_answer) dict=okta-http.dict ;;
         fuzz_key) dict=jwk.dict opts=-max_len=2600 ;;    # the harness skips longer inputs (slow RSA)
+        fuzz_sigma) dict=sigma.dict ;;
         *) dict=okta.dict ;;
     esac
     if [ -n "$dict" ] && [ -f "$DIR/$dict" ]; then dict=-dict=$DIR/$dict; else dict=; fi

@@ -430,6 +430,9 @@ static void test_coercions(void **state)
     assert_true(match1(num, "{\"n\": 5.0}"));
     assert_true(match1(num, "{\"n\": \"5\"}"));
     assert_false(match1(num, "{\"n\": 6}"));
+    /* numerically: 5.0 in the rule is 5 in the event, whatever the text */
+    assert_true(match1("    s:\n        n: 5.0\n    condition: s\n", "{\"n\": 5}"));
+    assert_true(match1("    s:\n        n: 5.0\n    condition: s\n", "{\"n\": \"5\"}"));
     /* a quoted number is a string: it still equals the JSON number's text */
     assert_true(match1("    s:\n        n: '5'\n    condition: s\n", "{\"n\": 5}"));
     /* booleans against JSON booleans and Okta's "true" strings */
@@ -604,8 +607,10 @@ static void test_dispatch(void **state)
     (void)state;
     json_error_t je;
     facts_obj = json_loads("{\"actor\": {\"x\": 1}}", 0, &je);
-    struct idw_sigma_set *s = load(rule("    s:\n        eventType:\n            - a.b\n            - A.C\n"
-                                        "        idwatch.actor.x: 1\n    condition: s\n"));
+    /* the facts field comes first: evaluating the rule at all asks for the facts */
+    struct idw_sigma_set *s = load(rule("    s:\n        idwatch.actor.x: 1\n"
+                                        "        eventType:\n            - a.b\n            - A.C\n"
+                                        "    condition: s\n"));
     facts_calls = 0;
     assert_int_equal(hits(s, "{\"eventType\": \"x.y\", \"eventtype\": \"a.b\"}"), 0);
     assert_int_equal(facts_calls, 0);       /* not evaluated for another type */

@@ -385,6 +385,13 @@ static int fill_meta(struct lctx *lc, yaml_node_t *root, struct idw_sigma_rule *
     if (parse_level(lc, root, in) || parse_idwatch(lc, root, in)
         || parse_tags(lc, root, mitre, sizeof mitre, tactic, sizeof tactic))
         return -1;
+    for (int i = 1; i <= 2; i++) {
+        if (r->strs[i] && !r->strs[i][0]) {     /* `id:` with nothing: an empty id names nothing */
+            L_FAIL(lc, idw_yaml_get(lc->d, root, i == 1 ? "id" : "name"), "'%s' must not be empty",
+                   i == 1 ? "id" : "name");
+            return -1;
+        }
+    }
     snprintf(def_id, sizeof def_id, "%.500s#%u", lc->file, docno);
     if (!r->strs[1]) {
         r->strs[1] = strdup(r->strs[2] ? r->strs[2] : def_id);

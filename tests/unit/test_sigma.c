@@ -545,6 +545,10 @@ static void test_metadata_refusals(void **state)
     refused(y, 9, "idwatch.context must be true or false");
     snprintf(y, sizeof y, "%sid: x\n", head);
     refused(y, 1, "title is required");
+    snprintf(y, sizeof y, "%stitle: x\nid:\n", head);
+    refused(y, 8, "'id' must not be empty");
+    snprintf(y, sizeof y, "%stitle: x\nname: ''\n", head);
+    refused(y, 8, "'name' must not be empty");
     refused("title: x\ndetection:\n    s:\n        a: 1\n    condition: s\n", 1, "logsource is required");
     refused("title: x\nlogsource:\n    service: okta\n"
             "detection:\n    s:\n        a: 1\n    condition: s\n", 3,

@@ -29,26 +29,34 @@ struct idw_sigma_rule {
     char *strs[8];                          /* the owned strings info points to */
     int enabled;
     size_t index;
-    const struct idw_sigma_rule **corrs;    /* enabled correlations referencing it, NULL-terminated */
-    const struct idw_sigma_rule **refs;     /* a correlation's resolved references */
+    const struct idw_sigma_rule **corrs;    /* enabled correlations referencing it, NULL-terminated
+                                               (points into the set's corrbuf) */
+    const struct idw_sigma_rule **refs;     /* a correlation's resolved references (set's refbuf) */
     unsigned nrefs;
 };
 
 struct bucket {
     const char *type;                       /* lower-case; owned by a rule's detection */
-    size_t *idx;
+    size_t off;                             /* its rules: idx[off .. off + n), load order */
     size_t n;
 };
 
+/*
+ * What link builds lives in a few arrays owned by the set (rules point
+ * into them): one free each, and a relink starts from scratch.
+ */
 struct idw_sigma_set {
     struct idw_sigma_rule **rules;
     size_t n;
     struct bucket *buckets;                 /* open addressing, nbuckets a power of two */
     size_t nbuckets;
+    size_t *idx;                            /* the buckets' rule indexes */
     size_t *always;                         /* rules evaluated for every event */
     size_t nalways;
     size_t *typed;                          /* rules in some bucket: for an event without eventType */
     size_t ntyped;
+    const struct idw_sigma_rule **refbuf;   /* every correlation's resolved references */
+    const struct idw_sigma_rule **corrbuf;  /* every rule's correlations, each list NULL-terminated */
 };
 
 static const struct idw_sigma_rule *const no_rules[] = {NULL};
@@ -70,27 +78,27 @@ static void rule_free(struct idw_sigma_rule *r)
     json_decref(r->doc);
     for (size_t i = 0; i < sizeof r->strs / sizeof r->strs[0]; i++)
         free(r->strs[i]);
-    free(r->corrs);
-    free(r->refs);
     free(r);
 }
 
 static void unlink_set(struct idw_sigma_set *s)
 {
-    for (size_t i = 0; i < s->nbuckets; i++)
-        free(s->buckets[i].idx);
     free(s->buckets);
+    free(s->idx);
     free(s->always);
     free(s->typed);
+    free(s->refbuf);
+    free(s->corrbuf);
     s->buckets = NULL;
     s->nbuckets = 0;
+    s->idx = NULL;
     s->always = NULL;
     s->typed = NULL;
     s->nalways = 0;
     s->ntyped = 0;
+    s->refbuf = NULL;
+    s->corrbuf = NULL;
     for (size_t i = 0; i < s->n; i++) {
-        free(s->rules[i]->corrs);
-        free(s->rules[i]->refs);
         s->rules[i]->corrs = NULL;
         s->rules[i]->refs = NULL;
         s->rules[i]->nrefs = 0;
@@ -653,15 +661,13 @@ static enum idw_rc check_unique(const struct idw_sigma_set *s, char *err, size_t
     return IDW_OK;
 }
 
-static enum idw_rc resolve_refs(struct idw_sigma_set *s, struct idw_sigma_rule *c, char *err, size_t errlen)
+static enum idw_rc resolve_refs(struct idw_sigma_set *s, struct idw_sigma_rule *c, size_t *off, char *err,
+                                size_t errlen)
 {
     unsigned n = idw_sigma_corr_nrefs(c->corr);
 
-    c->refs = calloc(n + 1, sizeof *c->refs);
-    if (!c->refs) {
-        snprintf(err, errlen, "%s:%u: out of memory", c->info.file, c->info.line);
-        return IDW_ERR;
-    }
+    c->refs = s->refbuf + *off;
+    *off += n;
     for (unsigned i = 0; i < n; i++) {
         const char *ref = idw_sigma_corr_ref(c->corr, i);
         const struct idw_sigma_rule *b = ref ? idw_sigma_find(s, ref) : NULL;
@@ -680,53 +686,54 @@ static enum idw_rc resolve_refs(struct idw_sigma_set *s, struct idw_sigma_rule *
     return IDW_OK;
 }
 
-static int add_corr_of(struct idw_sigma_rule *b, const struct idw_sigma_rule *c)
+/* The enabled correlations referencing b, each once, into list; returns how many. */
+static size_t correlations_referencing(const struct idw_sigma_set *s, const struct idw_sigma_rule *b,
+                                       const struct idw_sigma_rule **list, int *generate)
 {
     size_t n = 0;
-    while (b->corrs && b->corrs[n])
+
+    *generate = 0;
+    for (size_t k = 0; k < s->n; k++) {
+        const struct idw_sigma_rule *c = s->rules[k];
+        int refers = 0;
+        for (unsigned j = 0; c->enabled && j < c->nrefs; j++)
+            refers |= c->refs[j] == b;
+        if (!refers)
+            continue;
+        *generate |= idw_sigma_corr_generate(c->corr);
+        if (list)
+            list[n] = c;
         n++;
-    if (n && b->corrs[n - 1] == c)
-        return 0;                           /* a correlation naming the same rule twice */
-    const struct idw_sigma_rule **v = realloc(b->corrs, (n + 2) * sizeof *v);
-    if (!v)
-        return -1;
-    v[n] = c;
-    v[n + 1] = NULL;
-    b->corrs = v;
-    return 0;
+    }
+    return n;
 }
 
 /* Which rules raise alerts, and the correlations each rule feeds. */
 static enum idw_rc link_correlations(struct idw_sigma_set *s, char *err, size_t errlen)
 {
+    size_t total = 0;
+    size_t off = 0;
+    int generate;
+
     for (size_t i = 0; i < s->n; i++)
-        s->rules[i]->info.generates = 1;
-    for (size_t i = 0; i < s->n; i++) {
-        struct idw_sigma_rule *c = s->rules[i];
-        if (!c->info.is_correlation)
-            continue;
-        if (resolve_refs(s, c, err, errlen) != IDW_OK)
-            return IDW_ERR;
+        total += s->rules[i]->corr ? idw_sigma_corr_nrefs(s->rules[i]->corr) : 0;
+    s->refbuf = calloc(total + 1, sizeof *s->refbuf);
+    s->corrbuf = calloc(total + s->n + 1, sizeof *s->corrbuf);
+    if (!s->refbuf || !s->corrbuf) {
+        snprintf(err, errlen, "sigma: out of memory");
+        return IDW_ERR;
     }
     for (size_t i = 0; i < s->n; i++) {
+        if (s->rules[i]->corr && resolve_refs(s, s->rules[i], &off, err, errlen) != IDW_OK)
+            return IDW_ERR;
+    }
+    off = 0;
+    for (size_t i = 0; i < s->n; i++) {
         struct idw_sigma_rule *b = s->rules[i];
-        int referenced = 0;
-        int generate = 0;
-        for (size_t k = 0; k < s->n; k++) {
-            struct idw_sigma_rule *c = s->rules[k];
-            for (unsigned j = 0; c->enabled && j < c->nrefs; j++) {
-                if (c->refs[j] != b)
-                    continue;
-                referenced = 1;
-                generate |= idw_sigma_corr_generate(c->corr);
-                if (add_corr_of(b, c) != 0) {
-                    snprintf(err, errlen, "%s:%u: out of memory", b->info.file, b->info.line);
-                    return IDW_ERR;
-                }
-            }
-        }
-        if (!b->info.is_correlation)
-            b->info.generates = !referenced || generate;
+        size_t n = correlations_referencing(s, b, s->corrbuf + off, &generate);
+        b->corrs = s->corrbuf + off;
+        off += n + 1;                       /* calloc'ed: the NULL is there */
+        b->info.generates = b->info.is_correlation || n == 0 || generate;
     }
     return IDW_OK;
 }
@@ -756,31 +763,55 @@ static struct bucket *bucket_find(const struct idw_sigma_set *s, const char *typ
     }
 }
 
-static int push_idx(size_t **v, size_t *n, size_t idx)
+static int dispatched(const struct idw_sigma_rule *r)
 {
-    size_t *nv = realloc(*v, (*n + 1) * sizeof *nv);
-    if (!nv)
-        return -1;
-    *v = nv;
-    (*v)[(*n)++] = idx;
-    return 0;
+    return r->det && r->enabled;
 }
 
-static int dispatch_rule(struct idw_sigma_set *s, struct idw_sigma_rule *r)
+/* First pass: the buckets and their sizes (nbuckets > 0, at least twice the types: never full). */
+static void count_buckets(struct idw_sigma_set *s)
 {
     unsigned nt;
-    const char *const *types = idw_sigma_detection_types(r->det, &nt);
 
-    if (nt == 0)
-        return push_idx(&s->always, &s->nalways, r->index);
-    for (unsigned t = 0; t < nt; t++) {
-        struct bucket *b = bucket_find(s, types[t], 1);
-        if (!b->type)
-            b->type = types[t];
-        if (push_idx(&b->idx, &b->n, r->index) != 0)
-            return -1;
+    for (size_t i = 0; i < s->n; i++) {
+        if (!dispatched(s->rules[i]))
+            continue;
+        const char *const *types = idw_sigma_detection_types(s->rules[i]->det, &nt);
+        for (unsigned t = 0; t < nt; t++) {
+            struct bucket *b = bucket_find(s, types[t], 1);
+            if (b && !b->type)
+                b->type = types[t];
+            if (b)
+                b->n++;
+        }
     }
-    return push_idx(&s->typed, &s->ntyped, r->index);
+}
+
+/* Second pass: each rule's index into its buckets (load order), or into always. */
+static void fill_buckets(struct idw_sigma_set *s)
+{
+    size_t off = 0;
+    unsigned nt;
+
+    for (size_t i = 0; i < s->nbuckets; i++) {
+        s->buckets[i].off = off;
+        off += s->buckets[i].n;
+        s->buckets[i].n = 0;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (!dispatched(s->rules[i]))
+            continue;
+        const char *const *types = idw_sigma_detection_types(s->rules[i]->det, &nt);
+        if (nt == 0)
+            s->always[s->nalways++] = i;
+        else
+            s->typed[s->ntyped++] = i;
+        for (unsigned t = 0; t < nt; t++) {
+            struct bucket *b = bucket_find(s, types[t], 0);
+            if (b)
+                s->idx[b->off + b->n++] = i;
+        }
+    }
 }
 
 static enum idw_rc build_dispatch(struct idw_sigma_set *s, char *err, size_t errlen)
@@ -789,7 +820,7 @@ static enum idw_rc build_dispatch(struct idw_sigma_set *s, char *err, size_t err
     unsigned nt;
 
     for (size_t i = 0; i < s->n; i++) {
-        if (s->rules[i]->det) {
+        if (dispatched(s->rules[i])) {
             (void)idw_sigma_detection_types(s->rules[i]->det, &nt);
             ntypes += nt;
         }
@@ -798,18 +829,15 @@ static enum idw_rc build_dispatch(struct idw_sigma_set *s, char *err, size_t err
     while (s->nbuckets < 2 * ntypes)
         s->nbuckets *= 2;
     s->buckets = calloc(s->nbuckets, sizeof *s->buckets);
-    if (!s->buckets) {
-        s->nbuckets = 0;
+    s->always = calloc(s->n + 1, sizeof *s->always);
+    s->typed = calloc(s->n + 1, sizeof *s->typed);
+    s->idx = calloc(ntypes + 1, sizeof *s->idx);
+    if (!s->buckets || !s->always || !s->typed || !s->idx) {
         snprintf(err, errlen, "sigma: out of memory");
         return IDW_ERR;
     }
-    for (size_t i = 0; i < s->n; i++) {
-        struct idw_sigma_rule *r = s->rules[i];
-        if (r->det && r->enabled && dispatch_rule(s, r) != 0) {
-            snprintf(err, errlen, "sigma: out of memory");
-            return IDW_ERR;
-        }
-    }
+    count_buckets(s);
+    fill_buckets(s);
     return IDW_OK;
 }
 
@@ -835,7 +863,7 @@ unsigned idw_sigma_match(const struct idw_sigma_set *s, const struct idw_sigma_e
 
     if (ev->event_type) {
         const struct bucket *bk = bucket_find(s, ev->event_type, 0);
-        b = bk ? bk->idx : NULL;
+        b = bk ? s->idx + bk->off : NULL;
         nb = bk ? bk->n : 0;
     }
     /* both lists are in load order: merge them so that matches come in load order */

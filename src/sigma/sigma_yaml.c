@@ -91,6 +91,8 @@ static json_t *plain_scalar(const char *s)
 static json_t *scalar_to_json(const yaml_node_t *n)
 {
     const char *s = idw_yaml_scalar(n);
+    if (!s)
+        return NULL;
     if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
         return plain_scalar(s);
     return json_stringn(s, n->data.scalar.length);

@@ -122,7 +122,9 @@ const struct idw_rule *idw_sigma_as_rule(const struct idw_sigma_rule *r);
 /*
  * Calls on_match(arg, r) for every enabled detection rule whose detection
  * matches ev, in load order, and returns how many matched.  Only rules that
- * can match ev's eventType are evaluated (dispatch built by link).
+ * can match ev's eventType are evaluated (dispatch built by link; an event
+ * whose event_type is NULL goes to every rule).  Allocates nothing; not for
+ * two threads at once on one set (each regex's match data is made at load).
  */
 unsigned idw_sigma_match(const struct idw_sigma_set *s, const struct idw_sigma_event *ev,
                          void (*on_match)(void *arg, const struct idw_sigma_rule *r), void *arg);

@@ -357,6 +357,26 @@ static enum idw_rc read_cond(struct cc *cc, const yaml_node_t *n, struct cond *k
     return IDW_OK;
 }
 
+/* Which of the three keys of one side (gt/gte/eq or lt/lte/eq) is given: at most one (B_N: none). */
+static enum idw_rc one_bound(struct cc *cc, const struct cond *k, const unsigned side[3], const char *what,
+                             unsigned *which)
+{
+    *which = B_N;
+    for (unsigned i = 0; i < 3; i++) {
+        const yaml_node_t *a = *which == B_N ? NULL : k->key[*which], *b = k->key[side[i]];
+        if (a && b) {
+            /* name them in the order written, pointing at the second */
+            int b_later = b->start_mark.index > a->start_mark.index;
+            return fail(cc, b_later ? b : a, "condition: %s and %s both set %s %s bound",
+                        bound_names[b_later ? *which : side[i]], bound_names[b_later ? side[i] : *which],
+                        what[0] == 'u' ? "an" : "a", what);
+        }
+        if (b)
+            *which = side[i];
+    }
+    return IDW_OK;
+}
+
 /* The two bounds from gt/gte/eq and lt/lte/eq, at most one each; lo_key and hi_key say which. */
 static enum idw_rc cond_bounds(struct cc *cc, const yaml_node_t *n, const struct cond *k, unsigned *lo_key,
                                unsigned *hi_key)
@@ -364,21 +384,8 @@ static enum idw_rc cond_bounds(struct cc *cc, const yaml_node_t *n, const struct
     static const unsigned lows[] = {B_GT, B_GTE, B_EQ}, highs[] = {B_LT, B_LTE, B_EQ};
     struct idw_sigma_corr *c = cc->c;
 
-    *lo_key = *hi_key = B_N;
-    for (unsigned i = 0; i < 3; i++) {
-        if (k->key[lows[i]] && *lo_key != B_N)
-            return fail(cc, k->key[lows[i]], "condition: %s and %s both set a lower bound",
-                        bound_names[*lo_key], bound_names[lows[i]]);
-        if (k->key[lows[i]])
-            *lo_key = lows[i];
-    }
-    for (unsigned i = 0; i < 3; i++) {
-        if (k->key[highs[i]] && *hi_key != B_N)
-            return fail(cc, k->key[highs[i]], "condition: %s and %s both set an upper bound",
-                        bound_names[*hi_key], bound_names[highs[i]]);
-        if (k->key[highs[i]])
-            *hi_key = highs[i];
-    }
+    if (one_bound(cc, k, lows, "lower", lo_key) < 0 || one_bound(cc, k, highs, "upper", hi_key) < 0)
+        return IDW_ERR;
     if (*lo_key == B_N)
         return fail(cc, n, "condition with only lt/lte (fewer than) cannot be decided when a match arrives; "
                     "give gt or gte too, as a range");

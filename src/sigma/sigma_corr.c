@@ -68,7 +68,8 @@ static const char *const type_names[CT_N] = {"event_count", "value_count", "temp
 
 struct idw_sigma_corr {
     enum corr_type type;
-    char *refs[CORR_MAX_REFS];
+    char *refbuf;                   /* owns the text of every rule reference */
+    const char *refs[CORR_MAX_REFS];    /* into refbuf, as written */
     unsigned nrefs;
     struct idw_sigma_path group[CORR_MAX_GROUP];
     unsigned ngroup;
@@ -173,7 +174,8 @@ static enum idw_rc parse_type(struct cc *cc, const yaml_node_t *map, const yaml_
     const char *s = idw_yaml_scalar(n);
 
     if (!n)
-        return fail(cc, map, "correlation has no type (event_count, value_count, temporal, temporal_ordered)");
+        return fail(cc, map, "correlation has no type (event_count, value_count, temporal, "
+                    "temporal_ordered)");
     for (unsigned i = 0; s && i < CT_N; i++) {
         if (!strcmp(s, type_names[i])) {
             cc->c->type = (enum corr_type)i;
@@ -189,27 +191,46 @@ static int is_temporal(const struct idw_sigma_corr *c)
     return c->type == CT_TEMPORAL || c->type == CT_TEMPORAL_ORDERED;
 }
 
-/* One entry of `rules`: a non-empty string, not listed before. */
-static enum idw_rc add_ref(struct cc *cc, const yaml_node_t *item)
+/* Entry i of `rules`: a non-empty string, not listed before; *size grows by its length + 1. */
+static enum idw_rc check_ref(struct cc *cc, const yaml_node_t *seq, size_t i, size_t *size)
 {
-    struct idw_sigma_corr *c = cc->c;
+    const yaml_node_item_t *items = seq->data.sequence.items.start;
+    const yaml_node_t *item = node_at(cc, items[i]);
     const char *s = idw_yaml_scalar(item);
 
     if (!s || !*s)
         return fail(cc, item, "correlation rules: each entry must be a rule id or name");
-    for (unsigned i = 0; i < c->nrefs; i++)
-        if (!strcmp(c->refs[i], s))
+    for (size_t j = 0; j < i; j++)
+        if (!strcmp(idw_yaml_scalar(node_at(cc, items[j])), s))
             return fail(cc, item, "correlation rules: '%.64s' is listed twice", s);
-    c->refs[c->nrefs] = strdup(s);
-    if (!c->refs[c->nrefs])
-        return fail(cc, item, "out of memory");
-    c->nrefs++;
+    *size += strlen(s) + 1;
+    return IDW_OK;
+}
+
+/* The checked entries copied into one owned buffer (one allocation, however many rules). */
+static enum idw_rc copy_refs(struct cc *cc, const yaml_node_t *seq, size_t count, size_t size)
+{
+    struct idw_sigma_corr *c = cc->c;
+    size_t off = 0;
+
+    c->refbuf = malloc(size);
+    if (!c->refbuf)
+        return fail(cc, seq, "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        const char *s = idw_yaml_scalar(node_at(cc, seq->data.sequence.items.start[i]));
+        size_t n = strlen(s) + 1;
+
+        memcpy(c->refbuf + off, s, n);
+        c->refs[i] = c->refbuf + off;
+        off += n;
+    }
+    c->nrefs = (unsigned)count;
     return IDW_OK;
 }
 
 static enum idw_rc parse_rules(struct cc *cc, const yaml_node_t *map, const yaml_node_t *n)
 {
-    size_t count;
+    size_t count, size = 0;
 
     if (!n)
         return fail(cc, map, "correlation has no rules (the ids or names of the rules it correlates)");
@@ -220,12 +241,12 @@ static enum idw_rc parse_rules(struct cc *cc, const yaml_node_t *map, const yaml
         return fail(cc, n, "correlation rules is empty");
     if (count > CORR_MAX_REFS)
         return fail(cc, n, "correlation lists %zu rules (at most %d)", count, CORR_MAX_REFS);
-    for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
-        if (add_ref(cc, node_at(cc, *it)) < 0)
+    for (size_t i = 0; i < count; i++)
+        if (check_ref(cc, n, i, &size) < 0)
             return IDW_ERR;
     if (is_temporal(cc->c) && count < 2)
         return fail(cc, n, "a %s correlation needs at least 2 rules", type_names[cc->c->type]);
-    return IDW_OK;
+    return copy_refs(cc, n, count, size);
 }
 
 /* A field path at item (group-by, condition.field). */
@@ -265,7 +286,10 @@ static enum idw_rc parse_group(struct cc *cc, const yaml_node_t *n)
 /* "<digits><s|m|h|d>", within 1 s .. 30 d. */
 static enum idw_rc parse_span(struct cc *cc, const yaml_node_t *map, const yaml_node_t *n)
 {
-    static const struct { char unit; int64_t ms; } units[] = {
+    static const struct {
+        char unit;
+        int64_t ms;
+    } units[] = {
         {'s', 1000LL}, {'m', 60000LL}, {'h', 3600000LL}, {'d', 86400000LL},
     };
     const char *s = idw_yaml_scalar(n);
@@ -322,7 +346,8 @@ static enum idw_rc parse_number(struct cc *cc, const yaml_node_t *n, const char 
     unsigned long long v;
 
     if (!s || *s < '0' || *s > '9')
-        return fail(cc, n, "condition %s must be a whole number, not '%.64s'", name, s ? s : "(not a string)");
+        return fail(cc, n, "condition %s must be a whole number, not '%.64s'", name,
+                    s ? s : "(not a string)");
     v = strtoull(s, &end, 10);
     if (*end)
         return fail(cc, n, "condition %s must be a whole number, not '%.64s'", name, s);
@@ -428,7 +453,8 @@ static enum idw_rc parse_count_cond(struct cc *cc, const yaml_node_t *map, const
     unsigned lo_key, hi_key;
 
     if (!n)
-        return fail(cc, map, "a %s correlation needs a condition (gt, gte, lt, lte or eq)", type_names[c->type]);
+        return fail(cc, map, "a %s correlation needs a condition (gt, gte, lt, lte or eq)",
+                    type_names[c->type]);
     if (read_cond(cc, n, &k) < 0 || cond_bounds(cc, n, &k, &lo_key, &hi_key) < 0 ||
         cond_fits(cc, &k, lo_key, hi_key) < 0)
         return IDW_ERR;
@@ -467,8 +493,8 @@ static enum idw_rc parse_temporal_cond(struct cc *cc, const yaml_node_t *n)
     if (!k.key[B_GTE])
         return fail(cc, n, "a temporal correlation's condition needs gte (how many of its rules must match)");
     if (k.num[B_GTE] < 1 || k.num[B_GTE] > c->nrefs)
-        return fail(cc, k.key[B_GTE], "condition gte %llu: a temporal correlation listing %u rules takes 1 to %u",
-                    (unsigned long long)k.num[B_GTE], c->nrefs, c->nrefs);
+        return fail(cc, k.key[B_GTE], "condition gte %llu: a temporal correlation listing %u rules takes "
+                    "1 to %u", (unsigned long long)k.num[B_GTE], c->nrefs, c->nrefs);
     if (c->type == CT_TEMPORAL_ORDERED && k.num[B_GTE] != c->nrefs)
         return fail(cc, k.key[B_GTE], "condition gte %llu: a temporal_ordered correlation needs all its %u "
                     "rules, in order", (unsigned long long)k.num[B_GTE], c->nrefs);
@@ -539,17 +565,17 @@ static enum idw_rc compile_parts(struct cc *cc, yaml_node_t *map)
 enum idw_rc idw_sigma_corr_compile(yaml_document_t *d, yaml_node_t *node, const char *file,
                                    struct idw_sigma_corr **out, char *err, size_t errlen)
 {
-    struct cc cc = {.d = d, .file = file, .err = err, .errlen = errlen};
+    struct idw_sigma_corr *c = calloc(1, sizeof *c);
+    struct cc cc = {.d = d, .file = file, .c = c, .err = err, .errlen = errlen};
 
     *out = NULL;
-    cc.c = calloc(1, sizeof *cc.c);
-    if (!cc.c)
+    if (!c)
         return fail(&cc, node, "out of memory");
     if (compile_parts(&cc, node) < 0) {
-        idw_sigma_corr_free(cc.c);
+        idw_sigma_corr_free(c);
         return IDW_ERR;
     }
-    *out = cc.c;
+    *out = c;
     return IDW_OK;
 }
 
@@ -557,8 +583,7 @@ void idw_sigma_corr_free(struct idw_sigma_corr *c)
 {
     if (!c)
         return;
-    for (unsigned i = 0; i < c->nrefs; i++)
-        free(c->refs[i]);
+    free(c->refbuf);
     for (unsigned i = 0; i < c->ngroup; i++)
         idw_sigma_path_free(&c->group[i]);
     if (c->has_field)

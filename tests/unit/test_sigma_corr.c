@@ -81,7 +81,8 @@ static const struct refusal refusals[] = {
      "t.yml:4: correlation rules is empty"},
     {"title: x\ncorrelation:\n  type: event_count\n  rules:\n    - a\n    - b\n    - a\n",
      "t.yml:7: correlation rules: 'a' is listed twice"},
-    {"title: x\ncorrelation:\n  type: event_count\n  rules: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]\n",
+    {"title: x\ncorrelation:\n  type: event_count\n"
+     "  rules: [a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q]\n",
      "t.yml:4: correlation lists 17 rules (at most 16)"},
     {"title: x\ncorrelation:\n  type: temporal\n  rules: [a]\n  timespan: 1h\n",
      "t.yml:4: a temporal correlation needs at least 2 rules"},
@@ -463,7 +464,7 @@ static void test_state_survives(void **state)
     idw_sigma_corr_free(c);
 }
 
-/* A full window keeps the newest matches: 256 within the timespan reach a gte: 256. */
+/* A full window keeps the newest matches: 256 within the timespan reach a gte: 256, and stay. */
 static void test_event_count_full_window(void **state)
 {
     struct fixture *f = *state;
@@ -475,6 +476,12 @@ static void test_event_count_full_window(void **state)
     assert_int_equal(feed(f, c, 0, "a", "u", NULL, T0 + 255 * 1000), 1);
     assert_int_equal(feed(f, c, 0, "a", "u", NULL, T0 + 256 * 1000), 1);
     assert_string_equal(probe.what, "256 matches of a within 1h for the whole org");
+    /*
+     * That last match replaced the oldest (T0): an hour and 1.5 s on, the
+     * matches of T0 + 2 s .. T0 + 256 s and this one make 256 again (had the
+     * window dropped the newest instead, T0 + 256 s would be missing).
+     */
+    assert_int_equal(feed(f, c, 0, "a", "u", NULL, T0 + 3600 * 1000 + 1500), 1);
     idw_sigma_corr_free(c);
 }
 

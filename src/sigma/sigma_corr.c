@@ -19,6 +19,7 @@
  *     values of `field` (an event without it adds nothing); temporal: how
  *     many of the referenced rules matched (default all); temporal_ordered:
  *     all of them, in the order listed.
+ *   - A match without an event time (t_ms <= 0) is not counted.
  *   - lt/lte alone ("fewer than") would need the absence of matches to be
  *     noticed, which a match-driven check cannot do: refused unless paired
  *     with gt/gte/eq as a range, checked at each match.
@@ -735,8 +736,8 @@ static enum idw_rc count_update(const struct idw_sigma_corr *c, struct idw_detec
     }
     if (idw_state_get(ctx, key, VC_VERSION, &vc, sizeof vc) < 0)
         return IDW_ERR;
-    if (!idw_sigma_path_first_text(&c->field, ev, val, sizeof val)) {
-        *n = 0;         /* no value to count: the window is unchanged, and this match counts nothing */
+    if (!idw_sigma_path_first_text(&c->field, ev, val, sizeof val) || !val[0]) {
+        *n = 0;         /* no value (absent, null, empty) to count: the window is unchanged */
         for (unsigned i = 0; i < CORR_MAX_VALUES; i++)
             *n += (unsigned)in_window(vc.v[i].t, t, c->span_ms);
         return IDW_OK;
@@ -832,7 +833,8 @@ static enum idw_rc temporal_correlate(const struct idw_sigma_corr *c, unsigned r
 
 /*
  * IDW_OK with *fired, or IDW_ERR when rule state failed (the ctx's sticky
- * failure is set) or ref is out of range (a caller's bug).
+ * failure is set) or ref is out of range (a caller's bug).  A match
+ * without an event time counts nothing.
  */
 enum idw_rc idw_sigma_corr_update(const struct idw_sigma_corr *c, unsigned ref, const char *ref_name,
                                   struct idw_detect_ctx *ctx, const struct idw_sigma_event *ev,
@@ -843,6 +845,8 @@ enum idw_rc idw_sigma_corr_update(const struct idw_sigma_corr *c, unsigned ref, 
         what[0] = '\0';
     if (ref >= c->nrefs)
         return IDW_ERR;
+    if (t_ms <= 0)
+        return IDW_OK;      /* no event time (0 marks a free slot): nothing to place in a window */
     if (is_temporal(c))
         return temporal_correlate(c, ref, ctx, ev, t_ms, fired, what, whatlen);
     return count_correlate(c, ref_name, ctx, ev, t_ms, fired, what, whatlen);

@@ -374,7 +374,7 @@ static void test_group_separation(void **state)
     idw_sigma_corr_free(c);
 }
 
-/* Distinct values: a repeated value counts once; a match without the field counts nothing. */
+/* Distinct values: a repeated value counts once; a match without a value for the field counts nothing. */
 static void test_value_count(void **state)
 {
     struct fixture *f = *state;
@@ -386,6 +386,7 @@ static void test_value_count(void **state)
         assert_int_equal(feed(f, c, 0, "reset", "admin@x", "v1@x", T0 + i * MIN), 0);
     assert_int_equal(feed(f, c, 0, "reset", "admin@x", "v2@x", T0 + 3 * MIN), 0);
     assert_int_equal(feed(f, c, 0, "reset", "admin@x", NULL, T0 + 4 * MIN), 0);
+    assert_int_equal(feed(f, c, 0, "reset", "admin@x", "", T0 + 4 * MIN), 0);     /* empty: no value */
     assert_int_equal(feed(f, c, 0, "reset", "admin@x", "v3@x", T0 + 5 * MIN), 1);
     assert_string_equal(probe.what, "3 distinct target.alternateId within 1h for actor.alternateId=admin@x");
     /* an hour after v1 was last seen (T0 + 2m) it no longer counts; v2 and v3 still do */

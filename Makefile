@@ -80,16 +80,6 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(LIB) $(CMOCKA_LIBS) $(LDLIBS_ALL) $(LDFLAGS_ALL)
 
-# test_sigma_corr links a test-only shim of the Sigma YAML and field-path helpers
-# (tests/unit/sigma_corr_shim.c) for as long as the real ones (sigma_yaml.c,
-# sigma_path.c) are absent; once they exist, the test runs against them.
-SIGMA_CORR_SHIM = $(if $(and $(wildcard src/sigma/sigma_yaml.c),$(wildcard src/sigma/sigma_path.c)),,\
-                       tests/unit/sigma_corr_shim.c)
-$(BUILD)/tests/test_sigma_corr: tests/unit/test_sigma_corr.c $(SIGMA_CORR_SHIM) $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -Itests/unit -o $@ $< $(SIGMA_CORR_SHIM) $(LIB) $(CMOCKA_LIBS) \
-	  $(LDLIBS_ALL) $(LDFLAGS_ALL)
-
 $(BUILD)/tools/%: tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_ALL) -o $@ $< $(LIB) $(LDLIBS_ALL) $(LDFLAGS_ALL)

@@ -141,7 +141,7 @@ void idw_pipeline_set_live_from(struct idw_pipeline *pl, int64_t live_from_ms);
  * The pipeline as the Okta poller's page sink (source/page_sink.h): fills
  * sink's ctx, feed, commit and set_live_from; leaves starved as it was
  * (the daemon raises that alert).  Feed verdicts: ACCEPTED as accepted;
- * duplicates and events left out (type, no human, selection) IGNORED;
+ * duplicates and events left out (type, selection) IGNORED;
  * REJECTED, STALE and FUTURE REFUSED with that word.  The sink is valid as
  * long as pl.
  */

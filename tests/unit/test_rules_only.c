@@ -125,7 +125,7 @@ static void test_system_policy_change_reaches_rules(void **state)
     assert_int_equal(idw_pipeline_stats(h->pl)->skipped_no_human, 0);
 }
 
-/* A type missing from the table reaches the rules, judged against the actor's persona, which it leaves as is. */
+/* A type missing from the table reaches the rules, judged against the actor's persona, left as is. */
 static void test_unlisted_type_reaches_rules(void **state)
 {
     struct rh *h = *state;
@@ -175,8 +175,8 @@ static void test_system_on_user_judged_not_learned(void **state)
     assert_int_equal(p.events, 3);
     assert_int_equal(p.c.factor_changes, 0);
 
-    rh_feed(h, &(struct rh_ev){.type = "user.lifecycle.create", .t = t + RH_MIN, .target_user = "new@acme.com",
-                               .at = &RH_VPS});
+    rh_feed(h, &(struct rh_ev){.type = "user.lifecycle.create", .t = t + RH_MIN,
+                               .target_user = "new@acme.com", .at = &RH_VPS});
     assert_int_equal(probe.calls, 5);
     assert_true(probe.had_before);
     assert_int_equal(probe.before_events, 0);

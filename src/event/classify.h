@@ -10,6 +10,8 @@
 #ifndef IDW_CLASSIFY_H
 #define IDW_CLASSIFY_H
 
+#include "common/rc.h"
+
 enum idw_class { IDW_CLASS_AUTH = 1, IDW_CLASS_ADMIN, IDW_CLASS_ALERT };
 enum idw_signal { IDW_SIGNAL_CORE_IAM = 1, IDW_SIGNAL_MFA_DEVICE_TRUST };
 
@@ -100,7 +102,7 @@ const struct idw_kind *idw_classify(const char *okta_type);
 const struct idw_kind *idw_classify_fallback(const char *okta_type);
 
 /* 1 when kind is an entry of the table, 0 for a fallback kind (or NULL). */
-int idw_kind_listed(const struct idw_kind *kind);
+int idw_kind_listed(const struct idw_kind *kind) IDW_MUST_CHECK;
 
 /* The whole table, for `idwatch rules`-style listings and tests. */
 const struct idw_kind *idw_kind_table(unsigned *count);

@@ -5,9 +5,10 @@
 FX=$ROOT/data/fixtures/persona-fixture.jsonl
 
 idw ingest --file "$FX" --json > sum1.json
-# the unlisted system.org.rate_limit.warning is accepted for the rules, and teaches no persona
+# the unlisted system.org.rate_limit.warning is accepted for the rules; it and the sign-in
+# against an unknown username teach no persona
 expect_eq "$(jget sum1.json 'j["accepted"]')" 13 "accepted"
-expect_eq "$(jget sum1.json 'j["rules_only"]')" 1 "rules only (the unlisted type)"
+expect_eq "$(jget sum1.json 'j["rules_only"]')" 2 "rules only (the unlisted type, the unknown username)"
 expect_eq "$(jget sum1.json 'j["duplicates"]')" 1 "duplicates (fx-04 twice)"
 expect_eq "$(jget sum1.json 'j["skipped_type"]')" 0 "skipped by type"
 expect_eq "$(jget sum1.json 'j["rejected"]')" 0 "rejected"

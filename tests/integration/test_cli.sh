@@ -26,7 +26,10 @@ grep -q 'colour: unknown key' err.txt || fail "unknown key error"
 # --emit-normalized writes the TOTAL schema, one event per accepted event
 idw ingest --file "$ROOT/data/fixtures/persona-fixture.jsonl" --domain acme-prod \
     --emit-normalized norm.jsonl > /dev/null
-expect_eq "$(wc -l < norm.jsonl | tr -d ' ')" 12 "normalized lines"
+# (13: the unlisted system.org.rate_limit.warning is ingested too, for the rules)
+expect_eq "$(wc -l < norm.jsonl | tr -d ' ')" 13 "normalized lines"
+expect_eq "$(jlines norm.jsonl 'sorted(set(r["context"]["category"] for r in rows))')" \
+    "['AUTH', 'OTHER', 'ROLE']" "categories"
 expect_eq "$(jlines norm.jsonl 'sorted(set(r["event_type"] for r in rows))')" "['ADMIN', 'AUTH']" "event types"
 expect_eq "$(jlines norm.jsonl 'all(r["domain_id"]=="acme-prod" and r["source"]=="OKTA" and r["platform_event_source"]=="OKTA_SYSTEM_LOG_API" for r in rows)')" True "fixed fields"
 expect_eq "$(jlines norm.jsonl 'len(set(r["tuid"] for r in rows if r["tuid"]))')" 2 "two people"

@@ -7,6 +7,10 @@ idw ingest --file "$S" --json > s1.json
 expect_eq "$(jget s1.json 'j["rejected"]')" 0 "rejected"
 expect_eq "$(jget s1.json 'j["duplicates"]')" 0 "duplicates"
 expect_eq "$(jget s1.json 'j["accepted"] + j["skipped_type"] + j["skipped_no_human"]')" "$lines" "every event accounted for"
+expect_eq "$(jget s1.json 'j["accepted"]')" "$lines" "every event accepted (each reaches the rules)"
+# no persona learns from sign-ins against unknown usernames (267), the system's provisioning
+# pushes (13) or its rate-limit warnings (2, unlisted); the rules judge them all
+expect_eq "$(jget s1.json 'j["rules_only"]')" 282 "rules only"
 idw persona list --json > list.jsonl
 n=$(jlines list.jsonl 'len(rows)')
 [ "$n" -eq 24 ] || fail "$n personas, expected 24"

@@ -150,17 +150,21 @@ static void test_unknown_user_is_hashed_never_kept(void **state)
     idw_event_clear(&ev);
 }
 
+/* No IP: kept all the same (rules judge every event), with no subject and the name hashed. */
 static void test_unknown_user_success_or_no_ip_skipped(void **state)
 {
     (void)state;
     struct idw_event ev;
     char err[256];
-    /* no IP: nothing to key it by */
     norm_expect("{\"uuid\":\"u2\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":"
                 "\"user.session.start\",\"actor\":{\"id\":\"unknown\",\"type\":\"User\","
                 "\"alternateId\":\"x\"},\"outcome\":{\"result\":\"FAILURE\"}}",
-                NULL, IDW_NORM_SKIP_NO_HUMAN, &ev, err);
-    assert_null(ev.raw);
+                NULL, IDW_NORM_OK, &ev, err);
+    assert_null(ev.subject.id);
+    assert_false(ev.actor_is_human);
+    assert_true(ev.unknown_user);
+    assert_null(ev.actor.login);
+    idw_event_clear(&ev);
 }
 
 static void test_admin_action_subject_is_target(void **state)
@@ -204,9 +208,14 @@ static void test_system_actor_on_user_and_without(void **state)
     assert_false(ev.actor_is_human);
     idw_event_clear(&ev);
 
+    /* no person at all: kept for the rules, with no subject */
     norm_expect("{\"uuid\":\"u5\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":"
                 "\"user.session.start\",\"actor\":{\"id\":\"spr1\",\"type\":\"SystemPrincipal\"},"
-                "\"target\":null}", NULL, IDW_NORM_SKIP_NO_HUMAN, &ev, err);
+                "\"target\":null}", NULL, IDW_NORM_OK, &ev, err);
+    assert_null(ev.subject.id);
+    assert_false(ev.actor_is_human);
+    assert_false(ev.subject_is_actor);
+    idw_event_clear(&ev);
 }
 
 static void test_threat_without_user_kept_by_ip(void **state)
@@ -557,17 +566,18 @@ static void test_type_selection(void **state)
                            "\"system.org.rate_limit.violation\",\"actor\":{\"id\":\"00uA\",\"type\":\"User\"}}";
     const char *listed = "{\"uuid\":\"b\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":"
                          "\"user.session.start\",\"actor\":{\"id\":\"00uA\",\"type\":\"User\"}}";
-    struct idw_norm_opts incl = {.include_unlisted = 1};
     const char *only[] = {"user.session.start"};
     struct idw_norm_opts allow = {.allow_types = only, .n_allow_types = 1};
 
-    norm_expect(unlisted, NULL, IDW_NORM_SKIP_TYPE, &ev, err);
-    assert_string_equal(err, "type system.org.rate_limit.violation");
-    norm_expect(unlisted, &incl, IDW_NORM_OK, &ev, err);
+    /* an unlisted type is kept with its fallback kind, by default */
+    norm_expect(unlisted, NULL, IDW_NORM_OK, &ev, err);
     assert_int_equal(ev.kind->cls, IDW_CLASS_ADMIN);
     assert_int_equal(ev.kind->flags, 0);
+    assert_false(idw_kind_listed(ev.kind));
     idw_event_clear(&ev);
+    /* ingest.event_types still leaves types out */
     norm_expect(unlisted, &allow, IDW_NORM_SKIP_TYPE, &ev, err);
+    assert_string_equal(err, "type system.org.rate_limit.violation");
     norm_expect(listed, &allow, IDW_NORM_OK, &ev, err);
     idw_event_clear(&ev);
 }
@@ -642,6 +652,87 @@ static void test_table_sorted_and_complete(void **state)
     assert_int_equal(idw_classify_fallback("user.authentication.x")->cls, IDW_CLASS_AUTH);
 }
 
+/*
+ * The admin plane: each kind has one category; configuration changes are
+ * flagged CONFIG, are ADMIN, and never take a non-User target as subject.
+ */
+static void test_admin_plane_kinds(void **state)
+{
+    (void)state;
+    unsigned n;
+    const struct idw_kind *t = idw_kind_table(&n);
+    static const struct { const char *type; enum idw_category cat; unsigned flags; } want[] = {
+        {"policy.rule.update", IDW_CAT_POLICY, IDW_K_CONFIG},
+        {"zone.make_blacklist", IDW_CAT_ZONE, IDW_K_CONFIG},
+        {"system.idp.lifecycle.read_client_secret", IDW_CAT_IDP, IDW_K_CONFIG},
+        {"system.api_token.revoke", IDW_CAT_API_TOKEN, IDW_K_API_TOKEN | IDW_K_CONFIG},
+        {"system.log_stream.lifecycle.deactivate", IDW_CAT_LOG_STREAM, IDW_K_CONFIG},
+        {"event_hook.created", IDW_CAT_HOOK, IDW_K_CONFIG},
+        {"security.threat.configuration.update", IDW_CAT_THREAT_CONFIG, IDW_K_CONFIG},
+        /* not GRANT: privilege_grant would read the acting admin as the grantee */
+        {"iam.resourceset.bindings.add", IDW_CAT_ROLE, IDW_K_PRIVILEGE | IDW_K_CONFIG},
+        {"app.oauth2.client.privilege.grant", IDW_CAT_ROLE, IDW_K_PRIVILEGE | IDW_K_CONFIG},
+        {"application.lifecycle.create", IDW_CAT_APP, IDW_K_CONFIG},
+        {"system.mfa.factor.deactivate", IDW_CAT_MFA_CONFIG, IDW_K_CONFIG},
+        {"user.session.impersonation.grant", IDW_CAT_IMPERSONATION,
+         IDW_K_PRIVILEGE | IDW_K_GRANT | IDW_K_IMPERSONATION},
+        {"user.authentication.auth_via_inbound_SAML", IDW_CAT_AUTH, IDW_K_SIGNIN},
+        {"user.session.start", IDW_CAT_AUTH, IDW_K_SIGNIN | IDW_K_SESSION},
+    };
+
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const struct idw_kind *k = idw_classify(want[i].type);
+        if (!k || k->category != want[i].cat || k->flags != want[i].flags)
+            fail_msg("%s: not classified as expected", want[i].type);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (t[i].category == IDW_CAT_OTHER)
+            fail_msg("%s has no category", t[i].okta_type);
+        if ((t[i].flags & IDW_K_CONFIG) && (t[i].cls != IDW_CLASS_ADMIN || (t[i].flags & IDW_K_ON_TARGET)))
+            fail_msg("%s: a configuration change is ADMIN and has no User target", t[i].okta_type);
+        assert_true(idw_kind_listed(&t[i]));
+    }
+    assert_string_equal(idw_kind_flag_name(IDW_K_CONFIG), "CONFIG");
+    assert_string_equal(idw_category_name(IDW_CAT_THREAT_CONFIG), "THREAT_CONFIG");
+    assert_string_equal(idw_category_name(IDW_CAT_MESSAGE), "MESSAGE");
+    assert_string_equal(idw_category_name((enum idw_category)999), "OTHER");
+    /* unlisted types: a category by prefix, no flags, never listed */
+    assert_int_equal(idw_classify_fallback("policy.rule.invalidate")->category, IDW_CAT_POLICY);
+    assert_int_equal(idw_classify_fallback("iam.role.subscriptions.update")->category, IDW_CAT_ROLE);
+    assert_int_equal(idw_classify_fallback("app.oauth2.as.key.rollover")->category, IDW_CAT_OAUTH);
+    assert_int_equal(idw_classify_fallback("security.events.provider.create")->cls, IDW_CLASS_ALERT);
+    assert_int_equal(idw_classify_fallback("x.y")->category, IDW_CAT_OTHER);
+    assert_int_equal(idw_classify_fallback("iam.role.subscriptions.update")->flags, 0);
+    assert_false(idw_kind_listed(idw_classify_fallback("policy.rule.invalidate")));
+    assert_false(idw_kind_listed(NULL));
+}
+
+/* The category is in the normalized event's context, for a listed and an unlisted type. */
+static void test_category_in_json(void **state)
+{
+    (void)state;
+    struct idw_event ev;
+    char err[256];
+    static const char *const cases[][2] = {
+        {"policy.rule.update", "POLICY"}, {"system.idp.key.update", "IDP"},
+        {"user.authentication.sso", "AUTH"}, {"some.new.type", "OTHER"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "{\"uuid\":\"c%zu\",\"published\":\"2026-01-01T00:00:00Z\","
+                 "\"eventType\":\"%s\",\"actor\":{\"id\":\"0oa1\",\"type\":\"SystemPrincipal\"}}",
+                 i, cases[i][0]);
+        norm_expect(text, NULL, IDW_NORM_OK, &ev, err);
+        json_t *j = idw_event_to_json(&ev);
+        assert_non_null(j);
+        assert_string_equal(json_string_value(json_object_get(json_object_get(j, "context"), "category")),
+                            cases[i][1]);
+        json_decref(j);
+        idw_event_clear(&ev);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -663,6 +754,8 @@ int main(void)
         cmocka_unit_test(test_type_selection),
         cmocka_unit_test(test_behaviors_parser),
         cmocka_unit_test(test_table_sorted_and_complete),
+        cmocka_unit_test(test_admin_plane_kinds),
+        cmocka_unit_test(test_category_in_json),
     };
     return cmocka_run_group_tests_name("normalize", tests, NULL, NULL);
 }

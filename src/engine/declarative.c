@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -93,6 +94,56 @@ static void keep_only(struct idw_sigma_set *s, const char *only)
     }
 }
 
+/*
+ * rules_dir/<id>.json (or <name>.json) with "enabled": false turns a Sigma rule off, as for a C
+ * rule; any other key is refused (the rule file itself is where a Sigma rule is changed).
+ */
+static enum idw_rc apply_switch(struct idw_sigma_set *s, const char *dir, const char *key, const char *id,
+                                char *err, size_t errlen)
+{
+    char path[4096];
+    json_error_t je;
+    json_t *j, *v;
+    const char *k;
+
+    if (!key || snprintf(path, sizeof path, "%s/%s.json", dir, key) >= (int)sizeof path)
+        return IDW_OK;
+    j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!j && access(path, F_OK) != 0)
+        return IDW_OK;          /* no switch: the rule is on */
+    if (!j) {
+        snprintf(err, errlen, "%s:%d: %s", path, je.line, je.text);
+        return IDW_ERR;
+    }
+    json_object_foreach(j, k, v)
+        if (strcmp(k, "enabled") || !json_is_boolean(v)) {
+            snprintf(err, errlen, "%s: a Sigma rule's switch holds only \"enabled\": true|false "
+                     "(found '%.60s')", path, k);
+            json_decref(j);
+            return IDW_ERR;
+        }
+    if (!json_is_object(j)) {
+        snprintf(err, errlen, "%s: must be a JSON object", path);
+        json_decref(j);
+        return IDW_ERR;
+    }
+    if (json_is_false(json_object_get(j, "enabled")))
+        idw_sigma_set_enabled(s, id, 0);
+    json_decref(j);
+    return IDW_OK;
+}
+
+static enum idw_rc apply_switches(struct idw_sigma_set *s, const char *dir, char *err, size_t errlen)
+{
+    for (size_t i = 0; dir && i < idw_sigma_count(s); i++) {
+        const struct idw_sigma_info *in = idw_sigma_info(idw_sigma_at(s, i));
+        if (apply_switch(s, dir, in->id, in->id, err, errlen) != IDW_OK ||
+            (in->name && apply_switch(s, dir, in->name, in->id, err, errlen) != IDW_OK))
+            return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
 enum idw_rc idw_decl_load(struct idw_detect *d, const struct idw_detect_opts *o, char *err, size_t errlen)
 {
     if (idw_sigma_set_new(&d->sigma) != IDW_OK) {
@@ -104,6 +155,8 @@ enum idw_rc idw_decl_load(struct idw_detect *d, const struct idw_detect_opts *o,
     for (size_t i = 0; o->sigma_files && o->sigma_files[i]; i++)
         if (load_one(d->sigma, o->sigma_files[i], err, errlen) != IDW_OK)
             return IDW_ERR;
+    if (apply_switches(d->sigma, o->rules_dir, err, errlen) != IDW_OK)
+        return IDW_ERR;
     if (o->only)
         keep_only(d->sigma, o->only);
     return idw_sigma_link(d->sigma, err, errlen);

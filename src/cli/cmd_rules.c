@@ -122,7 +122,7 @@ static int validate_file(const char *path, int json)
     } else if (rc == IDW_OK) {
         printf("ok       %s (%zu rule%s)\n", path, n, n == 1 ? "" : "s");
     } else {
-        printf("%s %s\n", rc == IDW_NOTFOUND ? "skipped " : "REFUSED ", err);
+        printf("%s %s\n", rc == IDW_NOTFOUND ? "skipped" : "REFUSED", err);
     }
     idw_sigma_set_free(s);
     return rc == IDW_ERR;

@@ -190,7 +190,7 @@ static void print_summary(const struct ingest_args *a, const struct run *r, cons
     unsigned long long rejected = s->rejected + r->read_errors;
 
     if (a->json) {
-        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
+        json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b}",
                               "domain_id", domain, "file", a->file,
                               "accepted", (json_int_t)s->accepted,
                               "duplicates", (json_int_t)s->duplicates,
@@ -202,6 +202,7 @@ static void print_summary(const struct ingest_args *a, const struct run *r, cons
                               "rejected", (json_int_t)rejected,
                               "enriched", (json_int_t)s->enriched,
                               "persona_updates", (json_int_t)s->persona_updates,
+                              "rules_only", (json_int_t)s->rules_only,
                               "alerts", (json_int_t)s->alerts,
                               "complete", !(r->fatal_input || r->storage_failed || r->interrupted));
         if (o && json_dumpf(o, out, JSON_COMPACT) == 0)

@@ -26,8 +26,7 @@ static const char default_json[] =
     "  \"persona\": {\"half_life_days\": 30, \"learning_days\": 14,\n"
     "               \"learning_signins\": 10, \"relearn_after_days\": 30},\n"
     "  \"ingest\": {\"batch_events\": 50000, \"dedup_horizon_days\": 100,\n"
-    "              \"max_future_skew_s\": 300,\n"
-    "              \"include_unlisted\": false}\n"
+    "              \"max_future_skew_s\": 300}\n"
     "}\n";
 
 const char *idw_config_default_json(void) { return default_json; }
@@ -72,7 +71,8 @@ static const struct key persona_keys[] = {
 
 static const struct key ingest_keys[] = {
     {"batch_events", T_INT, NULL}, {"dedup_horizon_days", T_INT, NULL},
-    {"max_future_skew_s", T_INT, NULL}, {"include_unlisted", T_BOOL, NULL},
+    {"max_future_skew_s", T_INT, NULL},
+    {"include_unlisted", T_BOOL, NULL},     /* obsolete (every type is ingested): accepted, ignored */
     {"event_types", T_ARR_STR, NULL},
     {NULL, 0, NULL},
 };
@@ -312,7 +312,6 @@ static int read_values(struct idw_config *cfg, const json_t *u, const json_t *d,
         snprintf(err, errlen, "persona.half_life_days: must be between 1 and 3650");
         return -1;
     }
-    cfg->include_unlisted = json_is_true(lookup(u, d, "ingest", "include_unlisted"));
     if (read_event_types(cfg, json_object_get(json_object_get(u, "ingest"), "event_types"),
                          err, errlen) < 0)
         return -1;

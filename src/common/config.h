@@ -45,7 +45,6 @@ struct idw_config {
     int batch_events;         /* events per LMDB write transaction */
     int dedup_horizon_days;   /* uuids remembered this long (event time) */
     int max_future_skew_s;    /* events published later than now + this are refused */
-    int include_unlisted;     /* ingest event types not in the classification table */
     char **event_types;       /* optional allow list (NULL = the table) */
     size_t n_event_types;
 

@@ -2,6 +2,13 @@
  * pipeline.c — normalize, de-duplicate, identify, enrich and update
  * personas, one LMDB write transaction per batch (see pipeline.h).
  *
+ * Every accepted event goes to the rules; only a person's own events, and
+ * a person acting on another, of a listed kind, update personas (the
+ * subject's, and the acting admin's).  The rest (a SystemPrincipal, a
+ * client app or an unknown username acting, an unlisted type) is judged
+ * against the personas as they are and leaves them untouched: such events
+ * cost a de-duplication entry, no persona write.
+ *
  * Personas are kept decoded in a write-back cache so a user with many
  * events is decoded once and encoded once per batch.  Dirty entries are
  * written into the open transaction when the cache fills up and at commit;
@@ -56,6 +63,7 @@ struct idw_pipeline {
     int anchor_clamped;             /* newest_stored was clamped: rewrite it at the next commit */
     struct cache cache;
     struct idw_persona *actor_copy; /* see actor_before() */
+    struct idw_persona *subject_copy;   /* see persona_peek() */
     uint64_t generation;            /* idw_store_persona_generation when the cache was filled */
 };
 
@@ -128,6 +136,7 @@ static struct idw_persona *cache_get(struct idw_pipeline *pl, const char *tuid,
 static const char *const stat_names[] = {
     "received", "accepted", "duplicates", "skipped_type", "skipped_no_human",
     "stale", "rejected", "enriched", "persona_updates", "alerts", "commits", "future", "filtered",
+    "rules_only",
 };
 
 static uint64_t *stat_field(struct idw_pipeline_stats *s, unsigned i)
@@ -135,7 +144,7 @@ static uint64_t *stat_field(struct idw_pipeline_stats *s, unsigned i)
     uint64_t *fields[] = {
         &s->received, &s->accepted, &s->duplicates, &s->skipped_type, &s->skipped_no_human,
         &s->stale, &s->rejected, &s->enriched, &s->persona_updates, &s->alerts, &s->commits,
-        &s->future, &s->filtered,
+        &s->future, &s->filtered, &s->rules_only,
     };
     return fields[i];
 }
@@ -462,6 +471,65 @@ static const struct idw_persona *actor_before(struct idw_pipeline *pl, const str
     return pl->actor_copy;
 }
 
+/*
+ * A person's persona as it is, for the rules, changing nothing: no
+ * identity written, no cache slot dirtied or taken.  Returns the cached
+ * copy, or the stored one read into buf (a fresh one when there is none);
+ * NULL on error.
+ */
+static const struct idw_persona *persona_peek(struct idw_pipeline *pl, const struct idw_principal *who,
+                                              char tuid[IDW_UUID_STRLEN], struct idw_persona *buf,
+                                              char *err, size_t errlen)
+{
+    const struct idw_persona *p;
+    unsigned slot;
+    enum idw_rc rc = idw_store_tuid(pl->st, pl->txn, pl->domain, who->id, who->login, 0, tuid,
+                                    err, errlen);
+
+    if (rc == IDW_ERR)
+        return NULL;
+    if (rc == IDW_NOTFOUND)
+        idw_store_derive_tuid(pl->domain, who->id, tuid);     /* the tuid it will get */
+    p = cache_peek(&pl->cache, tuid, &slot);
+    if (p)
+        return p;
+    if (idw_store_persona_get(pl->st, pl->txn, pl->domain, tuid, buf, err, errlen) == IDW_ERR) {
+        log_warn("%s; judging with a fresh persona", err);
+        idw_persona_init(buf, tuid);
+    }
+    return buf;
+}
+
+/* Does this event teach personas?  A person acted, and its type is in the table. */
+static int teaches_personas(const struct idw_event *ev)
+{
+    return ev->subject.id && ev->actor_is_human && idw_kind_listed(ev->kind);
+}
+
+/*
+ * An event that teaches no persona: the rules judge it against the
+ * subject's persona (a target user acted on by the system, say) and the
+ * acting person's, as they are.
+ */
+static int judge_only(struct idw_pipeline *pl, struct idw_event *ev, char *err, size_t errlen)
+{
+    const struct idw_persona *before = NULL, *actor = NULL;
+    char actor_tuid[IDW_UUID_STRLEN];
+
+    if (ev->subject.id) {
+        before = persona_peek(pl, &ev->subject, ev->tuid, pl->subject_copy, err, errlen);
+        if (!before)
+            return -1;
+    }
+    if (ev->actor_is_human && !ev->subject_is_actor) {
+        actor = persona_peek(pl, &ev->actor, actor_tuid, pl->actor_copy, err, errlen);
+        if (!actor)
+            return -1;
+    }
+    pl->batch.rules_only++;
+    return run_rules(pl, ev, before, actor, err, errlen) < 0 ? -1 : 0;
+}
+
 static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *err, size_t errlen)
 {
     struct idw_persona *p;
@@ -470,8 +538,8 @@ static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *
     int alerting, failed, was_new;
     unsigned known;
 
-    if (!ev->subject.id)    /* kept for its source IP only (spray evidence, threat signals) */
-        return run_rules(pl, ev, NULL, NULL, err, errlen) < 0 ? -1 : 0;
+    if (!teaches_personas(ev))
+        return judge_only(pl, ev, err, errlen);
     actor = actor_before(pl, ev, actor_tuid, err, errlen, &failed);
     if (failed || resolve_tuid(pl, &ev->subject, ev->tuid, err, errlen) < 0)
         return -1;
@@ -666,7 +734,6 @@ void idw_pipeline_page_sink(struct idw_pipeline *pl, struct idw_page_sink *sink)
 
 static void norm_opts_for(struct idw_pipeline *pl)
 {
-    pl->norm.include_unlisted = pl->cfg->include_unlisted;
     if (pl->cfg->event_types) {
         pl->norm.allow_types = (const char *const *)pl->cfg->event_types;
         pl->norm.n_allow_types = pl->cfg->n_event_types;
@@ -695,10 +762,12 @@ static struct idw_pipeline *pipeline_alloc(void)
     pl->cache.p = malloc(CACHE_SLOTS * sizeof *pl->cache.p);
     pl->cache.dirty = calloc(CACHE_SLOTS, 1);
     pl->actor_copy = malloc(sizeof *pl->actor_copy);
-    if (!pl->cache.p || !pl->cache.dirty || !pl->actor_copy) {
+    pl->subject_copy = malloc(sizeof *pl->subject_copy);
+    if (!pl->cache.p || !pl->cache.dirty || !pl->actor_copy || !pl->subject_copy) {
         free(pl->cache.p);
         free(pl->cache.dirty);
         free(pl->actor_copy);
+        free(pl->subject_copy);
         free(pl);
         return NULL;
     }
@@ -755,5 +824,6 @@ void idw_pipeline_close(struct idw_pipeline *pl)
     free(pl->cache.p);
     free(pl->cache.dirty);
     free(pl->actor_copy);
+    free(pl->subject_copy);
     free(pl);
 }

@@ -62,14 +62,15 @@ struct idw_pipeline_stats {
     uint64_t received;              /* events fed */
     uint64_t accepted;              /* new events applied */
     uint64_t duplicates;            /* uuid already seen */
-    uint64_t skipped_type;          /* event type not selected */
-    uint64_t skipped_no_human;      /* no human actor or subject */
+    uint64_t skipped_type;          /* event type left out by ingest.event_types */
+    uint64_t skipped_no_human;      /* always 0 now: events without a person go to the rules */
     uint64_t stale;                 /* older than the de-duplication horizon */
     uint64_t future;                /* published beyond the wall clock + max_future_skew_s */
     uint64_t filtered;              /* left out by the org's event_types selection (select.h) */
     uint64_t rejected;              /* unusable events */
     uint64_t enriched;              /* GeoIP filled in missing location/ASN */
     uint64_t persona_updates;
+    uint64_t rules_only;            /* accepted events judged by the rules that taught no persona */
     uint64_t alerts;                /* alerts created or updated */
     uint64_t commits;
     int64_t newest_published;       /* newest event time applied (ms) */

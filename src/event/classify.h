@@ -2,9 +2,10 @@
  * classify.h — the one table that says what idwatch does with each Okta
  * eventType: its TOTAL class (AUTH / ADMIN / ALERT), its signal type, and
  * the facts later stages need (is it a sign-in, a factor change, an admin
- * action on another user...).  Unlisted event types are not ingested
- * unless the configuration says so (they then get IDW_CLASS_ADMIN or AUTH
- * by prefix, and no flags).
+ * action on another user...) and its category (what part of Okta it is
+ * about: sign-in, policy, network zone, role...).  Every event type is
+ * ingested: an unlisted one gets a fallback kind by prefix (its class and
+ * category, no flags), reaches the rules and never updates a persona.
  */
 #ifndef IDW_CLASSIFY_H
 #define IDW_CLASSIFY_H
@@ -43,12 +44,43 @@ enum {
     IDW_K_BLOCKED       = 1u << 25, /* a network-zone blocklist stopped a request */
     IDW_K_USER_REPORT   = 1u << 26, /* the user reported activity as not theirs */
     IDW_K_BREACH        = 1u << 27, /* the user's credentials found in a breach */
+    IDW_K_CONFIG        = 1u << 28, /* a change to the org's security configuration */
+};
+
+/*
+ * What part of Okta a kind is about, one per kind (docs/schema.md lists
+ * them).  Rules and the normalized JSON ("category") use it; it decides
+ * nothing about ingestion.
+ */
+enum idw_category {
+    IDW_CAT_OTHER = 0,      /* an unlisted type whose prefix says nothing more */
+    IDW_CAT_AUTH,           /* sign-ins, SSO, MFA verification, pushes, sign-on policy evaluation */
+    IDW_CAT_SESSION,        /* a session's end, clearing, context, Admin Console access */
+    IDW_CAT_FACTOR,         /* a user's own factors and devices: enroll, reset, suspend */
+    IDW_CAT_CREDENTIAL,     /* a user's password: reset, change, an app password shown */
+    IDW_CAT_ACCOUNT,        /* a user account: lifecycle, lock state, group and app membership */
+    IDW_CAT_ROLE,           /* admin roles, custom roles, resource sets, privileged groups */
+    IDW_CAT_IMPERSONATION,  /* Okta Support access and impersonation */
+    IDW_CAT_THREAT,         /* Okta's own threat and risk signals */
+    IDW_CAT_IDP,            /* identity providers (federation) and their keys */
+    IDW_CAT_POLICY,         /* policies and their rules (sign-on, app sign-on, password, MFA...) */
+    IDW_CAT_ZONE,           /* network zones and blocklists */
+    IDW_CAT_API_TOKEN,      /* API tokens */
+    IDW_CAT_OAUTH,          /* OAuth clients, authorization servers, tokens */
+    IDW_CAT_LOG_STREAM,     /* System Log streaming */
+    IDW_CAT_HOOK,           /* event hooks and inline hooks */
+    IDW_CAT_THREAT_CONFIG,  /* ThreatInsight, attack protection, behavior detection settings */
+    IDW_CAT_APP,            /* application integrations: lifecycle */
+    IDW_CAT_MFA_CONFIG,     /* org-wide factors, authenticators, protected actions */
+    IDW_CAT_ORG,            /* org-wide settings: trusted origins, CAPTCHA */
+    IDW_CAT_MESSAGE,        /* an email or SMS Okta sent (reset links, codes) */
 };
 
 struct idw_kind {
     const char *okta_type;      /* e.g. "user.authentication.sso" */
     enum idw_class cls;
     enum idw_signal signal;
+    enum idw_category category;
     unsigned flags;
 };
 
@@ -60,12 +92,15 @@ struct idw_kind {
 const struct idw_kind *idw_classify(const char *okta_type);
 
 /*
- * A kind for an unlisted event type, used only when the configuration asks
- * to ingest unlisted types: ALERT for "security.*", ADMIN for lifecycle /
- * group / app / policy / system prefixes, AUTH otherwise; no flags.
- * The returned pointer is to static storage per class.
+ * The kind of an unlisted event type, by prefix: its class (ALERT for
+ * "security.*", ADMIN for admin prefixes, AUTH otherwise) and category
+ * ("policy." is POLICY, "iam." is ROLE...; OTHER when the prefix says
+ * nothing); no flags.  The returned pointer is to static storage.
  */
 const struct idw_kind *idw_classify_fallback(const char *okta_type);
+
+/* 1 when kind is an entry of the table, 0 for a fallback kind (or NULL). */
+int idw_kind_listed(const struct idw_kind *kind);
 
 /* The whole table, for `idwatch rules`-style listings and tests. */
 const struct idw_kind *idw_kind_table(unsigned *count);
@@ -75,5 +110,6 @@ const char *idw_kind_flag_name(unsigned flag);
 
 const char *idw_class_name(enum idw_class c);    /* "AUTH" | "ADMIN" | "ALERT" */
 const char *idw_signal_name(enum idw_signal s);  /* "CORE_IAM" | "MFA_DEVICE_TRUST" */
+const char *idw_category_name(enum idw_category c);  /* "POLICY", "ROLE"... ("OTHER" if unknown) */
 
 #endif

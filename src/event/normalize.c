@@ -10,10 +10,12 @@
  *
  * Who the event is about: for admin actions on a user (kinds flagged
  * IDW_K_ON_TARGET) the subject is the target of type User; otherwise it is
- * the actor when the actor is a person.  Failed sign-ins against usernames
- * Okta does not know are kept without a subject (password spray needs
- * them), and the typed name is replaced by a short hash because people type
- * passwords into the username box.
+ * the actor when the actor is a person.  An event with no person in it is
+ * kept without a subject: rules judge every event (password spray needs
+ * failed sign-ins against unknown usernames, admin-plane rules need what a
+ * SystemPrincipal or an API client did).  The name typed for an unknown
+ * user is replaced by a short hash because people type passwords into the
+ * username box.
  */
 #include "event/normalize.h"
 
@@ -424,11 +426,6 @@ static int principal_is_person(const struct idw_principal *p)
            strcasecmp(p->id, "unknown") != 0;
 }
 
-static int is_failed_attempt(const struct idw_event *ev)
-{
-    return ev->outcome == IDW_OUT_FAILURE || ev->outcome == IDW_OUT_DENY;
-}
-
 /*
  * Okta logs a sign-in against a username it does not know with actor id
  * "unknown" and the typed text as alternateId.  Keep a hash, drop the text.
@@ -447,8 +444,8 @@ static void hide_unknown_user(struct idw_event *ev, const unsigned char *key)
     ev->actor.display_name = NULL;
 }
 
-static enum idw_norm_status resolve_subject(struct idw_event *ev, const json_t *user_target,
-                                            const struct idw_norm_opts *opts)
+static void resolve_subject(struct idw_event *ev, const json_t *user_target,
+                            const struct idw_norm_opts *opts)
 {
     ev->actor_is_human = principal_is_person(&ev->actor);
     if (ev->actor.type && strcmp(ev->actor.type, "User") == 0 && !ev->actor_is_human)
@@ -463,14 +460,6 @@ static enum idw_norm_status resolve_subject(struct idw_event *ev, const json_t *
         ev->subject = ev->actor;
     ev->subject_is_actor = ev->subject.id && ev->actor.id &&
                            strcmp(ev->subject.id, ev->actor.id) == 0;
-    if (ev->subject.id)
-        return IDW_NORM_OK;
-    /* Kept without a person: spray evidence and Okta's own threat signals, keyed by IP. */
-    if (ev->unknown_user && is_failed_attempt(ev) && ev->ip)
-        return IDW_NORM_OK;
-    if (ev->kind->cls == IDW_CLASS_ALERT && ev->ip)
-        return IDW_NORM_OK;
-    return IDW_NORM_SKIP_NO_HUMAN;
 }
 
 /* ---- entry point ------------------------------------------------------ */
@@ -639,14 +628,12 @@ static enum idw_norm_status read_identity(json_t *raw, const struct idw_norm_opt
     if (!ev->okta_type)
         return reject(ev, err, errlen, IDW_NORM_REJECT, "missing eventType%s", NULL);
 
-    ev->kind = idw_classify(ev->okta_type);
     if (!type_selected(ev->okta_type, opts))
         return reject(ev, err, errlen, IDW_NORM_SKIP_TYPE, "type %.100s", ev->okta_type);
-    if (!ev->kind) {
-        if (!(opts && (opts->include_unlisted || opts->allow_types)))
-            return reject(ev, err, errlen, IDW_NORM_SKIP_TYPE, "type %.100s", ev->okta_type);
+    /* an unlisted type is kept: rules may match it, only personas ignore it */
+    ev->kind = idw_classify(ev->okta_type);
+    if (!ev->kind)
         ev->kind = idw_classify_fallback(ev->okta_type);
-    }
     return IDW_NORM_OK;
 }
 
@@ -682,9 +669,7 @@ enum idw_norm_status idw_normalize(json_t *raw, const struct idw_norm_opts *opts
     if (ev->own.risk_level[0])
         ev->risk_level = ev->own.risk_level;
 
-    st = resolve_subject(ev, read_targets(raw, ev), opts);
-    if (st != IDW_NORM_OK)
-        return reject(ev, err, errlen, st, "no human subject%s", NULL);
+    resolve_subject(ev, read_targets(raw, ev), opts);
     return IDW_NORM_OK;
 }
 
@@ -795,6 +780,7 @@ static json_t *context_json(const struct idw_event *ev)
 
     if (!c)
         return NULL;
+    set(c, "category", json_string(idw_category_name(ev->kind->category)));
     set(c, "published_ms", json_integer(ev->published_ms));
     set(c, "uuid_derived", json_boolean(ev->uuid_derived));
     set(c, "subject", principal_json(&ev->subject));

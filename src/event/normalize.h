@@ -20,9 +20,11 @@
 #include "event/event.h"
 
 struct idw_norm_opts {
-    /* Ingest event types missing from the classification table. */
-    int include_unlisted;
-    /* If non-NULL, only these event types are ingested (config "event_types"). */
+    /*
+     * If non-NULL, only these event types are ingested (config
+     * "ingest.event_types").  Otherwise every type is: one missing from
+     * the classification table gets its fallback kind.
+     */
     const char *const *allow_types;
     size_t n_allow_types;
     /*
@@ -36,8 +38,8 @@ struct idw_norm_opts {
 
 enum idw_norm_status {
     IDW_NORM_OK = 0,          /* *ev is filled; release with idw_event_clear */
-    IDW_NORM_SKIP_TYPE,       /* event type not selected: counted, not an error */
-    IDW_NORM_SKIP_NO_HUMAN,   /* no human actor or subject: counted, not an error */
+    IDW_NORM_SKIP_TYPE,       /* event type left out by allow_types: counted, not an error */
+    IDW_NORM_SKIP_NO_HUMAN,   /* no longer returned: an event without a person is kept (for rules) */
     IDW_NORM_REJECT,          /* unusable (no uuid, bad time, wrong types): err says why */
 };
 
@@ -45,8 +47,10 @@ enum idw_norm_status {
  * Normalizes raw into *ev.  On IDW_NORM_OK the event holds its own
  * reference on raw (the caller keeps its own too).  On any other status
  * *ev is left cleared and holds nothing.  err receives a one-line reason
- * for IDW_NORM_REJECT and a short label for the skips ("type x", "no
- * human subject").  opts may be NULL (the defaults: table types only).
+ * for IDW_NORM_REJECT and a short label for a skip ("type x").  opts may
+ * be NULL (the defaults: every type).  An event with no person in it
+ * (a SystemPrincipal, a client app, an unknown username) is kept with no
+ * subject: rules judge it, no persona learns from it.
  */
 enum idw_norm_status idw_normalize(json_t *raw, const struct idw_norm_opts *opts,
                                    struct idw_event *ev, char *err, size_t errlen) IDW_MUST_CHECK;

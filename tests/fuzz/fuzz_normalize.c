@@ -5,9 +5,9 @@
  *
  * The input is parsed by jansson as any JSON value (a poller page may hold
  * non-objects); an array is treated as a page, each element normalized on
- * its own.  Each value is normalized twice — table types only, and with
- * include_unlisted and a key for unknown usernames — and an accepted event
- * is turned into the TOTAL JSON (idw_event_to_json), applied to a fresh
+ * its own.  Each value is normalized three ways — the defaults (every
+ * type), with a key for unknown usernames, and with an allow list — and an
+ * accepted event is turned into the TOTAL JSON (idw_event_to_json), applied to a fresh
  * persona (idw_persona_update, as subject and as admin actor), and the
  * persona is rendered (idw_persona_to_json) and round-tripped through the
  * storage codec.  The Okta "behaviors" string parser gets the raw input.
@@ -82,11 +82,11 @@ static void normalize_all_ways(json_t *raw)
 {
     static const unsigned char key[32] = {1, 2, 3};
     static const char *const allow[] = {"user.session.start", "user.authentication.sso"};
-    const struct idw_norm_opts unlisted = {.include_unlisted = 1, .unknown_user_key = key};
+    const struct idw_norm_opts keyed = {.unknown_user_key = key};
     const struct idw_norm_opts allow_list = {.allow_types = allow, .n_allow_types = 2};
 
     normalize_one(raw, NULL);
-    normalize_one(raw, &unlisted);
+    normalize_one(raw, &keyed);
     normalize_one(raw, &allow_list);
 }
 

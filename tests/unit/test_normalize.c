@@ -150,17 +150,21 @@ static void test_unknown_user_is_hashed_never_kept(void **state)
     idw_event_clear(&ev);
 }
 
+/* No IP: kept all the same (rules judge every event), with no subject and the name hashed. */
 static void test_unknown_user_success_or_no_ip_skipped(void **state)
 {
     (void)state;
     struct idw_event ev;
     char err[256];
-    /* no IP: nothing to key it by */
     norm_expect("{\"uuid\":\"u2\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":"
                 "\"user.session.start\",\"actor\":{\"id\":\"unknown\",\"type\":\"User\","
                 "\"alternateId\":\"x\"},\"outcome\":{\"result\":\"FAILURE\"}}",
-                NULL, IDW_NORM_SKIP_NO_HUMAN, &ev, err);
-    assert_null(ev.raw);
+                NULL, IDW_NORM_OK, &ev, err);
+    assert_null(ev.subject.id);
+    assert_false(ev.actor_is_human);
+    assert_true(ev.unknown_user);
+    assert_null(ev.actor.login);
+    idw_event_clear(&ev);
 }
 
 static void test_admin_action_subject_is_target(void **state)
@@ -204,9 +208,14 @@ static void test_system_actor_on_user_and_without(void **state)
     assert_false(ev.actor_is_human);
     idw_event_clear(&ev);
 
+    /* no person at all: kept for the rules, with no subject */
     norm_expect("{\"uuid\":\"u5\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":"
                 "\"user.session.start\",\"actor\":{\"id\":\"spr1\",\"type\":\"SystemPrincipal\"},"
-                "\"target\":null}", NULL, IDW_NORM_SKIP_NO_HUMAN, &ev, err);
+                "\"target\":null}", NULL, IDW_NORM_OK, &ev, err);
+    assert_null(ev.subject.id);
+    assert_false(ev.actor_is_human);
+    assert_false(ev.subject_is_actor);
+    idw_event_clear(&ev);
 }
 
 static void test_threat_without_user_kept_by_ip(void **state)
@@ -557,17 +566,18 @@ static void test_type_selection(void **state)
                            "\"system.org.rate_limit.violation\",\"actor\":{\"id\":\"00uA\",\"type\":\"User\"}}";
     const char *listed = "{\"uuid\":\"b\",\"published\":\"2026-01-01T00:00:00Z\",\"eventType\":"
                          "\"user.session.start\",\"actor\":{\"id\":\"00uA\",\"type\":\"User\"}}";
-    struct idw_norm_opts incl = {.include_unlisted = 1};
     const char *only[] = {"user.session.start"};
     struct idw_norm_opts allow = {.allow_types = only, .n_allow_types = 1};
 
-    norm_expect(unlisted, NULL, IDW_NORM_SKIP_TYPE, &ev, err);
-    assert_string_equal(err, "type system.org.rate_limit.violation");
-    norm_expect(unlisted, &incl, IDW_NORM_OK, &ev, err);
+    /* an unlisted type is kept with its fallback kind, by default */
+    norm_expect(unlisted, NULL, IDW_NORM_OK, &ev, err);
     assert_int_equal(ev.kind->cls, IDW_CLASS_ADMIN);
     assert_int_equal(ev.kind->flags, 0);
+    assert_false(idw_kind_listed(ev.kind));
     idw_event_clear(&ev);
+    /* ingest.event_types still leaves types out */
     norm_expect(unlisted, &allow, IDW_NORM_SKIP_TYPE, &ev, err);
+    assert_string_equal(err, "type system.org.rate_limit.violation");
     norm_expect(listed, &allow, IDW_NORM_OK, &ev, err);
     idw_event_clear(&ev);
 }

@@ -531,7 +531,7 @@ int idw_cmd_rules(struct idw_cli *cli, int argc, char **argv)
     if (argc < 2)
         return usage(stderr, IDW_EXIT_USAGE);
     sub = argv[1];
-    optind = 1;
+    optind = 0;         /* glibc: re-initialise getopt for the verb's own argv */
     for (c = getopt_long(argc - 1, argv + 1, "h", opts, NULL); c != -1;
          c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) {
         if (c == 'h')

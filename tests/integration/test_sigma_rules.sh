@@ -71,7 +71,7 @@ run() { "$IDWATCH" --config cfg.json "$@"; }
 # ---- list and validate
 run rules list --json > list.jsonl
 expect_eq "$(jlines list.jsonl '[(r["kind"], r["level"]) for r in rows if r["kind"] != "c"]')" \
-    "[('sigma', 'medium'), ('sigma', 'high')]" "rules list: both Sigma rules, with their levels"
+    "[('sigma', 'high'), ('sigma', 'medium')]" "rules list: both Sigma rules in file-name order, with their levels"
 expect_eq "$(jlines list.jsonl 'len([r for r in rows if r["kind"] == "c"]) > 5')" "True" "rules list: the C rules too"
 expect_rc 0 run rules validate > validate.out
 grep -q '^ok .*policy_rule_changed.yml (1 rule)' validate.out || fail "validate: $(cat validate.out)"

@@ -153,9 +153,11 @@ static json_t *actor_facts(struct idw_detect_ctx *ctx, const struct idw_persona 
     hour = usual_hour(p, t);
     if (hour >= 0)
         set_bool(o, "usual_hour", hour);
-    n = action_count(ctx, p->tuid, ev->okta_type);
-    json_object_set_new(o, "action_count", json_integer(n));
-    set_bool(o, "first_time_action", n == 0);
+    if (counts_as_action(ev)) {
+        n = action_count(ctx, p->tuid, ev->okta_type);
+        json_object_set_new(o, "action_count", json_integer(n));
+        set_bool(o, "first_time_action", n == 0);
+    }
     set_bool(o, "admin_console_first_time",
              action_count(ctx, p->tuid, "user.session.access_admin_app") == 0);
     set_hours_since(o, "recent_alert_hours", time_of(ctx, "alert", p->tuid), t);
@@ -239,6 +241,19 @@ static int is_factor_reset(const struct idw_event *ev)
     return (f & IDW_K_RESET) || (!ev->subject_is_actor && (f & (IDW_K_FACTOR_REMOVE | IDW_K_ENROLL)));
 }
 
+/*
+ * Action counts are kept for what people do besides signing in: sign-ins, SSO,
+ * MFA, pushes, sessions and policy evaluations are the bulk of the log and
+ * their routine is the persona's own (places, apps, factors), so counting them
+ * would cost a write per event for nothing.  Opening the Admin Console counts.
+ */
+static int counts_as_action(const struct idw_event *ev)
+{
+    const unsigned routine = IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_PUSH | IDW_K_SESSION | IDW_K_POLICY;
+
+    return (ev->kind->flags & IDW_K_ADMIN_ACCESS) || !(ev->kind->flags & routine);
+}
+
 static void count_action(struct idw_detect_ctx *ctx, const struct idw_persona *p)
 {
     char key[200];
@@ -257,7 +272,7 @@ void idw_facts_record(struct idw_detect_ctx *ctx, enum idw_severity worst)
     const struct idw_persona *a = acting_persona(ctx);
     const char *idp = idp_of(ev);
 
-    if (a)
+    if (a && counts_as_action(ev))
         count_action(ctx, a);
     if (ev->tuid[0] && is_factor_reset(ev))
         time_note(ctx, "freset", ev->tuid, ev->published_ms);

@@ -128,6 +128,19 @@ static int usual_hour(const struct idw_persona *p, int64_t t)
     return near >= total * 0.005;
 }
 
+/*
+ * Action counts are kept for what people do besides signing in: sign-ins, SSO,
+ * MFA, pushes, sessions and policy evaluations are the bulk of the log and
+ * their routine is the persona's own (places, apps, factors), so counting them
+ * would cost a write per event for nothing.  Opening the Admin Console counts.
+ */
+static int counts_as_action(const struct idw_event *ev)
+{
+    const unsigned routine = IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_PUSH | IDW_K_SESSION | IDW_K_POLICY;
+
+    return (ev->kind->flags & IDW_K_ADMIN_ACCESS) || !(ev->kind->flags & routine);
+}
+
 /* What the engine knows of the acting person p about this event. */
 static json_t *actor_facts(struct idw_detect_ctx *ctx, const struct idw_persona *p)
 {
@@ -239,19 +252,6 @@ static int is_factor_reset(const struct idw_event *ev)
     if (!(f & IDW_K_FACTOR_CHANGE))
         return 0;
     return (f & IDW_K_RESET) || (!ev->subject_is_actor && (f & (IDW_K_FACTOR_REMOVE | IDW_K_ENROLL)));
-}
-
-/*
- * Action counts are kept for what people do besides signing in: sign-ins, SSO,
- * MFA, pushes, sessions and policy evaluations are the bulk of the log and
- * their routine is the persona's own (places, apps, factors), so counting them
- * would cost a write per event for nothing.  Opening the Admin Console counts.
- */
-static int counts_as_action(const struct idw_event *ev)
-{
-    const unsigned routine = IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_PUSH | IDW_K_SESSION | IDW_K_POLICY;
-
-    return (ev->kind->flags & IDW_K_ADMIN_ACCESS) || !(ev->kind->flags & routine);
 }
 
 static void count_action(struct idw_detect_ctx *ctx, const struct idw_persona *p)

@@ -166,7 +166,8 @@ static struct result ingest_fresh(const char *path, const char *dir, unsigned fl
 }
 
 /*
- * The main run's setup: configuration, the database, the detection rules and
+ * The main run's setup: configuration, the database, the detection rules (every
+ * C rule and every Sigma file under ./rules, as shipped) and
  * a pipeline committing every ingest.batch_events.  On failure err says why;
  * whatever was opened stays open (the caller exits).  Returns 0 or -1.
  */
@@ -180,7 +181,8 @@ static int open_main_run(const char *db, struct idw_config *cfg, struct idw_stor
     if (idw_store_open(db, 65536, 0, st, err, errlen) < 0)
         return -1;
     po.auto_commit = (unsigned)cfg->batch_events;
-    if (idw_detect_open(NULL, detect, err, errlen) < 0)
+    /* every shipped rule on: the C rules and the Sigma catalogue (BENCH_RULES: another directory) */
+    if (idw_detect_open(getenv("BENCH_RULES") ? getenv("BENCH_RULES") : "rules", detect, err, errlen) < 0)
         return -1;
     po.detect = *detect;
     return idw_pipeline_open(*st, cfg, &po, pl, err, errlen) < 0 ? -1 : 0;

@@ -17,6 +17,7 @@ enum {
     IDW_EXIT_USAGE = 2,         /* bad command line */
     IDW_EXIT_REJECTED = 3,      /* ingest finished, but some input was rejected */
     IDW_EXIT_NOT_FOUND = 4,     /* the user/alert asked for does not exist */
+    IDW_EXIT_RULES = 5,         /* rules validate: a file refused; rules test: an expectation failed */
 };
 
 struct idw_cli {

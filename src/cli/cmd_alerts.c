@@ -381,37 +381,3 @@ int idw_cmd_alerts(struct idw_cli *cli, int argc, char **argv)
     idw_store_close(st);
     return rc;
 }
-
-int idw_cmd_rules(struct idw_cli *cli, int argc, char **argv)
-{
-    struct idw_detect *d;
-    int json = argc > 2 && !strcmp(argv[2], "--json");
-    json_t *all, *r;
-    size_t i;
-
-    if (argc < 2 || strcmp(argv[1], "list")) {
-        fprintf(argc > 1 && !strcmp(argv[1], "--help") ? stdout : stderr,
-                "usage: idwatch rules list [--json]\n\nEach rule: id, enabled, description, "
-                "configuration (from rules_dir/<id>.json).\n");
-        return argc > 1 && !strcmp(argv[1], "--help") ? IDW_EXIT_OK : IDW_EXIT_USAGE;
-    }
-    if (idw_cli_load_config(cli) < 0 || idw_cli_open_detect(cli, &d) < 0)
-        return IDW_EXIT_FAILURE;
-    all = idw_detect_describe(d);
-    json_array_foreach(all, i, r) {
-        if (json) {
-            json_dumpf(r, stdout, JSON_COMPACT | JSON_SORT_KEYS);
-            putchar('\n');
-            continue;
-        }
-        char *cfg = json_dumps(json_object_get(r, "config"), JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-        printf("%-20s %-8s %s\n%20s config: %s\n", json_string_value(json_object_get(r, "id")),
-               json_is_true(json_object_get(r, "enabled")) ? "enabled" : "disabled",
-               json_string_value(json_object_get(r, "description")), "",
-               cfg && strcmp(cfg, "null") ? cfg : "(defaults)");
-        free(cfg);
-    }
-    json_decref(all);
-    idw_detect_close(d);
-    return IDW_EXIT_OK;
-}

@@ -13,38 +13,8 @@
 
 #include "common/log.h"
 #include "common/util.h"
-
-struct loaded_rule {
-    const struct idw_rule *rule;
-    void *cfg;                  /* the rule's config struct, filled from config */
-    int enabled;
-    int warned_stale;           /* a state record of another version was met (logged once) */
-    json_t *config;             /* the settings in force; cfg's strings point into it */
-};
-
-struct idw_detect {
-    struct loaded_rule *rules;          /* one per registered rule: no fixed cap */
-    size_t n;
-    struct idw_alerts *alerts;          /* where candidates become alerts, and their sinks */
-};
-
-struct idw_detect_ctx {
-    const struct idw_detect *d;
-    struct idw_store *st;
-    MDB_txn *txn;
-    const char *domain;
-    const struct idw_event *ev;
-    const struct idw_persona *actor;
-    const struct idw_rule *rule;
-    int *warned_stale;          /* the running rule's loaded_rule flag */
-    const struct idw_persona_params *prm;
-    int historical;
-    unsigned written;
-    enum idw_severity worst;
-    int failed;
-    char *err;
-    size_t errlen;
-};
+#include "engine/context.h"
+#include "engine/detect_int.h"
 
 /* ---- loading ---------------------------------------------------------------- */
 
@@ -340,9 +310,37 @@ static struct idw_detect *new_engine(size_t count)
 enum idw_rc idw_detect_open_rules(const struct idw_rule *const *table, const char *rules_dir,
                                   struct idw_detect **out, char *err, size_t errlen)
 {
+    const struct idw_detect_opts o = {.table = table, .rules_dir = rules_dir};
+
+    return idw_detect_open_opts(&o, out, err, errlen);
+}
+
+/* Loads the C rules of table with their settings from rules_dir; `only` keeps one on. */
+static enum idw_rc load_c_rules(struct idw_detect *d, const struct idw_rule *const *table,
+                                const struct idw_detect_opts *o, char *err, size_t errlen)
+{
+    int bad;
+
+    for (size_t i = 0; table[i]; i++) {
+        struct loaded_rule *lr = &d->rules[d->n++];
+        char path[4096];
+        lr->rule = table[i];
+        rule_file(o->rules_dir, lr->rule, path, sizeof path);
+        lr->config = load_rule_config(o->rules_dir, lr->rule, err, errlen, &bad);
+        if (bad || !lr->config || build_config(lr, path, err, errlen) != IDW_OK)
+            return IDW_ERR;
+        lr->enabled = !json_is_false(json_object_get(lr->config, "enabled")) &&
+                      (!o->only || !strcmp(o->only, lr->rule->id));
+    }
+    return IDW_OK;
+}
+
+enum idw_rc idw_detect_open_opts(const struct idw_detect_opts *o, struct idw_detect **out, char *err,
+                                 size_t errlen)
+{
+    const struct idw_rule *const *table = o->table ? o->table : idw_rule_table;
     struct idw_detect *d;
     size_t count = 0;
-    int bad;
 
     *out = NULL;
     while (table[count])
@@ -352,17 +350,9 @@ enum idw_rc idw_detect_open_rules(const struct idw_rule *const *table, const cha
         snprintf(err, errlen, "rules: out of memory");
         return IDW_ERR;
     }
-    for (size_t i = 0; i < count; i++) {
-        struct loaded_rule *lr = &d->rules[d->n++];
-        char path[4096];
-        lr->rule = table[i];
-        rule_file(rules_dir, lr->rule, path, sizeof path);
-        lr->config = load_rule_config(rules_dir, lr->rule, err, errlen, &bad);
-        if (bad || !lr->config || build_config(lr, path, err, errlen) != IDW_OK) {
-            idw_detect_close(d);
-            return IDW_ERR;
-        }
-        lr->enabled = !json_is_false(json_object_get(lr->config, "enabled"));
+    if (load_c_rules(d, table, o, err, errlen) != IDW_OK || idw_decl_load(d, o, err, errlen) != IDW_OK) {
+        idw_detect_close(d);
+        return IDW_ERR;
     }
     *out = d;
     return IDW_OK;
@@ -377,6 +367,7 @@ void idw_detect_close(struct idw_detect *d)
         json_decref(d->rules[i].config);
     }
     free(d->rules);
+    idw_sigma_set_free(d->sigma);
     idw_alerts_free(d->alerts);
     free(d);
 }
@@ -384,6 +375,11 @@ void idw_detect_close(struct idw_detect *d)
 void idw_detect_log_alerts(struct idw_detect *d, int on)
 {
     idw_alerts_log(d->alerts, on);
+}
+
+const struct idw_sigma_set *idw_detect_sigma(const struct idw_detect *d)
+{
+    return d->sigma;
 }
 
 struct idw_alerts *idw_detect_alerts(struct idw_detect *d)
@@ -422,7 +418,7 @@ static json_t *describe_kinds(const struct idw_rule *r)
 /* One rule's entry of idw_detect_describe, or NULL when out of memory. */
 static json_t *describe_rule(const struct loaded_rule *lr)
 {
-    return json_pack("{s:s, s:s, s:b, s:O?, s:o, s:o}", "id", lr->rule->id,
+    return json_pack("{s:s, s:s, s:s, s:b, s:O?, s:o, s:o}", "id", lr->rule->id, "kind", "c",
                      "description", lr->rule->description, "enabled", lr->enabled,
                      "config", lr->config, "params", describe_params(lr->rule),
                      "kinds", describe_kinds(lr->rule));
@@ -437,6 +433,10 @@ json_t *idw_detect_describe(const struct idw_detect *d)
             json_decref(a);
             return NULL;
         }
+    if (a && idw_decl_describe(d, a) != IDW_OK) {
+        json_decref(a);
+        return NULL;
+    }
     return a;
 }
 
@@ -617,7 +617,8 @@ enum idw_rc idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn
                              unsigned *alerts, enum idw_severity *worst, char *err, size_t errlen)
 {
     struct idw_detect_ctx ctx = {.d = d, .st = st, .txn = txn, .domain = domain, .ev = ev, .actor = actor,
-                                 .prm = prm, .historical = historical, .err = err, .errlen = errlen};
+                                 .before = before, .prm = prm, .historical = historical, .err = err,
+                                 .errlen = errlen, .sigma_warned_stale = &d->sigma_warned_stale};
 
     for (size_t i = 0; i < d->n && !ctx.failed; i++) {
         struct loaded_rule *lr = &d->rules[i];
@@ -627,6 +628,11 @@ enum idw_rc idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn
         ctx.warned_stale = &lr->warned_stale;
         lr->rule->on_event(lr->cfg, &ctx, ev, before);
     }
+    if (!ctx.failed)
+        idw_decl_run(&ctx);
+    if (!ctx.failed)
+        idw_facts_record(&ctx, ctx.worst);
+    json_decref(ctx.facts);
     /* a failed event's transaction is abandoned: what was raised in it never happened */
     if (alerts)
         *alerts = ctx.failed ? 0 : ctx.written;

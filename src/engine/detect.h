@@ -38,6 +38,25 @@ enum idw_rc idw_detect_open_rules(const struct idw_rule *const *table, const cha
                                   struct idw_detect **out, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
+ * The general form.  table: the C rules (NULL: the registry).  rules_dir:
+ * the C rules' settings (<id>.json) and the Sigma rules (every *.yml and
+ * *.yaml below it, in name order); NULL: defaults and no Sigma rules.
+ * sigma_files: more Sigma files (NULL-terminated, may be NULL).  only: run
+ * that one rule (a C rule's id, a Sigma rule's id or name; a correlation
+ * keeps the rules it references) and no other; NULL: all.  A Sigma file
+ * that cannot be loaded fails the whole open, naming file and line (a
+ * rule never half-loads, and a rules directory never half-loads either).
+ */
+struct idw_detect_opts {
+    const struct idw_rule *const *table;
+    const char *rules_dir;
+    const char *const *sigma_files;
+    const char *only;
+};
+enum idw_rc idw_detect_open_opts(const struct idw_detect_opts *o, struct idw_detect **out, char *err,
+                                 size_t errlen) IDW_MUST_CHECK;
+
+/*
  * Whether an event reaches a rule: its kind carries one of the rule's
  * kinds, or the rule takes IDW_KINDS_ALL.  idw_detect_event calls a rule
  * only then.
@@ -66,6 +85,10 @@ enum idw_rc idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn
  * before the first event.  Owned by d; valid until idw_detect_close.
  */
 struct idw_alerts *idw_detect_alerts(struct idw_detect *d);
+
+/* The engine's Sigma rules (never NULL once open), for `rules test` and listings. */
+struct idw_sigma_set;
+const struct idw_sigma_set *idw_detect_sigma(const struct idw_detect *d);
 
 /* Logs each live (not historical) alert at info as it is raised or escalated: the daemon's choice. */
 void idw_detect_log_alerts(struct idw_detect *d, int on);

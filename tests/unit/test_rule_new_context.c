@@ -364,7 +364,8 @@ static void test_aggregation(void **state)
 }
 
 /* A residential network in Cork: the user's country, but an ISP and a city alice never used. */
-static const struct rh_place IE_RESI = {"89.101.3.7", 6830, "Liberty Global", "Cork", "Ireland", 51.90, -8.47};
+static const struct rh_place IE_RESI = {"89.101.3.7", 6830, "Liberty Global", "Cork", "Ireland",
+                                        51.90, -8.47};
 
 /* alice's twelve days in Dublin on her Mac, opening Slack each day. */
 static int64_t alice_with_slack(struct rh *h)
@@ -504,7 +505,8 @@ static void test_in_country_benign(void **state)
 
     rh_open(h, RULE, NULL);
     t = alice_with_slack(h);
-    rh_feed(h, &(struct rh_ev){.t = t, .actor = ALICE, .at = &RH_DUBLIN, .dt = "new-laptop", .os = "Windows 10",
+    rh_feed(h, &(struct rh_ev){.t = t, .actor = ALICE, .at = &RH_DUBLIN,
+                               .dt = "new-laptop", .os = "Windows 10",
                                .browser = "EDGE", .session = "lap"});
     sso_in(h, t + 10 * RH_MIN, &RH_DUBLIN, "new-laptop", "lap", "0oapayroll", "Payroll");
     sso_in(h, t + 20 * RH_MIN, &RH_DUBLIN, "new-laptop", "lap", "0oaaws", "AWS Console");

@@ -34,7 +34,7 @@
 #include "rules/prim.h"
 
 #define SEEN 4
-#define STATE_VERSION 1
+#define STATE_VERSION 2     /* 2: self_usual */
 
 struct cfg {
     int64_t chain_ms, password_ms, rare_ms;
@@ -47,6 +47,7 @@ struct chain {
     uint32_t enroll_asn, enroll_ip;     /* the enrollment's new network (ip hashed), 0 = none */
     uint32_t seen_asn[SEEN];    /* networks first proven after the reset */
     uint8_t nseen, stage, by_admin, admin_new;
+    uint8_t self_usual;         /* the user's own change, from their usual network and device */
     char admin[64];             /* who reset, "" for the user */
     char admin_ctx[96];         /* the resetting admin's context, for people */
     char enrolled[240];         /* what was enrolled, from where, how new */
@@ -160,9 +161,9 @@ static void reset_text(const struct chain *s, int64_t t, char *out, size_t len)
 
     if (t - s->reset_at >= IDW_MIN_MS)
         snprintf(when, sizeof when, " %d.%d h earlier", tenths / 10, tenths % 10);
-    snprintf(out, len, "factors reset %s%.63s%s%.95s%s%s", s->by_admin ? "by admin " : "by the user",
+    snprintf(out, len, "factors reset %s%.63s%s%.95s%s%s%s", s->by_admin ? "by admin " : "by the user",
              s->admin, s->admin_ctx[0] ? " (admin context: " : "", s->admin_ctx,
-             s->admin_ctx[0] ? ")" : "", when);
+             s->admin_ctx[0] ? ")" : "", s->self_usual ? " from the user's usual context" : "", when);
 }
 
 /* ---- the reset ----------------------------------------------------------------------- */
@@ -191,7 +192,23 @@ static void report_reset(struct idw_detect_ctx *ctx, const struct cfg *c, const 
          medium ? "MFA factors reset in a suspicious context" : "MFA factors reset", txt);
 }
 
-static void on_reset(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev)
+/*
+ * The user's own factor change from an ASN and country their established
+ * persona trusts (or the org's shared egress), on no device token new to
+ * them: someone replacing their phone at their desk.
+ */
+static int self_usual(struct idw_detect_ctx *ctx, const struct idw_event *ev, const struct idw_persona *p)
+{
+    struct novelty n;
+
+    if (!ev->subject_is_actor)
+        return 0;
+    judge(ctx, ev, p, &n);
+    return !n.learning && !n.asn && !n.country && !n.device;
+}
+
+static void on_reset(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
+                     const struct idw_persona *before)
 {
     const struct idw_persona *adm = idw_detect_actor(ctx);
     struct chain s, old;
@@ -205,6 +222,7 @@ static void on_reset(struct idw_detect_ctx *ctx, const struct cfg *c, const stru
     s.pw_at = old.pw_at;
     s.stage = ST_RESET;
     s.by_admin = !ev->subject_is_actor;
+    s.self_usual = (uint8_t)self_usual(ctx, ev, before);
     if (s.by_admin)
         snprintf(s.admin, sizeof s.admin, "%s", ev->actor.login ? ev->actor.login
                  : ev->actor.display_name ? ev->actor.display_name : "(not a person)");
@@ -299,6 +317,9 @@ static void on_enroll(struct idw_detect_ctx *ctx, const struct cfg *c, const str
     snprintf(s.enrolled, sizeof s.enrolled, "%.40s from %.45s (%.100s%s)", enrolled_what(ev),
              ev->ip ? ev->ip : "?", n.text, seen ? ", a network first proven after the reset" : "");
     open = s.stage >= ST_RESET && t >= s.reset_at && t - s.reset_at <= c->chain_ms;
+    /* after the user's own change from their usual context, a new device token alone is the new phone */
+    if (open && s.self_usual && !n.asn && !n.country && !seen)
+        return;
     if (open && (n.asn || n.country || n.device || seen)) {
         if (s.stage < ST_ENROLLED)
             s.stage = ST_ENROLLED;
@@ -382,7 +403,7 @@ static void fr_on_event(const void *config, struct idw_detect_ctx *ctx, const st
     if (ev->outcome != IDW_OUT_UNKNOWN && !idw_outcome_ok(ev->outcome))
         return;
     if ((f & IDW_K_FACTOR_REMOVE) || ((f & IDW_K_RESET) && (f & IDW_K_FACTOR_CHANGE)))
-        on_reset(ctx, c, ev);
+        on_reset(ctx, c, ev, before);
     else if (f & IDW_K_CREDENTIAL)
         on_password(ctx, c, ev);
     else if (f & IDW_K_ENROLL)

@@ -21,6 +21,15 @@
  * first seen in an alerting event stay provisional (persona.h), so an
  * attacker's repeated sign-ins keep being judged new.  Learning personas
  * are not judged at all.
+ *
+ * One pattern scores low on its own and is judged over time: a sign-in
+ * from the user's usual country but a network, a city and a device all new
+ * to them (an account takeover through a residential proxy in the user's
+ * own country, on a common browser).  The rule remembers it ("ic:<tuid>")
+ * and when, within follow_hours, the same session, network or device opens
+ * apps the user never opened before, each such app raises the alert to at
+ * least medium.  A new laptop at the usual network, or a trip on the usual
+ * device, is not the pattern.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,7 +42,7 @@
 struct cfg {
     unsigned low, medium, high;             /* score thresholds */
     unsigned org_familiar;                  /* users of the org that make a country/ASN familiar */
-    int64_t window_ms;
+    int64_t window_ms, follow_ms;
     struct idw_strings sensitive;           /* app name substrings, case-insensitive */
 };
 
@@ -56,6 +65,17 @@ static enum idw_rc nc_check(const void *config, char *err, size_t errlen)
              "most the next): they are %u, %u and %u", c->low, c->medium, c->high);
     return IDW_ERR;
 }
+
+#define IC_VERSION 1
+
+/* An in-country sign-in from a new network, city and device: what first-time apps are checked against. */
+struct in_country {
+    int64_t at;
+    uint32_t asn, session, device;      /* hashes (asn as is); 0: absent */
+    int32_t score;                      /* the sign-in's own score */
+    uint32_t apps;                      /* first-time apps that followed */
+    char what[320];                     /* the sign-in, for evidence */
+};
 
 /* What one deviation adds, and the words that explain it. */
 struct verdict {
@@ -228,10 +248,95 @@ static int judged(const struct idw_event *ev, const struct idw_persona *p,
     if (!p || !ev->subject_is_actor || !idw_outcome_ok(ev->outcome) || (f & IDW_K_PUSH) ||
         !(f & (IDW_K_SIGNIN | IDW_K_SSO | IDW_K_MFA | IDW_K_ADMIN_ACCESS)))
         return 0;
-    /* one verdict per session (its root, under Identity Engine): its first event judged it */
-    if (idw_event_session_key(ev) && idw_persona_knows(p, IDW_DIM_SESSIONS, idw_event_session_key(ev)))
-        return 0;
     return !idw_persona_learning(p, ev->published_ms, prm);
+}
+
+/* One verdict per session (its root, under Identity Engine): its first event judged it. */
+static int session_judged(const struct idw_event *ev, const struct idw_persona *p)
+{
+    return idw_event_session_key(ev) && idw_persona_knows(p, IDW_DIM_SESSIONS, idw_event_session_key(ev));
+}
+
+static uint32_t hash_of(const char *s)
+{
+    return s ? (uint32_t)idw_hash64(s) | 1u : 0;    /* never 0: 0 means absent */
+}
+
+/*
+ * The in-country pattern: the country is the user's, but the network (not
+ * the org's shared exit), the city and the device token are all new.
+ */
+static int in_country_shape(struct idw_detect_ctx *ctx, const struct idw_event *ev,
+                            const struct idw_persona *p, int dev)
+{
+    char city[160];
+
+    if (dev <= 0 || !ev->geo.city || idw_country_novelty(ctx, ev, p) != IDW_NOVELTY_KNOWN ||
+        idw_network_novelty(ctx, ev, p) != IDW_NOVELTY_NEW)
+        return 0;
+    snprintf(city, sizeof city, "%s, %s", ev->geo.city, ev->geo.country);
+    return !idw_persona_knows(p, IDW_DIM_CITIES, city);
+}
+
+static void remember_shape(struct idw_detect_ctx *ctx, const struct idw_event *ev, int score)
+{
+    struct in_country r = {0};
+    char key[64], net[IDW_PV_VALUE];
+
+    r.at = ev->published_ms;
+    r.asn = ev->asn;
+    r.session = hash_of(idw_event_session_key(ev));
+    r.device = hash_of(ev->dt_hash);
+    r.score = score;
+    snprintf(r.what, sizeof r.what, "a sign-in from %.45s (%.40s, %.40s) in the user's usual country "
+             "%.40s, with the network, city and device all new to them", ev->ip ? ev->ip : "?",
+             idw_network_name(ev, net), ev->geo.city, ev->geo.country);
+    snprintf(key, sizeof key, "ic:%s", ev->tuid);
+    idw_state_put(ctx, key, IC_VERSION, &r, sizeof r);
+}
+
+/*
+ * A first-time app opened by the same session, network or device within
+ * follow_hours of the in-country pattern: r filled, 1.  Reads state only
+ * for an app the user never opened, which is rare.
+ */
+static int follows_shape(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
+                         const struct idw_persona *p, struct in_country *r)
+{
+    const char *app = idw_event_app_key(ev);
+    char key[64];
+    int64_t d;
+
+    if (!(ev->kind->flags & (IDW_K_SSO | IDW_K_ADMIN_ACCESS)) || !app ||
+        idw_persona_knows(p, IDW_DIM_APPS, app))
+        return 0;
+    snprintf(key, sizeof key, "ic:%s", ev->tuid);
+    if (idw_state_get(ctx, key, IC_VERSION, r, sizeof *r) != IDW_OK)
+        return 0;
+    r->what[sizeof r->what - 1] = '\0';
+    d = ev->published_ms - r->at;
+    if (d < 0 || d > c->follow_ms)
+        return 0;
+    return (r->session && r->session == hash_of(idw_event_session_key(ev))) ||
+           (r->asn && r->asn == ev->asn) || (r->device && r->device == hash_of(ev->dt_hash));
+}
+
+/* The follow-up's own verdict: the sign-in's score, the app, and the step to at least medium. */
+static void judge_follow(struct idw_detect_ctx *ctx, const struct cfg *c, struct verdict *v,
+                         const struct idw_event *ev, const struct idw_persona *p, struct in_country *r)
+{
+    char key[64];
+
+    add(v, r->score, NULL, "%.0f min after %s (score %d)",
+        (double)(ev->published_ms - r->at) / IDW_MIN_MS, r->what, (int)r->score);
+    judge_app(c, v, ev, p);
+    add(v, 15, "apps after an in-country new context",
+        "an app this user never opened, after that sign-in (%u before it)", (unsigned)r->apps);
+    if (v->score < (int)c->medium)
+        v->score = (int)c->medium;
+    r->apps++;
+    snprintf(key, sizeof key, "ic:%s", ev->tuid);
+    idw_state_put(ctx, key, IC_VERSION, r, sizeof *r);
 }
 
 static void report(struct idw_detect_ctx *ctx, const struct cfg *c, const struct idw_event *ev,
@@ -260,9 +365,17 @@ static void nc_on_event(const void *config, struct idw_detect_ctx *ctx, const st
 {
     const struct cfg *c = config;
     struct verdict v = {0};
+    struct in_country r;
     int dev, risk;
 
     if (!judged(ev, before, idw_detect_params(ctx)))
+        return;
+    if (follows_shape(ctx, c, ev, before, &r)) {
+        judge_follow(ctx, c, &v, ev, before, &r);
+        report(ctx, c, ev, &v);
+        return;
+    }
+    if (session_judged(ev, before))
         return;
     judge_place(ctx, c, &v, ev, before);
     dev = device_novelty(ctx, ev, before);
@@ -281,6 +394,8 @@ static void nc_on_event(const void *config, struct idw_detect_ctx *ctx, const st
         v.score /= 2;       /* the user's own trusted device: most likely the user, elsewhere */
         add(&v, 0, NULL, "on a trusted device of this user (score halved)");
     }
+    if (in_country_shape(ctx, ev, before, dev))
+        remember_shape(ctx, ev, v.score);
     if (v.score >= (int)c->low)
         report(ctx, c, ev, &v);
 }
@@ -298,6 +413,10 @@ static const struct idw_rule_param new_context_params[] = {
     {.name = "window_hours", .def = 24, .min = 1, .max = 720, .type = IDW_PARAM_NUMBER,
      .offset = offsetof(struct cfg, window_ms), .unit = IDW_UNIT_HOURS,
      .doc = "alerts on one user within this window aggregate"},
+    {.name = "follow_hours", .def = 8, .min = 1, .max = 168, .type = IDW_PARAM_NUMBER,
+     .offset = offsetof(struct cfg, follow_ms), .unit = IDW_UNIT_HOURS,
+     .doc = "apps the user never opened, this soon after an in-country sign-in from a new network, city "
+            "and device (same session, network or device), make it at least medium"},
     {.name = "org_familiar_users", .def = 3, .min = 1, .max = 100000, .type = IDW_PARAM_INTEGER,
      .offset = offsetof(struct cfg, org_familiar),
      .doc = "colleagues with a country or ISP in their routine make it familiar to the org"},

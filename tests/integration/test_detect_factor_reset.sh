@@ -9,6 +9,12 @@
 #   ben   help-desk reset, re-enrollment and sign-in from his usual context   low
 #   sue   removes her own factor and enrolls a new one at the office          low
 #   nick  new hire: created, enrolls and signs in from new everything         nothing
+#   phil  replaces his phone himself at home (his usual ISP, not the office): removes the old factor,
+#         enrolls Okta Verify on the new phone (a new dtHash), signs in       low
+#   ivy   removes her own factor from a new country, then enrolls a new
+#         phone at home                                                       high
+# (phil and ivy work from home: the office /24 is the org's shared egress, where
+# no new device token counts at all.)
 . "$ROOT/tests/integration/lib.sh"
 python3 - <<'PY' > scen.jsonl
 from oktaev import *
@@ -19,7 +25,11 @@ VN = net("14.161.20.%d", 64502, "viettel", "Hanoi", "Vietnam", 21.03, 105.85)
 BR = net("177.71.4.%d", 64503, "claro", "Sao Paulo", "Brazil", -23.55, -46.63)
 ES = net("88.0.9.%d", 64504, "telefonica", "Madrid", "Spain", 40.42, -3.7)
 FR = net("51.15.6.%d", 64505, "online sas", "Paris", "France", 48.86, 2.35)
-USERS = ["hd", "hd2", "vic", "val", "dev", "carl", "dora", "fay", "ben", "sue", "nick"]
+USERS = ["hd", "hd2", "vic", "val", "dev", "carl", "dora", "fay", "ben", "sue", "nick", "phil", "ivy"]
+HOMES = {"phil": net("93.107.5.%d", 6830, "virgin media", "Dublin", "Ireland", 53.34, -6.27),
+         "ivy": net("89.100.7.%d", 15502, "vodafone ie", "Galway", "Ireland", 53.27, -9.05)}
+def home(u):
+    return HOMES.get(u, OFFICE)
 WIN = user_agent("Mozilla/5.0 (Windows NT 10.0) Chrome/126.0", "Windows 10", "CHROME")
 n = 0
 def ctx(actor, where):
@@ -28,13 +38,17 @@ def ctx(actor, where):
     global n
     n += 1
     return dict(net=where.at(10 + USERS.index(actor)), user_agent=WIN, session_id="idx-%s-%d" % (actor, n // 50),
-                dt=("dt-" + actor) if where is OFFICE else "dt-" + actor + "-away")
+                dt=("dt-" + actor) if where is home(actor) else "dt-" + actor + "-away")
 def ev(actor, t, typ, target=None, where=OFFICE, **kw):
     return event(typ, t, person(actor), targets=[person(target or actor)], **ctx(actor, where), **kw)
 def reset(admin, t, user, where=OFFICE):
     return factor_reset_all(person(admin), t, person(user), **ctx(admin, where))
 def enroll(user, t, where=OFFICE, factor="OKTA_VERIFY_PUSH"):
     return factor_enroll(person(user), t, factor=factor, **ctx(user, where))
+def new_phone(user, t):
+    return factor_enroll(person(user), t, **dict(ctx(user, home(user)), dt="dt-" + user + "-newphone"))
+def deactivate(user, t, where):
+    return ev(user, t, "user.mfa.factor.deactivate", user, where, reason="User reset OKTA_VERIFY_PUSH factor")
 def signin_(user, t, where=OFFICE, typ="user.session.start"):
     return ev(user, t, typ, None, where)
 out = []
@@ -42,7 +56,7 @@ for u in USERS:
     if u == "nick":
         continue
     for d in range(12):
-        out.append(signin_(u, BASE + d * D + USERS.index(u) * M))
+        out.append(signin_(u, BASE + d * D + USERS.index(u) * M, home(u)))
 A = BASE + 12 * D + 9 * H
 pixel = {"id": "guo-dev-phone", "name": "Pixel 8", "os_platform": "ANDROID", "managed": False, "registered": True}
 out += [
@@ -60,6 +74,9 @@ out += [
     enroll("sue", A + 9 * M),
     ev("hd", A + 8 * M, "user.lifecycle.create", "nick"), enroll("nick", A + H, ES), signin_("nick", A + H + M, ES),
     signin_("nick", A + H + 2 * M, ES, "user.authentication.sso"),
+    deactivate("phil", A + 10 * M, home("phil")), new_phone("phil", A + 12 * M),
+    signin_("phil", A + 15 * M, home("phil")),
+    deactivate("ivy", A + 11 * M, RO), new_phone("ivy", A + 13 * M),
 ]
 dump_jsonl(out)
 PY
@@ -69,7 +86,7 @@ cat alerts.jsonl
 sev() { jlines alerts.jsonl "[r['severity'] for r in rows if r['user'].startswith('$1@')]"; }
 evi() { jlines alerts.jsonl "[r['evidence'] for r in rows if r['user'].startswith('$1@')][0]"; }
 expect_eq "$(jlines alerts.jsonl 'sorted(r["user"].split("@")[0] for r in rows)')" \
-    "['ben', 'carl', 'dev', 'dora', 'fay', 'sue', 'val', 'vic']" "users alerted (one alert each, none for the new hire)"
+    "['ben', 'carl', 'dev', 'dora', 'fay', 'ivy', 'phil', 'sue', 'val', 'vic']" "users alerted (one alert each, none for the new hire)"
 expect_eq "$(sev vic)" "['critical']" "vic: reset, enrollment from a new country, sign-in from it"
 expect_eq "$(sev val)" "['critical']" "val: reset, sign-in from a new ASN, enrollment and SSO from it"
 expect_eq "$(sev dev)" "['high']" "dev: reset, device enrolled from a new ASN"
@@ -78,9 +95,12 @@ expect_eq "$(sev dora)" "['medium']" "dora: first reset with a password reset wi
 expect_eq "$(sev fay)" "['medium']" "fay: factor enrolled from a new country without a reset"
 expect_eq "$(sev ben)" "['low']" "ben: help-desk reset, re-enrolled from his usual context"
 expect_eq "$(sev sue)" "['low']" "sue: removed her own factor at the office"
+expect_eq "$(sev phil)" "['low']" "phil: replaced his phone himself at home (new device token)"
+expect_eq "$(sev ivy)" "['high']" "ivy: removed her own factor from a new country, then a new phone"
+evi phil | grep -q "factors reset by the user from the user's usual context" || fail "phil: evidence"
 expect_eq "$(jlines alerts.jsonl '[(r["event_count"], r["stage"], r["mitre"]) for r in rows if r["user"].startswith("vic@")][0]')" \
     "(3, 'Persistence', ['T1556.006'])" "vic: one alert over the whole chain"
-expect_eq "$(idw alerts list --rule factor_reset --severity medium --json | jlines /dev/stdin 'sum(1 for r in rows if r["user"].split("@")[0] in ("ben", "sue", "nick"))')" \
+expect_eq "$(idw alerts list --rule factor_reset --severity medium --json | jlines /dev/stdin 'sum(1 for r in rows if r["user"].split("@")[0] in ("ben", "sue", "nick", "phil"))')" \
     0 "benign medium+ alerts"
 evi vic | grep -q 'factors reset by admin hd@acme.example (admin context: AS5466 known, Ireland known, device known) 2.0 h earlier; then OKTA_VERIFY_PUSH from 185.220.101.12 (AS64500 new, Romania new, device new) enrolled 2.0 h after the reset; then a successful user.session.start from the same new network (AS64500, 185.220.101.12) 5 min after' \
     || fail "vic: evidence does not tell the chain"

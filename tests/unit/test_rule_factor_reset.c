@@ -237,6 +237,70 @@ static void test_learning_and_shared_egress_quiet(void **state)
     rh_check(rh_alert(h, RULE, ALICE), "low", 25, 25, 1);
 }
 
+/* alice removes her own factor at t from at (replacing her phone herself). */
+static void self_deactivate(struct rh *h, int64_t t, const struct rh_place *at, const char *dt)
+{
+    rh_feed(h, &(struct rh_ev){.type = "user.mfa.factor.deactivate", .t = t, .actor = ALICE,
+                               .target_user = ALICE, .at = at, .dt = dt, .factor = "OKTA_VERIFY_PUSH"});
+}
+
+/*
+ * The issue's false positive: alice replaces her phone herself, from her usual
+ * network and laptop: her own deactivate, then Okta Verify enrolled on the new
+ * phone (a device token never seen) from the usual network, then her usual
+ * sign-in.  One low alert, never high.
+ */
+static void test_self_phone_replacement_low(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = org(h);
+    self_deactivate(h, t, &RH_DUBLIN, "dev-" ALICE);
+    enroll(h, t + 10 * RH_MIN, &RH_DUBLIN, "new-phone");
+    rh_feed(h, &(struct rh_ev){.t = t + 20 * RH_MIN, .actor = ALICE, .at = &RH_DUBLIN, .dt = "dev-" ALICE});
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "low", 25, 25, 0);
+    rh_evidence(a, "factors reset by the user");
+    rh_evidence(a, "from the user's usual context");
+    assert_int_equal(with_severity(h, "high"), 0);
+}
+
+/*
+ * Near misses of the phone replacement that keep today's chain: the same
+ * self-service change, but the new factor enrolled from a network and
+ * country new to alice (high); or the deactivate itself from an unfamiliar
+ * context, then an enrollment new only by its device (high: nothing vouches
+ * for who removed the factor).  An admin's reset then a new device token from
+ * the usual network stays high too.
+ */
+static void test_self_change_unfamiliar_context_high(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = org(h);
+    self_deactivate(h, t, &RH_DUBLIN, "dev-" ALICE);
+    enroll(h, t + 10 * RH_MIN, &RH_VPS, "new-phone");
+    rh_check(rh_alert(h, RULE, ALICE), "high", 75, 75, 2);
+    rh_close(h);
+
+    rh_open(h, RULE, NULL);
+    t = org(h);
+    self_deactivate(h, t, &RH_VPS, "other-laptop");
+    enroll(h, t + 10 * RH_MIN, &RH_DUBLIN, "new-phone");
+    rh_check(rh_alert(h, RULE, ALICE), "high", 75, 75, 2);
+    rh_close(h);
+
+    rh_open(h, RULE, NULL);
+    t = org(h);
+    reset(h, t, &RH_DUBLIN);
+    enroll(h, t + 10 * RH_MIN, &RH_DUBLIN, "new-phone");
+    rh_check(rh_alert(h, RULE, ALICE), "high", 75, 75, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +313,8 @@ int main(void)
         RH_TEST(test_enroll_without_reset_medium),
         RH_TEST(test_usual_reenrollment_quiet),
         RH_TEST(test_learning_and_shared_egress_quiet),
+        RH_TEST(test_self_phone_replacement_low),
+        RH_TEST(test_self_change_unfamiliar_context_high),
     };
     return cmocka_run_group_tests_name("rule_factor_reset", tests, NULL, NULL);
 }

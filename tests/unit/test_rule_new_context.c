@@ -363,6 +363,164 @@ static void test_aggregation(void **state)
     assert_int_equal(rh_count(h, RULE), 2);
 }
 
+/* A residential network in Cork: the user's country, but an ISP and a city alice never used. */
+static const struct rh_place IE_RESI = {"89.101.3.7", 6830, "Liberty Global", "Cork", "Ireland",
+                                        51.90, -8.47};
+
+/* alice's twelve days in Dublin on her Mac, opening Slack each day. */
+static int64_t alice_with_slack(struct rh *h)
+{
+    for (int d = 0; d < 12; d++) {
+        rh_feed(h, &(struct rh_ev){.t = RH_T0 + d * RH_DAY, .actor = ALICE, .at = &RH_DUBLIN, .dt = DEV});
+        rh_feed(h, &(struct rh_ev){.type = "user.authentication.sso", .t = RH_T0 + d * RH_DAY + RH_MIN,
+                                   .actor = ALICE, .at = &RH_DUBLIN, .dt = DEV,
+                                   .targets = json_pack("[{s:s, s:s, s:s}]", "id", "0oaslack", "type",
+                                                        "AppInstance", "displayName", "Slack")});
+    }
+    return RH_T0 + 12 * RH_DAY;
+}
+
+/* An SSO by alice into app at t from at on device dt (her Mac and Chrome), in session sess. */
+static void sso_in(struct rh *h, int64_t t, const struct rh_place *at, const char *dt, const char *sess,
+                   const char *app_id, const char *app)
+{
+    rh_feed(h, &(struct rh_ev){.type = "user.authentication.sso", .t = t, .actor = ALICE, .at = at, .dt = dt,
+                               .session = sess,
+                               .targets = json_pack("[{s:s, s:s, s:s}]", "id", app_id, "type", "AppInstance",
+                                                    "displayName", app)});
+}
+
+/* The attacker's sign-in through a Cork residential proxy, on a new Mac/Chrome device token. */
+static void proxy_signin(struct rh *h, int64_t t, const char *sess)
+{
+    rh_feed(h, &(struct rh_ev){.t = t, .actor = ALICE, .at = &IE_RESI, .dt = "proxy-mac", .session = sess});
+}
+
+/*
+ * The issue's takeover: usual country and browser, new ISP, city and device
+ * (20 + 15 = 35, low), then apps alice never opened in that session: each
+ * raises the alert, to medium (35 + 5 + 15 = 55) and, for a sensitive app,
+ * high (35 + 20 + 15 = 70).  One alert, three versions.
+ */
+static void test_in_country_takeover(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = alice_with_slack(h);
+    proxy_signin(h, t, "evil");
+    rh_check(rh_alert(h, RULE, ALICE), "low", 35, 35, 1);
+    sso_in(h, t + 10 * RH_MIN, &IE_RESI, "proxy-mac", "evil", "0oapayroll", "Payroll");
+    const json_t *a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "medium", 55, 55, 2);
+    rh_evidence(a, "10 min after a sign-in from 89.101.3.7 (AS6830, Cork) in the user's usual country "
+                   "Ireland, with the network, city and device all new to them (score 35)");
+    rh_evidence(a, "first use of Payroll");
+    rh_evidence(a, "an app this user never opened, after that sign-in (0 before it)");
+    sso_in(h, t + 20 * RH_MIN, &IE_RESI, "proxy-mac", "evil", "0oaaws", "AWS Console");
+    a = rh_alert(h, RULE, ALICE);
+    rh_check(a, "high", 70, 70, 3);
+    rh_evidence(a, "(1 before it)");
+    assert_int_equal(rh_count(h, RULE), 1);
+}
+
+/*
+ * When colleagues use the ISP (5) the sign-in scores 20, no alert; a
+ * first-time app after it still makes at least medium (45, from 40).
+ */
+static void test_in_country_familiar_isp_medium(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    /* the colleagues' homes: the same ISP, other /24s (one /24 of three users would be a shared exit) */
+    static const struct rh_place homes[3] = {
+        {"89.101.10.7", 6830, "Liberty Global", "Limerick", "Ireland", 52.66, -8.63},
+        {"89.101.20.7", 6830, "Liberty Global", "Limerick", "Ireland", 52.66, -8.63},
+        {"89.101.30.7", 6830, "Liberty Global", "Limerick", "Ireland", 52.66, -8.63},
+    };
+
+    rh_open(h, RULE, NULL);
+    rh_baseline(h, "bob@acme.example", &homes[0], 12);
+    rh_baseline(h, "carol@acme.example", &homes[1], 12);
+    rh_baseline(h, "dave@acme.example", &homes[2], 12);
+    t = alice_with_slack(h);
+    proxy_signin(h, t, "evil");
+    assert_int_equal(rh_count(h, RULE), 0);
+    sso_in(h, t + RH_HOUR, &IE_RESI, "proxy-mac", "evil", "0oapayroll", "Payroll");
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 45, 45, 1);
+}
+
+/*
+ * Near misses that stay low: after the same sign-in, only apps alice
+ * already uses; a new app but from her own laptop at the office in another
+ * session (not the pattern's session, network or device); a new app in the
+ * attacker's session after follow_hours (8: at 8 h it still counts).
+ */
+static void test_in_country_near_misses(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = alice_with_slack(h);
+    proxy_signin(h, t, "evil");
+    sso_in(h, t + 10 * RH_MIN, &IE_RESI, "proxy-mac", "evil", "0oaslack", "Slack");
+    sso_in(h, t + 2 * RH_HOUR, &RH_DUBLIN, DEV, "own", "0oapayroll", "Payroll");
+    sso_in(h, t + 8 * RH_HOUR + 1, &IE_RESI, "proxy-mac", "evil", "0oawiki", "Wiki");
+    rh_check(rh_alert(h, RULE, ALICE), "low", 35, 35, 1);
+    rh_close(h);
+
+    rh_open(h, RULE, NULL);
+    t = alice_with_slack(h);
+    proxy_signin(h, t, "evil");
+    sso_in(h, t + 8 * RH_HOUR, &IE_RESI, "proxy-mac", "evil", "0oawiki", "Wiki");
+    rh_check(rh_alert(h, RULE, ALICE), "medium", 55, 55, 2);
+    rh_close(h);
+
+    rh_open(h, RULE, "{\"follow_hours\": 1}");
+    t = alice_with_slack(h);
+    proxy_signin(h, t, "evil");
+    sso_in(h, t + 2 * RH_HOUR, &IE_RESI, "proxy-mac", "evil", "0oawiki", "Wiki");
+    rh_check(rh_alert(h, RULE, ALICE), "low", 35, 35, 1);
+}
+
+/*
+ * Not the pattern: a new ISP and device in her usual city (Dublin); a new
+ * laptop at the usual office network; a trip to a new city on her own
+ * laptop.  New apps after them change nothing: low at most.
+ */
+static void test_in_country_benign(void **state)
+{
+    struct rh *h = *state;
+    int64_t t;
+
+    rh_open(h, RULE, NULL);
+    t = alice_with_slack(h);
+    rh_feed(h, &(struct rh_ev){.t = t, .actor = ALICE, .at = &IE_MOBILE, .dt = "proxy-mac", .session = "s1"});
+    sso_in(h, t + 10 * RH_MIN, &IE_MOBILE, "proxy-mac", "s1", "0oapayroll", "Payroll");
+    rh_check(rh_alert(h, RULE, ALICE), "low", 35, 35, 1);
+    rh_close(h);
+
+    rh_open(h, RULE, NULL);
+    t = alice_with_slack(h);
+    rh_feed(h, &(struct rh_ev){.t = t, .actor = ALICE, .at = &RH_DUBLIN,
+                               .dt = "new-laptop", .os = "Windows 10",
+                               .browser = "EDGE", .session = "lap"});
+    sso_in(h, t + 10 * RH_MIN, &RH_DUBLIN, "new-laptop", "lap", "0oapayroll", "Payroll");
+    sso_in(h, t + 20 * RH_MIN, &RH_DUBLIN, "new-laptop", "lap", "0oaaws", "AWS Console");
+    rh_check(rh_alert(h, RULE, ALICE), "low", 25, 25, 1);
+    rh_close(h);
+
+    rh_open(h, RULE, NULL);
+    t = alice_with_slack(h);
+    rh_feed(h, &(struct rh_ev){.t = t, .actor = ALICE, .at = &IE_RESI, .dt = DEV, .session = "trip"});
+    sso_in(h, t + 10 * RH_MIN, &IE_RESI, DEV, "trip", "0oapayroll", "Payroll");
+    sso_in(h, t + 20 * RH_MIN, &IE_RESI, DEV, "trip", "0oaaws", "AWS Console");
+    assert_int_equal(rh_count(h, RULE), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +542,10 @@ int main(void)
         RH_TEST(test_learning_quiet),
         RH_TEST(test_one_verdict_per_session),
         RH_TEST(test_aggregation),
+        RH_TEST(test_in_country_takeover),
+        RH_TEST(test_in_country_familiar_isp_medium),
+        RH_TEST(test_in_country_near_misses),
+        RH_TEST(test_in_country_benign),
     };
     return cmocka_run_group_tests_name("rule_new_context", tests, NULL, NULL);
 }

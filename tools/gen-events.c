@@ -12,12 +12,17 @@
  * network at the destination) or get a new laptop.  Admins change group
  * memberships, reset factors for people who call the helpdesk, unlock
  * accounts, grant planned roles and onboard new hires, who then learn
- * everything from scratch.  The internet sprays unknown usernames.
+ * everything from scratch.  Org admins work in the Admin Console every day
+ * (policy, zone, app, OAuth client, log stream and event hook changes, role
+ * revokes, API token rotation; the super admin grants Okta Support access),
+ * from their own random stream.  The internet sprays unknown usernames.
  *
  * Attacks, with --attacks: each labelled scenario of `attacks` below is
  * injected once after day 14, on an established user, drawing from its own
  * random stream, so the background is byte-identical with or without the
- * flag.  --labels FILE writes one JSON line per injected attack.
+ * flag.  --labels FILE writes one JSON line per injected attack; the
+ * admin-plane and newer attacks name the uuids of their key events instead
+ * of a rule.
  *
  * The day loop has three passes: each person's own day, then the org's
  * routines that involve two people (admin on user), then the attacks, which

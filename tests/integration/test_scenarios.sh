@@ -109,7 +109,9 @@ for L in labels:
     L["accounts"] = {L["user"]} if L["user"] else set()
     L["ips"] = {L["ip"]} if L["ip"] else set()
     for u in L.get("uuids") or []:
-        e = key_events[u]
+        e = key_events.get(u)
+        if not e:
+            continue            # reported above
         L["ips"].add(e["client"]["ipAddress"])
         L["accounts"].update(t["alternateId"] for t in e["target"] or [] if t["type"] == "User")
     for ip in L["ips"]:

@@ -12,12 +12,17 @@
  * network at the destination) or get a new laptop.  Admins change group
  * memberships, reset factors for people who call the helpdesk, unlock
  * accounts, grant planned roles and onboard new hires, who then learn
- * everything from scratch.  The internet sprays unknown usernames.
+ * everything from scratch.  Org admins work in the Admin Console every day
+ * (policy, zone, app, OAuth client, log stream and event hook changes, role
+ * revokes, API token rotation; the super admin grants Okta Support access),
+ * from their own random stream.  The internet sprays unknown usernames.
  *
  * Attacks, with --attacks: each labelled scenario of `attacks` below is
  * injected once after day 14, on an established user, drawing from its own
  * random stream, so the background is byte-identical with or without the
- * flag.  --labels FILE writes one JSON line per injected attack.
+ * flag.  --labels FILE writes one JSON line per injected attack; the
+ * admin-plane and newer attacks name the uuids of their key events instead
+ * of a rule.
  *
  * The day loop has three passes: each person's own day, then the org's
  * routines that involve two people (admin on user), then the attacks, which
@@ -42,8 +47,9 @@
 /* ---- deterministic randomness (splitmix64), two streams ------------------ */
 
 /* The background and the attacks draw from separate streams: injecting attacks never changes the
- * background. */
-static uint64_t rng_background, rng_attacks, *rng = &rng_background;
+ * background.  The org admins' admin-plane routine has a third stream, so adding it left the rest of
+ * the background as it was. */
+static uint64_t rng_background, rng_attacks, rng_admin, *rng = &rng_background;
 
 static uint64_t rnd(void)
 {
@@ -209,6 +215,19 @@ static const struct city hosting[] = {
 };
 #define NHOSTING (sizeof hosting / sizeof hosting[0])
 
+/* Proxy networks (securityContext.isProxy true): where a distributed spray rotates its addresses. */
+static const struct city proxies[] = {
+    {"Los Angeles", "California", "United States", "90017", 34.0494, -118.2641, -8,
+     60068, "Datacamp Limited", "datacamp.co.uk", {212, 102}},
+    {"Frankfurt am Main", "Hesse", "Germany", "60314", 50.1109, 8.7200, 1,
+     51852, "Private Layer INC", "privatelayer.com", {185, 107}},
+    {"Dallas", "Texas", "United States", "75201", 32.7767, -96.7970, -6,
+     62240, "Clouvider Limited", "clouvider.net", {45, 134}},
+    {"London", "England", "United Kingdom", "E14", 51.5072, -0.0205, 0,
+     9009, "M247 Ltd", "m247.com", {89, 46}},
+};
+#define NPROXIES (sizeof proxies / sizeof proxies[0])
+
 struct app { const char *id, *name; };
 
 static const struct app apps[] = {
@@ -245,6 +264,12 @@ static const struct ua agents[] = {
 };
 #define NDESKTOP 5              /* agents[0..4] are computers */
 #define PHONE_UA 5
+
+/* The most common browser: what a residential-proxy kit presents. */
+static const struct ua chrome_windows = {
+    .raw = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+           "Chrome/126.0.0.0 Safari/537.36",
+    .os = "Windows 10", .browser = "CHROME", .device = "Computer"};
 
 static const struct ua scripted = {.raw = "python-requests/2.31.0", .os = "Unknown", .browser = "UNKNOWN",
                                    .device = "Unknown"};
@@ -303,6 +328,7 @@ static double dist_km(const struct city *a, const struct city *b)
 /* How often each benign look-alike happened (--stats): the suite must contain them all. */
 static struct {
     unsigned long trips, carrier, retried_push, lockouts, resets, grants, groups, hires;
+    unsigned long consoles, configs, tokens, supports, revokes;     /* the admin plane */
 } tally;
 
 enum { NOT_ADMIN, HELPDESK, ORG_ADMIN };
@@ -313,6 +339,7 @@ struct device {
 };
 
 struct user;
+struct admin_plane;
 
 /* Where and how one event happens. */
 struct ctx {
@@ -324,6 +351,7 @@ struct ctx {
     char session[32];
     unsigned beh;               /* Okta behaviours that are POSITIVE (B_*) */
     const char *risk;           /* debugData.risk, NULL = low */
+    int proxy;                  /* securityContext.isProxy */
 };
 
 /* What a person did today (first pass), for the org's routines and the attacks. */
@@ -346,6 +374,7 @@ struct user {
     int64_t blackout;           /* on a plane: no sign-in before this time */
     unsigned char host[2], trip_host[2];
     struct today today;
+    struct admin_plane *plane;  /* org admins: their routine configuration work */
 };
 
 struct opts {
@@ -412,6 +441,9 @@ static struct {
     const char *name, *rule, *severity;
     char user[96], ip[16];
     int64_t first, last;
+    int key;                    /* the events emitted now are the attack's key events */
+    int nuuids;
+    char uuids[160][37];        /* their uuids: what the alert must name */
 } cur_label;
 static FILE *labels_out;
 
@@ -433,6 +465,7 @@ static void label_begin(const char *rule, const char *severity, const struct use
     snprintf(cur_label.user, sizeof cur_label.user, "%s", u ? u->login : "");
     snprintf(cur_label.ip, sizeof cur_label.ip, "%s", ip ? ip : "");
     cur_label.first = cur_label.last = 0;
+    cur_label.key = cur_label.nuuids = 0;
 }
 
 static void label_touch(int64_t t)
@@ -442,6 +475,19 @@ static void label_touch(int64_t t)
     if (t > cur_label.last)
         cur_label.last = t;
 }
+
+/* From here on (on) or no longer, the events emitted are the attack's key events. */
+static void label_key(int on) { cur_label.key = on; }
+
+static void label_note(int64_t t, const char *uuid)
+{
+    if (!cur_label.active)
+        return;
+    label_touch(t);
+    if (cur_label.key && cur_label.nuuids < (int)(sizeof cur_label.uuids / sizeof cur_label.uuids[0]))
+        strcpy(cur_label.uuids[cur_label.nuuids++], uuid);
+}
+
 
 static void json_or_null(FILE *f, const char *key, const char *s)
 {
@@ -459,21 +505,30 @@ static void label_end(void)
         return;
     fmt_time(cur_label.first, first);
     fmt_time(cur_label.last, last);
-    fprintf(labels_out, "{\"name\": \"%s\", \"rule\": \"%s\", \"min_severity\": \"%s\"", cur_label.name,
-            cur_label.rule, cur_label.severity);
+    fprintf(labels_out, "{\"name\": \"%s\"", cur_label.name);
+    json_or_null(labels_out, "rule", cur_label.rule ? cur_label.rule : "");
+    fprintf(labels_out, ", \"min_severity\": \"%s\"", cur_label.severity);
     json_or_null(labels_out, "user", cur_label.user);
     json_or_null(labels_out, "ip", cur_label.ip);
-    fprintf(labels_out, ", \"first\": \"%s\", \"last\": \"%s\"}\n", first, last);
+    fprintf(labels_out, ", \"first\": \"%s\", \"last\": \"%s\"", first, last);
+    if (!cur_label.rule) {      /* caught by whichever rule names a key event */
+        fprintf(labels_out, ", \"uuids\": [");
+        for (int i = 0; i < cur_label.nuuids; i++)
+            fprintf(labels_out, "%s\"%s\"", i ? ", " : "", cur_label.uuids[i]);
+        fprintf(labels_out, "]");
+    }
+    fprintf(labels_out, "}\n");
 }
 
 /* ---- one event ------------------------------------------------------------------- */
 
-struct target { const char *id, *type, *alt, *name; };
+struct target { const char *id, *type, *alt, *name, *detail; };    /* detail: detailEntry JSON, or NULL */
 struct actor { const char *id, *type, *alt, *name; };
 
 struct evspec {
     const char *type, *display, *legacy, *outcome, *reason, *uri, *cred, *factor, *severity;
     const char *extra;          /* more debugData members, JSON text */
+    const char *provider, *iface, *issuer_id, *issuer_type;     /* authenticationContext, NULL: null */
     const struct target *targets;
     int ntargets, threat;
 };
@@ -525,10 +580,17 @@ static void write_client(struct day *d, const struct ctx *c)
 static void write_authn(struct day *d, const struct ctx *c, const struct evspec *e)
 {
     const char *s = c->session[0] ? c->session : NULL;
-    app_printf(d, ",\"device\":null,\"authenticationContext\":{\"authenticationProvider\":null,"
-               "\"credentialProvider\":null,\"credentialType\":");
+    app_printf(d, ",\"device\":null,\"authenticationContext\":{\"authenticationProvider\":");
+    json_str_or_null(d, e->provider);
+    app_printf(d, ",\"credentialProvider\":null,\"credentialType\":");
     json_str_or_null(d, e->cred);
-    app_printf(d, ",\"interface\":null,\"issuer\":null,\"authenticationStep\":0,\"externalSessionId\":");
+    app_printf(d, ",\"interface\":");
+    json_str_or_null(d, e->iface);
+    if (e->issuer_id)
+        app_printf(d, ",\"issuer\":{\"id\":\"%s\",\"type\":\"%s\"}", e->issuer_id, e->issuer_type);
+    else
+        app_printf(d, ",\"issuer\":null");
+    app_printf(d, ",\"authenticationStep\":0,\"externalSessionId\":");
     json_str_or_null(d, s);
     app_printf(d, ",\"rootSessionId\":");
     json_str_or_null(d, s);
@@ -544,7 +606,7 @@ static void write_security(struct day *d, const struct ctx *c)
         return;
     }
     app_printf(d, ",\"securityContext\":{\"asNumber\":%u,\"asOrg\":\"%s\",\"isp\":\"%s\",\"domain\":\"%s\","
-               "\"isProxy\":false}", w->asn, w->isp, w->isp, w->domain);
+               "\"isProxy\":%s}", w->asn, w->isp, w->isp, w->domain, c->proxy ? "true" : "false");
 }
 
 static void write_request(struct day *d, const struct ctx *c)
@@ -598,7 +660,8 @@ static void write_targets(struct day *d, const struct target *t, int n)
     app_printf(d, ",\"target\":[");
     for (int i = 0; i < n; i++)
         app_printf(d, "%s{\"id\":\"%s\",\"type\":\"%s\",\"alternateId\":\"%s\",\"displayName\":\"%s\","
-                   "\"detailEntry\":null}", i ? "," : "", t[i].id, t[i].type, t[i].alt, t[i].name);
+                   "\"detailEntry\":%s}", i ? "," : "", t[i].id, t[i].type, t[i].alt, t[i].name,
+                   t[i].detail ? t[i].detail : "null");
     app_printf(d, "]");
 }
 
@@ -631,8 +694,7 @@ static void emit(struct day *d, int64_t t, const struct ctx *c, const struct evs
     app_printf(d, "}\n");
     r.len = d->len - r.off;
     d->recs[d->n++] = r;
-    if (cur_label.active)
-        label_touch(t);
+    label_note(t, uuid);
 }
 
 static struct actor actor_of(const struct user *u)
@@ -642,7 +704,7 @@ static struct actor actor_of(const struct user *u)
 
 static struct target target_of(const struct user *u)
 {
-    return (struct target){u->id, "User", u->login, u->name};
+    return (struct target){u->id, "User", u->login, u->name, NULL};
 }
 
 static void emit_user(struct day *d, int64_t t, const struct ctx *c, const struct evspec *e)
@@ -781,7 +843,7 @@ static void factor_activate(struct day *d, int64_t t, const struct ctx *c, unsig
     strcpy(enrollment, "pfd");
     rnd_alnum(enrollment + 3, 17);
     struct target tg[2] = {target_of(c->u),
-                           {enrollment, "AuthenticatorEnrollment", "unknown", authenticators[factor]}};
+                           {enrollment, "AuthenticatorEnrollment", "unknown", authenticators[factor], NULL}};
     struct evspec e = {.type = "user.mfa.factor.activate",
                        .display = "Activate factor or authenticator enrollment method for user",
                        .legacy = "core.user.factor.activate", .outcome = "SUCCESS",
@@ -794,8 +856,9 @@ static void grant_role(struct day *d, int64_t t, const struct ctx *c, const stru
 {
     const struct role *r = &roles[role];
     char extra[96], uri[64];
-    struct target tg[3] = {target_of(grantee), {"ROLE_ASSIGNED", "ROLE_ASSIGNED", "unknown", "Role Assigned"},
-                           {r->id, "ROLE", r->id, r->name}};
+    struct target tg[3] = {target_of(grantee),
+                           {"ROLE_ASSIGNED", "ROLE_ASSIGNED", "unknown", "Role Assigned", NULL},
+                           {r->id, "ROLE", r->id, r->name, NULL}};
     snprintf(extra, sizeof extra, "\"privilegeGranted\":\"%s\"", r->granted);
     snprintf(uri, sizeof uri, "/api/v1/users/%s/roles", grantee->id);
     struct evspec e = {.type = "user.account.privilege.grant", .display = "Grant user privilege",
@@ -808,7 +871,7 @@ static void membership(struct day *d, int64_t t, const struct ctx *c, const stru
                        const struct group *g, int add)
 {
     char uri[64];
-    struct target tg[2] = {{g->id, "UserGroup", "unknown", g->name}, target_of(who)};
+    struct target tg[2] = {{g->id, "UserGroup", "unknown", g->name, NULL}, target_of(who)};
     snprintf(uri, sizeof uri, "/api/v1/groups/%s/users/%s", g->id, who->id);
     struct evspec e = {.type = add ? "group.user_membership.add" : "group.user_membership.remove",
                        .display = add ? "Add user to group membership" : "Remove user from group membership",
@@ -1138,8 +1201,8 @@ static void helpdesk_reset(struct day *d, struct user *a, struct user *users, un
 static void grant_admin_group(struct day *d, const struct user *a)
 {
     const struct role *r = &roles[ROLE_ORG];
-    struct target tg[2] = {{admin_group.id, "UserGroup", "unknown", admin_group.name},
-                           {r->id, "ROLE", r->id, r->name}};
+    struct target tg[2] = {{admin_group.id, "UserGroup", "unknown", admin_group.name, NULL},
+                           {r->id, "ROLE", r->id, r->name, NULL}};
     char extra[96];
     snprintf(extra, sizeof extra, "\"privilegeGranted\":\"%s\"", r->granted);
     struct evspec e = {.type = "group.privilege.grant", .display = "Group Privilege granted",
@@ -1210,6 +1273,229 @@ static void hire(struct day *d, struct user *u, struct user *users, unsigned n)
     tally.hires++;
 }
 
+
+/* ---- the admin plane: org admins configuring the org (second pass, own random stream) ---------- */
+
+#define NTOKENS 3               /* integration tokens each org admin owns and rotates */
+
+struct admin_plane {
+    char token[NTOKENS][21];    /* the live token of each integration */
+    int token_due[NTOKENS];     /* day index of its next rotation */
+    int support_due;            /* the super admin: day index of the next support case */
+    unsigned next_config;       /* the next kind of routine change, in turn */
+};
+
+static const char *const token_names[NTOKENS] = {"SCIM provisioning", "SIEM log export", "Terraform"};
+
+/* The org's configuration objects that routine work touches. */
+#define TARGET(i, ty, a, n, de) {.id = (i), .type = (ty), .alt = (a), .name = (n), .detail = (de)}
+static const struct target policy_signon = TARGET("00p1signon0000001", "PolicyEntity", "unknown",
+                                                  "Default Policy", "{\"policyType\":\"OktaSignOn\"}");
+static const struct target rule_mfa = TARGET("0pr1requiremfa001", "PolicyRule", "00p1signon0000001",
+                                             "Require MFA off network", NULL);
+static const struct target policy_password = TARGET("00p1password00002", "PolicyEntity", "unknown",
+                                                    "Default Policy", "{\"policyType\":\"Password\"}");
+static const struct target zone_corp = TARGET("nzo1corpnet000001", "NetworkZoneEntity", "unknown",
+                                              "Corporate Network", NULL);
+static const struct target zone_block = TARGET("nzo1blocklist0002", "NetworkZoneEntity", "unknown",
+                                               "Blocked IP ranges", NULL);
+static const struct target oauth_client = TARGET("0oa1svcsiem000020", "AppInstance", "SIEM collector",
+                                                 "SIEM collector", NULL);
+static const struct target log_stream = TARGET("0ls1splunk0000001", "LogStream", "unknown", "Splunk Cloud",
+                                               NULL);
+static const struct target event_hook = TARGET("who1provision0001", "EventHook", "unknown",
+                                               "HR provisioning hook", NULL);
+
+static struct target console_target(void)
+{
+    return (struct target)TARGET(apps[ADMIN_CONSOLE].id, "AppInstance", apps[ADMIN_CONSOLE].name,
+                                 apps[ADMIN_CONSOLE].name, NULL);
+}
+
+/* Opening the Admin Console. */
+static void admin_console(struct day *d, int64_t t, const struct ctx *c)
+{
+    struct target console = console_target();
+    struct evspec e = {.type = "user.session.access_admin_app", .display = "User accessing Okta admin app",
+                       .outcome = "SUCCESS", .uri = "/admin/sso/callback", .targets = &console,
+                       .ntargets = 1};
+    emit_user(d, t, c, &e);
+}
+
+/* One admin-plane change: type, message, legacy type, URI, targets. */
+static void admin_change(struct day *d, int64_t t, const struct ctx *c, const char *type, const char *display,
+                         const char *legacy, const char *uri, const struct target *tg, int ntg)
+{
+    struct evspec e = {.type = type, .display = display, .legacy = legacy, .outcome = "SUCCESS", .uri = uri,
+                       .targets = tg, .ntargets = ntg};
+    emit_user(d, t, c, &e);
+}
+
+static void new_token_id(char *out)
+{
+    strcpy(out, "00T");
+    rnd_alnum(out + 3, 17);
+}
+
+/* An API token: created (then revoked when rotated out). */
+static void api_token(struct day *d, int64_t t, const struct ctx *c, const char *id, const char *name,
+                      int create)
+{
+    struct target tg = TARGET(id, "Token", "unknown", name, NULL);
+    admin_change(d, t, c, create ? "system.api_token.create" : "system.api_token.revoke",
+                 create ? "Create API token" : "Revoke API token",
+                 create ? "api.token.create" : "api.token.revoke",
+                 create ? "/api/internal/tokens" : "/api/internal/tokens/revoke", &tg, 1);
+}
+
+/* A read-only role taken back from a regular employee. */
+static void revoke_role(struct day *d, int64_t t, const struct ctx *c, const struct user *who)
+{
+    const struct role *r = &roles[ROLE_READONLY];
+    char uri[64];
+    struct target tg[2] = {target_of(who), TARGET(r->id, "ROLE", r->id, r->name, NULL)};
+    snprintf(uri, sizeof uri, "/api/v1/users/%s/roles", who->id);
+    admin_change(d, t, c, "user.account.privilege.revoke", "Revoke user privilege",
+                 "core.user.admin_privilege.revoked", uri, tg, 2);
+}
+
+#define NCONFIG 8               /* the kinds of routine change below */
+
+static void routine_change(struct day *d, int64_t t, const struct ctx *c, unsigned kind,
+                           struct user *users, unsigned n)
+{
+    struct target two[2] = {policy_signon, rule_mfa};
+    unsigned a = rnd_below(NAPPS - 1);
+    struct target app = TARGET(apps[a].id, "AppInstance", apps[a].name, apps[a].name, NULL);
+    struct user *who;
+
+    switch (kind) {
+    case 0:
+        admin_change(d, t, c, "policy.rule.update", "Update policy rule", "policy.rule.updated",
+                     "/api/v1/policies/00p1signon0000001/rules/0pr1requiremfa001", two, 2);
+        break;
+    case 1:
+        admin_change(d, t, c, "policy.lifecycle.update", "Update policy", "policy.updated",
+                     "/api/v1/policies/00p1password00002", &policy_password, 1);
+        break;
+    case 2:
+        admin_change(d, t, c, "zone.update", "Network zone update", "zone.update",
+                     "/api/v1/zones/nzo1corpnet000001",
+                     chance(0.5) ? &zone_corp : &zone_block, 1);
+        break;
+    case 3:
+        admin_change(d, t, c, "application.lifecycle.update", "Update application",
+                     "app.generic.config.app_updated",
+                     "/api/v1/apps", &app, 1);
+        break;
+    case 4:
+        admin_change(d, t, c, "app.oauth2.client.lifecycle.update", "Update OAuth client", NULL,
+                     "/oauth2/v1/clients/0oa1svcsiem000020", &oauth_client, 1);
+        break;
+    case 5:
+        admin_change(d, t, c, "system.log_stream.lifecycle.update", "Log stream updated", NULL,
+                     "/api/v1/logStreams/0ls1splunk0000001", &log_stream, 1);
+        break;
+    case 6:
+        admin_change(d, t, c, "event_hook.updated", "Event hook updated", NULL,
+                     "/api/v1/eventHooks/who1provision0001", &event_hook, 1);
+        break;
+    default:
+        who = random_regular(users, n);
+        if (who) {
+            revoke_role(d, t, c, who);
+            tally.revokes++;
+        }
+        return;
+    }
+    tally.configs++;
+}
+
+/* Okta Support asked for access on a case: the super admin grants it, support opens a session as the
+ * admin within hours and ends it. */
+static void support_case(struct day *d, int64_t t, const struct user *a)
+{
+    static const struct city okta_support = {.city = "San Francisco", .state = "California",
+                                             .country = "United States", .postal = "94105", .lat = 37.79,
+                                             .lon = -122.40, .tz = -8, .asn = 18713, .isp = "Okta, Inc.",
+                                             .domain = "okta.com", .net = {198, 51}};
+    static const struct actor support = {.id = "00u1oktasupport01", .type = "User", .alt = "support@okta.com",
+                                         .name = "Okta Support"};
+    struct ctx c = {.where = &okta_support, .ua = &agents[0]};
+    struct target tg = target_of(a);
+    struct evspec grant = {.type = "user.session.impersonation.grant",
+                           .display = "Enable impersonation grant",
+                           .legacy = "core.user.impersonation.grant.enabled", .outcome = "SUCCESS",
+                           .uri = "/api/internal/impersonation/grant"};
+    struct evspec open = {.type = "user.session.impersonation.initiate",
+                          .display = "Initiate impersonation session",
+                          .legacy = "core.user.impersonation.session.initiated", .outcome = "SUCCESS",
+                          .uri = "/api/internal/impersonation/initiate", .targets = &tg, .ntargets = 1};
+    struct evspec end = {.type = "user.session.impersonation.end", .display = "End impersonation session",
+                         .legacy = "core.user.impersonation.session.ended", .outcome = "SUCCESS",
+                         .uri = "/api/internal/impersonation/end", .targets = &tg, .ntargets = 1};
+    emit_user(d, t, &a->today.ctx, &grant);
+    snprintf(c.ip, sizeof c.ip, "198.51.%u.%u", 100 + rnd_below(4), 1 + rnd_below(254));
+    t += rnd_ms(HOUR_MS, 4 * HOUR_MS);
+    emit(d, t, &c, &open, &support);
+    emit(d, t + rnd_ms(20 * MIN_MS, 90 * MIN_MS), &c, &end, &support);
+    tally.supports++;
+}
+
+static void rotate_tokens(struct day *d, int64_t t, struct user *a, int day)
+{
+    struct admin_plane *p = a->plane;
+    for (int k = 0; k < NTOKENS; k++) {
+        if (day < p->token_due[k])
+            continue;
+        char fresh[21];
+        new_token_id(fresh);
+        api_token(d, t, &a->today.ctx, fresh, token_names[k], 1);
+        t += rnd_ms(2 * MIN_MS, 20 * MIN_MS);      /* the integration is switched over, the old one goes */
+        api_token(d, t, &a->today.ctx, p->token[k], token_names[k], 0);
+        strcpy(p->token[k], fresh);
+        p->token_due[k] = day + 10 + (int)rnd_below(5);
+        tally.tokens++;
+    }
+}
+
+static struct admin_plane *plane_of(struct user *a)
+{
+    if (!a->plane) {
+        a->plane = calloc(1, sizeof *a->plane);
+        if (!a->plane) {
+            perror("gen-events");
+            exit(1);
+        }
+        for (int k = 0; k < NTOKENS; k++) {
+            new_token_id(a->plane->token[k]);
+            a->plane->token_due[k] = 2 * k + (int)rnd_below(3);
+        }
+        a->plane->support_due = 1;
+        a->plane->next_config = rnd_below(NCONFIG);
+    }
+    return a->plane;
+}
+
+/* An org admin's working day in the Admin Console: three or four routine changes (each kind in turn),
+ * token rotations when due, and for the super admin a support case about once a week. */
+static void admin_plane_day(struct day *d, int day, struct user *a, struct user *users, unsigned n)
+{
+    struct admin_plane *p = plane_of(a);
+    int64_t t = a->today.start + rnd_ms(5 * MIN_MS, 40 * MIN_MS), end = a->today.end - 10 * MIN_MS;
+    if (end <= t)
+        return;
+    admin_console(d, t, &a->today.ctx);
+    tally.consoles++;
+    for (int k = 3 + chance(0.5); k > 0; k--)
+        routine_change(d, rnd_ms(t + MIN_MS, end), &a->today.ctx, p->next_config++ % NCONFIG, users, n);
+    rotate_tokens(d, rnd_ms(t + MIN_MS, end), a, day);
+    if (a == &users[0] && day >= p->support_due) {
+        support_case(d, rnd_ms(t + MIN_MS, end), a);
+        p->support_due = day + 3 + (int)rnd_below(3);
+    }
+}
+
 static void org_day(struct day *d, int day, struct user *users, unsigned n)
 {
     for (unsigned i = 0; i < n; i++) {
@@ -1220,6 +1506,11 @@ static void org_day(struct day *d, int day, struct user *users, unsigned n)
             hire(d, u, users, n);
         if (u->admin && at_home_today(u))
             admin_routine(d, u, users, n);
+        if (u->admin == ORG_ADMIN && at_home_today(u)) {
+            rng = &rng_admin;
+            admin_plane_day(d, day, u, users, n);
+            rng = &rng_background;
+        }
     }
 }
 
@@ -1724,6 +2015,259 @@ static int atk_user_report(struct day *d, struct user *users, unsigned n)
     return 1;
 }
 
+
+/* ---- attacks on the admin plane, and the quieter ways in ------------------------------------- */
+
+static int ok_org_admin(const struct user *u) { return u->admin == ORG_ADMIN && u->created; }
+static int ok_org_admin_at_home(const struct user *u) { return u->admin == ORG_ADMIN && at_home_today(u); }
+
+/* A helpdesk admin at work at t (any other admin when no helpdesk admin is). */
+static struct user *helpdesk_at(struct user *users, unsigned n, int64_t t, const struct user *except)
+{
+    unsigned s = rnd_below(n);
+    for (unsigned k = 0; k < n; k++) {
+        struct user *a = &users[(s + k) % n];
+        if (a->admin == HELPDESK && a != except && at_home_today(a) && a->today.start <= t &&
+            t <= a->today.end)
+            return a;
+    }
+    return admin_at(users, n, t, except);
+}
+
+/* The attacker signs in as a compromised admin from a hosting network abroad and opens the Admin Console.
+ * Returns when the console is open. */
+static int64_t admin_takeover_login(struct day *d, int64_t t, struct ctx *c, struct user *a,
+                                    struct device *dev)
+{
+    attacker_device(dev, a);
+    attacker(c, a, far_host(usual_place(a)), dev);
+    int64_t s = attacker_login(d, t, c, "OKTA_VERIFY_TOTP");
+    admin_console(d, s + rnd_ms(30 * SEC_MS, 2 * MIN_MS), c);
+    return s + 2 * MIN_MS;
+}
+
+/* The helpdesk resets an org admin's factors; the attacker enrolls, opens the console, mints an API
+ * token and makes another account Super Administrator. */
+static int atk_helpdesk_takeover(struct day *d, struct user *users, unsigned n)
+{
+    struct user *v = pick(users, n, ok_org_admin_at_home), *g = v ? pick(users, n, ok_regular) : NULL, *h;
+    struct device dev;
+    struct ctx c;
+    char token[21];
+    if (!g)
+        return unpick(users, v);
+    int64_t t = at_work(v);
+    h = helpdesk_at(users, n, t, v);
+    if (!h) {
+        unpick(users, g);
+        return unpick(users, v);
+    }
+    attacker_device(&dev, v);
+    attacker(&c, v, far_host(usual_place(v)), &dev);
+    label_begin(NULL, "high", v, c.ip);
+    reset_factors(d, t, &h->today.ctx, v);
+    t += rnd_ms(20 * MIN_MS, 60 * MIN_MS);
+    policy_allow(d, t, &c);
+    factor_activate(d, t + 40 * SEC_MS, &c, 0);
+    mfa(d, t + 60 * SEC_MS, &c, factors[0], "SUCCESS");
+    session_start(d, t + 61 * SEC_MS, &c);
+    t += 2 * MIN_MS;
+    admin_console(d, t, &c);
+    new_token_id(token);
+    label_key(1);
+    api_token(d, t + rnd_ms(MIN_MS, 4 * MIN_MS), &c, token, "okta-sync", 1);
+    grant_role(d, t + rnd_ms(5 * MIN_MS, 10 * MIN_MS), &c, g, ROLE_SUPER);
+    label_key(0);
+    label_end();
+    return 1;
+}
+
+/* A compromised admin adds and activates an identity provider; within the hour someone signs in through
+ * it (the attacker's IdP asserts whoever they choose). */
+static int atk_idp_impersonation(struct day *d, struct user *users, unsigned n)
+{
+    struct user *a = pick(users, n, ok_org_admin), *v = a ? pick(users, n, ok_regular) : NULL;
+    struct device dev;
+    struct ctx c;
+    char idp[21], uri[64];
+    if (!v)
+        return unpick(users, a);
+    strcpy(idp, "0oa");
+    rnd_alnum(idp + 3, 17);
+    int64_t t = admin_takeover_login(d, today0 + rnd_ms(0, 20 * HOUR_MS), &c, a, &dev);
+    label_begin(NULL, "high", a, c.ip);
+    label_touch(t - 2 * MIN_MS - 45 * SEC_MS);     /* the label spans the admin's sign-in too */
+    struct target tg = TARGET(idp, "IdentityProvider", "unknown", "Partner SSO", "{\"idpType\":\"SAML2\"}");
+    snprintf(uri, sizeof uri, "/api/v1/idps/%s", idp);
+    label_key(1);
+    admin_change(d, t + rnd_ms(MIN_MS, 3 * MIN_MS), &c, "system.idp.lifecycle.create", "Create IdP", NULL,
+                 "/api/v1/idps", &tg, 1);
+    admin_change(d, t + rnd_ms(4 * MIN_MS, 6 * MIN_MS), &c, "system.idp.lifecycle.activate", "Activate IdP",
+                 NULL, uri, &tg, 1);
+    label_key(0);
+    /* the attacker's own browser, as the asserted user: no Okta device token yet */
+    c.u = v;
+    c.dev = NULL;
+    t += rnd_ms(15 * MIN_MS, 55 * MIN_MS);
+    struct target via = TARGET(idp, "IdentityProvider", "unknown", "Partner SSO", NULL);
+    struct evspec e = {.type = "user.authentication.auth_via_IDP", .display = "Authenticate user via IDP",
+                       .legacy = "core.user_auth.idp.saml.login_success", .outcome = "SUCCESS",
+                       .uri = "/sso/saml2/0oa", .cred = "ASSERTION", .provider = "FEDERATION",
+                       .iface = "IDP Instance", .issuer_id = idp, .issuer_type = "SAML2", .targets = &via,
+                       .ntargets = 1};
+    new_session(&c);
+    emit_user(d, t, &c, &e);
+    struct evspec start = {.type = "user.session.start", .display = "User login to Okta",
+                           .legacy = "core.user_auth.login_success", .outcome = "SUCCESS",
+                           .uri = "/sso/saml2/0oa", .cred = "ASSERTION", .provider = "FEDERATION",
+                           .issuer_id = idp, .issuer_type = "SAML2"};
+    emit_user(d, t + 2 * SEC_MS, &c, &start);
+    sso(d, t + rnd_ms(MIN_MS, 4 * MIN_MS), &c, random_app(v, 0));
+    label_end();
+    return 1;
+}
+
+/* A compromised admin blinds the org: a sign-on rule, a network zone, ThreatInsight, the log stream. */
+static int atk_defense_evasion(struct day *d, struct user *users, unsigned n)
+{
+    struct user *a = pick(users, n, ok_org_admin);
+    struct device dev;
+    struct ctx c;
+    if (!a)
+        return 0;
+    int64_t t = admin_takeover_login(d, today0 + rnd_ms(0, 20 * HOUR_MS), &c, a, &dev);
+    label_begin(NULL, "high", a, c.ip);
+    label_touch(t - 2 * MIN_MS - 45 * SEC_MS);
+    struct target rule[2] = {policy_signon, rule_mfa};
+    struct evspec threat = {.type = "security.threat.configuration.update",
+                            .display = "A ThreatInsight configuration was updated",
+                            .legacy = "security.threat.configuration.update", .outcome = "SUCCESS",
+                            .uri = "/api/v1/threats/configuration"};
+    label_key(1);
+    t += rnd_ms(MIN_MS, 3 * MIN_MS);
+    admin_change(d, t, &c, "policy.rule.deactivate", "Deactivate policy rule", "policy.rule.deactivated",
+                 "/api/v1/policies/00p1signon0000001/rules/0pr1requiremfa001/lifecycle/deactivate", rule, 2);
+    t += rnd_ms(MIN_MS, 4 * MIN_MS);
+    admin_change(d, t, &c, "zone.deactivate", "Network zone deactivate", "zone.deactivate",
+                 "/api/v1/zones/nzo1blocklist0002/lifecycle/deactivate", &zone_block, 1);
+    t += rnd_ms(MIN_MS, 4 * MIN_MS);
+    emit_user(d, t, &c, &threat);
+    t += rnd_ms(MIN_MS, 4 * MIN_MS);
+    admin_change(d, t, &c, "system.log_stream.lifecycle.deactivate", "Log stream deactivated", NULL,
+                 "/api/v1/logStreams/0ls1splunk0000001/lifecycle/deactivate", &log_stream, 1);
+    label_key(0);
+    label_end();
+    return 1;
+}
+
+#define SPRAY_MAX_TRIES 120
+
+/* 40-60 accounts, one or two tries each over 6-8 hours, rotated over 20+ hosting and proxy addresses so
+ * that no address tries more than three times. */
+static int atk_low_and_slow(struct day *d, struct user *users, unsigned n)
+{
+    struct user *real[36] = {0};
+    struct ctx addr[SPRAY_MAX_TRIES / 3 + 24];
+    int who[SPRAY_MAX_TRIES], naccts = 40 + (int)rnd_below(21), nreal = naccts * 3 / 5, tries = 0;
+    for (int k = 0; k < nreal; k++) {
+        real[k] = pick(users, n, ok_any);
+        if (!real[k])
+            nreal = k;
+    }
+    for (int k = 0; k < nreal; k++)
+        victimized[real[k] - users] = 0;    /* failures only: still fair game for other attacks */
+    if (nreal < naccts / 2)
+        return 0;
+    for (int k = 0; k < naccts; k++)
+        for (int r = 1 + chance(0.4); r > 0; r--)
+            who[tries++] = k;
+    int naddr = 20 + (int)rnd_below(6);
+    if (naddr < (tries + 2) / 3)
+        naddr = (tries + 2) / 3;
+    for (int k = 0; k < naddr; k++) {
+        int proxy = k % 2;
+        const struct city *w = proxy ? &proxies[rnd_below(NPROXIES)] : &hosting[rnd_below(NHOSTING)];
+        attacker(&addr[k], users, w, NULL);
+        /* a distinct third octet per address: no two of them collide */
+        snprintf(addr[k].ip, sizeof addr[k].ip, "%u.%u.%u.%u", w->net[0], w->net[1],
+                 (unsigned)(k * 7) + rnd_below(7), 1 + rnd_below(254));
+        addr[k].proxy = proxy;
+        addr[k].ua = &agents[rnd_below(NDESKTOP)];
+    }
+    int64_t t0 = today0 + rnd_ms(0, 14 * HOUR_MS), span = rnd_ms(6 * HOUR_MS, 8 * HOUR_MS);
+    label_begin(NULL, "medium", NULL, NULL);
+    label_key(1);
+    for (int i = 0; i < tries; i++) {
+        struct ctx *c = &addr[i % naddr];          /* round robin: at most three tries per address */
+        int64_t t = t0 + rnd_ms(0, span);
+        if (who[i] < nreal) {
+            c->u = real[who[i]];
+            failed_password(d, t, c);
+        } else {
+            spray_unknown(d, t, c, 40 + who[i]);
+        }
+    }
+    label_key(0);
+    label_end();
+    return 1;
+}
+
+/* Another city of the person's own country, on another ISP when there is one. */
+static const struct city *same_country_city(const struct user *u)
+{
+    const struct city *home = home_city(u->home), *best = NULL;
+    for (unsigned k = 0; k < NCITIES; k++) {
+        const struct city *c = &cities[k];
+        if (c == home || strcmp(c->country, home->country))
+            continue;
+        if (!best || (best->asn == home->asn && c->asn != home->asn))
+            best = c;
+    }
+    return best;
+}
+
+static int ok_in_country(const struct user *u)
+{
+    return !u->vpn && !u->admin && at_home_today(u) && same_country_city(u);
+}
+
+/* A residential proxy in the victim's own country: a common browser on a new device, then apps the
+ * victim never used. */
+static int atk_residential_proxy(struct day *d, struct user *users, unsigned n)
+{
+    struct user *v = pick(users, n, ok_in_country);
+    struct device dev;
+    struct ctx c;
+    if (!v)
+        return 0;
+    const struct city *w = same_country_city(v);
+    new_device(&dev, 0);
+    attacker(&c, v, w, &dev);
+    c.ua = &chrome_windows;
+    c.beh = B_GEO | B_IP | B_CITY | B_DEVICE | (strcmp(w->state, home_city(v->home)->state) ? B_STATE : 0);
+    c.risk = NULL;              /* a clean residential address: Okta sees nothing wrong */
+    label_begin(NULL, "medium", v, c.ip);
+    int64_t t = v->today.start + rnd_ms(HOUR_MS, 5 * HOUR_MS);
+    policy_allow(d, t, &c);
+    mfa(d, t + rnd_ms(15 * SEC_MS, 40 * SEC_MS), &c, "OKTA_VERIFY_TOTP", "SUCCESS");
+    label_key(1);
+    session_start(d, t + 45 * SEC_MS, &c);
+    t += 45 * SEC_MS;
+    unsigned used = v->app_mask | (1u << ADMIN_CONSOLE);
+    for (int k = 2 + chance(0.5); k > 0; k--) {
+        unsigned a;
+        do
+            a = rnd_below(NAPPS);
+        while (used & (1u << a));
+        used |= 1u << a;
+        t += rnd_ms(MIN_MS, 6 * MIN_MS);
+        sso(d, t, &c, a);
+        label_key(0);
+    }
+    label_end();
+    return 1;
+}
+
 struct attack {
     const char *name;
     /* 0: no fitting victim today, retry tomorrow */
@@ -1747,6 +2291,11 @@ static struct attack attacks[] = {
     {"okta_threat/threatinsight", atk_threatinsight, 0, 0},
     {"okta_threat/user_risk_high", atk_user_risk, 0, 0},
     {"okta_threat/user_report", atk_user_report, 0, 0},
+    {"admin_plane/helpdesk_takeover", atk_helpdesk_takeover, 0, 0},
+    {"admin_plane/idp_impersonation", atk_idp_impersonation, 0, 0},
+    {"admin_plane/defense_evasion", atk_defense_evasion, 0, 0},
+    {"password_spray/low_and_slow", atk_low_and_slow, 0, 0},
+    {"new_context/residential_proxy", atk_residential_proxy, 0, 0},
 };
 #define NATTACKS (sizeof attacks / sizeof attacks[0])
 
@@ -1906,6 +2455,9 @@ static void print_stats(unsigned long written, unsigned long long bytes, unsigne
             "%lu lockouts, %lu helpdesk resets, %lu planned grants, %lu group changes, %lu new hires\n",
             tally.trips, tally.carrier, tally.retried_push, tally.lockouts, tally.resets, tally.grants,
             tally.groups, tally.hires);
+    fprintf(stderr, "gen-events: admin plane: %lu console sessions, %lu config changes, %lu token rotations, "
+            "%lu support grants, %lu role revokes\n", tally.consoles, tally.configs, tally.tokens,
+            tally.supports, tally.revokes);
 }
 
 /* One day: everyone's own day, the org's routines, internet noise, the attacks due. */
@@ -1936,6 +2488,7 @@ int main(int argc, char **argv)
     org_name = o.org;
     rng_background = 0x1d3a7c00ULL ^ ((uint64_t)o.seed << 20);
     rng_attacks = 0xa77ac5ULL ^ ((uint64_t)o.seed << 24);
+    rng_admin = 0xad3171ULL ^ ((uint64_t)o.seed << 28);
     FILE *out = strcmp(o.out, "-") ? fopen(o.out, "w") : stdout;
     struct user *users = calloc(o.users, sizeof *users);
     victimized = calloc(o.users, 1);
@@ -1962,6 +2515,8 @@ int main(int argc, char **argv)
     if (o.stats)
         print_stats(written, bytes, user_days);
     report_attacks(&o);
+    for (unsigned i = 0; i < o.users; i++)
+        free(users[i].plane);
     free(users);
     free(victimized);
     free(d.text);

@@ -628,10 +628,17 @@ enum idw_rc idw_detect_event(struct idw_detect *d, struct idw_store *st, MDB_txn
         ctx.warned_stale = &lr->warned_stale;
         lr->rule->on_event(lr->cfg, &ctx, ev, before);
     }
+    /*
+     * The facts remember the C rules' verdict only: a behavioural alert (a new
+     * place, a push storm) is what makes the next admin action suspect, while
+     * a declarative match counting as "recent trouble" would make each routine
+     * admin action raise the next one.
+     */
+    enum idw_severity behavioural = ctx.worst;
     if (!ctx.failed)
         idw_decl_run(&ctx);
     if (!ctx.failed)
-        idw_facts_record(&ctx, ctx.worst);
+        idw_facts_record(&ctx, behavioural);
     json_decref(ctx.facts);
     /* a failed event's transaction is abandoned: what was raised in it never happened */
     if (alerts)

@@ -25,6 +25,9 @@ for what in trips "carrier sign-ins" "retried pushes" lockouts "helpdesk resets"
     [ "${n:-0}" -gt 0 ] || fail "no $what in the background"
     echo "ok: $n $what"
 done
+# every shipped rule on: the C rules and the Sigma catalogue (rules/)
+echo '{"db": "'"$WORK"'/db", "rules_dir": "'"$ROOT"'/rules"}' > scen.json
+idw() { "$IDWATCH" --config scen.json "$@"; }
 idw ingest --file events.jsonl > /dev/null
 idw rules list --json > rules.jsonl
 idw alerts list --json > alerts.jsonl

@@ -221,6 +221,7 @@ static json_t *org_facts(struct idw_detect_ctx *ctx)
         return NULL;
     if (idp)
         set_bool(o, "idp_first_seen", time_of(ctx, "idp", idp) == 0);
+    set_hours_since(o, "support_grant_hours", time_of(ctx, "support", "org"), ctx->ev->published_ms);
     set_bool(o, "shared_egress", idw_org_shared_egress(ctx, ctx->ev->ip));
     return o;
 }
@@ -243,6 +244,14 @@ json_t *idw_facts_build(struct idw_detect_ctx *ctx)
 }
 
 /* ---- what the engine remembers --------------------------------------------------- */
+
+/* The org granted (or extended) Okta Support's access to impersonate its admins. */
+static int is_support_grant(const struct idw_event *ev)
+{
+    return ev->outcome != IDW_OUT_FAILURE && ev->okta_type &&
+           (!strcmp(ev->okta_type, "user.session.impersonation.grant") ||
+            !strcmp(ev->okta_type, "user.session.impersonation.extend"));
+}
 
 /* A reset of someone's factors: all of them, or one removed or enrolled by someone else. */
 static int is_factor_reset(const struct idw_event *ev)
@@ -280,6 +289,8 @@ void idw_facts_record(struct idw_detect_ctx *ctx, enum idw_severity worst)
         time_note(ctx, "alert", ev->tuid, ev->published_ms);
     if (idp && time_of(ctx, "idp", idp) == 0)
         time_note(ctx, "idp", idp, ev->published_ms);
+    if (is_support_grant(ev))
+        time_note(ctx, "support", "org", ev->published_ms);
 }
 
 /* ---- persona-aware severity -------------------------------------------------------- */

@@ -31,8 +31,9 @@ json_t *idw_facts_build(struct idw_detect_ctx *ctx) IDW_MUST_CHECK;
 
 /*
  * After the rules ran on the event: counts the action for its acting
- * person, notes a factor reset on its subject, an IdP sign-in for the org
- * and (when worst >= medium) an alert about its subject.  The engine passes
+ * person, notes a factor reset on its subject, an IdP sign-in and a grant
+ * of Okta Support access for the org, and (when worst >= medium) an alert
+ * about its subject.  The engine passes
  * the C rules' worst severity only: declarative matches are what the facts
  * judge, not evidence against the next one.  A storage
  * failure sets the ctx's sticky failure.

@@ -11,9 +11,7 @@
  *     (a role to a group, alerted as "group:<id>"; the group is remembered
  *     as an admin group, state "g:<group id>"), group.user_membership.add
  *     into an admin group
- *     (learned, or named like admin_group_patterns), support impersonation
- *     (user.session.impersonation.grant / initiate): medium;
- *   - system.api_token.create: low (a token carries its creator's rights);
+ *     (learned, or named like admin_group_patterns): medium;
  *   - one step up for each of: a high role (high_roles), a granting admin
  *     acting from an ASN or country new to their persona (not the org's
  *     shared egress), recent risk (a factor reset, a removed factor, a
@@ -53,7 +51,7 @@ struct user_risk {
     char what[56];
 };
 
-enum grant_kind { G_NONE, G_USER_ROLE, G_GROUP_ROLE, G_MEMBERSHIP, G_IMPERSONATION, G_API_TOKEN };
+enum grant_kind { G_NONE, G_USER_ROLE, G_GROUP_ROLE, G_MEMBERSHIP };
 
 /* What one grant event amounts to, gathered before it is scored. */
 struct grant {
@@ -74,21 +72,16 @@ static const char *const default_group_patterns[] = {
 
 static enum grant_kind grant_kind(unsigned f)
 {
-    if (!(f & IDW_K_GRANT))
+    /*
+     * Okta Support access and API tokens are the Sigma catalogue's
+     * (rules/okta/okta_support_impersonation_*.yml, okta_api_token_*.yml),
+     * judged in the persona context there: one alert per event, not two.
+     */
+    if (!(f & IDW_K_GRANT) || (f & (IDW_K_IMPERSONATION | IDW_K_API_TOKEN)))
         return G_NONE;
-    if (f & IDW_K_IMPERSONATION)
-        return G_IMPERSONATION;
-    if (f & IDW_K_API_TOKEN)
-        return G_API_TOKEN;
     if (f & IDW_K_GROUP)
         return (f & IDW_K_PRIVILEGE) ? G_GROUP_ROLE : G_MEMBERSHIP;
     return G_USER_ROLE;
-}
-
-/* Okta Support was granted access (the grant; "initiate" is the session it opens on a user). */
-static int support_access(unsigned f)
-{
-    return (f & IDW_K_IMPERSONATION) && !(f & IDW_K_ON_TARGET);
 }
 
 /*
@@ -272,14 +265,6 @@ static int what_granted(struct idw_detect_ctx *ctx, const struct cfg *c, const s
     switch (g->kind) {
     case G_MEMBERSHIP:
         return admin_group(ctx, c, ev, g);
-    case G_API_TOKEN:
-        snprintf(g->what, sizeof g->what, "API token %.60s",
-                 ev->target.display_name ? ev->target.display_name : "?");
-        return 1;
-    case G_IMPERSONATION:
-        snprintf(g->what, sizeof g->what, "%s", support_access(ev->kind->flags)
-                 ? "Okta Support impersonation access" : "an impersonation session");
-        return 1;
     default:
         break;
     }
@@ -306,10 +291,7 @@ static void score(const struct grant *g, const struct idw_event *ev, struct idw_
     static const int pts[] = {50, 70, 90, 95};
     int n = g->high_role + g->new_ctx + g->risk;
 
-    if (g->kind == G_API_TOKEN) {
-        a->severity = n == 0 ? IDW_SEV_LOW : n == 1 ? IDW_SEV_MEDIUM : IDW_SEV_HIGH;
-        a->score = 30 + 20 * (n > 2 ? 2 : n);
-    } else if (g->self) {
+    if (g->self) {
         a->severity = IDW_SEV_CRITICAL;
         a->score = 95;
     } else {
@@ -326,10 +308,8 @@ static void summarize(const struct idw_event *ev, const struct grant *g, char *o
     const char *user = ev->subject.login ? ev->subject.login : "a user";
     const char *admin = ev->actor.login ? ev->actor.login : "?";
 
-    if (g->kind == G_GROUP_ROLE || g->kind == G_API_TOKEN || support_access(ev->kind->flags))
+    if (g->kind == G_GROUP_ROLE)
         snprintf(out, len, "%s granted %s", admin, g->what);
-    else if (g->kind == G_IMPERSONATION)
-        snprintf(out, len, "%s started an impersonation session as %s", admin, user);
     else
         snprintf(out, len, "%s was granted %s by %s%s", user, g->what, admin,
                  g->self ? " (a self-grant)" : "");
@@ -346,9 +326,8 @@ static void report(struct idw_detect_ctx *ctx, const struct cfg *c, const struct
     else
         snprintf(a.entity, sizeof a.entity, "user:%s", ev->tuid);
     a.window_ms = c->window_ms;
-    a.mitre = g->kind == G_API_TOKEN ? "T1098,T1098.001"
-              : g->kind == G_IMPERSONATION ? "T1098" : "T1098,T1098.003";
-    a.stage = g->kind == G_API_TOKEN ? "Persistence" : "Privilege Escalation";
+    a.mitre = "T1098,T1098.003";
+    a.stage = "Privilege Escalation";
     summarize(ev, g, a.summary, sizeof a.summary);
     snprintf(a.evidence, sizeof a.evidence, "%s%s; by %s %s; %s%srisk: %s",
              g->what, g->high_role ? " (a high role)" : "",
@@ -406,8 +385,8 @@ static const struct idw_rule_param privilege_grant_params[] = {
 
 const struct idw_rule idw_rule_privilege_grant = {
     .id = "privilege_grant",
-    .description = "admin roles granted to users or groups, adds to admin groups, support "
-                   "impersonation and API tokens, graded by role, admin context and grantee risk",
+    .description = "admin roles granted to users or groups and adds to admin groups, graded by "
+                   "role, admin context and grantee risk",
     .kinds = IDW_K_GRANT | IDW_K_RESET | IDW_K_FACTOR_REMOVE | IDW_K_ENROLL,
     .params = privilege_grant_params,
     .config_size = sizeof(struct cfg),

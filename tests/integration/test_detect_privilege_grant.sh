@@ -10,8 +10,8 @@
 #   IT-Ops  Organization Administrator granted to the group    high, keyed by group
 #   gus   added to IT-Ops (learned admin group) by bob         high (its role)
 #   pat   added to "Okta-Admins" (admin by name)               medium
-#   ann   enables Okta Support impersonation                   medium
-#   carl  creates an API token from his usual place            low
+#   ann   enables Okta Support impersonation                   nothing (the Sigma catalogue's)
+#   carl  creates an API token from his usual place            nothing (the Sigma catalogue's)
 # and nothing for adds to "Engineering", removals from "Okta-Admins", or a
 # failed grant.
 . "$ROOT/tests/integration/lib.sh"
@@ -69,7 +69,8 @@ cat alerts.jsonl
 sev() { jlines alerts.jsonl "[r['severity'] for r in rows if (r['user'] or '').startswith('$1@')]"; }
 evi() { jlines alerts.jsonl "[r['evidence'] for r in rows if (r['user'] or '').startswith('$1@')][0]"; }
 expect_eq "$(jlines alerts.jsonl 'sorted((r["user"] or r["entity"]).split("@")[0] for r in rows)')" \
-    "['ann', 'carl', 'eve', 'group:00gitops', 'gus', 'hal', 'mal', 'nina', 'pat', 'rita', 'sam']" "entities alerted"
+    "['eve', 'group:00gitops', 'gus', 'hal', 'mal', 'nina', 'pat', 'rita', 'sam']" \
+    "entities alerted (support access and API tokens are the Sigma catalogue's, not this rule's)"
 expect_eq "$(sev hal)" "['medium']" "hal: planned help-desk grant by a usual admin from her usual place"
 expect_eq "$(sev sam)" "['high']" "sam: Super Administrator"
 expect_eq "$(sev mal)" "['critical']" "mal: Super Administrator from a country and ASN new to the admin"
@@ -78,14 +79,10 @@ expect_eq "$(sev rita)" "['high']" "rita: factors reset 3 h before the grant"
 expect_eq "$(sev eve)" "['critical']" "eve: self-grant"
 expect_eq "$(sev gus)" "['high']" "gus: added to a group that holds Organization Administrator"
 expect_eq "$(sev pat)" "['medium']" "pat: added to an admin group by name"
-expect_eq "$(sev ann)" "['medium']" "ann: Okta Support impersonation enabled"
-expect_eq "$(sev carl)" "['low']" "carl: API token from his usual place"
 expect_eq "$(jlines alerts.jsonl '[(r["severity"], r["user"], r["tuid"]) for r in rows if r["entity"] == "group:00gitops"]')" \
     "[('high', None, None)]" "IT-Ops: Organization Administrator granted to a group"
 expect_eq "$(jlines alerts.jsonl '[(r["mitre"], r["stage"]) for r in rows if (r["user"] or "").startswith("mal@")][0]')" \
     "(['T1098', 'T1098.003'], 'Privilege Escalation')" "role grant mitre and stage"
-expect_eq "$(jlines alerts.jsonl '[(r["mitre"], r["stage"]) for r in rows if (r["user"] or "").startswith("carl@")][0]')" \
-    "(['T1098', 'T1098.001'], 'Persistence')" "API token mitre and stage"
 evi mal | grep -q 'Super Administrator (SUPER_ADMIN) (a high role); by ann@acme.example from AS64500 new, Romania new' \
     || fail "mal: evidence does not name the role, the admin and her new context"
 evi hal | grep -q 'Help Desk Administrator.*AS5466 known (.* sightings), Ireland known (.* sightings), device known' \
@@ -95,4 +92,3 @@ evi rita | grep -q 'rita@acme.example: all factors reset 3.5 h before' || fail "
 evi eve | grep -q 'self-grant' || fail "eve: evidence does not say self-grant"
 evi gus | grep -q 'group IT-Ops (holds Organization Administrator)' || fail "gus: evidence does not name the group's role"
 evi pat | grep -q 'group Okta-Admins (an admin group by name)' || fail "pat: evidence"
-evi carl | grep -q 'API token ci-token' || fail "carl: evidence"

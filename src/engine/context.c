@@ -113,18 +113,25 @@ static void set_novelty(json_t *o, const char *k, enum idw_novelty n, int learni
         set_bool(o, k, 0);
 }
 
-/* Whether the event's hour of the week is one the person is active in; -1 when too little is known. */
+/*
+ * Whether the event's hour of the day (UTC, with the hours beside it, any
+ * weekday) holds at least 0.5% of the person's activity; -1 when too little
+ * is known.  By hour of the day, not of the week: an admin who works the odd
+ * Sunday at their usual time is at a usual hour.
+ */
 static int usual_hour(const struct idw_persona *p, int64_t t)
 {
-    int slot = (int)(((t / IDW_DAY_MS + 3) % 7) * 24 + (t % IDW_DAY_MS) / IDW_HOUR_MS);
+    int hour = (int)((t % IDW_DAY_MS) / IDW_HOUR_MS);
     double total = 0, near = 0;
 
-    for (int i = 0; i < 168; i++)
+    for (int i = 0; i < 168; i++) {
+        int d = (i % 24 - hour + 24) % 24;
         total += p->hours[i];
+        if (d <= 1 || d == 23)
+            near += p->hours[i];
+    }
     if (total < 20)
         return -1;
-    for (int d = -1; d <= 1; d++)
-        near += p->hours[(slot + d + 168) % 168];
     return near >= total * 0.005;
 }
 
@@ -245,6 +252,18 @@ json_t *idw_facts_build(struct idw_detect_ctx *ctx)
 
 /* ---- what the engine remembers --------------------------------------------------- */
 
+/*
+ * An admin action its subject performed (a grant, a configuration change):
+ * an alert on it is about what they did, not a sign that their account is in
+ * trouble, so it is not "recent trouble" for their next action.
+ */
+static int own_admin_action(const struct idw_event *ev)
+{
+    const unsigned admin = IDW_K_GRANT | IDW_K_PRIVILEGE | IDW_K_CONFIG | IDW_K_API_TOKEN;
+
+    return ev->subject_is_actor && (ev->kind->flags & admin);
+}
+
 /* The org granted (or extended) Okta Support's access to impersonate its admins. */
 static int is_support_grant(const struct idw_event *ev)
 {
@@ -285,7 +304,7 @@ void idw_facts_record(struct idw_detect_ctx *ctx, enum idw_severity worst)
         count_action(ctx, a);
     if (ev->tuid[0] && is_factor_reset(ev))
         time_note(ctx, "freset", ev->tuid, ev->published_ms);
-    if (ev->tuid[0] && worst >= IDW_SEV_MEDIUM)
+    if (ev->tuid[0] && worst >= IDW_SEV_MEDIUM && !own_admin_action(ev))
         time_note(ctx, "alert", ev->tuid, ev->published_ms);
     if (idp && time_of(ctx, "idp", idp) == 0)
         time_note(ctx, "idp", idp, ev->published_ms);

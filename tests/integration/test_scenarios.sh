@@ -140,10 +140,18 @@ print("people: %d (%d hired during the period), user-days: %d (generator says %s
 if not stated or int(stated.group(1)) != user_days:
     failures.append("user-days disagree with the generator")
 
-# 3. medium-or-higher alerts that no label explains: same account or same IP, overlapping [first, last + 24 h]
+# 3. medium-or-higher alerts that no label explains: same account or same IP, overlapping
+# [first, end + 24 h], where end is the last attack event or the last alert the attack itself
+# raised on those accounts, whichever is later: for a day after an alert about a person,
+# persona-aware severity raises what that person does next (docs/rules.md), as it should.
+def touches(a, L):
+    return a["user"] in L["accounts"] or a["ip"] in L["ips"]
+for L in labels:
+    L["end"] = max([L["l"]] + [a["last_seen_ms"] for a in alerts
+                               if touches(a, L) and L["f"] <= a["last_seen_ms"] <= L["l"] + DAY_MS])
 def explained(a):
-    return any(a["user"] in L["accounts"] or a["ip"] in L["ips"]
-               for L in labels if a["first_seen_ms"] <= L["l"] + DAY_MS and a["last_seen_ms"] >= L["f"])
+    return any(touches(a, L) for L in labels
+               if a["first_seen_ms"] <= L["end"] + DAY_MS and a["last_seen_ms"] >= L["f"])
 fps = [a for a in alerts if SEV[a["severity"]] >= SEV["medium"] and not explained(a)]
 budget = user_days / 1000.0 * float(sys.argv[8])
 print("unexplained medium+ alerts: %d (at most %.1f for %d user-days, %s per 1000)" % (

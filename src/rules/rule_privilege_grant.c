@@ -11,7 +11,9 @@
  *     (a role to a group, alerted as "group:<id>"; the group is remembered
  *     as an admin group, state "g:<group id>"), group.user_membership.add
  *     into an admin group
- *     (learned, or named like admin_group_patterns): medium;
+ *     (learned, or named like admin_group_patterns): low when an established
+ *     admin grants an ordinary role from their usual place (planned work),
+ *     medium when the admin's context cannot be judged (no persona, learning);
  *   - one step up for each of: a high role (high_roles), a granting admin
  *     acting from an ASN or country new to their persona (not the org's
  *     shared egress), recent risk (a factor reset, a removed factor, a
@@ -294,6 +296,10 @@ static void score(const struct grant *g, const struct idw_event *ev, struct idw_
     if (g->self) {
         a->severity = IDW_SEV_CRITICAL;
         a->score = 95;
+    } else if (n == 0 && g->judged) {
+        /* a planned grant: an ordinary role, by an established admin from their usual place */
+        a->severity = IDW_SEV_LOW;
+        a->score = 30;
     } else {
         a->severity = sev[n];
         a->score = pts[n];

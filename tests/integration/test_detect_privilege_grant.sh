@@ -1,7 +1,7 @@
 # privilege_grant on labelled scenarios.  Three admins (ann, bob, eve) and
 # their users sign in from the office for twelve days; ann and bob make
 # routine group changes.  Then, on day 13:
-#   hal   help-desk role by ann from her usual place          medium (planned grant)
+#   hal   help-desk role by ann from her usual place          low (planned grant)
 #   sam   Super Administrator by ann from her usual place      high (high role)
 #   mal   Super Administrator by ann from a new country/ASN    critical (two reasons)
 #   nina  help-desk role by bob from an ASN new to him         high (admin context)
@@ -9,7 +9,7 @@
 #   eve   grants herself a role                                critical (self-grant)
 #   IT-Ops  Organization Administrator granted to the group    high, keyed by group
 #   gus   added to IT-Ops (learned admin group) by bob         high (its role)
-#   pat   added to "Okta-Admins" (admin by name)               medium
+#   pat   added to "Okta-Admins" (admin by name)               low (a usual admin, usual place)
 #   ann   enables Okta Support impersonation                   nothing (the Sigma catalogue's)
 #   carl  creates an API token from his usual place            nothing (the Sigma catalogue's)
 # and nothing for adds to "Engineering", removals from "Okta-Admins", or a
@@ -71,14 +71,14 @@ evi() { jlines alerts.jsonl "[r['evidence'] for r in rows if (r['user'] or '').s
 expect_eq "$(jlines alerts.jsonl 'sorted((r["user"] or r["entity"]).split("@")[0] for r in rows)')" \
     "['eve', 'group:00gitops', 'gus', 'hal', 'mal', 'nina', 'pat', 'rita', 'sam']" \
     "entities alerted (support access and API tokens are the Sigma catalogue's, not this rule's)"
-expect_eq "$(sev hal)" "['medium']" "hal: planned help-desk grant by a usual admin from her usual place"
+expect_eq "$(sev hal)" "['low']" "hal: planned help-desk grant by a usual admin from her usual place"
 expect_eq "$(sev sam)" "['high']" "sam: Super Administrator"
 expect_eq "$(sev mal)" "['critical']" "mal: Super Administrator from a country and ASN new to the admin"
 expect_eq "$(sev nina)" "['high']" "nina: granted from an ASN new to the admin"
 expect_eq "$(sev rita)" "['high']" "rita: factors reset 3 h before the grant"
 expect_eq "$(sev eve)" "['critical']" "eve: self-grant"
 expect_eq "$(sev gus)" "['high']" "gus: added to a group that holds Organization Administrator"
-expect_eq "$(sev pat)" "['medium']" "pat: added to an admin group by name"
+expect_eq "$(sev pat)" "['low']" "pat: added to an admin group by name, by a usual admin from her usual place"
 expect_eq "$(jlines alerts.jsonl '[(r["severity"], r["user"], r["tuid"]) for r in rows if r["entity"] == "group:00gitops"]')" \
     "[('high', None, None)]" "IT-Ops: Organization Administrator granted to a group"
 expect_eq "$(jlines alerts.jsonl '[(r["mitre"], r["stage"]) for r in rows if (r["user"] or "").startswith("mal@")][0]')" \

@@ -1,9 +1,10 @@
 /*
  * test_rule_privilege_grant.c — `privilege_grant` (src/rules/rule_privilege_grant.c,
  * docs/rules.md) through the real pipeline (rule_harness.h): a planned
- * grant (medium), one step up per reason (high role, context new to the
- * granting admin, recent risk within risk_hours), self-grants, group
- * grants and adds into admin groups (learned or by name), API tokens, the
+ * grant by an established admin from their usual place (low), one step up
+ * per reason from medium (high role, context new to the granting admin,
+ * recent risk within risk_hours), self-grants, group grants and adds into
+ * admin groups (learned or by name), API tokens left to the catalogue, the
  * look-alikes (ordinary groups, failed grants, the org's shared egress),
  * the risk_hours edge in event time, aggregation and settings.
  */
@@ -41,8 +42,8 @@ static void grant(struct rh *h, int64_t t, const char *actor, const char *grante
 #define HELPDESK "HELP_DESK_ADMIN", "Help Desk Administrator"
 #define SUPER "SUPER_ADMIN", "Super Administrator"
 
-/* A planned grant of an ordinary role by the usual admin from the usual place: medium 50. */
-static void test_planned_grant_medium(void **state)
+/* A planned grant of an ordinary role by the usual admin from the usual place: low 30. */
+static void test_planned_grant_low(void **state)
 {
     struct rh *h = *state;
     int64_t t;
@@ -51,7 +52,7 @@ static void test_planned_grant_medium(void **state)
     t = org(h);
     grant(h, t, BOSS, ALICE, &RH_DUBLIN, HELPDESK, NULL);
     const json_t *a = rh_alert(h, RULE, ALICE);
-    rh_check(a, "medium", 50, 50, 1);
+    rh_check(a, "low", 30, 30, 1);
     rh_evidence(a, "role Help Desk Administrator (HELP_DESK_ADMIN); by boss@acme.example from AS5466 known");
     rh_evidence(a, "the granting admin's usual context; risk: none in the risk window");
 }
@@ -113,7 +114,7 @@ static void test_recent_risk_edge(void **state)
     rh_feed(h, &(struct rh_ev){.type = "user.mfa.factor.reset_all", .t = t, .actor = BOSS, .target_user = ALICE,
                                .at = &RH_DUBLIN, .dt = "dev-" BOSS});
     grant(h, t + 24 * RH_HOUR + 1, BOSS, ALICE, &RH_DUBLIN, HELPDESK, NULL);
-    rh_check(rh_alert(h, RULE, ALICE), "medium", 50, 50, 1);
+    rh_check(rh_alert(h, RULE, ALICE), "low", 30, 30, 1);
     rh_close(h);
 
     rh_open(h, RULE, "{\"risk_hours\": 48}");
@@ -146,7 +147,7 @@ static void test_risk_hours_range(void **state)
     rh_names(err, "risk_hours: expected a number from 0 to 720");
 }
 
-/* risk_hours 0 loads and turns risk off: a grant in the very millisecond of a reset stays medium. */
+/* risk_hours 0 loads and turns risk off: a grant in the very millisecond of a reset stays low (planned). */
 static void test_risk_hours_zero(void **state)
 {
     struct rh *h = *state;
@@ -154,7 +155,7 @@ static void test_risk_hours_zero(void **state)
     rh_open(h, RULE, "{\"risk_hours\": 0}");
     reset_then_grant(h, 0);
     const json_t *a = rh_alert(h, RULE, ALICE);
-    rh_check(a, "medium", 50, 50, 1);
+    rh_check(a, "low", 30, 30, 1);
     rh_evidence(a, "risk: none in the risk window");
 }
 
@@ -170,7 +171,7 @@ static void test_risk_hours_highest(void **state)
 
     rh_open(h, RULE, "{\"risk_hours\": 720}");
     reset_then_grant(h, 720 * RH_HOUR + 1);
-    rh_check(rh_alert(h, RULE, ALICE), "medium", 50, 50, 1);
+    rh_check(rh_alert(h, RULE, ALICE), "low", 30, 30, 1);
 }
 
 /* A self-service password reset from the user's own network is not risk. */
@@ -184,7 +185,7 @@ static void test_self_service_reset_not_risk(void **state)
     rh_feed(h, &(struct rh_ev){.type = "user.account.reset_password", .t = t, .actor = ALICE,
                                .target_user = ALICE, .at = &RH_DUBLIN});
     grant(h, t + RH_HOUR, BOSS, ALICE, &RH_DUBLIN, HELPDESK, NULL);
-    rh_check(rh_alert(h, RULE, ALICE), "medium", 50, 50, 1);
+    rh_check(rh_alert(h, RULE, ALICE), "low", 30, 30, 1);
 }
 
 /* Granting oneself a role: critical 95. */
@@ -268,7 +269,7 @@ static void test_setting_group_patterns(void **state)
     assert_int_equal(rh_count(h, RULE), 0);
     group_event(h, t + RH_HOUR, "group.user_membership.add", "00gEng", "Engineering", 1, NULL);
     const json_t *a = rh_alert(h, RULE, BOB);
-    rh_check(a, "medium", 50, 50, 1);
+    rh_check(a, "low", 30, 30, 1);
     rh_evidence(a, "an admin group by name");
 }
 
@@ -350,7 +351,7 @@ static void test_shared_egress_not_new(void **state)
     t = org(h);
     grant(h, t, BOSS, ALICE, &RH_LONDON, HELPDESK, NULL);
     const json_t *a = rh_alert(h, RULE, ALICE);
-    rh_check(a, "medium", 50, 50, 1);
+    rh_check(a, "low", 30, 30, 1);
     rh_evidence(a, "(the org's shared egress)");
 }
 
@@ -372,7 +373,7 @@ static void test_aggregation(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        RH_TEST(test_planned_grant_medium),
+        RH_TEST(test_planned_grant_low),
         RH_TEST(test_high_role),
         RH_TEST(test_two_reasons_critical),
         RH_TEST(test_recent_risk_edge),

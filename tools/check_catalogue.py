@@ -18,8 +18,8 @@ matches, conditions with and/or/not/parentheses/`1 of x*`/`all of x*`/
 `them`, and the correlation types event_count, value_count, temporal and
 temporal_ordered (group-by, timespan) over a test's events in order.
 Persona facts (idwatch.*) are not modelled except
-idwatch.org.idp_first_seen: true when no earlier event of the same test
-used the event's authenticationContext.issuer.id.
+idwatch.org.idp_first_seen: true when no earlier successful event of the
+same test used the event's authenticationContext.issuer.id.
 """
 import datetime
 import fnmatch
@@ -393,7 +393,8 @@ def check_event(ev, where, seen):
 def facts_for(events, i):
     ev = events[i]
     issuer = first_text(ev, "authenticationContext.issuer.id")
-    earlier = {first_text(e, "authenticationContext.issuer.id") for e in events[:i]}
+    earlier = {first_text(e, "authenticationContext.issuer.id") for e in events[:i]
+               if first_text(e, "outcome.result") in ("SUCCESS", "ALLOW")}
     org = {}
     if issuer is not None:
         org["idp_first_seen"] = issuer not in earlier

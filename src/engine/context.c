@@ -306,7 +306,9 @@ void idw_facts_record(struct idw_detect_ctx *ctx, enum idw_severity worst)
         time_note(ctx, "freset", ev->tuid, ev->published_ms);
     if (ev->tuid[0] && worst >= IDW_SEV_MEDIUM && !own_admin_action(ev))
         time_note(ctx, "alert", ev->tuid, ev->published_ms);
-    if (idp && time_of(ctx, "idp", idp) == 0)
+    /* only a sign-in that got in makes an IdP known: failed tries through a rogue IdP
+     * must not hide its first success */
+    if (idp && idw_outcome_ok(ev->outcome) && time_of(ctx, "idp", idp) == 0)
         time_note(ctx, "idp", idp, ev->published_ms);
     if (is_support_grant(ev))
         time_note(ctx, "support", "org", ev->published_ms);

@@ -1,36 +1,52 @@
-# The shipped catalogue (rules/okta/*.yml, docs/catalogue.md): every file
-# loads strictly (`rules validate`), the whole rules directory loads together
-# (ids unique, correlations resolve), every rule file carries labelled tests
-# with at least one `alert` and one `none` case, and every carried test
-# passes through the real pipeline (`rules test FILE`).
+# The shipped Sigma catalogue (rules/okta/*.yml, docs/catalogue.md), end to
+# end: every file loads strictly (`rules validate`), and `rules test` runs the
+# labelled tests each file carries through the engine, every one of them
+# passing, each file with at least one `alert` and one `none` test.  A copy of
+# a rule with one label flipped must fail (exit 5), so this test can fail.
 . "$ROOT/tests/integration/lib.sh"
-echo '{"db": "'"$WORK"'/db", "rules_dir": "'"$ROOT"'/rules"}' > cfg.json
-run() { "$IDWATCH" --config cfg.json "$@"; }
+CAT="$ROOT/rules/okta"
+n=$(ls "$CAT"/*.yml | wc -l)
+[ "$n" -ge 40 ] || fail "only $n rule files in rules/okta"
+echo "ok: $n rule files"
 
-expect_rc 0 run rules validate --json > validate.jsonl
-expect_eq "$(jlines validate.jsonl 'sorted(set(r["result"] for r in rows))')" "['ok']" "every shipped file loads"
-n_files=$(ls "$ROOT"/rules/okta/*.yml | wc -l)
-[ "$n_files" -ge 30 ] || fail "the catalogue has $n_files files, expected at least 30"
-run rules list --json > list.jsonl
+expect_rc 0 "$IDWATCH" rules validate "$CAT"/*.yml >validate.out
+refused=$(grep -vc '^ok ' validate.out || true)
+expect_eq "$refused" 0 "files rules validate refuses or skips"
+# the shipped rules directory as a whole: ids unique across files, correlations resolve, switches read
+echo '{"db": "'"$WORK"'/db", "rules_dir": "'"$ROOT"'/rules"}' > cfg.json
+expect_rc 0 "$IDWATCH" --config cfg.json rules validate > validate_dir.out
+"$IDWATCH" --config cfg.json rules list --json > list.jsonl
 expect_eq "$(jlines list.jsonl 'len([r for r in rows if r["kind"] != "c" and not r["mitre"]])')" "0" \
     "every shipped Sigma rule names its MITRE technique"
+expect_eq "$(jlines list.jsonl 'sorted(r["name"] for r in rows if r["kind"] != "c" and not r["enabled"])')" \
+    "$(cd "$ROOT/rules" && ls okta_*.json | sed 's/.json$//' | python3 -c 'import sys; print(sorted(l.strip() for l in sys.stdin))')" \
+    "the rules shipped off are exactly those with a switch file"
 
-failed=0
-for f in "$ROOT"/rules/okta/*.yml; do
+total=0
+for f in "$CAT"/*.yml; do
+    b=$(basename "$f")
     set +e
-    run rules test "$f" --json > one.jsonl 2> one.err
+    "$IDWATCH" rules test "$f" >test.out 2>&1
     rc=$?
     set -e
-    if [ "$rc" != 0 ]; then
-        echo "FAIL: rules test $(basename "$f"): exit $rc"
-        cat one.err
-        jlines one.jsonl '"\n".join("  %s %s: %s (%d alerts)" % (r["result"], r["test"], r["expect"], len(r["alerts"])) for r in rows)'
-        failed=$((failed + 1))
-        continue
-    fi
-    kinds=$(jlines one.jsonl 'sorted(set(r["expect"] for r in rows))')
-    [ "$kinds" = "['alert', 'none']" ] || { echo "FAIL: $(basename "$f"): tests expect $kinds"; failed=$((failed + 1)); }
-    cat one.jsonl >> all.jsonl
+    [ "$rc" = 0 ] || { cat test.out; fail "$b: rules test exit $rc"; }
+    ! grep -q '^FAIL' test.out || { grep '^FAIL' test.out; fail "$b: a carried test failed"; }
+    alerts=$(grep -c '^PASS .*(expect alert' test.out || true)
+    nones=$(grep -c '^PASS .*(expect none' test.out || true)
+    [ "$alerts" -ge 1 ] && [ "$nones" -ge 1 ] || fail "$b: $alerts alert and $nones none tests passed"
+    # every file is in the catalogue table
+    grep -q "| \`$b\` |" "$ROOT/docs/catalogue.md" || fail "$b: no row in docs/catalogue.md"
+    total=$((total + alerts + nones))
 done
-expect_eq "$failed" "0" "catalogue files whose carried tests all pass"
-echo "ok: $(jlines all.jsonl 'len(rows)') carried tests passed in $n_files files"
+echo "ok: $total carried tests pass in $n files"
+
+# a flipped label must be reported: the near miss of the IdP rule now claims an alert
+sed '0,/expect: none/s//expect: alert/' "$CAT/okta_idp_created_or_activated.yml" >flipped.yml
+set +e
+"$IDWATCH" rules test flipped.yml >flipped.out 2>&1
+rc=$?
+set -e
+expect_eq "$rc" 5 "rules test exit on a flipped label"
+grep -q '^FAIL .*a failed creation (validation error) does not match (expect alert, 0 alerts)' flipped.out \
+    || { cat flipped.out; fail "the flipped test is not named"; }
+echo "ok: the flipped label is reported"

@@ -11,7 +11,8 @@
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (tests/fuzz/README.md)
 #   make fuzz-build only build them, into build/fuzz/
 #   make lint       style rules (tools/lint.py) and gcc -fanalyzer
-#   make install    ./idwatch into $(PREFIX)/bin (/usr/local/bin), as deploy/idwatch.service expects
+#   make install    ./idwatch into $(PREFIX)/bin (/usr/local/bin), as deploy/idwatch.service expects,
+#                   and the shipped rules (C rule settings, the Sigma catalogue) into $(PREFIX)/share/idwatch/rules
 #   make deps       install missing Debian build dependencies (root) or say how
 #   make clean
 #
@@ -187,8 +188,10 @@ lint:
 	@$(MAKE) --no-print-directory BUILD=build/analyze OPT="-O0 -g -fanalyzer" build/analyze/idwatch
 
 install: idwatch
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/idwatch/rules/okta
 	install -m 0755 idwatch $(DESTDIR)$(PREFIX)/bin/idwatch
+	install -m 0644 rules/*.json $(DESTDIR)$(PREFIX)/share/idwatch/rules/
+	install -m 0644 rules/okta/*.yml rules/okta/README.md $(DESTDIR)$(PREFIX)/share/idwatch/rules/okta/
 
 clean:
 	rm -rf build idwatch

@@ -225,6 +225,33 @@ static void entity_of(const struct idw_detect_ctx *ctx, char *out, size_t outlen
         snprintf(out, outlen, "org:%.100s", ctx->domain);
 }
 
+/*
+ * A correlation's alert is about its group (the help-desk account that reset
+ * many users, the device enrolled for many people), not about the person of
+ * the event that completed it: "corr:" and a hash of the group-by values, so
+ * every firing for one group folds into one alert whoever the last victim was.
+ * No group-by: the org.
+ */
+static void corr_entity(const struct idw_detect_ctx *ctx, const struct idw_sigma_info *in,
+                        const struct idw_sigma_event *sev, char *out, size_t outlen)
+{
+    const json_t *gb = json_object_get(json_object_get(in->doc, "correlation"), "group-by");
+    char joined[1024] = "", val[256], hex[33];
+    size_t i;
+    const json_t *f;
+
+    json_array_foreach(gb, i, f)
+        if (json_is_string(f))
+            idw_strappendf(joined, sizeof joined, "%s=%s\n", json_string_value(f),
+                           idw_sigma_field_text(sev, json_string_value(f), val, sizeof val));
+    if (!joined[0]) {
+        snprintf(out, outlen, "org:%.100s", ctx->domain);
+        return;
+    }
+    idw_sha256_hex(joined, strlen(joined), 16, hex);
+    snprintf(out, outlen, "corr:%s", hex);
+}
+
 /* Who did what to whom, in one line. */
 static void summary_of(const struct idw_detect_ctx *ctx, const struct idw_sigma_info *in,
                        const struct idw_sigma_event *sev, char *out, size_t outlen)
@@ -259,7 +286,10 @@ static void raise_for(struct idw_detect_ctx *ctx, const struct idw_sigma_rule *r
         return;
     c.severity = v.severity;
     c.score = score_of(v.severity);
-    entity_of(ctx, c.entity, sizeof c.entity);
+    if (in->is_correlation)
+        corr_entity(ctx, in, sev, c.entity, sizeof c.entity);
+    else
+        entity_of(ctx, c.entity, sizeof c.entity);
     summary_of(ctx, in, sev, c.summary, sizeof c.summary);
     snprintf(c.evidence, sizeof c.evidence, "%s%s%s (%s) at %s. Severity %s, base %s%s: %s. Rule %s:%u.",
              what ? what : "", what ? "; last event " : "", ctx->ev->okta_type,

@@ -171,3 +171,52 @@ grep -q "$(jget uuids.json 'j["ann_ro"]')" events.out || fail "rules test --even
 [ ! -e "$WORK/db" ] || fail "rules test --events created the configured database"
 expect_rc 0 run rules test --help > /dev/null
 [ ! -e "$WORK/db" ] || fail "--help acted"
+
+# ---- a correlation: one help-desk account resetting many users' factors
+# (value_count of the targets, grouped by the actor).  It fires at the fourth
+# distinct user, and every later firing for the same admin folds into the same
+# alert (a new version), whoever the last victim was; another admin's resets
+# are another group.
+cat > rules/okta/zz_mass_reset.yml <<'YML'
+title: Factor reset by an admin
+name: test_admin_factor_reset
+status: experimental
+logsource: {product: okta, service: okta}
+detection:
+  selection:
+    eventType: user.mfa.factor.reset_all
+  condition: selection
+level: low
+---
+title: One admin resets the factors of many users
+id: 0b8f9c52-8f0e-4a8e-9d8e-2f7f3c1a6b03
+status: experimental
+tags: [attack.persistence, attack.t1098.005]
+logsource: {product: okta, service: okta}
+correlation:
+  type: value_count
+  rules: [test_admin_factor_reset]
+  group-by: [actor.alternateId]
+  timespan: 1h
+  condition: {gte: 4, field: target.alternateId}
+level: high
+idwatch: {context: false}
+YML
+python3 - <<'PY' > resets.jsonl
+from oktaev import *
+OFFICE = net("86.40.1.%d", 5466, "eircom", "Dublin", "Ireland", 53.35, -6.26)
+A = BASE + 20 * D
+out = [factor_reset_all(person("hd"), A + i * M, person("v%d" % i), net=OFFICE.at(10)) for i in range(6)]
+out += [factor_reset_all(person("hd2"), A + i * M, person("w%d" % i), net=OFFICE.at(11)) for i in range(3)]
+dump_jsonl(out)
+PY
+rm -rf "$WORK/db"
+run ingest --file resets.jsonl > /dev/null
+run alerts list --json > corr.jsonl
+expect_eq "$(jlines corr.jsonl '[(r["severity"], r["version"], r["event_count"], r["entity"][:5], r["user"]) for r in rows if r["rule"] == "0b8f9c52-8f0e-4a8e-9d8e-2f7f3c1a6b03"]')" \
+    "[('high', 3, 3, 'corr:', None)]" \
+    "the correlation: one alert for hd (fired at the 4th, 5th and 6th user: versions 1-3), none for hd2 (3 users)"
+grep -q '6 distinct target.alternateId within 1h for actor.alternateId=hd@' corr.jsonl \
+    || fail "the correlation's evidence names the count and the group: $(cat corr.jsonl)"
+expect_eq "$(jlines corr.jsonl 'len([r for r in rows if r["rule"] == "test_admin_factor_reset"])')" "0" \
+    "the referenced rule raises nothing of its own (no generate: true)"

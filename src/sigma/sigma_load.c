@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #define WINDOW_DEFAULT_MS (3600LL * 1000)
 #define WINDOW_MIN_MS 1000LL
@@ -606,21 +607,35 @@ enum idw_rc idw_sigma_load_buffer(struct idw_sigma_set *s, const char *name, con
 enum idw_rc idw_sigma_load_file(struct idw_sigma_set *s, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
+    struct stat st;
     char *buf = NULL;
-    size_t n = 0;
+    size_t n = 0, cap;
 
     if (!f) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return IDW_ERR;
     }
-    buf = malloc(SIGMA_FILE_MAX + 1);
+    /* sized from the file, not the cap: a rules directory holds dozens of small files, and a
+     * 16 MiB buffer for each made every start (and every SIGHUP reload) pay for 16 MiB each */
+    if (fstat(fileno(f), &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        fclose(f);
+        return IDW_ERR;
+    }
+    if (st.st_size < 0 || (uint64_t)st.st_size > SIGMA_FILE_MAX) {
+        snprintf(err, errlen, "%s: larger than 16 MiB", path);
+        fclose(f);
+        return IDW_ERR;
+    }
+    cap = (size_t)st.st_size + 1;   /* one more byte: a file that grew while read is seen as such */
+    buf = malloc(cap);
     if (buf)
-        n = fread(buf, 1, SIGMA_FILE_MAX + 1, f);
-    int bad = !buf || ferror(f) || n > SIGMA_FILE_MAX;
+        n = fread(buf, 1, cap, f);
+    int bad = !buf || ferror(f) || n >= cap;
     fclose(f);
     if (bad) {
-        snprintf(err, errlen, "%s: %s", path, !buf ? "out of memory" : n > SIGMA_FILE_MAX
-                 ? "larger than 16 MiB" : "read error");
+        snprintf(err, errlen, "%s: %s", path, !buf ? "out of memory" : n >= cap
+                 ? "changed while it was read" : "read error");
         free(buf);
         return IDW_ERR;
     }

@@ -140,6 +140,10 @@ fi
 "$IDWATCH" --config cfg.json run > daemon.out 2>&1 &
 DAEMON=$!
 mkdir -p "$WORK/daemon"; echo $DAEMON > "$WORK/daemon/pid"      # stopped by the exit trap on failure
+if [ "$PROFILE" = short ]; then     # a slow start (a sanitizer build) must not outlast the bout: it lasts $bout s from the first 429
+    until_stat "s['competed_429'] > 0" 60 "the daemon's first 429"
+    fault "{\"type\":\"compete\",\"seconds\":$bout,\"reset_in\":1}"
+fi
 until_stat 'o.get("events_ingested", 0) > 0' 60 "the first page"
 say "daemon polling"
 round=0; half_done=""

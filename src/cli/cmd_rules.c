@@ -128,37 +128,29 @@ static int validate_file(const char *path, int json)
     return rc == IDW_ERR;
 }
 
-static int is_yaml(const char *name)
+struct validating {
+    int json;
+    int bad;        /* files refused */
+};
+
+static enum idw_rc validate_each(const char *path, void *arg)
 {
-    size_t n = strlen(name);
-    return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
+    struct validating *v = arg;
+    v->bad += validate_file(path, v->json);
+    return IDW_OK;
 }
 
-/* Every YAML file under dir, in name order; returns how many were refused (-1: out of memory). */
-static int validate_tree(const char *dir, int json, int depth)
+/* Every YAML file under dir, in name order; returns how many were refused (an unreadable directory: 1). */
+static int validate_tree(const char *dir, int json)
 {
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, NULL, alphasort), bad = 0;
+    struct validating v = {.json = json};
+    char err[4200];
 
-    if (n < 0) {
-        log_error("rules validate: %s: cannot read the directory: %m", dir);
-        return 1;
+    if (idw_sigma_each_file(dir, validate_each, &v, err, sizeof err) != IDW_OK) {
+        log_error("rules validate: %s", err);
+        return v.bad + 1;
     }
-    for (int i = 0; i < n; i++) {
-        char path[4096];
-        struct stat sb;
-        if (names[i]->d_name[0] != '.' &&
-            snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name) < (int)sizeof path &&
-            stat(path, &sb) == 0) {
-            if (S_ISDIR(sb.st_mode) && depth < 8)
-                bad += validate_tree(path, json, depth + 1);
-            else if (S_ISREG(sb.st_mode) && is_yaml(names[i]->d_name))
-                bad += validate_file(path, json);
-        }
-        free(names[i]);
-    }
-    free(names);
-    return bad;
+    return v.bad;
 }
 
 static int cmd_validate(struct idw_cli *cli, int json, int nfiles, char **files)
@@ -169,7 +161,7 @@ static int cmd_validate(struct idw_cli *cli, int json, int nfiles, char **files)
     if (!nfiles) {
         if (idw_cli_load_config(cli) < 0)
             return IDW_EXIT_FAILURE;
-        bad = validate_tree(cli->cfg.rules_dir, json, 0);
+        bad = validate_tree(cli->cfg.rules_dir, json);
         /* each file alone, then all together: ids unique across files, correlations resolve */
         if (!bad && idw_cli_open_detect(cli, &d) == IDW_OK)
             idw_detect_close(d);

@@ -7,11 +7,9 @@
  * (engine/context.h).  The alert module aggregates, stores and delivers it
  * like any C rule's.
  */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -19,15 +17,7 @@
 #include "engine/context.h"
 #include "engine/detect_int.h"
 
-#define SCAN_DEPTH 8            /* rules/okta/..., a user's own tree: deep enough, never a loop */
-
 /* ---- loading ------------------------------------------------------------------- */
-
-static int is_yaml(const char *name)
-{
-    size_t n = strlen(name);
-    return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
-}
 
 static enum idw_rc load_one(struct idw_sigma_set *s, const char *path, char *err, size_t errlen)
 {
@@ -40,31 +30,24 @@ static enum idw_rc load_one(struct idw_sigma_set *s, const char *path, char *err
     return rc;
 }
 
-/* Loads the YAML files under dir, in name order, depth first. */
-static enum idw_rc load_tree(struct idw_sigma_set *s, const char *dir, int depth, char *err, size_t errlen)
+struct loading {
+    struct idw_sigma_set *set;
+    char *err;
+    size_t errlen;
+};
+
+static enum idw_rc load_each(const char *path, void *arg)
 {
-    struct dirent **names = NULL;
-    int n = scandir(dir, &names, NULL, alphasort);
-    enum idw_rc rc = IDW_OK;
+    struct loading *l = arg;
+    return load_one(l->set, path, l->err, l->errlen);
+}
 
-    if (n < 0)
-        return IDW_OK;          /* no rules directory: no declarative rules (C rules say the same) */
-    for (int i = 0; i < n; i++) {
-        char path[4096];
-        struct stat sb;
-        const char *name = names[i]->d_name;
-
-        if (rc == IDW_OK && name[0] != '.' &&
-            snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path && stat(path, &sb) == 0) {
-            if (S_ISDIR(sb.st_mode) && depth < SCAN_DEPTH)
-                rc = load_tree(s, path, depth + 1, err, errlen);
-            else if (S_ISREG(sb.st_mode) && is_yaml(name))
-                rc = load_one(s, path, err, errlen);
-        }
-        free(names[i]);
-    }
-    free(names);
-    return rc;
+/* The YAML files under dir; no such directory: no declarative rules (the C rules say the same). */
+static enum idw_rc load_tree(struct idw_sigma_set *s, const char *dir, char *err, size_t errlen)
+{
+    struct loading l = {.set = s, .err = err, .errlen = errlen};
+    enum idw_rc rc = idw_sigma_each_file(dir, load_each, &l, err, errlen);
+    return rc == IDW_NOTFOUND ? IDW_OK : rc;
 }
 
 /* The rule names a correlation references, from its document (before link resolves them). */
@@ -150,7 +133,7 @@ enum idw_rc idw_decl_load(struct idw_detect *d, const struct idw_detect_opts *o,
         snprintf(err, errlen, "rules: out of memory");
         return IDW_ERR;
     }
-    if (o->rules_dir && load_tree(d->sigma, o->rules_dir, 0, err, errlen) != IDW_OK)
+    if (o->rules_dir && load_tree(d->sigma, o->rules_dir, err, errlen) != IDW_OK)
         return IDW_ERR;
     for (size_t i = 0; o->sigma_files && o->sigma_files[i]; i++)
         if (load_one(d->sigma, o->sigma_files[i], err, errlen) != IDW_OK)

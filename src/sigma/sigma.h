@@ -80,6 +80,16 @@ enum idw_rc idw_sigma_set_new(struct idw_sigma_set **out) IDW_MUST_CHECK;
 void idw_sigma_set_free(struct idw_sigma_set *s);
 
 /*
+ * Calls fn(path, arg) for every rule file (*.yml, *.yaml) under dir, in name
+ * order, depth first, skipping dot files, at most 8 directories deep.  A
+ * result other than IDW_OK from fn stops the walk and is returned.  Returns
+ * IDW_OK when every file was visited, IDW_NOTFOUND when dir does not exist,
+ * IDW_ERR when dir or a directory under it cannot be read (err names it).
+ */
+enum idw_rc idw_sigma_each_file(const char *dir, enum idw_rc (*fn)(const char *path, void *arg), void *arg,
+                                char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
  * Loads every YAML document of a file (or of a buffer; name is what errors
  * call it).  IDW_OK: its rules were added.  IDW_NOTFOUND: the file holds no
  * Okta rule (another logsource product): nothing added, err says why (the

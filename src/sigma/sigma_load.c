@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <dirent.h>
 #include <sys/stat.h>
 
 #define WINDOW_DEFAULT_MS (3600LL * 1000)
@@ -642,6 +643,51 @@ enum idw_rc idw_sigma_load_file(struct idw_sigma_set *s, const char *path, char 
     enum idw_rc rc = idw_sigma_load_buffer(s, path, buf, n, err, errlen);
     free(buf);
     return rc;
+}
+
+/* ---- the files of a rules directory ------------------------------------------------------ */
+
+#define TREE_DEPTH 8    /* rules/okta/..., a user's own tree: deep enough, and never a loop */
+
+static int is_rule_file(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 4 && !strcmp(name + n - 4, ".yml")) || (n > 5 && !strcmp(name + n - 5, ".yaml"));
+}
+
+static enum idw_rc each_file(const char *dir, int depth, enum idw_rc (*fn)(const char *, void *), void *arg,
+                             char *err, size_t errlen)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, alphasort);
+    enum idw_rc rc = IDW_OK;
+
+    if (n < 0) {
+        snprintf(err, errlen, "%s: cannot read the directory: %s", dir, strerror(errno));
+        return depth == 0 && errno == ENOENT ? IDW_NOTFOUND : IDW_ERR;
+    }
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        struct stat sb;
+        const char *name = names[i]->d_name;
+
+        if (rc == IDW_OK && name[0] != '.' &&
+            snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path && stat(path, &sb) == 0) {
+            if (S_ISDIR(sb.st_mode) && depth < TREE_DEPTH)
+                rc = each_file(path, depth + 1, fn, arg, err, errlen);
+            else if (S_ISREG(sb.st_mode) && is_rule_file(name))
+                rc = fn(path, arg);
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+enum idw_rc idw_sigma_each_file(const char *dir, enum idw_rc (*fn)(const char *path, void *arg), void *arg,
+                                char *err, size_t errlen)
+{
+    return each_file(dir, 0, fn, arg, err, errlen);
 }
 
 /* ---- link ------------------------------------------------------------------------------- */

@@ -14,6 +14,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sigma/sigma.h"
 
@@ -712,6 +715,60 @@ static void test_field_text(void **state)
     json_decref(raw);
 }
 
+/* ---- the rules-directory walk --------------------------------------------------------------- */
+
+static enum idw_rc collect(const char *path, void *arg)
+{
+    char *seen = arg;
+    const char *rel = strstr(path, "/r/") + 3;
+    strcat(seen, rel);
+    strcat(seen, ";");
+    return strstr(path, "stop") ? IDW_ERR : IDW_OK;
+}
+
+static void touch(const char *dir, const char *rel)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, rel);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+}
+
+static void test_each_file(void **state)
+{
+    char tmpl[] = "/tmp/idw-sigma-walk-XXXXXX", dir[256], path[300], seen[1024] = "", err[512];
+    (void)state;
+    assert_non_null(mkdtemp(tmpl));
+    snprintf(dir, sizeof dir, "%s/r", tmpl);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/okta", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    snprintf(path, sizeof path, "%s/.hidden", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    touch(dir, "b.yaml");
+    touch(dir, "a.yml");
+    touch(dir, "notes.txt");
+    touch(dir, "x.yml.bak");
+    touch(dir, "okta/c.yml");
+    touch(dir, ".hidden/d.yml");
+    /* name order, depth first, only .yml/.yaml, dot entries skipped */
+    assert_int_equal(idw_sigma_each_file(dir, collect, seen, err, sizeof err), IDW_OK);
+    assert_string_equal(seen, "a.yml;b.yaml;okta/c.yml;");
+    /* the callback's refusal stops the walk and is returned */
+    touch(dir, "okta/stop.yml");
+    touch(dir, "z.yml");
+    seen[0] = 0;
+    assert_int_equal(idw_sigma_each_file(dir, collect, seen, err, sizeof err), IDW_ERR);
+    assert_string_equal(seen, "a.yml;b.yaml;okta/c.yml;okta/stop.yml;");
+    /* no such directory: IDW_NOTFOUND, naming it */
+    snprintf(path, sizeof path, "%s/none", tmpl);
+    assert_int_equal(idw_sigma_each_file(path, collect, seen, err, sizeof err), IDW_NOTFOUND);
+    assert_non_null(strstr(err, "/none"));
+    snprintf(path, sizeof path, "rm -rf '%s'", tmpl);
+    assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -741,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_match_order_and_enabled),
         cmocka_unit_test(test_duplicate_ids),
         cmocka_unit_test(test_field_text),
+        cmocka_unit_test(test_each_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

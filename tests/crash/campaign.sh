@@ -172,7 +172,11 @@ sim_ctl stats > sim-stats.json
 echo "Okta answers: $(jget sim-stats.json '", ".join("%s x%d" % kv for kv in sorted(j["status_counts"].items()))');" \
      "recorded by idwatch: $(jget final.json '"%d failures retried, %d 429s, %d duplicate events skipped" % (
         j["orgs"][0]["failures_total"], j["orgs"][0]["http_429"], j["orgs"][0]["duplicates_skipped"])')"
-[ "$(jget final.json 'j["orgs"][0]["failures_total"]')" -ge 1 ] || fail "no Okta failure was retried: the faults did not land"
+# a failure is counted in the commit after it, so a run killed right after a faulty answer loses
+# the count with its uncommitted state (by design): the simulator's own answers say the fault landed
+served_faults=$(jget sim-stats.json 'sum(n for s, n in j["status_counts"].items() if s != "200")')
+[ "$(jget final.json 'j["orgs"][0]["failures_total"]')" -ge 1 ] || [ "$served_faults" -ge 1 ] ||
+    fail "no Okta failure was served or retried: the faults did not land"
 [ "$in_delivery" -ge "$MIN_IN_DELIVERY" ] || fail "only $in_delivery kills landed during a delivery (at least $MIN_IN_DELIVERY wanted)"
 echo "crash campaign: ok — $kills kills ($in_delivery during a delivery), $total events," \
      "$(grep -c '' alerts.jsonl) alerts; campaign $((t_campaign - t_start)) s, total $(( $(date +%s) - t_start )) s"

@@ -174,7 +174,7 @@ echo "Okta answers: $(jget sim-stats.json '", ".join("%s x%d" % kv for kv in sor
         j["orgs"][0]["failures_total"], j["orgs"][0]["http_429"], j["orgs"][0]["duplicates_skipped"])')"
 # a failure is counted in the commit after it, so a run killed right after a faulty answer loses
 # the count with its uncommitted state (by design): the simulator's own answers say the fault landed
-served_faults=$(jget sim-stats.json 'sum(n for s, n in j["status_counts"].items() if s != "200")')
+served_faults=$(jget sim-stats.json 'sum(n for s, n in j["log_status_counts"].items() if s != "200")')
 [ "$(jget final.json 'j["orgs"][0]["failures_total"]')" -ge 1 ] || [ "$served_faults" -ge 1 ] ||
     fail "no Okta failure was served or retried: the faults did not land"
 [ "$in_delivery" -ge "$MIN_IN_DELIVERY" ] || fail "only $in_delivery kills landed during a delivery (at least $MIN_IN_DELIVERY wanted)"

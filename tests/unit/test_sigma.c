@@ -769,6 +769,25 @@ static void test_each_file(void **state)
     assert_int_equal(system(path), 0);
 }
 
+/* A rule file's size is checked before it is read: over 16 MiB is refused, naming the file. */
+static void test_load_file_too_large(void **state)
+{
+    char path[] = "/tmp/idw-sigma-big-XXXXXX", err[512];
+    struct idw_sigma_set *s;
+    int fd = mkstemp(path);
+    (void)state;
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (16 << 20) + 1), 0);     /* sparse: no disk used */
+    close(fd);
+    assert_int_equal(idw_sigma_set_new(&s), IDW_OK);
+    assert_int_equal(idw_sigma_load_file(s, path, err, sizeof err), IDW_ERR);
+    assert_non_null(strstr(err, "larger than 16 MiB"));
+    assert_non_null(strstr(err, path));
+    assert_int_equal(idw_sigma_count(s), 0);
+    idw_sigma_set_free(s);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -799,6 +818,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_ids),
         cmocka_unit_test(test_field_text),
         cmocka_unit_test(test_each_file),
+        cmocka_unit_test(test_load_file_too_large),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,12 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alert/incident.h"
 #include "common/log.h"
 #include "common/util.h"
 
 struct idw_alerts {
     struct idw_alert_sink *sinks;
     size_t n;
+    struct idw_alert_sink *inc_sinks;   /* incident versions (incident.h) */
+    size_t ninc;
+    int64_t incident_window_ms;
     int log_raised;                 /* log each live alert raised or escalated (the daemon) */
 };
 
@@ -32,6 +36,9 @@ const char *idw_alert_rule(const json_t *a) { return str(a, "rule"); }
 const char *idw_alert_domain(const json_t *a) { return str(a, "domain_id"); }
 const char *idw_alert_user(const json_t *a) { return str(a, "user"); }
 const char *idw_alert_tuid(const json_t *a) { return str(a, "tuid"); }
+const char *idw_alert_actor(const json_t *a) { return str(a, "actor"); }
+const char *idw_alert_actor_tuid(const json_t *a) { return str(a, "actor_tuid"); }
+const char *idw_alert_incident_id(const json_t *a) { return str(a, "incident_id"); }
 int idw_alert_historical(const json_t *a) { return json_is_true(json_object_get(a, "historical")); }
 
 int64_t idw_alert_version(const json_t *a)
@@ -74,7 +81,11 @@ enum idw_alert_status idw_alert_status(const json_t *a)
 
 struct idw_alerts *idw_alerts_new(void)
 {
-    return calloc(1, sizeof(struct idw_alerts));
+    struct idw_alerts *al = calloc(1, sizeof(struct idw_alerts));
+
+    if (al)
+        al->incident_window_ms = IDW_INCIDENT_WINDOW_DEFAULT_MS;
+    return al;
 }
 
 void idw_alerts_free(struct idw_alerts *al)
@@ -84,22 +95,52 @@ void idw_alerts_free(struct idw_alerts *al)
     for (size_t i = 0; i < al->n; i++)
         if (al->sinks[i].release)
             al->sinks[i].release(al->sinks[i].ctx);
+    for (size_t i = 0; i < al->ninc; i++)
+        if (al->inc_sinks[i].release)
+            al->inc_sinks[i].release(al->inc_sinks[i].ctx);
     free(al->sinks);
+    free(al->inc_sinks);
     free(al);
 }
 
-enum idw_rc idw_alerts_add_sink(struct idw_alerts *al, const struct idw_alert_sink *s)
+/* Appends s to *list (of *n); on failure s's ctx is released, as the callers promise. */
+static enum idw_rc add_to(struct idw_alert_sink **list, size_t *n, const struct idw_alert_sink *s)
 {
-    struct idw_alert_sink *grown = realloc(al->sinks, (al->n + 1) * sizeof *grown);
+    struct idw_alert_sink *grown = realloc(*list, (*n + 1) * sizeof *grown);
 
     if (!grown) {
         if (s->release)
             s->release(s->ctx);
         return IDW_ERR;
     }
-    al->sinks = grown;
-    al->sinks[al->n++] = *s;
+    *list = grown;
+    (*list)[(*n)++] = *s;
     return IDW_OK;
+}
+
+enum idw_rc idw_alerts_add_sink(struct idw_alerts *al, const struct idw_alert_sink *s)
+{
+    return add_to(&al->sinks, &al->n, s);
+}
+
+enum idw_rc idw_alerts_add_incident_sink(struct idw_alerts *al, const struct idw_alert_sink *s)
+{
+    return add_to(&al->inc_sinks, &al->ninc, s);
+}
+
+void idw_alerts_incident_window(struct idw_alerts *al, int64_t window_ms)
+{
+    al->incident_window_ms = window_ms;
+}
+
+/* What incident.c needs of the registry (no registry: default window, no sinks). */
+static struct idw_incident_ctx incident_ctx(const struct idw_alerts *al)
+{
+    return (struct idw_incident_ctx){
+        .window_ms = al ? al->incident_window_ms : IDW_INCIDENT_WINDOW_DEFAULT_MS,
+        .sinks = al ? al->inc_sinks : NULL,
+        .nsinks = al ? al->ninc : 0,
+    };
 }
 
 void idw_alerts_log(struct idw_alerts *al, int on)
@@ -171,17 +212,33 @@ static json_t *event_context(const struct idw_event *ev)
                      "app", idw_event_app_key(ev), "app_name", ev->app_name);
 }
 
-/* A rule's new alert, version 0 until published. */
+/*
+ * actor and actor_tuid: the human who acted when that is not the subject
+ * (the admin who granted the role, reset the factor); null otherwise.
+ * incident_id: null until incident.c assigns it.
+ */
+static void set_actor(json_t *a, const struct idw_event *ev, const char *actor_tuid)
+{
+    const char *login = ev->actor.login ? ev->actor.login : ev->actor.id;
+
+    json_object_set_new(a, "actor", actor_tuid && login ? json_string(login) : json_null());
+    json_object_set_new(a, "actor_tuid", actor_tuid ? json_string(actor_tuid) : json_null());
+    json_object_set_new(a, "incident_id", json_null());
+}
+
+/* A rule's new alert, version 0 until published; actor_tuid NULL when no other human acted. */
 static json_t *new_alert(const struct idw_alert_origin *o, const struct idw_alert_candidate *c,
-                         const char *alert_id)
+                         const char *alert_id, const char *actor_tuid)
 {
     const struct idw_event *ev = o->ev;
     char ts[IDW_TIME_STRLEN];
     /* alerts keyed by a source (ip:, asn:) are about no single user */
     int by_user = strncmp(c->entity, "user:", 5) == 0;
 
+    json_t *a;
+
     idw_time_format(ev->published_ms, ts);
-    return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:I, s:I,"
+    a = json_pack("{s:s, s:s, s:s, s:i, s:s, s:s?, s:s?, s:s?, s:s, s:s, s:I, s:I,"
                      " s:[s], s:i, s:s, s:s, s:o, s:s, s:s, s:b, s:i, s:s, s:o}",
                      "alert_id", alert_id, "rule", o->rule,
                      "severity", idw_severity_name(c->severity), "score", c->score,
@@ -194,6 +251,9 @@ static json_t *new_alert(const struct idw_alert_origin *o, const struct idw_aler
                      "evidence", c->evidence, "mitre", mitre_array(c->mitre),
                      "stage", c->stage ? c->stage : "", "status", "open", "historical", o->historical,
                      "version", 0, "entity", c->entity, "context", event_context(ev));
+    if (a)
+        set_actor(a, ev, actor_tuid);
+    return a;
 }
 
 /* The connector's new alert: wall-clock times, no event, no person, no context. */
@@ -201,9 +261,10 @@ static json_t *new_connector_alert(const char *domain, const char *rule_id,
                                    const struct idw_alert_candidate *c, int64_t now_ms, const char *alert_id)
 {
     char ts[IDW_TIME_STRLEN];
+    json_t *a;
 
     idw_time_format(now_ms, ts);
-    return json_pack("{s:s, s:s, s:s, s:i, s:s, s:n, s:n, s:n, s:s, s:s, s:I, s:I, s:[], s:i, s:s,"
+    a = json_pack("{s:s, s:s, s:s, s:i, s:s, s:n, s:n, s:n, s:s, s:s, s:I, s:I, s:[], s:i, s:s,"
                      " s:s, s:o, s:s, s:s, s:b, s:i, s:s, s:n}",
                      "alert_id", alert_id, "rule", rule_id, "severity", idw_severity_name(c->severity),
                      "score", c->score, "domain_id", domain, "tuid", "user", "ip",
@@ -212,6 +273,13 @@ static json_t *new_connector_alert(const char *domain, const char *rule_id,
                      "summary", c->summary, "evidence", c->evidence, "mitre", mitre_array(c->mitre),
                      "stage", c->stage ? c->stage : "", "status", "open", "historical", 0,
                      "version", 0, "entity", c->entity, "context");
+    /* no event, so no actor and no incident: the connector is not a compromise */
+    if (a) {
+        json_object_set_new(a, "actor", json_null());
+        json_object_set_new(a, "actor_tuid", json_null());
+        json_object_set_new(a, "incident_id", json_null());
+    }
+    return a;
 }
 
 /* Adds the techniques of list not yet in arr (a chain may add techniques as it grows). */
@@ -354,6 +422,26 @@ static void log_raised(const struct idw_alerts *al, const json_t *a, const char 
 
 /* ---- raising ----------------------------------------------------------------------------- */
 
+/*
+ * The tuid of the human who acted on someone else ("" when the subject
+ * acted, or no human did).  The pipeline has recorded the actor's
+ * identity already; an unknown one gets the tuid it would be given.
+ */
+static enum idw_rc actor_tuid(struct idw_store *st, MDB_txn *txn, const struct idw_alert_origin *o,
+                              char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
+{
+    const struct idw_event *ev = o->ev;
+    enum idw_rc rc;
+
+    tuid[0] = '\0';
+    if (ev->subject_is_actor || !ev->actor_is_human || !ev->actor.id)
+        return IDW_OK;
+    rc = idw_store_tuid(st, txn, o->domain, ev->actor.id, ev->actor.login, 0, tuid, err, errlen);
+    if (rc == IDW_NOTFOUND)
+        idw_store_derive_tuid(o->domain, ev->actor.id, tuid);
+    return rc == IDW_ERR ? IDW_ERR : IDW_OK;
+}
+
 /* A new alert for the candidate, indexed as the open one of its (rule, entity); NULL with err. */
 static json_t *create(struct idw_store *st, MDB_txn *txn, const struct idw_alert_origin *o,
                       const struct idw_alert_candidate *c, char *err, size_t errlen)
@@ -361,10 +449,14 @@ static json_t *create(struct idw_store *st, MDB_txn *txn, const struct idw_alert
     char id[IDW_UUID_STRLEN], ns[128], name[512];
     json_t *a;
 
+    char actor[IDW_UUID_STRLEN];
+
     snprintf(ns, sizeof ns, "idwatch-alert:%s", o->domain);
     snprintf(name, sizeof name, "%s|%s|%s", o->rule, c->entity, o->ev->uuid);
     idw_uuid_derive(ns, name, id);
-    a = new_alert(o, c, id);
+    if (actor_tuid(st, txn, o, actor, err, errlen) == IDW_ERR)
+        return NULL;
+    a = new_alert(o, c, id, actor[0] ? actor : NULL);
     if (!a) {
         snprintf(err, errlen, "rule %s: cannot build an alert document", o->rule);
         return NULL;
@@ -382,6 +474,7 @@ enum idw_rc idw_alert_raise(struct idw_alerts *al, struct idw_store *st, MDB_txn
 {
     enum idw_alert_change what = IDW_ALERT_CREATED;
     json_t *a = NULL;
+    struct idw_incident_ctx ic = incident_ctx(al);
     enum idw_rc rc = open_alert(st, txn, o->domain, o->rule, c, o->ev->published_ms, &a, err, errlen);
     if (rc == IDW_ERR)
         return IDW_ERR;
@@ -393,7 +486,10 @@ enum idw_rc idw_alert_raise(struct idw_alerts *al, struct idw_store *st, MDB_txn
         if (!a)
             return IDW_ERR;
     }
-    rc = publish(al, st, txn, a, err, errlen);
+    /* the incident first, so every version of the alert carries its incident_id */
+    rc = idw_incident_on_alert(&ic, st, txn, a, what, err, errlen);
+    if (rc == IDW_OK)
+        rc = publish(al, st, txn, a, err, errlen);
     if (rc == IDW_OK && what == IDW_ALERT_CREATED)
         rc = count_raised(st, txn, o->rule, idw_severity_name(c->severity), err, errlen);
     if (rc == IDW_OK && what != IDW_ALERT_UPDATED)
@@ -527,6 +623,8 @@ enum idw_rc idw_alert_review(struct idw_alerts *al, struct idw_store *st, MDB_tx
                              json_t **out, char *err, size_t errlen)
 {
     json_t *a = NULL;
+    struct idw_incident_ctx ic = incident_ctx(al);
+    enum idw_alert_status from;
     enum idw_rc rc;
 
     if (out)
@@ -544,8 +642,11 @@ enum idw_rc idw_alert_review(struct idw_alerts *al, struct idw_store *st, MDB_tx
         json_decref(a);
         return IDW_ERR;
     }
+    from = idw_alert_status(a);
     record_review(a, r);
     rc = r->to == IDW_ALERT_FALSE_POSITIVE ? teach_persona(st, txn, a, r->prm, err, errlen) : IDW_OK;
+    if (rc == IDW_OK)
+        rc = idw_incident_on_review(&ic, st, txn, a, from, err, errlen);
     if (rc == IDW_OK)
         rc = publish(al, st, txn, a, err, errlen);
     if (rc == IDW_OK && out)

@@ -31,6 +31,11 @@
  *   domain_id       the Okta org
  *   tuid, user      the affected person's tuid and login; null when the
  *                   entity is a source ("ip:...", "asn:...") or the org
+ *   actor, actor_tuid   the human who acted when it is not the subject (the
+ *                   admin who granted the role or reset the factor): login
+ *                   (else Okta id) and tuid; null otherwise and for the connector
+ *   incident_id     the incident it belongs to (alert/incident.h); null for
+ *                   the connector
  *   ip              the source IP of the first event (null: connector)
  *   entity          the aggregation key, e.g. "user:<tuid>", "org:<domain>"
  *   first_seen, last_seen, first_seen_ms, last_seen_ms
@@ -104,6 +109,9 @@ enum idw_alert_status idw_alert_status(const json_t *a);/* IDW_ALERT_OPEN when m
 const char *idw_alert_domain(const json_t *a);          /* NULL when missing */
 const char *idw_alert_user(const json_t *a);            /* login; NULL when none */
 const char *idw_alert_tuid(const json_t *a);            /* NULL when none */
+const char *idw_alert_actor(const json_t *a);           /* the acting admin's login; NULL when none */
+const char *idw_alert_actor_tuid(const json_t *a);      /* NULL when none */
+const char *idw_alert_incident_id(const json_t *a);     /* NULL when none */
 int64_t idw_alert_last_seen_ms(const json_t *a);        /* 0 when missing */
 int idw_alert_historical(const json_t *a);              /* 1 when raised on backfilled history */
 
@@ -147,6 +155,16 @@ void idw_alerts_free(struct idw_alerts *al);
  */
 IDW_MUST_CHECK enum idw_rc idw_alerts_add_sink(struct idw_alerts *al, const struct idw_alert_sink *s);
 
+/*
+ * Adds a sink for incident versions (alert/incident.h): every new version
+ * of an incident, in the same transaction, with the incident document in
+ * place of the alert.  Ownership as for idw_alerts_add_sink.
+ */
+IDW_MUST_CHECK enum idw_rc idw_alerts_add_incident_sink(struct idw_alerts *al, const struct idw_alert_sink *s);
+
+/* Alerts join an open incident whose last_seen is within this (event time; default 24 h). */
+void idw_alerts_incident_window(struct idw_alerts *al, int64_t window_ms);
+
 /* Logs each live (not historical) alert at info as it is raised or escalated: the daemon's choice. */
 void idw_alerts_log(struct idw_alerts *al, int on);
 
@@ -173,8 +191,9 @@ enum idw_alert_change {
  * new alert.  Folding keeps the later last_seen, appends the event (up to
  * IDW_ALERT_MAX_EVENT_IDS), takes the candidate's severity, summary and
  * evidence when not lower, the higher score and the union of techniques,
- * and clears `historical` on live activity.  Then the version is stored
- * and handed to the sinks, in txn.  A created alert also counts in meta
+ * and clears `historical` on live activity.  The alert then joins (or
+ * updates) its incident (alert/incident.h: a new incident version to the
+ * incident sinks), and the version is stored and handed to the sinks, in txn.  A created alert also counts in meta
  * "alerts_raised" (by rule and severity).  *change (may be NULL) says
  * what happened.  IDW_OK, or IDW_ERR with err (abort txn).
  */

@@ -110,12 +110,15 @@ static int open_tables(struct idw_store *st, MDB_txn *txn, unsigned create)
         {"alert_key", &st->alert_key}, {"rule_state", &st->rule_state},
     };
 
+    int rc;
+
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
-        int rc = mdb_dbi_open(txn, tables[i].name, create, tables[i].dbi);
+        rc = mdb_dbi_open(txn, tables[i].name, create, tables[i].dbi);
         if (rc)
             return rc;
     }
-    return open_optional(txn, "outbox", create, &st->outbox);
+    rc = open_optional(txn, "outbox", create, &st->outbox);
+    return rc ? rc : open_optional(txn, "incidents", create, &st->incidents);
 }
 
 static enum idw_rc open_dbis(struct idw_store *st, unsigned flags, char *err, size_t errlen)

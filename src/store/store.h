@@ -57,6 +57,8 @@ struct idw_store {
     MDB_dbi rule_state;     /* rule \0 domain \0 key -> rule-defined bytes */
     MDB_dbi outbox;         /* be64 seq -> webhook delivery entry (deliver/outbox.h); may be
                                IDW_STORE_NO_DBI in a read-only open of an older database */
+    MDB_dbi incidents;      /* domain \0 incident_id -> incident JSON (alert/incident.h); may be
+                               IDW_STORE_NO_DBI in a read-only open of an older database */
 };
 
 #define IDW_STORE_NO_DBI ((MDB_dbi)-1)

@@ -58,12 +58,26 @@ struct idw_detect;
 enum idw_rc idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d) IDW_MUST_CHECK;
 
 /*
- * Hands every alert version d raises to the webhook outbox for wh's
- * targets (wh may be NULL: none): the outbox sink (deliver/outbox.h) added
- * to d's alert registry.  IDW_OK, or IDW_ERR (printed) when out of memory.
+ * Hands every alert version and every incident version d raises to the
+ * webhook outbox for wh's targets (wh may be NULL: none): the outbox sink
+ * (deliver/outbox.h) added to d's alert registry twice, and sets the
+ * incident window from root (the configuration document,
+ * incidents.window_hours).  IDW_OK, or IDW_ERR (printed) when out of
+ * memory or the window is out of range.
  */
 struct idw_webhooks;
-enum idw_rc idw_cli_route_alerts(struct idw_detect *d, const struct idw_webhooks *wh) IDW_MUST_CHECK;
+enum idw_rc idw_cli_route_alerts(const json_t *root, struct idw_detect *d, const struct idw_webhooks *wh)
+    IDW_MUST_CHECK;
+
+/*
+ * An alert registry with the outbox as both its alert and incident sink
+ * for targets t (n of them), and the incident window of root: what
+ * commands that review alerts need (IDW_OK with *out), or IDW_ERR printed.
+ */
+struct idw_outbox_target;
+struct idw_alerts;
+enum idw_rc idw_cli_outbox_alerts(const json_t *root, const struct idw_outbox_target *t, size_t n,
+                                  struct idw_alerts *al) IDW_MUST_CHECK;
 
 /* The domain a command works on: --domain, else the configuration's first org. */
 const char *idw_cli_default_domain(const struct idw_cli *cli);
@@ -75,6 +89,7 @@ int idw_cmd_backfill(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_okta(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_status(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_alerts(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_incidents(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_rules(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_outbox(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_metrics(struct idw_cli *cli, int argc, char **argv);

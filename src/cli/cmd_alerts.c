@@ -24,17 +24,19 @@ struct filter {
     int64_t since_ms;
     enum idw_severity min_sev;
     const char *rule, *user, *status, *note, *by;
+    const char *actor;              /* --actor: the admin who acted (actor login or actor_tuid) */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: idwatch alerts list [--json] [--since TIME] [--severity MIN] [--rule R]\n"
-            "                           [--user U] [--status S]\n"
+            "                           [--user U] [--actor U] [--status S]\n"
             "       idwatch alerts show ID [--json]\n"
             "       idwatch alerts ack|resolve|fp ID [--note TEXT] [--by ANALYST]\n"
             "\n"
-            "  list      alerts newest first (--json: one alert per line)\n"
+            "  list      alerts newest first (--json: one alert per line); --user matches\n"
+            "            the person an alert is about, --actor the admin who acted\n"
             "  show      one alert with the persona context that explains it\n"
             "  ack, resolve, fp   set the status (acknowledged, resolved, false_positive)\n"
             "            with the time, an optional note and who (--by, else the OS user);\n"
@@ -50,7 +52,7 @@ static int parse(int argc, char **argv, struct filter *f)
         {"severity", required_argument, NULL, 'v'}, {"rule", required_argument, NULL, 'r'},
         {"user", required_argument, NULL, 'u'}, {"status", required_argument, NULL, 't'},
         {"note", required_argument, NULL, 'n'}, {"by", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},
+        {"help", no_argument, NULL, 'h'}, {"actor", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -91,6 +93,9 @@ static int parse(int argc, char **argv, struct filter *f)
         case 'b':
             f->by = optarg;
             break;
+        case 'a':
+            f->actor = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 1;
@@ -109,6 +114,14 @@ struct collect {
     json_t *out;
 };
 
+/* --actor: the admin's login (any case) or tuid; alerts with no other actor never match. */
+static int actor_matches(const char *want, const json_t *a)
+{
+    const char *login = idw_alert_actor(a), *tuid = idw_alert_actor_tuid(a);
+
+    return !want || (login && !strcasecmp(want, login)) || (tuid && !strcmp(want, tuid));
+}
+
 static int keep(const struct filter *f, const json_t *a)
 {
     const char *user = idw_alert_user(a), *rule = idw_alert_rule(a), *tuid = idw_alert_tuid(a);
@@ -116,7 +129,8 @@ static int keep(const struct filter *f, const json_t *a)
     return idw_alert_severity(a) >= f->min_sev && idw_alert_last_seen_ms(a) >= f->since_ms &&
            (!f->rule || (rule && !strcmp(f->rule, rule))) &&
            (!f->status || !strcmp(f->status, idw_alert_status_name(idw_alert_status(a)))) &&
-           (!f->user || (user && !strcasecmp(f->user, user)) || (tuid && !strcmp(f->user, tuid)));
+           (!f->user || (user && !strcasecmp(f->user, user)) || (tuid && !strcmp(f->user, tuid))) &&
+           actor_matches(f->actor, a);
 }
 
 static int collect_one(const json_t *a, void *vctx)
@@ -271,7 +285,6 @@ static const char *analyst(const struct filter *f, char *buf, size_t len)
 static struct idw_alerts *review_alerts(const struct idw_cli *cli)
 {
     struct idw_outbox_target *t = NULL;
-    struct idw_alert_sink sink;
     struct idw_alerts *al;
     char err[256];
     size_t n = 0;
@@ -281,8 +294,9 @@ static struct idw_alerts *review_alerts(const struct idw_cli *cli)
         return NULL;
     }
     al = idw_alerts_new();
-    if (!al || idw_outbox_sink(t, n, &sink) != IDW_OK || idw_alerts_add_sink(al, &sink) != IDW_OK) {
+    if (!al)
         log_error("out of memory");
+    if (al && idw_cli_outbox_alerts(cli->cfg.root, t, n, al) != IDW_OK) {
         idw_alerts_free(al);
         al = NULL;
     }

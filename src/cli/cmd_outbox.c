@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "alert/alert.h"
+#include "alert/incident.h"
 #include "cli/cli.h"
 #include "common/log.h"
 #include "deliver/deliver.h"
@@ -124,9 +125,13 @@ static enum idw_rc current_alert(struct idw_store *st, MDB_txn *txn, const json_
     const char *domain = json_string_value(json_object_get(e, "domain"));
     const char *id = json_string_value(json_object_get(e, "alert_id"));
 
+    const char *kind = json_string_value(json_object_get(e, "kind"));
+
     *out = NULL;
     if (!domain || !id)
         return IDW_NOTFOUND;
+    if (kind && !strcmp(kind, "incident"))
+        return idw_incident_find(st, txn, id, out, err, errlen);
     return idw_alert_get(st, txn, domain, id, out, err, errlen);
 }
 

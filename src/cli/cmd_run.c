@@ -287,7 +287,7 @@ static int reload_config(struct daemon *dm)
     if (!dm->a->backfill && idw_webhooks_load(fresh.root, &wh, err, sizeof err) < 0) {
         log_error("SIGHUP: webhooks: %s; nothing reloaded, the running rules and webhooks stay", err);
     } else if (open_rules(dm->cli, &rules) < 0 ||
-               idw_cli_route_alerts(rules, wh) < 0 ||
+               idw_cli_route_alerts(fresh.root, rules, wh) < 0 ||
                switch_rules(dm, rules) < 0) {
         log_error("SIGHUP: rules not reloaded; the running rules and webhooks stay in force");
         idw_detect_close(rules);

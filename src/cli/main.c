@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "alert/incident.h"
 #include "cli/cli.h"
 #include "deliver/webhook.h"
 #include "common/log.h"
@@ -35,6 +36,7 @@ static const struct command commands[] = {
     {"metrics", idw_cmd_metrics, "the status as Prometheus text"},
     {"persona", idw_cmd_persona, "list personas, or show one user's routine"},
     {"alerts", idw_cmd_alerts, "list, show, ack, resolve or mark alerts false positive"},
+    {"incidents", idw_cmd_incidents, "list or show incidents: an org's related alerts, grouped"},
     {"rules", idw_cmd_rules, "list the detection rules and their configuration"},
     {"outbox", idw_cmd_outbox, "webhook deliveries: list, retry dead letters, deliver now"},
     {"horizon", idw_cmd_horizon, "show or repair a domain's de-duplication horizon"},
@@ -121,16 +123,30 @@ enum idw_rc idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **ge
     return IDW_OK;
 }
 
-enum idw_rc idw_cli_route_alerts(struct idw_detect *d, const struct idw_webhooks *wh)
+enum idw_rc idw_cli_outbox_alerts(const json_t *root, const struct idw_outbox_target *t, size_t n,
+                                  struct idw_alerts *al)
 {
     struct idw_alert_sink sink;
+    int64_t window_ms;
+    char err[256];
 
-    if (idw_outbox_sink(wh ? wh->targets : NULL, wh ? wh->n : 0, &sink) != IDW_OK ||
-        idw_alerts_add_sink(idw_detect_alerts(d), &sink) != IDW_OK) {
+    if (idw_incident_window_conf(root, &window_ms, err, sizeof err) != IDW_OK) {
+        log_error("%s", err);
+        return IDW_ERR;
+    }
+    idw_alerts_incident_window(al, window_ms);
+    /* one sink for alert versions, one for incident versions: the outbox queues both */
+    if (idw_outbox_sink(t, n, &sink) != IDW_OK || idw_alerts_add_sink(al, &sink) != IDW_OK ||
+        idw_outbox_sink(t, n, &sink) != IDW_OK || idw_alerts_add_incident_sink(al, &sink) != IDW_OK) {
         log_error("out of memory");
         return IDW_ERR;
     }
     return IDW_OK;
+}
+
+enum idw_rc idw_cli_route_alerts(const json_t *root, struct idw_detect *d, const struct idw_webhooks *wh)
+{
+    return idw_cli_outbox_alerts(root, wh ? wh->targets : NULL, wh ? wh->n : 0, idw_detect_alerts(d));
 }
 
 /*
@@ -150,7 +166,7 @@ static int attach_webhooks(const struct idw_cli *cli, struct idw_detect **d)
         *d = NULL;
         return -1;
     }
-    rc = idw_cli_route_alerts(*d, wh);
+    rc = idw_cli_route_alerts(cli->cfg.root, *d, wh);
     idw_webhooks_free(wh);
     if (rc < 0) {
         idw_detect_close(*d);

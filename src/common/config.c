@@ -83,7 +83,12 @@ static const struct key webhook_keys[] = {
     {"ca_file", T_STR, NULL}, {"timeout_s", T_INT, NULL}, {"deliver_historical", T_BOOL, NULL},
     {"retry_base_s", T_NUM, NULL}, {"retry_cap_s", T_NUM, NULL},
     {"max_4xx_attempts", T_INT, NULL}, {"give_up_hours", T_NUM, NULL},
+    {"incidents", T_BOOL, NULL},
     {NULL, 0, NULL},
+};
+
+static const struct key incident_keys[] = {
+    {"window_hours", T_NUM, NULL}, {NULL, 0, NULL},
 };
 
 static const struct key metrics_keys[] = {
@@ -96,6 +101,7 @@ static const struct key root_keys[] = {
     {"persona", T_OBJ, persona_keys}, {"ingest", T_OBJ, ingest_keys},
     {"rules_dir", T_STR, NULL}, {"log_level", T_STR, NULL},
     {"webhooks", T_ARR_OBJ, webhook_keys}, {"metrics", T_OBJ, metrics_keys},
+    {"incidents", T_OBJ, incident_keys},
     {NULL, 0, NULL},
 };
 

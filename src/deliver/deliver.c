@@ -186,8 +186,9 @@ static void post(struct attempt *t)
     }
     snprintf(ts_h, sizeof ts_h, "X-Idwatch-Timestamp: %lld", (long long)ts);
     snprintf(sig_h, sizeof sig_h, "X-Idwatch-Signature: %s", sig);
-    snprintf(idem_h, sizeof idem_h, "Idempotency-Key: %s:%lld", idw_alert_id(alert),
-             (long long)idw_alert_version(alert));
+    /* the entry's id: an alert's alert_id, or an incident's incident_id (outbox.h) */
+    snprintf(idem_h, sizeof idem_h, "Idempotency-Key: %s:%lld",
+             json_string_value(json_object_get(t->entry, "alert_id")), (long long)idw_alert_version(alert));
     /* User-Agent: idwatch/<version> comes from the HTTP client (http.c) */
     const char *headers[] = {"Content-Type: application/json", ts_h, sig_h, idem_h, NULL};
     if (idw_http_request(t->w->http, "POST", t->w->url, headers, body, &r) < 0)

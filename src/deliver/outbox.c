@@ -82,8 +82,18 @@ enum idw_rc idw_outbox_put(struct idw_store *st, MDB_txn *txn, uint64_t seq, con
     return rc ? fail(err, errlen, "put", rc) : IDW_OK;
 }
 
+/* An incident document (alert/incident.h) rather than an alert. */
+static int is_incident(const json_t *doc)
+{
+    const char *type = json_string_value(json_object_get(doc, "type"));
+
+    return type && !strcmp(type, "incident");
+}
+
 static int passes(const struct idw_outbox_target *t, const json_t *alert)
 {
+    if (is_incident(alert) && !t->incidents)
+        return 0;
     if (idw_alert_severity(alert) < t->min_severity)
         return 0;
     return t->deliver_historical || !idw_alert_historical(alert);
@@ -103,6 +113,19 @@ static json_t *new_entry(uint64_t seq, const char *domain, const char *target, c
                      "last_status", 0, "last_error", "", "alert", alert);
 }
 
+/* An incident's entry: keyed by its incident_id where an alert's has its alert_id. */
+static json_t *new_incident_entry(uint64_t seq, const char *domain, const char *target, const json_t *inc,
+                                  int64_t now)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:O, s:O, s:s, s:O, s:s, s:i, s:I, s:I, s:i, s:s, s:O}",
+                     "seq", (json_int_t)seq, "domain", domain, "target", target, "kind", "incident",
+                     "alert_id", json_object_get(inc, "incident_id"),
+                     "version", json_object_get(inc, "version"), "rule", "incident",
+                     "severity", json_object_get(inc, "severity"), "state", "pending",
+                     "attempts", 0, "created_ms", (json_int_t)now, "next_ms", (json_int_t)now,
+                     "last_status", 0, "last_error", "", "alert", inc);
+}
+
 enum idw_rc idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *domain, const json_t *alert,
                                const struct idw_outbox_target *targets, size_t ntargets,
                                size_t *queued, char *err, size_t errlen)
@@ -120,7 +143,8 @@ enum idw_rc idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *d
             continue;
         if (next_seq(st, txn, &seq, err, errlen) < 0)
             return IDW_ERR;
-        e = new_entry(seq, domain, targets[i].name, alert, now);
+        e = is_incident(alert) ? new_incident_entry(seq, domain, targets[i].name, alert, now)
+                               : new_entry(seq, domain, targets[i].name, alert, now);
         if (!e) {
             snprintf(err, errlen, "outbox: alert without id or version (or out of memory)");
             return IDW_ERR;

@@ -18,6 +18,12 @@
  *   state ("pending" | "dead"), attempts, created_ms, next_ms,
  *   last_status (HTTP status, 0 transport failure), last_error,
  *   alert (the alert document as of that version: what is delivered)
+ *
+ * An incident version (alert/incident.h; the same sink, registered with
+ * idw_alerts_add_incident_sink) is queued the same way, only for targets
+ * with `incidents` on: kind "incident", alert_id holding the incident_id
+ * (ordering and Idempotency-Key work per id alike), rule "incident", and
+ * the incident document in `alert`.  Alert entries carry no kind.
  */
 #ifndef IDW_OUTBOX_H
 #define IDW_OUTBOX_H
@@ -38,11 +44,12 @@ struct idw_outbox_target {
     char name[256];                 /* "name" in the config, else the URL */
     enum idw_severity min_severity;
     int deliver_historical;         /* backfill alerts too */
+    int incidents;                  /* incident versions too ("incidents": true; native format only) */
 };
 
 /*
- * Queues the alert (as it now is) for every target whose filters it
- * passes.  Runs inside the caller's write transaction.  IDW_OK with
+ * Queues the alert or incident (as it now is) for every target whose
+ * filters it passes.  Runs inside the caller's write transaction.  IDW_OK with
  * *queued (may be NULL) the number queued, or IDW_ERR with err set (the
  * caller abandons the transaction: some targets may have been queued).
  */

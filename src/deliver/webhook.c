@@ -66,6 +66,12 @@ static enum idw_rc read_filters(struct idw_webhook *w, const json_t *o, const ch
     }
     w->format = fmt && !strcmp(fmt, "ocsf") ? IDW_WEBHOOK_OCSF : IDW_WEBHOOK_NATIVE;
     w->target.deliver_historical = json_is_true(json_object_get(o, "deliver_historical"));
+    w->target.incidents = json_is_true(json_object_get(o, "incidents"));
+    if (w->target.incidents && w->format == IDW_WEBHOOK_OCSF) {
+        snprintf(err, errlen, "%s.incidents: incidents are delivered in the native format only "
+                 "(OCSF has no incident class idwatch maps to)", where);
+        return IDW_ERR;
+    }
     if (name && *name)
         idw_strlcpy(w->target.name, name, sizeof w->target.name);
     else

@@ -6,8 +6,9 @@ Serves, over HTTPS on 127.0.0.1 with a certificate from ../okta_sim/mkcerts.sh:
   POST <any path>     an alert delivery: checks every part of the contract in
                       docs/webhook.md (headers, HMAC-SHA256 signature over
                       "<timestamp>.<body>" with any of the --secret-file keys,
-                      timestamp tolerance, JSON body in native or OCSF form,
-                      Idempotency-Key = <alert_id>:<version> matching the body)
+                      timestamp tolerance, JSON body in native or OCSF form or
+                      a native incident, Idempotency-Key = <alert_id>:<version>
+                      (<incident_id>:<version>) matching the body)
                       and de-duplicates on the Idempotency-Key
   /__control/...      test controls: faults, stats, secret reload
 
@@ -420,6 +421,16 @@ class Handler(BaseHTTPRequestHandler):
                 version = native.get("version")
                 if not isinstance(version, int) or isinstance(version, bool) or version < 1:
                     raise Reject(400, "OCSF unmapped.idwatch.version is not a positive integer")
+        elif body.get("type") == "incident":
+            # an incident version (docs/webhook.md): keyed <incident_id>:<version>
+            alert_id, version = body.get("incident_id"), body.get("version")
+            if not isinstance(alert_id, str) or not alert_id:
+                raise Reject(400, "incident_id is missing or not a string")
+            if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+                raise Reject(400, "incident version is missing or not a positive integer")
+            if not isinstance(body.get("alert_ids"), list) or not body["alert_ids"]:
+                raise Reject(400, "an incident without alert_ids")
+            fmt = "incident"
         elif "alert_id" in body or "version" in body:
             alert_id, version = body.get("alert_id"), body.get("version")
             if not isinstance(alert_id, str) or not alert_id:

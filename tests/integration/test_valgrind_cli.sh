@@ -1,6 +1,6 @@
 # Every CLI command under valgrind memcheck, on a small database: ingest of
 # the bundled sample org (with a webhook configured, so alerts are queued),
-# persona list/show, alerts list/show/ack, status, metrics, rules list,
+# persona list/show, alerts list/show/ack, incidents list/show, status, metrics, rules list,
 # outbox list/deliver/retry, horizon, okta resume, `run --once` against the
 # simulated Okta org and SOAR receiver (HTTPS both ways), and --help of
 # every command.  Any memcheck error or definite leak fails the test
@@ -51,7 +51,7 @@ cat > cfg.json <<JSON
            "auth": {"method": "ssws", "token_file": "$WORK/token"}, "poll_interval_s": 5, "timeout_s": 20,
            "page_limit": 200}],
  "webhooks": [{"name": "soar", "url": "https://127.0.0.1:$SOAR_PORT/hooks/idwatch", "secret_file": "$WORK/secret",
-               "ca_file": "$WORK/certs/ca.pem", "min_severity": "low", "timeout_s": 20,
+               "ca_file": "$WORK/certs/ca.pem", "min_severity": "low", "timeout_s": 20, "incidents": true,
                "retry_base_s": 0.05, "retry_cap_s": 0.1}]}
 JSON
 
@@ -72,6 +72,13 @@ vg 0 alerts ack "$alert" --note "checked under valgrind"
 vg 0 alerts show "$alert" --json
 expect_eq "$(jget vg-$vg_n.out 'j["status"]')" acknowledged "alert acknowledged"
 vg 4 alerts ack 00000000-0000-0000-0000-000000000000
+vg 0 alerts list --actor "$login" --json
+vg 0 incidents list
+vg 0 incidents list --json --status open
+incident=$(jlines "vg-$vg_n.out" 'rows[0]["incident_id"]')
+vg 0 incidents show "$incident"
+vg 0 incidents show "$incident" --json
+vg 4 incidents show 00000000-0000-0000-0000-000000000000
 vg 0 status
 vg 0 status --json
 vg 0 metrics
@@ -98,7 +105,7 @@ expect_eq "$(soar_stat 'j["accepted"] > 0 and j["rejected"] == 0')" True "signed
 
 vg 0 --help
 vg 0 --version
-for c in ingest run backfill okta status metrics persona alerts rules outbox horizon; do
+for c in ingest run backfill okta status metrics persona alerts incidents rules outbox horizon; do
     vg 0 "$c" --help
     grep -q "usage: idwatch" "vg-$vg_n.out" || fail "$c --help printed no usage"
 done

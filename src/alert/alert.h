@@ -160,7 +160,8 @@ IDW_MUST_CHECK enum idw_rc idw_alerts_add_sink(struct idw_alerts *al, const stru
  * of an incident, in the same transaction, with the incident document in
  * place of the alert.  Ownership as for idw_alerts_add_sink.
  */
-IDW_MUST_CHECK enum idw_rc idw_alerts_add_incident_sink(struct idw_alerts *al, const struct idw_alert_sink *s);
+IDW_MUST_CHECK enum idw_rc idw_alerts_add_incident_sink(struct idw_alerts *al,
+                                                      const struct idw_alert_sink *s);
 
 /* Alerts join an open incident whose last_seen is within this (event time; default 24 h). */
 void idw_alerts_incident_window(struct idw_alerts *al, int64_t window_ms);
@@ -193,8 +194,9 @@ enum idw_alert_change {
  * evidence when not lower, the higher score and the union of techniques,
  * and clears `historical` on live activity.  The alert then joins (or
  * updates) its incident (alert/incident.h: a new incident version to the
- * incident sinks), and the version is stored and handed to the sinks, in txn.  A created alert also counts in meta
- * "alerts_raised" (by rule and severity).  *change (may be NULL) says
+ * incident sinks), and the version is stored and handed to the sinks,
+ * in txn.  A created alert also counts in meta "alerts_raised" (by rule
+ * and severity).  *change (may be NULL) says
  * what happened.  IDW_OK, or IDW_ERR with err (abort txn).
  */
 IDW_MUST_CHECK enum idw_rc idw_alert_raise(struct idw_alerts *al, struct idw_store *st, MDB_txn *txn,

@@ -71,8 +71,8 @@ static void chain_note(json_t *inc, const char *side, const char *tuid, int64_t 
         json_object_set_new(m, tuid, json_integer(ms));
 }
 
-/* Some person's access came at or before a control alert about them. */
-static int chain_complete(const json_t *inc)
+/* The tuid of a person whose access came at or before a control alert about them; NULL: none. */
+static const char *chain_complete(const json_t *inc)
 {
     const json_t *chain = json_object_get(inc, "chain");
     const json_t *access = json_object_get(chain, "access"), *control = json_object_get(chain, "control");
@@ -82,9 +82,23 @@ static int chain_complete(const json_t *inc)
     json_object_foreach((json_t *)access, tuid, t) {
         const json_t *c = json_object_get(control, tuid);
         if (c && json_integer_value(t) <= json_integer_value(c))
-            return 1;
+            return tuid;
     }
-    return 0;
+    return NULL;
+}
+
+/* The login (else the tuid) of person tuid of the incident; of its first person when tuid is NULL. */
+static const char *person_name(const json_t *inc, const char *tuid)
+{
+    const json_t *people = json_object_get(inc, "people"), *p;
+    size_t i;
+
+    json_array_foreach(people, i, p) {
+        const char *t = str(p, "tuid");
+        if (!tuid || (t && !strcmp(t, tuid)))
+            return str(p, "user") ? str(p, "user") : t;
+    }
+    return tuid;
 }
 
 /* ---- folding an alert in ------------------------------------------------------------ */
@@ -154,11 +168,12 @@ static void humanize(const char *rule, char *out, size_t outlen)
 /* Title, severity and status from what the incident now holds. */
 static void derive(json_t *inc)
 {
-    const json_t *p0 = json_array_get(json_object_get(inc, "people"), 0);
-    const char *who = str(p0, "user") ? str(p0, "user") : str(p0, "tuid");
+    const char *victim = chain_complete(inc);
+    /* a takeover is named after the person taken over, otherwise after the first person */
+    const char *who = person_name(inc, victim);
     const char *ip = json_string_value(json_array_get(json_object_get(inc, "sources"), 0));
     const char *rule = json_string_value(json_array_get(json_object_get(inc, "rules"), 0));
-    int takeover = chain_complete(inc);
+    int takeover = victim != NULL;
     enum idw_severity sev = IDW_SEV_LOW;
     char title[384], words[128];
 
@@ -295,7 +310,8 @@ static int older(const json_t *inc, const json_t *best)
         return 1;
     if (num(inc, "first_seen_ms") != num(best, "first_seen_ms"))
         return num(inc, "first_seen_ms") < num(best, "first_seen_ms");
-    return strcmp(idw_incident_id(inc), idw_incident_id(best)) < 0;
+    return strcmp(idw_incident_id(inc) ? idw_incident_id(inc) : "",
+                  idw_incident_id(best) ? idw_incident_id(best) : "") < 0;
 }
 
 /* The incident an index key points at, or NULL (absent, stale). */

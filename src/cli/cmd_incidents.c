@@ -120,7 +120,8 @@ static int cmd_list(struct idw_store *st, MDB_txn *txn, const struct opts *o)
             putchar('\n');
         } else {
             printf("%-9s %-8s %-36s %6lld  %-24s %s\n", s(v[i], "severity"), s(v[i], "status"),
-                   s(v[i], "incident_id"), (long long)json_integer_value(json_object_get(v[i], "alert_count")),
+                   s(v[i], "incident_id"),
+                   (long long)json_integer_value(json_object_get(v[i], "alert_count")),
                    s(v[i], "last_seen"), s(v[i], "title"));
         }
     }
@@ -151,11 +152,12 @@ static enum idw_rc attach_alerts(struct idw_store *st, MDB_txn *txn, json_t *inc
 
 static void print_text(const json_t *inc)
 {
+    const char *takeover = json_is_true(json_object_get(inc, "takeover")) ? "  takeover" : "";
     const json_t *x;
     size_t i;
 
     printf("%s  %s  %s%s\n  %s\n  first %s  last %s  alerts %lld (open %lld)\n", s(inc, "incident_id"),
-           s(inc, "severity"), s(inc, "status"), json_is_true(json_object_get(inc, "takeover")) ? "  takeover" : "",
+           s(inc, "severity"), s(inc, "status"), takeover,
            s(inc, "title"), s(inc, "first_seen"), s(inc, "last_seen"),
            (long long)json_integer_value(json_object_get(inc, "alert_count")),
            (long long)json_integer_value(json_object_get(inc, "open_alerts")));

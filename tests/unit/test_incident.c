@@ -5,7 +5,7 @@
  * admin acting on a user links the admin's own alerts and the user's; a
  * source's alerts group by IP; the takeover chain (access, then control
  * about the same person) raises the incident to critical, the reverse
- * order does not; every change is a version one higher, handed to the
+ * order does not, and a takeover is named after its victim; every change is a version one higher, handed to the
  * sink; a review that closes the last open alert resolves the incident.
  */
 #include <stdarg.h>
@@ -304,6 +304,28 @@ static void test_takeover_chain_raises_severity(void **state)
     json_decref(inc);
 }
 
+/* The takeover is named after the person taken over, not the incident's first person. */
+static void test_takeover_names_the_victim(void **state)
+{
+    struct fixture *f = *state;
+    const struct who reset = {.rule = "factor_reset", .subject = "bob", .actor = "alice", .ip = "192.0.2.7",
+                              .sev = IDW_SEV_LOW};
+    const struct who access = {.rule = "new_context", .subject = "alice", .ip = "185.220.101.3",
+                               .sev = IDW_SEV_MEDIUM};
+    const struct who control = {.rule = "okta_api_token_created", .subject = "alice", .ip = "185.220.101.3",
+                                .sev = IDW_SEV_MEDIUM};
+    json_t *x = raise_at(f, T0, &reset), *y = raise_at(f, T0 + HOUR, &access);
+    json_t *z = raise_at(f, T0 + 2 * HOUR, &control), *inc = incident(f, z);
+
+    assert_string_equal(idw_alert_incident_id(x), idw_alert_incident_id(z));
+    assert_string_equal(sget(json_array_get(json_object_get(inc, "people"), 0), "user"), "bob@acme.example");
+    assert_string_equal(sget(inc, "title"), "Account takeover: alice@acme.example");
+    json_decref(x);
+    json_decref(y);
+    json_decref(z);
+    json_decref(inc);
+}
+
 static void test_control_before_access_is_no_takeover(void **state)
 {
     struct fixture *f = *state;
@@ -361,6 +383,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_admin_links_grantee_and_own, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_alerts_group_by_ip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_takeover_chain_raises_severity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_takeover_names_the_victim, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_before_access_is_no_takeover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_and_review, setup, teardown),
     };

@@ -423,18 +423,23 @@ static void log_raised(const struct idw_alerts *al, const json_t *a, const char 
 /* ---- raising ----------------------------------------------------------------------------- */
 
 /*
- * The tuid of the human who acted on someone else ("" when the subject
- * acted, or no human did).  The pipeline has recorded the actor's
+ * The tuid of the human who acted, when that is not the person the alert
+ * is about: an admin acting on a user, or the admin behind an alert keyed
+ * by what was changed (a group's role).  "" when the subject acted, no
+ * human did, or the alert is keyed by a source (ip:, asn:), where the
+ * actor is only the account tried.  The pipeline has recorded the actor's
  * identity already; an unknown one gets the tuid it would be given.
  */
 static enum idw_rc actor_tuid(struct idw_store *st, MDB_txn *txn, const struct idw_alert_origin *o,
-                              char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
+                              const char *entity, char tuid[IDW_UUID_STRLEN], char *err, size_t errlen)
 {
     const struct idw_event *ev = o->ev;
+    int by_user = !strncmp(entity, "user:", 5);
+    int by_source = !strncmp(entity, "ip:", 3) || !strncmp(entity, "asn:", 4);
     enum idw_rc rc;
 
     tuid[0] = '\0';
-    if (ev->subject_is_actor || !ev->actor_is_human || !ev->actor.id)
+    if ((by_user && ev->subject_is_actor) || by_source || !ev->actor_is_human || !ev->actor.id)
         return IDW_OK;
     rc = idw_store_tuid(st, txn, o->domain, ev->actor.id, ev->actor.login, 0, tuid, err, errlen);
     if (rc == IDW_NOTFOUND)
@@ -454,7 +459,7 @@ static json_t *create(struct idw_store *st, MDB_txn *txn, const struct idw_alert
     snprintf(ns, sizeof ns, "idwatch-alert:%s", o->domain);
     snprintf(name, sizeof name, "%s|%s|%s", o->rule, c->entity, o->ev->uuid);
     idw_uuid_derive(ns, name, id);
-    if (actor_tuid(st, txn, o, actor, err, errlen) == IDW_ERR)
+    if (actor_tuid(st, txn, o, c->entity, actor, err, errlen) == IDW_ERR)
         return NULL;
     a = new_alert(o, c, id, actor[0] ? actor : NULL);
     if (!a) {

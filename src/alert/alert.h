@@ -32,8 +32,9 @@
  *   tuid, user      the affected person's tuid and login; null when the
  *                   entity is a source ("ip:...", "asn:...") or the org
  *   actor, actor_tuid   the human who acted when it is not the subject (the
- *                   admin who granted the role or reset the factor): login
- *                   (else Okta id) and tuid; null otherwise and for the connector
+ *                   admin who granted the role or reset the factor; the admin
+ *                   behind an alert keyed by a group): login (else Okta id) and
+ *                   tuid; null otherwise, for source-keyed alerts and the connector
  *   incident_id     the incident it belongs to (alert/incident.h); null for
  *                   the connector
  *   ip              the source IP of the first event (null: connector)

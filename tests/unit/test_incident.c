@@ -90,6 +90,7 @@ struct who {
     const char *actor;              /* an admin acting on the subject: Okta id "00u<actor>" */
     const char *ip;
     enum idw_severity sev;
+    const char *entity;             /* the aggregation key, when not user:<tuid> or ip:<ip> */
 };
 
 /* Raises one alert for w at t in its own transaction; returns the stored alert. */
@@ -114,6 +115,13 @@ static json_t *raise_at(struct fixture *f, int64_t t, const struct who *w)
     } else {
         snprintf(c.entity, sizeof c.entity, "ip:%s", w->ip);
     }
+    if (w->subject) {           /* the subject acted, unless an actor is named below */
+        snprintf(aid, sizeof aid, "00u%s", w->subject);
+        ev.actor = (struct idw_principal){.id = aid, .type = "User", .login = login};
+        ev.actor_is_human = 1;
+    }
+    if (w->entity)
+        snprintf(c.entity, sizeof c.entity, "%s", w->entity);
     if (w->actor) {
         snprintf(alogin, sizeof alogin, "%s@acme.example", w->actor);
         snprintf(aid, sizeof aid, "00u%s", w->actor);
@@ -304,6 +312,30 @@ static void test_takeover_chain_raises_severity(void **state)
     json_decref(inc);
 }
 
+/* A role granted to a group is filed under the group: the admin who granted it is its actor. */
+static void test_group_grant_has_its_admin(void **state)
+{
+    struct fixture *f = *state;
+    const struct who grant = {.rule = "privilege_grant", .subject = "root", .ip = "198.51.100.9",
+                              .sev = IDW_SEV_HIGH, .entity = "group:00gadmins"};
+    const struct who own = {.rule = "new_context", .subject = "root", .ip = "198.51.100.9", .sev = IDW_SEV_MEDIUM};
+    const struct who spray = {.rule = "brute_force", .subject = "erin", .ip = "203.0.113.4", .sev = IDW_SEV_MEDIUM,
+                              .entity = "ip:203.0.113.4"};
+    json_t *g = raise_at(f, T0, &grant), *r = raise_at(f, T0 + HOUR, &own), *b = raise_at(f, T0, &spray);
+    char root_tuid[IDW_UUID_STRLEN];
+
+    idw_store_derive_tuid("acme", "00uroot", root_tuid);
+    assert_null(idw_alert_tuid(g));
+    assert_string_equal(idw_alert_actor(g), "root@acme.example");
+    assert_string_equal(idw_alert_actor_tuid(g), root_tuid);
+    assert_string_equal(idw_alert_incident_id(r), idw_alert_incident_id(g));
+    assert_null(idw_alert_actor(r));            /* root acted on root's own account */
+    assert_null(idw_alert_actor(b));            /* keyed by a source: the account tried is no actor */
+    json_decref(g);
+    json_decref(r);
+    json_decref(b);
+}
+
 /* The takeover is named after the person taken over, not the incident's first person. */
 static void test_takeover_names_the_victim(void **state)
 {
@@ -384,6 +416,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_source_alerts_group_by_ip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_takeover_chain_raises_severity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_takeover_names_the_victim, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_grant_has_its_admin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_before_access_is_no_takeover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_and_review, setup, teardown),
     };

@@ -138,10 +138,11 @@ static void add_timeline(json_t *inc, const json_t *a)
 
     if (json_array_size(tl) >= IDW_INCIDENT_MAX_TIMELINE)
         return;
-    json_array_append_new(tl, json_pack("{s:s?, s:s, s:s?, s:s?, s:s?, s:s?}", "time", str(a, "last_seen"),
-                                        "kind", "alert", "alert_id", idw_alert_id(a), "rule",
-                                        idw_alert_rule(a), "severity", str(a, "severity"),
-                                        "text", str(a, "summary")));
+    json_array_append_new(tl, json_pack("{s:s?, s:s, s:s?, s:s?, s:s?, s:s?, s:s?}",
+                                        "time", str(a, "last_seen"), "kind", "alert",
+                                        "alert_id", idw_alert_id(a), "rule", idw_alert_rule(a),
+                                        "severity", str(a, "severity"), "text", str(a, "summary"),
+                                        "user", idw_alert_user(a)));
 }
 
 /* inc's first_seen or last_seen (and its _ms twin) taken from a's. */

@@ -45,7 +45,7 @@
  *   alert_count, open_alerts   how many alerts; how many are open or acknowledged
  *   first_seen, last_seen, first_seen_ms, last_seen_ms   event times of its alerts
  *   historical      true while every alert of it was raised on backfilled history
- *   timeline        [{time, kind:"alert", alert_id, rule, severity, text}] an entry
+ *   timeline        [{time, kind:"alert", alert_id, rule, severity, text, user}] an entry
  *                   per alert joining or escalating, the first IDW_INCIDENT_MAX_TIMELINE
  *   chain           {access:{tuid:ms}, control:{tuid:ms}} what the takeover rule needs
  *

@@ -88,6 +88,8 @@ expect_eq "$(idw_c alerts list --actor hd@acme.example --json | jlines /dev/stdi
 idw_c incidents show "$INC" --json > show.json
 expect_eq "$(jget show.json 'sorted(a["alert_id"] for a in j["alerts"]) == sorted(j["alert_ids"]) and len(j["timeline"]) >= len(j["alert_ids"])')" True \
     "show: its alerts and a timeline entry each"
+expect_eq "$(jget show.json '[(t["rule"], t["user"]) for t in j["timeline"]][-1]')" "('privilege_grant', 'bob@acme.example')" \
+    "show: the timeline ends with the grant, about bob"
 expect_rc 4 idw_c incidents show 00000000-0000-0000-0000-000000000000
 expect_rc 2 idw_c incidents list --status maybe
 

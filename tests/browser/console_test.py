@@ -1,0 +1,324 @@
+#!/usr/bin/python3
+"""The web console in a real browser: headless Chromium driven by Selenium
+(Debian python3-selenium, chromium, chromium-driver), against a console
+server given by its base URL: the daemon (`idwatch console` / `run`) or
+tests/browser/mock_api.py.  Run by tests/browser/harness.sh, which starts
+the server; see docs/console.md.
+
+    console_test.py --base-url http://127.0.0.1:PORT --user U --password-file F
+                    [--viewer-user V --viewer-password-file F2 --raw-http]
+                    [--screenshots DIR]
+
+Scenario: sign in; filter the queue (severity, time range) and check every
+row against the filter and against the API's own answer; open an incident;
+its event links are the API's okta_url, open a new tab without opener or
+referrer (not followed: no network beyond 127.0.0.1); open one of its alerts
+whose context the persona holds as provisional, mark it a false positive,
+and see the persona learn it (the alert's context and the person page say
+"usual"); sign out and check the session is gone.  --raw-http adds checks
+over plain HTTP (urllib): a review without X-CSRF-Token is 403, a viewer's
+review is 403, an anonymous API call is 401, the security headers are set.
+--screenshots DIR saves PNGs of the main pages instead of (and after) the
+scenario's checks.  Exits 0 when every check passed; prints each check.
+Passwords are read from files, never taken on the command line.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import urllib.error
+import urllib.request
+from urllib.parse import quote
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+WAIT = 15          # seconds for any one page or element
+WHOLE_RUN = 240    # seconds for everything: the test never hangs
+
+
+class Failed(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Failed(what)
+    print("ok: " + what)
+
+
+def browser():
+    opts = webdriver.ChromeOptions()
+    for a in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+              "--window-size=1280,1000", "--no-first-run", "--disable-extensions",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"):
+        opts.add_argument(a)
+    opts.binary_location = "/usr/bin/chromium"
+    drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+    drv.set_page_load_timeout(WAIT * 2)
+    drv.set_script_timeout(WAIT)
+    return drv
+
+
+class Console:
+    def __init__(self, drv, base):
+        self.d, self.base = drv, base.rstrip("/")
+
+    def wait(self, cond, what):
+        try:
+            return WebDriverWait(self.d, WAIT).until(cond)
+        except TimeoutException:
+            raise Failed("timed out waiting for " + what)
+
+    def page(self, name):
+        """Waits until the router finished rendering page NAME (app.js sets body[data-page])."""
+        self.wait(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-page") == name,
+                  "page " + name)
+        errors = [e.text for e in self.d.find_elements(By.CSS_SELECTOR, "#main > .notice.error")]
+        check(not errors, "page %s rendered without error %s" % (name, errors))
+
+    def go(self, fragment, name):
+        self.d.execute_script("location.hash = arguments[0]", fragment)
+        self.page(name)
+
+    def api(self, path, method="GET"):
+        """The API as the signed-in browser sees it (same cookie): {status, body}."""
+        return self.d.execute_async_script("""
+            const [path, method, done] = arguments;
+            fetch('/api/v1' + path, {method, credentials: 'same-origin'})
+              .then(async r => done({status: r.status, body: r.status === 204 ? null : await r.json()}))
+              .catch(e => done({status: 0, body: String(e)}));""", path, method)
+
+    def css(self, sel):
+        return self.d.find_elements(By.CSS_SELECTOR, sel)
+
+    def one(self, sel):
+        return self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, sel)), sel)
+
+    def login(self, user, password):
+        self.d.get(self.base + "/#/queue")
+        self.one("#login")
+        self.one("#username").send_keys(user)
+        self.one("#password").send_keys(password)
+        self.one("#login-submit").click()
+        self.page("queue")
+        check(self.one("#who").text.startswith(user + " "), "signed in as %s" % user)
+        check(self.d.execute_script("return document.cookie").find("idw_session") < 0,
+              "the session cookie is HttpOnly (not visible to scripts)")
+
+    def shot(self, outdir, name):
+        if outdir:
+            h = self.d.execute_script("return Math.min(3000, document.documentElement.scrollHeight)")
+            self.d.set_window_size(1280, max(800, h))
+            self.d.save_screenshot(os.path.join(outdir, name + ".png"))
+            self.d.set_window_size(1280, 1000)
+            print("saved %s/%s.png" % (outdir, name))
+
+
+def filter_queue(c, outdir):
+    """Filters incidents by severity and time range; the rows must be exactly the API's answer."""
+    c.go("#/queue?view=incidents", "queue")
+    shown_all = int(c.one("#result-count").text.split()[0])
+    c.shot(outdir, "queue-incidents")
+    for box in c.css("#f-severity input"):
+        if box.is_selected() != (box.get_attribute("value") == "critical"):
+            box.click()
+    c.d.find_element(By.CSS_SELECTOR, "#f-range option[value='24h']").click()
+    c.one("#apply").click()
+    c.wait(lambda d: "severity=critical" in d.current_url and "range=24h" in d.current_url, "the filtered URL")
+    c.page("queue")
+    rows = c.css("table.queue tbody tr a.incident-link")
+    sevs = [e.text.lower() for e in c.css("table.queue tbody td:nth-child(2) .badge")]
+    check(rows and all(s == "critical" for s in sevs), "every filtered incident is critical (%d)" % len(rows))
+    want = c.api("/incidents?status=open,acknowledged&severity=critical&since=24h&limit=50")
+    check(want["status"] == 200, "the API answers the same filter")
+    got = [r.get_attribute("href").split("#/incident/")[1] for r in rows]
+    check(sorted(got) == sorted(i["incident_id"] for i in want["body"]["incidents"]),
+          "the queue shows exactly the API's incidents for severity=critical since=24h")
+    check(len(rows) < shown_all, "the filter narrowed the queue (%d of %d)" % (len(rows), shown_all))
+    c.go("#/queue?view=alerts&sort=severity", "queue")
+    sevs = [e.text.lower() for e in c.css("table.queue tbody td:nth-child(2) .badge")]
+    rank = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+    check(sevs and [rank[s] for s in sevs] == sorted((rank[s] for s in sevs), reverse=True),
+          "alerts sorted by severity, highest first")
+    c.shot(outdir, "queue-alerts")
+    return got
+
+
+def provisional_alert(c, incidents, outdir):
+    """Opens incidents until one has an alert whose context the persona holds as provisional."""
+    for n, inc in enumerate(incidents[:6]):
+        c.go("#/incident/" + quote(inc), "incident")
+        if n == 0:
+            check_event_links(c)
+            c.shot(outdir, "incident")
+        alerts = [a.get_attribute("href").split("#/alert/")[1] for a in c.css("section a.alert-link")]
+        for aid in dict.fromkeys(alerts):
+            c.go("#/alert/" + aid, "alert")
+            if c.css("#context .fact-provisional"):
+                return aid
+    raise Failed("no alert with provisional context among incidents %s" % incidents[:6])
+
+
+def check_event_links(c):
+    links = c.css("#timeline a.okta-link")
+    check(links, "the incident's timeline links its events to Okta (%d)" % len(links))
+    for a in links[:5]:
+        uuid = a.get_attribute("data-uuid")
+        ev = c.api("/events/" + uuid)
+        check(ev["status"] == 200 and a.get_attribute("href") == ev["body"]["okta_url"],
+              "event %s links to its okta_url" % uuid[:8])
+        check(a.get_attribute("target") == "_blank" and
+              set(a.get_attribute("rel").split()) >= {"noopener", "noreferrer"},
+              "the Okta link opens a new tab with noopener noreferrer")
+
+
+def person_trust(c, user, table, value):
+    """The trust badge of VALUE in the person page's TABLE (countries, asns, ...)."""
+    c.go("#/person/" + quote(user), "person")
+    for r in c.css("table.dim-%s tbody tr" % table):
+        if r.find_elements(By.CSS_SELECTOR, "td")[0].text == value.split(" ")[0]:
+            return r.find_element(By.CSS_SELECTOR, "td .badge").text.lower()
+    return None
+
+
+def false_positive(c, aid, outdir):
+    row = c.css("#context .fact-provisional")[0].find_element(By.XPATH, "./ancestor::tr")
+    key, value = row.get_attribute("data-key"), row.find_element(By.CSS_SELECTOR, "td.mono").text
+    user = c.api("/alerts/" + aid)["body"]["user"]
+    print("alert %s: %s %r is provisional for %s" % (aid[:8], key, value, user))
+    table = {"country": "countries", "asn": "asns", "device": "devices", "app": "apps"}.get(key)
+    if table:
+        check(person_trust(c, user, table, value) == "provisional",
+              "before the review the person page lists %s %s as provisional" % (key, value))
+        c.go("#/alert/" + aid, "alert")
+    c.shot(outdir, "alert")
+    c.one("#note").send_keys("confirmed with the user (browser test)")
+    c.one("#act-fp").click()
+    c.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#main > .notice.ok"), "the review saved")
+    c.page("alert")
+    check("false positive" in c.one("h1 .badge.st-false_positive").text.lower(), "the alert is a false positive")
+    check(not c.css("#context .fact-provisional"), "no context value is provisional any more")
+    usual = c.css("#context tr[data-key='%s'] .fact-usual" % key)
+    check(usual, "the alert's %s is now usual for the persona" % key)
+    history = c.css("table.history tbody tr")
+    check(history and "browser test" in history[-1].text, "the review and its note are in the history")
+    if table:
+        check(person_trust(c, user, table, value) == "usual", "the person page lists %s %s as usual" % (key, value))
+    else:
+        c.go("#/person/" + quote(user), "person")
+    check(len(c.css("#heatmap .hm-cell")) == 168, "the person page draws the 7x24 hours heatmap")
+    check(c.css("#heatmap .hm-5"), "the heatmap's busiest hour has the top level")
+    c.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#person-timeline table"), "the person's timeline")
+    c.shot(outdir, "person")
+
+
+def logout(c):
+    c.one("#logout").click()
+    c.one("#login")
+    check(c.api("/session")["status"] == 401, "signed out: the session answers 401")
+    c.d.refresh()
+    c.one("#login")
+    check(True, "a reload after sign-out shows the sign-in form")
+
+
+def http(base, method, path, body=None, headers=None):
+    req = urllib.request.Request(base + path, method=method, headers=headers or {},
+                                 data=None if body is None else json.dumps(body).encode())
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=WAIT) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def session(base, user, password):
+    code, hdrs, body = http(base, "POST", "/api/v1/session", {"username": user, "password": password})
+    check(code == 200, "raw sign-in as %s" % user)
+    cookie = hdrs.get("Set-Cookie", "").split(";")[0]
+    check(cookie.startswith("idw_session="), "the sign-in sets idw_session")
+    return cookie, json.loads(body)["csrf_token"]
+
+
+def raw_http(base, args, password, viewer_password):
+    code, hdrs, _ = http(base, "GET", "/")
+    check(code == 200 and "script-src 'self'" in hdrs.get("Content-Security-Policy", "")
+          and hdrs.get("X-Frame-Options") == "DENY", "the console page carries the CSP and DENY framing")
+    code, _, _ = http(base, "GET", "/api/v1/alerts")
+    check(code == 401, "an anonymous API call is 401")
+    cookie, csrf = session(base, args.user, password)
+    alerts = json.loads(http(base, "GET", "/api/v1/alerts?limit=1", headers={"Cookie": cookie})[2])["alerts"]
+    aid = alerts[0]["alert_id"]
+    path = "/api/v1/alerts/%s/review" % aid
+    code, _, _ = http(base, "POST", path, {"note": "no csrf"}, {"Cookie": cookie})
+    check(code == 403, "a review without X-CSRF-Token is 403")
+    code, _, _ = http(base, "POST", path, {"note": "bad csrf"}, {"Cookie": cookie, "X-CSRF-Token": "x" + csrf})
+    check(code == 403, "a review with a wrong X-CSRF-Token is 403")
+    if args.viewer_user:
+        vcookie, vcsrf = session(base, args.viewer_user, viewer_password)
+        code, _, _ = http(base, "POST", path, {"note": "viewer"}, {"Cookie": vcookie, "X-CSRF-Token": vcsrf})
+        check(code == 403, "a viewer's review is 403")
+    after = json.loads(http(base, "GET", "/api/v1/alerts/" + aid, headers={"Cookie": cookie})[2])
+    check(after["version"] == alerts[0]["version"], "the refused reviews changed nothing (version %d)"
+          % after["version"])
+
+
+def read_secret(path):
+    with open(path) as f:
+        return f.readline().rstrip("\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description="idwatch console browser test")
+    ap.add_argument("--base-url", required=True)
+    ap.add_argument("--user", required=True)
+    ap.add_argument("--password-file", required=True)
+    ap.add_argument("--viewer-user")
+    ap.add_argument("--viewer-password-file")
+    ap.add_argument("--raw-http", action="store_true")
+    ap.add_argument("--screenshots", metavar="DIR")
+    args = ap.parse_args()
+    base = args.base_url.rstrip("/")
+    password = read_secret(args.password_file)
+    viewer_password = read_secret(args.viewer_password_file) if args.viewer_password_file else None
+    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(Failed("the whole run took over %d s" % WHOLE_RUN)))
+    signal.alarm(WHOLE_RUN)
+    drv = None
+    try:
+        if args.raw_http:
+            raw_http(base, args, password, viewer_password)
+        drv = browser()
+        c = Console(drv, base)
+        if args.screenshots:
+            os.makedirs(args.screenshots, exist_ok=True)
+            drv.get(base + "/")
+            c.one("#login")
+            c.shot(args.screenshots, "login")
+        c.login(args.user, password)
+        incidents = filter_queue(c, args.screenshots)
+        aid = provisional_alert(c, incidents, args.screenshots)
+        false_positive(c, aid, args.screenshots)
+        logout(c)
+    except (Failed, WebDriverException) as e:
+        print("FAIL: %s" % (e.msg if isinstance(e, WebDriverException) else e))
+        if drv:
+            for entry in drv.get_log("browser")[-10:]:
+                print("  browser console: %s" % entry.get("message"))
+        return 1
+    finally:
+        signal.alarm(0)
+        if drv:
+            drv.quit()
+    print("console browser test: all checks passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

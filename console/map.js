@@ -62,7 +62,7 @@
     }
   }
 
-  function drawPoints(ctx, points, proj) {
+  function drawPoints(ctx, points, proj, W) {
     const maxW = Math.max(1, ...points.map((p) => p.weight || 1));
     ctx.font = '12px system-ui, sans-serif';
     for (const p of points) {
@@ -75,16 +75,31 @@
       ctx.strokeStyle = '#fff';
       ctx.stroke();
       if (p.label) {
+        // labels near the right edge go to the left of their point, so they stay on the map
+        const tw = ctx.measureText(p.label).width;
         ctx.fillStyle = '#1c2530';
-        ctx.fillText(p.label, x + r + 3, y + 4);
+        ctx.fillText(p.label, x + r + 3 + tw > W ? x - r - 3 - tw : x + r + 3, y + 4);
       }
     }
+  }
+
+  /* The same place and label listed once, with how many times it occurred. */
+  function merge(points) {
+    const seen = new Map();
+    for (const p of points) {
+      const key = p.lat + ',' + p.lon + ',' + (p.label || '');
+      const hit = seen.get(key);
+      if (hit) hit.n += 1;
+      else seen.set(key, Object.assign({n: 1}, p));
+    }
+    return [...seen.values()].map((p) => (p.n > 1 && !p.weight ? Object.assign(p, {weight: p.n,
+      label: p.label + ' (' + p.n + '×)'}) : p));
   }
 
   /* IDW.map(points, {title}) -> element; points: [{lat, lon, label, weight?, kind?}] */
   IDW.map = function map(points, opts) {
     const h = IDW.h;
-    const pts = (points || []).filter((p) => typeof p.lat === 'number' && typeof p.lon === 'number');
+    const pts = merge((points || []).filter((p) => typeof p.lat === 'number' && typeof p.lon === 'number'));
     const W = 720, H = 360;
     const canvas = h('canvas', {class: 'map', width: W, height: H, role: 'img',
       'aria-label': (opts && opts.title) || 'map'});
@@ -102,10 +117,10 @@
     ctx.fillRect(0, 0, W, H);
     loadWorld().then((doc) => {
       drawWorld(ctx, doc, proj);
-      drawPoints(ctx, pts, proj);
+      drawPoints(ctx, pts, proj, W);
       canvas.dataset.drawn = String(doc.countries.length);
     }, (e) => {
-      drawPoints(ctx, pts, proj);
+      drawPoints(ctx, pts, proj, W);
       wrap.appendChild(IDW.notice('Map outlines unavailable: ' + e.message));
     });
     return wrap;

@@ -183,7 +183,8 @@
 
   function dimTable(id, values, withLabel) {
     return IDW.table([
-      {title: 'value', cell: (v) => h('span', {class: 'mono'}, v.value)},
+      {title: 'value', cell: (v) => h('span', {class: 'mono', title: v.value},
+        v.value.length > 24 ? v.value.slice(0, 12) + '…' : v.value)},
       withLabel ? {title: 'label', cell: (v) => v.label || '—'} : null,
       {title: 'seen', cell: (v) => String(v.count)},
       {title: 'weight', cell: (v) => String(v.weight)},
@@ -210,7 +211,11 @@
     const c = ps.counters || {};
     const tlBox = h('div', {id: 'person-timeline'});
     const tlButtons = [[24, 'last 24 h'], [168, 'last 7 days']].map(([n, l]) => h('button', {type: 'button',
-      id: 'tl-' + n, onclick: () => timeline(p.user, n, tlBox)}, l));
+      id: 'tl-' + n, class: n === 24 ? '' : 'secondary', onclick: (ev) => {
+        tlButtons.forEach((b) => b.classList.add('secondary'));
+        ev.target.classList.remove('secondary');
+        timeline(p.user, n, tlBox);
+      }}, l));
     const places = (p.places || []).map((pl) => ({lat: pl.lat, lon: pl.lon, weight: pl.weight,
       label: [pl.city, pl.country].filter(Boolean).join(', ')}));
     IDW.append(root, [

@@ -7,7 +7,7 @@ the server; see docs/console.md.
 
     console_test.py --base-url http://127.0.0.1:PORT --user U --password-file F
                     [--viewer-user V --viewer-password-file F2 --raw-http]
-                    [--screenshots DIR]
+                    [--range 24h|7d|30d] [--screenshots DIR]
 
 Scenario: sign in; filter the queue (severity, time range) and check every
 row against the filter and against the API's own answer; open an incident;
@@ -113,33 +113,33 @@ class Console:
 
     def shot(self, outdir, name):
         if outdir:
-            h = self.d.execute_script("return Math.min(3000, document.documentElement.scrollHeight)")
+            h = self.d.execute_script("return Math.min(1600, document.documentElement.scrollHeight)")
             self.d.set_window_size(1280, max(800, h))
             self.d.save_screenshot(os.path.join(outdir, name + ".png"))
             self.d.set_window_size(1280, 1000)
             print("saved %s/%s.png" % (outdir, name))
 
 
-def filter_queue(c, outdir):
-    """Filters incidents by severity and time range; the rows must be exactly the API's answer."""
+def filter_queue(c, rng, outdir):
+    """Filters incidents by severity and time range RNG; the rows must be exactly the API's answer."""
     c.go("#/queue?view=incidents", "queue")
     shown_all = int(c.one("#result-count").text.split()[0])
     c.shot(outdir, "queue-incidents")
     for box in c.css("#f-severity input"):
         if box.is_selected() != (box.get_attribute("value") == "critical"):
             box.click()
-    c.d.find_element(By.CSS_SELECTOR, "#f-range option[value='24h']").click()
+    c.d.find_element(By.CSS_SELECTOR, "#f-range option[value='%s']" % rng).click()
     c.one("#apply").click()
-    c.wait(lambda d: "severity=critical" in d.current_url and "range=24h" in d.current_url, "the filtered URL")
+    c.wait(lambda d: "severity=critical" in d.current_url and "range=" + rng in d.current_url, "the filtered URL")
     c.page("queue")
     rows = c.css("table.queue tbody tr a.incident-link")
     sevs = [e.text.lower() for e in c.css("table.queue tbody td:nth-child(2) .badge")]
     check(rows and all(s == "critical" for s in sevs), "every filtered incident is critical (%d)" % len(rows))
-    want = c.api("/incidents?status=open,acknowledged&severity=critical&since=24h&limit=50")
+    want = c.api("/incidents?status=open,acknowledged&severity=critical&since=%s&limit=50" % rng)
     check(want["status"] == 200, "the API answers the same filter")
     got = [r.get_attribute("href").split("#/incident/")[1] for r in rows]
     check(sorted(got) == sorted(i["incident_id"] for i in want["body"]["incidents"]),
-          "the queue shows exactly the API's incidents for severity=critical since=24h")
+          "the queue shows exactly the API's incidents for severity=critical since=" + rng)
     check(len(rows) < shown_all, "the filter narrowed the queue (%d of %d)" % (len(rows), shown_all))
     c.go("#/queue?view=alerts&sort=severity", "queue")
     sevs = [e.text.lower() for e in c.css("table.queue tbody td:nth-child(2) .badge")]
@@ -182,7 +182,8 @@ def person_trust(c, user, table, value):
     """The trust badge of VALUE in the person page's TABLE (countries, asns, ...)."""
     c.go("#/person/" + quote(user), "person")
     for r in c.css("table.dim-%s tbody tr" % table):
-        if r.find_elements(By.CSS_SELECTOR, "td")[0].text == value.split(" ")[0]:
+        # the full value is the cell's title (long ones, like device hashes, are shortened on the page)
+        if r.find_element(By.CSS_SELECTOR, "td span.mono").get_attribute("title") == value.split(" ")[0]:
             return r.find_element(By.CSS_SELECTOR, "td .badge").text.lower()
     return None
 
@@ -284,6 +285,8 @@ def main():
     ap.add_argument("--viewer-password-file")
     ap.add_argument("--raw-http", action="store_true")
     ap.add_argument("--screenshots", metavar="DIR")
+    ap.add_argument("--range", default="24h", choices=["24h", "7d", "30d"],
+                    help="the queue's time range filter to check (the data's critical incidents must fall in it)")
     args = ap.parse_args()
     base = args.base_url.rstrip("/")
     password = read_secret(args.password_file)
@@ -302,7 +305,7 @@ def main():
             c.one("#login")
             c.shot(args.screenshots, "login")
         c.login(args.user, password)
-        incidents = filter_queue(c, args.screenshots)
+        incidents = filter_queue(c, args.range, args.screenshots)
         aid = provisional_alert(c, incidents, args.screenshots)
         false_positive(c, aid, args.screenshots)
         logout(c)

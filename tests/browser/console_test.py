@@ -27,6 +27,7 @@ import json
 import os
 import signal
 import sys
+import time
 import urllib.error
 import urllib.request
 from urllib.parse import quote
@@ -276,6 +277,45 @@ def read_secret(path):
         return f.readline().rstrip("\n")
 
 
+def adopt_orphans():
+    """Chromium's helpers outlive chromium for a moment; as a child subreaper (Linux prctl
+    PR_SET_CHILD_SUBREAPER) this process inherits them instead of init, so reap_orphans()
+    can wait for them and leave none behind, not even as zombies."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def reap_orphans():
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            if time.monotonic() > deadline:
+                for kid in children():
+                    os.kill(kid, signal.SIGKILL)
+                deadline = time.monotonic() + 5
+            time.sleep(0.05)
+
+
+def children():
+    """The pids whose parent is this process (what is left of the browser)."""
+    me, out = os.getpid(), []
+    for d in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                if d.isdigit() and int(f.read().rsplit(")", 1)[1].split()[1]) == me:
+                    out.append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description="idwatch console browser test")
     ap.add_argument("--base-url", required=True)
@@ -294,6 +334,7 @@ def main():
     signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(Failed("the whole run took over %d s" % WHOLE_RUN)))
     signal.alarm(WHOLE_RUN)
     drv = None
+    adopt_orphans()
     try:
         if args.raw_http:
             raw_http(base, args, password, viewer_password)
@@ -319,6 +360,7 @@ def main():
         signal.alarm(0)
         if drv:
             drv.quit()
+        reap_orphans()
     print("console browser test: all checks passed")
     return 0
 

@@ -1,5 +1,5 @@
 /* idwatch console: the shared core (loaded first by index.html).
- * DOM building without innerHTML (every value goes through textContent or an
+ * DOM building from nodes only, never from HTML strings (every value goes through textContent or an
  * attribute, so data can never become markup: the CSP forbids inline script
  * and this keeps alert text from ever becoming script), the API client that
  * carries the session's CSRF token, and small formatters.  The pages

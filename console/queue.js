@@ -12,7 +12,7 @@
   const STATUSES = ['open', 'acknowledged', 'resolved', 'false_positive'];
   const RANGES = [['all', 'any time'], ['24h', 'last 24 h'], ['7d', 'last 7 days'], ['30d', 'last 30 days'],
     ['custom', 'custom…']];
-  const PAGE = 50;
+  const PAGE_SIZES = [25, 50, 100, 200];
 
   /* The query state from the hash's parameters, with defaults. */
   function state(params) {
@@ -25,6 +25,7 @@
       range: params.get('range') || 'all', since: params.get('since') || '', until: params.get('until') || '',
       sort: params.get('sort') || 'last_seen', order: params.get('order') === 'asc' ? 'asc' : 'desc',
       offset: Math.max(0, parseInt(params.get('offset') || '0', 10) || 0),
+      limit: Math.min(500, Math.max(1, parseInt(params.get('limit') || '50', 10) || 50)),
     };
   }
 
@@ -32,7 +33,7 @@
     const p = {view: st.view, severity: st.severity, status: st.status, rule: st.rule, user: st.user,
       actor: st.actor, ip: st.ip, q: st.q, range: st.range === 'all' ? '' : st.range,
       since: st.range === 'custom' ? st.since : '', until: st.range === 'custom' ? st.until : '',
-      sort: st.sort, order: st.order, offset: st.offset || ''};
+      sort: st.sort, order: st.order, offset: st.offset || '', limit: st.limit === 50 ? '' : st.limit};
     if (st.status === '') p.status = 'any';
     location.hash = '#/queue' + IDW.qs(p);
   }
@@ -40,7 +41,7 @@
   /* The API query for a state: relative ranges pass through (since=24h), custom ones as RFC 3339. */
   function apiQuery(st) {
     const q = {status: st.status === 'any' ? '' : st.status, severity: st.severity, q: st.q,
-      sort: st.sort, order: st.order, limit: PAGE, offset: st.offset};
+      sort: st.sort, order: st.order, limit: st.limit, offset: st.offset};
     if (st.view === 'alerts') Object.assign(q, {rule: st.rule, user: st.user, actor: st.actor, ip: st.ip});
     if (st.range === 'custom') Object.assign(q, {since: st.since, until: st.until});
     else if (st.range !== 'all') q.since = st.range;
@@ -166,12 +167,16 @@
 
   function pager(st, total, shown) {
     const from = total ? st.offset + 1 : 0;
+    const sizes = PAGE_SIZES.includes(st.limit) ? PAGE_SIZES : PAGE_SIZES.concat([st.limit]).sort((a, b) => a - b);
+    const size = h('select', {id: 'page-size'}, sizes.map((n) => h('option', {value: n, selected: n === st.limit}, n)));
+    size.addEventListener('change', () => go(Object.assign({}, st, {limit: parseInt(size.value, 10), offset: 0})));
     return h('div', {class: 'pager'},
       h('button', {type: 'button', id: 'prev', disabled: st.offset === 0,
-        onclick: () => go(Object.assign({}, st, {offset: Math.max(0, st.offset - PAGE)}))}, '‹ Previous'),
+        onclick: () => go(Object.assign({}, st, {offset: Math.max(0, st.offset - st.limit)}))}, '‹ Previous'),
       h('span', {id: 'page-info'}, from + '–' + (st.offset + shown) + ' of ' + total),
       h('button', {type: 'button', id: 'next', disabled: st.offset + shown >= total,
-        onclick: () => go(Object.assign({}, st, {offset: st.offset + PAGE}))}, 'Next ›'));
+        onclick: () => go(Object.assign({}, st, {offset: st.offset + st.limit}))}, 'Next ›'),
+      h('label', {class: 'field'}, 'per page', size));
   }
 
   IDW.pages = IDW.pages || {};

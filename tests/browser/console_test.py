@@ -151,6 +151,69 @@ def filter_queue(c, rng, outdir):
     return got
 
 
+def alert_ids(c):
+    return [a.get_attribute("href").split("#/alert/")[1] for a in c.css("table.queue tbody a.alert-link")]
+
+
+def page_and_bulk(c):
+    """Pages through the alerts 10 at a time, filters by user and free text, acknowledges in bulk."""
+    c.go("#/queue?view=alerts&limit=10&sort=first_seen&order=asc", "queue")
+    first = alert_ids(c)
+    total = c.api("/alerts?status=open,acknowledged&limit=1")["body"]["total"]
+    check(len(first) == 10 and total > 10, "the first page holds 10 of %d alerts" % total)
+    c.one("#next").click()
+    c.wait(lambda d: "offset=10" in d.current_url, "the second page's URL")
+    c.page("queue")
+    second = alert_ids(c)
+    check(second and not set(second) & set(first), "the second page holds other alerts")
+    check(c.one("#page-info").text == "11–%d of %d" % (10 + len(second), total), "the pager says where we are")
+    want = [a["alert_id"] for a in c.api("/alerts?status=open,acknowledged&sort=first_seen&order=asc"
+                                         "&limit=10&offset=10")["body"]["alerts"]]
+    check(second == want, "the second page is the API's second page, in order")
+    # the user of some medium or low alert: filter by that user and a word of its summary, then acknowledge
+    pool = c.api("/alerts?status=open&severity=medium,low&limit=50")["body"]["alerts"]
+    target = next(a for a in pool if a["user"])
+    word = target["rule"]
+    c.go("#/queue?view=alerts", "queue")
+    c.one("#f-user").send_keys(target["user"])
+    c.one("#f-q").send_keys(word)
+    c.one("#apply").click()
+    c.wait(lambda d: "q=" + word in d.current_url, "the user and text filter's URL")
+    c.page("queue")
+    users = [e.text for e in c.css("table.queue tbody td:nth-child(5)")]
+    rules = [e.text for e in c.css("table.queue tbody td:nth-child(3)")]
+    check(users and set(users) == {target["user"]} and set(rules) == {word},
+          "the user and text filters keep only %s's %s alerts (%d)" % (target["user"], word, len(users)))
+    ids = alert_ids(c)
+    c.one("#pick-all").click()
+    buttons = {b.text: b for b in c.css("#bulk button")}
+    buttons["Acknowledge"].click()
+    c.wait(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-page") == "queue"
+           and all(e.text.lower() == "acknowledged" for e in d.find_elements(By.CSS_SELECTOR,
+                   "table.queue tbody td:nth-child(7) .badge")), "the bulk acknowledgement")
+    for aid in ids:
+        check(c.api("/alerts/" + aid)["body"]["status"] == "acknowledged", "alert %s acknowledged in bulk" % aid[:8])
+    c.one("#pick-all").click()
+    c.one("#bulk-assignee").send_keys("alice.analyst")
+    c.css("#bulk button")[-1].click()  # Assign
+    c.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "table.queue tbody td:nth-child(8)")
+           and all(e.text == "alice.analyst" for e in d.find_elements(By.CSS_SELECTOR,
+                   "table.queue tbody td:nth-child(8)")), "the bulk assignment")
+    check(True, "the selected alerts are assigned to alice.analyst")
+
+
+def browser_errors(c):
+    """Script errors and CSP refusals the browser logged (the expected 401s aside)."""
+    bad = []
+    for e in c.d.get_log("browser"):
+        msg = e.get("message", "")
+        if e.get("level") == "SEVERE" and "status of 401" not in msg:
+            bad.append(msg)
+        elif "Content Security Policy" in msg:
+            bad.append(msg)
+    return bad
+
+
 def provisional_alert(c, incidents, outdir):
     """Opens incidents until one has an alert whose context the persona holds as provisional."""
     for n, inc in enumerate(incidents[:6]):
@@ -349,6 +412,9 @@ def main():
         incidents = filter_queue(c, args.range, args.screenshots)
         aid = provisional_alert(c, incidents, args.screenshots)
         false_positive(c, aid, args.screenshots)
+        page_and_bulk(c)
+        errors = browser_errors(c)
+        check(not errors, "no script error or CSP refusal in the browser's log %s" % errors[:3])
         logout(c)
     except (Failed, WebDriverException) as e:
         print("FAIL: %s" % (e.msg if isinstance(e, WebDriverException) else e))

@@ -11,6 +11,20 @@
 # installed (chromium, chromium-driver, python3-selenium: tools/deps.sh
 # installs them); with it installed, any failed check fails the test.
 . "$ROOT/tests/integration/lib.sh"
+# Without a browser too: no API that turns text into markup or code, no inline
+# script or style in the page (the CSP would refuse them; data must stay text).
+if grep -nE 'innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function|setAttribute\(.style' \
+        "$ROOT"/console/*.js; then
+    fail "console/*.js builds markup from strings (use IDW.h and textContent)"
+fi
+echo "ok: no markup from strings in console/*.js"
+if grep -nE '<script>|<script [^>]*>[^<]|<style|style=|[[:space:]]on[a-z]+=' "$ROOT/console/index.html"; then
+    fail "console/index.html has inline script or style"
+fi
+echo "ok: no inline script or style in console/index.html"
+size=$(cat "$ROOT"/console/*.html "$ROOT"/console/*.js "$ROOT"/console/*.css | wc -c)
+[ "$size" -lt 150000 ] || fail "the console's files total $size bytes (budget 150 KB without the map data)"
+echo "ok: the console's files total $size bytes"
 for f in /usr/bin/chromium /usr/bin/chromedriver; do
     [ -x "$f" ] || { echo "SKIP: $f missing (sh tools/deps.sh install)"; exit 0; }
 done

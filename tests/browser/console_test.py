@@ -105,6 +105,11 @@ class Console:
         self.d.get(self.base + "/#/queue")
         self.one("#login")
         self.one("#username").send_keys(user)
+        self.one("#password").send_keys("not-" + password)
+        self.one("#login-submit").click()
+        refusal = self.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#login-out .notice.error"), "the refusal")
+        check("invalid username or password" in refusal[0].text, "a wrong password is refused on the form")
+        check(self.one("#password").get_attribute("value") == "", "the refused password is cleared")
         self.one("#password").send_keys(password)
         self.one("#login-submit").click()
         self.page("queue")
@@ -142,12 +147,20 @@ def filter_queue(c, rng, outdir):
     check(sorted(got) == sorted(i["incident_id"] for i in want["body"]["incidents"]),
           "the queue shows exactly the API's incidents for severity=critical since=" + rng)
     check(len(rows) < shown_all, "the filter narrowed the queue (%d of %d)" % (len(rows), shown_all))
-    c.go("#/queue?view=alerts&sort=severity", "queue")
+    c.go("#/queue?view=alerts", "queue")
+    c.one("th button[data-sort='severity']").click()
+    c.wait(lambda d: "sort=severity&order=desc" in d.current_url, "the sort by severity")
+    c.page("queue")
     sevs = [e.text.lower() for e in c.css("table.queue tbody td:nth-child(2) .badge")]
     rank = {"critical": 4, "high": 3, "medium": 2, "low": 1}
     check(sevs and [rank[s] for s in sevs] == sorted((rank[s] for s in sevs), reverse=True),
           "alerts sorted by severity, highest first")
     c.shot(outdir, "queue-alerts")
+    c.one("th button[data-sort='severity']").click()
+    c.wait(lambda d: "sort=severity&order=asc" in d.current_url, "the reversed sort")
+    c.page("queue")
+    sevs = [e.text.lower() for e in c.css("table.queue tbody td:nth-child(2) .badge")]
+    check([rank[s] for s in sevs] == sorted(rank[s] for s in sevs), "a second click sorts lowest first")
     return got
 
 

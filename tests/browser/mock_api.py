@@ -293,11 +293,16 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(403, {"error": "role viewer cannot review"})
         try:
             body = self.body() if method == "POST" else None
+            if body is not None and not isinstance(body, dict):
+                raise ValueError("not a JSON object")
         except ValueError as e:
             return self.send(400, {"error": "request body: %s" % e})
         parts = [unquote(p) for p in path[len("/api/v1/"):].split("/")]
         with self.server.data.lock:
-            code, out = self.api(method, parts, q, body, who)
+            try:
+                code, out = self.api(method, parts, q, body, who)
+            except (ValueError, TypeError, AttributeError) as e:  # a malformed parameter or body
+                code, out = 400, {"error": "bad request: %s" % e}
         self.send(code, out)
 
     def login(self):

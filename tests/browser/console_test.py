@@ -161,7 +161,26 @@ def filter_queue(c, rng, outdir):
     c.page("queue")
     sevs = [e.text.lower() for e in c.css("table.queue tbody td:nth-child(2) .badge")]
     check([rank[s] for s in sevs] == sorted(rank[s] for s in sevs), "a second click sorts lowest first")
+    custom_range(c)
     return got
+
+
+def custom_range(c):
+    """A custom UTC range from the 5th newest alert's minute: the API's count, and every row in it."""
+    newest = c.api("/alerts?status=open,acknowledged&sort=last_seen&order=desc&limit=5")["body"]["alerts"]
+    since = newest[-1]["last_seen"][:16]
+    c.go("#/queue?view=alerts", "queue")
+    check(not c.one("#f-since").is_displayed(), "the custom range's fields are hidden")
+    c.d.find_element(By.CSS_SELECTOR, "#f-range option[value='custom']").click()
+    check(c.one("#f-since").is_displayed(), "choosing a custom range shows its fields")
+    c.d.execute_script("document.getElementById('f-since').value = arguments[0]", since)
+    c.one("#apply").click()
+    c.wait(lambda d: "range=custom" in d.current_url, "the custom range's URL")
+    c.page("queue")
+    want = c.api("/alerts?status=open,acknowledged&since=%s:00Z&limit=1" % since)["body"]["total"]
+    seen = [e.text.replace(" UTC", "").replace(" ", "T") for e in c.css("table.queue tbody td:nth-child(10)")]
+    check(len(seen) == want and all(t >= since for t in seen),
+          "from %s UTC: the API's %d alerts, none older" % (since, want))
 
 
 def alert_ids(c):

@@ -426,7 +426,13 @@ def main():
     base = args.base_url.rstrip("/")
     password = read_secret(args.password_file)
     viewer_password = read_secret(args.viewer_password_file) if args.viewer_password_file else None
-    signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(Failed("the whole run took over %d s" % WHOLE_RUN)))
+    def stop(why):
+        def handler(*_):
+            raise Failed(why)
+        return handler
+    # the alarm, or a TERM from the harness's timeout, still runs the finally below: no browser left behind
+    signal.signal(signal.SIGALRM, stop("the whole run took over %d s" % WHOLE_RUN))
+    signal.signal(signal.SIGTERM, stop("terminated"))
     signal.alarm(WHOLE_RUN)
     drv = None
     adopt_orphans()

@@ -71,8 +71,11 @@ case "$mode" in
 daemon)
     echo "harness: the real daemon ($IDWATCH console)"
     start=$(date -u -d '-20 days' +%Y-%m-%d)
-    "$TOOLS/gen-events" --users 40 --days 20 --start "$start" --seed 42 --attacks --out "$H/events.jsonl" >/dev/null
+    "$TOOLS/gen-events" --users 40 --days 20 --start "$start" --seed 42 --attacks --out "$H/events.jsonl" >/dev/null 2>"$H/gen-events.err"
     "$IDWATCH" --db "$H/db" ingest --file "$H/events.jsonl" >/dev/null
+    "$IDWATCH" user --help >/dev/null 2>&1 || {
+        echo "harness: $IDWATCH serves a console but has no \`user\` command to create the test's logins" >&2
+        exit 1; }
     "$IDWATCH" --db "$H/db" user add analyst --role analyst --password-file "$H/analyst.pw"
     "$IDWATCH" --db "$H/db" user add viewer --role viewer --password-file "$H/viewer.pw"
     port=$(free_port)

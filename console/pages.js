@@ -196,9 +196,11 @@
 
   async function timeline(user, hours, box) {
     IDW.clear(box).appendChild(h('p', {class: 'muted'}, 'Loading…'));
+    delete box.dataset.hours; // set again once these hours are shown
     try {
       const r = await IDW.api.get('/people/' + enc(user) + '/timeline?hours=' + hours);
       IDW.clear(box).appendChild(eventsTable(r.events));
+      box.dataset.hours = String(hours);
     } catch (e) {
       IDW.clear(box).appendChild(IDW.notice(e.message));
     }

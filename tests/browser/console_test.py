@@ -309,9 +309,22 @@ def false_positive(c, aid, outdir):
         check(person_trust(c, user, table, value) == "usual", "the person page lists %s %s as usual" % (key, value))
     else:
         c.go("#/person/" + quote(user), "person")
-    check(len(c.css("#heatmap .hm-cell")) == 168, "the person page draws the 7x24 hours heatmap")
-    check(c.css("#heatmap .hm-5"), "the heatmap's busiest hour has the top level")
-    c.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#person-timeline table"), "the person's timeline")
+    cells = c.css("#heatmap .hm-cell")
+    check(len(cells) == 168, "the person page draws the 7x24 hours heatmap")
+    hours = c.api("/people/" + quote(user))["body"]["persona"]["hours"]["hour_of_week"]
+    busiest = hours.index(max(hours))
+    check("hm-5" in cells[busiest].get_attribute("class").split(),
+          "the busiest hour of the week (slot %d) is the heatmap's darkest cell" % busiest)
+    check(all("hm-0" in cells[i].get_attribute("class").split() for i, v in enumerate(hours) if v == 0),
+          "hours without activity are blank")
+    for hours_back in (24, 168):
+        c.one("#tl-%d" % hours_back).click()
+        want = c.api("/people/%s/timeline?hours=%d" % (quote(user), hours_back))["body"]["events"]
+        c.wait(lambda d: d.find_element(By.ID, "person-timeline").get_attribute("data-hours") == str(hours_back),
+               "the %d h timeline" % hours_back)
+        links = [a.get_attribute("href") for a in c.css("#person-timeline a.okta-link")]
+        check(links == [e["okta_url"] for e in want if e.get("okta_url")],
+              "the last %d h: the API's %d events, newest first, with their Okta links" % (hours_back, len(want)))
     c.shot(outdir, "person")
 
 

@@ -325,6 +325,13 @@ def false_positive(c, aid, outdir):
         links = [a.get_attribute("href") for a in c.css("#person-timeline a.okta-link")]
         check(links == [e["okta_url"] for e in want if e.get("okta_url")],
               "the last %d h: the API's %d events, newest first, with their Okta links" % (hours_back, len(want)))
+    c.one("#all-alerts").click()
+    c.page("queue")
+    users = {e.text for e in c.css("table.queue tbody td:nth-child(5)")}
+    statuses = {e.text.lower() for e in c.css("table.queue tbody td:nth-child(7) .badge")}
+    check(users == {user} and "false positive" in statuses,
+          "the person's link lists all their alerts, the false positive too")
+    c.go("#/person/" + quote(user), "person")
     c.shot(outdir, "person")
 
 

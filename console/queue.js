@@ -95,6 +95,12 @@
     return form;
   }
 
+  /* A time on two short lines (date, then time), the exact value in the title. */
+  function when(iso) {
+    const [date, time] = IDW.fmtTime(iso).split(' ');
+    return h('span', {class: 'when', title: iso || ''}, date, time ? [h('br'), time + ' UTC'] : null);
+  }
+
   function columns(st, selected) {
     const pick = (id) => h('input', {type: 'checkbox', class: 'pick', 'aria-label': 'select ' + id,
       checked: selected.has(id), onchange: (ev) => (ev.target.checked ? selected.add(id) : selected.delete(id))});
@@ -108,7 +114,7 @@
         {title: 'status', cell: (r) => IDW.statusBadge(r.status)},
         {title: 'alerts', cell: (r) => String(r.alert_count)},
         {title: 'takeover', cell: (r) => (r.takeover ? h('span', {class: 'badge takeover'}, 'takeover') : '')},
-        {title: 'last seen', sort: 'last_seen', cell: (r) => IDW.fmtTime(r.last_seen)},
+        {title: 'last seen', sort: 'last_seen', cell: (r) => when(r.last_seen)},
       ];
     }
     return [
@@ -121,8 +127,8 @@
       {title: 'source IP', cell: (r) => r.ip || '—'},
       {title: 'status', sort: 'status', cell: (r) => IDW.statusBadge(r.status)},
       {title: 'assignee', cell: (r) => r.assignee || '—'},
-      {title: 'first seen', sort: 'first_seen', cell: (r) => IDW.fmtTime(r.first_seen)},
-      {title: 'last seen', sort: 'last_seen', cell: (r) => IDW.fmtTime(r.last_seen)},
+      {title: 'first seen', sort: 'first_seen', cell: (r) => when(r.first_seen)},
+      {title: 'last seen', sort: 'last_seen', cell: (r) => when(r.last_seen)},
     ];
   }
 

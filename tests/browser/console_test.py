@@ -178,7 +178,7 @@ def custom_range(c):
     c.wait(lambda d: "range=custom" in d.current_url, "the custom range's URL")
     c.page("queue")
     want = c.api("/alerts?status=open,acknowledged&since=%s:00Z&limit=1" % since)["body"]["total"]
-    seen = [e.text.replace(" UTC", "").replace(" ", "T") for e in c.css("table.queue tbody td:nth-child(10)")]
+    seen = [e.get_attribute("title") for e in c.css("table.queue tbody td:nth-child(10) .when")]
     check(len(seen) == want and all(t >= since for t in seen),
           "from %s UTC: the API's %d alerts, none older" % (since, want))
 

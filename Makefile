@@ -56,7 +56,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(wildcard tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check unit integration sanitize bench crashtest valgrind stormtest demo deps clean tools lint install \
+.PHONY: all check unit integration sanitize bench crashtest valgrind stormtest screenshots demo deps clean tools lint install \
         fuzz fuzz-build fuzz-bins fuzz-regress
 all: idwatch
 
@@ -121,6 +121,11 @@ valgrind: deps-check $(BUILD)/idwatch $(BUILD)/tools/gen-events
 stormtest: deps-check
 	@$(MAKE) --no-print-directory $(BUILD)/idwatch $(BUILD)/tools/gen-events
 	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools sh tests/storm/storm.sh
+
+# PNGs of the console's main pages into docs/console/, taken by the browser test's harness
+# (tests/browser/harness.sh: the daemon when it serves a console, else the mock API)
+screenshots: $(BUILD)/idwatch $(BUILD)/tools/gen-events
+	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools sh tests/browser/harness.sh --screenshots docs/console
 
 demo: deps-check idwatch $(BUILD)/tools/gen-events
 	@GEN=$(BUILD)/tools/gen-events sh tools/demo.sh ./idwatch

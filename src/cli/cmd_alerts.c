@@ -152,7 +152,7 @@ static int parse(int argc, char **argv, struct filter *f)
 struct collect {
     const struct filter *f;
     json_t *out;
-    json_t *rules;          /* the rule of every stored alert, as keys */
+    json_t *rules;          /* the rule of every stored alert: id -> id */
 };
 
 /* The alert's source IP is --ip's address, however either is spelt. */
@@ -167,12 +167,11 @@ static int same_ip(const struct filter *f, const json_t *a)
 
 static int keep(const struct filter *f, const json_t *a)
 {
-    const char *user = idw_alert_user(a), *rule = idw_alert_rule(a), *tuid = idw_alert_tuid(a);
+    const char *user = idw_alert_user(a), *tuid = idw_alert_tuid(a);
     int64_t first = json_integer_value(json_object_get(a, "first_seen_ms"));
 
     return idw_alert_severity(a) >= f->min_sev && idw_alert_last_seen_ms(a) >= f->since_ms &&
            first <= f->until_ms && (!f->ip || same_ip(f, a)) &&
-           (!f->rule || (rule && !strcmp(f->rule, rule))) &&
            (!f->status || !strcmp(f->status, idw_alert_status_name(idw_alert_status(a)))) &&
            (!f->user || (user && !strcasecmp(f->user, user)) || (tuid && !strcmp(f->user, tuid)));
 }
@@ -183,7 +182,7 @@ static int collect_one(const json_t *a, void *vctx)
     const char *rule = idw_alert_rule(a);
 
     if (rule)
-        json_object_set_new(c->rules, rule, json_true());
+        json_object_set_new(c->rules, rule, json_string(rule));
     if (keep(c->f, a))
         json_array_append_new(c->out, json_deep_copy(a));
     return 0;
@@ -196,7 +195,10 @@ static int newest_first(const void *x, const void *y)
     return a < b ? 1 : a > b ? -1 : 0;
 }
 
-/* Sorted newest first, the filter's alerts; *rules: every stored alert's rule id, as keys. */
+/*
+ * Sorted newest first, the alerts the filter keeps (all but --rule, which
+ * needs *rules to be understood); *rules: every stored alert's rule id.
+ */
 static json_t *load_alerts(struct idw_store *st, MDB_txn *txn, const struct filter *f, json_t **rules)
 {
     struct collect c = {.f = f, .out = json_array(), .rules = json_object()};
@@ -239,70 +241,105 @@ static int by_name(const void *x, const void *y)
     return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
-/* "--rule 'x': unknown rule; valid: a, b, ..." with known's keys sorted. */
+/*
+ * "--rule 'x': unknown rule; valid: a, b, ..." with known's keys sorted,
+ * over as many lines as the log's line length needs (63 rules with the
+ * shipped catalogue's Sigma ids do not fit one).
+ */
 static void say_unknown_rule(const char *rule, const json_t *known)
 {
     size_t n = json_object_size(known), i = 0, len;
     const char **ids = malloc((n ? n : 1) * sizeof *ids), *id;
-    char list[8192] = "";
+    char list[1500] = "";
     json_t *v;
 
     json_object_foreach((json_t *)known, id, v)
         if (ids)
             ids[i++] = id;
-    if (ids)
-        qsort(ids, n, sizeof *ids, by_name);
-    for (i = 0; ids && i < n; i++) {
-        len = strlen(list);
-        snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", ids[i]);
+    if (!ids) {
+        log_error("--rule '%s': unknown rule (see idwatch rules list)", rule);
+        return;
     }
+    qsort(ids, n, sizeof *ids, by_name);
+    log_error("--rule '%s': unknown rule; valid: the %zu below", rule, n);
+    for (i = 0; i < n; i++) {
+        len = strlen(list);
+        if (len + strlen(ids[i]) + 3 >= sizeof list) {
+            log_error("--rule valid: %s", list);
+            list[0] = '\0';
+            len = 0;
+        }
+        snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", ids[i]);
+    }
+    log_error("--rule valid: %s", list);
     free(ids);
-    log_error("--rule '%s': unknown rule; valid: %s", rule, list);
+}
+
+/* Adds the loaded rules to known: a C rule's id, a Sigma rule's id and name (-> its id). */
+static void add_loaded(json_t *known, const json_t *all, json_t *shown)
+{
+    const char *id, *name;
+    json_t *r;
+    size_t i;
+
+    json_array_foreach(all, i, r) {
+        id = json_string_value(json_object_get(r, "id"));
+        name = json_string_value(json_object_get(r, "name"));
+        if (!id)
+            continue;
+        json_object_set_new(known, id, json_string(id));
+        if (name && *name)
+            json_object_set_new(known, name, json_string(id));
+        json_object_set_new(shown, name && *name ? name : id, json_true());
+    }
 }
 
 /*
- * Whether --rule names a rule an alert can carry: a C rule, a Sigma rule
- * loaded from rules_dir, the connector's, or the rule of a stored alert
- * (a rule since removed still has its alerts).  known: the stored alerts'
- * rules, as keys; the others are added.  IDW_EXIT_OK, IDW_EXIT_USAGE with
- * an error listing the valid ids (an unknown one would list nothing,
- * silently), or IDW_EXIT_FAILURE when the rules do not load.
+ * The rule id --rule stands for: a C rule's id, a Sigma rule's id or name
+ * (from rules_dir), connector_starved, or the rule of a stored alert (a
+ * rule since removed still has its alerts).  known: the stored alerts'
+ * rules (id -> id); the loaded rules are added.  IDW_EXIT_OK with *id
+ * (valid while known lives), IDW_EXIT_USAGE with an error listing the
+ * valid ones (an unknown one would list nothing, silently), or
+ * IDW_EXIT_FAILURE when the rules do not load.
  */
-static int check_rule(const struct idw_cli *cli, const char *rule, json_t *known)
+static int check_rule(const struct idw_cli *cli, const char *rule, json_t *known, const char **id)
 {
     struct idw_detect *d;
-    json_t *all, *r;
-    size_t i;
+    json_t *all, *shown, *v;
+    const char *k;
 
-    if (json_object_get(known, rule) || !strcmp(rule, "connector_starved"))
-        return IDW_EXIT_OK;
+    json_object_set_new(known, "connector_starved", json_string("connector_starved"));
+    *id = json_string_value(json_object_get(known, rule));
+    if (*id && strcmp(*id, rule) == 0)
+        return IDW_EXIT_OK;     /* an id some alert carries: no need to load the rules */
     if (idw_cli_open_rules(cli, &d) != IDW_OK)
         return IDW_EXIT_FAILURE;
     all = idw_detect_describe(d);
     idw_detect_close(d);
-    json_array_foreach(all, i, r)
-        json_object_set_new(known, json_string_value(json_object_get(r, "id")), json_true());
+    shown = json_object();
+    json_object_foreach(known, k, v)
+        json_object_set_new(shown, k, json_true());
+    add_loaded(known, all, shown);
     json_decref(all);
-    json_object_set_new(known, "connector_starved", json_true());
-    if (json_object_get(known, rule))
-        return IDW_EXIT_OK;
-    say_unknown_rule(rule, known);
-    return IDW_EXIT_USAGE;
+    *id = json_string_value(json_object_get(known, rule));
+    if (!*id)
+        say_unknown_rule(rule, shown);
+    json_decref(shown);
+    return *id ? IDW_EXIT_OK : IDW_EXIT_USAGE;
 }
 
 static int cmd_list(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, const struct filter *f)
 {
     json_t *rules, *all = load_alerts(st, txn, f, &rules), *a;
+    const char *rule = NULL, *r;
     size_t i;
-    int rc;
+    int rc = all ? IDW_EXIT_OK : IDW_EXIT_FAILURE;
 
-    if (!all) {
-        json_decref(rules);
-        return IDW_EXIT_FAILURE;
-    }
-    rc = f->rule ? check_rule(cli, f->rule, rules) : IDW_EXIT_OK;
-    json_decref(rules);
+    if (rc == IDW_EXIT_OK && f->rule)
+        rc = check_rule(cli, f->rule, rules, &rule);
     if (rc != IDW_EXIT_OK) {
+        json_decref(rules);
         json_decref(all);
         return rc;
     }
@@ -310,6 +347,9 @@ static int cmd_list(const struct idw_cli *cli, struct idw_store *st, MDB_txn *tx
         printf("%-9s %3s  %-18s %-36s %-24s %s\n",
                "SEVERITY", "SCR", "RULE", "ALERT", "LAST SEEN", "SUMMARY");
     json_array_foreach(all, i, a) {
+        r = idw_alert_rule(a);
+        if (rule && (!r || strcmp(r, rule) != 0))
+            continue;
         if (f->json) {
             json_dumpf(a, stdout, JSON_COMPACT | JSON_SORT_KEYS);
             putchar('\n');
@@ -317,6 +357,7 @@ static int cmd_list(const struct idw_cli *cli, struct idw_store *st, MDB_txn *tx
             print_row(a);
         }
     }
+    json_decref(rules);         /* rule points into it */
     json_decref(all);
     return IDW_EXIT_OK;
 }
@@ -350,7 +391,7 @@ int idw_cli_find_alert(struct idw_store *st, MDB_txn *txn, const char *typed, js
     rc = idw_alert_find_prefix(st, txn, typed, out, &cands, err, sizeof err);
     if (rc == IDW_EXISTS) {
         join_ids(cands, list, sizeof list);
-        log_error("alert id '%s' is ambiguous: it starts %zu%s alerts: %s; type more of it", typed,
+        log_error("alert id '%s' is ambiguous: %zu%s alerts start with it: %s; type more of it", typed,
                   json_array_size(cands), json_array_size(cands) == IDW_ALERT_PREFIX_LIST ? "+" : "",
                   list);
         json_decref(cands);

@@ -82,6 +82,14 @@ enum idw_rc idw_cli_route_alerts(struct idw_detect *d, const struct idw_webhooks
  */
 int idw_cli_find_alert(struct idw_store *st, MDB_txn *txn, const char *typed, json_t **out) IDW_MUST_CHECK;
 
+/*
+ * Whether a command line asks for help: `-h` or `--help` as a word of its
+ * own, before any `--`.  main() then runs the command with `--help` alone,
+ * so help never acts; a command that reads its arguments by position
+ * checks it too, in case it is ever called otherwise.
+ */
+int idw_cli_asks_help(int argc, char **argv) IDW_MUST_CHECK;
+
 /* The domain a command works on: --domain, else the configuration's first org. */
 const char *idw_cli_default_domain(const struct idw_cli *cli);
 

@@ -257,7 +257,7 @@ int idw_cmd_outbox(struct idw_cli *cli, int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : "";
     int rc, json = argc == 3 && !strcmp(argv[2], "--json");
 
-    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+    if (idw_cli_asks_help(argc, argv)) {     /* `retry --help` once ran a retry */
         usage(stdout);
         return IDW_EXIT_OK;
     }

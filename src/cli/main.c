@@ -279,8 +279,7 @@ static int parse_globals(struct idw_cli *cli, int argc, char **argv)
     return optind;
 }
 
-/* Does the command line ask for help (`-h` or `--help` as a word of its own, before any `--`)? */
-static int asks_help(int argc, char **argv)
+int idw_cli_asks_help(int argc, char **argv)
 {
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
@@ -305,7 +304,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[first], commands[i].name) != 0)
             continue;
         optind = 0;     /* glibc: 0 re-initialises getopt for the subcommand's argv */
-        if (asks_help(argc - first, argv + first)) {
+        if (idw_cli_asks_help(argc - first, argv + first)) {
             /* `--help` anywhere never acts: the command sees `COMMAND --help` alone */
             char *help[] = {argv[first], "--help", NULL};
             return commands[i].run(&cli, 2, help);

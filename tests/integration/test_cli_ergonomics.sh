@@ -199,7 +199,7 @@ for c in "ingest --file grants.jsonl" "run" "run --once" "backfill --days 3" "ok
          "outbox list" "outbox retry --all" "outbox retry $CAROL" "outbox deliver" "horizon" "horizon --repair"; do
     for h in --help -h; do
         # shellcheck disable=SC2086
-        cfg $c $h > help.out 2>&1 || { cat help.out; fail "$c $h: exit $?"; }
+        cfg $c $h > help.out 2>&1 || { rc=$?; cat help.out; fail "$c $h: exit $rc"; }
         grep -q "^usage: idwatch" help.out || { cat help.out; fail "$c $h: no usage"; }
     done
 done

@@ -21,7 +21,7 @@ enum {
 };
 
 struct idw_cli {
-    const char *config_path;    /* --config, else as idw_cli_load_config chose it; NULL: the embedded default */
+    const char *config_path;    /* --config, else as idw_cli_load_config chose; NULL: the embedded default */
     const char *db_override;    /* --db, overrides the config's "db" */
     struct idw_config cfg;
     int writer_fd;              /* the database's writer lock once taken, else -1 */

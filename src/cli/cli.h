@@ -77,8 +77,9 @@ enum idw_rc idw_cli_route_alerts(struct idw_detect *d, const struct idw_webhooks
  * The alert an analyst typed: its id or a unique prefix of it
  * (alert/alert.h's idw_alert_find_prefix).  IDW_EXIT_OK with *out (caller
  * json_decref's); otherwise *out is NULL and the error is printed:
- * IDW_EXIT_USAGE for a prefix too short or not hex, or one that several
- * alerts share (they are listed), IDW_EXIT_NOT_FOUND, IDW_EXIT_FAILURE.
+ * IDW_EXIT_USAGE for a prefix too short, or one that several alerts share
+ * (they are listed); IDW_EXIT_NOT_FOUND when no alert has it (or it is not
+ * hex); IDW_EXIT_FAILURE on a read error.
  */
 int idw_cli_find_alert(struct idw_store *st, MDB_txn *txn, const char *typed, json_t **out) IDW_MUST_CHECK;
 

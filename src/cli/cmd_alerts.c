@@ -385,8 +385,9 @@ int idw_cli_find_alert(struct idw_store *st, MDB_txn *txn, const char *typed, js
 
     *out = NULL;
     if (idw_alert_check_prefix(typed, err, sizeof err) != IDW_OK) {
-        log_error("%s", err);
-        return IDW_EXIT_USAGE;
+        /* too short is a usage error (several alerts may start so); not hex names no alert */
+        log_error("%s%s", strlen(typed) < IDW_ALERT_PREFIX_MIN ? "" : "no alert: ", err);
+        return strlen(typed) < IDW_ALERT_PREFIX_MIN ? IDW_EXIT_USAGE : IDW_EXIT_NOT_FOUND;
     }
     rc = idw_alert_find_prefix(st, txn, typed, out, &cands, err, sizeof err);
     if (rc == IDW_EXISTS) {

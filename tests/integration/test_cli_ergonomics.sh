@@ -121,8 +121,8 @@ cfg alerts ack "$P4" --by "Erin Analyst" > ack.txt
 expect_eq "$(cat ack.txt)" "$DAVE: acknowledged" "ack by a 4-character prefix, any case"
 expect_rc 2 cfg alerts show "$(echo "$DAVE" | cut -c1-3)" 2> e.txt
 grep -q "give at least 4 characters" e.txt || { cat e.txt; fail "a 3-character prefix"; }
-expect_rc 2 cfg alerts show "zz$DAVE" 2> e.txt
-grep -q "expected hex digits" e.txt || { cat e.txt; fail "a prefix that is no id"; }
+expect_rc 4 cfg alerts show "zz$DAVE" 2> e.txt
+grep -q "no alert: alert id 'zz.*': expected hex digits" e.txt || { cat e.txt; fail "a prefix that is no id"; }
 NONE=00000000; [ "${BOB#$NONE}" = "$BOB" ] && [ "${CAROL#$NONE}" = "$CAROL" ] && [ "${DAVE#$NONE}" = "$DAVE" ] || NONE=ffffffff
 expect_rc 4 cfg alerts resolve "$NONE" 2> e.txt
 grep -q "no alert $NONE" e.txt || { cat e.txt; fail "an unknown prefix"; }
@@ -141,14 +141,15 @@ for k, v in zip(body[0::2], body[1::2]):
     expect_rc 2 cfg alerts fp "$(echo "$BOB" | cut -c1-8)" 2> e.txt
     grep -q "is ambiguous: 2 alerts start with it: .*$TWIN.*; type more of it" e.txt || { cat e.txt; fail "ambiguous prefix"; }
     grep -q "$BOB" e.txt || fail "ambiguous: $BOB not listed"
-    expect_rc 2 cfg outbox retry "$(echo "$BOB" | cut -c1-8)" 2> e.txt
+    expect_rc 2 cfg outbox retry "$(echo "$BOB" | cut -c1-9)" 2> e.txt
     grep -q "is ambiguous" e.txt || { cat e.txt; fail "outbox retry: ambiguous prefix"; }
     cfg alerts fp "$(echo "$BOB" | cut -c1-15)" --note n > fp.txt
     expect_eq "$(cat fp.txt)" "$BOB: false_positive" "fp by the longer, unique prefix"
 else
     echo "skip: mdb_load (lmdb-utils) not installed: ambiguous prefixes"
 fi
-expect_eq "$(cfg outbox retry "$(echo "$CAROL" | cut -c1-8)")" "1 deliveries due now" "outbox retry by prefix"
+# (9 characters: with the '-', never digits only, which would be a sequence number)
+expect_eq "$(cfg outbox retry "$(echo "$CAROL" | cut -c1-9)")" "1 deliveries due now" "outbox retry by prefix"
 expect_rc 4 cfg outbox retry "$NONE" > /dev/null 2>&1
 
 # --- who reviewed: --by, else the login user, else $USER (no passwd entry), else uid:N

@@ -44,7 +44,7 @@ static void usage(FILE *out)
             "            TIME: 30m, 24h, 7d, 2w (back from now) or RFC 3339; an alert is\n"
             "            listed when its activity (first to last seen) overlaps since..until\n"
             "            --status open|acknowledged|resolved|false_positive;\n"
-            "            --rule: a C or Sigma rule id, or connector_starved\n"
+            "            --rule: a C rule id, a Sigma rule id or name, or connector_starved\n"
             "  show      one alert with the persona context that explains it\n"
             "  ack, resolve, fp   set the status (acknowledged, resolved, false_positive)\n"
             "            with the time, an optional note and who (--by, else the login user);\n"
@@ -143,6 +143,10 @@ static int parse(int argc, char **argv, struct filter *f)
             usage(stderr);
             return -1;
         }
+    }
+    if (f->since_ms > f->until_ms) {
+        log_error("--since is after --until: no alert could match");
+        return -1;
     }
     return 0;
 }

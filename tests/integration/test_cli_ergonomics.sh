@@ -56,6 +56,8 @@ for bad in yesterday 24 24x -1h; do
     grep -q "since '$bad': expected a duration back from now" e.txt || { cat e.txt; fail "--since $bad"; }
     [ ! -s out.txt ] || fail "--since $bad printed a list"
 done
+expect_rc 2 cfg alerts list --since 1h --until 2h 2> e.txt
+grep -q "since is after --until" e.txt || { cat e.txt; fail "--since after --until"; }
 expect_rc 2 cfg alerts list --until 7days 2> e.txt
 grep -q "until '7days'" e.txt || { cat e.txt; fail "--until 7days"; }
 

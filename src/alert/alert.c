@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alert/incident.h"
 #include "common/log.h"
@@ -729,4 +730,103 @@ enum idw_rc idw_alert_find(struct idw_store *st, MDB_txn *txn, const char *alert
     }
     *out = f.found;
     return f.found ? IDW_OK : IDW_NOTFOUND;
+}
+
+/* ---- by prefix ------------------------------------------------------------------------------ */
+
+struct prefix {
+    const char *prefix;
+    size_t len;
+    json_t *first;          /* the first match, a copy */
+    json_t *ids;            /* every distinct matching id */
+};
+
+static int match_prefix(const json_t *a, void *vp)
+{
+    struct prefix *p = vp;
+    const char *id = idw_alert_id(a);
+    size_t i;
+
+    if (!id || strncasecmp(id, p->prefix, p->len) != 0)
+        return 0;
+    for (i = 0; i < json_array_size(p->ids); i++)
+        if (!strcmp(json_string_value(json_array_get(p->ids, i)), id))
+            return 0;       /* the same id in another org: still one alert to the analyst */
+    if (!p->first)
+        p->first = json_deep_copy(a);
+    json_array_append_new(p->ids, json_string(id));
+    return 0;
+}
+
+static int by_text(const void *x, const void *y)
+{
+    return strcmp(json_string_value(*(json_t *const *)x), json_string_value(*(json_t *const *)y));
+}
+
+/* The ids, sorted, at most IDW_ALERT_PREFIX_LIST: a new array, or NULL when out of memory. */
+static json_t *sorted_ids(const json_t *ids)
+{
+    size_t n = json_array_size(ids), i;
+    json_t **v = malloc((n ? n : 1) * sizeof *v), *out = json_array();
+
+    if (!v || !out) {
+        free(v);
+        json_decref(out);
+        return NULL;
+    }
+    for (i = 0; i < n; i++)
+        v[i] = json_array_get(ids, i);
+    qsort(v, n, sizeof *v, by_text);
+    for (i = 0; i < n && i < IDW_ALERT_PREFIX_LIST; i++)
+        json_array_append(out, v[i]);
+    free(v);
+    return out;
+}
+
+/* Long enough to mean something, and only what an alert id is made of. */
+enum idw_rc idw_alert_check_prefix(const char *prefix, char *err, size_t errlen)
+{
+    size_t len = strlen(prefix);
+
+    if (len < IDW_ALERT_PREFIX_MIN) {
+        snprintf(err, errlen, "alert id '%.40s': give at least %d characters", prefix,
+                 IDW_ALERT_PREFIX_MIN);
+        return IDW_ERR;
+    }
+    if (strspn(prefix, "0123456789abcdefABCDEF-") != len) {
+        snprintf(err, errlen, "alert id '%.40s': expected hex digits and '-'", prefix);
+        return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
+enum idw_rc idw_alert_find_prefix(struct idw_store *st, MDB_txn *txn, const char *prefix, json_t **out,
+                                  json_t **candidates, char *err, size_t errlen)
+{
+    struct prefix p = {.prefix = prefix, .len = strlen(prefix), .ids = json_array()};
+    enum idw_rc rc;
+
+    *out = NULL;
+    if (candidates)
+        *candidates = NULL;
+    if (idw_alert_check_prefix(prefix, err, errlen) != IDW_OK)
+        rc = IDW_ERR;
+    else if (!p.ids)
+        rc = IDW_ERR;
+    else
+        rc = idw_alert_each(st, txn, match_prefix, &p, err, errlen);
+    if (!p.ids)
+        snprintf(err, errlen, "out of memory");
+    if (rc == IDW_OK && json_array_size(p.ids) == 1) {
+        *out = json_incref(p.first);
+    } else if (rc == IDW_OK && json_array_size(p.ids) > 1) {
+        rc = IDW_EXISTS;
+        if (candidates)
+            *candidates = sorted_ids(p.ids);
+    } else if (rc == IDW_OK) {
+        rc = IDW_NOTFOUND;
+    }
+    json_decref(p.first);
+    json_decref(p.ids);
+    return rc;
 }

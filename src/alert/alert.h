@@ -270,6 +270,29 @@ IDW_MUST_CHECK enum idw_rc idw_alert_find(struct idw_store *st, MDB_txn *txn, co
                                           json_t **out, char *err, size_t errlen);
 
 /*
+ * The alert whose id starts with prefix (what an analyst types: the full id
+ * or at least IDW_ALERT_PREFIX_MIN of its leading characters,
+ * case-insensitive), of any org.  IDW_OK with *out (caller json_decref's);
+ * IDW_NOTFOUND when none matches; IDW_EXISTS when several do: *candidates
+ * (may be NULL; caller json_decref's) then holds their ids, sorted, at most
+ * IDW_ALERT_PREFIX_LIST of them; IDW_ERR on a read error, or a prefix
+ * idw_alert_check_prefix refuses (err says which).  *out and *candidates
+ * are NULL unless set above.
+ */
+#define IDW_ALERT_PREFIX_MIN 4
+#define IDW_ALERT_PREFIX_LIST 20
+/*
+ * Whether prefix can name an alert: at least IDW_ALERT_PREFIX_MIN
+ * characters, only hex digits and '-'.  IDW_OK, or IDW_ERR with err quoting
+ * it (a usage error for whoever typed it).
+ */
+IDW_MUST_CHECK enum idw_rc idw_alert_check_prefix(const char *prefix, char *err, size_t errlen);
+
+IDW_MUST_CHECK enum idw_rc idw_alert_find_prefix(struct idw_store *st, MDB_txn *txn, const char *prefix,
+                                                 json_t **out, json_t **candidates, char *err,
+                                                 size_t errlen);
+
+/*
  * Calls fn for every stored alert, in key order (org, then id); fn
  * returning non-zero stops the walk.  fn borrows alert for the call.
  * Documents that do not parse are skipped.  IDW_OK, or IDW_ERR with err.

@@ -21,13 +21,18 @@ enum {
 };
 
 struct idw_cli {
-    const char *config_path;    /* --config, or NULL for the embedded default */
+    const char *config_path;    /* --config, else as idw_cli_load_config chose; NULL: the embedded default */
     const char *db_override;    /* --db, overrides the config's "db" */
     struct idw_config cfg;
     int writer_fd;              /* the database's writer lock once taken, else -1 */
 };
 
-/* Loads the configuration (with --db applied).  IDW_OK, or IDW_ERR (the error printed). */
+/*
+ * Loads the configuration (with --db applied): --config, else
+ * $IDWATCH_CONFIG, else /etc/idwatch/idwatch.json when it exists (tests:
+ * $IDWATCH_SYSTEM_CONFIG), else the embedded default (docs/config.md).
+ * IDW_OK, or IDW_ERR (the error printed).
+ */
 enum idw_rc idw_cli_load_config(struct idw_cli *cli) IDW_MUST_CHECK;
 
 /* Opens the database (read-only or read-write). Prints the error and returns NULL on failure. */
@@ -57,6 +62,9 @@ enum idw_rc idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **ge
 struct idw_detect;
 enum idw_rc idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d) IDW_MUST_CHECK;
 
+/* The same without the webhooks: for a command that only reads the rules (`alerts list --rule`). */
+enum idw_rc idw_cli_open_rules(const struct idw_cli *cli, struct idw_detect **d) IDW_MUST_CHECK;
+
 /*
  * Hands every alert version and every incident version d raises to the
  * webhook outbox for wh's targets (wh may be NULL: none): the outbox sink
@@ -78,6 +86,24 @@ struct idw_outbox_target;
 struct idw_alerts;
 enum idw_rc idw_cli_outbox_alerts(const json_t *root, const struct idw_outbox_target *t, size_t n,
                                   struct idw_alerts *al) IDW_MUST_CHECK;
+
+/*
+ * The alert an analyst typed: its id or a unique prefix of it
+ * (alert/alert.h's idw_alert_find_prefix).  IDW_EXIT_OK with *out (caller
+ * json_decref's); otherwise *out is NULL and the error is printed:
+ * IDW_EXIT_USAGE for a prefix too short, or one that several alerts share
+ * (they are listed); IDW_EXIT_NOT_FOUND when no alert has it (or it is not
+ * hex); IDW_EXIT_FAILURE on a read error.
+ */
+int idw_cli_find_alert(struct idw_store *st, MDB_txn *txn, const char *typed, json_t **out) IDW_MUST_CHECK;
+
+/*
+ * Whether a command line asks for help: `-h` or `--help` as a word of its
+ * own, before any `--`.  main() then runs the command with `--help` alone,
+ * so help never acts; a command that reads its arguments by position
+ * checks it too, in case it is ever called otherwise.
+ */
+int idw_cli_asks_help(int argc, char **argv) IDW_MUST_CHECK;
 
 /* The domain a command works on: --domain, else the configuration's first org. */
 const char *idw_cli_default_domain(const struct idw_cli *cli);

@@ -6,6 +6,7 @@
  * verdict to the alert module (which records it, teaches the persona on
  * fp, and queues the new version for the webhooks through the outbox sink).
  */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -21,28 +22,61 @@
 
 struct filter {
     int json;
-    int64_t since_ms;
+    int64_t since_ms, until_ms;
     enum idw_severity min_sev;
-    const char *rule, *user, *status, *note, *by;
+    const char *rule, *user, *status, *note, *by, *ip;
     const char *actor;              /* --actor: the admin who acted (actor login or actor_tuid) */
+    unsigned char ip_bin[16];       /* --ip as inet_pton read it (ip_af) */
+    int ip_af;
 };
+
+/* What `--status` accepts: the statuses a stored alert can have. */
+static const char *const statuses[] = {"open", "acknowledged", "resolved", "false_positive", NULL};
 
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: idwatch alerts list [--json] [--since TIME] [--severity MIN] [--rule R]\n"
-            "                           [--user U] [--actor U] [--status S]\n"
+            "usage: idwatch alerts list [--json] [--since TIME] [--until TIME] [--severity MIN]\n"
+            "                           [--rule R] [--user U] [--actor U] [--ip ADDR] [--status S]\n"
             "       idwatch alerts show ID [--json]\n"
             "       idwatch alerts ack|resolve|fp ID [--note TEXT] [--by ANALYST]\n"
             "\n"
             "  list      alerts newest first (--json: one alert per line); --user matches\n"
             "            the person an alert is about, --actor the admin who acted\n"
+            "            TIME: 30m, 24h, 7d, 2w (back from now) or RFC 3339; an alert is\n"
+            "            listed when its activity (first to last seen) overlaps since..until\n"
+            "            --status open|acknowledged|resolved|false_positive;\n"
+            "            --rule: a C rule id, a Sigma rule id or name, or connector_starved\n"
             "  show      one alert with the persona context that explains it\n"
             "  ack, resolve, fp   set the status (acknowledged, resolved, false_positive)\n"
-            "            with the time, an optional note and who (--by, else the OS user);\n"
+            "            with the time, an optional note and who (--by, else the login user);\n"
             "            open -> ack -> resolve; fp from any status but false_positive\n"
             "\n"
-            "Exit codes: 0 ok, 1 failure, 2 usage, 4 no such alert.\n");
+            "ID: the alert id or a unique prefix of it (at least 4 characters).\n"
+            "Exit codes: 0 ok, 1 failure, 2 usage (also an unknown --status or --rule, an\n"
+            "ambiguous ID prefix), 4 no such alert.\n");
+}
+
+/* --ip: an IPv4 or IPv6 address, kept in binary so that any spelling of it matches. */
+static int parse_ip(const char *s, struct filter *f)
+{
+    f->ip = s;
+    f->ip_af = strchr(s, ':') ? AF_INET6 : AF_INET;
+    if (inet_pton(f->ip_af, s, f->ip_bin) != 1) {
+        log_error("--ip '%s': expected an IPv4 or IPv6 address", s);
+        return -1;
+    }
+    return 0;
+}
+
+/* --status: one of the statuses, else an error listing them (an unknown one would list nothing). */
+static int check_status(const char *s)
+{
+    for (const char *const *v = statuses; *v; v++)
+        if (!strcmp(s, *v))
+            return 0;
+    log_error("--status '%s': unknown status; valid: open, acknowledged, resolved, false_positive", s);
+    return -1;
 }
 
 static int parse(int argc, char **argv, struct filter *f)
@@ -52,12 +86,15 @@ static int parse(int argc, char **argv, struct filter *f)
         {"severity", required_argument, NULL, 'v'}, {"rule", required_argument, NULL, 'r'},
         {"user", required_argument, NULL, 'u'}, {"status", required_argument, NULL, 't'},
         {"note", required_argument, NULL, 'n'}, {"by", required_argument, NULL, 'b'},
+        {"until", required_argument, NULL, 'U'}, {"ip", required_argument, NULL, 'i'},
         {"help", no_argument, NULL, 'h'}, {"actor", required_argument, NULL, 'a'},
         {NULL, 0, NULL, 0},
     };
+    int64_t now = idw_now_ms();
     int c;
 
     f->min_sev = IDW_SEV_LOW;
+    f->until_ms = INT64_MAX;
     for (;;) {
         c = getopt_long(argc, argv, "h", opts, NULL);
         if (c == -1)
@@ -67,10 +104,16 @@ static int parse(int argc, char **argv, struct filter *f)
             f->json = 1;
             break;
         case 's':
-            if (idw_time_parse(optarg, &f->since_ms) < 0) {
-                log_error("--since: expected an RFC 3339 time, e.g. 2026-11-01T00:00:00Z");
+        case 'U':
+            if (idw_parse_time_arg(optarg, now, c == 's' ? &f->since_ms : &f->until_ms) != IDW_OK) {
+                log_error("--%s '%s': expected a duration back from now (30m, 24h, 7d, 2w) or an "
+                          "RFC 3339 time (2026-11-01T00:00:00Z)", c == 's' ? "since" : "until", optarg);
                 return -1;
             }
+            break;
+        case 'i':
+            if (parse_ip(optarg, f) < 0)
+                return -1;
             break;
         case 'v':
             if (idw_severity_parse(optarg, &f->min_sev) < 0) {
@@ -85,6 +128,8 @@ static int parse(int argc, char **argv, struct filter *f)
             f->user = optarg;
             break;
         case 't':
+            if (check_status(optarg) < 0)
+                return -1;
             f->status = optarg;
             break;
         case 'n':
@@ -104,6 +149,10 @@ static int parse(int argc, char **argv, struct filter *f)
             return -1;
         }
     }
+    if (f->since_ms > f->until_ms) {
+        log_error("--since is after --until: no alert could match");
+        return -1;
+    }
     return 0;
 }
 
@@ -112,6 +161,7 @@ static int parse(int argc, char **argv, struct filter *f)
 struct collect {
     const struct filter *f;
     json_t *out;
+    json_t *rules;          /* the rule of every stored alert: id -> id */
 };
 
 /* --actor: the admin's login (any case) or tuid; alerts with no other actor never match. */
@@ -122,12 +172,23 @@ static int actor_matches(const char *want, const json_t *a)
     return !want || (login && !strcasecmp(want, login)) || (tuid && !strcmp(want, tuid));
 }
 
+/* The alert's source IP is --ip's address, however either is spelt. */
+static int same_ip(const struct filter *f, const json_t *a)
+{
+    const char *ip = json_string_value(json_object_get(a, "ip"));
+    unsigned char bin[16];
+
+    return ip && inet_pton(f->ip_af, ip, bin) == 1 &&
+           !memcmp(bin, f->ip_bin, f->ip_af == AF_INET ? 4 : 16);
+}
+
 static int keep(const struct filter *f, const json_t *a)
 {
-    const char *user = idw_alert_user(a), *rule = idw_alert_rule(a), *tuid = idw_alert_tuid(a);
+    const char *user = idw_alert_user(a), *tuid = idw_alert_tuid(a);
+    int64_t first = json_integer_value(json_object_get(a, "first_seen_ms"));
 
     return idw_alert_severity(a) >= f->min_sev && idw_alert_last_seen_ms(a) >= f->since_ms &&
-           (!f->rule || (rule && !strcmp(f->rule, rule))) &&
+           first <= f->until_ms && (!f->ip || same_ip(f, a)) &&
            (!f->status || !strcmp(f->status, idw_alert_status_name(idw_alert_status(a)))) &&
            (!f->user || (user && !strcasecmp(f->user, user)) || (tuid && !strcmp(f->user, tuid))) &&
            actor_matches(f->actor, a);
@@ -136,7 +197,10 @@ static int keep(const struct filter *f, const json_t *a)
 static int collect_one(const json_t *a, void *vctx)
 {
     struct collect *c = vctx;
+    const char *rule = idw_alert_rule(a);
 
+    if (rule)
+        json_object_set_new(c->rules, rule, json_string(rule));
     if (keep(c->f, a))
         json_array_append_new(c->out, json_deep_copy(a));
     return 0;
@@ -149,13 +213,18 @@ static int newest_first(const void *x, const void *y)
     return a < b ? 1 : a > b ? -1 : 0;
 }
 
-static json_t *load_alerts(struct idw_store *st, MDB_txn *txn, const struct filter *f)
+/*
+ * Sorted newest first, the alerts the filter keeps (all but --rule, which
+ * needs *rules to be understood); *rules: every stored alert's rule id.
+ */
+static json_t *load_alerts(struct idw_store *st, MDB_txn *txn, const struct filter *f, json_t **rules)
 {
-    struct collect c = {f, json_array()};
+    struct collect c = {.f = f, .out = json_array(), .rules = json_object()};
     char err[256];
     json_t **v;
     size_t n, i;
 
+    *rules = c.rules;
     if (idw_alert_each(st, txn, collect_one, &c, err, sizeof err) != IDW_OK) {
         log_error("%s", err);
         json_decref(c.out);
@@ -185,17 +254,120 @@ static void print_row(const json_t *a)
            json_string_value(json_object_get(a, "summary")));
 }
 
-static int cmd_list(struct idw_store *st, MDB_txn *txn, const struct filter *f)
+static int by_name(const void *x, const void *y)
 {
-    json_t *all = load_alerts(st, txn, f), *a;
+    return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/*
+ * "--rule 'x': unknown rule; valid: a, b, ..." with known's keys sorted,
+ * over as many lines as the log's line length needs (63 rules with the
+ * shipped catalogue's Sigma ids do not fit one).
+ */
+static void say_unknown_rule(const char *rule, const json_t *known)
+{
+    size_t n = json_object_size(known), i = 0, len;
+    const char **ids = malloc((n ? n : 1) * sizeof *ids), *id;
+    char list[1500] = "";
+    json_t *v;
+
+    json_object_foreach((json_t *)known, id, v)
+        if (ids)
+            ids[i++] = id;
+    if (!ids) {
+        log_error("--rule '%s': unknown rule (see idwatch rules list)", rule);
+        return;
+    }
+    qsort(ids, n, sizeof *ids, by_name);
+    log_error("--rule '%s': unknown rule; valid: the %zu below", rule, n);
+    for (i = 0; i < n; i++) {
+        len = strlen(list);
+        if (len + strlen(ids[i]) + 3 >= sizeof list) {
+            log_error("--rule valid: %s", list);
+            list[0] = '\0';
+            len = 0;
+        }
+        snprintf(list + len, sizeof list - len, "%s%s", len ? ", " : "", ids[i]);
+    }
+    log_error("--rule valid: %s", list);
+    free(ids);
+}
+
+/* Adds the loaded rules to known: a C rule's id, a Sigma rule's id and name (-> its id). */
+static void add_loaded(json_t *known, const json_t *all, json_t *shown)
+{
+    const char *id, *name;
+    json_t *r;
     size_t i;
 
-    if (!all)
+    json_array_foreach(all, i, r) {
+        id = json_string_value(json_object_get(r, "id"));
+        name = json_string_value(json_object_get(r, "name"));
+        if (!id)
+            continue;
+        json_object_set_new(known, id, json_string(id));
+        if (name && *name)
+            json_object_set_new(known, name, json_string(id));
+        json_object_set_new(shown, name && *name ? name : id, json_true());
+    }
+}
+
+/*
+ * The rule id --rule stands for: a C rule's id, a Sigma rule's id or name
+ * (from rules_dir), connector_starved, or the rule of a stored alert (a
+ * rule since removed still has its alerts).  known: the stored alerts'
+ * rules (id -> id); the loaded rules are added.  IDW_EXIT_OK with *id
+ * (valid while known lives), IDW_EXIT_USAGE with an error listing the
+ * valid ones (an unknown one would list nothing, silently), or
+ * IDW_EXIT_FAILURE when the rules do not load.
+ */
+static int check_rule(const struct idw_cli *cli, const char *rule, json_t *known, const char **id)
+{
+    struct idw_detect *d;
+    json_t *all, *shown, *v;
+    const char *k;
+
+    json_object_set_new(known, "connector_starved", json_string("connector_starved"));
+    *id = json_string_value(json_object_get(known, rule));
+    if (*id && strcmp(*id, rule) == 0)
+        return IDW_EXIT_OK;     /* an id some alert carries: no need to load the rules */
+    if (idw_cli_open_rules(cli, &d) != IDW_OK)
         return IDW_EXIT_FAILURE;
+    all = idw_detect_describe(d);
+    idw_detect_close(d);
+    shown = json_object();
+    json_object_foreach(known, k, v)
+        json_object_set_new(shown, k, json_true());
+    add_loaded(known, all, shown);
+    json_decref(all);
+    *id = json_string_value(json_object_get(known, rule));
+    if (!*id)
+        say_unknown_rule(rule, shown);
+    json_decref(shown);
+    return *id ? IDW_EXIT_OK : IDW_EXIT_USAGE;
+}
+
+static int cmd_list(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, const struct filter *f)
+{
+    json_t *rules, *all = load_alerts(st, txn, f, &rules), *a;
+    const char *rule = NULL, *r;
+    size_t i;
+    int rc = all ? IDW_EXIT_OK : IDW_EXIT_FAILURE;
+
+    if (rc == IDW_EXIT_OK && f->rule)
+        rc = check_rule(cli, f->rule, rules, &rule);
+    if (rc != IDW_EXIT_OK) {
+        json_decref(rules);
+        json_decref(all);
+        return rc;
+    }
     if (!f->json)
         printf("%-9s %3s  %-18s %-36s %-24s %s\n",
                "SEVERITY", "SCR", "RULE", "ALERT", "LAST SEEN", "SUMMARY");
     json_array_foreach(all, i, a) {
+        r = idw_alert_rule(a);
+        if (rule && (!r || strcmp(r, rule) != 0))
+            continue;
         if (f->json) {
             json_dumpf(a, stdout, JSON_COMPACT | JSON_SORT_KEYS);
             putchar('\n');
@@ -203,37 +375,63 @@ static int cmd_list(struct idw_store *st, MDB_txn *txn, const struct filter *f)
             print_row(a);
         }
     }
+    json_decref(rules);         /* rule points into it */
     json_decref(all);
     return IDW_EXIT_OK;
 }
 
 /* ---- one alert -------------------------------------------------------------- */
 
-/* The alert id names, of any org: IDW_OK with *out, IDW_NOTFOUND, IDW_ERR (printed). */
-static enum idw_rc load_one(struct idw_store *st, MDB_txn *txn, const char *id, json_t **out)
+/* "a, b, c" of the candidates' ids into buf. */
+static void join_ids(const json_t *ids, char *buf, size_t len)
 {
-    char err[256];
-    enum idw_rc rc = idw_alert_find(st, txn, id, out, err, sizeof err);
+    size_t i, at;
+    json_t *v;
 
-    if (rc == IDW_ERR)
-        log_error("cannot read alert %s: %s", id, err);
-    else if (rc == IDW_NOTFOUND)
-        log_error("no alert %s", id);
-    return rc;
+    buf[0] = '\0';
+    json_array_foreach(ids, i, v) {
+        at = strlen(buf);
+        snprintf(buf + at, len - at, "%s%s", i ? ", " : "", json_string_value(v));
+    }
 }
 
-static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, const char *id,
+int idw_cli_find_alert(struct idw_store *st, MDB_txn *txn, const char *typed, json_t **out)
+{
+    char err[256], list[IDW_ALERT_PREFIX_LIST * 40];
+    json_t *cands = NULL;
+    enum idw_rc rc;
+
+    *out = NULL;
+    if (idw_alert_check_prefix(typed, err, sizeof err) != IDW_OK) {
+        /* too short is a usage error (several alerts may start so); not hex names no alert */
+        log_error("%s%s", strlen(typed) < IDW_ALERT_PREFIX_MIN ? "" : "no alert: ", err);
+        return strlen(typed) < IDW_ALERT_PREFIX_MIN ? IDW_EXIT_USAGE : IDW_EXIT_NOT_FOUND;
+    }
+    rc = idw_alert_find_prefix(st, txn, typed, out, &cands, err, sizeof err);
+    if (rc == IDW_EXISTS) {
+        join_ids(cands, list, sizeof list);
+        log_error("alert id '%s' is ambiguous: %zu%s alerts start with it: %s; type more of it", typed,
+                  json_array_size(cands), json_array_size(cands) == IDW_ALERT_PREFIX_LIST ? "+" : "",
+                  list);
+        json_decref(cands);
+        return IDW_EXIT_USAGE;
+    }
+    if (rc == IDW_NOTFOUND)
+        log_error("no alert %s", typed);
+    else if (rc != IDW_OK)
+        log_error("cannot read alert %s: %s", typed, err);
+    return rc == IDW_OK ? IDW_EXIT_OK : rc == IDW_NOTFOUND ? IDW_EXIT_NOT_FOUND : IDW_EXIT_FAILURE;
+}
+
+/* a: the alert (consumed). */
+static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, json_t *a,
                     const struct filter *f)
 {
     char err[256];
-    json_t *a = NULL;
-    enum idw_rc rc = load_one(st, txn, id, &a);
     const char *tuid, *domain;
     struct idw_persona *p;
     struct idw_persona_params prm;
 
-    if (rc != IDW_OK)
-        return rc == IDW_NOTFOUND ? IDW_EXIT_NOT_FOUND : IDW_EXIT_FAILURE;
     p = malloc(sizeof *p);
     if (!p) {
         json_decref(a);
@@ -267,16 +465,23 @@ static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, con
     return IDW_EXIT_OK;
 }
 
-/* The analyst: --by, else the OS user the command runs as. */
+/*
+ * The analyst: --by, else the login user the command runs as (its passwd
+ * entry, else $USER where the host has none, as in a container), else
+ * "uid:N": a review always records someone.
+ */
 static const char *analyst(const struct filter *f, char *buf, size_t len)
 {
     const struct passwd *pw;
+    const char *env = getenv("USER");
 
     if (f->by && *f->by)
         return f->by;
     pw = getpwuid(geteuid());
     if (pw && pw->pw_name && *pw->pw_name)
         return pw->pw_name;
+    if (env && *env)
+        return env;
     snprintf(buf, len, "uid:%lu", (unsigned long)geteuid());
     return buf;
 }
@@ -382,14 +587,16 @@ int idw_cmd_alerts(struct idw_cli *cli, int argc, char **argv)
         idw_store_close(st);
         return IDW_EXIT_FAILURE;
     }
-    const char *id = nargs ? argv[optind + 1] : NULL;
+    json_t *a = NULL;
     int consumed = 0;
-    if (is_list)
-        rc = cmd_list(st, txn, &f);
-    else if (is_show)
-        rc = cmd_show(cli, st, txn, id, &f);
-    else
-        rc = cmd_review(cli, st, txn, sub, id, &f, &consumed);
+    rc = nargs ? idw_cli_find_alert(st, txn, argv[optind + 1], &a) : IDW_EXIT_OK;
+    if (rc == IDW_EXIT_OK && is_list)
+        rc = cmd_list(cli, st, txn, &f);
+    else if (rc == IDW_EXIT_OK && is_show)
+        rc = cmd_show(cli, st, txn, json_incref(a), &f);
+    else if (rc == IDW_EXIT_OK)
+        rc = cmd_review(cli, st, txn, sub, idw_alert_id(a), &f, &consumed);
+    json_decref(a);
     if (!consumed)
         mdb_txn_abort(txn);
     idw_store_close(st);

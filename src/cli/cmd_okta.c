@@ -92,13 +92,9 @@ int idw_cmd_okta(struct idw_cli *cli, int argc, char **argv)
 {
     const char *domain;
 
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (argc < 2 || idw_cli_asks_help(argc, argv)) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? IDW_EXIT_USAGE : IDW_EXIT_OK;
-    }
-    if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
-        usage(stdout);
-        return IDW_EXIT_OK;
     }
     if (argc > 3) {
         usage(stderr);

@@ -22,7 +22,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: idwatch outbox list [--json]\n"
-            "       idwatch outbox retry SEQ|ALERT_ID|--all\n"
+            "       idwatch outbox retry SEQ|ALERT_ID|--all   (ALERT_ID: or a unique prefix)\n"
             "       idwatch outbox deliver\n"
             "\n"
             "  list      deliveries waiting for their webhook: pending retries and dead letters\n"
@@ -165,17 +165,46 @@ static int revive(struct idw_store *st, MDB_txn *txn, uint64_t seq, char *err, s
     return rc;
 }
 
+/*
+ * What `retry` matches: a sequence number (all digits) as typed; an alert
+ * id or a unique prefix of one as the full id (into id); an id no stored
+ * alert has (its entry may outlive it) as typed.  IDW_EXIT_OK, or the
+ * exit code of an ambiguous prefix or a read error (printed).
+ */
+static int retry_target(struct idw_store *st, MDB_txn *txn, const char *typed, char *id, size_t len)
+{
+    char err[256];
+    json_t *a = NULL;
+    int rc;
+
+    idw_strlcpy(id, typed, len);
+    if (strspn(typed, "0123456789") == strlen(typed) || idw_alert_check_prefix(typed, err, sizeof err))
+        return IDW_EXIT_OK;
+    rc = idw_cli_find_alert(st, txn, typed, &a);
+    if (rc == IDW_EXIT_OK)
+        idw_strlcpy(id, idw_alert_id(a), len);
+    json_decref(a);
+    return rc == IDW_EXIT_NOT_FOUND ? IDW_EXIT_OK : rc;
+}
+
 static int cmd_retry(struct idw_store *st, const char *what)
 {
     static struct retry r;
+    static char id[128];
     MDB_txn *txn;
     char err[256];
+    int rc;
 
-    r.what = strcmp(what, "--all") ? what : NULL;
+    r.what = strcmp(what, "--all") ? id : NULL;
     r.n = 0;
     if (idw_store_begin(st, 0, &txn, err, sizeof err) < 0) {
         log_error("%s", err);
         return IDW_EXIT_FAILURE;
+    }
+    rc = r.what ? retry_target(st, txn, what, id, sizeof id) : IDW_EXIT_OK;
+    if (rc != IDW_EXIT_OK) {
+        mdb_txn_abort(txn);
+        return rc;
     }
     if (idw_outbox_each(st, txn, match_retry, &r, err, sizeof err) < 0) {
         mdb_txn_abort(txn);
@@ -233,7 +262,7 @@ int idw_cmd_outbox(struct idw_cli *cli, int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : "";
     int rc, json = argc == 3 && !strcmp(argv[2], "--json");
 
-    if (!strcmp(sub, "--help") || !strcmp(sub, "-h")) {
+    if (idw_cli_asks_help(argc, argv)) {     /* `retry --help` once ran a retry */
         usage(stdout);
         return IDW_EXIT_OK;
     }

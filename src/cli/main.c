@@ -3,6 +3,7 @@
  * the table below.  Each subcommand lives in its own cmd_*.c file, parses
  * its own options and returns an exit code from cli.h.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,11 @@
 
 #ifndef IDW_VERSION
 #define IDW_VERSION "0.0.0"
+#endif
+
+/* The host's configuration, used when it exists; a package may build with another. */
+#ifndef IDW_SYSTEM_CONFIG
+#define IDW_SYSTEM_CONFIG "/etc/idwatch/idwatch.json"
 #endif
 
 struct command {
@@ -51,8 +57,9 @@ static void usage(FILE *out)
             "behavioural persona per user, and detects identity attacks.\n"
             "\n"
             "Global options:\n"
-            "  --config FILE      JSON configuration (default: the embedded default,\n"
-            "                     which stores data in ./idwatch-data)\n"
+            "  --config FILE      JSON configuration; without it: $IDWATCH_CONFIG when set,\n"
+            "                     else " IDW_SYSTEM_CONFIG " when it exists,\n"
+            "                     else the embedded default (data in ./idwatch-data)\n"
             "  --db DIR           database directory (overrides the config's \"db\")\n"
             "  --log-level LEVEL  debug, info, warn or error (default info)\n"
             "  --version          print the version\n"
@@ -65,10 +72,48 @@ static void usage(FILE *out)
                  "Exit codes: 0 ok, 1 failure, 2 usage, 3 input rejected, 4 not found.\n");
 }
 
+/*
+ * Which configuration: --config; else $IDWATCH_CONFIG when set and not
+ * empty (a path that does not exist is an error: the operator meant it);
+ * else the system file when it exists ($IDWATCH_SYSTEM_CONFIG stands in
+ * for IDW_SYSTEM_CONFIG so that tests need not write to /etc); else NULL,
+ * the embedded default.  IDW_OK with cli->config_path set, or IDW_ERR
+ * (printed).
+ */
+static enum idw_rc choose_config(struct idw_cli *cli)
+{
+    const char *env = getenv("IDWATCH_CONFIG"), *sys = getenv("IDWATCH_SYSTEM_CONFIG");
+    struct stat sb;
+
+    if (cli->config_path)
+        return IDW_OK;
+    if (env && *env) {
+        if (stat(env, &sb) != 0) {
+            log_error("IDWATCH_CONFIG=%s: %s", env, strerror(errno));
+            return IDW_ERR;
+        }
+        cli->config_path = env;
+        return IDW_OK;
+    }
+    if (!sys || !*sys)
+        sys = IDW_SYSTEM_CONFIG;
+    if (stat(sys, &sb) == 0) {
+        cli->config_path = sys;
+    } else if (errno != ENOENT) {
+        /* it may exist: falling back to the embedded default would open another database */
+        log_error("%s: %s (the system configuration; --config FILE uses another)", sys, strerror(errno));
+        return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
 enum idw_rc idw_cli_load_config(struct idw_cli *cli)
 {
     char err[512];
 
+    if (choose_config(cli) != IDW_OK)
+        return IDW_ERR;
+    log_debug("configuration: %s", cli->config_path ? cli->config_path : "(embedded default)");
     if (idw_config_load(cli->config_path, &cli->cfg, err, sizeof err) < 0) {
         log_error("configuration: %s", err);
         return IDW_ERR;
@@ -175,7 +220,7 @@ static int attach_webhooks(const struct idw_cli *cli, struct idw_detect **d)
     return rc;
 }
 
-enum idw_rc idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d)
+enum idw_rc idw_cli_open_rules(const struct idw_cli *cli, struct idw_detect **d)
 {
     const char *dir = cli->cfg.rules_dir;
     struct stat sb;
@@ -192,6 +237,13 @@ enum idw_rc idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d
         log_error("rules: %s", err);
         return IDW_ERR;
     }
+    return IDW_OK;
+}
+
+enum idw_rc idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d)
+{
+    if (idw_cli_open_rules(cli, d) != IDW_OK)
+        return IDW_ERR;
     return attach_webhooks(cli, d);
 }
 
@@ -243,8 +295,7 @@ static int parse_globals(struct idw_cli *cli, int argc, char **argv)
     return optind;
 }
 
-/* Does the command line ask for help (`-h` or `--help` as a word of its own, before any `--`)? */
-static int asks_help(int argc, char **argv)
+int idw_cli_asks_help(int argc, char **argv)
 {
     for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
@@ -269,7 +320,7 @@ int main(int argc, char **argv)
         if (strcmp(argv[first], commands[i].name) != 0)
             continue;
         optind = 0;     /* glibc: 0 re-initialises getopt for the subcommand's argv */
-        if (asks_help(argc - first, argv + first)) {
+        if (idw_cli_asks_help(argc - first, argv + first)) {
             /* `--help` anywhere never acts: the command sees `COMMAND --help` alone */
             char *help[] = {argv[first], "--help", NULL};
             return commands[i].run(&cli, 2, help);

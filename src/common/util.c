@@ -116,6 +116,44 @@ enum idw_rc idw_time_parse(const char *s, int64_t *out)
     return IDW_OK;
 }
 
+/* The milliseconds of one duration unit letter, or 0 when it is none. */
+static int64_t unit_ms(char u)
+{
+    switch (u) {
+    case 's':
+        return 1000;
+    case 'm':
+        return IDW_MIN_MS;
+    case 'h':
+        return IDW_HOUR_MS;
+    case 'd':
+        return IDW_DAY_MS;
+    case 'w':
+        return 7 * IDW_DAY_MS;
+    default:
+        return 0;
+    }
+}
+
+enum idw_rc idw_parse_time_arg(const char *s, int64_t now_ms, int64_t *out_ms)
+{
+    const char *p = s;
+    int64_t n = 0, unit;
+
+    if (!s || !*s)
+        return IDW_ERR;
+    if (idw_time_parse(s, out_ms) == IDW_OK)
+        return IDW_OK;
+    while (isdigit((unsigned char)*p) && n <= 100LL * 366 * 86400)
+        n = n * 10 + (*p++ - '0');
+    unit = p > s ? unit_ms(*p) : 0;
+    /* the cap keeps n * unit far from overflow: 100 years of seconds is ~3.2e9 */
+    if (!unit || p[1] != '\0' || n * unit > 100LL * 366 * IDW_DAY_MS)
+        return IDW_ERR;
+    *out_ms = now_ms - n * unit;
+    return IDW_OK;
+}
+
 void idw_time_format(int64_t ms, char *out)
 {
     time_t secs = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);

@@ -32,6 +32,16 @@
  */
 enum idw_rc idw_time_parse(const char *s, int64_t *out) IDW_MUST_CHECK;
 
+/*
+ * A time typed on a command line (`--since`, `--until`): a duration back
+ * from now_ms — digits then one unit, s (seconds), m (minutes), h (hours),
+ * d (days) or w (weeks), e.g. "30m", "24h", "7d" — or an RFC 3339
+ * timestamp as idw_time_parse reads it.  IDW_OK with *out_ms; IDW_ERR when
+ * s is neither (empty, no digits, unknown unit, trailing text, more than
+ * 36,600 days back); *out_ms is then untouched.
+ */
+enum idw_rc idw_parse_time_arg(const char *s, int64_t now_ms, int64_t *out_ms) IDW_MUST_CHECK;
+
 /* Formats epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ".  out must hold IDW_TIME_STRLEN. */
 void idw_time_format(int64_t ms, char *out);
 

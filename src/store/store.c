@@ -232,9 +232,13 @@ static void describe_open_error(const char *dir, int rc, char *err, size_t errle
     if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED)
         snprintf(err, errlen, "%s: database truncated or damaged (%s): restore from a backup "
                  "(docs/operations.md)", dir, mdb_strerror(rc));
-    else if (rc == EACCES || rc == EPERM || rc == EROFS)
-        snprintf(err, errlen, "%s: cannot open the database for %s: %s", dir,
-                 rc == EROFS ? "writing" : "this user", strerror(rc));
+    else if (rc == EACCES || rc == EPERM)
+        /* data.mdb passed prepare_dir's access check: what is left is LMDB's lock file */
+        snprintf(err, errlen, "%s/lock.mdb: permission denied: every reader of the database writes "
+                 "its lock file; run idwatch as the user that owns the database, or fix its "
+                 "permissions", dir);
+    else if (rc == EROFS)
+        snprintf(err, errlen, "%s: cannot open the database for writing: %s", dir, strerror(rc));
     else
         snprintf(err, errlen, "%s: cannot open database: %s", dir, mdb_strerror(rc));
 }

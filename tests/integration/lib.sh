@@ -13,6 +13,9 @@ jget() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)"
 # jlines FILE EXPR: same over a list of JSON Lines rows
 jlines() { python3 -c "import json,sys; rows=[json.loads(l) for l in open(sys.argv[1]) if l.strip()]; print($2)" "$1"; }
 idw() { "$IDWATCH" --db "$WORK/db" "$@"; }
+# the tests never read the host's configuration (/etc/idwatch/idwatch.json, $IDWATCH_CONFIG)
+unset IDWATCH_CONFIG
+export IDWATCH_SYSTEM_CONFIG="$WORK/no-system-config.json"
 # dump_personas DB [DOMAIN]: every persona's JSON, in tuid order (for exact comparisons)
 dump_personas() {
     "$IDWATCH" --db "$1" persona list ${2:+--domain "$2"} --json | python3 -c '

@@ -467,6 +467,70 @@ static void test_read_error_is_not_absent(void **state)
     mdb_txn_abort(txn);
 }
 
+/* Stores a minimal alert document {alert_id} under (domain, id). */
+static void put_alert(struct fixture *f, MDB_txn *txn, const char *domain, const char *id)
+{
+    char doc[128], err[256];
+
+    snprintf(doc, sizeof doc, "{\"alert_id\":\"%s\"}", id);
+    assert_int_equal(idw_store_kv_put(f->st, txn, f->st->alerts, domain, id, NULL, doc, strlen(doc),
+                                      err, sizeof err), IDW_OK);
+}
+
+/* What an analyst (or the HTTP API) types: a unique prefix finds, a shared one lists, a bad one is refused. */
+static void test_find_prefix(void **state)
+{
+    struct fixture *f = *state;
+    char err[256] = "", id[IDW_UUID_STRLEN];
+    json_t *a = NULL, *cands = NULL;
+    MDB_txn *txn;
+
+    assert_int_equal(idw_store_begin(f->st, 0, &txn, err, sizeof err), 0);
+    put_alert(f, txn, "acme", "abcd1234-0000-4000-8000-000000000001");
+    put_alert(f, txn, "acme", "abcd1299-0000-4000-8000-000000000002");
+    put_alert(f, txn, "beta", "abcd1234-0000-4000-8000-000000000001");     /* the same id in another org */
+    put_alert(f, txn, "beta", "ffff0000-0000-4000-8000-000000000003");
+    put_alert(f, txn, "acme", "12340001-0000-4000-8000-000000000004");     /* sorted across orgs */
+    put_alert(f, txn, "beta", "12340000-0000-4000-8000-000000000005");
+    for (int i = 0; i < 30; i++) {
+        snprintf(id, sizeof id, "eeee%04d-0000-4000-8000-000000000000", 29 - i);
+        put_alert(f, txn, "acme", id);
+    }
+    /* unique, in any case, from 4 characters to the full id */
+    assert_int_equal(idw_alert_find_prefix(f->st, txn, "FFFF", &a, &cands, err, sizeof err), IDW_OK);
+    assert_string_equal(idw_alert_id(a), "ffff0000-0000-4000-8000-000000000003");
+    assert_null(cands);
+    json_decref(a);
+    assert_int_equal(idw_alert_find_prefix(f->st, txn, "abcd1234", &a, &cands, err, sizeof err), IDW_OK);
+    assert_string_equal(idw_alert_id(a), "abcd1234-0000-4000-8000-000000000001");
+    json_decref(a);
+    /* shared: the candidates, sorted, at most IDW_ALERT_PREFIX_LIST */
+    assert_int_equal(idw_alert_find_prefix(f->st, txn, "abcd12", &a, &cands, err, sizeof err), IDW_EXISTS);
+    assert_null(a);
+    assert_int_equal(json_array_size(cands), 2);
+    assert_string_equal(json_string_value(json_array_get(cands, 0)), "abcd1234-0000-4000-8000-000000000001");
+    assert_string_equal(json_string_value(json_array_get(cands, 1)), "abcd1299-0000-4000-8000-000000000002");
+    json_decref(cands);
+    assert_int_equal(idw_alert_find_prefix(f->st, txn, "1234", &a, &cands, err, sizeof err), IDW_EXISTS);
+    assert_string_equal(json_string_value(json_array_get(cands, 0)), "12340000-0000-4000-8000-000000000005");
+    assert_string_equal(json_string_value(json_array_get(cands, 1)), "12340001-0000-4000-8000-000000000004");
+    json_decref(cands);
+    assert_int_equal(idw_alert_find_prefix(f->st, txn, "eeee", &a, &cands, err, sizeof err), IDW_EXISTS);
+    assert_int_equal(json_array_size(cands), IDW_ALERT_PREFIX_LIST);
+    assert_string_equal(json_string_value(json_array_get(cands, 0)), "eeee0000-0000-4000-8000-000000000000");
+    json_decref(cands);
+    assert_int_equal(idw_alert_find_prefix(f->st, txn, "eeee", &a, NULL, err, sizeof err), IDW_EXISTS);
+    /* none, too short, not an id */
+    assert_int_equal(idw_alert_find_prefix(f->st, txn, "0124", &a, &cands, err, sizeof err), IDW_NOTFOUND);
+    assert_null(a);
+    assert_null(cands);
+    assert_int_equal(idw_alert_find_prefix(f->st, txn, "abc", &a, &cands, err, sizeof err), IDW_ERR);
+    assert_non_null(strstr(err, "at least 4 characters"));
+    assert_int_equal(idw_alert_find_prefix(f->st, txn, "abcd'; x", &a, &cands, err, sizeof err), IDW_ERR);
+    assert_non_null(strstr(err, "expected hex digits"));
+    mdb_txn_abort(txn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +543,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failing_sink_stores_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connector_alert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_error_is_not_absent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_prefix, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

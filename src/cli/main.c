@@ -35,6 +35,7 @@ static const struct command commands[] = {
     {"metrics", idw_cmd_metrics, "the status as Prometheus text"},
     {"persona", idw_cmd_persona, "list personas, or show one user's routine"},
     {"alerts", idw_cmd_alerts, "list, show, ack, resolve or mark alerts false positive"},
+    {"events", idw_cmd_events, "show a kept event by its Okta uuid"},
     {"rules", idw_cmd_rules, "list the detection rules and their configuration"},
     {"outbox", idw_cmd_outbox, "webhook deliveries: list, retry dead letters, deliver now"},
     {"horizon", idw_cmd_horizon, "show or repair a domain's de-duplication horizon"},

@@ -439,3 +439,25 @@ void idw_strappendf(char *buf, size_t cap, const char *fmt, ...)
     vsnprintf(buf + n, cap - n, fmt, ap);
     va_end(ap);
 }
+
+enum idw_rc idw_parse_time_arg(const char *s, int64_t now_ms, int64_t *out)
+{
+    static const struct { char unit; int64_t ms; } units[] = {
+        {'s', 1000}, {'m', IDW_MIN_MS}, {'h', IDW_HOUR_MS}, {'d', IDW_DAY_MS}, {'w', 7 * IDW_DAY_MS},
+    };
+    size_t digits = s ? strspn(s, "0123456789") : 0;
+    int64_t n = 0;
+
+    if (!s)
+        return IDW_ERR;
+    if (digits == 0 || digits > 9 || strlen(s) != digits + 1)
+        return idw_time_parse(s, out);      /* not "<number><unit>": a timestamp or nothing */
+    for (size_t i = 0; i < digits; i++)
+        n = n * 10 + (s[i] - '0');
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (s[digits] == units[i].unit && n > 0) {
+            *out = now_ms - n * units[i].ms;
+            return IDW_OK;
+        }
+    return IDW_ERR;
+}

@@ -32,6 +32,13 @@
  */
 enum idw_rc idw_time_parse(const char *s, int64_t *out) IDW_MUST_CHECK;
 
+/*
+ * A time an analyst types: RFC 3339 (as idw_time_parse), or a span back
+ * from now_ms — a positive integer and a unit, "30m", "24h", "7d" (also
+ * "s" and "w").  IDW_OK with *out, IDW_ERR for anything else (*out untouched).
+ */
+enum idw_rc idw_parse_time_arg(const char *s, int64_t now_ms, int64_t *out) IDW_MUST_CHECK;
+
 /* Formats epoch ms as "YYYY-MM-DDTHH:MM:SS.mmmZ".  out must hold IDW_TIME_STRLEN. */
 void idw_time_format(int64_t ms, char *out);
 

@@ -90,7 +90,7 @@ static enum idw_rc fail(char *err, size_t errlen, const char *what, int rc)
 static int open_optional(MDB_txn *txn, const char *name, unsigned create, MDB_dbi *dbi)
 {
     int rc = mdb_dbi_open(txn, name, create, dbi);
-    if (rc == MDB_NOTFOUND && !create) {
+    if (rc == MDB_NOTFOUND && !(create & MDB_CREATE)) {
         *dbi = IDW_STORE_NO_DBI;
         return 0;
     }
@@ -115,7 +115,13 @@ static int open_tables(struct idw_store *st, MDB_txn *txn, unsigned create)
         if (rc)
             return rc;
     }
-    return open_optional(txn, "outbox", create, &st->outbox);
+    int rc = open_optional(txn, "outbox", create, &st->outbox);
+    const unsigned dups = MDB_DUPSORT | MDB_DUPFIXED;
+    if (!rc)
+        rc = open_optional(txn, "events", create, &st->events);
+    if (!rc)
+        rc = open_optional(txn, "ev_uuid", create | dups, &st->ev_uuid);
+    return rc ? rc : open_optional(txn, "ev_person", create | dups, &st->ev_person);
 }
 
 static enum idw_rc open_dbis(struct idw_store *st, unsigned flags, char *err, size_t errlen)

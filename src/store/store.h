@@ -10,6 +10,7 @@
  *              "login" \0 domain \0 login   → tuid  (login lower-cased)
  *   persona    domain \0 tuid               → persona (persona_codec.c)
  *   meta       name \0 domain               → JSON text
+ *   events, ev_uuid, ev_person: the kept events (store/evstore.h)
  *
  * Every key starts with (or carries) the domain_id, so many Okta orgs share
  * one environment without ever seeing each other's users.
@@ -57,6 +58,8 @@ struct idw_store {
     MDB_dbi rule_state;     /* rule \0 domain \0 key -> rule-defined bytes */
     MDB_dbi outbox;         /* be64 seq -> webhook delivery entry (deliver/outbox.h); may be
                                IDW_STORE_NO_DBI in a read-only open of an older database */
+    MDB_dbi events, ev_uuid, ev_person;     /* the kept events (store/evstore.h); IDW_STORE_NO_DBI
+                                               in a read-only open of an older database */
 };
 
 #define IDW_STORE_NO_DBI ((MDB_dbi)-1)

@@ -1,0 +1,505 @@
+/*
+ * evstore.c — storing, reading and pruning the kept events (evstore.h
+ * has the key layout; evstore_codec.c the record), and their JSON.
+ */
+#include "store/evstore.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/sha.h>
+
+#define DOM_MAX 64      /* domain + NUL: idw_domain_id_valid allows 63 chars */
+#define KEY_MAX (DOM_MAX + 8 + 16)
+#define DUP_LEN 24      /* both indexes' duplicates: 8 bytes of time and the uid, in some order */
+
+struct evkey {
+    unsigned char b[KEY_MAX];
+    size_t n;
+};
+
+static enum idw_rc fail(char *err, size_t errlen, const char *what, int rc)
+{
+    snprintf(err, errlen, "event store: %s: %s", what,
+             rc == MDB_MAP_FULL ? "the database reached its size limit: raise lmdb_map_size_mb"
+                                : mdb_strerror(rc));
+    return IDW_ERR;
+}
+
+static void put_be64(unsigned char *b, int64_t v)
+{
+    uint64_t u = (uint64_t)v;
+    for (int i = 7; i >= 0; i--, u >>= 8)
+        b[i] = (unsigned char)u;
+}
+
+static int64_t get_be64(const unsigned char *b)
+{
+    uint64_t u = 0;
+    for (int i = 0; i < 8; i++)
+        u = (u << 8) | b[i];
+    return (int64_t)u;
+}
+
+/* domain \0, then n bytes of p.  0, or -1 when the domain is too long for any key. */
+static int key_make(struct evkey *k, const char *domain, const void *p, size_t n)
+{
+    size_t d = strlen(domain) + 1;
+
+    if (d > DOM_MAX || d + n > KEY_MAX)
+        return -1;
+    memcpy(k->b, domain, d);
+    memcpy(k->b + d, p, n);
+    k->n = d + n;
+    return 0;
+}
+
+static MDB_val val_of(const void *p, size_t n)
+{
+    MDB_val v = {n, (void *)p};
+    return v;
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A tuid's (or canonical uuid's) 16 bytes: 0, or -1 when s is not one. */
+static int uuid16(const char *s, unsigned char out[16])
+{
+    unsigned n = 0;
+
+    if (!s || strlen(s) != 36)
+        return -1;
+    for (unsigned i = 0; i < 36; i++) {
+        int v;
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (s[i] != '-')
+                return -1;
+            continue;
+        }
+        if ((v = hexval(s[i])) < 0)
+            return -1;
+        out[n / 2] = (unsigned char)(n % 2 ? out[n / 2] | v : v << 4);
+        n++;
+    }
+    return 0;
+}
+
+/* The uid an Okta uuid is keyed by (evstore.h). */
+static void uid_of(const char *uuid, unsigned char uid[16])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+
+    if (uuid16(uuid, uid) == 0)
+        return;
+    SHA256((const unsigned char *)uuid, strlen(uuid), md);
+    memcpy(uid, md, 16);
+}
+
+static int primary_key(struct evkey *k, const char *domain, int64_t t, const unsigned char uid[16])
+{
+    unsigned char b[24];
+    put_be64(b, t);
+    memcpy(b + 8, uid, 16);
+    return key_make(k, domain, b, sizeof b);
+}
+
+static int no_tables(const struct idw_store *st)
+{
+    return st->events == IDW_STORE_NO_DBI || st->ev_uuid == IDW_STORE_NO_DBI ||
+           st->ev_person == IDW_STORE_NO_DBI;
+}
+
+/* ---- the uuid index ---------------------------------------------------------- */
+
+/* The published time of uid: 0 (*t set), MDB_NOTFOUND, or an LMDB error. */
+static int uuid_find(struct idw_store *st, MDB_txn *txn, const char *domain, const unsigned char uid[16],
+                     int64_t *t)
+{
+    struct evkey k;
+    unsigned char probe[DUP_LEN] = {0};
+    MDB_cursor *cur;
+    MDB_val key, data;
+    int rc;
+
+    if (key_make(&k, domain, uid, 1) < 0)
+        return MDB_NOTFOUND;
+    memcpy(probe, uid, 16);
+    key = val_of(k.b, k.n);
+    data = val_of(probe, sizeof probe);
+    rc = mdb_cursor_open(txn, st->ev_uuid, &cur);
+    if (rc)
+        return rc;
+    rc = mdb_cursor_get(cur, &key, &data, MDB_GET_BOTH_RANGE);
+    if (rc == 0 && (data.mv_size != DUP_LEN || memcmp(data.mv_data, uid, 16) != 0))
+        rc = MDB_NOTFOUND;
+    if (rc == 0)
+        *t = get_be64((const unsigned char *)data.mv_data + 16);
+    mdb_cursor_close(cur);
+    return rc;
+}
+
+static int uuid_dup(const char *domain, const unsigned char uid[16], int64_t t, struct evkey *k,
+                    unsigned char dup[DUP_LEN])
+{
+    memcpy(dup, uid, 16);
+    put_be64(dup + 16, t);
+    return key_make(k, domain, uid, 1);
+}
+
+/* ---- the person index -------------------------------------------------------- */
+
+static int person_dup(const char *domain, const char *tuid, int64_t t, const unsigned char uid[16],
+                      struct evkey *k, unsigned char dup[DUP_LEN])
+{
+    unsigned char tb[16];
+
+    if (uuid16(tuid, tb) < 0)
+        return -1;
+    put_be64(dup, t);
+    memcpy(dup + 8, uid, 16);
+    return key_make(k, domain, tb, 16);
+}
+
+/* The people an event is indexed under: its subject, and another person who acted. */
+static unsigned people_of(const struct idw_evrec *r, const char *who[2])
+{
+    unsigned n = 0;
+
+    if (r->subject_tuid[0])
+        who[n++] = r->subject_tuid;
+    if (r->actor_tuid[0] && strcmp(r->actor_tuid, r->subject_tuid) != 0)
+        who[n++] = r->actor_tuid;
+    return n;
+}
+
+/* ---- store ---------------------------------------------------------------------- */
+
+/* Time-ordered inserts fill pages when appended (LMDB splits at the end then), not half of them. */
+static int put_primary(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val)
+{
+    int rc = mdb_put(txn, dbi, key, val, MDB_APPEND);
+    return rc == MDB_KEYEXIST ? mdb_put(txn, dbi, key, val, MDB_NOOVERWRITE) : rc;
+}
+
+enum idw_rc idw_evstore_put(struct idw_store *st, MDB_txn *txn, const char *domain,
+                            const struct idw_evrec *r, char *err, size_t errlen)
+{
+    unsigned char rec[IDW_EVREC_MAX], uid[16], dup[DUP_LEN];
+    const char *who[2];
+    struct evkey k;
+    MDB_val key, val;
+    int64_t t;
+    size_t n = idw_evrec_encode(r, rec, sizeof rec);
+    int rc;
+
+    if (no_tables(st))
+        return fail(err, errlen, "tables", MDB_NOTFOUND);
+    uid_of(r->uuid, uid);
+    rc = uuid_find(st, txn, domain, uid, &t);
+    if (rc == 0)
+        return IDW_EXISTS;
+    if (rc != MDB_NOTFOUND)
+        return fail(err, errlen, "uuid lookup", rc);
+    if (!n || primary_key(&k, domain, r->published_ms, uid) < 0)
+        return fail(err, errlen, "record", EINVAL);
+    key = val_of(k.b, k.n);
+    val = val_of(rec, n);
+    rc = put_primary(txn, st->events, &key, &val);
+    if (rc)
+        return fail(err, errlen, "store event", rc);
+    if (uuid_dup(domain, uid, r->published_ms, &k, dup) == 0) {
+        key = val_of(k.b, k.n);
+        val = val_of(dup, DUP_LEN);
+        if ((rc = mdb_put(txn, st->ev_uuid, &key, &val, MDB_NODUPDATA)) != 0)
+            return fail(err, errlen, "index event uuid", rc);
+    }
+    for (unsigned i = 0, np = people_of(r, who); i < np; i++) {
+        if (person_dup(domain, who[i], r->published_ms, uid, &k, dup) < 0)
+            continue;       /* not a tuid: nobody's timeline */
+        key = val_of(k.b, k.n);
+        val = val_of(dup, DUP_LEN);
+        rc = mdb_put(txn, st->ev_person, &key, &val, MDB_NODUPDATA);
+        if (rc && rc != MDB_KEYEXIST)
+            return fail(err, errlen, "index event by person", rc);
+    }
+    return IDW_OK;
+}
+
+/* ---- read ------------------------------------------------------------------------ */
+
+/* The record under (domain, t, uid) decoded: IDW_OK, IDW_NOTFOUND, IDW_ERR. */
+static enum idw_rc read_record(struct idw_store *st, MDB_txn *txn, const char *domain, int64_t t,
+                               const unsigned char uid[16], struct idw_evrec *r,
+                               char *err, size_t errlen)
+{
+    struct evkey k;
+    MDB_val key, val;
+    int rc;
+
+    if (primary_key(&k, domain, t, uid) < 0)
+        return IDW_NOTFOUND;
+    key = val_of(k.b, k.n);
+    rc = mdb_get(txn, st->events, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return IDW_NOTFOUND;
+    if (rc)
+        return fail(err, errlen, "read event", rc);
+    if (idw_evrec_decode(val.mv_data, val.mv_size, r) != IDW_OK) {
+        char when[IDW_TIME_STRLEN];
+        idw_time_format(t, when);
+        snprintf(err, errlen, "event store: the record of domain %s published %s is corrupt", domain,
+                 when);
+        return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
+enum idw_rc idw_evstore_get(struct idw_store *st, MDB_txn *txn, const char *domain, const char *uuid,
+                            struct idw_evrec *r, char *err, size_t errlen)
+{
+    unsigned char uid[16];
+    int64_t t;
+    int rc;
+    enum idw_rc erc;
+
+    if (no_tables(st))
+        return IDW_NOTFOUND;
+    uid_of(uuid, uid);
+    rc = uuid_find(st, txn, domain, uid, &t);
+    if (rc == MDB_NOTFOUND)
+        return IDW_NOTFOUND;
+    if (rc)
+        return fail(err, errlen, "uuid lookup", rc);
+    erc = read_record(st, txn, domain, t, uid, r, err, errlen);
+    if (erc == IDW_ERR)
+        snprintf(err, errlen, "event store: the record of event %.60s is corrupt", uuid);
+    if (erc == IDW_OK && strcmp(r->uuid, uuid) != 0)
+        return IDW_NOTFOUND;    /* another text uuid with the same hash */
+    return erc;
+}
+
+/* Positions cur on the newest dup of the person at or before to_ms: 0, MDB_NOTFOUND, error. */
+static int person_seek(MDB_cursor *cur, MDB_val *key, MDB_val *data, int64_t to_ms)
+{
+    unsigned char probe[DUP_LEN];
+    int rc;
+
+    memset(probe, 0, sizeof probe);
+    put_be64(probe, to_ms < INT64_MAX ? to_ms + 1 : to_ms);
+    *data = val_of(probe, sizeof probe);
+    rc = mdb_cursor_get(cur, key, data, MDB_GET_BOTH_RANGE);
+    if (rc == MDB_NOTFOUND) {
+        rc = mdb_cursor_get(cur, key, data, MDB_SET);
+        return rc ? rc : mdb_cursor_get(cur, key, data, MDB_LAST_DUP);
+    }
+    return rc ? rc : mdb_cursor_get(cur, key, data, MDB_PREV_DUP);
+}
+
+enum idw_rc idw_evstore_person(struct idw_store *st, MDB_txn *txn, const char *domain,
+                               const char *tuid, int64_t from_ms, int64_t to_ms, size_t limit,
+                               idw_evrec_fn fn, void *ctx, char *err, size_t errlen)
+{
+    struct idw_evrec *r;
+    unsigned char dup[DUP_LEN], uid[16] = {0};
+    struct evkey k;
+    MDB_cursor *cur;
+    MDB_val key, data;
+    size_t done = 0;
+    enum idw_rc erc = IDW_OK;
+    int rc;
+
+    if (no_tables(st) || person_dup(domain, tuid, 0, uid, &k, dup) < 0)
+        return IDW_OK;
+    r = malloc(sizeof *r);
+    if (!r)
+        return fail(err, errlen, "timeline", ENOMEM);
+    key = val_of(k.b, k.n);
+    rc = mdb_cursor_open(txn, st->ev_person, &cur);
+    if (rc) {
+        free(r);
+        return fail(err, errlen, "timeline cursor", rc);
+    }
+    rc = person_seek(cur, &key, &data, to_ms);
+    for (; rc == 0 && (!limit || done < limit); rc = mdb_cursor_get(cur, &key, &data, MDB_PREV_DUP)) {
+        const unsigned char *d = data.mv_data;
+        int64_t t;
+        if (data.mv_size != DUP_LEN)
+            continue;
+        if ((t = get_be64(d)) < from_ms)
+            break;
+        erc = read_record(st, txn, domain, t, d + 8, r, err, errlen);
+        if (erc == IDW_NOTFOUND)
+            continue;       /* pruned under a damaged record's index entry */
+        if (erc == IDW_ERR || fn(r, ctx))
+            break;
+        done++;
+    }
+    mdb_cursor_close(cur);
+    free(r);
+    if (erc == IDW_ERR)
+        return IDW_ERR;
+    if (rc && rc != MDB_NOTFOUND)
+        return fail(err, errlen, "timeline", rc);
+    return IDW_OK;
+}
+
+static int by_published(const void *a, const void *b)
+{
+    const json_t *x = *(json_t *const *)a, *y = *(json_t *const *)b;
+    return strcmp(json_string_value(json_object_get(x, "published")),
+                  json_string_value(json_object_get(y, "published")));
+}
+
+/* Sorts the array's EVENT objects by published (RFC 3339 in one format: text order is time order). */
+static json_t *sorted(json_t *arr)
+{
+    size_t n = json_array_size(arr);
+    json_t **v = n ? malloc(n * sizeof *v) : NULL, *out = json_array();
+
+    if ((n && !v) || !out) {
+        free(v);
+        json_decref(out);
+        json_decref(arr);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = json_array_get(arr, i);
+    qsort(v, n, sizeof *v, by_published);
+    for (size_t i = 0; i < n; i++)
+        json_array_append(out, v[i]);
+    free(v);
+    json_decref(arr);
+    return out;
+}
+
+enum idw_rc idw_evstore_events_json(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                    const json_t *uuids, const char *okta_base,
+                                    json_t **out, char *err, size_t errlen)
+{
+    struct idw_evrec *r = malloc(sizeof *r);
+    json_t *arr = json_array(), *u;
+    size_t i;
+
+    *out = NULL;
+    if (!r || !arr) {
+        free(r);
+        json_decref(arr);
+        return fail(err, errlen, "events", ENOMEM);
+    }
+    json_array_foreach(uuids, i, u) {
+        const char *s = json_string_value(u);
+        enum idw_rc rc = s ? idw_evstore_get(st, txn, domain, s, r, err, errlen) : IDW_NOTFOUND;
+        if (rc == IDW_ERR) {
+            free(r);
+            json_decref(arr);
+            return IDW_ERR;
+        }
+        if (rc == IDW_OK)
+            json_array_append_new(arr, idw_evrec_to_json(r, okta_base));
+    }
+    free(r);
+    *out = sorted(arr);
+    return *out ? IDW_OK : fail(err, errlen, "events", ENOMEM);
+}
+
+/* ---- prune ------------------------------------------------------------------------ */
+
+/* Deletes the index entries of the event under primary key kb (its record in val, if it decodes). */
+static int unindex(struct idw_store *st, MDB_txn *txn, const char *domain, const unsigned char *kb,
+                   size_t dlen, const MDB_val *val, struct idw_evrec *r)
+{
+    int64_t t = get_be64(kb + dlen);
+    const unsigned char *uid = kb + dlen + 8;
+    unsigned char dup[DUP_LEN];
+    const char *who[2];
+    struct evkey k;
+    MDB_val key, data;
+    int rc;
+
+    if (uuid_dup(domain, uid, t, &k, dup) == 0) {
+        key = val_of(k.b, k.n);
+        data = val_of(dup, DUP_LEN);
+        rc = mdb_del(txn, st->ev_uuid, &key, &data);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    if (idw_evrec_decode(val->mv_data, val->mv_size, r) != IDW_OK)
+        return 0;       /* a corrupt record: its person entries stay, and are skipped when read */
+    for (unsigned i = 0, np = people_of(r, who); i < np; i++) {
+        if (person_dup(domain, who[i], t, uid, &k, dup) < 0)
+            continue;
+        key = val_of(k.b, k.n);
+        data = val_of(dup, DUP_LEN);
+        rc = mdb_del(txn, st->ev_person, &key, &data);
+        if (rc && rc != MDB_NOTFOUND)
+            return rc;
+    }
+    return 0;
+}
+
+enum idw_rc idw_evstore_prune(struct idw_store *st, MDB_txn *txn, const char *domain,
+                              int64_t before_ms, size_t max, size_t *pruned,
+                              char *err, size_t errlen)
+{
+    struct idw_evrec *r;
+    struct evkey start;
+    size_t dlen = strlen(domain) + 1;
+    unsigned char limit[8];
+    MDB_cursor *cur;
+    MDB_val key, data;
+    int rc;
+
+    *pruned = 0;
+    if (no_tables(st) || before_ms <= 0 || key_make(&start, domain, "", 0) < 0)
+        return IDW_OK;
+    if (!(r = malloc(sizeof *r)))
+        return fail(err, errlen, "prune", ENOMEM);
+    put_be64(limit, before_ms);
+    key = val_of(start.b, start.n);
+    rc = mdb_cursor_open(txn, st->events, &cur);
+    if (rc) {
+        free(r);
+        return fail(err, errlen, "prune cursor", rc);
+    }
+    rc = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
+    while (rc == 0 && *pruned < max) {
+        const unsigned char *kb = key.mv_data;
+        if (key.mv_size != dlen + 24 || memcmp(kb, start.b, dlen) != 0 || memcmp(kb + dlen, limit, 8) >= 0)
+            break;
+        if ((rc = unindex(st, txn, domain, kb, dlen, &data, r)) != 0 || (rc = mdb_cursor_del(cur, 0)) != 0)
+            break;
+        (*pruned)++;
+        rc = mdb_cursor_get(cur, &key, &data, MDB_GET_CURRENT);
+        if (rc != 0)
+            rc = mdb_cursor_get(cur, &key, &data, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    free(r);
+    if (rc && rc != MDB_NOTFOUND)
+        return fail(err, errlen, "prune", rc);
+    return IDW_OK;
+}
+
+enum idw_rc idw_evstore_usage(struct idw_store *st, MDB_txn *txn, size_t *events, size_t *bytes,
+                              char *err, size_t errlen)
+{
+    MDB_dbi dbis[3] = {st->events, st->ev_uuid, st->ev_person};
+    MDB_stat s;
+
+    *events = *bytes = 0;
+    if (no_tables(st))
+        return IDW_OK;
+    for (int i = 0; i < 3; i++) {
+        int rc = mdb_stat(txn, dbis[i], &s);
+        if (rc)
+            return fail(err, errlen, "usage", rc);
+        if (i == 0)
+            *events = s.ms_entries;
+        *bytes += (s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages) * (size_t)s.ms_psize;
+    }
+    return IDW_OK;
+}

@@ -6,6 +6,8 @@
  */
 #include "store/store.h"
 
+#include "common/log.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,11 +376,39 @@ static int commit_error(MDB_env *env, int rc)
     return (uint64_t)vfs.f_bavail * vfs.f_frsize < (4u << 20) ? ENOSPC : rc;
 }
 
+/*
+ * LMDB never writes a page that was allocated and freed again in the same
+ * transaction (a "loose" page: pruning deletes right after inserting), yet
+ * counts it in the last page its meta records; when it is the highest, the
+ * file ends a page or more short of it.  Nothing reads a free page, but
+ * check_size could not tell that file from a truncated one: extend it
+ * (sparsely) to cover the last page.  A read-only environment never changes.
+ */
+static void cover_last_page(MDB_env *env)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    unsigned flags;
+    struct stat sb;
+    int fd;
+
+    if (mdb_env_get_flags(env, &flags) || (flags & MDB_RDONLY) || mdb_env_info(env, &info) ||
+        mdb_env_stat(env, &ms) || mdb_env_get_fd(env, &fd) || fstat(fd, &sb) != 0)
+        return;
+    off_t need = (off_t)(info.me_last_pgno + 1) * (off_t)ms.ms_psize;
+    if (sb.st_size < need && ftruncate(fd, need) != 0)
+        log_warn("cannot extend the database file to its last page: %s", strerror(errno));
+}
+
 enum idw_rc idw_store_commit(MDB_txn *txn, char *err, size_t errlen)
 {
     MDB_env *env = mdb_txn_env(txn);
     int rc = mdb_txn_commit(txn);
-    return rc ? fail(err, errlen, "lmdb commit", commit_error(env, rc)) : IDW_OK;
+
+    if (rc)
+        return fail(err, errlen, "lmdb commit", commit_error(env, rc));
+    cover_last_page(env);
+    return IDW_OK;
 }
 
 /* ---- de-duplication ------------------------------------------------------ */

@@ -14,7 +14,7 @@
  *   varint asn; subject tuid, actor tuid (16 bytes each) when flagged
  *
  * A string is a varint v: 0 absent; v & 3 == 1 the COMMON table's entry
- * v >> 2; v & 3 == 2 a literal of v >> 2 bytes; v & 3 == 3 the same text
+ * v >> 2; v & 3 == 2 a literal of v >> 2 bytes (1..IDW_EVREC_STR_MAX); v & 3 == 3 the same text
  * as this record's string number v >> 2 (an app named like its target, a
  * target who is the actor).  The table holds what most events repeat
  * (event types, messages, severities, browsers): one byte instead of
@@ -33,6 +33,7 @@
 #define F_ACTOR 8u
 #define COORD_SCALE 1e5
 #define MAX_STRINGS (9 + 3 * IDW_EVREC_TARGETS + 9)
+#define MAX_TIME_MS 253402300799999LL   /* 9999-12-31T23:59:59.999Z: idw_time_parse's range */
 
 static const char *const COMMON[] = {
     /* severities, outcomes, principal types, devices */
@@ -308,9 +309,9 @@ static const char *take_literal(struct reader *rd, uint64_t n)
 {
     char *dst = rd->r->text + rd->used;
 
-    if (n > IDW_EVREC_STR_MAX || n + 1 > sizeof rd->r->text - rd->used ||
-        (size_t)(rd->end - rd->p) < n) {
-        rd->bad = 1;
+    if (n == 0 || n > IDW_EVREC_STR_MAX || n + 1 > sizeof rd->r->text - rd->used ||
+        (size_t)(rd->end - rd->p) < n || memchr(rd->p, 0, n)) {
+        rd->bad = 1;        /* a NUL inside would cut the text short (or to nothing) */
         return NULL;
     }
     memcpy(dst, rd->p, n);
@@ -368,6 +369,7 @@ static void read_body(struct reader *rd, struct idw_evrec *r, unsigned flags)
                             &r->os, &r->app, &r->session_id};
 
     r->published_ms = unzigzag(get_varint(rd));
+    rd->bad |= r->published_ms < 0 || r->published_ms > MAX_TIME_MS;
     for (unsigned i = 0; i < 9; i++)
         *head[i] = get_str(rd);
     r->n_targets = get_u8(rd);

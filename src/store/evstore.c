@@ -192,31 +192,28 @@ enum idw_rc idw_evstore_put(struct idw_store *st, MDB_txn *txn, const char *doma
     const char *who[2];
     struct evkey k;
     MDB_val key, val;
-    int64_t t;
     size_t n = idw_evrec_encode(r, rec, sizeof rec);
     int rc;
 
     if (no_tables(st))
         return fail(err, errlen, "tables", MDB_NOTFOUND);
     uid_of(r->uuid, uid);
-    rc = uuid_find(st, txn, domain, uid, &t);
-    if (rc == 0)
+    if (!n || uuid_dup(domain, uid, r->published_ms, &k, dup) < 0)
+        return fail(err, errlen, "record", EINVAL);
+    /* the uuid index first: its NODUPDATA put is the duplicate check (no lookup before) */
+    key = val_of(k.b, k.n);
+    val = val_of(dup, DUP_LEN);
+    rc = mdb_put(txn, st->ev_uuid, &key, &val, MDB_NODUPDATA);
+    if (rc == MDB_KEYEXIST)
         return IDW_EXISTS;
-    if (rc != MDB_NOTFOUND)
-        return fail(err, errlen, "uuid lookup", rc);
-    if (!n || primary_key(&k, domain, r->published_ms, uid) < 0)
+    if (rc)
+        return fail(err, errlen, "index event uuid", rc);
+    if (primary_key(&k, domain, r->published_ms, uid) < 0)
         return fail(err, errlen, "record", EINVAL);
     key = val_of(k.b, k.n);
     val = val_of(rec, n);
-    rc = put_primary(txn, st->events, &key, &val);
-    if (rc)
+    if ((rc = put_primary(txn, st->events, &key, &val)) != 0)
         return fail(err, errlen, "store event", rc);
-    if (uuid_dup(domain, uid, r->published_ms, &k, dup) == 0) {
-        key = val_of(k.b, k.n);
-        val = val_of(dup, DUP_LEN);
-        if ((rc = mdb_put(txn, st->ev_uuid, &key, &val, MDB_NODUPDATA)) != 0)
-            return fail(err, errlen, "index event uuid", rc);
-    }
     for (unsigned i = 0, np = people_of(r, who); i < np; i++) {
         if (person_dup(domain, who[i], r->published_ms, uid, &k, dup) < 0)
             continue;       /* not a tuid: nobody's timeline */

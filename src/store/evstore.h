@@ -92,7 +92,9 @@ enum idw_rc idw_evrec_decode(const void *buf, size_t len, struct idw_evrec *r) I
 
 /*
  * Stores r for domain in txn (a write transaction).  IDW_OK, IDW_EXISTS
- * (that uuid is stored already: nothing written), IDW_ERR.
+ * (that uuid is stored already with that time: nothing written), IDW_ERR.
+ * The pipeline de-duplicates uuids before (store.h's seen table), so this
+ * check costs no lookup of its own.
  */
 enum idw_rc idw_evstore_put(struct idw_store *st, MDB_txn *txn, const char *domain,
                             const struct idw_evrec *r, char *err, size_t errlen) IDW_MUST_CHECK;

@@ -24,6 +24,7 @@
 #include "store/evstore.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #define VERSION 1
@@ -65,10 +66,39 @@ static const char *const COMMON[] = {
 
 /* ---- writing ----------------------------------------------------------------- */
 
+/* COMMON by hash: one lookup per string instead of a scan of the table (it was ~9% of ingest). */
+#define COMMON_SLOTS 256
+static short common_slot[COMMON_SLOTS];
+static pthread_once_t common_once = PTHREAD_ONCE_INIT;
+
+static void common_init(void)
+{
+    memset(common_slot, 0xff, sizeof common_slot);
+    for (size_t i = 0; i < N_COMMON; i++) {
+        unsigned h = (unsigned)(idw_hash64(COMMON[i]) % COMMON_SLOTS);
+        while (common_slot[h] >= 0)
+            h = (h + 1) % COMMON_SLOTS;
+        common_slot[h] = (short)i;
+    }
+}
+
+/* s's index in COMMON, or -1. */
+static int common_find(const char *s)
+{
+    unsigned h;
+
+    pthread_once(&common_once, common_init);
+    for (h = (unsigned)(idw_hash64(s) % COMMON_SLOTS); common_slot[h] >= 0; h = (h + 1) % COMMON_SLOTS)
+        if (strcmp(COMMON[common_slot[h]], s) == 0)
+            return common_slot[h];
+    return -1;
+}
+
 struct writer {
     unsigned char *p, *end;
     int overflow;
     const char *seen[MAX_STRINGS];  /* strings written so far, for back-references */
+    size_t seen_len[MAX_STRINGS];
     unsigned n_seen;
 };
 
@@ -124,6 +154,7 @@ static size_t kept_len(const char *s)
 static void put_str(struct writer *w, const char *s)
 {
     size_t n;
+    int c;
 
     if (!s || !*s) {
         put_varint(w, 0);
@@ -131,19 +162,19 @@ static void put_str(struct writer *w, const char *s)
         return;
     }
     n = kept_len(s);
-    w->seen[w->n_seen] = s;
     for (unsigned i = 0; i < w->n_seen; i++)
-        if (w->seen[i] && strncmp(w->seen[i], s, n) == 0 && kept_len(w->seen[i]) == n) {
+        if (w->seen[i] && w->seen_len[i] == n && memcmp(w->seen[i], s, n) == 0) {
             put_varint(w, ((uint64_t)i << 2) | 3);
-            w->n_seen++;
+            w->seen[w->n_seen] = s;
+            w->seen_len[w->n_seen++] = n;
             return;
         }
-    w->n_seen++;
-    for (size_t i = 0; i < N_COMMON; i++)
-        if (strcmp(COMMON[i], s) == 0) {
-            put_varint(w, ((uint64_t)i << 2) | 1);
-            return;
-        }
+    w->seen[w->n_seen] = s;
+    w->seen_len[w->n_seen++] = n;
+    if (n <= 64 && (c = common_find(s)) >= 0) {
+        put_varint(w, ((uint64_t)c << 2) | 1);
+        return;
+    }
     put_varint(w, ((uint64_t)n << 2) | 2);
     put(w, s, n);
 }
@@ -211,7 +242,7 @@ static int32_t coord(double v)
 
 size_t idw_evrec_encode(const struct idw_evrec *r, unsigned char *buf, size_t cap)
 {
-    struct writer w = {buf, buf + cap, 0, {0}, 0};
+    struct writer w = {buf, buf + cap, 0, {0}, {0}, 0};
     unsigned char u[16];
     const char *s[9];
     unsigned flags = 0, nt = r->n_targets < IDW_EVREC_TARGETS ? r->n_targets : IDW_EVREC_TARGETS;

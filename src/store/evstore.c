@@ -11,8 +11,9 @@
 #include <openssl/sha.h>
 
 #define DOM_MAX 64      /* domain + NUL: idw_domain_id_valid allows 63 chars */
+#define UID_LEN 8       /* an event's id in keys: 64 bits of SHA-256 of its uuid */
 #define KEY_MAX (DOM_MAX + 8 + 16)
-#define DUP_LEN 24      /* both indexes' duplicates: 8 bytes of time and the uid, in some order */
+#define DUP_LEN (8 + UID_LEN)   /* both indexes' duplicates: the time and the uid, in some order */
 
 struct evkey {
     unsigned char b[KEY_MAX];
@@ -88,22 +89,20 @@ static int uuid16(const char *s, unsigned char out[16])
     return 0;
 }
 
-/* The uid an Okta uuid is keyed by (evstore.h). */
-static void uid_of(const char *uuid, unsigned char uid[16])
+/* The uid an Okta uuid is keyed by (evstore.h): hashed, so test uuids that share a prefix spread too. */
+static void uid_of(const char *uuid, unsigned char uid[UID_LEN])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
 
-    if (uuid16(uuid, uid) == 0)
-        return;
     SHA256((const unsigned char *)uuid, strlen(uuid), md);
-    memcpy(uid, md, 16);
+    memcpy(uid, md, UID_LEN);
 }
 
-static int primary_key(struct evkey *k, const char *domain, int64_t t, const unsigned char uid[16])
+static int primary_key(struct evkey *k, const char *domain, int64_t t, const unsigned char uid[UID_LEN])
 {
-    unsigned char b[24];
+    unsigned char b[8 + UID_LEN];
     put_be64(b, t);
-    memcpy(b + 8, uid, 16);
+    memcpy(b + 8, uid, UID_LEN);
     return key_make(k, domain, b, sizeof b);
 }
 
@@ -116,7 +115,7 @@ static int no_tables(const struct idw_store *st)
 /* ---- the uuid index ---------------------------------------------------------- */
 
 /* The published time of uid: 0 (*t set), MDB_NOTFOUND, or an LMDB error. */
-static int uuid_find(struct idw_store *st, MDB_txn *txn, const char *domain, const unsigned char uid[16],
+static int uuid_find(struct idw_store *st, MDB_txn *txn, const char *domain, const unsigned char uid[UID_LEN],
                      int64_t *t)
 {
     struct evkey k;
@@ -127,32 +126,32 @@ static int uuid_find(struct idw_store *st, MDB_txn *txn, const char *domain, con
 
     if (key_make(&k, domain, uid, 1) < 0)
         return MDB_NOTFOUND;
-    memcpy(probe, uid, 16);
+    memcpy(probe, uid, UID_LEN);
     key = val_of(k.b, k.n);
     data = val_of(probe, sizeof probe);
     rc = mdb_cursor_open(txn, st->ev_uuid, &cur);
     if (rc)
         return rc;
     rc = mdb_cursor_get(cur, &key, &data, MDB_GET_BOTH_RANGE);
-    if (rc == 0 && (data.mv_size != DUP_LEN || memcmp(data.mv_data, uid, 16) != 0))
+    if (rc == 0 && (data.mv_size != DUP_LEN || memcmp(data.mv_data, uid, UID_LEN) != 0))
         rc = MDB_NOTFOUND;
     if (rc == 0)
-        *t = get_be64((const unsigned char *)data.mv_data + 16);
+        *t = get_be64((const unsigned char *)data.mv_data + UID_LEN);
     mdb_cursor_close(cur);
     return rc;
 }
 
-static int uuid_dup(const char *domain, const unsigned char uid[16], int64_t t, struct evkey *k,
+static int uuid_dup(const char *domain, const unsigned char uid[UID_LEN], int64_t t, struct evkey *k,
                     unsigned char dup[DUP_LEN])
 {
-    memcpy(dup, uid, 16);
-    put_be64(dup + 16, t);
+    memcpy(dup, uid, UID_LEN);
+    put_be64(dup + UID_LEN, t);
     return key_make(k, domain, uid, 1);
 }
 
 /* ---- the person index -------------------------------------------------------- */
 
-static int person_dup(const char *domain, const char *tuid, int64_t t, const unsigned char uid[16],
+static int person_dup(const char *domain, const char *tuid, int64_t t, const unsigned char uid[UID_LEN],
                       struct evkey *k, unsigned char dup[DUP_LEN])
 {
     unsigned char tb[16];
@@ -160,7 +159,7 @@ static int person_dup(const char *domain, const char *tuid, int64_t t, const uns
     if (uuid16(tuid, tb) < 0)
         return -1;
     put_be64(dup, t);
-    memcpy(dup + 8, uid, 16);
+    memcpy(dup + 8, uid, UID_LEN);
     return key_make(k, domain, tb, 16);
 }
 
@@ -185,10 +184,17 @@ static int put_primary(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val)
     return rc == MDB_KEYEXIST ? mdb_put(txn, dbi, key, val, MDB_NOOVERWRITE) : rc;
 }
 
+/* A person's events mostly arrive in time order: appended, their pages fill instead of splitting in half. */
+static int put_person(MDB_txn *txn, MDB_dbi dbi, MDB_val *key, MDB_val *val)
+{
+    int rc = mdb_put(txn, dbi, key, val, MDB_APPENDDUP);
+    return rc == MDB_KEYEXIST ? mdb_put(txn, dbi, key, val, MDB_NODUPDATA) : rc;
+}
+
 enum idw_rc idw_evstore_put(struct idw_store *st, MDB_txn *txn, const char *domain,
                             const struct idw_evrec *r, char *err, size_t errlen)
 {
-    unsigned char rec[IDW_EVREC_MAX], uid[16], dup[DUP_LEN];
+    unsigned char rec[IDW_EVREC_MAX], uid[UID_LEN], dup[DUP_LEN];
     const char *who[2];
     struct evkey k;
     MDB_val key, val;
@@ -219,7 +225,7 @@ enum idw_rc idw_evstore_put(struct idw_store *st, MDB_txn *txn, const char *doma
             continue;       /* not a tuid: nobody's timeline */
         key = val_of(k.b, k.n);
         val = val_of(dup, DUP_LEN);
-        rc = mdb_put(txn, st->ev_person, &key, &val, MDB_NODUPDATA);
+        rc = put_person(txn, st->ev_person, &key, &val);
         if (rc && rc != MDB_KEYEXIST)
             return fail(err, errlen, "index event by person", rc);
     }
@@ -230,7 +236,7 @@ enum idw_rc idw_evstore_put(struct idw_store *st, MDB_txn *txn, const char *doma
 
 /* The record under (domain, t, uid) decoded: IDW_OK, IDW_NOTFOUND, IDW_ERR. */
 static enum idw_rc read_record(struct idw_store *st, MDB_txn *txn, const char *domain, int64_t t,
-                               const unsigned char uid[16], struct idw_evrec *r,
+                               const unsigned char uid[UID_LEN], struct idw_evrec *r,
                                char *err, size_t errlen)
 {
     struct evkey k;
@@ -258,7 +264,7 @@ static enum idw_rc read_record(struct idw_store *st, MDB_txn *txn, const char *d
 enum idw_rc idw_evstore_get(struct idw_store *st, MDB_txn *txn, const char *domain, const char *uuid,
                             struct idw_evrec *r, char *err, size_t errlen)
 {
-    unsigned char uid[16];
+    unsigned char uid[UID_LEN];
     int64_t t;
     int rc;
     enum idw_rc erc;
@@ -301,7 +307,7 @@ enum idw_rc idw_evstore_person(struct idw_store *st, MDB_txn *txn, const char *d
                                idw_evrec_fn fn, void *ctx, char *err, size_t errlen)
 {
     struct idw_evrec *r;
-    unsigned char dup[DUP_LEN], uid[16] = {0};
+    unsigned char dup[DUP_LEN], uid[UID_LEN] = {0};
     struct evkey k;
     MDB_cursor *cur;
     MDB_val key, data;
@@ -465,7 +471,7 @@ enum idw_rc idw_evstore_prune(struct idw_store *st, MDB_txn *txn, const char *do
     rc = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
     while (rc == 0 && *pruned < max) {
         const unsigned char *kb = key.mv_data;
-        if (key.mv_size != dlen + 24 || memcmp(kb, start.b, dlen) != 0 || memcmp(kb + dlen, limit, 8) >= 0)
+        if (key.mv_size != dlen + 8 + UID_LEN || memcmp(kb, start.b, dlen) != 0 || memcmp(kb + dlen, limit, 8) >= 0)
             break;
         if ((rc = unindex(st, txn, domain, kb, dlen, &data, r)) != 0 || (rc = mdb_cursor_del(cur, 0)) != 0)
             break;

@@ -108,45 +108,7 @@ static int primary_key(struct evkey *k, const char *domain, int64_t t, const uns
 
 static int no_tables(const struct idw_store *st)
 {
-    return st->events == IDW_STORE_NO_DBI || st->ev_uuid == IDW_STORE_NO_DBI ||
-           st->ev_person == IDW_STORE_NO_DBI;
-}
-
-/* ---- the uuid index ---------------------------------------------------------- */
-
-/* The published time of uid: 0 (*t set), MDB_NOTFOUND, or an LMDB error. */
-static int uuid_find(struct idw_store *st, MDB_txn *txn, const char *domain, const unsigned char uid[UID_LEN],
-                     int64_t *t)
-{
-    struct evkey k;
-    unsigned char probe[DUP_LEN] = {0};
-    MDB_cursor *cur;
-    MDB_val key, data;
-    int rc;
-
-    if (key_make(&k, domain, uid, 1) < 0)
-        return MDB_NOTFOUND;
-    memcpy(probe, uid, UID_LEN);
-    key = val_of(k.b, k.n);
-    data = val_of(probe, sizeof probe);
-    rc = mdb_cursor_open(txn, st->ev_uuid, &cur);
-    if (rc)
-        return rc;
-    rc = mdb_cursor_get(cur, &key, &data, MDB_GET_BOTH_RANGE);
-    if (rc == 0 && (data.mv_size != DUP_LEN || memcmp(data.mv_data, uid, UID_LEN) != 0))
-        rc = MDB_NOTFOUND;
-    if (rc == 0)
-        *t = get_be64((const unsigned char *)data.mv_data + UID_LEN);
-    mdb_cursor_close(cur);
-    return rc;
-}
-
-static int uuid_dup(const char *domain, const unsigned char uid[UID_LEN], int64_t t, struct evkey *k,
-                    unsigned char dup[DUP_LEN])
-{
-    memcpy(dup, uid, UID_LEN);
-    put_be64(dup + UID_LEN, t);
-    return key_make(k, domain, uid, 1);
+    return st->events == IDW_STORE_NO_DBI || st->ev_person == IDW_STORE_NO_DBI;
 }
 
 /* ---- the person index -------------------------------------------------------- */
@@ -204,21 +166,14 @@ enum idw_rc idw_evstore_put(struct idw_store *st, MDB_txn *txn, const char *doma
     if (no_tables(st))
         return fail(err, errlen, "tables", MDB_NOTFOUND);
     uid_of(r->uuid, uid);
-    if (!n || uuid_dup(domain, uid, r->published_ms, &k, dup) < 0)
-        return fail(err, errlen, "record", EINVAL);
-    /* the uuid index first: its NODUPDATA put is the duplicate check (no lookup before) */
-    key = val_of(k.b, k.n);
-    val = val_of(dup, DUP_LEN);
-    rc = mdb_put(txn, st->ev_uuid, &key, &val, MDB_NODUPDATA);
-    if (rc == MDB_KEYEXIST)
-        return IDW_EXISTS;
-    if (rc)
-        return fail(err, errlen, "index event uuid", rc);
-    if (primary_key(&k, domain, r->published_ms, uid) < 0)
+    if (!n || primary_key(&k, domain, r->published_ms, uid) < 0)
         return fail(err, errlen, "record", EINVAL);
     key = val_of(k.b, k.n);
     val = val_of(rec, n);
-    if ((rc = put_primary(txn, st->events, &key, &val)) != 0)
+    rc = put_primary(txn, st->events, &key, &val);
+    if (rc == MDB_KEYEXIST)
+        return IDW_EXISTS;
+    if (rc)
         return fail(err, errlen, "store event", rc);
     for (unsigned i = 0, np = people_of(r, who); i < np; i++) {
         if (person_dup(domain, who[i], r->published_ms, uid, &k, dup) < 0)
@@ -266,23 +221,20 @@ enum idw_rc idw_evstore_get(struct idw_store *st, MDB_txn *txn, const char *doma
 {
     unsigned char uid[UID_LEN];
     int64_t t;
-    int rc;
-    enum idw_rc erc;
+    enum idw_rc rc;
 
     if (no_tables(st))
         return IDW_NOTFOUND;
+    rc = idw_store_seen_get(st, txn, domain, uuid, &t, err, errlen);   /* the uuid index */
+    if (rc != IDW_OK)
+        return rc;
     uid_of(uuid, uid);
-    rc = uuid_find(st, txn, domain, uid, &t);
-    if (rc == MDB_NOTFOUND)
-        return IDW_NOTFOUND;
-    if (rc)
-        return fail(err, errlen, "uuid lookup", rc);
-    erc = read_record(st, txn, domain, t, uid, r, err, errlen);
-    if (erc == IDW_ERR)
+    rc = read_record(st, txn, domain, t, uid, r, err, errlen);
+    if (rc == IDW_ERR)
         snprintf(err, errlen, "event store: the record of event %.60s is corrupt", uuid);
-    if (erc == IDW_OK && strcmp(r->uuid, uuid) != 0)
-        return IDW_NOTFOUND;    /* another text uuid with the same hash */
-    return erc;
+    if (rc == IDW_OK && strcmp(r->uuid, uuid) != 0)
+        return IDW_NOTFOUND;    /* another uuid with the same 64-bit id and time */
+    return rc;
 }
 
 /* Positions cur on the newest dup of the person at or before to_ms: 0, MDB_NOTFOUND, error. */
@@ -411,7 +363,7 @@ enum idw_rc idw_evstore_events_json(struct idw_store *st, MDB_txn *txn, const ch
 
 /* ---- prune ------------------------------------------------------------------------ */
 
-/* Deletes the index entries of the event under primary key kb (its record in val, if it decodes). */
+/* Deletes the timeline entries of the event under primary key kb (its record in val, if it decodes). */
 static int unindex(struct idw_store *st, MDB_txn *txn, const char *domain, const unsigned char *kb,
                    size_t dlen, const MDB_val *val, struct idw_evrec *r)
 {
@@ -423,13 +375,6 @@ static int unindex(struct idw_store *st, MDB_txn *txn, const char *domain, const
     MDB_val key, data;
     int rc;
 
-    if (uuid_dup(domain, uid, t, &k, dup) == 0) {
-        key = val_of(k.b, k.n);
-        data = val_of(dup, DUP_LEN);
-        rc = mdb_del(txn, st->ev_uuid, &key, &data);
-        if (rc && rc != MDB_NOTFOUND)
-            return rc;
-    }
     if (idw_evrec_decode(val->mv_data, val->mv_size, r) != IDW_OK)
         return 0;       /* a corrupt record: its person entries stay, and are skipped when read */
     for (unsigned i = 0, np = people_of(r, who); i < np; i++) {
@@ -487,22 +432,71 @@ enum idw_rc idw_evstore_prune(struct idw_store *st, MDB_txn *txn, const char *do
     return IDW_OK;
 }
 
+/* Pages in a table's main tree (its sub-databases, for duplicates, are not counted there). */
+static size_t tree_pages(const MDB_stat *s)
+{
+    return s->ms_branch_pages + s->ms_leaf_pages + s->ms_overflow_pages;
+}
+
+/*
+ * The pages no main tree accounts for: the duplicates' sub-databases, of
+ * which ev_person has the only ones (no other table is DUPSORT).
+ * Every page of the file is a meta page, free, in a main tree, or in one.
+ */
+static int subdb_pages(MDB_txn *txn, size_t *out)
+{
+    MDB_envinfo info;
+    MDB_stat s;
+    MDB_cursor *cur;
+    MDB_val key, data;
+    size_t used = 2, name_len;      /* the two meta pages */
+    char name[512];
+    int rc;
+
+    if ((rc = mdb_env_info(mdb_txn_env(txn), &info)) || (rc = mdb_stat(txn, 1, &s)))
+        return rc;
+    used += tree_pages(&s);         /* the main DB: the tables' names */
+    if ((rc = mdb_cursor_open(txn, 1, &cur)))
+        return rc;
+    while ((rc = mdb_cursor_get(cur, &key, &data, MDB_NEXT)) == 0) {
+        MDB_dbi dbi;
+        name_len = key.mv_size < sizeof name ? key.mv_size : sizeof name - 1;
+        memcpy(name, key.mv_data, name_len);
+        name[name_len] = '\0';
+        if (mdb_dbi_open(txn, name, 0, &dbi) == 0 && mdb_stat(txn, dbi, &s) == 0)
+            used += tree_pages(&s);
+    }
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND || (rc = mdb_stat(txn, 0, &s)) || (rc = mdb_cursor_open(txn, 0, &cur)))
+        return rc == MDB_NOTFOUND ? 0 : rc;
+    used += tree_pages(&s);         /* the free list's own pages */
+    while ((rc = mdb_cursor_get(cur, &key, &data, MDB_NEXT)) == 0)
+        used += data.mv_size >= sizeof(size_t) ? *(const size_t *)data.mv_data : 0;    /* MDB_IDL count */
+    mdb_cursor_close(cur);
+    *out = info.me_last_pgno + 1 > used ? info.me_last_pgno + 1 - used : 0;
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 enum idw_rc idw_evstore_usage(struct idw_store *st, MDB_txn *txn, size_t *events, size_t *bytes,
                               char *err, size_t errlen)
 {
-    MDB_dbi dbis[3] = {st->events, st->ev_uuid, st->ev_person};
+    MDB_dbi dbis[2] = {st->events, st->ev_person};
     MDB_stat s;
+    size_t pages = 0, sub = 0;
+    int rc;
 
     *events = *bytes = 0;
     if (no_tables(st))
         return IDW_OK;
-    for (int i = 0; i < 3; i++) {
-        int rc = mdb_stat(txn, dbis[i], &s);
-        if (rc)
+    for (int i = 0; i < 2; i++) {
+        if ((rc = mdb_stat(txn, dbis[i], &s)))
             return fail(err, errlen, "usage", rc);
         if (i == 0)
             *events = s.ms_entries;
-        *bytes += (s.ms_branch_pages + s.ms_leaf_pages + s.ms_overflow_pages) * (size_t)s.ms_psize;
+        pages += tree_pages(&s);
     }
+    if ((rc = subdb_pages(txn, &sub)))
+        return fail(err, errlen, "usage", rc);
+    *bytes = (pages + sub) * (size_t)s.ms_psize;
     return IDW_OK;
 }

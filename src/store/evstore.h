@@ -4,22 +4,21 @@
  * this alert", "what did this user do in the last 24 h"), pruned by event
  * time after `events.retention_days` (docs/events.md).
  *
- * Three LMDB tables, written in the batch's own transaction (so an event
+ * Two LMDB tables, written in the batch's own transaction (so an event
  * is stored exactly when its de-duplication key is):
  *
- *   events     domain \0 be64(published) uid16       → record (below)
- *   ev_uuid    domain \0 uid16[0]   (DUPSORT|DUPFIXED) dups: uid16 be64(published)
- *   ev_person  domain \0 tuid16     (DUPSORT|DUPFIXED) dups: be64(published) uid16
+ *   events     domain \0 be64(published) uid8               → record (below)
+ *   ev_person  domain \0 tuid16   (DUPSORT|DUPFIXED) dups: be64(published) uid8
  *
- * uid16 is the Okta uuid's 16 bytes when it is a canonical UUID (it always
- * is from Okta), else the first 16 bytes of SHA-256 of the text (the text
- * is then kept in the record, and a lookup checks it).  The two indexes
- * are DUPFIXED so an entry costs its 24 bytes, not a node with its own
- * key: a person's timeline is one run of sorted duplicates, a uuid lookup
- * one MDB_GET_BOTH_RANGE among the uuids sharing its first byte.  An
- * event is indexed under its subject's tuid and, when another person
- * acted, the actor's too.  The primary key's time order is the retention
- * order.
+ * uid8 is 64 bits of SHA-256 of the Okta uuid (a lookup checks the uuid
+ * kept in the record).  The uuid index is the de-duplication table
+ * (store.h's seen: domain \0 uuid → published), which remembers every
+ * uuid dedup_horizon_days, so events are kept at most that long (the
+ * pipeline caps the retention at it).  ev_person is DUPFIXED so an entry
+ * costs its 16 bytes, not a node with its own key: a person's timeline is
+ * one run of sorted duplicates.  An event is indexed under its subject's
+ * tuid and, when another person acted, the actor's too.  The primary
+ * key's time order is the retention order.
  *
  * Return codes as in store.h: IDW_OK, IDW_NOTFOUND (absence only),
  * IDW_EXISTS, IDW_ERR (LMDB error, or a stored record that does not
@@ -134,7 +133,11 @@ enum idw_rc idw_evstore_prune(struct idw_store *st, MDB_txn *txn, const char *do
                               int64_t before_ms, size_t max, size_t *pruned,
                               char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* Events stored (all domains) and the bytes their three tables take: IDW_OK, IDW_ERR. */
+/*
+ * Events stored (all domains) and the bytes of the pages their three
+ * tables take, the duplicates' sub-databases included (for `make bench`;
+ * free pages are not counted).  IDW_OK, IDW_ERR.
+ */
 enum idw_rc idw_evstore_usage(struct idw_store *st, MDB_txn *txn, size_t *events, size_t *bytes,
                               char *err, size_t errlen) IDW_MUST_CHECK;
 

@@ -121,8 +121,6 @@ static int open_tables(struct idw_store *st, MDB_txn *txn, unsigned create)
     const unsigned dups = MDB_DUPSORT | MDB_DUPFIXED;
     if (!rc)
         rc = open_optional(txn, "events", create, &st->events);
-    if (!rc)
-        rc = open_optional(txn, "ev_uuid", create | dups, &st->ev_uuid);
     return rc ? rc : open_optional(txn, "ev_person", create | dups, &st->ev_person);
 }
 
@@ -445,6 +443,32 @@ enum idw_rc idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *d
     key = val_of(&kt);
     rc = mdb_put(txn, st->seen_time, &key, &empty, 0);
     return rc ? fail(err, errlen, "seen_time put", rc) : IDW_OK;
+}
+
+enum idw_rc idw_store_seen_get(struct idw_store *st, MDB_txn *txn, const char *domain,
+                               const char *uuid, int64_t *published_ms, char *err, size_t errlen)
+{
+    struct key k = {0};
+    MDB_val key, val;
+    int rc;
+
+    *published_ms = 0;
+    key_str(&k, domain);
+    key_str(&k, uuid);
+    if (k.overflow)
+        return IDW_NOTFOUND;    /* too long to have been stored */
+    key = val_of(&k);
+    rc = mdb_get(txn, st->seen, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return IDW_NOTFOUND;
+    if (rc)
+        return fail(err, errlen, "seen get", rc);
+    if (val.mv_size != sizeof *published_ms) {
+        snprintf(err, errlen, "seen: the entry of event %.60s is corrupt", uuid);
+        return IDW_ERR;
+    }
+    memcpy(published_ms, val.mv_data, sizeof *published_ms);
+    return IDW_OK;
 }
 
 enum idw_rc idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char *domain,

@@ -193,8 +193,8 @@ static void event_bytes(struct idw_store *st)
     if (idw_store_begin(st, 1, &txn, err, sizeof err) < 0)
         return;
     if (idw_evstore_usage(st, txn, &n, &bytes, err, sizeof err) == IDW_OK && n)
-        printf("  kept events %zu, LMDB bytes per kept event %.0f (records and the timeline index; budget 400)\n",
-               n, (double)bytes / n);
+        printf("  kept events %zu, LMDB bytes per kept event %.0f (records and the timeline index; "
+               "budget 400)\n", n, (double)bytes / n);
     mdb_txn_abort(txn);
 }
 

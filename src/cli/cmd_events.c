@@ -92,14 +92,16 @@ static void print_one(const json_t *e)
 
     printf("%s  %s  %s\n", s_or(e, "published", "-"), s_or(e, "event_type", "-"), s_or(e, "uuid", "-"));
     printf("  %s\n", s_or(e, "display_message", "-"));
-    printf("  outcome %s%s%s  severity %s\n", s_or(o, "result", "-"), json_is_string(json_object_get(o, "reason"))
-           ? ": " : "", s_or(o, "reason", ""), s_or(e, "severity", "-"));
+    printf("  outcome %s%s%s  severity %s\n", s_or(o, "result", "-"),
+           json_is_string(json_object_get(o, "reason")) ? ": " : "", s_or(o, "reason", ""),
+           s_or(e, "severity", "-"));
     printf("  actor %s (%s, %s) %s\n", s_or(actor, "login", "-"), s_or(actor, "type", "-"),
            s_or(actor, "id", "-"), s_or(actor, "display_name", ""));
     json_array_foreach(json_object_get(e, "target"), i, t)
         printf("  target %s (%s, %s)\n", s_or(t, "login", "-"), s_or(t, "type", "-"), s_or(t, "id", "-"));
-    printf("  from %s  %s, %s  AS%lld %s\n", s_or(e, "ip", "-"), s_or(e, "city", "?"), s_or(e, "country", "?"),
-           (long long)json_integer_value(json_object_get(e, "asn")), s_or(e, "as_org", ""));
+    printf("  from %s  %s, %s  AS%lld %s\n", s_or(e, "ip", "-"), s_or(e, "city", "?"),
+           s_or(e, "country", "?"), (long long)json_integer_value(json_object_get(e, "asn")),
+           s_or(e, "as_org", ""));
     printf("  device %s  %s  app %s  session %s\n", s_or(e, "device", "-"), s_or(e, "user_agent", "-"),
            s_or(e, "app", "-"), s_or(e, "session_id", "-"));
     if (json_is_string(json_object_get(e, "okta_url")))
@@ -114,7 +116,8 @@ static int show(struct idw_cli *cli, const char *domain, const char *uuid, int j
     char err[512];
     int rc = IDW_EXIT_FAILURE;
 
-    if (!r || !(st = idw_cli_open_store(cli, 1))) {
+    st = r ? idw_cli_open_store(cli, 1) : NULL;
+    if (!st) {
         free(r);
         return IDW_EXIT_FAILURE;
     }
@@ -157,7 +160,8 @@ int idw_cmd_events(struct idw_cli *cli, int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? IDW_EXIT_USAGE : IDW_EXIT_OK;
     }
-    while ((c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) != -1) {
+    for (c = getopt_long(argc - 1, argv + 1, "h", opts, NULL); c != -1;
+         c = getopt_long(argc - 1, argv + 1, "h", opts, NULL)) {
         if (c == 'j')
             json = 1;
         else if (c == 'd')

@@ -442,7 +442,10 @@ void idw_strappendf(char *buf, size_t cap, const char *fmt, ...)
 
 enum idw_rc idw_parse_time_arg(const char *s, int64_t now_ms, int64_t *out)
 {
-    static const struct { char unit; int64_t ms; } units[] = {
+    static const struct {
+        char unit;
+        int64_t ms;
+    } units[] = {
         {'s', 1000}, {'m', IDW_MIN_MS}, {'h', IDW_HOUR_MS}, {'d', IDW_DAY_MS}, {'w', 7 * IDW_DAY_MS},
     };
     size_t digits = s ? strspn(s, "0123456789") : 0;

@@ -835,9 +835,9 @@ enum idw_rc idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg
     pl->horizon_ms = (int64_t)cfg->dedup_horizon_days * DAY_MS;
     pl->future_skew_ms = (int64_t)cfg->max_future_skew_s * 1000;
     /* a kept event is found by uuid through the de-duplication table: never keep one longer */
-    pl->retention_ms = cfg->retention_days <= 0 ? -1
-                       : (int64_t)(cfg->retention_days < cfg->dedup_horizon_days ? cfg->retention_days
-                                                                                  : cfg->dedup_horizon_days) * DAY_MS;
+    int keep_days = cfg->retention_days < cfg->dedup_horizon_days ? cfg->retention_days
+                                                                  : cfg->dedup_horizon_days;
+    pl->retention_ms = keep_days <= 0 ? -1 : (int64_t)keep_days * DAY_MS;
     norm_opts_for(pl);
     cache_reset(&pl->cache);
     if (read_selection(pl, err, errlen) < 0 || load_state(pl, err, errlen) < 0) {

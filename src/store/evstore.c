@@ -81,7 +81,8 @@ static int uuid16(const char *s, unsigned char out[16])
                 return -1;
             continue;
         }
-        if ((v = hexval(s[i])) < 0)
+        v = hexval(s[i]);
+        if (v < 0)
             return -1;
         out[n / 2] = (unsigned char)(n % 2 ? out[n / 2] | v : v << 4);
         n++;
@@ -284,7 +285,8 @@ enum idw_rc idw_evstore_person(struct idw_store *st, MDB_txn *txn, const char *d
         int64_t t;
         if (data.mv_size != DUP_LEN)
             continue;
-        if ((t = get_be64(d)) < from_ms)
+        t = get_be64(d);
+        if (t < from_ms)
             break;
         erc = read_record(st, txn, domain, t, d + 8, r, err, errlen);
         if (erc == IDW_NOTFOUND)
@@ -323,7 +325,8 @@ static json_t *sorted(json_t *arr)
     }
     for (size_t i = 0; i < n; i++)
         v[i] = json_array_get(arr, i);
-    qsort(v, n, sizeof *v, by_published);
+    if (v)
+        qsort(v, n, sizeof *v, by_published);
     for (size_t i = 0; i < n; i++)
         json_array_append(out, v[i]);
     free(v);
@@ -404,7 +407,8 @@ enum idw_rc idw_evstore_prune(struct idw_store *st, MDB_txn *txn, const char *do
     *pruned = 0;
     if (no_tables(st) || before_ms <= 0 || key_make(&start, domain, "", 0) < 0)
         return IDW_OK;
-    if (!(r = malloc(sizeof *r)))
+    r = malloc(sizeof *r);
+    if (!r)
         return fail(err, errlen, "prune", ENOMEM);
     put_be64(limit, before_ms);
     key = val_of(start.b, start.n);
@@ -416,9 +420,13 @@ enum idw_rc idw_evstore_prune(struct idw_store *st, MDB_txn *txn, const char *do
     rc = mdb_cursor_get(cur, &key, &data, MDB_SET_RANGE);
     while (rc == 0 && *pruned < max) {
         const unsigned char *kb = key.mv_data;
-        if (key.mv_size != dlen + 8 + UID_LEN || memcmp(kb, start.b, dlen) != 0 || memcmp(kb + dlen, limit, 8) >= 0)
+        if (key.mv_size != dlen + 8 + UID_LEN || memcmp(kb, start.b, dlen) != 0 ||
+            memcmp(kb + dlen, limit, 8) >= 0)
             break;
-        if ((rc = unindex(st, txn, domain, kb, dlen, &data, r)) != 0 || (rc = mdb_cursor_del(cur, 0)) != 0)
+        rc = unindex(st, txn, domain, kb, dlen, &data, r);
+        if (rc == 0)
+            rc = mdb_cursor_del(cur, 0);
+        if (rc != 0)
             break;
         (*pruned)++;
         rc = mdb_cursor_get(cur, &key, &data, MDB_GET_CURRENT);
@@ -453,12 +461,16 @@ static int subdb_pages(MDB_txn *txn, size_t *out)
     char name[512];
     int rc;
 
-    if ((rc = mdb_env_info(mdb_txn_env(txn), &info)) || (rc = mdb_stat(txn, 1, &s)))
+    rc = mdb_env_info(mdb_txn_env(txn), &info);
+    if (rc == 0)
+        rc = mdb_stat(txn, 1, &s);
+    if (rc == 0)
+        rc = mdb_cursor_open(txn, 1, &cur);
+    if (rc)
         return rc;
     used += tree_pages(&s);         /* the main DB: the tables' names */
-    if ((rc = mdb_cursor_open(txn, 1, &cur)))
-        return rc;
-    while ((rc = mdb_cursor_get(cur, &key, &data, MDB_NEXT)) == 0) {
+    for (rc = mdb_cursor_get(cur, &key, &data, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &data, MDB_NEXT)) {
         MDB_dbi dbi;
         name_len = key.mv_size < sizeof name ? key.mv_size : sizeof name - 1;
         memcpy(name, key.mv_data, name_len);
@@ -467,11 +479,21 @@ static int subdb_pages(MDB_txn *txn, size_t *out)
             used += tree_pages(&s);
     }
     mdb_cursor_close(cur);
-    if (rc != MDB_NOTFOUND || (rc = mdb_stat(txn, 0, &s)) || (rc = mdb_cursor_open(txn, 0, &cur)))
-        return rc == MDB_NOTFOUND ? 0 : rc;
+    if (rc != MDB_NOTFOUND)
+        return rc;
+    rc = mdb_stat(txn, 0, &s);
+    if (rc == 0)
+        rc = mdb_cursor_open(txn, 0, &cur);
+    if (rc)
+        return rc;
     used += tree_pages(&s);         /* the free list's own pages */
-    while ((rc = mdb_cursor_get(cur, &key, &data, MDB_NEXT)) == 0)
-        used += data.mv_size >= sizeof(size_t) ? *(const size_t *)data.mv_data : 0;    /* MDB_IDL count */
+    for (rc = mdb_cursor_get(cur, &key, &data, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &key, &data, MDB_NEXT)) {
+        size_t count = 0;           /* an MDB_IDL: its count, then the page numbers */
+        if (data.mv_size >= sizeof count)
+            memcpy(&count, data.mv_data, sizeof count);
+        used += count;
+    }
     mdb_cursor_close(cur);
     *out = info.me_last_pgno + 1 > used ? info.me_last_pgno + 1 - used : 0;
     return rc == MDB_NOTFOUND ? 0 : rc;
@@ -489,13 +511,15 @@ enum idw_rc idw_evstore_usage(struct idw_store *st, MDB_txn *txn, size_t *events
     if (no_tables(st))
         return IDW_OK;
     for (int i = 0; i < 2; i++) {
-        if ((rc = mdb_stat(txn, dbis[i], &s)))
+        rc = mdb_stat(txn, dbis[i], &s);
+        if (rc)
             return fail(err, errlen, "usage", rc);
         if (i == 0)
             *events = s.ms_entries;
         pages += tree_pages(&s);
     }
-    if ((rc = subdb_pages(txn, &sub)))
+    rc = subdb_pages(txn, &sub);
+    if (rc)
         return fail(err, errlen, "usage", rc);
     *bytes = (pages + sub) * (size_t)s.ms_psize;
     return IDW_OK;

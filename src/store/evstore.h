@@ -150,7 +150,7 @@ enum idw_rc idw_evstore_usage(struct idw_store *st, MDB_txn *txn, size_t *events
  * okta_base is the org's Okta URL (NULL: okta_url is null).  NULL only
  * when out of memory.
  */
-json_t *idw_evrec_to_json(const struct idw_evrec *r, const char *okta_base);
+json_t *idw_evrec_to_json(const struct idw_evrec *r, const char *okta_base) IDW_MUST_CHECK;
 
 /*
  * The org's configured Okta URL (orgs[].org_url) for domain, or NULL.
@@ -161,6 +161,6 @@ json_t *idw_evrec_to_json(const struct idw_evrec *r, const char *okta_base);
  * letters, digits and dashes, or out too small).
  */
 const char *idw_evstore_okta_base(const struct idw_config *cfg, const char *domain);
-int idw_evstore_okta_url(const char *okta_base, const char *uuid, char *out, size_t outlen);
+int idw_evstore_okta_url(const char *okta_base, const char *uuid, char *out, size_t outlen) IDW_MUST_CHECK;
 
 #endif

@@ -171,7 +171,8 @@ static void put_str(struct writer *w, const char *s)
         }
     w->seen[w->n_seen] = s;
     w->seen_len[w->n_seen++] = n;
-    if (n <= 64 && (c = common_find(s)) >= 0) {
+    c = n <= 64 ? common_find(s) : -1;
+    if (c >= 0) {
         put_varint(w, ((uint64_t)c << 2) | 1);
         return;
     }

@@ -131,10 +131,10 @@ static int show(struct idw_cli *cli, const char *domain, const char *uuid, int j
         } else if (g == IDW_ERR) {
             log_error("%s", err);
         } else if (e) {
-            if (json)
-                json_dumpf(e, stdout, JSON_INDENT(2) | JSON_SORT_KEYS), putchar('\n');
-            else
+            if (!json)
                 print_one(e);
+            else if (json_dumpf(e, stdout, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) == 0)
+                putchar('\n');
             rc = IDW_EXIT_OK;
         }
         json_decref(e);

@@ -114,8 +114,9 @@ int idw_evstore_okta_url(const char *okta_base, const char *uuid, char *out, siz
         return 0;       /* a port, path or query: not an org URL as config.md describes it */
     dot = memchr(host, '.', (size_t)(end - host));
     hlen = (size_t)(end - host);
-    if (!dot || dot == host || (size_t)(end - dot) >= sizeof rest)
-        return 0;
+    if (!dot || dot == host || (size_t)(end - dot) >= sizeof rest ||
+        strspn(host, "abcdefghijklmnopqrstuvwxyz0123456789-") != (size_t)(dot - host))
+        return 0;       /* the org's label: what Okta allows in it, nothing to escape */
     memcpy(rest, dot, (size_t)(end - dot));
     rest[end - dot] = '\0';
     if (!okta_domain(rest) || hlen > 200)

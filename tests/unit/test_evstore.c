@@ -374,6 +374,8 @@ static void test_okta_url(void **state)
     assert_int_equal(idw_evstore_okta_url("https://acme.okta.com:8443", "abc", url, sizeof url), 0);
     assert_int_equal(idw_evstore_okta_url("https://acme.okta.com", "a\"b", url, sizeof url), 0);
     assert_int_equal(idw_evstore_okta_url("https://acme.okta.com", "abc", url, 20), 0);
+    assert_int_equal(idw_evstore_okta_url("https://a%22b.okta.com", "abc", url, sizeof url), 0);
+    assert_int_equal(idw_evstore_okta_url("https://evil.example/.okta.com", "abc", url, sizeof url), 0);
 }
 
 static void test_parse_time_arg(void **state)

@@ -29,6 +29,7 @@
 #include "event/normalize.h"
 #include "engine/pipeline.h"
 #include "source/replay.h"
+#include "store/evstore.h"
 #include "store/store.h"
 
 static double clock_s(clockid_t id)
@@ -179,6 +180,24 @@ static void persona_bytes(struct idw_store *st, double *per_persona, unsigned lo
     mdb_txn_abort(txn);
 }
 
+/*
+ * The kept events (store/evstore.h): how many, and the bytes their three
+ * tables take per event (the docs/events.md budget is 400).
+ */
+static void event_bytes(struct idw_store *st)
+{
+    MDB_txn *txn;
+    char err[256];
+    size_t n = 0, bytes = 0;
+
+    if (idw_store_begin(st, 1, &txn, err, sizeof err) < 0)
+        return;
+    if (idw_evstore_usage(st, txn, &n, &bytes, err, sizeof err) == IDW_OK && n)
+        printf("  kept events %zu, LMDB bytes per kept event %.0f (records and the timeline index; "
+               "budget 400)\n", n, (double)bytes / n);
+    mdb_txn_abort(txn);
+}
+
 /* base: (a)'s events per wall second; cpu_base: per CPU second */
 static void print_line(const char *name, struct result r, double base, double cpu_base)
 {
@@ -219,13 +238,16 @@ static void close_target(struct target *t)
 
 /*
  * Configuration and the detection rules: every C rule and every Sigma file
- * under ./rules, as shipped (BENCH_RULES: another directory).  Returns 0 or
+ * under ./rules, as shipped (BENCH_RULES: another directory); events kept
+ * for the default events.retention_days (BENCH_RETENTION_DAYS: another).  Returns 0 or
  * -1 with err set.
  */
 static int open_rules(struct idw_config *cfg, struct idw_detect **detect, char *err, size_t errlen)
 {
     if (idw_config_load(NULL, cfg, err, errlen) < 0)
         return -1;
+    if (getenv("BENCH_RETENTION_DAYS"))     /* 0: the cost of keeping events, by difference */
+        cfg->retention_days = atoi(getenv("BENCH_RETENTION_DAYS"));
     return idw_detect_open(getenv("BENCH_RULES") ? getenv("BENCH_RULES") : "rules", detect, err, errlen) < 0
         ? -1 : 0;
 }
@@ -246,6 +268,7 @@ static void report(const struct result *a, const struct result *b, const struct 
            " (three databases, and the %.0f MiB input held in memory)\n",
            (unsigned long long)idw_pipeline_stats(t[0].pl)->accepted, npersonas, per_persona,
            ru.ru_maxrss / 1024.0, input_len / 1048576.0);
+    event_bytes(t[0].st);
     printf("  target (c) >= 0.70 x (a): %s (%.2f)\n",
            t[0].r.events / t[0].r.secs >= 0.7 * base ? "met" : "NOT met",
            (t[0].r.events / t[0].r.secs) / base);

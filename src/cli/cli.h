@@ -120,5 +120,18 @@ int idw_cmd_rules(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_outbox(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_metrics(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_horizon(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_events(struct idw_cli *cli, int argc, char **argv);
+
+/*
+ * Kept events (cmd_events.c).  person_events: the EVENT objects of person
+ * tuid published in [from_ms, to_ms], newest first, at most limit (0: all):
+ * IDW_OK with *out (caller json_decref's), IDW_ERR (printed).
+ * print_events: the analyst's table of an array of them.
+ */
+#include <jansson.h>
+enum idw_rc idw_cli_person_events(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
+                                  const char *domain, const char *tuid, int64_t from_ms, int64_t to_ms,
+                                  size_t limit, json_t **out) IDW_MUST_CHECK;
+void idw_cli_print_events(const json_t *events);
 
 #endif

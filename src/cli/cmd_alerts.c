@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "deliver/webhook.h"
 #include "engine/detect.h"
+#include "store/evstore.h"
 
 struct filter {
     int json;
@@ -431,6 +432,7 @@ static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, jso
     const char *tuid, *domain;
     struct idw_persona *p;
     struct idw_persona_params prm;
+    json_t *events = NULL;
 
     p = malloc(sizeof *p);
     if (!p) {
@@ -445,6 +447,12 @@ static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, jso
     if (tuid && domain && idw_store_persona_get(st, txn, domain, tuid, p, err, sizeof err) == 0)
         json_object_set_new(a, "persona", idw_persona_to_json(p, &prm));
     free(p);
+    if (domain && idw_evstore_events_json(st, txn, domain, json_object_get(a, "event_ids"),
+                                          idw_evstore_okta_base(&cli->cfg, domain), &events,
+                                          err, sizeof err) < 0)
+        log_warn("cannot read the alert's kept events: %s", err);     /* the alert shows all the same */
+    else if (events)
+        json_object_set_new(a, "events", events);
     if (f->json) {
         json_dumpf(a, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
         putchar('\n');
@@ -460,6 +468,10 @@ static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, jso
                json_is_true(json_object_get(a, "historical")) ? " (historical)" : "");
         if (json_object_get(a, "persona"))
             printf("  persona: run `idwatch persona show %s` for the full routine\n", tuid);
+        printf("  kept events behind it (%zu of %lld, oldest first):\n",
+               json_array_size(json_object_get(a, "events")),
+               (long long)json_array_size(json_object_get(a, "event_ids")));
+        idw_cli_print_events(json_object_get(a, "events"));
     }
     json_decref(a);
     return IDW_EXIT_OK;

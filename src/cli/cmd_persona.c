@@ -20,6 +20,9 @@ struct persona_args {
     const char *domain;
     int json;
     int all;
+    int events;                 /* --events: the person's kept events too */
+    int64_t since_ms, until_ms;
+    size_t limit;
 };
 
 static void persona_usage(FILE *out)
@@ -27,6 +30,7 @@ static void persona_usage(FILE *out)
     fprintf(out,
             "usage: idwatch persona list [--domain ID] [--json]\n"
             "       idwatch persona show USER [--domain ID] [--json]\n"
+            "                    [--events [--since TIME] [--until TIME] [--limit N]]\n"
             "\n"
             "  list   every persona: login, tuid, events, sign-ins, last seen, learning state\n"
             "  show   one user's routine (USER = login, Okta user id, or tuid): top apps,\n"
@@ -36,6 +40,9 @@ static void persona_usage(FILE *out)
             "  --domain ID   the Okta org (default: every domain for list; for show the\n"
             "                config's first org, then any domain that knows USER)\n"
             "  --json        machine-readable output (list: JSON Lines)\n"
+            "  --events      also the user's kept events (as subject or actor), newest first;\n"
+            "                --since/--until TIME: 30m, 24h, 7d back from now, or RFC 3339;\n"
+            "                --limit N (default 50, 0 = all)\n"
             "\n"
             "Exit codes: 0 ok, 1 failure, 2 usage, 4 no such user.\n");
 }
@@ -44,10 +51,14 @@ static int parse_args(int argc, char **argv, struct persona_args *a)
 {
     static const struct option opts[] = {
         {"domain", required_argument, NULL, 'D'}, {"json", no_argument, NULL, 'j'},
+        {"events", no_argument, NULL, 'e'}, {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'}, {"limit", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     int c;
 
+    a->until_ms = INT64_MAX;
+    a->limit = 50;
     for (;;) {
         c = getopt_long(argc, argv, "h", opts, NULL);
         if (c == -1)
@@ -59,6 +70,27 @@ static int parse_args(int argc, char **argv, struct persona_args *a)
         case 'j':
             a->json = 1;
             break;
+        case 'e':
+            a->events = 1;
+            break;
+        case 's':
+        case 'u':
+            if (idw_parse_time_arg(optarg, idw_now_ms(), c == 's' ? &a->since_ms : &a->until_ms) < 0) {
+                log_error("persona: --%s '%s': expected 30m, 24h, 7d or an RFC 3339 time",
+                          c == 's' ? "since" : "until", optarg);
+                return -1;
+            }
+            break;
+        case 'l': {
+            char *end;
+            unsigned long n = strtoul(optarg, &end, 10);
+            if (!*optarg || *end || optarg[0] == '-' || n > 1000000) {
+                log_error("persona: --limit '%s': expected a number from 0 to 1000000", optarg);
+                return -1;
+            }
+            a->limit = n;
+            break;
+        }
         case 'h':
             persona_usage(stdout);
             return 1;
@@ -314,6 +346,7 @@ static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
     struct idw_persona_params prm;
     struct idw_persona *p = malloc(sizeof *p);
     char domain[IDW_DOMAIN_MAX];
+    json_t *events = NULL;
     int rc;
 
     if (!p)
@@ -325,15 +358,25 @@ static int cmd_show(struct idw_cli *cli, struct idw_store *st, MDB_txn *txn,
         rc = IDW_EXIT_NOT_FOUND;
     } else if (rc != 0) {         /* an error, or a code find_in does not document: never print *p */
         rc = IDW_EXIT_FAILURE;
+    } else if (a->events && idw_cli_person_events(cli, st, txn, domain, p->tuid, a->since_ms,
+                                                  a->until_ms, a->limit, &events) < 0) {
+        rc = IDW_EXIT_FAILURE;
     } else if (a->json) {
         json_t *doc = idw_persona_to_json(p, &prm);
         json_object_set_new(doc, "domain_id", json_string(domain));
+        if (events)
+            json_object_set(doc, "kept_events", events);
         if (doc && json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) == 0)
             putchar('\n');
         json_decref(doc);
     } else {
         print_persona(p, domain, &prm);
+        if (events) {
+            printf("  kept events, newest first (%zu):\n", json_array_size(events));
+            idw_cli_print_events(events);
+        }
     }
+    json_decref(events);
     free(p);
     return rc;
 }

@@ -43,6 +43,7 @@ static const struct command commands[] = {
     {"persona", idw_cmd_persona, "list personas, or show one user's routine"},
     {"alerts", idw_cmd_alerts, "list, show, ack, resolve or mark alerts false positive"},
     {"incidents", idw_cmd_incidents, "list or show incidents: an org's related alerts, grouped"},
+    {"events", idw_cmd_events, "show a kept event by its Okta uuid"},
     {"rules", idw_cmd_rules, "list the detection rules and their configuration"},
     {"outbox", idw_cmd_outbox, "webhook deliveries: list, retry dead letters, deliver now"},
     {"horizon", idw_cmd_horizon, "show or repair a domain's de-duplication horizon"},

@@ -26,7 +26,8 @@ static const char default_json[] =
     "  \"persona\": {\"half_life_days\": 30, \"learning_days\": 14,\n"
     "               \"learning_signins\": 10, \"relearn_after_days\": 30},\n"
     "  \"ingest\": {\"batch_events\": 50000, \"dedup_horizon_days\": 100,\n"
-    "              \"max_future_skew_s\": 300}\n"
+    "              \"max_future_skew_s\": 300},\n"
+    "  \"events\": {\"retention_days\": 30}\n"
     "}\n";
 
 const char *idw_config_default_json(void) { return default_json; }
@@ -91,6 +92,10 @@ static const struct key incident_keys[] = {
     {"window_hours", T_NUM, NULL}, {NULL, 0, NULL},
 };
 
+static const struct key events_keys[] = {
+    {"retention_days", T_INT, NULL}, {NULL, 0, NULL},
+};
+
 static const struct key metrics_keys[] = {
     {"listen", T_STR, NULL}, {NULL, 0, NULL},
 };
@@ -102,6 +107,7 @@ static const struct key root_keys[] = {
     {"rules_dir", T_STR, NULL}, {"log_level", T_STR, NULL},
     {"webhooks", T_ARR_OBJ, webhook_keys}, {"metrics", T_OBJ, metrics_keys},
     {"incidents", T_OBJ, incident_keys},
+    {"events", T_OBJ, events_keys},
     {NULL, 0, NULL},
 };
 
@@ -310,7 +316,9 @@ static int read_values(struct idw_config *cfg, const json_t *u, const json_t *d,
         range_int(lookup(u, d, "ingest", "dedup_horizon_days"), "ingest.dedup_horizon_days",
                   1, 3650, &cfg->dedup_horizon_days, err, errlen) < 0 ||
         range_int(lookup(u, d, "ingest", "max_future_skew_s"), "ingest.max_future_skew_s",
-                  0, 86400, &cfg->max_future_skew_s, err, errlen) < 0)
+                  0, 86400, &cfg->max_future_skew_s, err, errlen) < 0 ||
+        range_int(lookup(u, d, "events", "retention_days"), "events.retention_days",
+                  0, 3650, &cfg->retention_days, err, errlen) < 0)
         return -1;
     cfg->map_size_mb = (size_t)mb;
     cfg->half_life_days = json_number_value(hl);

@@ -46,6 +46,9 @@ struct idw_config {
     int dedup_horizon_days;   /* uuids remembered this long (event time) */
     int max_future_skew_s;    /* events published later than now + this are refused */
     char **event_types;       /* optional allow list (NULL = the table) */
+
+    /* kept events (store/evstore.h) */
+    int retention_days;       /* by event time, before the newest event applied; 0 = keep none */
     size_t n_event_types;
 
     struct idw_org_config *orgs;

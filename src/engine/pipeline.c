@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "event/normalize.h"
 #include "event/select.h"
+#include "store/evstore.h"
 
 #define CACHE_SLOTS 4096            /* personas kept decoded (~23 KiB each, touched lazily) */
 #define CACHE_HASH (CACHE_SLOTS * 2)
@@ -50,6 +51,8 @@ struct idw_pipeline {
     struct idw_event_selection sel; /* the org's event_types */
     struct idw_persona_params prm;
     int64_t horizon_ms;
+    int64_t retention_ms;           /* events kept this long before the newest; -1 = none kept */
+    struct idw_evrec *evrec;        /* the record of the event being kept */
     int64_t future_skew_ms;         /* events later than now + this are refused as FUTURE */
     int64_t latest_ok;              /* wall clock + future_skew_ms at the open batch's start */
     unsigned char user_key[32];     /* keys the hash of unknown usernames */
@@ -279,6 +282,23 @@ static int prune_seen(struct idw_pipeline *pl, char *err, size_t errlen)
                                 PRUNE_PER_COMMIT, &pruned, err, errlen);
 }
 
+/*
+ * Stored events older than the retention (by event time, before the newest
+ * event applied) go, a bounded number per commit: a daemon catches up over
+ * its next commits after a long backfill or a shortened retention.
+ */
+static int prune_events(struct idw_pipeline *pl, char *err, size_t errlen)
+{
+    int64_t newest = pl->batch.newest_published > pl->newest_stored
+                         ? pl->batch.newest_published : pl->newest_stored;
+    size_t pruned = 0;
+    if (!newest)
+        return 0;
+    return idw_evstore_prune(pl->st, pl->txn, pl->domain,
+                             pl->retention_ms < 0 ? newest + 1 : newest - pl->retention_ms,
+                             PRUNE_PER_COMMIT, &pruned, err, errlen);
+}
+
 static void fold_batch(struct idw_pipeline *pl)
 {
     for (unsigned i = 0; i < NSTATS; i++)
@@ -298,7 +318,7 @@ enum idw_rc idw_pipeline_commit(struct idw_pipeline *pl, idw_commit_hook hook, v
         return IDW_ERR;
     pl->batch.commits++;
     if (cache_write(pl, err, errlen) < 0 || prune_seen(pl, err, errlen) < 0 ||
-        stats_store(pl, err, errlen) < 0 ||
+        prune_events(pl, err, errlen) < 0 || stats_store(pl, err, errlen) < 0 ||
         (hook && hook(pl->st, pl->txn, ctx, err, errlen) != IDW_OK)) {
         idw_pipeline_abort(pl);
         return IDW_ERR;
@@ -567,6 +587,19 @@ static int update_personas(struct idw_pipeline *pl, struct idw_event *ev, char *
     return 0;
 }
 
+/* Keeps the accepted event for investigation (store/evstore.h), unless retention is 0. */
+static int keep_event(struct idw_pipeline *pl, const struct idw_event *ev, char *err, size_t errlen)
+{
+    char actor_tuid[IDW_UUID_STRLEN] = "";
+
+    if (pl->retention_ms < 0)
+        return 0;
+    if (!ev->subject_is_actor && ev->actor_is_human && ev->actor.id)
+        idw_store_derive_tuid(pl->domain, ev->actor.id, actor_tuid);
+    idw_evrec_from_event(pl->evrec, ev, actor_tuid);
+    return idw_evstore_put(pl->st, pl->txn, pl->domain, pl->evrec, err, errlen) < 0 ? -1 : 0;
+}
+
 static void emit(struct idw_pipeline *pl, const struct idw_event *ev)
 {
     json_t *doc = idw_event_to_json(ev);
@@ -641,7 +674,7 @@ static int apply(struct idw_pipeline *pl, struct idw_event *ev, enum idw_feed_re
     snprintf(ns, sizeof ns, "idwatch-event:%s", pl->domain);
     idw_uuid_derive(ns, ev->uuid, ev->event_id);
     enrich(pl, ev);
-    if (update_personas(pl, ev, err, sizeof err) < 0)
+    if (update_personas(pl, ev, err, sizeof err) < 0 || keep_event(pl, ev, err, sizeof err) < 0)
         return storage_failed(pl, reason, reasonlen, err);
     if (pl->o.emit)
         emit(pl, ev);
@@ -763,7 +796,9 @@ static struct idw_pipeline *pipeline_alloc(void)
     pl->cache.dirty = calloc(CACHE_SLOTS, 1);
     pl->actor_copy = malloc(sizeof *pl->actor_copy);
     pl->subject_copy = malloc(sizeof *pl->subject_copy);
-    if (!pl->cache.p || !pl->cache.dirty || !pl->actor_copy || !pl->subject_copy) {
+    pl->evrec = malloc(sizeof *pl->evrec);
+    if (!pl->cache.p || !pl->cache.dirty || !pl->actor_copy || !pl->subject_copy || !pl->evrec) {
+        free(pl->evrec);
         free(pl->cache.p);
         free(pl->cache.dirty);
         free(pl->actor_copy);
@@ -799,6 +834,10 @@ enum idw_rc idw_pipeline_open(struct idw_store *st, const struct idw_config *cfg
                             cfg->learning_signins, cfg->relearn_after_days);
     pl->horizon_ms = (int64_t)cfg->dedup_horizon_days * DAY_MS;
     pl->future_skew_ms = (int64_t)cfg->max_future_skew_s * 1000;
+    /* a kept event is found by uuid through the de-duplication table: never keep one longer */
+    int keep_days = cfg->retention_days < cfg->dedup_horizon_days ? cfg->retention_days
+                                                                  : cfg->dedup_horizon_days;
+    pl->retention_ms = keep_days <= 0 ? -1 : (int64_t)keep_days * DAY_MS;
     norm_opts_for(pl);
     cache_reset(&pl->cache);
     if (read_selection(pl, err, errlen) < 0 || load_state(pl, err, errlen) < 0) {
@@ -825,5 +864,6 @@ void idw_pipeline_close(struct idw_pipeline *pl)
     free(pl->cache.dirty);
     free(pl->actor_copy);
     free(pl->subject_copy);
+    free(pl->evrec);
     free(pl);
 }

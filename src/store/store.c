@@ -6,6 +6,8 @@
  */
 #include "store/store.h"
 
+#include "common/log.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +92,7 @@ static enum idw_rc fail(char *err, size_t errlen, const char *what, int rc)
 static int open_optional(MDB_txn *txn, const char *name, unsigned create, MDB_dbi *dbi)
 {
     int rc = mdb_dbi_open(txn, name, create, dbi);
-    if (rc == MDB_NOTFOUND && !create) {
+    if (rc == MDB_NOTFOUND && !(create & MDB_CREATE)) {
         *dbi = IDW_STORE_NO_DBI;
         return 0;
     }
@@ -117,8 +119,14 @@ static int open_tables(struct idw_store *st, MDB_txn *txn, unsigned create)
         if (rc)
             return rc;
     }
+    const unsigned dups = MDB_DUPSORT | MDB_DUPFIXED;
+
     rc = open_optional(txn, "outbox", create, &st->outbox);
-    return rc ? rc : open_optional(txn, "incidents", create, &st->incidents);
+    if (!rc)
+        rc = open_optional(txn, "incidents", create, &st->incidents);
+    if (!rc)
+        rc = open_optional(txn, "events", create, &st->events);
+    return rc ? rc : open_optional(txn, "ev_person", create | dups, &st->ev_person);
 }
 
 static enum idw_rc open_dbis(struct idw_store *st, unsigned flags, char *err, size_t errlen)
@@ -375,11 +383,39 @@ static int commit_error(MDB_env *env, int rc)
     return (uint64_t)vfs.f_bavail * vfs.f_frsize < (4u << 20) ? ENOSPC : rc;
 }
 
+/*
+ * LMDB never writes a page that was allocated and freed again in the same
+ * transaction (a "loose" page: pruning deletes right after inserting), yet
+ * counts it in the last page its meta records; when it is the highest, the
+ * file ends a page or more short of it.  Nothing reads a free page, but
+ * check_size could not tell that file from a truncated one: extend it
+ * (sparsely) to cover the last page.  A read-only environment never changes.
+ */
+static void cover_last_page(MDB_env *env)
+{
+    MDB_envinfo info;
+    MDB_stat ms;
+    unsigned flags;
+    struct stat sb;
+    int fd;
+
+    if (mdb_env_get_flags(env, &flags) || (flags & MDB_RDONLY) || mdb_env_info(env, &info) ||
+        mdb_env_stat(env, &ms) || mdb_env_get_fd(env, &fd) || fstat(fd, &sb) != 0)
+        return;
+    off_t need = (off_t)(info.me_last_pgno + 1) * (off_t)ms.ms_psize;
+    if (sb.st_size < need && ftruncate(fd, need) != 0)
+        log_warn("cannot extend the database file to its last page: %s", strerror(errno));
+}
+
 enum idw_rc idw_store_commit(MDB_txn *txn, char *err, size_t errlen)
 {
     MDB_env *env = mdb_txn_env(txn);
     int rc = mdb_txn_commit(txn);
-    return rc ? fail(err, errlen, "lmdb commit", commit_error(env, rc)) : IDW_OK;
+
+    if (rc)
+        return fail(err, errlen, "lmdb commit", commit_error(env, rc));
+    cover_last_page(env);
+    return IDW_OK;
 }
 
 /* ---- de-duplication ------------------------------------------------------ */
@@ -416,6 +452,32 @@ enum idw_rc idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *d
     key = val_of(&kt);
     rc = mdb_put(txn, st->seen_time, &key, &empty, 0);
     return rc ? fail(err, errlen, "seen_time put", rc) : IDW_OK;
+}
+
+enum idw_rc idw_store_seen_get(struct idw_store *st, MDB_txn *txn, const char *domain,
+                               const char *uuid, int64_t *published_ms, char *err, size_t errlen)
+{
+    struct key k = {0};
+    MDB_val key, val;
+    int rc;
+
+    *published_ms = 0;
+    key_str(&k, domain);
+    key_str(&k, uuid);
+    if (k.overflow)
+        return IDW_NOTFOUND;    /* too long to have been stored */
+    key = val_of(&k);
+    rc = mdb_get(txn, st->seen, &key, &val);
+    if (rc == MDB_NOTFOUND)
+        return IDW_NOTFOUND;
+    if (rc)
+        return fail(err, errlen, "seen get", rc);
+    if (val.mv_size != sizeof *published_ms) {
+        snprintf(err, errlen, "seen: the entry of event %.60s is corrupt", uuid);
+        return IDW_ERR;
+    }
+    memcpy(published_ms, val.mv_data, sizeof *published_ms);
+    return IDW_OK;
 }
 
 enum idw_rc idw_store_seen_prune(struct idw_store *st, MDB_txn *txn, const char *domain,

@@ -10,6 +10,7 @@
  *              "login" \0 domain \0 login   → tuid  (login lower-cased)
  *   persona    domain \0 tuid               → persona (persona_codec.c)
  *   meta       name \0 domain               → JSON text
+ *   events, ev_person: the kept events (store/evstore.h)
  *
  * Every key starts with (or carries) the domain_id, so many Okta orgs share
  * one environment without ever seeing each other's users.
@@ -59,6 +60,8 @@ struct idw_store {
                                IDW_STORE_NO_DBI in a read-only open of an older database */
     MDB_dbi incidents;      /* domain \0 incident_id -> incident JSON (alert/incident.h); may be
                                IDW_STORE_NO_DBI in a read-only open of an older database */
+    MDB_dbi events, ev_person;  /* the kept events (store/evstore.h); IDW_STORE_NO_DBI in a
+                                   read-only open of an older database */
 };
 
 #define IDW_STORE_NO_DBI ((MDB_dbi)-1)
@@ -111,6 +114,15 @@ enum idw_rc idw_store_commit(MDB_txn *txn, char *err, size_t errlen) IDW_MUST_CH
  */
 enum idw_rc idw_store_seen_add(struct idw_store *st, MDB_txn *txn, const char *domain,
                                const char *uuid, int64_t published_ms,
+                               char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * The published time remembered for uuid (the kept events' uuid index,
+ * store/evstore.h): IDW_OK with *published_ms, IDW_NOTFOUND (never seen,
+ * or pruned; *published_ms 0), IDW_ERR (also for a corrupt entry).
+ */
+enum idw_rc idw_store_seen_get(struct idw_store *st, MDB_txn *txn, const char *domain,
+                               const char *uuid, int64_t *published_ms,
                                char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*

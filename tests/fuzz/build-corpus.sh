@@ -19,7 +19,7 @@ OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds
 rm -rf "$S" && mkdir -p "$S"
 for h in replay normalize config rules persona_codec alert http_headers pipeline \
-         http_response okta_token okta_answer key sigma; do
+         http_response okta_token okta_answer key sigma evrec_codec; do
     mkdir -p "$S/fuzz_$h"
 done
 tmp=$(mktemp -d /tmp/idw-fuzz-corpus.XXXXXX)
@@ -37,6 +37,11 @@ mkdir -p "$tmp/p2" && head -n 1500 data/sample-org.jsonl > "$tmp/sample-head.jso
 "$SEED" personas "$tmp/sample-head.jsonl" "$tmp/p2"
 cp "$tmp"/persona-* "$S/fuzz_persona_codec/"
 for f in "$tmp"/p2/persona-*; do cp "$f" "$S/fuzz_persona_codec/sample-$(basename "$f")"; done
+# Kept-event records of the fixture's events and of the sample org's first ones.
+"$SEED" evrecs data/fixtures/persona-fixture.jsonl "$S/fuzz_evrec_codec"
+head -n 200 data/sample-org.jsonl > "$tmp/sample-200.jsonl"
+mkdir -p "$tmp/ev2" && "$SEED" evrecs "$tmp/sample-200.jsonl" "$tmp/ev2"
+for f in "$tmp"/ev2/evrec-*; do cp "$f" "$S/fuzz_evrec_codec/sample-$(basename "$f")"; done
 # Key files in every form idw_key_parse reads (fresh test-only keys each run).
 "$SEED" keys "$S/fuzz_key"
 

@@ -23,7 +23,7 @@ for h in "$@"; do
     mkdir -p "$corpus" "$art" "$DIR/logs" "$DIR/seeds/$h"
     dict= opts=
     case $h in
-        fuzz_persona_codec|fuzz_http_headers) ;;
+        fuzz_persona_codec|fuzz_evrec_codec|fuzz_http_headers) ;;
         fuzz_http_response|fuzz_okta_token|fuzz_okta_answer) dict=okta-http.dict ;;
         fuzz_key) dict=jwk.dict opts=-max_len=2600 ;;    # the harness skips longer inputs (slow RSA)
         fuzz_sigma) dict=sigma.dict ;;

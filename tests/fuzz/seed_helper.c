@@ -10,6 +10,9 @@
  *                                     (normalize + update, as the pipeline
  *                                     does) and writes each encoded record
  *                                     to OUTDIR/persona-N
+ *   fuzz_seed evrecs EVENTS OUTDIR    the kept-event record (store/evstore.h) of
+ *                                     each event of a JSON Lines file, to
+ *                                     OUTDIR/evrec-N (fuzz_evrec_codec)
  *   fuzz_seed keys OUTDIR             test-only private keys in every form
  *                                     idw_key_parse reads (fuzz_key): an RSA
  *                                     2048 and an EC P-256 key as PKCS#8 and
@@ -32,6 +35,7 @@
 #include "source/jws.h"
 #include "event/normalize.h"
 #include "persona/persona.h"
+#include "store/evstore.h"
 
 #define MAX_PERSONAS 16
 
@@ -94,6 +98,40 @@ static int write_personas(const char *events, const char *outdir)
         }
         fclose(out);
     }
+    return 0;
+}
+
+static int write_evrecs(const char *events, const char *outdir)
+{
+    static unsigned char buf[IDW_EVREC_MAX];
+    static struct idw_evrec r;
+    char *line = NULL, path[4096], err[256];
+    size_t cap = 0, n, i = 0;
+    FILE *in = fopen(events, "r"), *out;
+
+    if (!in) {
+        perror(events);
+        return 1;
+    }
+    while (getline(&line, &cap, in) > 0) {
+        json_t *raw = json_loads(line, 0, NULL);
+        struct idw_event ev;
+        if (raw && idw_normalize(raw, NULL, &ev, err, sizeof err) == IDW_NORM_OK) {
+            idw_uuid_derive("fuzz", ev.subject.id ? ev.subject.id : "", ev.tuid);
+            idw_evrec_from_event(&r, &ev, ev.subject_is_actor ? NULL : ev.tuid);
+            n = idw_evrec_encode(&r, buf, sizeof buf);
+            snprintf(path, sizeof path, "%s/evrec-%zu", outdir, i++);
+            if (!n || !(out = fopen(path, "wb")) || fwrite(buf, 1, n, out) != n) {
+                perror(path);
+                return 1;
+            }
+            fclose(out);
+            idw_event_clear(&ev);
+        }
+        json_decref(raw);
+    }
+    free(line);
+    fclose(in);
     return 0;
 }
 
@@ -221,8 +259,10 @@ int main(int argc, char **argv)
     }
     if (argc == 4 && !strcmp(argv[1], "personas"))
         return write_personas(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "evrecs"))
+        return write_evrecs(argv[2], argv[3]);
     if (argc == 3 && !strcmp(argv[1], "keys"))
         return write_keys(argv[2]);
-    fprintf(stderr, "usage: fuzz_seed default-config | rule-ids | personas EVENTS OUTDIR | keys OUTDIR\n");
+    fprintf(stderr, "usage: fuzz_seed default-config | rule-ids | personas EVENTS OUTDIR | evrecs EVENTS OUTDIR | keys OUTDIR\n");
     return 2;
 }

@@ -63,6 +63,13 @@ login=$(jlines "vg-$vg_n.out" 'rows[0]["login"]')
 vg 0 persona show "$login"
 vg 0 persona show "$login" --json
 vg 4 persona show nobody@nowhere.example
+vg 0 persona show "$login" --events --limit 5
+vg 0 persona show "$login" --events --since 2026-09-02T00:00:00Z --json
+ev_uuid=$(head -n 1 "$ROOT/data/sample-org.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["uuid"])')
+vg 0 events show "$ev_uuid"
+vg 0 events show "$ev_uuid" --json
+vg 4 events show 00000000-0000-4000-8000-000000000000
+vg 2 events frob
 vg 0 alerts list
 vg 0 alerts list --json --severity low
 alert=$(jlines "vg-$vg_n.out" 'rows[0]["alert_id"]')

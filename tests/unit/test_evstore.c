@@ -378,27 +378,6 @@ static void test_okta_url(void **state)
     assert_int_equal(idw_evstore_okta_url("https://evil.example/.okta.com", "abc", url, sizeof url), 0);
 }
 
-static void test_parse_time_arg(void **state)
-{
-    int64_t t = 7;
-
-    (void)state;
-    assert_int_equal(idw_parse_time_arg("24h", T0, &t), IDW_OK);
-    assert_true(t == T0 - 24 * IDW_HOUR_MS);
-    assert_int_equal(idw_parse_time_arg("7d", T0, &t), IDW_OK);
-    assert_true(t == T0 - 7 * IDW_DAY_MS);
-    assert_int_equal(idw_parse_time_arg("30m", T0, &t), IDW_OK);
-    assert_true(t == T0 - 30 * IDW_MIN_MS);
-    assert_int_equal(idw_parse_time_arg("2026-08-29T00:00:00Z", T0, &t), IDW_OK);
-    assert_true(t == 1787961600000LL);
-    t = 7;
-    const char *bad[] = {"", "h", "0h", "24", "24x", "-1d", "1.5h", "24hh", "9999999999d", "yesterday", NULL};
-    for (int i = 0; bad[i]; i++)
-        assert_int_equal(idw_parse_time_arg(bad[i], T0, &t), IDW_ERR);
-    assert_int_equal(idw_parse_time_arg(NULL, T0, &t), IDW_ERR);
-    assert_true(t == 7);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,7 +385,6 @@ int main(void)
         cmocka_unit_test(test_codec_long_string_cut_at_utf8),
         cmocka_unit_test(test_codec_corrupt_is_error),
         cmocka_unit_test(test_okta_url),
-        cmocka_unit_test(test_parse_time_arg),
         cmocka_unit_test_setup_teardown(test_store_get_and_timeline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_of_an_alert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune, setup, teardown),

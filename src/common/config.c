@@ -90,12 +90,18 @@ static const struct key metrics_keys[] = {
     {"listen", T_STR, NULL}, {NULL, 0, NULL},
 };
 
+static const struct key serve_keys[] = {
+    {"listen", T_STR, NULL}, {"tls_cert", T_STR, NULL}, {"tls_key", T_STR, NULL},
+    {"console_dir", T_STR, NULL}, {"allow_plaintext_remote", T_BOOL, NULL}, {NULL, 0, NULL},
+};
+
 static const struct key root_keys[] = {
     {"db", T_STR, NULL}, {"lmdb_map_size_mb", T_INT, NULL},
     {"orgs", T_ARR_OBJ, org_keys}, {"geoip", T_OBJ, geoip_keys},
     {"persona", T_OBJ, persona_keys}, {"ingest", T_OBJ, ingest_keys},
     {"rules_dir", T_STR, NULL}, {"log_level", T_STR, NULL},
     {"webhooks", T_ARR_OBJ, webhook_keys}, {"metrics", T_OBJ, metrics_keys},
+    {"serve", T_OBJ, serve_keys},
     {NULL, 0, NULL},
 };
 

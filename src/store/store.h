@@ -10,6 +10,7 @@
  *              "login" \0 domain \0 login   → tuid  (login lower-cased)
  *   persona    domain \0 tuid               → persona (persona_codec.c)
  *   meta       name \0 domain               → JSON text
+ *   api_tokens sha256hex(token)              → JSON {name, role, created, hash}
  *
  * Every key starts with (or carries) the domain_id, so many Okta orgs share
  * one environment without ever seeing each other's users.
@@ -56,6 +57,8 @@ struct idw_store {
     MDB_dbi alert_key;      /* rule \0 domain \0 entity -> alert_id of the newest alert */
     MDB_dbi rule_state;     /* rule \0 domain \0 key -> rule-defined bytes */
     MDB_dbi outbox;         /* be64 seq -> webhook delivery entry (deliver/outbox.h); may be
+                               IDW_STORE_NO_DBI in a read-only open of an older database */
+    MDB_dbi api_tokens;     /* hex SHA-256(token) -> {name, role, created, hash} (serve/token.h);
                                IDW_STORE_NO_DBI in a read-only open of an older database */
 };
 
@@ -202,6 +205,10 @@ enum idw_rc idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, co
 enum idw_rc idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
                              const char *b, const char *c, const void *val, size_t len,
                              char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* Removes the entry under (a, b, c): IDW_OK, IDW_NOTFOUND (nothing there), IDW_ERR. */
+enum idw_rc idw_store_kv_del(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                             const char *b, const char *c, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * A JSON document stored under (a, b, c), parsed straight from the map:

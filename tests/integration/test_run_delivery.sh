@@ -67,8 +67,8 @@ grep -q '"msg":"delivered alert' daemon.out || fail "delivery logged"
 # 2. the metrics endpoint, loopback only
 curl -sS "http://127.0.0.1:$MPORT/metrics" > metrics.txt
 grep -q '^idwatch_deliveries_total{outcome="ok"} [1-9]' metrics.txt || { cat metrics.txt; fail "metrics: deliveries"; }
-expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/")" 404 "only /metrics is served"
-expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$MPORT/metrics")" 404 "only GET is served"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/nothing-here")" 404 "unknown paths"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$MPORT/metrics")" 405 "only GET is served"
 grep -q '^idwatch_events_ingested_total{org="acme"} [1-9]' metrics.txt || fail "metrics: events"
 grep -q '^idwatch_alerts{rule="brute_force",severity="critical"} 1' metrics.txt || fail "metrics: alerts"
 

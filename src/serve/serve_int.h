@@ -1,0 +1,82 @@
+/*
+ * serve_int.h — what the server's files share (serve.c dispatches,
+ * api_*.c answer): one request, and the reply a handler fills.
+ */
+#ifndef IDW_SERVE_INT_H
+#define IDW_SERVE_INT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "alert/alert.h"
+#include "serve/principal.h"
+#include "serve/serve.h"
+
+struct MHD_Connection;
+
+struct idw_server {
+    struct MHD_Daemon *mhd;
+    struct idw_serve_opts o;
+    char *cert_pem, *key_pem;
+    size_t key_len;
+    int tls;
+};
+
+struct idw_req {
+    struct idw_server *srv;
+    struct MHD_Connection *conn;
+    const char *method, *url;
+    char *body;                 /* NUL-terminated; NULL when none */
+    size_t len;
+    int too_big;                /* more than IDW_SERVE_BODY_MAX arrived */
+    int answered;               /* a reply was queued before the body (413 by Content-Length) */
+    struct idw_api_principal who;   /* set for /api routes past authentication */
+};
+
+struct idw_reply {
+    unsigned status;
+    json_t *json;               /* owned: the body as JSON, or NULL */
+    char *text;                 /* owned: a text body (malloc'd), or NULL */
+    const char *ctype;          /* for text */
+    const char *allow;          /* the Allow header of a 405 */
+    int fd;                     /* a static file to send, or -1 (owned) */
+    size_t fd_size;
+};
+
+/* Sets an error reply {"error": message}. */
+void idw_reply_error(struct idw_reply *out, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets a JSON reply; takes the reference to doc (NULL → 500 out of memory). */
+void idw_reply_json(struct idw_reply *out, unsigned status, json_t *doc);
+
+/* A query argument, or NULL. */
+const char *idw_req_arg(const struct idw_req *r, const char *name);
+
+/* The `by` a review through this request records ("api:<name>" for a token). */
+void idw_req_by(const struct idw_req *r, char *buf, size_t n);
+
+/*
+ * A review request's body (POST .../review): {"status"?, "assignee"?,
+ * "note"?} with at least one, and for a bulk review "ids": [1..500
+ * strings].  Unknown fields, wrong types, an unknown status or one an
+ * analyst cannot set ("open") are refused.  IDW_OK with *out (the strings
+ * borrow out->doc: idw_review_body_free), or IDW_ERR with err naming the
+ * problem (→ 400).  Fuzzed (tests/fuzz/fuzz_review_body.c).
+ */
+#define IDW_REVIEW_IDS_MAX 500
+struct idw_review_body {
+    json_t *doc;                    /* owned */
+    enum idw_alert_status to;       /* IDW_ALERT_OPEN: no status change */
+    const char *assignee, *note;    /* NULL: absent */
+    const json_t *ids;              /* bulk: the array; NULL otherwise */
+};
+enum idw_rc idw_review_body_parse(const char *body, size_t len, int bulk, struct idw_review_body *out,
+                                  char *err, size_t errlen) IDW_MUST_CHECK;
+void idw_review_body_free(struct idw_review_body *b);
+
+/* /api/v1/alerts...: every alert route (api_alerts.c).  path is after "/api/v1/alerts". */
+void idw_api_alerts(struct idw_req *r, const char *path, struct idw_reply *out);
+
+#endif

@@ -52,17 +52,18 @@ static int parse_when(const char *s, int64_t *ms)
     return idw_time_parse(s, ms) == IDW_OK ? 0 : -1;
 }
 
-/* A comma-separated list of names (names[i] → bit i) into *mask; -1 on an unknown one. */
-static int parse_set(const char *s, const char *(*name)(int), int n, unsigned *mask, char *bad, size_t badlen)
+/* A comma-separated list of names (name(i) → bit i, i in first..last) into *mask; -1 on an unknown one. */
+static int parse_set(const char *s, const char *(*name)(int), int first, int last, unsigned *mask, char *bad,
+                     size_t badlen)
 {
     char buf[256];
 
     idw_strlcpy(buf, s, sizeof buf);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int i;
-        for (i = 0; i < n && strcmp(tok, name(i)); i++)
+        for (i = first; i <= last && strcmp(tok, name(i)); i++)
             ;
-        if (i == n) {
+        if (i > last) {
             idw_strlcpy(bad, tok, badlen);
             return -1;
         }
@@ -123,13 +124,14 @@ static int parse_query(const struct idw_req *r, struct query *q, struct idw_repl
 
     *q = (struct query){.limit = LIMIT_DEFAULT};
     v = idw_req_arg(r, "status");
-    if (v && parse_set(v, status_name, IDW_ALERT_FALSE_POSITIVE + 1, &q->status_mask, bad, sizeof bad) < 0) {
+    if (v && parse_set(v, status_name, IDW_ALERT_OPEN, IDW_ALERT_FALSE_POSITIVE, &q->status_mask, bad,
+                       sizeof bad) < 0) {
         idw_reply_error(out, MHD_HTTP_BAD_REQUEST,
                         "status: unknown value \"%s\" (open, acknowledged, resolved, false_positive)", bad);
         return -1;
     }
     v = idw_req_arg(r, "severity");
-    if (v && parse_set(v, sev_name, IDW_SEV_CRITICAL + 1, &q->sev_mask, bad, sizeof bad) < 0) {
+    if (v && parse_set(v, sev_name, IDW_SEV_LOW, IDW_SEV_CRITICAL, &q->sev_mask, bad, sizeof bad) < 0) {
         idw_reply_error(out, MHD_HTTP_BAD_REQUEST,
                         "severity: unknown value \"%s\" (low, medium, high, critical)", bad);
         return -1;

@@ -110,7 +110,8 @@ sanitize: deps-check
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit fuzz-regress integration
 
 bench: deps-check
-	@$(MAKE) --no-print-directory $(BUILD)/tools/bench $(BUILD)/tools/gen-events
+	@$(MAKE) --no-print-directory $(BUILD)/tools/bench $(BUILD)/tools/gen-events $(BUILD)/tools/gen-alerts \
+	  $(BUILD)/idwatch
 	@TOOLS=$(BUILD)/tools sh tests/bench/run.sh
 
 # kill -9 of `run` at random moments, CRASH_KILLS times, against a faulty

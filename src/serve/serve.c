@@ -462,7 +462,23 @@ static void free_server(struct idw_server *s)
         free(s->cert_pem);
     if (s->key_pem)
         idw_secret_buf_free(s->key_pem, s->key_len);
+    idw_alert_index_free(&s->alerts);
     free(s);
+}
+
+/* Builds the alert index before the server thread exists, so the first queue request is fast. */
+static void warm_index(struct idw_server *s)
+{
+    MDB_txn *txn;
+    char err[256];
+
+    if (idw_store_begin(s->o.st, 1, &txn, err, sizeof err) < 0) {
+        log_warn("http server: alert index: %s (built at the first request)", err);
+        return;
+    }
+    if (idw_alert_index_refresh(&s->alerts, s->o.st, txn, err, sizeof err) < 0)
+        log_warn("http server: alert index: %s (built at the first request)", err);
+    mdb_txn_abort(txn);
 }
 
 enum idw_rc idw_serve_start(const struct idw_serve_opts *o, struct idw_server **out, char *err, size_t errlen)
@@ -493,6 +509,7 @@ enum idw_rc idw_serve_start(const struct idw_serve_opts *o, struct idw_server **
         free_server(s);
         return IDW_ERR;
     }
+    warm_index(s);
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (s->tls)

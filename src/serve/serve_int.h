@@ -6,6 +6,7 @@
 #define IDW_SERVE_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -15,8 +16,43 @@
 
 struct MHD_Connection;
 
+/*
+ * One stored alert as the queue sees it (alert_index.c): the strings it
+ * filters and searches on (NULL when absent), severity, status, times,
+ * and where it is stored (the LMDB key) with a hash of the stored bytes.
+ */
+enum {
+    IDW_ROW_ID, IDW_ROW_DOMAIN, IDW_ROW_RULE, IDW_ROW_USER, IDW_ROW_TUID, IDW_ROW_ACTOR, IDW_ROW_ACTOR_TUID,
+    IDW_ROW_IP, IDW_ROW_INCIDENT, IDW_ROW_ASSIGNEE, IDW_ROW_SUMMARY, IDW_ROW_EVIDENCE, IDW_ROW_NSTR
+};
+struct idw_alert_row {
+    char *key;
+    size_t keylen;
+    uint64_t hash;
+    char *s[IDW_ROW_NSTR];
+    enum idw_severity severity;
+    enum idw_alert_status status;
+    int64_t first_ms, last_ms;
+};
+
+/* Every stored alert's row, in key order. */
+struct idw_alert_index {
+    struct idw_alert_row **rows;
+    size_t n;
+};
+
+/*
+ * Brings ix up to date with the alerts table as txn sees it, parsing only
+ * new or changed documents (unparsable ones are left out, as
+ * idw_alert_each does).  IDW_OK, or IDW_ERR with err (ix is then empty).
+ */
+enum idw_rc idw_alert_index_refresh(struct idw_alert_index *ix, struct idw_store *st, MDB_txn *txn,
+                                    char *err, size_t errlen) IDW_MUST_CHECK;
+void idw_alert_index_free(struct idw_alert_index *ix);
+
 struct idw_server {
     struct MHD_Daemon *mhd;
+    struct idw_alert_index alerts;  /* used by the server thread only */
     struct idw_serve_opts o;
     char *cert_pem, *key_pem;
     size_t key_len;
@@ -31,6 +67,7 @@ struct idw_req {
     size_t len;
     int too_big;                /* more than IDW_SERVE_BODY_MAX arrived */
     int answered;               /* a reply was queued before the body (413 by Content-Length) */
+    int indexed;                /* the alert index was refreshed for this request */
     struct idw_api_principal who;   /* set for /api routes past authentication */
 };
 

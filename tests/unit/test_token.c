@@ -100,8 +100,8 @@ static void test_names_and_list(void **state)
     assert_int_equal(idw_token_create(f->st, f->txn, "zeta", IDW_ROLE_ADMIN, 0, t1, f->err, sizeof f->err),
                      IDW_EXISTS);
     assert_non_null(strstr(f->err, "already exists"));
-    assert_int_equal(idw_token_create(f->st, f->txn, "bad name", IDW_ROLE_ADMIN, 0, t1, f->err, sizeof f->err),
-                     IDW_ERR);
+    assert_int_equal(idw_token_create(f->st, f->txn, "bad name", IDW_ROLE_ADMIN, 0, t1, f->err,
+                                      sizeof f->err), IDW_ERR);
     assert_int_equal(idw_token_create(f->st, f->txn, "", IDW_ROLE_ADMIN, 0, t1, f->err, sizeof f->err),
                      IDW_ERR);
     assert_int_equal(idw_token_list(f->st, f->txn, &list, f->err, sizeof f->err), IDW_OK);

@@ -21,7 +21,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libcurl jansson libssl libcrypto libmaxminddb zlib lmdb yaml-0.1 libpcre2-8
+PKGS     = libcurl jansson libssl libcrypto libmaxminddb zlib lmdb yaml-0.1 libpcre2-8 libmicrohttpd
 OPT     ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 # pkg-config failing (a -dev package missing) stops the build with its own message, instead of
@@ -42,9 +42,14 @@ LDFLAGS_ALL  = $(SAN) $(LDFLAGS)
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 CPPFLAGS_ALL += -DIDW_VERSION=\"$(VERSION)\"
 PREFIX  ?= /usr/local
+# The console's static files (serve.console_dir's default).  A build for `make install` should
+# give CONSOLE_DIR=$(PREFIX)/share/idwatch/console, where install copies them.
+CONSOLE_DIR ?= $(CURDIR)/console
+CPPFLAGS_ALL += -DIDW_CONSOLE_DIR=\"$(CONSOLE_DIR)\"
 
 LIB_SRC  = $(wildcard src/common/*.c src/event/*.c src/persona/*.c src/store/*.c src/source/*.c \
-                     src/rules/*.c src/sigma/*.c src/alert/*.c src/engine/*.c src/deliver/*.c)
+                     src/rules/*.c src/sigma/*.c src/alert/*.c src/engine/*.c src/deliver/*.c \
+                     src/serve/*.c)
 CLI_SRC  = $(wildcard src/cli/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
@@ -105,7 +110,8 @@ sanitize: deps-check
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit fuzz-regress integration
 
 bench: deps-check
-	@$(MAKE) --no-print-directory $(BUILD)/tools/bench $(BUILD)/tools/gen-events
+	@$(MAKE) --no-print-directory $(BUILD)/tools/bench $(BUILD)/tools/gen-events $(BUILD)/tools/gen-alerts \
+	  $(BUILD)/idwatch
 	@TOOLS=$(BUILD)/tools sh tests/bench/run.sh
 
 # kill -9 of `run` at random moments, CRASH_KILLS times, against a faulty
@@ -197,6 +203,8 @@ install: idwatch
 	install -m 0755 idwatch $(DESTDIR)$(PREFIX)/bin/idwatch
 	install -m 0644 rules/*.json $(DESTDIR)$(PREFIX)/share/idwatch/rules/
 	install -m 0644 rules/okta/*.yml rules/okta/README.md $(DESTDIR)$(PREFIX)/share/idwatch/rules/okta/
+	install -d $(DESTDIR)$(PREFIX)/share/idwatch/console
+	install -m 0644 console/* $(DESTDIR)$(PREFIX)/share/idwatch/console/
 
 clean:
 	rm -rf build idwatch

@@ -41,6 +41,8 @@ LAYERS = {
     "sigma": {"common", "event", "persona", "store", "alert", "rules"},
     "deliver": {"common", "event", "persona", "store", "alert", "source"},
     "engine": {"common", "event", "persona", "store", "source", "alert", "rules", "sigma"},
+    "serve": {"common", "event", "persona", "store", "source", "alert", "rules", "sigma", "deliver",
+              "engine"},
     "cli": None,
 }
 

@@ -609,19 +609,43 @@ static enum idw_rc teach_persona(struct idw_store *st, MDB_txn *txn, const json_
     return rc;
 }
 
-/* Status and the history entry {time, status, note, by}. */
+/*
+ * Status (unless r->to is OPEN: no status change), assignee (when given;
+ * "" clears it to null) and the history entry {time, status, note, by,
+ * assignee?}.
+ */
 static void record_review(json_t *a, const struct idw_alert_review *r)
 {
     char when[IDW_TIME_STRLEN];
-    const char *status = idw_alert_status_name(r->to);
+    const char *status = idw_alert_status_name(r->to == IDW_ALERT_OPEN ? idw_alert_status(a) : r->to);
+    json_t *entry;
 
     idw_time_format(r->at_ms, when);
     json_object_set_new(a, "status", json_string(status));
+    if (r->assignee)
+        json_object_set_new(a, "assignee", *r->assignee ? json_string(r->assignee) : json_null());
     if (!json_is_array(json_object_get(a, "history")))
         json_object_set_new(a, "history", json_array());
-    json_array_append_new(json_object_get(a, "history"),
-                          json_pack("{s:s, s:s, s:s?, s:s}", "time", when, "status", status,
-                                    "note", r->note, "by", r->by));
+    entry = json_pack("{s:s, s:s, s:s?, s:s}", "time", when, "status", status, "note", r->note, "by", r->by);
+    if (entry && r->assignee)
+        json_object_set(entry, "assignee", json_object_get(a, "assignee"));
+    json_array_append_new(json_object_get(a, "history"), entry);
+}
+
+int idw_alert_review_refused(const json_t *a, const char *alert_id, const struct idw_alert_review *r,
+                             char *err, size_t errlen)
+{
+    if (r->to == IDW_ALERT_OPEN) {
+        if (r->assignee || r->note)
+            return 0;
+        snprintf(err, errlen, "alert %s: a review needs a status, an assignee or a note", alert_id);
+        return 1;
+    }
+    if (transition_allowed(idw_alert_status(a), r->to))
+        return 0;
+    snprintf(err, errlen, "alert %s is %s: it cannot become %s", alert_id,
+             idw_alert_status_name(idw_alert_status(a)), idw_alert_status_name(r->to));
+    return 1;
 }
 
 enum idw_rc idw_alert_review(struct idw_alerts *al, struct idw_store *st, MDB_txn *txn,
@@ -642,9 +666,7 @@ enum idw_rc idw_alert_review(struct idw_alerts *al, struct idw_store *st, MDB_tx
     rc = idw_alert_find(st, txn, alert_id, &a, err, errlen);
     if (rc != IDW_OK)
         return rc;
-    if (!transition_allowed(idw_alert_status(a), r->to)) {
-        snprintf(err, errlen, "alert %s is %s: it cannot become %s", alert_id,
-                 idw_alert_status_name(idw_alert_status(a)), idw_alert_status_name(r->to));
+    if (idw_alert_review_refused(a, alert_id, r, err, errlen)) {
         json_decref(a);
         return IDW_ERR;
     }

@@ -48,8 +48,11 @@
  *   mitre           technique ids, the union over the candidates
  *   stage           breach-lifecycle stage ("" when none)
  *   status          "open" | "acknowledged" | "resolved" | "false_positive"
- *   history         the reviews, oldest first: {time, status, note, by};
- *                   absent until the first review
+ *   history         the reviews, oldest first: {time, status, note, by,
+ *                   assignee (only when the review set it)}; absent until
+ *                   the first review
+ *   assignee        the analyst an alert is assigned to; absent until a
+ *                   review assigns it, null once unassigned
  *   historical      raised on backfilled history (not delivered unless a
  *                   webhook asks); cleared when live activity updates it
  *   version         1 when created, +1 on every change
@@ -231,10 +234,13 @@ IDW_MUST_CHECK enum idw_rc idw_alert_raise_connector(struct idw_alerts *al, stru
  *   false_positive-> (none: the persona has been taught)
  *
  * Anything else (including the status it already has) is refused.
+ * to == IDW_ALERT_OPEN means "no status change": an assignment or a note
+ * alone (at least one of them), still a new version with a history entry.
  */
 struct idw_alert_review {
-    enum idw_alert_status to;       /* acknowledged, resolved or false_positive */
+    enum idw_alert_status to;       /* acknowledged, resolved, false_positive; OPEN: unchanged */
     const char *note;               /* may be NULL */
+    const char *assignee;           /* NULL: unchanged; "": unassigned (null); else the analyst */
     const char *by;                 /* the analyst's identity (OS user or --by); required */
     int64_t at_ms;                  /* wall clock of the review */
     const struct idw_persona_params *prm;   /* for false_positive's persona teaching */
@@ -242,7 +248,7 @@ struct idw_alert_review {
 
 /*
  * Records r on the alert alert_id (of whichever org holds it): the status,
- * a history entry {time, status, note, by}, and a new version, stored and
+ * the assignee, a history entry {time, status, note, by}, and a new version, stored and
  * handed to the sinks in txn.  false_positive also teaches the user's
  * persona the alert's context (idw_persona_trust_context) and moves the
  * persona generation so running pipelines reload it; an alert keyed by a
@@ -251,6 +257,15 @@ struct idw_alert_review {
  * IDW_OK; IDW_NOTFOUND when there is no such alert; IDW_ERR with err for a
  * refused transition or a storage or sink failure (abort txn).
  */
+/*
+ * Whether idw_alert_review would refuse r on the stored alert a: 0 when
+ * it may apply, 1 with err saying why (a transition not allowed, or no
+ * status, assignee or note).  Lets a caller tell a refusal (HTTP 409)
+ * from a storage failure before writing.
+ */
+IDW_MUST_CHECK int idw_alert_review_refused(const json_t *a, const char *alert_id,
+                                            const struct idw_alert_review *r, char *err, size_t errlen);
+
 IDW_MUST_CHECK enum idw_rc idw_alert_review(struct idw_alerts *al, struct idw_store *st, MDB_txn *txn,
                                             const char *alert_id, const struct idw_alert_review *r,
                                             json_t **out, char *err, size_t errlen);

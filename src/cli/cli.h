@@ -120,6 +120,8 @@ int idw_cmd_rules(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_outbox(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_metrics(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_horizon(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_console(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_api_token(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_events(struct idw_cli *cli, int argc, char **argv);
 
 /*

@@ -15,16 +15,20 @@
  * version stays.  Alerts a page raised are delivered right after the page
  * (deliver.h); the outbox is also worked whenever a retry falls due.
  * `run --once` polls until caught up, then drains the outbox once.
+ * When the configuration has a "serve" object (or the older
+ * metrics.listen), the HTTP server (serve/serve.h: the API, the console,
+ * /metrics) runs on its own thread beside this loop; an API review wakes
+ * delivery here through api_reviewed.
  */
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/listener.h"
 #include "cli/observe.h"
 #include "cli/poll_pool.h"
 #include "alert/alert.h"
@@ -33,6 +37,7 @@
 #include "engine/pipeline.h"
 #include "source/okta_poll.h"
 #include "event/geo.h"
+#include "serve/serve.h"
 
 static volatile sig_atomic_t stop_requested, reload_requested;
 
@@ -114,7 +119,9 @@ struct daemon {
     struct idw_webhooks *webhooks;      /* NULL: no delivery (none configured, or backfill) */
     struct idw_poll_pool *pool;         /* the fetch threads */
     int64_t delivery_due_ms;            /* 0: nothing waiting */
-    int metrics_fd;                     /* loopback metrics listener, -1 when off */
+    struct idw_server *srv;             /* the HTTP server, NULL when off */
+    struct idw_metrics_src msrc;        /* what its /metrics reads */
+    atomic_int api_reviewed;            /* set by the server thread: an API review queued deliveries */
 };
 
 /*
@@ -184,24 +191,11 @@ static int open_pollers(struct daemon *dm, const struct idw_geodb *geo)
     return 0;
 }
 
-/* The metrics text from the database as it is now (a read transaction). */
-static char *metrics_now(void *vdm)
+/* The server thread's review hook: delivery runs on this loop's thread, so only flag it. */
+static void on_api_review(void *vdm)
 {
     struct daemon *dm = vdm;
-    MDB_txn *txn;
-    json_t *doc;
-    char err[256], *text;
-
-    if (idw_store_begin(dm->st, 1, &txn, err, sizeof err) < 0) {
-        log_error("metrics: %s", err);      /* the scrape gets a 500 */
-        return NULL;
-    }
-    if (idw_status_doc(&dm->cli->cfg, dm->st, txn, &doc, err, sizeof err) < 0)
-        log_error("metrics: %s", err);
-    mdb_txn_abort(txn);
-    text = doc ? idw_metrics_text(doc) : NULL;
-    json_decref(doc);
-    return text;
+    atomic_store(&dm->api_reviewed, 1);
 }
 
 /* Every org's pipeline switches to fresh; on failure all stay on the running engine. */
@@ -329,11 +323,9 @@ static int deliver(struct daemon *dm, int drain)
     return 0;
 }
 
-/* Sleeps until ms passed, a stop, or a reload request; answers metrics scrapes meanwhile. */
-/* Sleeps until ms passed, a fetch finished, a stop, or a reload request; answers metrics meanwhile. */
+/* Sleeps until ms passed, a fetch finished, a stop, a reload request, or an API review to deliver. */
 static void nap(struct daemon *dm, long ms)
 {
-    idw_listener_serve(dm->metrics_fd, metrics_now, dm);
     while (ms > 0 && !stop_requested && !reload_requested) {
         long step = ms < 100 ? ms : 100;
         int64_t t0 = idw_now_ms();
@@ -341,7 +333,10 @@ static void nap(struct daemon *dm, long ms)
             idw_poll_pool_wait(dm->pool, step);
         else
             idw_sleep_ms(step, &stop_requested);
-        idw_listener_serve(dm->metrics_fd, metrics_now, dm);
+        if (atomic_exchange(&dm->api_reviewed, 0)) {
+            dm->delivery_due_ms = idw_now_ms();
+            return;
+        }
         if (idw_poll_pool_busy(dm->pool) && idw_now_ms() - t0 < step)
             return;     /* woken early: a fetch finished */
         ms -= step;
@@ -439,7 +434,8 @@ static void usage(FILE *out, int backfill)
                 "\n"
                 "Polls the System Log of every configured org (or DOMAIN) until SIGTERM/SIGINT,\n"
                 "runs the rules, and delivers alerts to the configured webhooks.  SIGHUP reloads\n"
-                "the rules and webhooks.  metrics.listen serves Prometheus text on loopback.\n"
+                "the rules and webhooks.  With a \"serve\" configuration it also serves the API,\n"
+                "the console and /metrics (serve.listen, default 127.0.0.1:8642).\n"
                 "  --once   poll until every org is caught up (a short page), try every pending\n"
                 "           delivery once, then exit\n");
     fprintf(out, "\nExit codes: 0 ok, 1 failure or an org paused, 2 usage.\n");
@@ -519,6 +515,7 @@ static void drop_fetched(void *tag)
 
 static void close_all(struct daemon *dm, struct idw_geodb *geo)
 {
+    idw_serve_stop(dm->srv);        /* first: its requests read the store */
     idw_poll_pool_free(dm->pool, drop_fetched);     /* waits for the requests in flight */
     for (size_t i = 0; i < dm->n; i++) {
         idw_okta_poller_free(dm->runs[i].poller);
@@ -529,25 +526,35 @@ static void close_all(struct daemon *dm, struct idw_geodb *geo)
     idw_geo_close(geo);
     idw_detect_close(dm->detect);
     idw_webhooks_free(dm->webhooks);
-    if (dm->metrics_fd >= 0)
-        close(dm->metrics_fd);
 }
 
-/* "metrics": {"listen": "127.0.0.1:9464"} turns the loopback endpoint on (not for backfill). */
-static int open_metrics(struct daemon *dm)
+/* The HTTP server, when "serve" (or the older metrics.listen) is configured; never for backfill. */
+static int open_server(struct daemon *dm)
 {
-    const json_t *metrics = json_object_get(dm->cli->cfg.root, "metrics");
-    const char *listen = json_string_value(json_object_get(metrics, "listen"));
-    char err[256];
+    struct idw_serve_opts o;
+    int configured;
+    char err[512];
 
-    dm->metrics_fd = -1;
-    if (!listen || !*listen || dm->a->backfill)
+    if (dm->a->backfill)
         return 0;
-    if (idw_listener_open(listen, &dm->metrics_fd, err, sizeof err) < 0) {
+    if (idw_serve_config(&dm->cli->cfg, NULL, &o, &configured, err, sizeof err) < 0) {
+        log_error("configuration: %s", err);
+        return -1;
+    }
+    if (!configured)
+        return 0;
+    dm->msrc = (struct idw_metrics_src){.cfg = &dm->cli->cfg, .st = dm->st};
+    o.st = dm->st;
+    o.metrics = idw_metrics_scrape;
+    o.metrics_ctx = &dm->msrc;
+    o.reviewed = on_api_review;
+    o.reviewed_ctx = dm;
+    if (idw_serve_start(&o, &dm->srv, err, sizeof err) < 0) {
         log_error("%s", err);
         return -1;
     }
-    log_info("metrics on http://%s/metrics", listen);
+    log_info("serving the API, the console and /metrics on %s://%s/", *o.tls_cert ? "https" : "http",
+             o.listen);
     return 0;
 }
 
@@ -566,7 +573,7 @@ static int open_webhooks(struct daemon *dm)
 
 static int run_common(struct idw_cli *cli, struct run_args *a)
 {
-    struct daemon dm = {.cli = cli, .a = a, .metrics_fd = -1};
+    struct daemon dm = {.cli = cli, .a = a};
     struct idw_geodb *geo = NULL;
     struct org_run *runs;
     int rc = IDW_EXIT_FAILURE;
@@ -585,7 +592,7 @@ static int run_common(struct idw_cli *cli, struct run_args *a)
     /* each step only after the one before succeeded: dm.st stays NULL otherwise */
     if (open_rules(cli, &dm.detect) >= 0 && open_webhooks(&dm) >= 0)
         dm.st = idw_cli_open_writer(cli, a->backfill ? "backfill" : "run");
-    if (!dm.st || open_metrics(&dm) < 0) {
+    if (!dm.st || open_server(&dm) < 0) {
         close_all(&dm, geo);
         return IDW_EXIT_FAILURE;
     }

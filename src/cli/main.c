@@ -47,6 +47,8 @@ static const struct command commands[] = {
     {"rules", idw_cmd_rules, "list the detection rules and their configuration"},
     {"outbox", idw_cmd_outbox, "webhook deliveries: list, retry dead letters, deliver now"},
     {"horizon", idw_cmd_horizon, "show or repair a domain's de-duplication horizon"},
+    {"console", idw_cmd_console, "serve the API and web console for the database (no polling)"},
+    {"api-token", idw_cmd_api_token, "create, list or revoke bearer tokens of the HTTP API"},
 };
 
 static void usage(FILE *out)

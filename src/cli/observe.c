@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "deliver/outbox.h"
 
 static json_int_t ival(const json_t *o, const char *k)
@@ -368,4 +369,23 @@ char *idw_metrics_text(const json_t *status)
         return NULL;
     }
     return buf;
+}
+
+char *idw_metrics_scrape(void *ctx)
+{
+    const struct idw_metrics_src *m = ctx;
+    MDB_txn *txn;
+    json_t *doc = NULL;
+    char err[256], *text;
+
+    if (idw_store_begin(m->st, 1, &txn, err, sizeof err) < 0) {
+        log_error("metrics: %s", err);      /* the scrape gets a 500 */
+        return NULL;
+    }
+    if (idw_status_doc(m->cfg, m->st, txn, &doc, err, sizeof err) < 0)
+        log_error("metrics: %s", err);
+    mdb_txn_abort(txn);
+    text = doc ? idw_metrics_text(doc) : NULL;
+    json_decref(doc);
+    return text;
 }

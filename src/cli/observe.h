@@ -1,7 +1,7 @@
 /*
  * observe.h — the operator's view of a database: the status document
  * (`idwatch status --json`, docs/operations.md) and its Prometheus text
- * form (`idwatch metrics`, and the daemon's loopback listener).
+ * form (`idwatch metrics`, and /metrics on the HTTP server: serve/serve.h).
  */
 #ifndef IDW_OBSERVE_H
 #define IDW_OBSERVE_H
@@ -37,5 +37,18 @@ enum idw_rc idw_status_doc(const struct idw_config *cfg, struct idw_store *st, M
  * malloc'd (caller frees), NULL when out of memory.
  */
 char *idw_metrics_text(const json_t *status) IDW_MUST_CHECK;
+
+/* What /metrics reads: the configuration and the database (both outlive the server). */
+struct idw_metrics_src {
+    const struct idw_config *cfg;
+    struct idw_store *st;
+};
+
+/*
+ * The metrics text of the database as it is now, in a read transaction
+ * of its own (the HTTP server's /metrics callback; ctx is a struct
+ * idw_metrics_src).  malloc'd, or NULL (logged) when it cannot be read.
+ */
+char *idw_metrics_scrape(void *ctx) IDW_MUST_CHECK;
 
 #endif

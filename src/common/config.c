@@ -100,6 +100,11 @@ static const struct key metrics_keys[] = {
     {"listen", T_STR, NULL}, {NULL, 0, NULL},
 };
 
+static const struct key serve_keys[] = {
+    {"listen", T_STR, NULL}, {"tls_cert", T_STR, NULL}, {"tls_key", T_STR, NULL},
+    {"console_dir", T_STR, NULL}, {"allow_plaintext_remote", T_BOOL, NULL}, {NULL, 0, NULL},
+};
+
 static const struct key root_keys[] = {
     {"db", T_STR, NULL}, {"lmdb_map_size_mb", T_INT, NULL},
     {"orgs", T_ARR_OBJ, org_keys}, {"geoip", T_OBJ, geoip_keys},
@@ -108,6 +113,7 @@ static const struct key root_keys[] = {
     {"webhooks", T_ARR_OBJ, webhook_keys}, {"metrics", T_OBJ, metrics_keys},
     {"incidents", T_OBJ, incident_keys},
     {"events", T_OBJ, events_keys},
+    {"serve", T_OBJ, serve_keys},
     {NULL, 0, NULL},
 };
 

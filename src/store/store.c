@@ -126,7 +126,9 @@ static int open_tables(struct idw_store *st, MDB_txn *txn, unsigned create)
         rc = open_optional(txn, "incidents", create, &st->incidents);
     if (!rc)
         rc = open_optional(txn, "events", create, &st->events);
-    return rc ? rc : open_optional(txn, "ev_person", create | dups, &st->ev_person);
+    if (!rc)
+        rc = open_optional(txn, "ev_person", create | dups, &st->ev_person);
+    return rc ? rc : open_optional(txn, "api_tokens", create, &st->api_tokens);
 }
 
 static enum idw_rc open_dbis(struct idw_store *st, unsigned flags, char *err, size_t errlen)
@@ -918,6 +920,24 @@ enum idw_rc idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, co
     key = val_of(&k);
     rc = mdb_put(txn, dbi, &key, &val, 0);
     return rc ? fail(err, errlen, "kv put", rc) : IDW_OK;
+}
+
+enum idw_rc idw_store_kv_del(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                             const char *b, const char *c, char *err, size_t errlen)
+{
+    struct key k = {0};
+    MDB_val key;
+    int rc;
+
+    (void)st;
+    kv_key(&k, a, b, c);
+    if (k.overflow)
+        return fail(err, errlen, "kv key", 0);
+    key = val_of(&k);
+    rc = mdb_del(txn, dbi, &key, NULL);
+    if (rc == MDB_NOTFOUND)
+        return IDW_NOTFOUND;
+    return rc ? fail(err, errlen, "kv del", rc) : IDW_OK;
 }
 
 /* A fixed-size counter under (a, b, c): IDW_OK, IDW_NOTFOUND (*v zeroed), IDW_ERR (also a wrong size). */

@@ -11,6 +11,7 @@
  *   persona    domain \0 tuid               → persona (persona_codec.c)
  *   meta       name \0 domain               → JSON text
  *   events, ev_person: the kept events (store/evstore.h)
+ *   api_tokens sha256hex(token)              → JSON {name, role, created, hash}
  *
  * Every key starts with (or carries) the domain_id, so many Okta orgs share
  * one environment without ever seeing each other's users.
@@ -62,6 +63,8 @@ struct idw_store {
                                IDW_STORE_NO_DBI in a read-only open of an older database */
     MDB_dbi events, ev_person;  /* the kept events (store/evstore.h); IDW_STORE_NO_DBI in a
                                    read-only open of an older database */
+    MDB_dbi api_tokens;     /* hex SHA-256(token) -> {name, role, created, hash} (serve/token.h);
+                               IDW_STORE_NO_DBI in a read-only open of an older database */
 };
 
 #define IDW_STORE_NO_DBI ((MDB_dbi)-1)
@@ -216,6 +219,10 @@ enum idw_rc idw_store_kv_get(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, co
 enum idw_rc idw_store_kv_put(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
                              const char *b, const char *c, const void *val, size_t len,
                              char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* Removes the entry under (a, b, c): IDW_OK, IDW_NOTFOUND (nothing there), IDW_ERR. */
+enum idw_rc idw_store_kv_del(struct idw_store *st, MDB_txn *txn, MDB_dbi dbi, const char *a,
+                             const char *b, const char *c, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * A JSON document stored under (a, b, c), parsed straight from the map:

@@ -2,7 +2,8 @@
 # make bench: generate a large synthetic org stream, then measure parse-only,
 # parse+normalize and full ingest in one run (tools/bench.c); then the
 # latency from a fetched page to its alert accepted by a webhook (latency.sh);
-# then peak memory against the number of users (memory.sh).
+# then peak memory against the number of users (memory.sh); 200 orgs polled at
+# once (multiorg.sh); the console's alert queue page over 10,000 alerts (queue.sh).
 #   BENCH_USERS / BENCH_DAYS / BENCH_EVENTS tune the stream size.
 set -eu
 TOOLS=${TOOLS:-build/tools}
@@ -26,3 +27,4 @@ IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/latency.sh
 echo
 IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/memory.sh
 echo; IDWATCH=${IDWATCH:-build/idwatch} sh tests/bench/multiorg.sh
+echo; IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/queue.sh

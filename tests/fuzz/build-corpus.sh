@@ -19,7 +19,7 @@ OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds
 rm -rf "$S" && mkdir -p "$S"
 for h in replay normalize config rules persona_codec alert http_headers pipeline \
-         http_response okta_token okta_answer key sigma evrec_codec; do
+         http_response okta_token okta_answer key sigma evrec_codec review_body; do
     mkdir -p "$S/fuzz_$h"
 done
 tmp=$(mktemp -d /tmp/idw-fuzz-corpus.XXXXXX)
@@ -277,6 +277,13 @@ while IFS= read -r line; do
     n=$((n + 1))
     printf '%s' "$line" > "$S/fuzz_alert/alert-$n.json"
 done < "$tmp/alerts.jsonl"
+
+# Review request bodies (byte 0: 1 = the bulk form): the kept regressions plus a few shapes.
+cp tests/fuzz/regressions/fuzz_review_body/* "$S/fuzz_review_body/"
+printf '\000{"note":"called the user"}' > "$S/fuzz_review_body/note.json"
+printf '\000{"assignee":""}' > "$S/fuzz_review_body/unassign.json"
+printf '\001{"ids":["0123456789abcdef"],"status":"false_positive","note":"the user travelled"}' \
+    > "$S/fuzz_review_body/bulk-fp.json"
 
 for d in "$S"/*; do
     printf '%s: %s seeds\n' "$(basename "$d")" "$(ls "$d" | wc -l)"

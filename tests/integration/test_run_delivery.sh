@@ -67,10 +67,20 @@ grep -q '"msg":"delivered alert' daemon.out || fail "delivery logged"
 # 2. the metrics endpoint, loopback only
 curl -sS "http://127.0.0.1:$MPORT/metrics" > metrics.txt
 grep -q '^idwatch_deliveries_total{outcome="ok"} [1-9]' metrics.txt || { cat metrics.txt; fail "metrics: deliveries"; }
-expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/")" 404 "only /metrics is served"
-expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$MPORT/metrics")" 404 "only GET is served"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$MPORT/nothing-here")" 404 "unknown paths"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$MPORT/metrics")" 405 "only GET is served"
 grep -q '^idwatch_events_ingested_total{org="acme"} [1-9]' metrics.txt || fail "metrics: events"
 grep -q '^idwatch_alerts{rule="brute_force",severity="critical"} 1' metrics.txt || fail "metrics: alerts"
+
+# 2b. the API on the same server (metrics.listen still names it): an analyst's review through the daemon
+# is a new version the daemon delivers at once (woken by the review, not at its next poll 5 s later)
+"$IDWATCH" --config cfg.json api-token create --name soar --role analyst > api.tok 2>/dev/null
+AID=$("$IDWATCH" --config cfg.json alerts list --json --rule brute_force | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["alert_id"])')
+V=$(curl -sS -H "Authorization: Bearer $(cat api.tok)" "http://127.0.0.1:$MPORT/api/v1/alerts/$AID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+expect_eq "$(curl -s -o review.json -w '%{http_code}' -H "Authorization: Bearer $(cat api.tok)" \
+             -d '{"status":"acknowledged","note":"via the API"}' "http://127.0.0.1:$MPORT/api/v1/alerts/$AID/review")" 200 "API review"
+expect_eq "$(jget review.json '(j["version"], j["history"][-1]["by"])')" "($((V + 1)), 'api:soar')" "API review version"
+soar_wait "$((V + 1)) in j['alerts'].get('$AID', [])" 2
 
 # 3. SIGTERM while a poll is stalled: clean stop; the attack injected meanwhile arrives after a restart
 attack 1 b

@@ -275,11 +275,13 @@ static void test_new_alert_after_window(void **state)
 }
 
 /* Reviews id in a committed transaction; returns the alert module's code, err in err. */
-static enum idw_rc review(struct fixture *f, const char *id, enum idw_alert_status to, const char *by,
-                          int64_t at, char *err, size_t errlen)
+/* A review with the given note and assignee (NULL: none). */
+static enum idw_rc review_full(struct fixture *f, const char *id, enum idw_alert_status to, const char *note,
+                               const char *assignee, const char *by, int64_t at, char *err, size_t errlen)
 {
     struct idw_persona_params prm;
-    struct idw_alert_review r = {.to = to, .note = "checked", .by = by, .at_ms = at, .prm = &prm};
+    struct idw_alert_review r = {.to = to, .note = note, .assignee = assignee, .by = by, .at_ms = at,
+                                 .prm = &prm};
     MDB_txn *txn;
     enum idw_rc rc;
 
@@ -291,6 +293,12 @@ static enum idw_rc review(struct fixture *f, const char *id, enum idw_alert_stat
     else
         mdb_txn_abort(txn);
     return rc;
+}
+
+static enum idw_rc review(struct fixture *f, const char *id, enum idw_alert_status to, const char *by,
+                          int64_t at, char *err, size_t errlen)
+{
+    return review_full(f, id, to, "checked", NULL, by, at, err, errlen);
 }
 
 static void test_new_alert_after_resolve(void **state)
@@ -339,7 +347,9 @@ static void test_review_transitions(void **state)
     assert_int_equal(review(f, id, IDW_ALERT_RESOLVED, "carol", T0 + 2 * MIN, err, sizeof err), IDW_OK);
     assert_int_equal(review(f, id, IDW_ALERT_ACKNOWLEDGED, "bob", T0, err, sizeof err), IDW_ERR);
     assert_non_null(strstr(err, "is resolved: it cannot become acknowledged"));
-    assert_int_equal(review(f, id, IDW_ALERT_OPEN, "bob", T0, err, sizeof err), IDW_ERR);
+    /* no status change needs an assignee or a note */
+    assert_int_equal(review_full(f, id, IDW_ALERT_OPEN, NULL, NULL, "bob", T0, err, sizeof err), IDW_ERR);
+    assert_non_null(strstr(err, "needs a status, an assignee or a note"));
     assert_int_equal(review(f, id, IDW_ALERT_FALSE_POSITIVE, "dave", T0 + 3 * MIN, err, sizeof err), IDW_OK);
     assert_int_equal(review(f, id, IDW_ALERT_RESOLVED, "bob", T0, err, sizeof err), IDW_ERR);
     assert_non_null(strstr(err, "is false_positive: it cannot become resolved"));
@@ -355,6 +365,38 @@ static void test_review_transitions(void **state)
     json_decref(a);
     assert_int_equal(f->seen.n, 4);                /* refused reviews reached no sink */
     assert_string_equal(strrchr(f->seen.calls[3], ':'), ":4");
+}
+
+/* An assignment or a note alone is a new version with a history entry; the status stays. */
+static void test_assign_and_note(void **state)
+{
+    struct fixture *f = *state;
+    struct idw_alert_candidate c = candidate(IDW_SEV_MEDIUM, 40);
+    char id[IDW_UUID_STRLEN], err[256];
+    json_t *a, *h;
+
+    add_recorder(f, "s");
+    assert_int_equal(raise_at(f, T0, &c), IDW_ALERT_CREATED);
+    recorded_id(f, 0, id);
+    assert_int_equal(review_full(f, id, IDW_ALERT_OPEN, NULL, "ann", "api:soar", T0 + MIN, err, sizeof err),
+                     IDW_OK);
+    assert_int_equal(review_full(f, id, IDW_ALERT_OPEN, "called the user", NULL, "ann", T0 + 2 * MIN, err,
+                                 sizeof err), IDW_OK);
+    assert_int_equal(review_full(f, id, IDW_ALERT_ACKNOWLEDGED, NULL, "", "ann", T0 + 3 * MIN, err,
+                                 sizeof err), IDW_OK);
+    a = get(f, id);
+    assert_int_equal(idw_alert_version(a), 4);
+    assert_int_equal(idw_alert_status(a), IDW_ALERT_ACKNOWLEDGED);
+    assert_true(json_is_null(json_object_get(a, "assignee")));     /* "" unassigned */
+    h = json_object_get(a, "history");
+    assert_int_equal(json_array_size(h), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "status")), "open");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "assignee")), "ann");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "by")), "api:soar");
+    assert_null(json_object_get(json_array_get(h, 1), "assignee"));     /* a note alone assigns nobody */
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 1), "note")), "called the user");
+    json_decref(a);
+    assert_int_equal(f->seen.n, 4);     /* every version reached the sink */
 }
 
 static void test_fp_teaches_persona(void **state)
@@ -539,6 +581,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_alert_after_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_alert_after_resolve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_review_transitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_assign_and_note, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fp_teaches_persona, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_sink_stores_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connector_alert, setup, teardown),

@@ -1,0 +1,89 @@
+/*
+ * serve.h — idwatch's HTTP server (libmicrohttpd): the JSON API
+ * (docs/api.md), the static console files, and /metrics.
+ *
+ * Who runs it: `idwatch run` (beside the pipeline) and `idwatch console`
+ * (alone, for a database whose daemon runs elsewhere on the host).
+ *
+ * Threads.  libmicrohttpd answers every connection on ONE internal thread
+ * of its own (MHD_USE_INTERNAL_POLLING_THREAD), so the handlers never run
+ * concurrently with each other.  The daemon's pipeline writes LMDB on its
+ * own thread.  GET handlers use read transactions (the environment is
+ * opened MDB_NOTLS, so a read transaction belongs to no thread slot and
+ * never blocks the writer).  A review (POST) takes a short write
+ * transaction on the server thread: LMDB serialises writers, so it waits
+ * for the pipeline's open batch to commit and never runs inside it — the
+ * same as `idwatch alerts ack` from another process, which the pipeline
+ * already tolerates (a false_positive bumps the persona generation, and
+ * the pipeline drops its cached personas on the next batch).  The review
+ * hands the new version to the outbox sink for the configured webhooks,
+ * and calls opts.reviewed so the daemon delivers it at once.
+ *
+ * Every response carries the security headers of the API contract
+ * (docs/api.md); /api responses are JSON with Cache-Control: no-store and
+ * errors as {"error": "..."}.  Request bodies are capped
+ * (IDW_SERVE_BODY_MAX → 413).  Nothing secret is logged.
+ */
+#ifndef IDW_SERVE_H
+#define IDW_SERVE_H
+
+#include <stddef.h>
+
+#include "common/config.h"
+#include "common/rc.h"
+#include "serve/auth.h"
+#include "store/store.h"
+
+#define IDW_SERVE_DEFAULT_LISTEN "127.0.0.1:8642"
+#define IDW_SERVE_BODY_MAX (64 * 1024)
+
+#ifndef IDW_CONSOLE_DIR
+#define IDW_CONSOLE_DIR "console"
+#endif
+
+struct idw_serve_opts {
+    char listen[128];           /* "127.0.0.1:8642", "[::1]:8642", "0.0.0.0:8642" */
+    char tls_cert[4096];        /* PEM file paths; both or neither ("" = plain HTTP) */
+    char tls_key[4096];
+    char console_dir[4096];
+    int allow_plaintext_remote; /* serve.allow_plaintext_remote */
+
+    struct idw_store *st;       /* borrowed; outlives the server */
+    const struct idw_config *cfg;   /* webhooks (the outbox sink of reviews), persona settings */
+    struct idw_auth auth;       /* idw_auth_init'ed by idw_serve_config; add sources before start */
+
+    /* /metrics: the Prometheus text (malloc'd; NULL answers 500). NULL: 404. */
+    char *(*metrics)(void *ctx);
+    void *metrics_ctx;
+    /* Called on the server thread after an API review committed (e.g. wake delivery). May be NULL. */
+    void (*reviewed)(void *ctx);
+    void *reviewed_ctx;
+};
+
+/*
+ * Fills o from cfg's "serve" object (listen, tls_cert, tls_key,
+ * console_dir, allow_plaintext_remote), with the defaults, and the older
+ * "metrics.listen" when "serve.listen" is absent.  *configured is set
+ * when the configuration has a "serve" object or a metrics.listen (run
+ * serves only then; `console` always).  listen_override (NULL: none) is
+ * `console --listen`.  IDW_OK, or IDW_ERR with err naming the key.
+ */
+enum idw_rc idw_serve_config(const struct idw_config *cfg, const char *listen_override,
+                             struct idw_serve_opts *o, int *configured, char *err, size_t errlen)
+    IDW_MUST_CHECK;
+
+struct idw_server;
+
+/*
+ * Binds and starts serving on its own thread.  Refuses a listen address
+ * that is not loopback unless TLS is configured or allow_plaintext_remote
+ * is set; the TLS key file must be mode 600 (like every secret file).
+ * IDW_OK with *out (idw_serve_stop it), or IDW_ERR with err.
+ */
+enum idw_rc idw_serve_start(const struct idw_serve_opts *o, struct idw_server **out, char *err, size_t errlen)
+    IDW_MUST_CHECK;
+
+/* Stops accepting, finishes the request in progress, frees s.  NULL is fine. */
+void idw_serve_stop(struct idw_server *s);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * serve_int.h — what the server's files share (serve.c dispatches,
+ * api_*.c answer): one request, and the reply a handler fills.
+ */
+#ifndef IDW_SERVE_INT_H
+#define IDW_SERVE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "alert/alert.h"
+#include "serve/principal.h"
+#include "serve/serve.h"
+
+struct MHD_Connection;
+
+/*
+ * One stored alert as the queue sees it (alert_index.c): the strings it
+ * filters and searches on (NULL when absent), severity, status, times,
+ * and where it is stored (the LMDB key) with a hash of the stored bytes.
+ */
+enum {
+    IDW_ROW_ID, IDW_ROW_DOMAIN, IDW_ROW_RULE, IDW_ROW_USER, IDW_ROW_TUID, IDW_ROW_ACTOR, IDW_ROW_ACTOR_TUID,
+    IDW_ROW_IP, IDW_ROW_INCIDENT, IDW_ROW_ASSIGNEE, IDW_ROW_SUMMARY, IDW_ROW_EVIDENCE, IDW_ROW_NSTR
+};
+struct idw_alert_row {
+    char *key;
+    size_t keylen;
+    uint64_t hash;
+    char *s[IDW_ROW_NSTR];
+    enum idw_severity severity;
+    enum idw_alert_status status;
+    int64_t first_ms, last_ms;
+};
+
+/* Every stored alert's row, in key order. */
+struct idw_alert_index {
+    struct idw_alert_row **rows;
+    size_t n;
+};
+
+/*
+ * Brings ix up to date with the alerts table as txn sees it, parsing only
+ * new or changed documents (unparsable ones are left out, as
+ * idw_alert_each does).  IDW_OK, or IDW_ERR with err (ix is then empty).
+ */
+enum idw_rc idw_alert_index_refresh(struct idw_alert_index *ix, struct idw_store *st, MDB_txn *txn,
+                                    char *err, size_t errlen) IDW_MUST_CHECK;
+void idw_alert_index_free(struct idw_alert_index *ix);
+
+struct idw_server {
+    struct MHD_Daemon *mhd;
+    struct idw_alert_index alerts;  /* used by the server thread only */
+    struct idw_serve_opts o;
+    char *cert_pem, *key_pem;
+    size_t key_len;
+    int tls;
+};
+
+struct idw_req {
+    struct idw_server *srv;
+    struct MHD_Connection *conn;
+    const char *method, *url;
+    char *body;                 /* NUL-terminated; NULL when none */
+    size_t len;
+    int too_big;                /* more than IDW_SERVE_BODY_MAX arrived */
+    int answered;               /* a reply was queued before the body (413 by Content-Length) */
+    int indexed;                /* the alert index was refreshed for this request */
+    struct idw_api_principal who;   /* set for /api routes past authentication */
+};
+
+struct idw_reply {
+    unsigned status;
+    json_t *json;               /* owned: the body as JSON, or NULL */
+    char *text;                 /* owned: a text body (malloc'd), or NULL */
+    const char *ctype;          /* for text */
+    const char *allow;          /* the Allow header of a 405 */
+    int fd;                     /* a static file to send, or -1 (owned) */
+    size_t fd_size;
+};
+
+/* Sets an error reply {"error": message}. */
+void idw_reply_error(struct idw_reply *out, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sets a JSON reply; takes the reference to doc (NULL → 500 out of memory). */
+void idw_reply_json(struct idw_reply *out, unsigned status, json_t *doc);
+
+/* A query argument, or NULL. */
+const char *idw_req_arg(const struct idw_req *r, const char *name);
+
+/* The `by` a review through this request records ("api:<name>" for a token). */
+void idw_req_by(const struct idw_req *r, char *buf, size_t n);
+
+/*
+ * A review request's body (POST .../review): {"status"?, "assignee"?,
+ * "note"?} with at least one, and for a bulk review "ids": [1..500
+ * strings].  Unknown fields, wrong types, an unknown status or one an
+ * analyst cannot set ("open") are refused.  IDW_OK with *out (the strings
+ * borrow out->doc: idw_review_body_free), or IDW_ERR with err naming the
+ * problem (→ 400).  Fuzzed (tests/fuzz/fuzz_review_body.c).
+ */
+#define IDW_REVIEW_IDS_MAX 500
+struct idw_review_body {
+    json_t *doc;                    /* owned */
+    enum idw_alert_status to;       /* IDW_ALERT_OPEN: no status change */
+    const char *assignee, *note;    /* NULL: absent */
+    const json_t *ids;              /* bulk: the array; NULL otherwise */
+};
+enum idw_rc idw_review_body_parse(const char *body, size_t len, int bulk, struct idw_review_body *out,
+                                  char *err, size_t errlen) IDW_MUST_CHECK;
+void idw_review_body_free(struct idw_review_body *b);
+
+/* /api/v1/alerts...: every alert route (api_alerts.c).  path is after "/api/v1/alerts". */
+void idw_api_alerts(struct idw_req *r, const char *path, struct idw_reply *out);
+
+#endif

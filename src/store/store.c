@@ -116,7 +116,8 @@ static int open_tables(struct idw_store *st, MDB_txn *txn, unsigned create)
             return rc;
     }
     int rc = open_optional(txn, "outbox", create, &st->outbox);
-    return rc ? rc : open_optional(txn, "api_tokens", create, &st->api_tokens);
+    rc = rc ? rc : open_optional(txn, "api_tokens", create, &st->api_tokens);
+    return rc ? rc : open_optional(txn, "users", create, &st->users);
 }
 
 static enum idw_rc open_dbis(struct idw_store *st, unsigned flags, char *err, size_t errlen)

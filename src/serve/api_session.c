@@ -102,10 +102,12 @@ void idw_api_login(struct idw_req *r, struct idw_reply *out)
                  idw_principal_name_valid(user) ? user : "(not a valid name)", addr);
         out->retry_after = wait;
         idw_reply_error(out, MHD_HTTP_TOO_MANY_REQUESTS, "too many failed logins: try again in %u s", wait);
+    } else if (!idw_session_origin_ok(r->conn, s->tls)) {
+        idw_reply_error(out, MHD_HTTP_FORBIDDEN, "cross-origin login refused (Origin does not match Host)");
     } else {
-        if (old)
-            idw_session_end(s->sessions, old);  /* a new login replaces the browser's old session */
         try_login(r, user, pw, addr, out);
+        if (old && out->status == MHD_HTTP_OK)
+            idw_session_end(s->sessions, old);  /* a new login replaces the browser's old session */
     }
     if (pw)
         OPENSSL_cleanse((char *)pw, strlen(pw));

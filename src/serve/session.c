@@ -357,16 +357,22 @@ static int same_origin(const char *origin, const char *host, int tls)
     return host && *host && strncasecmp(origin, scheme, n) == 0 && strcasecmp(origin + n, host) == 0;
 }
 
-enum idw_rc idw_session_csrf(struct idw_sessions *s, struct MHD_Connection *conn, const char *user, int tls,
-                             char *err, size_t errlen)
+int idw_session_origin_ok(struct MHD_Connection *conn, int tls)
 {
     const char *origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
     const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+
+    return !origin || same_origin(origin, host, tls);
+}
+
+enum idw_rc idw_session_csrf(struct idw_sessions *s, struct MHD_Connection *conn, const char *user, int tls,
+                             char *err, size_t errlen)
+{
     const char *token = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
     const char *id = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, IDW_SESSION_COOKIE);
     struct idw_session_info info;
 
-    if (origin && !same_origin(origin, host, tls)) {
+    if (!idw_session_origin_ok(conn, tls)) {
         snprintf(err, errlen, "cross-origin request refused (Origin does not match Host)");
         return IDW_ERR;
     }

@@ -113,6 +113,9 @@ void idw_login_succeeded(struct idw_sessions *s, const char *user);
 enum idw_rc idw_session_csrf(struct idw_sessions *s, struct MHD_Connection *conn, const char *user, int tls,
                              char *err, size_t errlen) IDW_MUST_CHECK;
 
+/* Whether the request's Origin header, when present, is this server's own origin. */
+int idw_session_origin_ok(struct MHD_Connection *conn, int tls) IDW_MUST_CHECK;
+
 /* The client's numeric address (for the limiter and logs) into buf ("?" when unknown). */
 void idw_client_addr(struct MHD_Connection *conn, char *buf, size_t n);
 

@@ -104,6 +104,10 @@ for user, pw in (("ann", "not-the-password"), ("nobody", PA)):
     h.ok(st == 401 and doc == {"error": "invalid username or password"} and not r.getheader("Set-Cookie"),
          "bad login %s: 401 invalid username or password, no cookie" % user)
 
+# a login posted from another site's page: 403, no cookie
+st, r, doc = anon.req("POST", "/api/v1/session", {"username": "ann", "password": PA}, origin="http://evil.example")
+h.ok(st == 403 and not r.getheader("Set-Cookie"), "a cross-origin login: 403 (%s)" % doc)
+
 # the analyst logs in: cookie flags, body
 ann = h.Client(port)
 st, r, doc = ann.login("ann", PA)

@@ -241,3 +241,9 @@ done
 grep -q 'failed console login for ann' plain.log || fail "failed logins are logged: $(cat plain.log)"
 grep -q 'failed console login for nobody' plain.log || fail "an unknown name's failure is logged"
 echo "ok: failed logins logged, no password in the logs or the database"
+
+# a clean stop (SIGTERM); under `make sanitize` a leak or error report would land in the logs
+for p in $PIDS; do kill "$p"; wait "$p" || fail "console $p exited with $?"; done
+PIDS=""
+if grep -l 'Sanitizer\|runtime error' plain.log proxy.log tls.log; then fail "sanitizer report in a console log"; fi
+echo "ok: the consoles stopped cleanly"

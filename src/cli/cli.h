@@ -122,6 +122,7 @@ int idw_cmd_metrics(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_horizon(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_console(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_api_token(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_user(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_events(struct idw_cli *cli, int argc, char **argv);
 
 /*

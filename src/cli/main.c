@@ -49,6 +49,7 @@ static const struct command commands[] = {
     {"horizon", idw_cmd_horizon, "show or repair a domain's de-duplication horizon"},
     {"console", idw_cmd_console, "serve the API and web console for the database (no polling)"},
     {"api-token", idw_cmd_api_token, "create, list or revoke bearer tokens of the HTTP API"},
+    {"user", idw_cmd_user, "add, change, list or remove the web console's users"},
 };
 
 static void usage(FILE *out)

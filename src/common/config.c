@@ -102,7 +102,9 @@ static const struct key metrics_keys[] = {
 
 static const struct key serve_keys[] = {
     {"listen", T_STR, NULL}, {"tls_cert", T_STR, NULL}, {"tls_key", T_STR, NULL},
-    {"console_dir", T_STR, NULL}, {"allow_plaintext_remote", T_BOOL, NULL}, {NULL, 0, NULL},
+    {"console_dir", T_STR, NULL}, {"allow_plaintext_remote", T_BOOL, NULL},
+    {"session_idle_minutes", T_INT, NULL}, {"session_max_hours", T_INT, NULL},
+    {"proxy_user_header", T_STR, NULL}, {"trusted_proxies", T_ARR_STR, NULL}, {NULL, 0, NULL},
 };
 
 static const struct key root_keys[] = {

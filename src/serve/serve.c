@@ -80,7 +80,7 @@ enum idw_rc idw_serve_config(const struct idw_config *cfg, const char *listen_ov
         snprintf(err, errlen, "serve.tls_cert and serve.tls_key: give both or neither");
         return IDW_ERR;
     }
-    return IDW_OK;
+    return idw_session_config(serve, &o->sess, err, errlen);
 }
 
 /* ---- binding ---------------------------------------------------------------- */
@@ -204,6 +204,13 @@ static void add_headers(struct MHD_Response *resp, int api, const struct idw_rep
         MHD_add_response_header(resp, "Cache-Control", "no-store");
     if (rp->allow)
         MHD_add_response_header(resp, "Allow", rp->allow);
+    if (rp->cookie[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, rp->cookie);
+    if (rp->retry_after) {
+        char ra[16];
+        snprintf(ra, sizeof ra, "%u", rp->retry_after);
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     if (rp->status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"idwatch\"");
 }
@@ -323,6 +330,8 @@ static int is_get(const struct idw_req *r)
     return !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
 }
 
+static int is_get(const struct idw_req *r);
+
 /* /api/...: authenticated, then routed. */
 static void api(struct idw_req *r, struct idw_reply *out)
 {
@@ -330,7 +339,12 @@ static void api(struct idw_req *r, struct idw_reply *out)
     struct idw_auth_request ar = {.conn = r->conn, .method = r->method, .st = s->o.st, .tls = s->tls};
     char err[256] = "";
     enum idw_rc rc;
+    int session_route = !strcmp(r->url, "/api/v1/session");
 
+    if (session_route && !strcmp(r->method, "POST")) {
+        idw_api_login(r, out);      /* the one route without a principal */
+        return;
+    }
     if (idw_store_begin(s->o.st, 1, &ar.txn, err, sizeof err) < 0) {
         log_error("api: %s", err);
         idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the database");
@@ -342,7 +356,15 @@ static void api(struct idw_req *r, struct idw_reply *out)
         idw_reply_error(out, MHD_HTTP_UNAUTHORIZED, "%s", rc == IDW_ERR ? err : "authentication required");
         return;
     }
-    if (!strncmp(r->url, "/api/v1/alerts", 14) && (r->url[14] == '\0' || r->url[14] == '/'))
+    /* a browser's credentials (cookie, proxy) change nothing without the session's CSRF token */
+    if (!is_get(r) && r->who.kind != IDW_PRINCIPAL_TOKEN &&
+        idw_session_csrf(s->sessions, r->conn, r->who.name, s->tls, err, sizeof err) != IDW_OK) {
+        idw_reply_error(out, MHD_HTTP_FORBIDDEN, "%s", err);
+        return;
+    }
+    if (session_route)
+        idw_api_session(r, out);
+    else if (!strncmp(r->url, "/api/v1/alerts", 14) && (r->url[14] == '\0' || r->url[14] == '/'))
         idw_api_alerts(r, r->url + 14, out);
     else
         idw_reply_error(out, MHD_HTTP_NOT_FOUND, "no such API route: %s", r->url);
@@ -463,6 +485,7 @@ static void free_server(struct idw_server *s)
     if (s->key_pem)
         idw_secret_buf_free(s->key_pem, s->key_len);
     idw_alert_index_free(&s->alerts);
+    idw_sessions_free(s->sessions);
     free(s);
 }
 
@@ -479,6 +502,26 @@ static void warm_index(struct idw_server *s)
     if (idw_alert_index_refresh(&s->alerts, s->o.st, txn, err, sizeof err) < 0)
         log_warn("http server: alert index: %s (built at the first request)", err);
     mdb_txn_abort(txn);
+}
+
+/* The session table and its sources: the proxy header (when configured) before the cookie. */
+static int add_session_sources(struct idw_server *s, char *err, size_t errlen)
+{
+    struct idw_auth_source proxy = {.name = "proxy", .fn = idw_auth_proxy};
+    struct idw_auth_source cookie = {.name = "session", .fn = idw_auth_session};
+
+    s->sessions = idw_sessions_new(&s->o.sess, NULL);
+    if (!s->sessions) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    proxy.ctx = cookie.ctx = s->sessions;
+    if ((idw_sessions_proxy_on(s->sessions) && idw_auth_add_source(&s->o.auth, &proxy) != IDW_OK) ||
+        idw_auth_add_source(&s->o.auth, &cookie) != IDW_OK) {
+        snprintf(err, errlen, "too many authentication sources");
+        return -1;
+    }
+    return 0;
 }
 
 enum idw_rc idw_serve_start(const struct idw_serve_opts *o, struct idw_server **out, char *err, size_t errlen)
@@ -505,6 +548,10 @@ enum idw_rc idw_serve_start(const struct idw_serve_opts *o, struct idw_server **
     }
     s->o = *o;
     s->tls = *o->tls_cert != '\0';
+    if (add_session_sources(s, err, errlen) < 0) {
+        free_server(s);
+        return IDW_ERR;
+    }
     if (s->tls && read_tls(s, err, errlen) < 0) {
         free_server(s);
         return IDW_ERR;

@@ -32,6 +32,7 @@
 #include "common/config.h"
 #include "common/rc.h"
 #include "serve/auth.h"
+#include "serve/session.h"
 #include "store/store.h"
 
 #define IDW_SERVE_DEFAULT_LISTEN "127.0.0.1:8642"
@@ -47,6 +48,7 @@ struct idw_serve_opts {
     char tls_key[4096];
     char console_dir[4096];
     int allow_plaintext_remote; /* serve.allow_plaintext_remote */
+    struct idw_session_opts sess;   /* console sessions and the proxy header (session.h) */
 
     struct idw_store *st;       /* borrowed; outlives the server */
     const struct idw_config *cfg;   /* webhooks (the outbox sink of reviews), persona settings */
@@ -62,7 +64,8 @@ struct idw_serve_opts {
 
 /*
  * Fills o from cfg's "serve" object (listen, tls_cert, tls_key,
- * console_dir, allow_plaintext_remote), with the defaults, and the older
+ * console_dir, allow_plaintext_remote, and the session keys of
+ * session.h's idw_session_config), with the defaults, and the older
  * "metrics.listen" when "serve.listen" is absent.  *configured is set
  * when the configuration has a "serve" object or a metrics.listen (run
  * serves only then; `console` always).  listen_override (NULL: none) is
@@ -75,7 +78,9 @@ enum idw_rc idw_serve_config(const struct idw_config *cfg, const char *listen_ov
 struct idw_server;
 
 /*
- * Binds and starts serving on its own thread.  Refuses a listen address
+ * Binds and starts serving on its own thread, with a fresh (empty) session
+ * table: the cookie source, and the proxy-header source when configured,
+ * are added after o's sources.  Refuses a listen address
  * that is not loopback unless TLS is configured or allow_plaintext_remote
  * is set; the TLS key file must be mode 600 (like every secret file).
  * IDW_OK with *out (idw_serve_stop it), or IDW_ERR with err.

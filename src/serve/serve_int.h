@@ -57,6 +57,7 @@ struct idw_server {
     char *cert_pem, *key_pem;
     size_t key_len;
     int tls;
+    struct idw_sessions *sessions;  /* console logins (session.h) */
 };
 
 struct idw_req {
@@ -79,6 +80,8 @@ struct idw_reply {
     const char *allow;          /* the Allow header of a 405 */
     int fd;                     /* a static file to send, or -1 (owned) */
     size_t fd_size;
+    char cookie[160];           /* a Set-Cookie value, or "" */
+    unsigned retry_after;       /* the Retry-After of a 429 (seconds), or 0 */
 };
 
 /* Sets an error reply {"error": message}. */
@@ -112,6 +115,13 @@ struct idw_review_body {
 enum idw_rc idw_review_body_parse(const char *body, size_t len, int bulk, struct idw_review_body *out,
                                   char *err, size_t errlen) IDW_MUST_CHECK;
 void idw_review_body_free(struct idw_review_body *b);
+
+/*
+ * /api/v1/session (api_session.c): idw_api_login answers POST before any
+ * authentication; idw_api_session answers GET and DELETE for r->who.
+ */
+void idw_api_login(struct idw_req *r, struct idw_reply *out);
+void idw_api_session(struct idw_req *r, struct idw_reply *out);
 
 /* /api/v1/alerts...: every alert route (api_alerts.c).  path is after "/api/v1/alerts". */
 void idw_api_alerts(struct idw_req *r, const char *path, struct idw_reply *out);

@@ -128,7 +128,9 @@ static int open_tables(struct idw_store *st, MDB_txn *txn, unsigned create)
         rc = open_optional(txn, "events", create, &st->events);
     if (!rc)
         rc = open_optional(txn, "ev_person", create | dups, &st->ev_person);
-    return rc ? rc : open_optional(txn, "api_tokens", create, &st->api_tokens);
+    if (!rc)
+        rc = open_optional(txn, "api_tokens", create, &st->api_tokens);
+    return rc ? rc : open_optional(txn, "users", create, &st->users);
 }
 
 static enum idw_rc open_dbis(struct idw_store *st, unsigned flags, char *err, size_t errlen)

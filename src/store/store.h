@@ -12,6 +12,7 @@
  *   meta       name \0 domain               → JSON text
  *   events, ev_person: the kept events (store/evstore.h)
  *   api_tokens sha256hex(token)              → JSON {name, role, created, hash}
+ *   users      name                          → JSON {name, role, hash, disabled, gen, created}
  *
  * Every key starts with (or carries) the domain_id, so many Okta orgs share
  * one environment without ever seeing each other's users.
@@ -65,6 +66,8 @@ struct idw_store {
                                    read-only open of an older database */
     MDB_dbi api_tokens;     /* hex SHA-256(token) -> {name, role, created, hash} (serve/token.h);
                                IDW_STORE_NO_DBI in a read-only open of an older database */
+    MDB_dbi users;          /* console user name -> {name, role, hash, disabled, gen, created}
+                               (serve/user.h); IDW_STORE_NO_DBI like api_tokens */
 };
 
 #define IDW_STORE_NO_DBI ((MDB_dbi)-1)

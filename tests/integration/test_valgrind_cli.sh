@@ -1,7 +1,8 @@
 # Every CLI command under valgrind memcheck, on a small database: ingest of
 # the bundled sample org (with a webhook configured, so alerts are queued),
 # persona list/show, alerts list/show/ack, incidents list/show, status, metrics, rules list,
-# outbox list/deliver/retry, horizon, okta resume, `run --once` against the
+# outbox list/deliver/retry, horizon, okta resume, user
+# add/passwd/disable/list/remove, `run --once` against the
 # simulated Okta org and SOAR receiver (HTTPS both ways), and --help of
 # every command.  Any memcheck error or definite leak fails the test
 # (valgrind's exit code 99); each command's own exit code is checked too.
@@ -110,9 +111,18 @@ expect_eq "$(jget vg-$vg_n.out 'j["outbox"]["pending"]')" 0 "outbox drained"
 expect_eq "$(jget vg-$vg_n.out 'j["orgs"][1]["events_ingested"] > 0')" True "the org was polled"
 expect_eq "$(soar_stat 'j["accepted"] > 0 and j["rejected"] == 0')" True "signed deliveries accepted"
 
+printf 'a valgrind password\n' > vg.pw; chmod 600 vg.pw
+vg 0 user add vic --role viewer --password-file vg.pw
+vg 1 user add vic --role viewer --password-file vg.pw
+vg 0 user passwd vic --password-file vg.pw
+vg 0 user disable vic
+vg 0 user list --json
+vg 0 user remove vic
+vg 4 user enable vic
+
 vg 0 --help
 vg 0 --version
-for c in ingest run backfill okta status metrics persona alerts incidents rules outbox horizon; do
+for c in ingest run backfill okta status metrics persona alerts incidents rules outbox horizon user; do
     vg 0 "$c" --help
     grep -q "usage: idwatch" "vg-$vg_n.out" || fail "$c --help printed no usage"
 done

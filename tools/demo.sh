@@ -11,9 +11,13 @@
 #                               historical alerts are kept but not delivered)
 #        idwatch run --once    (the last two weeks, attacks included: alerts
 #                               are raised and delivered)
-#   4. prints the alerts, one attacked user's persona, and what the
-#      receiver accepted.  Everything lives in a temporary directory that is
-#      removed at the end.
+#   4. prints the alerts and incidents, one attacked user's persona, and what
+#      the receiver accepted;
+#   5. creates a console user with a random password and serves the web
+#      console on 127.0.0.1: on a terminal it waits for Enter while you
+#      triage in the browser; otherwise it signs in once over the API to
+#      show the login works.  Everything lives in a temporary directory that
+#      is removed at the end.
 set -eu
 IDWATCH=$(cd "$(dirname "${1:-./idwatch}")" && pwd)/$(basename "${1:-./idwatch}")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,7 +25,7 @@ GEN=$(cd "$(dirname "${GEN:-$ROOT/build/tools/gen-events}")" && pwd)/gen-events
 PY=/usr/bin/python3
 W=$(mktemp -d "${TMPDIR:-/tmp}/idwatch-demo.XXXXXX")
 cleanup() {
-    for d in "$W/okta" "$W/soar"; do
+    for d in "$W/okta" "$W/soar" "$W/console"; do
         [ -f "$d/pid" ] && { kill "$(cat "$d/pid")" 2>/dev/null || true; wait "$(cat "$d/pid")" 2>/dev/null || true; }
     done
     rm -rf "$W"
@@ -99,6 +103,8 @@ step "idwatch status"
 "$IDWATCH" --config idwatch.json status
 step "idwatch alerts list --severity medium"
 "$IDWATCH" --config idwatch.json alerts list --severity medium
+step "idwatch incidents list   (alerts of one compromise, grouped)"
+"$IDWATCH" --config idwatch.json incidents list
 victim=$($PY -c 'import json
 for l in open("labels.jsonl"):
     r = json.loads(l)
@@ -120,4 +126,41 @@ for r in sorted(latest.values(), key=lambda r: r["body"]["first_seen"]):
     b = r["body"]
     print("  %-9s %-18s v%-3d %-32s %s" % (b["severity"], b["rule"], r["version"], b["user"] or b["ip"], r["idempotency_key"][:13] + "…"))
 '
-step "done; the simulated org, the receiver and $W are removed"
+
+step "the web console"
+PORT=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+(umask 077 && $PY -c 'import secrets; print(secrets.token_urlsafe(15))' > console.password)
+"$IDWATCH" --config idwatch.json user add demo --role analyst --password-file console.password
+mkdir console
+"$IDWATCH" --log-level warn --config idwatch.json console --listen "127.0.0.1:$PORT" > console/stdout 2>&1 &
+echo $! > console/pid
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
+    i=$((i + 1))
+    if [ $i -ge 100 ]; then cat console/stdout >&2; echo "demo: the console did not start" >&2; exit 1; fi
+    sleep 0.1
+done
+echo "console:  http://127.0.0.1:$PORT/"
+echo "login:    demo"
+echo "password: $(cat console.password)   (made for this demo; gone when it ends)"
+if [ -t 0 ]; then
+    printf 'Triage the incidents in your browser; press Enter to stop the demo. '
+    read -r _
+else
+    # not on a terminal (CI, a pipe): sign in once over the API to show the login works
+    $PY - "$PORT" <<'PY'
+import json, sys, urllib.request
+port = sys.argv[1]
+body = json.dumps({"username": "demo", "password": open("console.password").read().strip()}).encode()
+req = urllib.request.Request("http://127.0.0.1:%s/api/v1/session" % port, data=body, method="POST",
+                             headers={"Content-Type": "application/json", "Origin": "http://127.0.0.1:%s" % port})
+with urllib.request.urlopen(req, timeout=10) as r:
+    who = json.load(r)
+cookie = r.headers["Set-Cookie"].split(";")[0]
+req = urllib.request.Request("http://127.0.0.1:%s/api/v1/incidents?limit=5" % port, headers={"Cookie": cookie})
+with urllib.request.urlopen(req, timeout=10) as r:
+    inc = json.load(r)
+print("signed in as %s (%s); the console lists %d incidents" % (who["user"], who["role"], inc["total"]))
+PY
+fi
+step "done; the simulated org, the receiver, the console and $W are removed"

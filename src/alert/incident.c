@@ -429,10 +429,13 @@ enum idw_rc idw_incident_on_review(const struct idw_incident_ctx *ic, struct idw
     if (rc != IDW_OK || !inc)
         return rc;
     open = num(inc, "open_alerts");
-    if (is_active(from) && !is_active(idw_alert_status(a)) && open > 0)
+    /* Only a review that ends an alert's activity changes the incident (its open count, maybe its
+     * status); an ack, an assignment, a note or resolved -> false_positive publish no new version. */
+    if (is_active(from) && !is_active(idw_alert_status(a)) && open > 0) {
         json_object_set_new(inc, "open_alerts", json_integer(open - 1));
-    derive(inc);
-    rc = publish(ic, st, txn, inc, err, errlen);
+        derive(inc);
+        rc = publish(ic, st, txn, inc, err, errlen);
+    }
     json_decref(inc);
     return rc;
 }

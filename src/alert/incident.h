@@ -86,8 +86,11 @@ IDW_MUST_CHECK enum idw_rc idw_incident_on_alert(const struct idw_incident_ctx *
                                                  char *err, size_t errlen);
 
 /*
- * Alert a was reviewed from status `from` to its current one: the
- * incident's open count and status follow, as a new version.  An alert
+ * Alert a was reviewed from status `from` to its current one.  When the
+ * review ended the alert's activity (open or acknowledged -> resolved or
+ * false_positive), the incident's open count and status follow, as a new
+ * version; any other review (an ack, an assignment, a note, resolved ->
+ * false_positive) changes nothing, so no version is published.  An alert
  * without an incident (or whose incident is gone) changes nothing.
  * IDW_OK, or IDW_ERR with err (abort txn).
  */

@@ -392,8 +392,12 @@ static int commit_error(MDB_env *env, int rc)
  * transaction (a "loose" page: pruning deletes right after inserting), yet
  * counts it in the last page its meta records; when it is the highest, the
  * file ends a page or more short of it.  Nothing reads a free page, but
- * check_size could not tell that file from a truncated one: extend it
- * (sparsely) to cover the last page.  A read-only environment never changes.
+ * check_size could not tell that file from a truncated one: extend it to
+ * cover the last page.  fallocate(2) mode 0 only ever allocates: it never
+ * shrinks the file nor touches its bytes, so a writer in another thread or
+ * process that extended the file (or reused that free page) since our
+ * commit is safe, where ftruncate could cut its pages off.  A read-only
+ * environment never changes.
  */
 static void cover_last_page(MDB_env *env)
 {
@@ -407,7 +411,7 @@ static void cover_last_page(MDB_env *env)
         mdb_env_stat(env, &ms) || mdb_env_get_fd(env, &fd) || fstat(fd, &sb) != 0)
         return;
     off_t need = (off_t)(info.me_last_pgno + 1) * (off_t)ms.ms_psize;
-    if (sb.st_size < need && ftruncate(fd, need) != 0)
+    if (sb.st_size < need && fallocate(fd, 0, sb.st_size, need - sb.st_size) != 0)
         log_warn("cannot extend the database file to its last page: %s", strerror(errno));
 }
 

@@ -402,6 +402,15 @@ static void test_versions_and_review(void **state)
         snprintf(want, sizeof want, "%s:%zu", idw_incident_id(inc), i + 1);
         assert_string_equal(f->seen.calls[i], want);
     }
+    json_decref(inc);
+    /* resolved -> false_positive changes nothing about the incident: no new version, nothing published */
+    r.to = IDW_ALERT_FALSE_POSITIVE;
+    assert_int_equal(idw_store_begin(f->st, 0, &txn, err, sizeof err), 0);
+    assert_int_equal(idw_alert_review(f->al, f->st, txn, idw_alert_id(x), &r, NULL, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_store_commit(txn, err, sizeof err), 0);
+    inc = incident(f, y);
+    assert_int_equal(iget(inc, "version"), 3);
+    assert_int_equal(f->seen.n, 3);
     json_decref(x);
     json_decref(y);
     json_decref(inc);

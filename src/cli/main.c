@@ -175,19 +175,10 @@ enum idw_rc idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **ge
 enum idw_rc idw_cli_outbox_alerts(const json_t *root, const struct idw_outbox_target *t, size_t n,
                                   struct idw_alerts *al)
 {
-    struct idw_alert_sink sink;
-    int64_t window_ms;
     char err[256];
 
-    if (idw_incident_window_conf(root, &window_ms, err, sizeof err) != IDW_OK) {
+    if (idw_outbox_attach(al, root, t, n, err, sizeof err) != IDW_OK) {
         log_error("%s", err);
-        return IDW_ERR;
-    }
-    idw_alerts_incident_window(al, window_ms);
-    /* one sink for alert versions, one for incident versions: the outbox queues both */
-    if (idw_outbox_sink(t, n, &sink) != IDW_OK || idw_alerts_add_sink(al, &sink) != IDW_OK ||
-        idw_outbox_sink(t, n, &sink) != IDW_OK || idw_alerts_add_incident_sink(al, &sink) != IDW_OK) {
-        log_error("out of memory");
         return IDW_ERR;
     }
     return IDW_OK;

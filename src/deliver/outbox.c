@@ -2,6 +2,7 @@
  * outbox.c — the durable delivery queue in LMDB (see outbox.h).
  */
 #include "deliver/outbox.h"
+#include "alert/incident.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +208,23 @@ enum idw_rc idw_outbox_sink(const struct idw_outbox_target *t, size_t n, struct 
 }
 
 /* The entry stored in v, or NULL (je, which may be NULL, says why and at which byte). */
+enum idw_rc idw_outbox_attach(struct idw_alerts *al, const json_t *root, const struct idw_outbox_target *t,
+                              size_t n, char *err, size_t errlen)
+{
+    struct idw_alert_sink sink;
+    int64_t window_ms;
+
+    if (idw_incident_window_conf(root, &window_ms, err, errlen) != IDW_OK)
+        return IDW_ERR;
+    idw_alerts_incident_window(al, window_ms);
+    if (idw_outbox_sink(t, n, &sink) != IDW_OK || idw_alerts_add_sink(al, &sink) != IDW_OK ||
+        idw_outbox_sink(t, n, &sink) != IDW_OK || idw_alerts_add_incident_sink(al, &sink) != IDW_OK) {
+        snprintf(err, errlen, "out of memory");
+        return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
 static json_t *decode(const MDB_val *v, json_error_t *je)
 {
     return json_loadb(v->mv_data, v->mv_size, 0, je);

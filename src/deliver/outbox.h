@@ -67,6 +67,19 @@ IDW_MUST_CHECK enum idw_rc idw_outbox_sink(const struct idw_outbox_target *t, si
                                            struct idw_alert_sink *out);
 
 /*
+ * Routes al's alert versions and incident versions to the outbox for these
+ * targets (two sinks: idw_outbox_sink added as the alert sink and as the
+ * incident sink) and sets the incident window from the configuration
+ * document root (incidents.window_hours).  Every writer of alerts uses it —
+ * the pipeline, `alerts ack|resolve|fp`, API reviews — so a SOAR that takes
+ * incidents never sees a version that was not queued.  IDW_OK, or IDW_ERR
+ * with err (a bad window setting, out of memory); al keeps what was added.
+ */
+IDW_MUST_CHECK enum idw_rc idw_outbox_attach(struct idw_alerts *al, const json_t *root,
+                                             const struct idw_outbox_target *t, size_t n,
+                                             char *err, size_t errlen);
+
+/*
  * Calls fn for every entry in queue order (an entry that is not JSON is
  * skipped: left in place, never crashed on).  fn must not keep entry; it
  * returns 0 to go on, > 0 to stop the walk (a success), < 0 when it failed

@@ -38,18 +38,10 @@ struct query {
 
 /* ---- query parsing ---------------------------------------------------------------- */
 
-/* "24h", "7d", "30m" before now, or an RFC 3339 time. */
+/* "24h", "7d", "30m" before now, or an RFC 3339 time: the CLI's grammar (idw_parse_time_arg). */
 static int parse_when(const char *s, int64_t *ms)
 {
-    char *end;
-    long n = strtol(s, &end, 10);
-
-    if (end != s && n >= 0 && end[0] && !end[1] && strchr("mhd", end[0])) {
-        int64_t unit = end[0] == 'm' ? 60000 : end[0] == 'h' ? 3600000 : IDW_DAY_MS;
-        *ms = idw_now_ms() - (int64_t)n * unit;
-        return 0;
-    }
-    return idw_time_parse(s, ms) == IDW_OK ? 0 : -1;
+    return idw_parse_time_arg(s, idw_now_ms(), ms) == IDW_OK ? 0 : -1;
 }
 
 /* A comma-separated list of names (name(i) → bit i, i in first..last) into *mask; -1 on an unknown one. */
@@ -389,15 +381,15 @@ static void get_one(struct idw_req *r, MDB_txn *txn, const char *id, struct idw_
 static struct idw_alerts *review_registry(const struct idw_config *cfg, char *err, size_t errlen)
 {
     struct idw_outbox_target *t = NULL;
-    struct idw_alert_sink sink;
     struct idw_alerts *al;
     size_t n = 0;
 
     if (idw_webhook_targets(cfg->root, &t, &n, err, errlen) < 0)
         return NULL;
     al = idw_alerts_new();
-    if (!al || idw_outbox_sink(t, n, &sink) != IDW_OK || idw_alerts_add_sink(al, &sink) != IDW_OK) {
+    if (!al)
         snprintf(err, errlen, "out of memory");
+    else if (idw_outbox_attach(al, cfg->root, t, n, err, errlen) != IDW_OK) {
         idw_alerts_free(al);
         al = NULL;
     }

@@ -20,7 +20,8 @@ cat > cfg.json <<JSON
 {"db": "$WORK/db", "rules_dir": "$ROOT/rules",
  "serve": {"listen": "127.0.0.1:$PORT", "console_dir": "$WORK/console"},
  "webhooks": [{"name": "soar", "url": "$SOAR_URL/hooks/idwatch", "secret_file": "$WORK/secret",
-               "ca_file": "$WORK/certs/ca.pem", "min_severity": "low", "retry_base_s": 0.1}]}
+               "ca_file": "$WORK/certs/ca.pem", "min_severity": "low", "retry_base_s": 0.1,
+               "incidents": true}]}
 JSON
 I() { "$IDWATCH" --config cfg.json "$@"; }
 I ingest --file "$ROOT/data/sample-org.jsonl" > /dev/null 2>&1 || true
@@ -154,6 +155,14 @@ expect_eq "$(jget l7 'sorted(a["alert_id"] for a in j["alerts"])')" "$(python3 -
 # the reviews' versions reach the SOAR (the outbox sink of the configured webhook)
 I outbox deliver > /dev/null 2>&1
 soar_wait "max(j['alerts'].get('$ID', [0])) == 4 and max(j['alerts'].get('$ID2', [0])) == 2"
+# ... and so do the incident versions they made (API reviews route to the incident sink too)
+INC=$(I alerts list --json | python3 -c "import json,sys
+for l in sys.stdin:
+    a = json.loads(l)
+    if a['alert_id'] == '$ID': print(a['incident_id'])")
+IV=$(I incidents show "$INC" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+[ "$IV" -ge 2 ] || fail "the API's resolve did not move incident $INC (version $IV)"
+soar_wait "max(j['alerts'].get('$INC', [0])) == $IV"
 
 # revocation
 I api-token revoke soar-bot 2>/dev/null

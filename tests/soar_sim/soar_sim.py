@@ -71,7 +71,7 @@ class Receiver:
         self.inflight = 0
         self.stats = {"accepted": 0, "duplicates": 0, "rejected": 0, "faulted": 0,
                       "requests": 0, "out_of_order": 0, "max_concurrency": 0,
-                      "formats": {"native": 0, "ocsf": 0},
+                      "formats": {"native": 0, "ocsf": 0, "incident": 0},
                       "keys": [], "alerts": {}}
         self.log = open(os.path.join(args.state_dir, "requests.jsonl"), "a", encoding="utf-8")
 

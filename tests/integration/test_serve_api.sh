@@ -115,6 +115,7 @@ expect_eq "$(req g2 GET "/api/v1/alerts/$(echo "$ID" | cut -c1-8)" "$TV")" 200 "
 expect_eq "$(jget g2 'j["alert_id"]')" "$ID" "prefix resolves"
 expect_eq "$(req g3 GET "/api/v1/alerts/$(echo "$ID" | cut -c1-5)" "$TV")" 400 "a prefix under 8 characters"
 expect_eq "$(req g4 GET /api/v1/alerts/ffffffff-0000 "$TV")" 404 "no such alert"
+expect_eq "$(req g5 GET /api/v1/alerts/ffffffff%0Ainjected "$TV")" 400 "an id with a control character"
 
 # reviews
 expect_eq "$(req v1 POST "/api/v1/alerts/$ID/review" "$TV" -d '{"status":"acknowledged"}')" 403 "viewer reviews"

@@ -110,7 +110,7 @@ enum idw_rc idw_review_body_parse(const char *body, size_t len, int bulk, struct
     out->doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!out->doc) {
         char text[sizeof je.text];
-        printable(text, sizeof text, je.text);     /* jansson quotes the bad token, which may hold a newline */
+        printable(text, sizeof text, je.text);     /* jansson quotes the bad token: it may hold a newline */
         snprintf(err, errlen, "body: invalid JSON at line %d, column %d: %s", je.line, je.column, text);
         return IDW_ERR;
     }

@@ -179,6 +179,7 @@ expect_eq "$(req s5 GET /static/passwd.txt)" 404 "a symbolic link"
 expect_eq "$(req s6 GET /static/.hidden)" 404 "a hidden file"
 expect_eq "$(req s7 GET /elsewhere)" 404 "unknown path"
 headers_ok s7
+grep -q '"level":"warn"' console.log && fail "the server warned: $(cat console.log)"
 grep -q "$TA" console.log && fail "a token in the server's log"
 grep -q "$TV" console.log && fail "a token in the server's log"
 kill $CPID; wait $CPID 2>/dev/null || true
@@ -208,4 +209,11 @@ expect_rc 1 timeout 10 "$IDWATCH" --config cfg.json console --listen "0.0.0.0:$(
 grep -q "is not a loopback address" remote.err || fail "remote plain HTTP: $(cat remote.err)"
 expect_rc 1 timeout 10 "$IDWATCH" --config cfg.json console --listen "localhost" 2> bad.err
 grep -q "expected an IP address and port" bad.err || fail "bad listen: $(cat bad.err)"
+# configuration mistakes are named
+sed 's|"serve": {|"metrics": {"listen": "127.0.0.1:1"}, "serve": {|' cfg.json > both.json
+expect_rc 1 timeout 10 "$IDWATCH" --config both.json console 2> both.err
+grep -q "give only serve.listen" both.err || fail "metrics.listen and serve.listen: $(cat both.err)"
+sed 's|"tls_key": "[^"]*", ||' tls.json > half.json
+expect_rc 1 timeout 10 "$IDWATCH" --config half.json console 2> half.err
+grep -q "serve.tls_cert and serve.tls_key: give both or neither" half.err || fail "a certificate without key: $(cat half.err)"
 echo "serve api: ok"

@@ -142,6 +142,11 @@ expect_eq "$(req b1 POST /api/v1/alerts/review "$TA" --data-binary @big.json)" 4
 api_headers_ok b1
 expect_eq "$(req b2 POST /api/v1/alerts/review "$TA" -H 'Transfer-Encoding: chunked' --data-binary @big.json)" 413 \
           "chunked body over 64 KiB"
+# a streamed body that goes on past 1 MiB over the cap: the connection is closed, no answer
+head -c 2000000 /dev/zero | tr '\0' ' ' > huge.json
+expect_eq "$(req b3 POST /api/v1/alerts/review "$TA" -H 'Expect:' -H 'Transfer-Encoding: chunked' --data-binary @huge.json)" 000 \
+          "endless streamed body"
+expect_eq "$(req b4 GET /api/v1/alerts "$TV")" 200 "the server goes on"
 # bulk
 expect_eq "$(req k1 POST /api/v1/alerts/review "$TA" \
              -d "{\"ids\":[\"$ID\",\"$(echo "$ID2" | cut -c1-10)\",\"00000000-nope\"],\"status\":\"resolved\"}")" 200 "bulk"
@@ -179,7 +184,9 @@ expect_eq "$(req s5 GET /static/passwd.txt)" 404 "a symbolic link"
 expect_eq "$(req s6 GET /static/.hidden)" 404 "a hidden file"
 expect_eq "$(req s7 GET /elsewhere)" 404 "unknown path"
 headers_ok s7
-grep -q '"level":"warn"' console.log && fail "the server warned: $(cat console.log)"
+# one warning is expected: libmicrohttpd's note on the connection closed over the endless body
+grep '"level":"warn"' console.log | grep -v "Application reported internal error, closing connection" &&
+    fail "the server warned: $(cat console.log)"
 grep -q "$TA" console.log && fail "a token in the server's log"
 grep -q "$TV" console.log && fail "a token in the server's log"
 kill $CPID; wait $CPID 2>/dev/null || true

@@ -45,9 +45,17 @@ expect_rc 1 I api-token create --name soar-bot --role admin 2> dup.err
 grep -q "already exists" dup.err || fail "a duplicate name: $(cat dup.err)"
 expect_rc 2 I api-token create --name x --role root 2>/dev/null
 
-I console > console.log 2>&1 &
+"$IDWATCH" --config cfg.json console > console.log 2>&1 &     # not through I(): $! must be idwatch itself
 CPID=$!
 trap 'kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true; soar_stop "$WORK/soar"; true' EXIT
+# stop_console: SIGTERM; it must exit 0 (a sanitizer build exits otherwise on a leak) and be gone
+stop_console() {
+    kill "$CPID"
+    set +e; wait "$CPID"; crc=$?; set -e
+    expect_eq "$crc" 0 "the console stops cleanly on SIGTERM"
+    kill -0 "$CPID" 2>/dev/null && fail "the console is still running"
+    true
+}
 U=http://127.0.0.1:$PORT
 i=0; until curl -s -o /dev/null "$U/metrics"; do i=$((i + 1)); [ $i -lt 50 ] || fail "console did not start: $(cat console.log)"; sleep 0.1; done
 
@@ -189,7 +197,7 @@ grep '"level":"warn"' console.log | grep -v "Application reported internal error
     fail "the server warned: $(cat console.log)"
 grep -q "$TA" console.log && fail "a token in the server's log"
 grep -q "$TV" console.log && fail "a token in the server's log"
-kill $CPID; wait $CPID 2>/dev/null || true
+stop_console
 
 # TLS with the test CA; the key must be mode 600
 TPORT=$(free_port)
@@ -206,7 +214,7 @@ expect_eq "$(curl -s -o t1 -w '%{http_code}' --cacert certs/ca.pem -H "Authoriza
              "https://127.0.0.1:$TPORT/api/v1/alerts")" 200 "API over TLS"
 expect_eq "$(jget t1 'j["total"]')" "$N" "API over TLS: total"
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$TPORT/metrics")" 000 "no plain HTTP on the TLS port"
-kill $CPID; wait $CPID 2>/dev/null || true
+stop_console
 chmod 644 certs/server.key
 expect_rc 1 timeout 10 "$IDWATCH" --config tls.json console 2> key.err
 grep -q "serve.tls_key" key.err || fail "a readable key: $(cat key.err)"

@@ -589,6 +589,10 @@ void idw_api_alerts(struct idw_req *r, const char *path, struct idw_reply *out)
         return;
     }
     idw_strncpy0(id, sizeof id, path, slash ? (size_t)(slash - path) : strlen(path));
+    if (strspn(id, "0123456789abcdefABCDEF-ghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ") != strlen(id)) {
+        idw_reply_error(out, MHD_HTTP_BAD_REQUEST, "alert id: expected 0-9 a-z A-Z and -");
+        return;     /* an id never reaches a log line with a control character in it */
+    }
     if (slash ? !post : !get) {
         out->allow = slash ? "POST" : "GET, HEAD";
         idw_reply_error(out, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: use %s", r->method, r->url, out->allow);

@@ -9,6 +9,7 @@
 #include "serve/serve_int.h"
 
 #define NOTE_MAX 2000
+#define ID_CHARS "0123456789abcdefABCDEFghijklmnopqrstuvwxyzGHIJKLMNOPQRSTUVWXYZ-"
 
 static int parse_status(const char *s, enum idw_alert_status *to)
 {
@@ -33,12 +34,22 @@ static int check_ids(const json_t *ids, char *err, size_t errlen)
     }
     json_array_foreach(ids, i, v) {
         const char *id = json_string_value(v);
-        if (!id || strlen(id) < 8 || strlen(id) > 64) {
-            snprintf(err, errlen, "ids[%zu]: expected an alert id (a string of 8 to 64 characters)", i);
+        if (!id || strlen(id) < 8 || strlen(id) > 64 || strspn(id, ID_CHARS) != strlen(id)) {
+            snprintf(err, errlen, "ids[%zu]: expected an alert id or prefix (8 to 64 of 0-9 a-z A-Z -)", i);
             return -1;
         }
     }
     return 0;
+}
+
+/* The start of a client's string for an error message: control characters as '?', so it stays one line. */
+static void printable(char *dst, size_t cap, const char *s)
+{
+    size_t i = 0;
+
+    for (; s[i] && i + 1 < cap; i++)
+        dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    dst[i] = '\0';
 }
 
 /* One field of the body; -1 with err when it is not acceptable. */
@@ -77,7 +88,9 @@ static int take_field(struct idw_review_body *b, int bulk, const char *key, cons
         b->note = s;
         return 0;
     }
-    snprintf(err, errlen, "unknown field \"%.64s\" (expected %sstatus, assignee, note)", key,
+    char shown[65];
+    printable(shown, sizeof shown, key);
+    snprintf(err, errlen, "unknown field \"%s\" (expected %sstatus, assignee, note)", shown,
              bulk ? "ids, " : "");
     return -1;
 }
@@ -96,7 +109,9 @@ enum idw_rc idw_review_body_parse(const char *body, size_t len, int bulk, struct
     }
     out->doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
     if (!out->doc) {
-        snprintf(err, errlen, "body: invalid JSON at line %d, column %d: %s", je.line, je.column, je.text);
+        char text[sizeof je.text];
+        printable(text, sizeof text, je.text);     /* jansson quotes the bad token: it may hold a newline */
+        snprintf(err, errlen, "body: invalid JSON at line %d, column %d: %s", je.line, je.column, text);
         return IDW_ERR;
     }
     if (!json_is_object(out->doc)) {

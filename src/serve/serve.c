@@ -401,21 +401,30 @@ static int declared_too_big(struct MHD_Connection *c)
     return cl && strtoull(cl, NULL, 10) > IDW_SERVE_BODY_MAX;
 }
 
-static void take_body(struct idw_req *r, const char *data, size_t n)
+/*
+ * Keeps a body chunk, or counts it as discarded once the body is over the
+ * cap.  Returns -1 when a streamed body (no Content-Length) goes on past
+ * IDW_SERVE_DISCARD_MAX: the connection is then closed without an answer
+ * (libmicrohttpd cannot answer in the middle of an upload).
+ */
+#define IDW_SERVE_DISCARD_MAX (1024 * 1024)
+static int take_body(struct idw_req *r, const char *data, size_t n)
 {
     if (r->too_big || r->len + n > IDW_SERVE_BODY_MAX) {
         r->too_big = 1;
-        return;
+        r->discarded += n;
+        return r->discarded > IDW_SERVE_DISCARD_MAX ? -1 : 0;
     }
     char *b = realloc(r->body, r->len + n + 1);
     if (!b) {
         r->too_big = 1;
-        return;
+        return 0;
     }
     memcpy(b + r->len, data, n);
     r->len += n;
     b[r->len] = '\0';
     r->body = b;
+    return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -438,9 +447,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return send_reply(c, url, &out);
     }
     if (*upload_size) {
-        take_body(r, upload, *upload_size);
+        int more = take_body(r, upload, *upload_size);
         *upload_size = 0;
-        return MHD_YES;
+        return more < 0 ? MHD_NO : MHD_YES;
     }
     if (r->answered)
         return MHD_YES;
@@ -562,9 +571,9 @@ enum idw_rc idw_serve_start(const struct idw_serve_opts *o, struct idw_server **
     if (s->tls)
         flags |= MHD_USE_TLS;
     s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,     /* first, or MHD warns */
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                               MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                              MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                               MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
                               MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)32,
                               MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,

@@ -22,7 +22,8 @@
  * Every response carries the security headers of the API contract
  * (docs/api.md); /api responses are JSON with Cache-Control: no-store and
  * errors as {"error": "..."}.  Request bodies are capped
- * (IDW_SERVE_BODY_MAX → 413).  Nothing secret is logged.
+ * (IDW_SERVE_BODY_MAX → 413; a streamed body going on 1 MiB past the cap
+ * has its connection closed).  Nothing secret is logged.
  */
 #ifndef IDW_SERVE_H
 #define IDW_SERVE_H

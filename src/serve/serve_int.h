@@ -67,6 +67,7 @@ struct idw_req {
     char *body;                 /* NUL-terminated; NULL when none */
     size_t len;
     int too_big;                /* more than IDW_SERVE_BODY_MAX arrived */
+    size_t discarded;           /* bytes dropped past the cap */
     int answered;               /* a reply was queued before the body (413 by Content-Length) */
     int indexed;                /* the alert index was refreshed for this request */
     struct idw_api_principal who;   /* set for /api routes past authentication */

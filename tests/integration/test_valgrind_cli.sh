@@ -2,7 +2,8 @@
 # the bundled sample org (with a webhook configured, so alerts are queued),
 # persona list/show, alerts list/show/ack, incidents list/show, status, metrics, rules list,
 # outbox list/deliver/retry, horizon, okta resume, user
-# add/passwd/disable/list/remove, `run --once` against the
+# add/passwd/disable/list/remove, api-token create/list/revoke, `console`
+# answering API requests, `run --once` against the
 # simulated Okta org and SOAR receiver (HTTPS both ways), and --help of
 # every command.  Any memcheck error or definite leak fails the test
 # (valgrind's exit code 99); each command's own exit code is checked too.
@@ -101,6 +102,31 @@ vg 0 outbox retry --all
 vg 0 horizon --domain default
 vg 0 horizon --domain default --json
 vg 0 okta resume acme
+vg 0 api-token create --name vg --role analyst
+tok=$(cat "vg-$vg_n.out")
+vg 0 api-token list --json
+expect_eq "$(jlines vg-$vg_n.out 'rows[0]["name"]')" vg "api token listed"
+# the HTTP server under memcheck (its own thread): the queue, one alert, a review, /metrics, then SIGTERM
+CPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+valgrind --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+    --log-file=vg-console.log "$IDWATCH" --config cfg.json console --listen "127.0.0.1:$CPORT" > vg-console.out 2>&1 &
+cpid=$!
+i=0; until curl -s -o /dev/null "http://127.0.0.1:$CPORT/metrics"; do
+    i=$((i + 1)); [ $i -lt 300 ] || { cat vg-console.out; fail "console under valgrind did not start"; }; sleep 0.1; done
+expect_eq "$(curl -s -o api1.json -w '%{http_code}' -H "Authorization: Bearer $tok" "http://127.0.0.1:$CPORT/api/v1/alerts?status=open&limit=5")" 200 "API list under valgrind"
+open_id=$(jget api1.json 'j["alerts"][0]["alert_id"]')
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "http://127.0.0.1:$CPORT/api/v1/alerts/$open_id")" 200 "API get under valgrind"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" -d '{"status":"resolved","assignee":"vg","note":"x"}' \
+             "http://127.0.0.1:$CPORT/api/v1/alerts/$open_id/review")" 200 "API review under valgrind"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" -d '{"status":' \
+             "http://127.0.0.1:$CPORT/api/v1/alerts/$open_id/review")" 400 "API bad body under valgrind"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$CPORT/metrics")" 200 "metrics under valgrind"
+kill -TERM $cpid
+set +e; wait $cpid; rc=$?; set -e
+[ "$rc" = 99 ] && { cat vg-console.log >&2; fail "memcheck found errors or definite leaks in: idwatch console"; }
+expect_eq "$rc" 0 "console stopped by SIGTERM"
+grep -q 'ERROR SUMMARY: 0 errors' vg-console.log || { cat vg-console.log >&2; fail "no clean summary for: idwatch console"; }
+vg 0 api-token revoke vg
 
 # the daemon's whole path once: HTTPS polling with SSWS, rules, signed deliveries
 soar_start "$WORK/soar" --port "$SOAR_PORT" --secret-file "$WORK/secret"
@@ -122,7 +148,7 @@ vg 4 user enable vic
 
 vg 0 --help
 vg 0 --version
-for c in ingest run backfill okta status metrics persona alerts incidents rules outbox horizon user; do
+for c in ingest run backfill okta status metrics persona alerts incidents rules outbox horizon user console api-token; do
     vg 0 "$c" --help
     grep -q "usage: idwatch" "vg-$vg_n.out" || fail "$c --help printed no usage"
 done

@@ -663,7 +663,8 @@ enum idw_rc idw_alert_review(struct idw_alerts *al, struct idw_store *st, MDB_tx
         snprintf(err, errlen, "alert %s: a review needs the analyst's identity", alert_id);
         return IDW_ERR;
     }
-    rc = idw_alert_find(st, txn, alert_id, &a, err, errlen);
+    rc = r->domain ? idw_alert_get(st, txn, r->domain, alert_id, &a, err, errlen)
+                   : idw_alert_find(st, txn, alert_id, &a, err, errlen);
     if (rc != IDW_OK)
         return rc;
     if (idw_alert_review_refused(a, alert_id, r, err, errlen)) {

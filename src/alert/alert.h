@@ -244,10 +244,12 @@ struct idw_alert_review {
     const char *by;                 /* the analyst's identity (OS user or --by); required */
     int64_t at_ms;                  /* wall clock of the review */
     const struct idw_persona_params *prm;   /* for false_positive's persona teaching */
+    const char *domain;             /* the alert's org when the caller knows it: read directly;
+                                       NULL: searched for in every org (idw_alert_find, a walk) */
 };
 
 /*
- * Records r on the alert alert_id (of whichever org holds it): the status,
+ * Records r on the alert alert_id (of r->domain, else whichever org holds it): the status,
  * the assignee, a history entry {time, status, note, by}, and a new version, stored and
  * handed to the sinks in txn.  false_positive also teaches the user's
  * persona the alert's context (idw_persona_trust_context) and moves the

@@ -425,15 +425,19 @@ static enum idw_rc review_one(struct review_ctx *x, const char *id, json_t **doc
         snprintf(err, errlen, "no alert %.64s", id);
     if (rc != IDW_OK)
         return rc;
-    char full[64];
+    char full[64], domain[IDW_DOMAIN_MAX];
     idw_strlcpy(full, idw_alert_id(a), sizeof full);
+    idw_strlcpy(domain, idw_alert_domain(a) ? idw_alert_domain(a) : "", sizeof domain);
     if (idw_alert_review_refused(a, full, &x->rv, err, errlen)) {
         json_decref(a);
         *status = MHD_HTTP_CONFLICT;
         return IDW_EXISTS;
     }
     json_decref(a);
+    /* its org is known: a direct read, not a walk of every alert (a bulk review of 500 holds the writer lock) */
+    x->rv.domain = domain;
     rc = idw_alert_review(x->al, x->r->srv->o.st, x->txn, full, &x->rv, doc, err, errlen);
+    x->rv.domain = NULL;
     *status = rc == IDW_OK ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
     return rc == IDW_OK ? IDW_OK : IDW_ERR;
 }

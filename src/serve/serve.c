@@ -127,6 +127,18 @@ static int is_loopback(const struct sockaddr_storage *ss)
     return ss->ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
+static int peer_is_loopback(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    struct sockaddr_storage ss = {0};
+
+    if (!ci || !ci->client_addr)
+        return 0;
+    memcpy(&ss, ci->client_addr,
+           ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+    return is_loopback(&ss);
+}
+
 /* A public file (the certificate chain), at most 1 MiB: malloc'd text or NULL with err. */
 static char *read_public(const char *path, const char *what, char *err, size_t errlen)
 {
@@ -330,32 +342,41 @@ static int is_get(const struct idw_req *r)
     return !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD");
 }
 
-static int is_get(const struct idw_req *r);
-
-/* /api/...: authenticated, then routed. */
-static void api(struct idw_req *r, struct idw_reply *out)
+/* The request's principal into r->who: 0, or -1 with a 401 (or 500) reply. */
+static int authenticate(struct idw_req *r, struct idw_reply *out)
 {
     struct idw_server *s = r->srv;
     struct idw_auth_request ar = {.conn = r->conn, .method = r->method, .st = s->o.st, .tls = s->tls};
     char err[256] = "";
     enum idw_rc rc;
+
+    if (idw_store_begin(s->o.st, 1, &ar.txn, err, sizeof err) < 0) {
+        log_error("api: %s", err);
+        idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the database");
+        return -1;
+    }
+    rc = idw_auth_resolve(&s->o.auth, &ar, &r->who, err, sizeof err);
+    mdb_txn_abort(ar.txn);
+    if (rc != IDW_OK) {
+        idw_reply_error(out, MHD_HTTP_UNAUTHORIZED, "%s", rc == IDW_ERR ? err : "authentication required");
+        return -1;
+    }
+    return 0;
+}
+
+/* /api/...: authenticated, then routed. */
+static void api(struct idw_req *r, struct idw_reply *out)
+{
+    struct idw_server *s = r->srv;
+    char err[256] = "";
     int session_route = !strcmp(r->url, "/api/v1/session");
 
     if (session_route && !strcmp(r->method, "POST")) {
         idw_api_login(r, out);      /* the one route without a principal */
         return;
     }
-    if (idw_store_begin(s->o.st, 1, &ar.txn, err, sizeof err) < 0) {
-        log_error("api: %s", err);
-        idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the database");
+    if (authenticate(r, out) < 0)
         return;
-    }
-    rc = idw_auth_resolve(&s->o.auth, &ar, &r->who, err, sizeof err);
-    mdb_txn_abort(ar.txn);
-    if (rc != IDW_OK) {
-        idw_reply_error(out, MHD_HTTP_UNAUTHORIZED, "%s", rc == IDW_ERR ? err : "authentication required");
-        return;
-    }
     /* a browser's credentials (cookie, proxy) change nothing without the session's CSRF token */
     if (!is_get(r) && r->who.kind != IDW_PRINCIPAL_TOKEN &&
         idw_session_csrf(s->sessions, r->conn, r->who.name, s->tls, err, sizeof err) != IDW_OK) {
@@ -385,7 +406,10 @@ static void dispatch(struct idw_req *r, struct idw_reply *out)
             out->allow = "GET, HEAD";
             idw_reply_error(out, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: only GET is served", r->method, r->url);
         } else if (!strcmp(r->url, "/metrics")) {
-            metrics(r->srv, out);
+            /* a loopback scraper (the old listener's only client) needs no credential; any other
+             * peer is one where the server listens beyond the host: it shows a token, like the API */
+            if (peer_is_loopback(r->conn) || authenticate(r, out) == 0)
+                metrics(r->srv, out);
         } else {
             static_file(r->srv, r->url[1] ? r->url + 8 : "index.html", out);
         }

@@ -399,6 +399,30 @@ static void test_assign_and_note(void **state)
     assert_int_equal(f->seen.n, 4);     /* every version reached the sink */
 }
 
+/* A review told the alert's org reads it there (the API's direct path); another org has no such alert. */
+static void test_review_in_domain(void **state)
+{
+    struct fixture *f = *state;
+    struct idw_alert_candidate c = candidate(IDW_SEV_MEDIUM, 40);
+    struct idw_alert_review r = {.to = IDW_ALERT_ACKNOWLEDGED, .by = "ann", .at_ms = T0 + MIN, .domain = "other"};
+    char id[IDW_UUID_STRLEN], err[256];
+    MDB_txn *txn;
+    json_t *a;
+
+    add_recorder(f, "s");
+    assert_int_equal(raise_at(f, T0, &c), IDW_ALERT_CREATED);
+    recorded_id(f, 0, id);
+    assert_int_equal(idw_store_begin(f->st, 0, &txn, err, sizeof err), 0);
+    assert_int_equal(idw_alert_review(f->al, f->st, txn, id, &r, NULL, err, sizeof err), IDW_NOTFOUND);
+    r.domain = "acme";
+    assert_int_equal(idw_alert_review(f->al, f->st, txn, id, &r, NULL, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_store_commit(txn, err, sizeof err), 0);
+    a = get(f, id);
+    assert_int_equal(idw_alert_version(a), 2);
+    assert_int_equal(idw_alert_status(a), IDW_ALERT_ACKNOWLEDGED);
+    json_decref(a);
+}
+
 static void test_fp_teaches_persona(void **state)
 {
     struct fixture *f = *state;
@@ -582,6 +606,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_alert_after_resolve, setup, teardown),
         cmocka_unit_test_setup_teardown(test_review_transitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_assign_and_note, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_review_in_domain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fp_teaches_persona, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failing_sink_stores_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connector_alert, setup, teardown),

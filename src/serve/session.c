@@ -184,26 +184,49 @@ static void clear(struct session *e)
     OPENSSL_cleanse(e, sizeof *e);
 }
 
+/*
+ * Where a new session of user goes (mutex held): when user already has
+ * IDW_SESSIONS_PER_USER live sessions, their oldest — so one account
+ * logging in again and again never evicts anyone else's; else a free
+ * slot; else the oldest session of all.  Expired sessions are cleared on
+ * the way.
+ */
+static struct session *slot_for(struct idw_sessions *s, const char *user, int64_t now)
+{
+    struct session *free_slot = NULL, *oldest = NULL, *mine = NULL;
+    int n_mine = 0;
+
+    for (size_t i = 0; i < IDW_SESSIONS_MAX; i++) {
+        struct session *e = &s->tab[i];
+        if (e->id[0] && expired(s, e, now))
+            clear(e);
+        if (!e->id[0]) {
+            free_slot = free_slot ? free_slot : e;
+            continue;
+        }
+        if (!oldest || e->created < oldest->created)
+            oldest = e;
+        if (!strcmp(e->info.user, user)) {
+            n_mine++;
+            if (!mine || e->created < mine->created)
+                mine = e;
+        }
+    }
+    if (n_mine >= IDW_SESSIONS_PER_USER)
+        return mine;
+    return free_slot ? free_slot : oldest;
+}
+
 enum idw_rc idw_session_create(struct idw_sessions *s, const char *user, int64_t gen, char *id, char *csrf)
 {
-    struct session *slot = NULL;
+    struct session *slot;
     int64_t now;
 
     if (random_hex(id) < 0 || random_hex(csrf) < 0)
         return IDW_ERR;
     pthread_mutex_lock(&s->mu);
     now = s->now();
-    for (size_t i = 0; i < IDW_SESSIONS_MAX; i++) {
-        struct session *e = &s->tab[i];
-        if (e->id[0] && expired(s, e, now))
-            clear(e);
-        if (!e->id[0]) {
-            slot = e;   /* a free slot */
-            break;
-        }
-        if (!slot || e->created < slot->created)
-            slot = e;   /* else the oldest session is evicted */
-    }
+    slot = slot_for(s, user, now);
     clear(slot);
     memcpy(slot->id, id, IDW_SESSION_HEX);
     idw_strlcpy(slot->info.user, user, sizeof slot->info.user);

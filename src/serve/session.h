@@ -10,7 +10,8 @@
  * without a request, serve.session_max_hours after the login whatever the
  * activity, at logout, and as soon as a request finds its user removed,
  * disabled or with a changed gen (new password).  The table is bounded
- * (IDW_SESSIONS_MAX): a login when it is full evicts the oldest session.
+ * (IDW_SESSIONS_MAX): a login when it is full evicts the oldest session;
+ * a user with IDW_SESSIONS_PER_USER sessions loses their own oldest first.
  *
  * The limiter counts failed logins per user name (IDW_LOGIN_USER_FAILS)
  * and per client address (IDW_LOGIN_ADDR_FAILS) in a window of
@@ -36,6 +37,7 @@
 #define IDW_SESSION_COOKIE "idw_session"
 #define IDW_SESSION_HEX 65          /* 32 random bytes as hex, NUL */
 #define IDW_SESSIONS_MAX 1024
+#define IDW_SESSIONS_PER_USER 8     /* a user's 9th login ends their oldest session */
 #define IDW_LOGIN_USER_FAILS 5
 #define IDW_LOGIN_ADDR_FAILS 20
 #define IDW_LOGIN_WINDOW_S (15 * 60)

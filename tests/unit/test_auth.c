@@ -228,8 +228,10 @@ static void test_session_table_evicts_oldest(void **state)
     fake_now++;
     assert_int_equal(idw_session_create(s, "u1", 1, second, csrf), IDW_OK);
     for (int i = 2; i < IDW_SESSIONS_MAX; i++) {
+        char user[16];
+        snprintf(user, sizeof user, "u%d", i);
         fake_now++;
-        assert_int_equal(idw_session_create(s, "u", 1, id, csrf), IDW_OK);
+        assert_int_equal(idw_session_create(s, user, 1, id, csrf), IDW_OK);
     }
     assert_int_equal(idw_session_count(s), IDW_SESSIONS_MAX);
     assert_int_equal(idw_session_lookup(s, first, 0, &in), IDW_OK);
@@ -238,6 +240,28 @@ static void test_session_table_evicts_oldest(void **state)
     assert_int_equal(idw_session_count(s), IDW_SESSIONS_MAX);
     assert_int_equal(idw_session_lookup(s, first, 0, &in), IDW_NOTFOUND);  /* the oldest went */
     assert_int_equal(idw_session_lookup(s, second, 0, &in), IDW_OK);
+    assert_int_equal(idw_session_lookup(s, id, 0, &in), IDW_OK);
+    idw_sessions_free(s);
+}
+
+/* One account logging in again and again ends only its own oldest sessions, never another user's. */
+static void test_sessions_per_user(void **state)
+{
+    struct idw_sessions *s = table(30, 12);
+    char admin[IDW_SESSION_HEX], first[IDW_SESSION_HEX], id[IDW_SESSION_HEX], csrf[IDW_SESSION_HEX];
+    struct idw_session_info in;
+
+    (void)state;
+    assert_int_equal(idw_session_create(s, "admin", 1, admin, csrf), IDW_OK);
+    fake_now++;
+    assert_int_equal(idw_session_create(s, "viewer", 1, first, csrf), IDW_OK);
+    for (int i = 0; i < 3 * IDW_SESSIONS_MAX; i++) {
+        fake_now++;
+        assert_int_equal(idw_session_create(s, "viewer", 1, id, csrf), IDW_OK);
+    }
+    assert_int_equal(idw_session_count(s), 1 + IDW_SESSIONS_PER_USER);
+    assert_int_equal(idw_session_lookup(s, admin, 0, &in), IDW_OK);
+    assert_int_equal(idw_session_lookup(s, first, 0, &in), IDW_NOTFOUND);  /* the viewer's oldest went */
     assert_int_equal(idw_session_lookup(s, id, 0, &in), IDW_OK);
     idw_sessions_free(s);
 }
@@ -319,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_session_idle_timeout),
         cmocka_unit_test(test_session_absolute_timeout_and_logout),
         cmocka_unit_test(test_session_table_evicts_oldest),
+        cmocka_unit_test(test_sessions_per_user),
         cmocka_unit_test(test_limiter),
         cmocka_unit_test(test_session_config),
     };

@@ -434,7 +434,7 @@ static enum idw_rc review_one(struct review_ctx *x, const char *id, json_t **doc
         return IDW_EXISTS;
     }
     json_decref(a);
-    /* its org is known: a direct read, not a walk of every alert (a bulk review of 500 holds the writer lock) */
+    /* its org is known: a direct read, not a walk of every alert (a bulk review holds the writer lock) */
     x->rv.domain = domain;
     rc = idw_alert_review(x->al, x->r->srv->o.st, x->txn, full, &x->rv, doc, err, errlen);
     x->rv.domain = NULL;

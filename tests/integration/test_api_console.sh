@@ -93,6 +93,9 @@ evuuids = {t["uuid"] for t in tl if t["kind"] == "event"}
 behind = {u for a in alerts if a["alert_id"] in mine for u in a["event_ids"]}
 check(behind <= evuuids and len(evuuids) <= 200, "the timeline holds the alerts' %d events (%d events in all)"
       % (len(behind), len(evuuids)))
+others = [t for t in tl if t["kind"] == "event" and t["uuid"] not in behind]
+check(others and all(ms(d["first_seen"]) <= ms(t["time"]) <= ms(d["last_seen"]) for t in others),
+      "and %d more events of its people, all within its span" % len(others))
 check(d["locations"] and all(isinstance(l["lat"], float) and l["time"] for l in d["locations"]),
       "%d located events" % len(d["locations"]))
 check(call("/incidents/nope")[0] == 404, "an unknown incident: 404")

@@ -31,6 +31,18 @@ static const char *jstr(const json_t *o, const char *key)
     return json_string_value(json_object_get(o, key));
 }
 
+/* The string at key, or "" when absent. */
+static const char *jstr0(const json_t *o, const char *key)
+{
+    const char *s = jstr(o, key);
+    return s ? s : "";
+}
+
+static json_t *jget(const json_t *o, const char *key)
+{
+    return json_object_get(o, key);
+}
+
 static int64_t jms(const json_t *o, const char *key)
 {
     int64_t ms = 0;
@@ -94,7 +106,7 @@ static int text_in(const json_t *inc, const char *q)
         if (jstr(inc, keys[i]) && strcasestr(jstr(inc, keys[i]), q))
             return 1;
     json_array_foreach(json_object_get(inc, "people"), i, v)
-        if ((jstr(v, "user") && strcasestr(jstr(v, "user"), q)) || (jstr(v, "tuid") && !strcasecmp(jstr(v, "tuid"), q)))
+        if (strcasestr(jstr0(v, "user"), q) || !strcasecmp(jstr0(v, "tuid"), q))
             return 1;
     json_array_foreach(json_object_get(inc, "sources"), i, v)
         if (json_string_value(v) && !strcasecmp(json_string_value(v), q))
@@ -156,7 +168,7 @@ static int cmp_inc(const void *pa, const void *pb)
         c = x < y ? -1 : x > y;
     }
     if (!c)
-        c = strcmp(jstr(a, "incident_id") ? jstr(a, "incident_id") : "", jstr(b, "incident_id") ? jstr(b, "incident_id") : "");
+        c = strcmp(jstr0(a, "incident_id"), jstr0(b, "incident_id"));
     return g_asc ? c : -c;
 }
 
@@ -192,8 +204,9 @@ static void inc_list(struct idw_req *r, MDB_txn *txn, struct idw_reply *out)
         json_array_append_new(rows, inc_summary(v[i]));
     free(v);
     json_decref(l.hits);
-    idw_reply_json(out, MHD_HTTP_OK, json_pack("{s:o*, s:I, s:I, s:I}", "incidents", rows, "total", (json_int_t)n,
-                                               "offset", (json_int_t)q.offset, "limit", (json_int_t)q.limit));
+    idw_reply_json(out, MHD_HTTP_OK, json_pack("{s:o*, s:I, s:I, s:I}", "incidents", rows, "total",
+                                               (json_int_t)n, "offset", (json_int_t)q.offset, "limit",
+                                               (json_int_t)q.limit));
 }
 
 /* ---- incidents: one -------------------------------------------------------------------- */
@@ -244,8 +257,8 @@ static int gather_events(struct idw_req *r, MDB_txn *txn, const json_t *inc, con
         size_t j;
         if (!json_is_array(ids))
             continue;
-        if (idw_evstore_events_json(r->srv->o.st, txn, x->domain, ids,
-                                    idw_evstore_okta_base(r->srv->o.cfg, x->domain), &evs, err, sizeof err) != IDW_OK)
+        const char *base = idw_evstore_okta_base(r->srv->o.cfg, x->domain);
+        if (idw_evstore_events_json(r->srv->o.st, txn, x->domain, ids, base, &evs, err, sizeof err) != IDW_OK)
             goto fail;
         json_array_foreach(evs, j, e) add_event(x, json_incref((json_t *)e), jstr(a, "user"));
         json_decref(evs);
@@ -254,7 +267,8 @@ static int gather_events(struct idw_req *r, MDB_txn *txn, const json_t *inc, con
     json_array_foreach(json_object_get(inc, "people"), i, p) {
         x->user = jstr(p, "user");
         if (jstr(p, "tuid") && idw_evstore_person(r->srv->o.st, txn, x->domain, jstr(p, "tuid"), from, to,
-                                                 TIMELINE_EVENTS_MAX, person_event, x, err, sizeof err) != IDW_OK)
+                                                 TIMELINE_EVENTS_MAX, person_event, x, err, sizeof err)
+                                   != IDW_OK)
             goto fail;
     }
     return 0;
@@ -277,15 +291,15 @@ static json_t *timeline(const json_t *inc, const json_t *events)
     size_t i, n;
 
     json_array_foreach(json_object_get(inc, "timeline"), i, t)
-        json_array_append_new(tl, json_pack("{s:O*, s:s, s:O*, s:O*, s:O*, s:O*}", "time", json_object_get(t, "time"),
-                                            "kind", "alert", "alert_id", json_object_get(t, "alert_id"),
-                                            "text", json_object_get(t, "text"), "severity",
-                                            json_object_get(t, "severity"), "user", json_object_get(t, "user")));
+        json_array_append_new(tl, json_pack("{s:O*, s:s, s:O*, s:O*, s:O*, s:O*}", "time", jget(t, "time"),
+                                            "kind", "alert", "alert_id", jget(t, "alert_id"), "text",
+                                            jget(t, "text"), "severity", jget(t, "severity"), "user",
+                                            jget(t, "user")));
     json_array_foreach(events, i, e) {
         const char *text = jstr(e, "display_message") ? jstr(e, "display_message") : jstr(e, "event_type");
-        json_array_append_new(tl, json_pack("{s:O*, s:s, s:O*, s:s?, s:O*}", "time", json_object_get(e, "published"),
-                                            "kind", "event", "uuid", json_object_get(e, "uuid"), "text", text,
-                                            "user", json_object_get(e, "_user")));
+        json_array_append_new(tl, json_pack("{s:O*, s:s, s:O*, s:s?, s:O*}", "time", jget(e, "published"),
+                                            "kind", "event", "uuid", jget(e, "uuid"), "text", text, "user",
+                                            jget(e, "_user")));
     }
     n = json_array_size(tl);
     json_t **v = malloc((n ? n : 1) * sizeof *v), *sorted = json_array();
@@ -310,10 +324,9 @@ static json_t *locations(const json_t *events)
         if (!json_is_number(json_object_get(e, "lat")) || !json_is_number(json_object_get(e, "lon")))
             continue;
         json_array_append_new(out, json_pack("{s:O, s:O, s:O*, s:O*, s:O*, s:O*, s:O*}", "lat",
-                                             json_object_get(e, "lat"), "lon", json_object_get(e, "lon"), "city",
-                                             json_object_get(e, "city"), "country", json_object_get(e, "country"),
-                                             "ip", json_object_get(e, "ip"), "time", json_object_get(e, "published"),
-                                             "user", json_object_get(e, "_user")));
+                                             jget(e, "lat"), "lon", jget(e, "lon"), "city", jget(e, "city"),
+                                             "country", jget(e, "country"), "ip", jget(e, "ip"), "time",
+                                             jget(e, "published"), "user", jget(e, "_user")));
     }
     return out;
 }
@@ -327,8 +340,9 @@ static json_t *inc_alerts(struct idw_req *r, MDB_txn *txn, const json_t *inc, ch
 
     json_array_foreach(json_object_get(inc, "alert_ids"), i, id) {
         json_t *a;
-        enum idw_rc rc = idw_alert_get(r->srv->o.st, txn, jstr(inc, "domain_id") ? jstr(inc, "domain_id") : "",
-                                       json_string_value(id) ? json_string_value(id) : "", &a, err, errlen);
+        const char *aid = json_string_value(id);
+        enum idw_rc rc = idw_alert_get(r->srv->o.st, txn, jstr0(inc, "domain_id"), aid ? aid : "", &a, err,
+                                       errlen);
         if (rc == IDW_ERR) {
             json_decref(out);
             return NULL;
@@ -510,14 +524,14 @@ static json_t *places(const json_t *persona)
 
     json_array_foreach(json_object_get(json_object_get(persona, "dimensions"), "cities"), i, v) {
         const char *val = jstr(v, "value"), *comma = val ? strrchr(val, ',') : NULL;
-        double lat = json_number_value(json_object_get(v, "lat")), lon = json_number_value(json_object_get(v, "lon"));
+        double lat = json_number_value(jget(v, "lat")), lon = json_number_value(jget(v, "lon"));
         char city[IDW_PV_VALUE];
         if (!val || (lat == 0 && lon == 0))     /* a city the GeoIP db gave no coordinates */
             continue;
         idw_strncpy0(city, sizeof city, val, comma ? (size_t)(comma - val) : strlen(val));
-        json_array_append_new(out, json_pack("{s:f, s:f, s:s, s:s?, s:O*}", "lat", lat, "lon", lon, "city", city,
-                                             "country", comma ? comma + 2 - (comma[1] != ' ') : NULL, "weight",
-                                             json_object_get(v, "weight")));
+        const char *country = comma ? comma + 1 + (comma[1] == ' ') : NULL;
+        json_array_append_new(out, json_pack("{s:f, s:f, s:s, s:s?, s:O*}", "lat", lat, "lon", lon, "city",
+                                             city, "country", country, "weight", jget(v, "weight")));
     }
     return out;
 }
@@ -537,8 +551,8 @@ static json_t *open_alerts(struct idw_req *r, MDB_txn *txn, const char *domain, 
     for (size_t i = ix->n; i-- > 0;) {
         const struct idw_alert_row *row = ix->rows[i];
         json_t *a;
-        if (row->status > IDW_ALERT_ACKNOWLEDGED || !row->s[IDW_ROW_TUID] || strcmp(row->s[IDW_ROW_TUID], tuid) ||
-            strcmp(row->s[IDW_ROW_DOMAIN] ? row->s[IDW_ROW_DOMAIN] : "", domain))
+        const char *t = row->s[IDW_ROW_TUID], *d = row->s[IDW_ROW_DOMAIN];
+        if (row->status > IDW_ALERT_ACKNOWLEDGED || !t || strcmp(t, tuid) || strcmp(d ? d : "", domain))
             continue;
         if (idw_alert_get(r->srv->o.st, txn, domain, row->s[IDW_ROW_ID], &a, err, sizeof err) == IDW_OK) {
             json_array_append_new(out, idw_api_alert_summary(a));
@@ -566,7 +580,8 @@ static json_t *person_doc(struct idw_req *r, MDB_txn *txn, const char *domain, c
     }
     json_object_set_new(persona, "domain_id", json_string(domain));
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "tuid", tuid, "user", p->login[0] ? p->login : tuid,
-                     "domain_id", domain, "places", places(persona), "persona", persona, "open_alerts", alerts);
+                     "domain_id", domain, "places", places(persona), "persona", persona, "open_alerts",
+                     alerts);
 }
 
 struct tl_ctx {

@@ -138,10 +138,11 @@ struct idw_api_query {
 };
 
 /* Parses r's query into q: 0, or -1 with a 400 reply naming the argument. */
-int idw_api_parse_query(const struct idw_req *r, struct idw_api_query *q, struct idw_reply *out);
+int idw_api_parse_query(const struct idw_req *r, struct idw_api_query *q, struct idw_reply *out)
+    IDW_MUST_CHECK;
 
 /* The queue's row for an alert (docs/api.md SUMMARY); absent fields are null.  NULL: out of memory. */
-json_t *idw_api_alert_summary(const json_t *a);
+json_t *idw_api_alert_summary(const json_t *a) IDW_MUST_CHECK;
 
 /*
  * Reviews each alert of ids (a JSON array of alert ids) with r's review
@@ -149,7 +150,8 @@ json_t *idw_api_alert_summary(const json_t *a);
  * in one write transaction.  0 (*applied counts the reviewed alerts), or
  * -1 with the reply set (400, 403, 500: nothing applied).
  */
-int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, struct idw_reply *out);
+int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, struct idw_reply *out)
+    IDW_MUST_CHECK;
 
 /*
  * /api/v1/incidents, /api/v1/people, /api/v1/events (api_console.c); path

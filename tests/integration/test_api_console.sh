@@ -21,7 +21,7 @@ I ingest --file events.jsonl > /dev/null
 I alerts list --json > alerts.jsonl
 I api-token create --name bot --role analyst > tok.analyst 2>/dev/null
 I api-token create --name looker --role viewer > tok.viewer 2>/dev/null
-I console > console.log 2>&1 &
+"$IDWATCH" --config cfg.json console > console.log 2>&1 &    # not through I(): $! must be idwatch
 CPID=$!
 trap 'kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true' EXIT
 i=0; until curl -s -o /dev/null "http://127.0.0.1:$PORT/"; do
@@ -150,3 +150,7 @@ check(st == 200 and r["status"] == "resolved" and all(x["status"] == "resolved" 
 check(call("/incidents/%s/review" % inc["incident_id"], body={"status": "acknowledged"})[0] == 409,
       "a review no alert allows: 409")
 PY
+# stopped cleanly (SIGTERM), with no sanitizer report (leaks included) in its log
+kill $CPID; wait $CPID || true
+trap - EXIT
+if grep -q 'Sanitizer\|runtime error' console.log; then cat console.log; fail "sanitizer report in the console's log"; fi

@@ -45,7 +45,7 @@ expect_rc 1 I api-token create --name soar-bot --role admin 2> dup.err
 grep -q "already exists" dup.err || fail "a duplicate name: $(cat dup.err)"
 expect_rc 2 I api-token create --name x --role root 2>/dev/null
 
-I console > console.log 2>&1 &
+"$IDWATCH" --config cfg.json console > console.log 2>&1 &    # not through I(): $! must be idwatch
 CPID=$!
 trap 'kill $CPID 2>/dev/null || true; wait $CPID 2>/dev/null || true; soar_stop "$WORK/soar"; true' EXIT
 U=http://127.0.0.1:$PORT

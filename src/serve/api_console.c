@@ -515,25 +515,72 @@ static int find_person(struct idw_req *r, MDB_txn *txn, const char *user, char t
     return rc == IDW_OK ? 0 : rc == IDW_NOTFOUND ? 1 : -1;
 }
 
-/* The persona's cities with coordinates ("City, CC" values) as places. */
+/*
+ * The persona's cities ("City, Country" values) as places, strongest
+ * first; a city the persona keeps without coordinates (0, 0: the GeoIP
+ * database gave none) has null ones for fill_places.
+ */
 static json_t *places(const json_t *persona)
 {
     json_t *out = json_array();
     const json_t *v;
     size_t i;
 
-    json_array_foreach(json_object_get(json_object_get(persona, "dimensions"), "cities"), i, v) {
+    json_array_foreach(jget(jget(persona, "dimensions"), "cities"), i, v) {
         const char *val = jstr(v, "value"), *comma = val ? strrchr(val, ',') : NULL;
         double lat = json_number_value(jget(v, "lat")), lon = json_number_value(jget(v, "lon"));
+        int none = lat == 0 && lon == 0;
         char city[IDW_PV_VALUE];
-        if (!val || (lat == 0 && lon == 0))     /* a city the GeoIP db gave no coordinates */
+        if (!val)
             continue;
         idw_strncpy0(city, sizeof city, val, comma ? (size_t)(comma - val) : strlen(val));
         const char *country = comma ? comma + 1 + (comma[1] == ' ') : NULL;
-        json_array_append_new(out, json_pack("{s:f, s:f, s:s, s:s?, s:O*}", "lat", lat, "lon", lon, "city",
-                                             city, "country", country, "weight", jget(v, "weight")));
+        json_array_append_new(out, json_pack("{s:o, s:o, s:s, s:s?, s:O*}", "lat",
+                                             none ? json_null() : json_real(lat), "lon",
+                                             none ? json_null() : json_real(lon), "city", city, "country",
+                                             country, "weight", jget(v, "weight")));
     }
     return out;
+}
+
+/* A stored event's coordinates for the places of its city that have none. */
+static int place_from_event(const struct idw_evrec *e, void *ctx)
+{
+    json_t *pl = ctx, *p;
+    size_t i, missing = 0;
+
+    json_array_foreach(pl, i, p) {
+        if (!json_is_null(jget(p, "lat")))
+            continue;
+        missing++;
+        if (e->has_coords && e->city && !strcmp(e->city, jstr0(p, "city")) &&
+            !strcmp(e->country ? e->country : "", jstr0(p, "country"))) {
+            json_object_set_new(p, "lat", json_real(e->lat));
+            json_object_set_new(p, "lon", json_real(e->lon));
+            missing--;
+        }
+    }
+    return !missing;
+}
+
+/* Coordinates for the places without, from the person's stored events; those still without are left out. */
+static int fill_places(struct idw_req *r, MDB_txn *txn, const char *domain, const char *tuid, json_t *pl)
+{
+    char err[256];
+    size_t i;
+    json_t *p;
+
+    json_array_foreach(pl, i, p) if (json_is_null(jget(p, "lat"))) break;
+    if (i < json_array_size(pl) &&
+        idw_evstore_person(r->srv->o.st, txn, domain, tuid, 0, idw_now_ms(), PERSON_EVENTS_MAX,
+                           place_from_event, pl, err, sizeof err) != IDW_OK) {
+        log_error("api person places: %s", err);
+        return -1;
+    }
+    for (i = json_array_size(pl); i-- > 0;)
+        if (json_is_null(jget(json_array_get(pl, i), "lat")))
+            json_array_remove(pl, i);
+    return 0;
 }
 
 /* The person's open and acknowledged alerts (as subject), newest first. */
@@ -567,21 +614,22 @@ static json_t *person_doc(struct idw_req *r, MDB_txn *txn, const char *domain, c
 {
     const struct idw_config *cfg = r->srv->o.cfg;
     struct idw_persona_params prm;
-    json_t *persona, *alerts;
+    json_t *persona, *alerts, *pl;
 
     idw_persona_params_init(&prm, cfg->half_life_days, cfg->learning_days, cfg->learning_signins,
                             cfg->relearn_after_days);
     persona = idw_persona_to_json(p, &prm);
     alerts = open_alerts(r, txn, domain, tuid);
-    if (!persona || !alerts) {
+    pl = persona ? places(persona) : NULL;
+    if (!persona || !alerts || !pl || fill_places(r, txn, domain, tuid, pl) < 0) {
         json_decref(persona);
         json_decref(alerts);
+        json_decref(pl);
         return NULL;
     }
     json_object_set_new(persona, "domain_id", json_string(domain));
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "tuid", tuid, "user", p->login[0] ? p->login : tuid,
-                     "domain_id", domain, "places", places(persona), "persona", persona, "open_alerts",
-                     alerts);
+                     "domain_id", domain, "places", pl, "persona", persona, "open_alerts", alerts);
 }
 
 struct tl_ctx {

@@ -7,6 +7,7 @@
 # their events in the hours asked, newest first; one event by uuid with its
 # Okta link; 404 for unknown ids; 401 without credentials; a viewer reads but
 # cannot review; an analyst's incident review reaches each of its alerts.
+. "$ROOT/tests/integration/lib.sh"
 set -e
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
@@ -18,6 +19,15 @@ I() { "$IDWATCH" --config cfg.json "$@"; }
 start=$(date -u -d "-20 days" +%Y-%m-%d)
 "$TOOLS/gen-events" --users 40 --days 20 --start "$start" --seed 42 --attacks --out events.jsonl > /dev/null 2>&1
 I ingest --file events.jsonl > /dev/null
+# nomad: Lisbon with coordinates, then without (the persona keeps the last: none), and a city never located
+python3 - <<'PY' > nomad.jsonl
+from oktaev import *
+T, who = now() - 2 * D, person("nomad", "00uNOMAD")
+dump_jsonl([signin(who, T, net("198.51.100.7", 64501, "Net", "Lisbon", "Portugal", 38.7223, -9.1393)),
+            signin(who, T + H, net("198.51.100.7", 64501, "Net", "Lisbon", "Portugal")),
+            signin(who, T + 2 * H, net("198.51.100.8", 64501, "Net", "Atlantis", "Nowhere"))])
+PY
+I ingest --file nomad.jsonl > /dev/null
 I alerts list --json > alerts.jsonl
 I api-token create --name bot --role analyst > tok.analyst 2>/dev/null
 I api-token create --name looker --role viewer > tok.viewer 2>/dev/null
@@ -112,6 +122,10 @@ check(p["places"] and all(isinstance(x["lat"], float) and x["city"] and x["count
       "their places: %s" % ", ".join(x["city"] for x in p["places"]))
 check(call("/people/" + a["tuid"])[1]["user"] == a["user"], "a person by tuid")
 check(call("/people/nobody@nowhere")[0] == 404, "an unknown person: 404")
+st, p = call("/people/nomad@acme.example")
+check(st == 200 and [(x["city"], x["country"], x["lat"], x["lon"]) for x in p["places"]] ==
+      [("Lisbon", "Portugal", 38.7223, -9.1393)],
+      "a city the persona keeps without coordinates is located from the stored events; one never located is left out")
 for hours in (24, 168):
     st, t = call("/people/%s/timeline?hours=%d" % (urllib.request.quote(a["user"]), hours))
     now = datetime.datetime.now(datetime.timezone.utc).timestamp() * 1000

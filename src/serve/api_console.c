@@ -73,6 +73,17 @@ static int is_get(const struct idw_req *r, struct idw_reply *out)
     return 0;
 }
 
+/* ?domain= absent or a valid domain_id; else 0 with a 400. */
+static int domain_ok(const struct idw_req *r, struct idw_reply *out)
+{
+    const char *d = idw_req_arg(r, "domain");
+
+    if (!d || idw_domain_id_valid(d))
+        return 1;
+    idw_reply_error(out, MHD_HTTP_BAD_REQUEST, "domain: expected 1 to 63 of A-Z a-z 0-9 . _ -");
+    return 0;
+}
+
 static json_t *event_json(const struct idw_evrec *e, const struct idw_req *r, const char *domain)
 {
     return idw_evrec_to_json(e, idw_evstore_okta_base(r->srv->o.cfg, domain));
@@ -716,7 +727,7 @@ void idw_api_people(struct idw_req *r, const char *path, struct idw_reply *out)
         idw_reply_error(out, MHD_HTTP_NOT_FOUND, "no such API route: %s", r->url);
         return;
     }
-    if (!is_get(r, out))
+    if (!is_get(r, out) || !domain_ok(r, out))
         return;
     idw_strncpy0(user, sizeof user, path, slash ? (size_t)(slash - path) : strlen(path));
     txn = read_txn(r, out);
@@ -772,7 +783,7 @@ void idw_api_events(struct idw_req *r, const char *path, struct idw_reply *out)
         idw_reply_error(out, MHD_HTTP_NOT_FOUND, "no such API route: %s", r->url);
         return;
     }
-    if (!is_get(r, out))
+    if (!is_get(r, out) || !domain_ok(r, out))
         return;
     txn = read_txn(r, out);
     if (!txn)

@@ -145,6 +145,8 @@ check(st == 200 and e["uuid"] == u and e["okta_url"].endswith("%%22%s%%22" % u),
 check(call("/events/" + u + "?domain=default")[0] == 200 and call("/events/" + u + "?domain=other")[0] == 404,
       "?domain= narrows the event to one org")
 check(call("/events/00000000-0000-0000-0000-000000000000")[0] == 404, "an unknown event: 404")
+check(call("/events/%s?domain=a/b" % u)[0] == 400 and call("/people/%s?domain=%%20" % a["tuid"])[0] == 400,
+      "a malformed ?domain=: 400")
 
 # reviews: a viewer reads but cannot review; an analyst's review reaches each alert
 check(call("/incidents/" + inc["incident_id"], tok=TV)[0] == 200, "a viewer reads an incident")

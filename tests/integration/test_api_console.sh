@@ -165,6 +165,10 @@ check(st == 200 and r["status"] == "resolved" and all(x["status"] == "resolved" 
       "resolving the incident resolves its alerts")
 check(call("/incidents/%s/review" % inc["incident_id"], body={"status": "acknowledged"})[0] == 409,
       "a review no alert allows: 409")
+res = [i["incident_id"] for i in call("/incidents?status=resolved&limit=500")[1]["incidents"]]
+opn = [i["incident_id"] for i in call("/incidents?status=open,acknowledged&limit=500")[1]["incidents"]]
+check(res == [inc["incident_id"]] and len(opn) == len(incs) - 1 and inc["incident_id"] not in opn,
+      "status=resolved lists the resolved incident, status=open,acknowledged the %d others" % len(opn))
 PY
 # stopped cleanly (SIGTERM), with no sanitizer report (leaks included) in its log
 kill $CPID; wait $CPID || true

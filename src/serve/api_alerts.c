@@ -20,21 +20,11 @@
 #include "deliver/outbox.h"
 #include "deliver/webhook.h"
 #include "serve/serve_int.h"
+#include "store/evstore.h"
 
 #define LIMIT_DEFAULT 50
 #define LIMIT_MAX 500
 #define PREFIX_MIN 8
-
-enum sort_key { SORT_LAST_SEEN, SORT_FIRST_SEEN, SORT_SEVERITY, SORT_RULE, SORT_USER, SORT_STATUS };
-
-struct query {
-    unsigned status_mask, sev_mask;     /* 0: any */
-    const char *rule, *user, *actor, *ip, *q, *incident;
-    int64_t since_ms, until_ms;         /* 0: unbounded */
-    enum sort_key sort;
-    int asc;
-    long limit, offset;
-};
 
 /* ---- query parsing ---------------------------------------------------------------- */
 
@@ -85,7 +75,7 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-static int parse_sort(const struct idw_req *r, struct query *q, struct idw_reply *out)
+static int parse_sort(const struct idw_req *r, struct idw_api_query *q, struct idw_reply *out)
 {
     static const char *const keys[] = {"last_seen", "first_seen", "severity", "rule", "user", "status"};
     const char *s = idw_req_arg(r, "sort"), *o = idw_req_arg(r, "order");
@@ -99,7 +89,7 @@ static int parse_sort(const struct idw_req *r, struct query *q, struct idw_reply
                             "sort: expected last_seen, first_seen, severity, rule, user or status");
             return -1;
         }
-        q->sort = (enum sort_key)i;
+        q->sort = (enum idw_api_sort)i;
     }
     if (o && strcmp(o, "asc") && strcmp(o, "desc")) {
         idw_reply_error(out, MHD_HTTP_BAD_REQUEST, "order: expected asc or desc");
@@ -109,12 +99,12 @@ static int parse_sort(const struct idw_req *r, struct query *q, struct idw_reply
     return 0;
 }
 
-static int parse_query(const struct idw_req *r, struct query *q, struct idw_reply *out)
+int idw_api_parse_query(const struct idw_req *r, struct idw_api_query *q, struct idw_reply *out)
 {
     const char *v;
     char bad[64];
 
-    *q = (struct query){.limit = LIMIT_DEFAULT};
+    *q = (struct idw_api_query){.limit = LIMIT_DEFAULT};
     v = idw_req_arg(r, "status");
     if (v && parse_set(v, status_name, IDW_ALERT_OPEN, IDW_ALERT_FALSE_POSITIVE, &q->status_mask, bad,
                        sizeof bad) < 0) {
@@ -174,7 +164,7 @@ static int text_match(const struct idw_alert_row *r, const char *q)
     return 0;
 }
 
-static int matches(const struct idw_alert_row *r, const struct query *q)
+static int matches(const struct idw_alert_row *r, const struct idw_api_query *q)
 {
     if (q->status_mask && !(q->status_mask & (1u << r->status)))
         return 0;
@@ -195,7 +185,7 @@ static int matches(const struct idw_alert_row *r, const struct query *q)
     return !q->q || !*q->q || text_match(r, q->q);
 }
 
-static enum sort_key g_sort;    /* qsort has no context argument; the server thread is the only caller */
+static enum idw_api_sort g_sort;    /* qsort has no context argument; the server thread is the only caller */
 static int g_asc;
 
 static int cmp_str(const char *x, const char *y)
@@ -240,8 +230,7 @@ static int cmp_rows(const void *pa, const void *pb)
     return g_asc ? c : -c;
 }
 
-/* The queue's row for an alert (docs/api.md SUMMARY); absent fields are null. */
-static json_t *summary(const json_t *a)
+json_t *idw_api_alert_summary(const json_t *a)
 {
     static const char *const keys[] = {
         "alert_id", "version", "rule", "severity", "score", "status", "domain_id", "user", "tuid", "actor",
@@ -274,7 +263,7 @@ static int refresh(struct idw_req *r, MDB_txn *txn, struct idw_reply *out)
 
 /* The rows of page [offset, offset+limit) as SUMMARY documents read from txn. */
 static json_t *page_rows(struct idw_req *r, MDB_txn *txn, struct idw_alert_row **v, size_t n,
-                         const struct query *q)
+                         const struct idw_api_query *q)
 {
     json_t *rows = json_array();
     char err[256];
@@ -286,7 +275,7 @@ static json_t *page_rows(struct idw_req *r, MDB_txn *txn, struct idw_alert_row *
             json_decref(rows);
             return NULL;    /* the index was refreshed in this txn: a row without its document is an error */
         }
-        json_array_append_new(rows, summary(a));
+        json_array_append_new(rows, idw_api_alert_summary(a));
         json_decref(a);
     }
     return rows;
@@ -295,12 +284,12 @@ static json_t *page_rows(struct idw_req *r, MDB_txn *txn, struct idw_alert_row *
 static void list(struct idw_req *r, MDB_txn *txn, struct idw_reply *out)
 {
     struct idw_alert_index *ix = &r->srv->alerts;
-    struct query q;
+    struct idw_api_query q;
     struct idw_alert_row **v;
     size_t n = 0;
     json_t *rows;
 
-    if (parse_query(r, &q, out) < 0 || refresh(r, txn, out) < 0)
+    if (idw_api_parse_query(r, &q, out) < 0 || refresh(r, txn, out) < 0)
         return;
     v = malloc((ix->n ? ix->n : 1) * sizeof *v);
     if (!v) {
@@ -558,37 +547,80 @@ static void review_bulk(struct idw_req *r, struct idw_reply *out)
     idw_reply_json(out, MHD_HTTP_OK, json_pack("{s:o*}", "results", results));
 }
 
-/* A route's path after "/api/v1/alerts": "", "/review", "/{id}", "/{id}/review". */
-void idw_api_alerts(struct idw_req *r, const char *path, struct idw_reply *out)
+/* The stored events behind an alert (its event_ids), oldest first. */
+static void events_of(struct idw_req *r, MDB_txn *txn, const char *id, struct idw_reply *out)
 {
-    int get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"), post = !strcmp(r->method, "POST");
-    char id[80];
-    const char *slash;
+    char err[256];
+    json_t *a, *evs;
+    enum idw_rc rc = resolve(r, txn, id, &a, err, sizeof err);
 
-    if (!*path || !strcmp(path, "/review")) {
-        if (*path ? !post : !get) {
-            out->allow = *path ? "POST" : "GET, HEAD";
-            idw_reply_error(out, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: use %s", r->method, r->url, out->allow);
-            return;
-        }
-        if (*path)
-            review_bulk(r, out);
-        else {
-            MDB_txn *txn;
-            char err[256];
-            if (idw_store_begin(r->srv->o.st, 1, &txn, err, sizeof err) < 0) {
-                log_error("api alerts: %s", err);
-                idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the database");
-                return;
-            }
-            list(r, txn, out);
-            mdb_txn_abort(txn);
-        }
+    if (rc != IDW_OK) {
+        if (rc == IDW_NOTFOUND)
+            idw_reply_error(out, MHD_HTTP_NOT_FOUND, "no alert %.64s", id);
+        else if (rc == IDW_EXISTS)
+            idw_reply_error(out, MHD_HTTP_BAD_REQUEST, "%s", err);
+        else
+            idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the alert");
         return;
     }
-    path++;
-    slash = strchr(path, '/');
-    if ((slash ? (size_t)(slash - path) : strlen(path)) >= sizeof id || (slash && strcmp(slash, "/review"))) {
+    const char *dom = json_string_value(json_object_get(a, "domain_id"));
+    dom = dom ? dom : "";
+    json_t *ids = json_object_get(a, "event_ids");
+    json_t *none = json_array();
+    rc = idw_evstore_events_json(r->srv->o.st, txn, dom, json_is_array(ids) ? ids : none,
+                                 idw_evstore_okta_base(r->srv->o.cfg, dom), &evs, err, sizeof err);
+    json_decref(none);
+    json_decref(a);
+    if (rc != IDW_OK) {
+        log_error("api alert %s events: %s", id, err);
+        idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the alert's events");
+        return;
+    }
+    idw_reply_json(out, MHD_HTTP_OK, json_pack("{s:o}", "events", evs));
+}
+
+int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, struct idw_reply *out)
+{
+    struct idw_review_body b;
+    struct review_ctx x;
+    const json_t *v;
+    size_t i;
+    int failed = 0;
+
+    *applied = 0;
+    if (review_begin(r, 0, &b, &x, out) < 0)
+        return -1;
+    json_array_foreach(ids, i, v) {
+        json_t *doc;
+        unsigned status;
+        char err[512];
+        enum idw_rc rc = review_one(&x, json_string_value(v), &doc, &status, err, sizeof err);
+        json_decref(doc);
+        if (rc == IDW_ERR || rc == IDW_NOTFOUND) {   /* an incident's alert is always stored */
+            log_error("api incident review %s: %s", json_string_value(v), err);
+            failed = 1;
+            break;
+        }
+        *applied += rc == IDW_OK;
+    }
+    if (review_end(&x, &b, !failed, out) < 0)
+        return -1;
+    if (failed) {
+        idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the review; nothing was applied");
+        return -1;
+    }
+    return 0;
+}
+
+/* "/{id}", "/{id}/events" (GET) or "/{id}/review" (POST) of an alert. */
+static void one_alert(struct idw_req *r, const char *path, struct idw_reply *out)
+{
+    int get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"), post = !strcmp(r->method, "POST");
+    const char *slash = strchr(path, '/');
+    int rev = slash && !strcmp(slash, "/review"), evs = slash && !strcmp(slash, "/events");
+    char id[80];
+
+    if ((slash ? (size_t)(slash - path) : strlen(path)) >= sizeof id || (slash && !rev && !evs)) {
         idw_reply_error(out, MHD_HTTP_NOT_FOUND, "no such API route: %s", r->url);
         return;
     }
@@ -597,12 +629,12 @@ void idw_api_alerts(struct idw_req *r, const char *path, struct idw_reply *out)
         idw_reply_error(out, MHD_HTTP_BAD_REQUEST, "alert id: expected 0-9 a-z A-Z and -");
         return;     /* an id never reaches a log line with a control character in it */
     }
-    if (slash ? !post : !get) {
-        out->allow = slash ? "POST" : "GET, HEAD";
+    if (rev ? !post : !get) {
+        out->allow = rev ? "POST" : "GET, HEAD";
         idw_reply_error(out, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: use %s", r->method, r->url, out->allow);
         return;
     }
-    if (slash) {
+    if (rev) {
         review(r, id, out);
         return;
     }
@@ -613,6 +645,38 @@ void idw_api_alerts(struct idw_req *r, const char *path, struct idw_reply *out)
         idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the database");
         return;
     }
-    get_one(r, txn, id, out);
+    if (evs)
+        events_of(r, txn, id, out);
+    else
+        get_one(r, txn, id, out);
+    mdb_txn_abort(txn);
+}
+
+/* A route's path after "/api/v1/alerts": "", "/review", "/{id}", "/{id}/events", "/{id}/review". */
+void idw_api_alerts(struct idw_req *r, const char *path, struct idw_reply *out)
+{
+    int get = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"), post = !strcmp(r->method, "POST");
+
+    if (*path && strcmp(path, "/review")) {
+        one_alert(r, path + 1, out);
+        return;
+    }
+    if (*path ? !post : !get) {
+        out->allow = *path ? "POST" : "GET, HEAD";
+        idw_reply_error(out, MHD_HTTP_METHOD_NOT_ALLOWED, "%s %s: use %s", r->method, r->url, out->allow);
+        return;
+    }
+    if (*path) {
+        review_bulk(r, out);
+        return;
+    }
+    MDB_txn *txn;
+    char err[256];
+    if (idw_store_begin(r->srv->o.st, 1, &txn, err, sizeof err) < 0) {
+        log_error("api alerts: %s", err);
+        idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot read the database");
+        return;
+    }
+    list(r, txn, out);
     mdb_txn_abort(txn);
 }

@@ -387,6 +387,12 @@ static void api(struct idw_req *r, struct idw_reply *out)
         idw_api_session(r, out);
     else if (!strncmp(r->url, "/api/v1/alerts", 14) && (r->url[14] == '\0' || r->url[14] == '/'))
         idw_api_alerts(r, r->url + 14, out);
+    else if (!strncmp(r->url, "/api/v1/incidents", 17) && (r->url[17] == '\0' || r->url[17] == '/'))
+        idw_api_incidents(r, r->url + 17, out);
+    else if (!strncmp(r->url, "/api/v1/people/", 15))
+        idw_api_people(r, r->url + 15, out);
+    else if (!strncmp(r->url, "/api/v1/events/", 15))
+        idw_api_events(r, r->url + 15, out);
     else
         idw_reply_error(out, MHD_HTTP_NOT_FOUND, "no such API route: %s", r->url);
 }

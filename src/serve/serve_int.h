@@ -127,4 +127,39 @@ void idw_api_session(struct idw_req *r, struct idw_reply *out);
 /* /api/v1/alerts...: every alert route (api_alerts.c).  path is after "/api/v1/alerts". */
 void idw_api_alerts(struct idw_req *r, const char *path, struct idw_reply *out);
 
+/* A queue's query string (api_alerts.c): the alert filters, which the incident queue shares. */
+enum idw_api_sort { SORT_LAST_SEEN, SORT_FIRST_SEEN, SORT_SEVERITY, SORT_RULE, SORT_USER, SORT_STATUS };
+struct idw_api_query {
+    unsigned status_mask, sev_mask;     /* 0: any */
+    const char *rule, *user, *actor, *ip, *q, *incident;
+    int64_t since_ms, until_ms;         /* 0: unbounded */
+    enum idw_api_sort sort;
+    int asc;
+    long limit, offset;
+};
+
+/* Parses r's query into q: 0, or -1 with a 400 reply naming the argument. */
+int idw_api_parse_query(const struct idw_req *r, struct idw_api_query *q, struct idw_reply *out)
+    IDW_MUST_CHECK;
+
+/* The queue's row for an alert (docs/api.md SUMMARY); absent fields are null.  NULL: out of memory. */
+json_t *idw_api_alert_summary(const json_t *a) IDW_MUST_CHECK;
+
+/*
+ * Reviews each alert of ids (a JSON array of alert ids) with r's review
+ * body (analyst role), skipping the ones whose status forbids the change,
+ * in one write transaction.  0 (*applied counts the reviewed alerts), or
+ * -1 with the reply set (400, 403, 500: nothing applied).
+ */
+int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, struct idw_reply *out)
+    IDW_MUST_CHECK;
+
+/*
+ * /api/v1/incidents, /api/v1/people, /api/v1/events (api_console.c); path
+ * is after the route's prefix ("/api/v1/incidents" ...).
+ */
+void idw_api_incidents(struct idw_req *r, const char *path, struct idw_reply *out);
+void idw_api_people(struct idw_req *r, const char *path, struct idw_reply *out);
+void idw_api_events(struct idw_req *r, const char *path, struct idw_reply *out);
+
 #endif

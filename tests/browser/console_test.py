@@ -279,7 +279,7 @@ def person_trust(c, user, table, value):
     c.go("#/person/" + quote(user), "person")
     for r in c.css("table.dim-%s tbody tr" % table):
         # the full value is the cell's title (long ones, like device hashes, are shortened on the page)
-        if r.find_element(By.CSS_SELECTOR, "td span.mono").get_attribute("title") == value.split(" ")[0]:
+        if r.find_element(By.CSS_SELECTOR, "td span.mono").get_attribute("title") == value:
             return r.find_element(By.CSS_SELECTOR, "td .badge").text.lower()
     return None
 
@@ -287,6 +287,8 @@ def person_trust(c, user, table, value):
 def false_positive(c, aid, outdir):
     row = c.css("#context .fact-provisional")[0].find_element(By.XPATH, "./ancestor::tr")
     key, value = row.get_attribute("data-key"), row.find_element(By.CSS_SELECTOR, "td.mono").text
+    if key == "asn":
+        value = value.split(" ")[0]     # "AS16509 Amazon.com, Inc.": the persona keeps "AS16509"
     user = c.api("/alerts/" + aid)["body"]["user"]
     print("alert %s: %s %r is provisional for %s" % (aid[:8], key, value, user))
     table = {"country": "countries", "asn": "asns", "device": "devices", "app": "apps"}.get(key)

@@ -7,7 +7,8 @@
 # Which server:
 #   - the real daemon when "$IDWATCH console --help" succeeds: a generated
 #     org (tools/gen-events --attacks, the last 20 days up to yesterday) is
-#     ingested into a fresh database, an analyst and a viewer are created
+#     ingested into a fresh database (an org "default" with an org_url, so
+#     events have Okta links), an analyst and a viewer are created
 #     with `idwatch user add NAME --role R --password-file F`, and
 #     `idwatch --db DB console --listen 127.0.0.1:PORT` serves it; the test
 #     also runs its raw-HTTP CSRF and authorization checks (--raw-http);
@@ -71,15 +72,17 @@ case "$mode" in
 daemon)
     echo "harness: the real daemon ($IDWATCH console)"
     start=$(date -u -d '-20 days' +%Y-%m-%d)
+    # an org URL, so the API's events carry their okta_url (the console's "Open in Okta" links)
+    printf '{"orgs": [{"domain_id": "default", "org_url": "https://acme.okta.com"}]}\n' > "$H/config.json"
     "$TOOLS/gen-events" --users 40 --days 20 --start "$start" --seed 42 --attacks --out "$H/events.jsonl" >/dev/null 2>"$H/gen-events.err"
-    "$IDWATCH" --db "$H/db" ingest --file "$H/events.jsonl" >/dev/null
+    "$IDWATCH" --config "$H/config.json" --db "$H/db" ingest --file "$H/events.jsonl" >/dev/null
     "$IDWATCH" user --help >/dev/null 2>&1 || {
         echo "harness: $IDWATCH serves a console but has no \`user\` command to create the test's logins" >&2
         exit 1; }
     "$IDWATCH" --db "$H/db" user add analyst --role analyst --password-file "$H/analyst.pw"
     "$IDWATCH" --db "$H/db" user add viewer --role viewer --password-file "$H/viewer.pw"
     port=$(free_port)
-    "$IDWATCH" --db "$H/db" console --listen "127.0.0.1:$port" > "$H/server.out" 2>&1 &
+    "$IDWATCH" --config "$H/config.json" --db "$H/db" console --listen "127.0.0.1:$port" > "$H/server.out" 2>&1 &
     SERVER_PID=$!
     set -- "$@" --viewer-user viewer --viewer-password-file "$H/viewer.pw" --raw-http --range 7d
     ;;

@@ -71,7 +71,7 @@ class Receiver:
         self.inflight = 0
         self.stats = {"accepted": 0, "duplicates": 0, "rejected": 0, "faulted": 0,
                       "requests": 0, "out_of_order": 0, "max_concurrency": 0,
-                      "formats": {"native": 0, "ocsf": 0, "incident": 0},
+                      "formats": {"native": 0, "ocsf": 0},
                       "keys": [], "alerts": {}}
         self.log = open(os.path.join(args.state_dir, "requests.jsonl"), "a", encoding="utf-8")
 
@@ -327,7 +327,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 rx.accepted_keys.add(key)
                 rx.stats["accepted"] += 1
-                rx.stats["formats"][fmt] += 1
+                rx.stats["formats"][fmt] = rx.stats["formats"].get(fmt, 0) + 1
                 rx.stats["keys"].append(key)
                 versions = rx.stats["alerts"].setdefault(alert_id, [])
                 out_of_order = bool(versions) and version < max(versions)

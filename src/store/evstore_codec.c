@@ -33,7 +33,7 @@
 #define F_SUBJ 4u
 #define F_ACTOR 8u
 #define COORD_SCALE 1e5
-#define MAX_STRINGS (9 + 3 * IDW_EVREC_TARGETS + 9)
+#define MAX_STRINGS (1 + 9 + 3 * IDW_EVREC_TARGETS + 9)   /* a text uuid, head, targets, tail */
 #define MAX_TIME_MS 253402300799999LL   /* 9999-12-31T23:59:59.999Z: idw_time_parse's range */
 
 static const char *const COMMON[] = {

@@ -152,6 +152,16 @@ static void test_codec_roundtrip(void **state)
     assert_same(&r, &back);
     /* too small a buffer: 0, not a cut record */
     assert_int_equal(idw_evrec_encode(&r, buf, 5), 0);
+    /* the most strings a record has: a text uuid, every head and tail string and every target
+     * (a Panther data-lake event has no uuid: one string more than the table once held) */
+    sample(&r, "Ev-Not-A-Uuid", T0, ALICE, BOB);
+    r.n_targets = IDW_EVREC_TARGETS;
+    for (unsigned i = 2; i < IDW_EVREC_TARGETS; i++)
+        r.target[i] = (struct idw_evrec_who){"00g9", "Everyone-else", "UserGroup", NULL};
+    n = idw_evrec_encode(&r, buf, sizeof buf);
+    assert_true(n > 0);
+    assert_int_equal(idw_evrec_decode(buf, n, &back), IDW_OK);
+    assert_same(&r, &back);
 }
 
 static void test_codec_long_string_cut_at_utf8(void **state)

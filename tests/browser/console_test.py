@@ -33,7 +33,7 @@ import urllib.request
 from urllib.parse import quote
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -72,7 +72,8 @@ class Console:
 
     def wait(self, cond, what):
         try:
-            return WebDriverWait(self.d, WAIT).until(cond)
+            # a page re-rendered under a condition's feet (the router replaces #main) is retried, not a failure
+            return WebDriverWait(self.d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(cond)
         except TimeoutException:
             raise Failed("timed out waiting for " + what)
 
@@ -80,7 +81,9 @@ class Console:
         """Waits until the router finished rendering page NAME (app.js sets body[data-page])."""
         self.wait(lambda d: d.find_element(By.TAG_NAME, "body").get_attribute("data-page") == name,
                   "page " + name)
-        errors = [e.text for e in self.d.find_elements(By.CSS_SELECTOR, "#main > .notice.error")]
+        errors = self.wait(lambda d: [e.text for e in d.find_elements(By.CSS_SELECTOR, "#main > .notice.error")]
+                           or [None], "the page's notices")
+        errors = [e for e in errors if e is not None]
         check(not errors, "page %s rendered without error %s" % (name, errors))
 
     def go(self, fragment, name):

@@ -118,7 +118,8 @@ class Org:
                       "status_counts": {}, "log_status_counts": {}, "max_concurrency": 0, "jti_reuse_attempts": 0,
                       "dpop_nonce_challenges": 0, "auth_errors": [], "competed_429": 0,
                       "log_hosts": {}, "other_requests": [],
-                      "assertions_accepted": {}}     # "alg kid" -> count ("-" for no kid)
+                      "assertions_accepted": {},     # "alg kid" -> count ("-" for no kid)
+                      "faults_served": {}}           # fault type -> how many requests got it
         self.client_keys = self.load_client_keys()
         self.ssws = open(args.ssws_token_file).read().strip() if args.ssws_token_file else None
         if args.events:
@@ -157,6 +158,9 @@ class Org:
             for f in self.faults:
                 if f[1] > 0:
                     f[1] -= 1
+                    if f[0] != "ok":    # every fault served, whatever its answer (a truncated 200, a reset)
+                        served = self.stats["faults_served"]
+                        served[f[0]] = served.get(f[0], 0) + 1
                     return f[0], f[2]
         return None, None
 

@@ -1,0 +1,129 @@
+# The scale-out mode's write-ahead log on a real 3-node NATS JetStream
+# cluster (tests/nats/cluster.sh, docs/scale-out.md): pages of two generated
+# orgs are published to their partitions' R3 streams (twice: the second copy
+# is de-duplicated by Msg-Id), the stream leader node is killed -9 midway,
+# the applier (`idwatch cluster apply`) is killed -9 too, a page that does not
+# chain from the org's cursor is slipped into the stream, and the database
+# built by applying the streams must equal a single-process `idwatch ingest`
+# of the same events: personas byte for byte, alerts on ids, versions and
+# event ids.  A second database applied from sequence 1 in one go must equal
+# it too (re-applying is deterministic).
+. "$ROOT/tests/integration/lib.sh"
+. "$ROOT/tests/nats/cluster.sh"
+
+"$TOOLS/gen-events" --users 40 --days 20 --seed 42 --attacks --out acme.jsonl > /dev/null 2>&1
+"$TOOLS/gen-events" --users 30 --days 20 --seed 7 --attacks --out beta.jsonl > /dev/null 2>&1
+
+# the reference: one process, one org at a time
+for o in acme beta; do
+    "$IDWATCH" --db "$WORK/ref" ingest --file $o.jsonl --domain $o > /dev/null
+done
+
+# pages of at most 150 events (many pages: the applier is killed mid-drain) with synthetic Okta cursors; the first page polls "" (no cursor yet)
+python3 - <<'PY'
+import json
+out = open("pages.jsonl", "w")
+first = open("pages1.jsonl", "w")
+for org in ("acme", "beta"):
+    ev = [json.loads(l) for l in open(org + ".jsonl") if l.strip()]
+    polled = ""
+    pages = [ev[i:i + 150] for i in range(0, len(ev), 150)]
+    for k, p in enumerate(pages):
+        nxt = "https://%s.okta.com/api/v1/logs?after=%s" % (org, p[-1]["uuid"])
+        line = json.dumps({"org": org, "cursor_polled": polled, "next_cursor": nxt,
+                           "fetched_at": 1789000000000 + k, "events": p}) + "\n"
+        out.write(line)
+        if k < len(pages) // 2:
+            first.write(line)
+        polled = nxt
+# a page polled from a cursor the chain never had (a stray poller): its events are new
+# (fresh uuids, a new address): applying it would change acme's personas
+ev = [json.loads(l) for l in open("acme.jsonl") if l.strip()][:50]
+for i, e in enumerate(ev):
+    e["uuid"] = "00000000-0000-4000-8000-%012d" % i
+    e["client"]["ipAddress"] = "203.0.113.77"
+json.dump({"org": "acme", "cursor_polled": "https://acme.okta.com/api/v1/logs?after=stray",
+           "next_cursor": "https://acme.okta.com/api/v1/logs?after=stray2", "fetched_at": 1, "events": ev},
+          open("stray.jsonl", "w"))
+open("stray.jsonl", "a").write("\n")
+PY
+pages=$(wc -l < pages.jsonl)
+half=$(wc -l < pages1.jsonl)
+
+nats_cluster_start
+cat > cfg.json <<CFG
+{"cluster": {"partitions": 8, "overrides": {"beta": 5},
+             "nats": [$(echo "$NATS_URLS" | sed 's/\([^ ]*\)/"\1"/g; s/ /, /g')]}}
+CFG
+# acme's partition: FNV-1a 32 of its name mod 8, computed independently here
+pa=$(python3 -c '
+h = 2166136261
+for b in b"acme": h = ((h ^ b) * 16777619) & 0xffffffff
+print(h % 8)')
+echo "acme → partition $pa, beta → 5 (override)"
+cl() { "$IDWATCH" --config "$WORK/cfg.json" "$@"; }
+
+# the first half, then everything (the first half again: duplicates)
+cl cluster publish --file pages1.jsonl --json > pub1.json
+expect_eq "$(jget pub1.json 'j["messages"], j["duplicates"], j["bad"]')" "$half 0 0" "first publish"
+cl --db "$WORK/db" cluster apply --partition "$pa" --json > ap1.json
+cl --db "$WORK/db" cluster apply --partition 5 --json > /dev/null
+
+# kill -9 the node leading acme's stream; publishing and applying carry on after the election
+leader=$(nats_stream_leader "IDW_P$pa") || fail "no leader for IDW_P$pa"
+nats_kill9 "$leader"
+cl cluster publish --file pages.jsonl --json > pub2.json
+expect_eq "$(jget pub2.json 'j["messages"], j["duplicates"]')" "$pages $half" "second publish (first half de-duplicated)"
+
+# the applier killed -9 twice mid-drain, then run to the end
+hits=0
+for d in 0.2 0.5 0.8; do
+    cl --db "$WORK/db" cluster apply --partition "$pa" > /dev/null 2>&1 &
+    p=$!; sleep $d
+    kill -9 $p 2>/dev/null && hits=$((hits + 1))
+    wait $p 2>/dev/null || true
+done
+echo "the applier was killed mid-drain $hits times"
+[ "$hits" -gt 0 ] || fail "no kill of the applier landed mid-drain"
+nats_restart "$leader"
+cl --db "$WORK/db" cluster apply --partition "$pa" --json > ap2.json
+cl --db "$WORK/db" cluster apply --partition 5 --json > ap5.json
+
+# everything once more after the node is back: all duplicates; then the stray page
+cl cluster publish --file pages.jsonl --json > pub3.json
+expect_eq "$(jget pub3.json 'j["messages"], j["duplicates"]')" "$pages $pages" "third publish (all duplicates)"
+cl cluster publish --file stray.jsonl --json > /dev/null
+cl --db "$WORK/db" cluster apply --partition "$pa" --json > ap3.json
+expect_eq "$(jget ap3.json 'j["applied"], j["skipped"], j["malformed"]')" "0 1 0" \
+    "the stray page is skipped (its cursor is not acme's)"
+acme_pages=$(grep -c '"org": "acme"' pages.jsonl)
+expect_eq "$(jget ap3.json 'j["to_seq"]')" "$((acme_pages + 1))" "acme's stream: one message per page, plus the stray"
+cl --db "$WORK/db" cluster apply --partition "$pa" --json > ap4.json
+expect_eq "$(jget ap4.json 'j["applied"] + j["skipped"] + j["already"]')" "0" "applying again does nothing"
+
+# a second database applied from sequence 1 in one go
+cl --db "$WORK/db2" cluster apply --partition "$pa" > /dev/null
+cl --db "$WORK/db2" cluster apply --partition 5 > /dev/null
+
+alerts() {
+    "$IDWATCH" --db "$1" alerts list --json | python3 -c '
+import json, sys
+for r in sorted((json.loads(l) for l in sys.stdin), key=lambda a: a["alert_id"]):
+    print(r["alert_id"], r["version"], r["rule"], ",".join(sorted(r["event_ids"])))'
+}
+for o in acme beta; do
+    dump_personas "$WORK/ref" $o > ref.$o
+    [ -s ref.$o ] || fail "no personas for $o in the reference"
+    for d in db db2; do
+        dump_personas "$WORK/$d" $o > $d.$o
+        cmp -s ref.$o $d.$o || { diff ref.$o $d.$o | head -5; fail "$d: $o's personas differ from ingest's"; }
+    done
+    echo "ok: $o: personas equal ingest's ($(wc -l < ref.$o) personas)"
+done
+alerts "$WORK/ref" > ref.alerts
+[ -s ref.alerts ] || fail "the reference raised no alert"
+for d in db db2; do
+    alerts "$WORK/$d" > $d.alerts
+    cmp -s ref.alerts $d.alerts || { diff ref.alerts $d.alerts | head -5; fail "$d: alerts differ from ingest's"; }
+done
+echo "ok: alerts equal ingest's ($(wc -l < ref.alerts) alerts: ids, versions, event ids)"

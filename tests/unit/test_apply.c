@@ -57,7 +57,8 @@ static int teardown(void **state)
 }
 
 /* An encoded page of org with k sign-ins by alice, polled at polled, pointing to next. */
-static char *page(struct fixture *f, const char *org, const char *polled, const char *next, int k, size_t *len)
+static char *page(struct fixture *f, const char *org, const char *polled, const char *next, int k,
+                  size_t *len)
 {
     json_t *ev = json_array(), *p = NULL;
     char ts[IDW_TIME_STRLEN], uuid[32], err[256], *s;

@@ -61,8 +61,8 @@ static void test_overrides(void **state)
     char err[256];
 
     (void)state;
-    assert_int_equal(load("{\"cluster\": {\"partitions\": 7, \"overrides\": {\"foobar\": 6, \"big.one\": 0}}}",
-                          &pt, err, sizeof err), 0);
+    assert_int_equal(load("{\"cluster\": {\"partitions\": 7, "
+                          "\"overrides\": {\"foobar\": 6, \"big.one\": 0}}}", &pt, err, sizeof err), 0);
     assert_int_equal(idw_partition_of(&pt, "foobar"), 6);   /* the hash alone gives 0 */
     assert_int_equal(idw_partition_of(&pt, "big.one"), 0);
     assert_int_equal(idw_partition_of(&pt, "a"), 0xe40c292cu % 7);     /* not listed: the hash */

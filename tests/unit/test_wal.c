@@ -27,8 +27,8 @@ static json_t *make_page(size_t n, size_t pad)
         snprintf(uuid, sizeof uuid, "uuid-%04zu", i);
         json_array_append_new(ev, json_pack("{s:s, s:s}", "uuid", uuid, "pad", fill));
     }
-    assert_int_equal(idw_wal_page("acme", "https://acme.okta.com/api/v1/logs?after=1", "https://next", 1234, ev,
-                                  &page, err, sizeof err), 0);
+    assert_int_equal(idw_wal_page("acme", "https://acme.okta.com/api/v1/logs?after=1", "https://next", 1234,
+                                  ev, &page, err, sizeof err), 0);
     json_decref(ev);
     free(fill);
     return page;
@@ -72,7 +72,8 @@ static void test_refused(void **state)
          "wal: events[1]: expected an object"},
         {"{\"org\":\"acme\",\"cursor_polled\":\"\",\"next_cursor\":\"n\",\"fetched_at\":1,\"events\":{}}",
          "wal: events: expected an array"},
-        {"{\"org\":\"acme\",\"cursor_polled\":\"\",\"next_cursor\":\"n\",\"fetched_at\":1,\"events\":[],\"x\":1}",
+        {"{\"org\":\"acme\",\"cursor_polled\":\"\",\"next_cursor\":\"n\",\"fetched_at\":1,\"events\":[],"
+         "\"x\":1}",
          "wal: expected exactly org, cursor_polled"},
         {"{\"org\":\"acme\",\"org\":\"b\",\"cursor_polled\":\"\",\"next_cursor\":\"n\",\"fetched_at\":1,"
          "\"events\":[]}", "duplicate object key"},
@@ -105,7 +106,8 @@ static void test_msg_id(void **state)
     assert_string_not_equal(id, id2);
 }
 
-/* Chunks chain: chunk 0 polls the page's cursor, each next is the following one's polled, the last the page's. */
+/* Chunks chain: chunk 0 polls the page's cursor, each next is the following one's polled, the
+   last the page's. */
 static void check_chain(const json_t *page, const json_t *chunks, size_t max)
 {
     const char *prev = json_string_value(json_object_get(page, "cursor_polled"));
@@ -143,7 +145,8 @@ static void test_split(void **state)
     check_chain(page, chunks, 10000);
     assert_string_equal(json_string_value(json_object_get(json_array_get(chunks, 1), "cursor_polled")),
                         "https://acme.okta.com/api/v1/logs?after=1#idw-chunk=1");
-    base = idw_wal_base_cursor(json_string_value(json_object_get(json_array_get(chunks, 3), "cursor_polled")));
+    base = idw_wal_base_cursor(
+        json_string_value(json_object_get(json_array_get(chunks, 3), "cursor_polled")));
     assert_string_equal(base, "https://acme.okta.com/api/v1/logs?after=1");
     free(base);
     /* deterministic */

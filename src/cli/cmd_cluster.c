@@ -43,7 +43,7 @@ static void cluster_usage(FILE *out)
             "           the stream's end as it was at the start, then exits\n"
             "\n"
             "  --nats URL      a NATS server (repeatable; default: the config's cluster.nats)\n"
-            "  --replicas N    replicas of a stream publish creates (default 3)\n"
+            "  --replicas N    replicas of a stream publish creates (default: cluster.replicas, 3)\n"
             "  --json          print the summary as JSON\n"
             "\n"
             "Exit codes: 0 done, 1 failure (NATS unreachable past its retries, storage), 2 usage,\n"
@@ -61,7 +61,7 @@ static int parse_args(int argc, char **argv, struct cluster_args *a)
     int c;
 
     a->partition = -1;
-    a->replicas = IDW_JS_REPLICAS_DEFAULT;
+    a->replicas = 0;        /* not given: cluster.replicas, else IDW_JS_REPLICAS_DEFAULT */
     for (;;) {
         c = getopt_long(argc, argv, "hf:", opts, NULL);
         if (c == -1)
@@ -91,6 +91,21 @@ static int parse_args(int argc, char **argv, struct cluster_args *a)
             cluster_usage(stderr);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* --replicas, else cluster.replicas, else 3. */
+static int resolve_replicas(const struct idw_cli *cli, struct cluster_args *a)
+{
+    const json_t *v = json_object_get(json_object_get(cli->cfg.root, "cluster"), "replicas");
+
+    if (a->replicas)
+        return 0;
+    a->replicas = v ? (int)json_integer_value(v) : IDW_JS_REPLICAS_DEFAULT;
+    if (a->replicas < 1 || a->replicas > 5) {
+        log_error("cluster.replicas: must be an integer between 1 and 5");
+        return -1;
     }
     return 0;
 }
@@ -361,7 +376,7 @@ int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv)
                                                                           : "--partition is required");
         return IDW_EXIT_USAGE;
     }
-    if (idw_cli_load_config(cli) < 0 || resolve_urls(cli, &a) < 0)
+    if (idw_cli_load_config(cli) < 0 || resolve_urls(cli, &a) < 0 || resolve_replicas(cli, &a) < 0)
         return IDW_EXIT_FAILURE;
     return sub[0] == 'p' ? cmd_publish(cli, &a) : cmd_apply(cli, &a);
 }

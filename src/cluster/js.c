@@ -60,7 +60,8 @@ static enum idw_rc check_urls(const char *const *urls, size_t n, char *err, size
     for (size_t i = 0; i < n; i++)
         if (strchr(urls[i], '@')) {
             /* never echo it: it may carry a password */
-            snprintf(err, errlen, "nats: cluster.nats[%zu]: credentials in a URL are not supported", i);
+            snprintf(err, errlen, "nats: server URL %zu (--nats or cluster.nats): credentials in a URL "
+                     "are not supported", i + 1);
             return IDW_ERR;
         }
     return IDW_OK;

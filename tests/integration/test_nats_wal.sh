@@ -50,18 +50,64 @@ PY
 pages=$(wc -l < pages.jsonl)
 half=$(wc -l < pages1.jsonl)
 
+# the server's own partition mapping, to compare with idwatch's (below)
+NATS_EXTRA_CONF='mappings = { "idw.in.*": "idw.map.{{partition(8,1)}}.{{wildcard(1)}}" }'
 nats_cluster_start
 cat > cfg.json <<CFG
 {"cluster": {"partitions": 8, "overrides": {"beta": 5},
              "nats": [$(echo "$NATS_URLS" | sed 's/\([^ ]*\)/"\1"/g; s/ /, /g')]}}
 CFG
+cl() { "$IDWATCH" --config "$WORK/cfg.json" "$@"; }
 # acme's partition: FNV-1a 32 of its name mod 8, computed independently here
 pa=$(python3 -c '
 h = 2166136261
 for b in b"acme": h = ((h ^ b) * 16777619) & 0xffffffff
 print(h % 8)')
 echo "acme → partition $pa, beta → 5 (override)"
-cl() { "$IDWATCH" --config "$WORK/cfg.json" "$@"; }
+
+# The server maps idw.in.<org> to idw.map.<partition(8)>.<org>: a plain NATS client (the
+# text protocol, a few lines) publishes for each org and reads the mapped subject back.
+# It must equal FNV-1a 32 mod 8 as computed above, which the stream acme's pages land in
+# confirms for idwatch's own C code (acme's stream message count, below).
+python3 - "${NATS_URLS%% *}" > mapping.txt <<'PY'
+import socket, sys
+host, port = sys.argv[1].split("//")[1].split(":")
+orgs = ["acme", "beta", "globex", "initech", "umbrella-corp", "x"]     # one subject token each: no dots
+s = socket.create_connection((host, int(port)), timeout=5)
+f = s.makefile("rb")
+f.readline()                                                    # INFO
+s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\nSUB idw.map.> 1\r\n')
+for o in orgs:
+    s.sendall(b"PUB idw.in.%s 0\r\n\r\n" % o.encode())
+s.sendall(b"PING\r\n")
+got, pings = {}, 1
+while pings < 50:
+    line = f.readline().decode().strip()
+    if not line:
+        break
+    if line.startswith("MSG "):
+        subj = line.split()[1]                                  # idw.map.<p>.<org...>
+        p, org = subj.split(".", 3)[2], subj.split(".", 3)[3]
+        got[org] = int(p)
+        f.readline()                                            # the empty payload
+    elif line == "PONG" and len(got) == len(orgs):
+        break
+    elif line == "PONG":
+        pings += 1
+        s.sendall(b"PING\r\n")
+for o in orgs:
+    h = 2166136261
+    for b in o.encode(): h = ((h ^ b) * 16777619) & 0xffffffff
+    print(o, got.get(o, "none"), h % 8)
+PY
+cat mapping.txt
+python3 - <<'PY' || fail "the server's partition() mapping and FNV-1a 32 mod 8 disagree"
+import sys
+rows = [l.split() for l in open("mapping.txt")]
+sys.exit(0 if rows and all(r[1] == r[2] for r in rows) else 1)
+PY
+expect_eq "$(awk '$1 == "acme" {print $2}' mapping.txt)" "$pa" "acme's partition by the server's mapping"
+
 
 # the first half, then everything (the first half again: duplicates)
 cl cluster publish --file pages1.jsonl --json > pub1.json
@@ -101,6 +147,17 @@ expect_eq "$(jget ap3.json 'j["to_seq"]')" "$((acme_pages + 1))" "acme's stream:
 cl --db "$WORK/db" cluster apply --partition "$pa" --json > ap4.json
 expect_eq "$(jget ap4.json 'j["applied"] + j["skipped"] + j["already"]')" "0" "applying again does nothing"
 
+# a line that is not a page: reported with its line number, the rest published (exit 3;
+# the good line is a page already in: a duplicate)
+{ head -n 1 pages.jsonl; echo '{"org": "acme", "events": []}'; } > mixed.jsonl
+expect_rc 3 cl cluster publish --file mixed.jsonl --json > mixed.json 2> mixed.err
+grep -q 'line 2: wal: expected exactly org' mixed.err || fail "the bad line is not named: $(cat mixed.err)"
+# credentials in a NATS URL: refused, never echoed
+expect_rc 1 cl cluster publish --file mixed.jsonl --nats "nats://u:hunter2secret@127.0.0.1:1" 2> cred.err
+grep -q 'credentials in a URL are not supported' cred.err || fail "credentials URL: $(cat cred.err)"
+if grep -q hunter2secret cred.err; then fail "the password was echoed"; fi
+echo "ok: a bad line is named and skipped; a URL with credentials is refused unechoed"
+
 # a second database applied from sequence 1 in one go
 cl --db "$WORK/db2" cluster apply --partition "$pa" > /dev/null
 cl --db "$WORK/db2" cluster apply --partition 5 > /dev/null
@@ -118,7 +175,7 @@ for o in acme beta; do
         dump_personas "$WORK/$d" $o > $d.$o
         cmp -s ref.$o $d.$o || { diff ref.$o $d.$o | head -5; fail "$d: $o's personas differ from ingest's"; }
     done
-    echo "ok: $o: personas equal ingest's ($(wc -l < ref.$o) personas)"
+    echo "ok: $o: personas equal ingest's ($(wc -l < ref.$o) lines of persona JSON)"
 done
 alerts "$WORK/ref" > ref.alerts
 [ -s ref.alerts ] || fail "the reference raised no alert"

@@ -10,6 +10,7 @@
 #   nats_restart N              start node N again on its ports and store
 #   nats_stream_leader STREAM   the node number (1..3) leading STREAM (via /jsz?streams=1)
 #   nats_cluster_stop           stop every node (installed as an EXIT trap by start)
+#   NATS_EXTRA_CONF             set before start: lines appended to every node's configuration
 #
 # Nothing listens beyond 127.0.0.1.  Logs: $WORK/nats/nN.log.
 
@@ -30,6 +31,7 @@ listen: 127.0.0.1:$cp
 http: 127.0.0.1:$mp
 jetstream { store_dir: "$WORK/nats/n$n" }
 cluster { name: idwtest, listen: 127.0.0.1:$rp, routes: [$routes] }
+${NATS_EXTRA_CONF:-}
 CONF
 }
 

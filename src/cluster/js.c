@@ -214,7 +214,12 @@ enum idw_rc idw_js_last_seq(struct idw_js *js, unsigned partition, int64_t deadl
             jsStreamInfo_Destroy(si);
             return IDW_OK;
         }
-    } while (!permanent(s) && again(deadline_ms));
+    } while (!permanent(s) && jerr != JSStreamNotFoundErr && again(deadline_ms));
+    if (jerr == JSStreamNotFoundErr) {
+        snprintf(err, errlen, "nats: %s: no such stream (nothing was published to partition %u)", stream,
+                 partition);
+        return IDW_ERR;
+    }
     set_err(err, errlen, stream, s, jerr);
     return IDW_ERR;
 }

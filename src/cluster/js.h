@@ -57,7 +57,10 @@ enum idw_rc idw_js_publish(struct idw_js *js, unsigned partition, const char *ms
                            size_t len, int64_t deadline_ms, uint64_t *seq, int *duplicate,
                            char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* The stream's last sequence (0: empty), retried until deadline_ms.  IDW_OK, or IDW_ERR with err. */
+/*
+ * The stream's last sequence (0: empty), retried until deadline_ms.  IDW_OK,
+ * or IDW_ERR with err (at once when the stream does not exist).
+ */
 enum idw_rc idw_js_last_seq(struct idw_js *js, unsigned partition, int64_t deadline_ms, uint64_t *last,
                             char *err, size_t errlen) IDW_MUST_CHECK;
 

@@ -275,6 +275,13 @@ static int drain(struct idw_js *js, struct idw_apply *ap, unsigned p, struct app
         log_error("%s", err);
         return -1;
     }
+    if (r->from > r->to) {
+        /* the stream is not the one this database followed (deleted and created again?) */
+        log_error("partition %u: this database applied up to seq %llu, but the stream ends at %llu: "
+                  "not the stream it was built from", p, (unsigned long long)r->from,
+                  (unsigned long long)r->to);
+        return -1;
+    }
     for (uint64_t seq = r->from + 1; seq <= r->to; seq++) {
         if (idw_js_get(js, p, seq, idw_js_now_ms() + RETRY_DEADLINE_MS, &data, &len, err, sizeof err) < 0) {
             log_error("%s", err);

@@ -19,7 +19,7 @@ for o in acme beta; do
     "$IDWATCH" --db "$WORK/ref" ingest --file $o.jsonl --domain $o > /dev/null
 done
 
-# pages of at most 150 events (many pages: the applier is killed mid-drain) with synthetic Okta cursors; the first page polls "" (no cursor yet)
+# pages of at most 25 events (hundreds of pages: the applier is killed mid-drain) with synthetic Okta cursors; the first page polls "" (no cursor yet)
 python3 - <<'PY'
 import json
 out = open("pages.jsonl", "w")
@@ -27,7 +27,7 @@ first = open("pages1.jsonl", "w")
 for org in ("acme", "beta"):
     ev = [json.loads(l) for l in open(org + ".jsonl") if l.strip()]
     polled = ""
-    pages = [ev[i:i + 150] for i in range(0, len(ev), 150)]
+    pages = [ev[i:i + 25] for i in range(0, len(ev), 25)]
     for k, p in enumerate(pages):
         nxt = "https://%s.okta.com/api/v1/logs?after=%s" % (org, p[-1]["uuid"])
         line = json.dumps({"org": org, "cursor_polled": polled, "next_cursor": nxt,
@@ -121,16 +121,39 @@ nats_kill9 "$leader"
 cl cluster publish --file pages.jsonl --json > pub2.json
 expect_eq "$(jget pub2.json 'j["messages"], j["duplicates"]')" "$pages $half" "second publish (first half de-duplicated)"
 
-# the applier killed -9 twice mid-drain, then run to the end
-hits=0
-for d in 0.2 0.5 0.8; do
-    cl --db "$WORK/db" cluster apply --partition "$pa" > /dev/null 2>&1 &
-    p=$!; sleep $d
-    kill -9 $p 2>/dev/null && hits=$((hits + 1))
-    wait $p 2>/dev/null || true
+# the applier killed -9 three times mid-drain, then run to the end.  idwatch itself is
+# started in the background ($! of a shell function would be a subshell's, and killing it
+# would leave idwatch running); each kill must land while it is draining: it died of
+# SIGKILL, and the applied_seq it committed (read from the meta table, no writer) lies
+# strictly between where it started and the stream's end.
+applied_seq() {
+    mdb_dump -p -s meta "$WORK/db" | python3 -c '
+import json, sys
+rows = [l[1:].rstrip("\n") for l in sys.stdin if l.startswith(" ")]
+keys, vals = rows[0::2], rows[1::2]
+want = "cluster_applied\\00p" + sys.argv[1] + "\\00"
+print(json.loads(vals[keys.index(want)])["seq"] if want in keys else 0)' "$pa"
+}
+acme_pages=$(grep -c '"org": "acme"' pages.jsonl)
+APPLIER=""
+trap '[ -n "$APPLIER" ] && kill -9 "$APPLIER" 2>/dev/null; nats_cluster_stop' EXIT
+for k in 1 2 3; do
+    before=$(applied_seq)
+    "$IDWATCH" --config "$WORK/cfg.json" --db "$WORK/db" cluster apply --partition "$pa" > /dev/null 2>&1 &
+    APPLIER=$!
+    i=0
+    while [ "$(applied_seq)" -le "$before" ] && [ "$i" -lt 600 ]; do i=$((i + 1)); done
+    kill -9 "$APPLIER" 2>/dev/null || true
+    rc=0; wait "$APPLIER" 2>/dev/null || rc=$?
+    APPLIER=""
+    after=$(applied_seq)
+    sleep 0.3       # an applier that outlived the kill would move applied_seq meanwhile
+    [ "$(applied_seq)" = "$after" ] || fail "applier $k still running after its kill -9"
+    echo "applier $k: applied_seq $before → $after of $acme_pages, exit $rc"
+    [ "$rc" = 137 ] || fail "applier $k was not killed mid-drain (exit $rc)"
+    [ "$before" -lt "$after" ] && [ "$after" -lt "$acme_pages" ] ||
+        fail "applier $k: kill not mid-drain (applied_seq $before → $after, stream ends at $acme_pages)"
 done
-echo "the applier was killed mid-drain $hits times"
-[ "$hits" -gt 0 ] || fail "no kill of the applier landed mid-drain"
 nats_restart "$leader"
 cl --db "$WORK/db" cluster apply --partition "$pa" --json > ap2.json
 cl --db "$WORK/db" cluster apply --partition 5 --json > ap5.json
@@ -142,7 +165,6 @@ cl cluster publish --file stray.jsonl --json > /dev/null
 cl --db "$WORK/db" cluster apply --partition "$pa" --json > ap3.json
 expect_eq "$(jget ap3.json 'j["applied"], j["skipped"], j["malformed"]')" "0 1 0" \
     "the stray page is skipped (its cursor is not acme's)"
-acme_pages=$(grep -c '"org": "acme"' pages.jsonl)
 expect_eq "$(jget ap3.json 'j["to_seq"]')" "$((acme_pages + 1))" "acme's stream: one message per page, plus the stray"
 cl --db "$WORK/db" cluster apply --partition "$pa" --json > ap4.json
 expect_eq "$(jget ap4.json 'j["applied"] + j["skipped"] + j["already"]')" "0" "applying again does nothing"

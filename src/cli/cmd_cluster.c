@@ -170,7 +170,7 @@ static int publish_chunk(struct pub_run *r, const json_t *chunk, char *err, size
     return 0;
 }
 
-/* One line: a page, split to max_payload, each chunk published.  -1: fatal (NATS). */
+/* One line: a page, split to what one message may carry (js.h), each chunk published.  -1: fatal (NATS). */
 static int publish_line(struct pub_run *r, const char *line, size_t len)
 {
     char err[512];
@@ -179,7 +179,7 @@ static int publish_line(struct pub_run *r, const char *line, size_t len)
     int rc = 0;
 
     if (idw_wal_decode(line, len, &page, err, sizeof err) < 0 ||
-        idw_wal_split(page, IDW_WAL_MAX_PAYLOAD, &chunks, err, sizeof err) < 0) {
+        idw_wal_split(page, idw_js_max_message(r->js), &chunks, err, sizeof err) < 0) {
         log_warn("line %llu: %s", r->lines, err);
         r->bad++;
         json_decref(page);

@@ -177,6 +177,13 @@ static natsStatus publish_once(struct idw_js *js, const char *subject, const cha
     return s;
 }
 
+size_t idw_js_max_message(const struct idw_js *js)
+{
+    int64_t max = natsConnection_GetMaxPayload(js->nc);
+
+    return max > IDW_JS_HEADER_ALLOWANCE ? (size_t)(max - IDW_JS_HEADER_ALLOWANCE) : 0;
+}
+
 enum idw_rc idw_js_publish(struct idw_js *js, unsigned partition, const char *msg_id, const void *data,
                            size_t len, int64_t deadline_ms, uint64_t *seq, int *duplicate,
                            char *err, size_t errlen)

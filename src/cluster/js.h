@@ -28,6 +28,7 @@
 
 #define IDW_JS_REPLICAS_DEFAULT 3
 #define IDW_JS_DUP_WINDOW_S 600         /* de-duplication window of a partition stream */
+#define IDW_JS_HEADER_ALLOWANCE 1024    /* room kept for the headers (Nats-Msg-Id, ...) of a message */
 
 struct idw_js;
 
@@ -70,6 +71,15 @@ enum idw_rc idw_js_last_seq(struct idw_js *js, unsigned partition, int64_t deadl
  */
 enum idw_rc idw_js_get(struct idw_js *js, unsigned partition, uint64_t seq, int64_t deadline_ms,
                        char **data, size_t *len, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * The largest page encoding (cluster/wal.h idw_wal_split) one message may
+ * carry on this connection: the server's max_payload (from its INFO; the
+ * server checks headers plus body against it) minus IDW_JS_HEADER_ALLOWANCE
+ * for the Nats-Msg-Id header and the protocol's own.  0 when the server's
+ * max_payload is too small for any page.
+ */
+size_t idw_js_max_message(const struct idw_js *js);
 
 /* Milliseconds since the epoch (the clock deadlines are given in). */
 int64_t idw_js_now_ms(void);

@@ -18,8 +18,10 @@
  * stored once within the stream's duplicate window; beyond it, apply's
  * cursor check skips the copy.
  *
- * Size: a NATS message is at most max_payload bytes (1 MiB by default).  A
- * page whose encoding is larger is split deterministically
+ * Size: a NATS message (headers plus body) is at most the server's
+ * max_payload (1 MiB by default); the publisher splits to that less room for
+ * the Nats-Msg-Id header (cluster/js.h idw_js_max_message).  A page whose
+ * encoding is larger is split deterministically
  * (idw_wal_split) at event boundaries into k chunks that chain through
  * synthetic cursors: chunk 0 polls cursor_polled, chunk i>0 polls
  * cursor_polled + "#idw-chunk=i", and each chunk's next_cursor is the next

@@ -206,3 +206,20 @@ for d in db db2; do
     cmp -s ref.alerts $d.alerts || { diff ref.alerts $d.alerts | head -5; fail "$d: alerts differ from ingest's"; }
 done
 echo "ok: alerts equal ingest's ($(wc -l < ref.alerts) alerts: ids, versions, event ids)"
+
+# a page whose encoding fits max_payload (1 MiB) but not with its Nats-Msg-Id header: the
+# server checks headers plus body, so the publisher splits it (two chunks) rather than have
+# it refused.  Published last, in an org of its own: nothing applies it.
+python3 - <<'PY'
+import json
+page = {"org": "gamma", "cursor_polled": "", "next_cursor": "https://gamma.okta.com/api/v1/logs?after=g",
+        "fetched_at": 1, "events": [{"uuid": "g%d" % i, "pad": "x" * 1000} for i in range(1000)]}
+enc = lambda p: json.dumps(p, separators=(",", ":"))
+page["events"][-1]["pad"] = ""
+page["events"][-1]["pad"] = "x" * (1024 * 1024 - 20 - len(enc(page)))
+assert len(enc(page)) == 1024 * 1024 - 20
+open("big.jsonl", "w").write(enc(page) + "\n")
+PY
+cl cluster publish --file big.jsonl --json > big.json || fail "a page of max_payload - 20 bytes was not published"
+expect_eq "$(jget big.json 'j["messages"], j["split_pages"], j["bad"]')" "2 1 0" \
+    "a page of max_payload - 20 bytes: split in two (room for its headers)"

@@ -137,7 +137,7 @@ struct pub_run {
     struct idw_partitioning pt;
     unsigned char ensured[IDW_PARTITIONS_MAX];
     int replicas;
-    unsigned long long lines, bad, messages, duplicates, split;
+    unsigned long long lines, bad, messages, duplicates, split, idle;
 };
 
 static int publish_chunk(struct pub_run *r, const json_t *chunk, char *err, size_t errlen)
@@ -155,9 +155,10 @@ static int publish_chunk(struct pub_run *r, const json_t *chunk, char *err, size
             return -1;
         r->ensured[p] = 1;
     }
-    idw_wal_msg_id(org, json_string_value(json_object_get(chunk, "cursor_polled")), id);
     data = idw_wal_encode(chunk, &len);
-    if (!data) {
+    if (!data || idw_wal_msg_id(org, json_string_value(json_object_get(chunk, "cursor_polled")),
+                                json_string_value(json_object_get(chunk, "next_cursor")), id) < 0) {
+        free(data);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -182,6 +183,12 @@ static int publish_line(struct pub_run *r, const char *line, size_t len)
         idw_wal_split(page, idw_js_max_message(r->js), &chunks, err, sizeof err) < 0) {
         log_warn("line %llu: %s", r->lines, err);
         r->bad++;
+        json_decref(page);
+        return 0;
+    }
+    if (idw_wal_idle(page)) {     /* no new events, cursor unchanged: nothing to log */
+        r->idle++;
+        json_decref(chunks);
         json_decref(page);
         return 0;
     }
@@ -221,11 +228,12 @@ static int publish_file(struct pub_run *r, FILE *in)
 static void pub_summary(const struct pub_run *r, int json)
 {
     if (json)
-        printf("{\"lines\":%llu,\"bad\":%llu,\"messages\":%llu,\"duplicates\":%llu,\"split_pages\":%llu}\n",
-               r->lines, r->bad, r->messages, r->duplicates, r->split);
+        printf("{\"lines\":%llu,\"bad\":%llu,\"messages\":%llu,\"duplicates\":%llu,\"split_pages\":%llu,"
+               "\"idle\":%llu}\n", r->lines, r->bad, r->messages, r->duplicates, r->split, r->idle);
     else
-        printf("published %llu messages (%llu duplicates, %llu pages split) from %llu lines, %llu bad\n",
-               r->messages, r->duplicates, r->split, r->lines, r->bad);
+        printf("published %llu messages (%llu duplicates, %llu pages split) from %llu lines, %llu bad, "
+               "%llu empty pages without a new cursor\n", r->messages, r->duplicates, r->split, r->lines, r->bad,
+               r->idle);
 }
 
 static int cmd_publish(struct idw_cli *cli, struct cluster_args *a)

@@ -112,12 +112,27 @@ enum idw_rc idw_wal_decode(const char *buf, size_t len, json_t **out, char *err,
     return IDW_OK;
 }
 
-void idw_wal_msg_id(const char *org, const char *cursor_polled, char out[IDW_WAL_MSGID_MAX])
+enum idw_rc idw_wal_msg_id(const char *org, const char *cursor_polled, const char *next_cursor,
+                           char out[IDW_WAL_MSGID_MAX])
 {
-    char hex[65];
+    char hex[65], *both = NULL;
+    int n = asprintf(&both, "%s\n%s", cursor_polled, next_cursor);
 
-    idw_sha256_hex(cursor_polled, strlen(cursor_polled), 32, hex);
+    out[0] = '\0';
+    if (n < 0)
+        return IDW_ERR;
+    idw_sha256_hex(both, (size_t)n, 32, hex);
+    free(both);
     snprintf(out, IDW_WAL_MSGID_MAX, "%.255s:%s", org, hex);
+    return IDW_OK;
+}
+
+int idw_wal_idle(const json_t *page)
+{
+    const char *polled = json_string_value(json_object_get(page, "cursor_polled"));
+    const char *next = json_string_value(json_object_get(page, "next_cursor"));
+
+    return json_array_size(json_object_get(page, "events")) == 0 && polled && next && !strcmp(polled, next);
 }
 
 char *idw_wal_base_cursor(const char *cursor)

@@ -14,9 +14,13 @@
  * the org's first query (no cursor yet); next_cursor is never empty.
  *
  * De-duplication: the message's Nats-Msg-Id is org ":" hex SHA-256 of
- * cursor_polled (idw_wal_msg_id), so publishing the same page twice is
- * stored once within the stream's duplicate window; beyond it, apply's
- * cursor check skips the copy.
+ * cursor_polled "\n" next_cursor (idw_wal_msg_id), so publishing the same
+ * page twice is stored once within the stream's duplicate window; beyond
+ * it, apply's cursor check skips the copy.  next_cursor is in it because
+ * Okta answers a poll with no new events by an empty page whose next link
+ * is the cursor polled: that page changes nothing (idw_wal_idle; the
+ * publisher sends none), and the real page polled later from the same
+ * cursor must not be taken for its duplicate.
  *
  * Size: a NATS message (headers plus body) is at most the server's
  * max_payload (1 MiB by default); the publisher splits to that less room for
@@ -81,8 +85,15 @@ enum idw_rc idw_wal_decode(const char *buf, size_t len, json_t **out, char *err,
 enum idw_rc idw_wal_split(const json_t *page, size_t max_payload, json_t **chunks,
                           char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* org ":" hex SHA-256(cursor_polled) into out (IDW_WAL_MSGID_MAX bytes). */
-void idw_wal_msg_id(const char *org, const char *cursor_polled, char out[IDW_WAL_MSGID_MAX]);
+/*
+ * org ":" hex SHA-256(cursor_polled "\n" next_cursor) into out
+ * (IDW_WAL_MSGID_MAX bytes).  IDW_OK, or IDW_ERR when out of memory (out "").
+ */
+enum idw_rc idw_wal_msg_id(const char *org, const char *cursor_polled, const char *next_cursor,
+                           char out[IDW_WAL_MSGID_MAX]) IDW_MUST_CHECK;
+
+/* 1 when page has no events and its next_cursor is its cursor_polled (nothing to publish), else 0. */
+int idw_wal_idle(const json_t *page);
 
 /* The URL a poller must fetch to resume from cursor (a chunk's cursor → its page's); malloc'd or NULL. */
 char *idw_wal_base_cursor(const char *cursor) IDW_MUST_CHECK;

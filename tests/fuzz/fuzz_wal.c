@@ -25,7 +25,9 @@ static void check_msg_id(const json_t *page)
     char id[IDW_WAL_MSGID_MAX];
     size_t n = strlen(org);
 
-    idw_wal_msg_id(org, json_string_value(json_object_get(page, "cursor_polled")), id);
+    if (idw_wal_msg_id(org, json_string_value(json_object_get(page, "cursor_polled")),
+                       json_string_value(json_object_get(page, "next_cursor")), id) < 0)
+        return;     /* out of memory */
     FUZZ_CHECK(strncmp(id, org, n) == 0 && id[n] == ':' && strlen(id + n + 1) == 64);
     FUZZ_CHECK(strspn(id + n + 1, "0123456789abcdef") == 64);
 }

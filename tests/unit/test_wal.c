@@ -97,13 +97,37 @@ static void test_msg_id(void **state)
     char id[IDW_WAL_MSGID_MAX], id2[IDW_WAL_MSGID_MAX];
 
     (void)state;
-    /* SHA-256("") and SHA-256("abc") (FIPS 180-2) */
-    idw_wal_msg_id("acme", "", id);
-    assert_string_equal(id, "acme:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-    idw_wal_msg_id("acme", "abc", id);
-    assert_string_equal(id, "acme:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-    idw_wal_msg_id("beta", "abc", id2);
+    /* SHA-256("\nn") and SHA-256("abc\nx"), computed independently (Python hashlib) */
+    assert_int_equal(idw_wal_msg_id("acme", "", "n", id), IDW_OK);
+    assert_string_equal(id, "acme:3437499ef5c2d0e0b887ccd02d1b47a5e7b2a13015da0c1f3bdb76babb14046d");
+    assert_int_equal(idw_wal_msg_id("acme", "abc", "x", id), IDW_OK);
+    assert_string_equal(id, "acme:21a96cbdde114711e46674735d9fa899ec35ab318bbb843a8a561d0334d10558");
+    assert_int_equal(idw_wal_msg_id("beta", "abc", "x", id2), IDW_OK);
     assert_string_not_equal(id, id2);
+    /* the same cursor polled, a different next page: not a duplicate (an empty "next == self"
+       page polled first must not hide the real page polled later from the same cursor) */
+    assert_int_equal(idw_wal_msg_id("acme", "abc", "y", id2), IDW_OK);
+    assert_string_not_equal(id, id2);
+}
+
+/* An empty page whose next link is the cursor polled is idle (nothing published); any other is not. */
+static void test_idle(void **state)
+{
+    json_t *none = json_array(), *one = json_pack("[{s:s}]", "uuid", "u1"), *p;
+    char err[256];
+
+    (void)state;
+    assert_int_equal(idw_wal_page("acme", "c1", "c1", 5, none, &p, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_wal_idle(p), 1);
+    json_decref(p);
+    assert_int_equal(idw_wal_page("acme", "c1", "c2", 5, none, &p, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_wal_idle(p), 0);       /* the cursor moves: published */
+    json_decref(p);
+    assert_int_equal(idw_wal_page("acme", "c1", "c1", 5, one, &p, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_wal_idle(p), 0);       /* events: published */
+    json_decref(p);
+    json_decref(none);
+    json_decref(one);
 }
 
 /* Chunks chain: chunk 0 polls the page's cursor, each next is the following one's polled, the
@@ -168,6 +192,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_msg_id),
+        cmocka_unit_test(test_idle),
         cmocka_unit_test(test_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -232,8 +232,8 @@ static void pub_summary(const struct pub_run *r, int json)
                "\"idle\":%llu}\n", r->lines, r->bad, r->messages, r->duplicates, r->split, r->idle);
     else
         printf("published %llu messages (%llu duplicates, %llu pages split) from %llu lines, %llu bad, "
-               "%llu empty pages without a new cursor\n", r->messages, r->duplicates, r->split, r->lines, r->bad,
-               r->idle);
+               "%llu empty pages without a new cursor\n", r->messages, r->duplicates, r->split, r->lines,
+               r->bad, r->idle);
 }
 
 static int cmd_publish(struct idw_cli *cli, struct cluster_args *a)

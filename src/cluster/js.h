@@ -9,8 +9,9 @@
  * out or finds no stream leader (an election after a node died) is
  * retried with the same Msg-Id until the deadline, so a retry of a page
  * the server did store comes back as a duplicate, not a second copy.
- * Reading is by sequence number (a direct get of each message), so an
- * applier can resume from any sequence.
+ * Reading is by sequence number (js_GetMsg: a STREAM.MSG.GET request
+ * answered by the stream leader, not the Direct Get API), so an applier
+ * can resume from any sequence.
  *
  * Secrets: none pass through here (the NATS URLs carry no credentials in
  * this slice; a URL with user:password@ is refused, never logged).

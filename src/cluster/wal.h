@@ -93,7 +93,7 @@ enum idw_rc idw_wal_msg_id(const char *org, const char *cursor_polled, const cha
                            char out[IDW_WAL_MSGID_MAX]) IDW_MUST_CHECK;
 
 /* 1 when page has no events and its next_cursor is its cursor_polled (nothing to publish), else 0. */
-int idw_wal_idle(const json_t *page);
+int idw_wal_idle(const json_t *page) IDW_MUST_CHECK;
 
 /* The URL a poller must fetch to resume from cursor (a chunk's cursor → its page's); malloc'd or NULL. */
 char *idw_wal_base_cursor(const char *cursor) IDW_MUST_CHECK;

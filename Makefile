@@ -21,7 +21,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = libcurl jansson libssl libcrypto libmaxminddb zlib lmdb yaml-0.1 libpcre2-8 libmicrohttpd
+PKGS     = libcurl jansson libssl libcrypto libmaxminddb zlib lmdb yaml-0.1 libpcre2-8 libmicrohttpd libnats
 OPT     ?= -O2 -g
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wno-format-nonliteral
 # pkg-config failing (a -dev package missing) stops the build with its own message, instead of
@@ -49,7 +49,7 @@ CPPFLAGS_ALL += -DIDW_CONSOLE_DIR=\"$(CONSOLE_DIR)\"
 
 LIB_SRC  = $(wildcard src/common/*.c src/event/*.c src/persona/*.c src/store/*.c src/source/*.c \
                      src/rules/*.c src/sigma/*.c src/alert/*.c src/engine/*.c src/deliver/*.c \
-                     src/serve/*.c)
+                     src/serve/*.c src/cluster/*.c)
 CLI_SRC  = $(wildcard src/cli/*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)

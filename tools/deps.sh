@@ -9,7 +9,7 @@
 #                           the same for the fuzzing group only (clang-14 and
 #                           its libFuzzer runtime, for `make fuzz`); not part
 #                           of check/install: building and testing never need it
-PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev libssl-dev liblmdb-dev lmdb-utils libmaxminddb-dev libcmocka-dev zlib1g-dev libyaml-dev libpcre2-dev libmicrohttpd-dev python3 python3-cryptography openssl curl valgrind chromium chromium-driver python3-selenium"
+PKGS="build-essential pkg-config libcurl4-openssl-dev libjansson-dev libssl-dev liblmdb-dev lmdb-utils libmaxminddb-dev libcmocka-dev zlib1g-dev libyaml-dev libpcre2-dev libmicrohttpd-dev python3 python3-cryptography openssl curl valgrind chromium chromium-driver python3-selenium libnats-dev nats-server"
 
 FUZZ_PKGS="clang-14 libclang-rt-14-dev"
 

@@ -43,6 +43,8 @@ LAYERS = {
     "engine": {"common", "event", "persona", "store", "source", "alert", "rules", "sigma"},
     "serve": {"common", "event", "persona", "store", "source", "alert", "rules", "sigma", "deliver",
               "engine"},
+    "cluster": {"common", "event", "persona", "store", "source", "alert", "rules", "sigma", "deliver",
+                "engine"},
     "cli": None,
 }
 

@@ -50,6 +50,7 @@ static const struct command commands[] = {
     {"console", idw_cmd_console, "serve the API and web console for the database (no polling)"},
     {"api-token", idw_cmd_api_token, "create, list or revoke bearer tokens of the HTTP API"},
     {"user", idw_cmd_user, "add, change, list or remove the web console's users"},
+    {"cluster", idw_cmd_cluster, "scale-out (first slice): publish pages to, or apply, a NATS partition"},
 };
 
 static void usage(FILE *out)

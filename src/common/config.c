@@ -107,6 +107,12 @@ static const struct key serve_keys[] = {
     {"proxy_user_header", T_STR, NULL}, {"trusted_proxies", T_ARR_STR, NULL}, {NULL, 0, NULL},
 };
 
+/* cluster.overrides is a free-form {org: partition} map: cluster/partition.c checks it. */
+static const struct key cluster_keys[] = {
+    {"partitions", T_INT, NULL}, {"overrides", T_OBJ, NULL}, {"replicas", T_INT, NULL},
+    {"nats", T_ARR_STR, NULL}, {NULL, 0, NULL},
+};
+
 static const struct key root_keys[] = {
     {"db", T_STR, NULL}, {"lmdb_map_size_mb", T_INT, NULL},
     {"orgs", T_ARR_OBJ, org_keys}, {"geoip", T_OBJ, geoip_keys},
@@ -116,6 +122,7 @@ static const struct key root_keys[] = {
     {"incidents", T_OBJ, incident_keys},
     {"events", T_OBJ, events_keys},
     {"serve", T_OBJ, serve_keys},
+    {"cluster", T_OBJ, cluster_keys},
     {NULL, 0, NULL},
 };
 

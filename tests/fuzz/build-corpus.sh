@@ -19,7 +19,7 @@ OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds
 rm -rf "$S" && mkdir -p "$S"
 for h in replay normalize config rules persona_codec alert http_headers pipeline \
-         http_response okta_token okta_answer key sigma evrec_codec review_body; do
+         http_response okta_token okta_answer key sigma evrec_codec review_body wal; do
     mkdir -p "$S/fuzz_$h"
 done
 tmp=$(mktemp -d /tmp/idw-fuzz-corpus.XXXXXX)
@@ -89,6 +89,11 @@ for k, start in enumerate(range(0, len(sample), len(sample) // 12)):
     put('fuzz_pipeline', 'sample-run-%02d.jsonl' % k, '\n'.join(chunk) + '\n')
     if k % 3 == 0:
         put('fuzz_replay', 'sample-run-%02d.json' % k, '[\n' + ',\n'.join(chunk) + '\n]\n')
+    # the same run as a write-ahead-log page (src/cluster/wal.h), a first one and a later one
+    put('fuzz_wal', 'sample-page-%02d.json' % k, json.dumps({
+        'org': 'acme', 'cursor_polled': '' if k == 0 else 'https://acme.okta.com/api/v1/logs?after=%d' % k,
+        'next_cursor': 'https://acme.okta.com/api/v1/logs?after=%d' % (k + 1), 'fetched_at': 1789000000000 + k,
+        'events': [json.loads(l) for l in chunk]}))
 
 # Attacks: each label's window of events.
 labels = [json.loads(l) for l in open(os.path.join(tmp, 'labels.jsonl'))]

@@ -1,0 +1,397 @@
+/*
+ * cmd_cluster.c — `idwatch cluster publish|apply`: the first slice of the
+ * scale-out mode (docs/scale-out.md).  publish puts Okta pages (WAL page
+ * objects, cluster/wal.h) on their partitions' streams; apply drains one
+ * partition's stream once into this database (cluster/apply.h).  Workers
+ * and pollers that do this continuously are not built yet.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cluster/apply.h"
+#include "cluster/js.h"
+#include "cluster/partition.h"
+#include "cluster/wal.h"
+#include "common/log.h"
+
+#define NATS_TIMEOUT_MS 5000
+#define RETRY_DEADLINE_MS 60000     /* per call: longer than a leader election on a loaded box */
+#define MAX_URLS 16
+
+struct cluster_args {
+    const char *file;
+    long partition;
+    int replicas, json;
+    const char *urls[MAX_URLS];
+    size_t nurls;
+};
+
+static void cluster_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: idwatch cluster publish --file PATH|- [--nats URL]... [--replicas N] [--json]\n"
+            "       idwatch cluster apply --partition N [--nats URL]... [--json]\n"
+            "\n"
+            "The scale-out mode's first slice (docs/scale-out.md).\n"
+            "  publish  reads write-ahead-log pages, one JSON object a line ({org, cursor_polled,\n"
+            "           next_cursor, fetched_at, events}), and publishes each to its org's\n"
+            "           partition stream (IDW_P<n>, created if missing), de-duplicated by Msg-Id\n"
+            "  apply    applies partition N's stream, from this database's applied sequence to\n"
+            "           the stream's end as it was at the start, then exits\n"
+            "\n"
+            "  --nats URL      a NATS server (repeatable; default: the config's cluster.nats)\n"
+            "  --replicas N    replicas of a stream publish creates (default: cluster.replicas, 3)\n"
+            "  --json          print the summary as JSON\n"
+            "\n"
+            "Exit codes: 0 done, 1 failure (NATS unreachable past its retries, storage), 2 usage,\n"
+            "3 publish: some lines were not pages (each reported with its line number).\n");
+}
+
+static int parse_args(int argc, char **argv, struct cluster_args *a)
+{
+    static const struct option opts[] = {
+        {"file", required_argument, NULL, 'f'}, {"partition", required_argument, NULL, 'p'},
+        {"nats", required_argument, NULL, 'n'}, {"replicas", required_argument, NULL, 'r'},
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+    };
+    char *end;
+    int c;
+
+    a->partition = -1;
+    a->replicas = 0;        /* not given: cluster.replicas, else IDW_JS_REPLICAS_DEFAULT */
+    for (;;) {
+        c = getopt_long(argc, argv, "hf:", opts, NULL);
+        if (c == -1)
+            break;
+        if (c == 'f')
+            a->file = optarg;
+        else if (c == 'p') {
+            a->partition = strtol(optarg, &end, 10);
+            if (*end || end == optarg || a->partition < 0 || a->partition >= IDW_PARTITIONS_MAX) {
+                fprintf(stderr, "idwatch cluster: --partition: expected 0..%d\n", IDW_PARTITIONS_MAX - 1);
+                return -1;
+            }
+        } else if (c == 'n' && a->nurls < MAX_URLS)
+            a->urls[a->nurls++] = optarg;
+        else if (c == 'r') {
+            a->replicas = atoi(optarg);
+            if (a->replicas < 1 || a->replicas > 5) {
+                fprintf(stderr, "idwatch cluster: --replicas: expected 1..5\n");
+                return -1;
+            }
+        } else if (c == 'j')
+            a->json = 1;
+        else if (c == 'h') {
+            cluster_usage(stdout);
+            return 1;
+        } else {
+            cluster_usage(stderr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* --replicas, else cluster.replicas, else 3. */
+static int resolve_replicas(const struct idw_cli *cli, struct cluster_args *a)
+{
+    const json_t *v = json_object_get(json_object_get(cli->cfg.root, "cluster"), "replicas");
+
+    if (a->replicas)
+        return 0;
+    a->replicas = v ? (int)json_integer_value(v) : IDW_JS_REPLICAS_DEFAULT;
+    if (a->replicas < 1 || a->replicas > 5) {
+        log_error("cluster.replicas: must be an integer between 1 and 5");
+        return -1;
+    }
+    return 0;
+}
+
+/* --nats, else cluster.nats of the configuration. */
+static int resolve_urls(const struct idw_cli *cli, struct cluster_args *a)
+{
+    const json_t *list = json_object_get(json_object_get(cli->cfg.root, "cluster"), "nats");
+    size_t i;
+    json_t *u;
+
+    if (a->nurls)
+        return 0;
+    json_array_foreach(list, i, u) {
+        if (a->nurls < MAX_URLS)
+            a->urls[a->nurls++] = json_string_value(u);
+    }
+    if (!a->nurls) {
+        log_error("cluster: no NATS server: give --nats URL or set cluster.nats in the configuration");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- publish ---------------------------------------------------------------- */
+
+struct pub_run {
+    struct idw_js *js;
+    struct idw_partitioning pt;
+    unsigned char ensured[IDW_PARTITIONS_MAX];
+    int replicas;
+    unsigned long long lines, bad, messages, duplicates, split, idle;
+};
+
+static int publish_chunk(struct pub_run *r, const json_t *chunk, char *err, size_t errlen)
+{
+    const char *org = json_string_value(json_object_get(chunk, "org"));
+    unsigned p = idw_partition_of(&r->pt, org);
+    char id[IDW_WAL_MSGID_MAX], *data;
+    size_t len;
+    uint64_t seq;
+    int dup = 0, rc;
+    int64_t deadline = idw_js_now_ms() + RETRY_DEADLINE_MS;
+
+    if (!r->ensured[p]) {
+        if (idw_js_ensure_stream(r->js, p, r->replicas, deadline, err, errlen) < 0)
+            return -1;
+        r->ensured[p] = 1;
+    }
+    data = idw_wal_encode(chunk, &len);
+    if (!data || idw_wal_msg_id(org, json_string_value(json_object_get(chunk, "cursor_polled")),
+                                json_string_value(json_object_get(chunk, "next_cursor")), id) < 0) {
+        free(data);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    rc = idw_js_publish(r->js, p, id, data, len, deadline, &seq, &dup, err, errlen);
+    free(data);
+    if (rc < 0)
+        return -1;
+    r->messages++;
+    r->duplicates += dup != 0;
+    return 0;
+}
+
+/* One line: a page, split to what one message may carry (js.h), each chunk published.  -1: fatal (NATS). */
+static int publish_line(struct pub_run *r, const char *line, size_t len)
+{
+    char err[512];
+    json_t *page = NULL, *chunks = NULL, *c;
+    size_t i;
+    int rc = 0;
+
+    if (idw_wal_decode(line, len, &page, err, sizeof err) < 0 ||
+        idw_wal_split(page, idw_js_max_message(r->js), &chunks, err, sizeof err) < 0) {
+        log_warn("line %llu: %s", r->lines, err);
+        r->bad++;
+        json_decref(page);
+        return 0;
+    }
+    if (idw_wal_idle(page)) {     /* no new events, cursor unchanged: nothing to log */
+        r->idle++;
+        json_decref(chunks);
+        json_decref(page);
+        return 0;
+    }
+    r->split += json_array_size(chunks) > 1;
+    json_array_foreach(chunks, i, c) {
+        if (publish_chunk(r, c, err, sizeof err) < 0) {
+            log_error("line %llu: %s", r->lines, err);
+            rc = -1;
+            break;
+        }
+    }
+    json_decref(chunks);
+    json_decref(page);
+    return rc;
+}
+
+static int publish_file(struct pub_run *r, FILE *in)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0;
+
+    while (rc == 0) {
+        n = getline(&line, &cap, in);
+        if (n <= 0)
+            break;
+        r->lines++;
+        if (n == 1 && line[0] == '\n')
+            continue;
+        rc = publish_line(r, line, (size_t)n);
+    }
+    free(line);
+    return rc;
+}
+
+static void pub_summary(const struct pub_run *r, int json)
+{
+    if (json)
+        printf("{\"lines\":%llu,\"bad\":%llu,\"messages\":%llu,\"duplicates\":%llu,\"split_pages\":%llu,"
+               "\"idle\":%llu}\n", r->lines, r->bad, r->messages, r->duplicates, r->split, r->idle);
+    else
+        printf("published %llu messages (%llu duplicates, %llu pages split) from %llu lines, %llu bad, "
+               "%llu empty pages without a new cursor\n", r->messages, r->duplicates, r->split, r->lines,
+               r->bad, r->idle);
+}
+
+static int cmd_publish(struct idw_cli *cli, struct cluster_args *a)
+{
+    struct pub_run *r = calloc(1, sizeof *r);
+    FILE *in;
+    char err[512];
+    int rc = IDW_EXIT_FAILURE;
+
+    if (!r)
+        return IDW_EXIT_FAILURE;
+    r->replicas = a->replicas;
+    in = strcmp(a->file, "-") == 0 ? stdin : fopen(a->file, "r");
+    if (!in)
+        log_error("%s: cannot open: %m", a->file);
+    else if (idw_partitioning_load(cli->cfg.root, &r->pt, err, sizeof err) < 0)
+        log_error("%s", err);
+    else if (idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &r->js, err, sizeof err) < 0)
+        log_error("%s", err);
+    else if (publish_file(r, in) == 0) {
+        pub_summary(r, a->json);
+        rc = r->bad ? IDW_EXIT_REJECTED : IDW_EXIT_OK;
+    }
+    if (in && in != stdin)
+        fclose(in);
+    idw_js_close(r->js);
+    idw_partitioning_free(&r->pt);
+    free(r);
+    return rc;
+}
+
+/* ---- apply ------------------------------------------------------------------ */
+
+struct apply_run {
+    unsigned long long n[4];        /* by enum idw_apply_result */
+    uint64_t from, to;
+};
+
+static int drain(struct idw_js *js, struct idw_apply *ap, unsigned p, struct apply_run *r)
+{
+    char err[512], why[512], *data;
+    size_t len;
+    enum idw_apply_result res;
+
+    if (idw_apply_seq(ap, &r->from, err, sizeof err) < 0 ||
+        idw_js_last_seq(js, p, idw_js_now_ms() + RETRY_DEADLINE_MS, &r->to, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    if (r->from > r->to) {
+        /* the stream is not the one this database followed (deleted and created again?) */
+        log_error("partition %u: this database applied up to seq %llu, but the stream ends at %llu: "
+                  "not the stream it was built from", p, (unsigned long long)r->from,
+                  (unsigned long long)r->to);
+        return -1;
+    }
+    for (uint64_t seq = r->from + 1; seq <= r->to; seq++) {
+        if (idw_js_get(js, p, seq, idw_js_now_ms() + RETRY_DEADLINE_MS, &data, &len, err, sizeof err) < 0) {
+            log_error("%s", err);
+            return -1;
+        }
+        why[0] = '\0';
+        int rc = idw_apply_message(ap, seq, data, len, &res, why, sizeof why, err, sizeof err);
+        free(data);
+        if (rc < 0) {
+            log_error("partition %u seq %llu: %s", p, (unsigned long long)seq, err);
+            return -1;
+        }
+        if (res == IDW_APPLY_SKIPPED || res == IDW_APPLY_MALFORMED)
+            log_warn("partition %u seq %llu: %s: %s", p, (unsigned long long)seq,
+                     res == IDW_APPLY_SKIPPED ? "skipped" : "malformed", why);
+        r->n[res]++;
+    }
+    return 0;
+}
+
+static void apply_summary(const struct apply_run *r, unsigned p, uint64_t events, int json)
+{
+    if (json)
+        printf("{\"partition\":%u,\"from_seq\":%llu,\"to_seq\":%llu,\"applied\":%llu,\"already\":%llu,"
+               "\"skipped\":%llu,\"malformed\":%llu,\"events\":%llu}\n", p, (unsigned long long)r->from,
+               (unsigned long long)r->to, r->n[IDW_APPLY_APPLIED], r->n[IDW_APPLY_ALREADY],
+               r->n[IDW_APPLY_SKIPPED], r->n[IDW_APPLY_MALFORMED], (unsigned long long)events);
+    else
+        printf("partition %u: seq %llu..%llu: applied %llu pages (%llu events), "
+               "skipped %llu, malformed %llu\n",
+               p, (unsigned long long)r->from + 1, (unsigned long long)r->to, r->n[IDW_APPLY_APPLIED],
+               (unsigned long long)events, r->n[IDW_APPLY_SKIPPED], r->n[IDW_APPLY_MALFORMED]);
+}
+
+static int run_apply(struct idw_cli *cli, const struct cluster_args *a, struct idw_geodb *geo,
+                     struct idw_detect *detect)
+{
+    struct idw_store *st = idw_cli_open_writer(cli, "cluster apply");
+    struct idw_apply *ap = NULL;
+    struct idw_js *js = NULL;
+    struct apply_run r = {0};
+    char err[512];
+    int rc = IDW_EXIT_FAILURE;
+    unsigned p = (unsigned)a->partition;
+
+    if (!st)
+        return IDW_EXIT_FAILURE;
+    if (idw_apply_open(st, &cli->cfg, geo, detect, p, &ap, err, sizeof err) < 0 ||
+        idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0)
+        log_error("%s", err);
+    else if (drain(js, ap, p, &r) == 0) {
+        apply_summary(&r, p, idw_apply_events(ap), a->json);
+        rc = IDW_EXIT_OK;
+    }
+    idw_js_close(js);
+    idw_apply_close(ap);
+    idw_store_close(st);
+    return rc;
+}
+
+static int cmd_apply(struct idw_cli *cli, const struct cluster_args *a)
+{
+    struct idw_geodb *geo = NULL;
+    struct idw_detect *detect = NULL;
+    int rc;
+
+    if (idw_cli_open_geo(&cli->cfg, &geo) < 0)
+        return IDW_EXIT_FAILURE;
+    if (idw_cli_open_detect(cli, &detect) < 0) {
+        idw_geo_close(geo);
+        return IDW_EXIT_FAILURE;
+    }
+    rc = run_apply(cli, a, geo, detect);
+    idw_geo_close(geo);
+    idw_detect_close(detect);
+    return rc;
+}
+
+int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv)
+{
+    struct cluster_args a = {0};
+    const char *sub = argc > 1 ? argv[1] : NULL;
+    int rc;
+
+    if (!sub || (strcmp(sub, "publish") != 0 && strcmp(sub, "apply") != 0)) {
+        if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
+            cluster_usage(stdout);
+            return IDW_EXIT_OK;
+        }
+        cluster_usage(stderr);
+        return IDW_EXIT_USAGE;
+    }
+    rc = parse_args(argc - 1, argv + 1, &a);
+    if (rc)
+        return rc > 0 ? IDW_EXIT_OK : IDW_EXIT_USAGE;
+    if (optind < argc - 1 || (sub[0] == 'p' && !a.file) || (sub[0] == 'a' && a.partition < 0)) {
+        fprintf(stderr, "idwatch cluster %s: %s\n", sub,
+                optind < argc - 1 ? "unexpected argument" : sub[0] == 'p' ? "--file is required"
+                                                                          : "--partition is required");
+        return IDW_EXIT_USAGE;
+    }
+    if (idw_cli_load_config(cli) < 0 || resolve_urls(cli, &a) < 0 || resolve_replicas(cli, &a) < 0)
+        return IDW_EXIT_FAILURE;
+    return sub[0] == 'p' ? cmd_publish(cli, &a) : cmd_apply(cli, &a);
+}

@@ -1,0 +1,74 @@
+/*
+ * apply.h — applies one partition's write-ahead log (cluster/wal.h) to
+ * the LMDB database, in stream order, through the ordinary pipeline
+ * (engine/pipeline.h), so a page applied here has exactly the effect it
+ * has when the Okta poller feeds it in single-process mode.
+ *
+ * Rules, so that anyone applying the same stream reaches the same state:
+ *   - a message at or below the partition's applied_seq is a no-op
+ *     (re-applying from any earlier sequence changes nothing);
+ *   - a page applies only if its cursor_polled equals its org's committed
+ *     cursor (an org with none has cursor ""); otherwise it is SKIPPED: a
+ *     stale copy published beyond the duplicate window, or a page of a
+ *     chain that moved on;
+ *   - a message that does not decode is SKIPPED as MALFORMED (logged);
+ *   - the page's events, the org's new cursor (next_cursor) and the
+ *     partition's applied_seq commit in ONE LMDB write transaction; a
+ *     skipped message commits applied_seq alone.  A crash (kill -9)
+ *     therefore loses nothing and repeats nothing.
+ *
+ * State kept in the store's meta table:
+ *   "cluster_applied" / "p<N>"   {"seq": N}
+ *   "cluster_cursor"  / <org>    {"cursor": "...", "seq": N}   (N: the page's sequence)
+ *
+ * One applier per partition and database (the CLI holds the writer lock).
+ * Not thread-safe.  Return codes (common/rc.h) are named per function.
+ */
+#ifndef IDW_APPLY_H
+#define IDW_APPLY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/config.h"
+#include "common/rc.h"
+#include "engine/detect.h"
+#include "event/geo.h"
+#include "store/store.h"
+
+enum idw_apply_result {
+    IDW_APPLY_APPLIED,      /* the page's events were fed and committed with its cursor */
+    IDW_APPLY_ALREADY,      /* seq ≤ applied_seq: nothing done */
+    IDW_APPLY_SKIPPED,      /* cursor_polled is not the org's cursor: only applied_seq moved */
+    IDW_APPLY_MALFORMED,    /* not a page (reason says why): only applied_seq moved */
+};
+
+struct idw_apply;
+
+/*
+ * An applier of partition into st (the caller keeps st, cfg, geo and
+ * detect alive until idw_apply_close; geo and detect may be NULL).
+ * IDW_OK with *out, or IDW_ERR with err.
+ */
+enum idw_rc idw_apply_open(struct idw_store *st, const struct idw_config *cfg, const struct idw_geodb *geo,
+                           struct idw_detect *detect, unsigned partition, struct idw_apply **out,
+                           char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* The partition's committed applied_seq (0: nothing yet).  IDW_OK, or IDW_ERR with err. */
+enum idw_rc idw_apply_seq(struct idw_apply *ap, uint64_t *seq, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * Applies the message stored at seq (data, len: its payload).  IDW_OK with
+ * *result (reason, when given, says why for SKIPPED and MALFORMED), or
+ * IDW_ERR with err on a storage failure: nothing of it was committed.
+ */
+enum idw_rc idw_apply_message(struct idw_apply *ap, uint64_t seq, const char *data, size_t len,
+                              enum idw_apply_result *result, char *reason, size_t reasonlen,
+                              char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* Events fed by the pages applied so far (all orgs). */
+uint64_t idw_apply_events(const struct idw_apply *ap);
+
+void idw_apply_close(struct idw_apply *ap);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * js.c — partition streams on NATS JetStream through cnats (js.h).
+ *
+ * Every call that talks to the cluster is retried until its deadline: on
+ * loopback a leader election after a kill -9 takes about 8 s, during
+ * which requests time out or find no responders.  Only errors that a
+ * retry cannot fix (a message over max_payload, a bad argument) end the
+ * loop early.
+ */
+#include "cluster/js.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nats/nats.h>
+
+#define RETRY_PAUSE_MS 200
+#define REQUEST_WAIT_MS 2000
+
+struct idw_js {
+    natsConnection *nc;
+    jsCtx *ctx;
+};
+
+int64_t idw_js_now_ms(void)
+{
+    return nats_Now();
+}
+
+static void set_err(char *err, size_t errlen, const char *what, natsStatus s, jsErrCode jerr)
+{
+    natsStatus last;
+    const char *text = nats_GetLastError(&last);
+
+    snprintf(err, errlen, "nats: %s: %s%s%s (js error %d)", what, natsStatus_GetText(s),
+             text && *text ? ": " : "", text ? text : "", (int)jerr);
+}
+
+static int permanent(natsStatus s)
+{
+    return s == NATS_MAX_PAYLOAD || s == NATS_INVALID_ARG || s == NATS_NO_MEMORY;
+}
+
+/* Waits before the next attempt: 1 while time is left, 0 once deadline_ms has passed. */
+static int again(int64_t deadline_ms)
+{
+    if (nats_Now() + RETRY_PAUSE_MS > deadline_ms)
+        return 0;
+    nats_Sleep(RETRY_PAUSE_MS);
+    return 1;
+}
+
+static enum idw_rc check_urls(const char *const *urls, size_t n, char *err, size_t errlen)
+{
+    if (n == 0) {
+        snprintf(err, errlen, "nats: no server URL (cluster.nats)");
+        return IDW_ERR;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (strchr(urls[i], '@')) {
+            /* never echo it: it may carry a password */
+            snprintf(err, errlen, "nats: server URL %zu (--nats or cluster.nats): credentials in a URL "
+                     "are not supported", i + 1);
+            return IDW_ERR;
+        }
+    return IDW_OK;
+}
+
+static natsStatus make_opts(const char *const *urls, size_t n, int64_t timeout_ms, natsOptions **o)
+{
+    natsStatus s = natsOptions_Create(o);
+
+    if (s == NATS_OK)
+        s = natsOptions_SetServers(*o, (const char **)urls, (int)n);
+    if (s == NATS_OK)
+        s = natsOptions_SetTimeout(*o, timeout_ms);
+    if (s == NATS_OK)
+        s = natsOptions_SetMaxReconnect(*o, -1);
+    if (s == NATS_OK)
+        s = natsOptions_SetReconnectWait(*o, RETRY_PAUSE_MS);
+    return s;
+}
+
+enum idw_rc idw_js_connect(const char *const *urls, size_t n, int64_t timeout_ms, struct idw_js **out,
+                           char *err, size_t errlen)
+{
+    natsOptions *o = NULL;
+    struct idw_js *js;
+    natsStatus s;
+
+    *out = NULL;
+    if (check_urls(urls, n, err, errlen) < 0)
+        return IDW_ERR;
+    js = calloc(1, sizeof *js);
+    if (!js) {
+        snprintf(err, errlen, "nats: out of memory");
+        return IDW_ERR;
+    }
+    s = make_opts(urls, n, timeout_ms, &o);
+    if (s == NATS_OK)
+        s = natsConnection_Connect(&js->nc, o);
+    if (s == NATS_OK)
+        s = natsConnection_JetStream(&js->ctx, js->nc, NULL);
+    natsOptions_Destroy(o);
+    if (s != NATS_OK) {
+        set_err(err, errlen, "connect", s, 0);
+        idw_js_close(js);
+        return IDW_ERR;
+    }
+    *out = js;
+    return IDW_OK;
+}
+
+static void names(unsigned partition, char stream[32], char subject[48])
+{
+    snprintf(stream, 32, "IDW_P%u", partition);
+    snprintf(subject, 48, "idw.p%u.pg", partition);
+}
+
+static jsOptions wait_opts(void)
+{
+    jsOptions o;
+
+    jsOptions_Init(&o);
+    o.Wait = REQUEST_WAIT_MS;
+    return o;
+}
+
+enum idw_rc idw_js_ensure_stream(struct idw_js *js, unsigned partition, int replicas,
+                                 int64_t deadline_ms, char *err, size_t errlen)
+{
+    char stream[32], subject[48];
+    const char *subjects[1] = {subject};
+    jsStreamConfig cfg;
+    jsOptions o = wait_opts();
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    names(partition, stream, subject);
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = stream;
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    cfg.Replicas = replicas;
+    cfg.Duplicates = (int64_t)IDW_JS_DUP_WINDOW_S * 1000000000;
+    do {
+        jerr = 0;
+        s = js_AddStream(&si, js->ctx, &cfg, &o, &jerr);
+        jsStreamInfo_Destroy(si);
+        si = NULL;
+        if (s == NATS_OK || jerr == JSStreamNameExistErr)
+            return IDW_OK;
+    } while (!permanent(s) && again(deadline_ms));
+    set_err(err, errlen, stream, s, jerr);
+    return IDW_ERR;
+}
+
+static natsStatus publish_once(struct idw_js *js, const char *subject, const char *msg_id, const void *data,
+                               size_t len, uint64_t *seq, int *duplicate, jsErrCode *jerr)
+{
+    jsPubOptions po;
+    jsPubAck *ack = NULL;
+    natsStatus s;
+
+    jsPubOptions_Init(&po);
+    po.MsgId = msg_id;
+    po.MaxWait = REQUEST_WAIT_MS;
+    s = js_Publish(&ack, js->ctx, subject, data, (int)len, &po, jerr);
+    if (s == NATS_OK) {
+        *seq = ack->Sequence;
+        *duplicate = ack->Duplicate;
+    }
+    jsPubAck_Destroy(ack);
+    return s;
+}
+
+size_t idw_js_max_message(const struct idw_js *js)
+{
+    int64_t max = natsConnection_GetMaxPayload(js->nc);
+
+    return max > IDW_JS_HEADER_ALLOWANCE ? (size_t)(max - IDW_JS_HEADER_ALLOWANCE) : 0;
+}
+
+enum idw_rc idw_js_publish(struct idw_js *js, unsigned partition, const char *msg_id, const void *data,
+                           size_t len, int64_t deadline_ms, uint64_t *seq, int *duplicate,
+                           char *err, size_t errlen)
+{
+    char stream[32], subject[48];
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    names(partition, stream, subject);
+    do {
+        jerr = 0;
+        s = publish_once(js, subject, msg_id, data, len, seq, duplicate, &jerr);
+        if (s == NATS_OK)
+            return IDW_OK;
+    } while (!permanent(s) && again(deadline_ms));
+    set_err(err, errlen, subject, s, jerr);
+    return IDW_ERR;
+}
+
+enum idw_rc idw_js_last_seq(struct idw_js *js, unsigned partition, int64_t deadline_ms, uint64_t *last,
+                            char *err, size_t errlen)
+{
+    char stream[32], subject[48];
+    jsOptions o = wait_opts();
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    names(partition, stream, subject);
+    do {
+        jerr = 0;
+        s = js_GetStreamInfo(&si, js->ctx, stream, &o, &jerr);
+        if (s == NATS_OK) {
+            *last = si->State.LastSeq;
+            jsStreamInfo_Destroy(si);
+            return IDW_OK;
+        }
+    } while (!permanent(s) && jerr != JSStreamNotFoundErr && again(deadline_ms));
+    if (jerr == JSStreamNotFoundErr) {
+        snprintf(err, errlen, "nats: %s: no such stream (nothing was published to partition %u)", stream,
+                 partition);
+        return IDW_ERR;
+    }
+    set_err(err, errlen, stream, s, jerr);
+    return IDW_ERR;
+}
+
+static enum idw_rc copy_data(natsMsg *m, char **data, size_t *len, char *err, size_t errlen)
+{
+    int n = natsMsg_GetDataLength(m);
+
+    *data = malloc((size_t)n + 1);
+    if (!*data) {
+        snprintf(err, errlen, "nats: out of memory");
+        return IDW_ERR;
+    }
+    memcpy(*data, natsMsg_GetData(m), (size_t)n);
+    (*data)[n] = '\0';
+    *len = (size_t)n;
+    return IDW_OK;
+}
+
+enum idw_rc idw_js_get(struct idw_js *js, unsigned partition, uint64_t seq, int64_t deadline_ms,
+                       char **data, size_t *len, char *err, size_t errlen)
+{
+    char stream[32], subject[48], what[64];
+    jsOptions o = wait_opts();
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+    enum idw_rc rc;
+
+    names(partition, stream, subject);
+    *data = NULL;
+    do {
+        jerr = 0;
+        s = js_GetMsg(&m, js->ctx, stream, seq, &o, &jerr);
+        if (s == NATS_OK) {
+            rc = copy_data(m, data, len, err, errlen);
+            natsMsg_Destroy(m);
+            return rc;
+        }
+    } while (!permanent(s) && again(deadline_ms));
+    snprintf(what, sizeof what, "%s seq %llu", stream, (unsigned long long)seq);
+    set_err(err, errlen, what, s, jerr);
+    return IDW_ERR;
+}
+
+void idw_js_close(struct idw_js *js)
+{
+    if (js) {
+        jsCtx_Destroy(js->ctx);
+        natsConnection_Destroy(js->nc);
+        free(js);
+    }
+    nats_Close();
+}

@@ -1,0 +1,91 @@
+/*
+ * js.h — a thin wrapper over the NATS C client (cnats, JetStream) for the
+ * partition write-ahead logs (docs/scale-out.md).
+ *
+ * Partition n's log is the stream IDW_P<n> on the subject idw.p<n>.pg
+ * (file storage, replicas configurable, default 3; a duplicate window for
+ * Nats-Msg-Id de-duplication).  Pages are published one at a time,
+ * synchronously, with their Msg-Id (cluster/wal.h); a publish that times
+ * out or finds no stream leader (an election after a node died) is
+ * retried with the same Msg-Id until the deadline, so a retry of a page
+ * the server did store comes back as a duplicate, not a second copy.
+ * Reading is by sequence number (js_GetMsg: a STREAM.MSG.GET request
+ * answered by the stream leader, not the Direct Get API), so an applier
+ * can resume from any sequence.
+ *
+ * Secrets: none pass through here (the NATS URLs carry no credentials in
+ * this slice; a URL with user:password@ is refused, never logged).
+ *
+ * One connection per process (idw_js_close also releases the library).
+ * Not thread-safe.  Return codes (common/rc.h) are named per function.
+ */
+#ifndef IDW_JS_H
+#define IDW_JS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/rc.h"
+
+#define IDW_JS_REPLICAS_DEFAULT 3
+#define IDW_JS_DUP_WINDOW_S 600         /* de-duplication window of a partition stream */
+#define IDW_JS_HEADER_ALLOWANCE 1024    /* room kept for the headers (Nats-Msg-Id, ...) of a message */
+
+struct idw_js;
+
+/*
+ * Connects to the first reachable of urls (n ≥ 1; nats://host:port),
+ * reconnecting to the others for ever after.  IDW_OK with *out, or IDW_ERR
+ * with err (no server answered within timeout_ms).
+ */
+enum idw_rc idw_js_connect(const char *const *urls, size_t n, int64_t timeout_ms, struct idw_js **out,
+                           char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * Creates partition's stream if missing (an existing one is left as it
+ * is).  Retries until deadline (ms since the epoch, as nats_Now) while the
+ * cluster has no meta leader.  IDW_OK, or IDW_ERR with err.
+ */
+enum idw_rc idw_js_ensure_stream(struct idw_js *js, unsigned partition, int replicas,
+                                 int64_t deadline_ms, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * Publishes one encoded page to partition's stream with msg_id, waiting for
+ * the stream's acknowledgement, retried as above until deadline_ms.  IDW_OK
+ * with *seq (the stored sequence) and *duplicate (1: the stream already held
+ * msg_id, *seq is that copy's), or IDW_ERR with err.
+ */
+enum idw_rc idw_js_publish(struct idw_js *js, unsigned partition, const char *msg_id, const void *data,
+                           size_t len, int64_t deadline_ms, uint64_t *seq, int *duplicate,
+                           char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * The stream's last sequence (0: empty), retried until deadline_ms.  IDW_OK,
+ * or IDW_ERR with err (at once when the stream does not exist).
+ */
+enum idw_rc idw_js_last_seq(struct idw_js *js, unsigned partition, int64_t deadline_ms, uint64_t *last,
+                            char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * The message at seq, retried until deadline_ms.  IDW_OK with *data
+ * (malloc'd, NUL-terminated) and *len, or IDW_ERR with err.
+ */
+enum idw_rc idw_js_get(struct idw_js *js, unsigned partition, uint64_t seq, int64_t deadline_ms,
+                       char **data, size_t *len, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * The largest page encoding (cluster/wal.h idw_wal_split) one message may
+ * carry on this connection: the server's max_payload (from its INFO; the
+ * server checks headers plus body against it) minus IDW_JS_HEADER_ALLOWANCE
+ * for the Nats-Msg-Id header and the protocol's own.  0 when the server's
+ * max_payload is too small for any page.
+ */
+size_t idw_js_max_message(const struct idw_js *js);
+
+/* Milliseconds since the epoch (the clock deadlines are given in). */
+int64_t idw_js_now_ms(void);
+
+/* Closes the connection and releases the client library; js may be NULL. */
+void idw_js_close(struct idw_js *js);
+
+#endif

@@ -14,6 +14,7 @@
 #include "cluster/apply.h"
 #include "cluster/js.h"
 #include "cluster/partition.h"
+#include "cluster/publish.h"
 #include "cluster/wal.h"
 #include "common/log.h"
 
@@ -135,74 +136,49 @@ static int resolve_urls(const struct idw_cli *cli, struct cluster_args *a)
 struct pub_run {
     struct idw_js *js;
     struct idw_partitioning pt;
-    unsigned char ensured[IDW_PARTITIONS_MAX];
-    int replicas;
+    struct idw_publisher *pub;
     unsigned long long lines, bad, messages, duplicates, split, idle;
 };
 
-static int publish_chunk(struct pub_run *r, const json_t *chunk, char *err, size_t errlen)
-{
-    const char *org = json_string_value(json_object_get(chunk, "org"));
-    unsigned p = idw_partition_of(&r->pt, org);
-    char id[IDW_WAL_MSGID_MAX], *data;
-    size_t len;
-    uint64_t seq;
-    int dup = 0, rc;
-    int64_t deadline = idw_js_now_ms() + RETRY_DEADLINE_MS;
-
-    if (!r->ensured[p]) {
-        if (idw_js_ensure_stream(r->js, p, r->replicas, deadline, err, errlen) < 0)
-            return -1;
-        r->ensured[p] = 1;
-    }
-    data = idw_wal_encode(chunk, &len);
-    if (!data || idw_wal_msg_id(org, json_string_value(json_object_get(chunk, "cursor_polled")),
-                                json_string_value(json_object_get(chunk, "next_cursor")), id) < 0) {
-        free(data);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    rc = idw_js_publish(r->js, p, id, data, len, deadline, &seq, &dup, err, errlen);
-    free(data);
-    if (rc < 0)
-        return -1;
-    r->messages++;
-    r->duplicates += dup != 0;
-    return 0;
-}
-
-/* One line: a page, split to what one message may carry (js.h), each chunk published.  -1: fatal (NATS). */
+/* One line: a page, published (publish.h).  -1: fatal (NATS). */
 static int publish_line(struct pub_run *r, const char *line, size_t len)
 {
     char err[512];
-    json_t *page = NULL, *chunks = NULL, *c;
-    size_t i;
-    int rc = 0;
+    json_t *page = NULL;
+    enum idw_wal_kind kind;
+    struct idw_publish_result res;
+    enum idw_rc rc;
 
-    if (idw_wal_decode(line, len, &page, err, sizeof err) < 0 ||
-        idw_wal_split(page, idw_js_max_message(r->js), &chunks, err, sizeof err) < 0) {
-        log_warn("line %llu: %s", r->lines, err);
+    if (idw_wal_decode(line, len, &page, &kind, err, sizeof err) < 0) {
+        log_error("line %llu: %s", r->lines, err);
+        return -1;
+    }
+    if (kind != IDW_WAL_PAGE) {
+        log_warn("line %llu: %s", r->lines, kind == IDW_WAL_MALFORMED || kind == IDW_WAL_FUTURE ? err :
+                 "not a page (genesis and commands are not published from a file)");
         r->bad++;
         json_decref(page);
         return 0;
     }
-    if (idw_wal_idle(page)) {     /* no new events, cursor unchanged: nothing to log */
+    rc = idw_publisher_page(r->pub, page, idw_js_now_ms() + RETRY_DEADLINE_MS, &res, err, sizeof err);
+    json_decref(page);
+    if (rc == IDW_NOTFOUND) {   /* no new events, cursor unchanged: nothing to log */
         r->idle++;
-        json_decref(chunks);
-        json_decref(page);
         return 0;
     }
-    r->split += json_array_size(chunks) > 1;
-    json_array_foreach(chunks, i, c) {
-        if (publish_chunk(r, c, err, sizeof err) < 0) {
-            log_error("line %llu: %s", r->lines, err);
-            rc = -1;
-            break;
-        }
+    if (rc < 0 && res.refused) {
+        log_warn("line %llu: %s", r->lines, err);
+        r->bad++;
+        return 0;
     }
-    json_decref(chunks);
-    json_decref(page);
-    return rc;
+    if (rc < 0) {
+        log_error("line %llu: %s", r->lines, err);
+        return -1;
+    }
+    r->messages += res.chunks;
+    r->duplicates += res.duplicates;
+    r->split += res.chunks > 1;
+    return 0;
 }
 
 static int publish_file(struct pub_run *r, FILE *in)
@@ -239,19 +215,22 @@ static void pub_summary(const struct pub_run *r, int json)
 static int cmd_publish(struct idw_cli *cli, struct cluster_args *a)
 {
     struct pub_run *r = calloc(1, sizeof *r);
-    FILE *in;
+    struct idw_geodb *geo = NULL;
+    FILE *in = NULL;
     char err[512];
     int rc = IDW_EXIT_FAILURE;
 
-    if (!r)
+    if (!r || idw_cli_open_geo(&cli->cfg, &geo) < 0) {
+        free(r);
         return IDW_EXIT_FAILURE;
-    r->replicas = a->replicas;
+    }
     in = strcmp(a->file, "-") == 0 ? stdin : fopen(a->file, "r");
     if (!in)
         log_error("%s: cannot open: %m", a->file);
     else if (idw_partitioning_load(cli->cfg.root, &r->pt, err, sizeof err) < 0)
         log_error("%s", err);
-    else if (idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &r->js, err, sizeof err) < 0)
+    else if (idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &r->js, err, sizeof err) < 0 ||
+             idw_publisher_open(r->js, &r->pt, a->replicas, geo, &r->pub, err, sizeof err) < 0)
         log_error("%s", err);
     else if (publish_file(r, in) == 0) {
         pub_summary(r, a->json);
@@ -259,8 +238,10 @@ static int cmd_publish(struct idw_cli *cli, struct cluster_args *a)
     }
     if (in && in != stdin)
         fclose(in);
+    idw_publisher_close(r->pub);
     idw_js_close(r->js);
     idw_partitioning_free(&r->pt);
+    idw_geo_close(geo);
     free(r);
     return rc;
 }
@@ -334,18 +315,22 @@ static int run_apply(struct idw_cli *cli, const struct cluster_args *a, struct i
     char err[512];
     int rc = IDW_EXIT_FAILURE;
     unsigned p = (unsigned)a->partition;
+    struct idw_partitioning pt = {0};
 
     if (!st)
         return IDW_EXIT_FAILURE;
-    if (idw_apply_open(st, &cli->cfg, geo, detect, p, &ap, err, sizeof err) < 0 ||
+
+    if (idw_partitioning_load(cli->cfg.root, &pt, err, sizeof err) < 0 ||
+        idw_apply_open(st, &cli->cfg, geo, detect, p, &ap, err, sizeof err) < 0 ||
         idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0)
         log_error("%s", err);
-    else if (drain(js, ap, p, &r) == 0) {
+    else if ((idw_apply_set_partitioning(ap, &pt), drain(js, ap, p, &r)) == 0) {
         apply_summary(&r, p, idw_apply_events(ap), a->json);
         rc = IDW_EXIT_OK;
     }
     idw_js_close(js);
     idw_apply_close(ap);
+    idw_partitioning_free(&pt);
     idw_store_close(st);
     return rc;
 }

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "cluster/partition.h"
 #include "cluster/wal.h"
 #include "common/log.h"
 #include "engine/pipeline.h"
@@ -25,6 +28,8 @@ struct idw_apply {
     const struct idw_geodb *geo;
     struct idw_detect *detect;
     char pkey[16];                  /* "p<N>": the applied_seq's meta key */
+    unsigned partition;
+    const struct idw_partitioning *pt;  /* NULL: pages of any org are applied */
     struct org_pl *orgs;
     size_t norgs;
     uint64_t events;
@@ -53,6 +58,7 @@ enum idw_rc idw_apply_open(struct idw_store *st, const struct idw_config *cfg, c
     ap->geo = geo;
     ap->detect = detect;
     snprintf(ap->pkey, sizeof ap->pkey, "p%u", partition);
+    ap->partition = partition;
     *out = ap;
     return IDW_OK;
 }
@@ -156,24 +162,122 @@ static struct idw_pipeline *pipeline_of(struct idw_apply *ap, const char *org, c
     return grown[ap->norgs++].pl;
 }
 
-/* Feeds the page's events and commits them with the hook; a storage failure rolls all back. */
+/* Closes every cached pipeline (a failed page, or a new hashing key): they reopen from the store. */
+static void drop_pipelines(struct idw_apply *ap)
+{
+    for (size_t i = 0; i < ap->norgs; i++) {
+        idw_pipeline_close(ap->orgs[i].pl);
+        free(ap->orgs[i].org);
+    }
+    free(ap->orgs);
+    ap->orgs = NULL;
+    ap->norgs = 0;
+}
+
+/*
+ * What the page recorded about the run that fetched it (cluster/wal.h):
+ * its clock, the org's history end and the GeoIP answers.  A version-1
+ * page recorded none of them: the wall clock and this host's GeoIP apply.
+ */
+static enum idw_rc set_recorded(struct idw_apply *ap, struct idw_pipeline *pl, const json_t *page,
+                                struct idw_geodb **geo, char *err, size_t errlen)
+{
+    *geo = NULL;
+    if (!json_object_get(page, "v")) {
+        idw_pipeline_set_clock(pl, 0);
+        idw_pipeline_set_live_from(pl, 0);
+        idw_pipeline_set_geo(pl, ap->geo);
+        return IDW_OK;
+    }
+    if (idw_geo_open_recorded(json_object_get(page, "geo"), geo) < 0) {
+        snprintf(err, errlen, "apply: out of memory");
+        return IDW_ERR;
+    }
+    idw_pipeline_set_clock(pl, json_integer_value(json_object_get(page, "fetched_at")));
+    idw_pipeline_set_live_from(pl, json_integer_value(json_object_get(page, "live_from")));
+    idw_pipeline_set_geo(pl, *geo);
+    return IDW_OK;
+}
+
+/*
+ * Feeds the page's events and commits them with the hook.  A failure rolls
+ * all back, and the org's pipeline is dropped: its memory may hold part of
+ * the page, and a caller that carries on must start from the store.
+ */
 static enum idw_rc feed_page(struct idw_apply *ap, const json_t *page, struct commit_ctx *c,
                              char *err, size_t errlen)
 {
     struct idw_pipeline *pl = pipeline_of(ap, c->org, err, errlen);
+    struct idw_geodb *geo = NULL;
     enum idw_feed_result res;
+    enum idw_rc rc = IDW_OK;
     size_t i;
     json_t *ev;
 
-    if (!pl)
+    if (!pl || set_recorded(ap, pl, page, &geo, err, errlen) < 0)
         return IDW_ERR;
     json_array_foreach(json_object_get(page, "events"), i, ev) {
-        if (idw_pipeline_feed(pl, ev, &res, err, errlen) < 0)
-            return IDW_ERR;
+        char why[512];
+        if ((rc = idw_pipeline_feed(pl, ev, &res, why, sizeof why)) < 0) {
+            snprintf(err, errlen, "%s", why);
+            break;
+        }
+        if (res == IDW_FEED_REJECTED || res == IDW_FEED_STALE || res == IDW_FEED_FUTURE)
+            log_warn("apply: partition %u, sequence %llu, %s event %zu refused: %s", ap->partition,
+                     (unsigned long long)c->seq, c->org, i, why);
     }
-    if (idw_pipeline_commit(pl, commit_hook, c, err, errlen) < 0)
+    if (rc == IDW_OK)
+        rc = idw_pipeline_commit(pl, commit_hook, c, err, errlen);
+    idw_pipeline_set_geo(pl, ap->geo);
+    idw_geo_close(geo);
+    if (rc < 0) {
+        drop_pipelines(ap);
         return IDW_ERR;
+    }
     ap->events += json_array_size(json_object_get(page, "events"));
+    return IDW_OK;
+}
+
+/*
+ * The genesis message: installs the partition's key for unknown usernames
+ * (once; a second genesis is skipped) with applied_seq, in one transaction.
+ */
+static enum idw_rc apply_genesis(struct idw_apply *ap, uint64_t seq, const json_t *msg,
+                                 enum idw_apply_result *result, char *reason, size_t reasonlen,
+                                 char *err, size_t errlen)
+{
+    struct commit_ctx c = {.ap = ap, .seq = seq};
+    unsigned char key[32];
+    json_t *mark = NULL, *doc = json_pack("{s:I}", "seq", (json_int_t)seq);
+    MDB_txn *txn;
+    enum idw_rc rc;
+
+    if (!doc || idw_wal_genesis_key(msg, key) < 0 || idw_store_begin(ap->st, 0, &txn, err, errlen) < 0) {
+        json_decref(doc);
+        if (!doc)
+            snprintf(err, errlen, "apply: out of memory");
+        return IDW_ERR;
+    }
+    rc = idw_store_meta_get(ap->st, txn, "cluster_genesis", ap->pkey, &mark, err, errlen);
+    *result = rc == IDW_OK ? IDW_APPLY_SKIPPED : IDW_APPLY_APPLIED;
+    if (rc == IDW_OK && reason)
+        snprintf(reason, reasonlen, "partition %u: a second genesis message", ap->partition);
+    if (rc == IDW_NOTFOUND)
+        rc = idw_store_secret_set(ap->st, txn, "unknown_user_key", key, err, errlen) < 0 ? IDW_ERR :
+             idw_store_meta_put(ap->st, txn, "cluster_genesis", ap->pkey, doc, err, errlen);
+    if (rc >= 0)
+        rc = commit_hook(ap->st, txn, &c, err, errlen);
+    json_decref(mark);
+    json_decref(doc);
+    OPENSSL_cleanse(key, sizeof key);
+    if (rc < 0) {
+        mdb_txn_abort(txn);
+        return IDW_ERR;
+    }
+    if (idw_store_commit(txn, err, errlen) < 0)
+        return IDW_ERR;
+    if (*result == IDW_APPLY_APPLIED)
+        drop_pipelines(ap);     /* they hold the key they were opened with */
     return IDW_OK;
 }
 
@@ -214,7 +318,12 @@ static enum idw_rc judge(struct idw_apply *ap, uint64_t seq, const json_t *page,
         return IDW_ERR;
     if (seq <= applied)
         *result = IDW_APPLY_ALREADY;
-    else if (strcmp(cursor, polled) != 0) {
+    else if (ap->pt && idw_partition_of(ap->pt, org) != ap->partition) {
+        *result = IDW_APPLY_SKIPPED;
+        if (reason)
+            snprintf(reason, reasonlen, "%s: the org belongs to partition %u, not %u", org,
+                     idw_partition_of(ap->pt, org), ap->partition);
+    } else if (strcmp(cursor, polled) != 0) {
         *result = IDW_APPLY_SKIPPED;
         if (reason)
             snprintf(reason, reasonlen, "%s: the page polled another cursor than the org's", org);
@@ -224,24 +333,26 @@ static enum idw_rc judge(struct idw_apply *ap, uint64_t seq, const json_t *page,
     return IDW_OK;
 }
 
-enum idw_rc idw_apply_message(struct idw_apply *ap, uint64_t seq, const char *data, size_t len,
+/* A message that changes nothing but applied_seq: MALFORMED, or a seq already applied. */
+static enum idw_rc pass_over(struct idw_apply *ap, uint64_t seq, const char *why, enum idw_apply_result *result,
+                             char *reason, size_t reasonlen, char *err, size_t errlen)
+{
+    uint64_t applied;
+
+    if (idw_apply_seq(ap, &applied, err, errlen) < 0)
+        return IDW_ERR;
+    *result = seq <= applied ? IDW_APPLY_ALREADY : IDW_APPLY_MALFORMED;
+    if (reason)
+        snprintf(reason, reasonlen, "%s", why);
+    return *result == IDW_APPLY_ALREADY ? IDW_OK : commit_seq_only(ap, seq, err, errlen);
+}
+
+static enum idw_rc apply_page(struct idw_apply *ap, uint64_t seq, const json_t *page,
                               enum idw_apply_result *result, char *reason, size_t reasonlen,
                               char *err, size_t errlen)
 {
-    char why[512];
-    json_t *page = NULL;
-    enum idw_rc rc;
+    enum idw_rc rc = judge(ap, seq, page, result, reason, reasonlen, err, errlen);
 
-    if (idw_wal_decode(data, len, &page, why, sizeof why) < 0) {
-        uint64_t applied;
-        if (idw_apply_seq(ap, &applied, err, errlen) < 0)
-            return IDW_ERR;
-        *result = seq <= applied ? IDW_APPLY_ALREADY : IDW_APPLY_MALFORMED;
-        if (reason)
-            snprintf(reason, reasonlen, "%s", why);
-        return *result == IDW_APPLY_ALREADY ? IDW_OK : commit_seq_only(ap, seq, err, errlen);
-    }
-    rc = judge(ap, seq, page, result, reason, reasonlen, err, errlen);
     if (rc == IDW_OK && *result == IDW_APPLY_SKIPPED)
         rc = commit_seq_only(ap, seq, err, errlen);
     else if (rc == IDW_OK && *result == IDW_APPLY_APPLIED) {
@@ -250,8 +361,58 @@ enum idw_rc idw_apply_message(struct idw_apply *ap, uint64_t seq, const char *da
                                .next = json_string_value(json_object_get(page, "next_cursor")), .seq = seq};
         rc = feed_page(ap, page, &c, err, errlen);
     }
-    json_decref(page);
     return rc;
+}
+
+enum idw_rc idw_apply_message(struct idw_apply *ap, uint64_t seq, const char *data, size_t len,
+                              enum idw_apply_result *result, char *reason, size_t reasonlen,
+                              char *err, size_t errlen)
+{
+    char why[512];
+    json_t *msg = NULL;
+    enum idw_wal_kind kind;
+    enum idw_rc rc;
+    uint64_t applied;
+
+    if (idw_wal_decode(data, len, &msg, &kind, why, sizeof why) < 0) {
+        snprintf(err, errlen, "apply: partition %u, sequence %llu: %s", ap->partition,
+                 (unsigned long long)seq, why);
+        return IDW_ERR;
+    }
+    if (kind == IDW_WAL_MALFORMED)
+        return pass_over(ap, seq, why, result, reason, reasonlen, err, errlen);
+    if (idw_apply_seq(ap, &applied, err, errlen) < 0) {
+        json_decref(msg);
+        return IDW_ERR;
+    }
+    if (seq <= applied) {
+        json_decref(msg);
+        *result = IDW_APPLY_ALREADY;
+        return IDW_OK;
+    }
+    switch (kind) {
+    case IDW_WAL_PAGE:
+        rc = apply_page(ap, seq, msg, result, reason, reasonlen, err, errlen);
+        break;
+    case IDW_WAL_GENESIS:
+        rc = apply_genesis(ap, seq, msg, result, reason, reasonlen, err, errlen);
+        break;
+    case IDW_WAL_COMMAND:
+        snprintf(why, sizeof why, "wal: command %.64s: commands are not applied by this build",
+                 json_string_value(json_object_get(msg, "command")));
+        __attribute__((fallthrough));   /* never skip what this release cannot apply */
+    default:
+        snprintf(err, errlen, "apply: partition %u, sequence %llu: %s; stopped here (upgrade idwatch to "
+                 "apply it)", ap->partition, (unsigned long long)seq, why);
+        rc = IDW_ERR;
+    }
+    json_decref(msg);
+    return rc;
+}
+
+void idw_apply_set_partitioning(struct idw_apply *ap, const struct idw_partitioning *pt)
+{
+    ap->pt = pt;
 }
 
 uint64_t idw_apply_events(const struct idw_apply *ap)
@@ -263,10 +424,6 @@ void idw_apply_close(struct idw_apply *ap)
 {
     if (!ap)
         return;
-    for (size_t i = 0; i < ap->norgs; i++) {
-        idw_pipeline_close(ap->orgs[i].pl);
-        free(ap->orgs[i].org);
-    }
-    free(ap->orgs);
+    drop_pipelines(ap);
     free(ap);
 }

@@ -11,7 +11,19 @@
  *     cursor (an org with none has cursor ""); otherwise it is SKIPPED: a
  *     stale copy published beyond the duplicate window, or a page of a
  *     chain that moved on;
+ *   - a page of an org that belongs to another partition (when the
+ *     partitioning is set) is SKIPPED;
+ *   - a page is applied with what it recorded (cluster/wal.h): its
+ *     fetched_at as the clock of the future bound, its live_from, its
+ *     GeoIP answers; an event the pipeline refuses is logged with the
+ *     partition and sequence;
+ *   - the genesis message installs the partition's key for unknown
+ *     usernames, once (a second one is SKIPPED);
  *   - a message that does not decode is SKIPPED as MALFORMED (logged);
+ *   - a message of a later version or an unknown type (FUTURE), or a
+ *     command this build cannot apply, STOPS the applier (IDW_ERR, err
+ *     names the partition and sequence): skipping it would lose what a
+ *     later release wrote;
  *   - the page's events, the org's new cursor (next_cursor) and the
  *     partition's applied_seq commit in ONE LMDB write transaction; a
  *     skipped message commits applied_seq alone.  A crash (kill -9)
@@ -33,6 +45,7 @@
 #include "common/config.h"
 #include "common/rc.h"
 #include "engine/detect.h"
+#include "cluster/partition.h"
 #include "event/geo.h"
 #include "store/store.h"
 
@@ -54,13 +67,18 @@ enum idw_rc idw_apply_open(struct idw_store *st, const struct idw_config *cfg, c
                            struct idw_detect *detect, unsigned partition, struct idw_apply **out,
                            char *err, size_t errlen) IDW_MUST_CHECK;
 
+/* Skip pages of orgs that pt does not place in this partition (pt borrowed; NULL: no check). */
+void idw_apply_set_partitioning(struct idw_apply *ap, const struct idw_partitioning *pt);
+
 /* The partition's committed applied_seq (0: nothing yet).  IDW_OK, or IDW_ERR with err. */
 enum idw_rc idw_apply_seq(struct idw_apply *ap, uint64_t *seq, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Applies the message stored at seq (data, len: its payload).  IDW_OK with
  * *result (reason, when given, says why for SKIPPED and MALFORMED), or
- * IDW_ERR with err on a storage failure: nothing of it was committed.
+ * IDW_ERR with err on a storage failure, out of memory, or a message this
+ * release must not skip (FUTURE above): nothing of it was committed, and
+ * the caller must stop applying this partition.
  */
 enum idw_rc idw_apply_message(struct idw_apply *ap, uint64_t seq, const char *data, size_t len,
                               enum idw_apply_result *result, char *reason, size_t reasonlen,

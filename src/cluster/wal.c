@@ -4,6 +4,7 @@
  */
 #include "cluster/wal.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,19 @@
 #include "common/util.h"
 
 enum idw_rc idw_wal_page(const char *org, const char *cursor_polled, const char *next_cursor,
-                         int64_t fetched_at, json_t *events, json_t **out, char *err, size_t errlen)
+                         int64_t fetched_at, int64_t live_from, json_t *geo, json_t *events,
+                         json_t **out, char *err, size_t errlen)
 {
-    json_t *p = json_pack("{s:s?, s:s?, s:s?, s:I, s:O?}", "org", org, "cursor_polled", cursor_polled,
-                          "next_cursor", next_cursor, "fetched_at", (json_int_t)fetched_at,
+    json_t *p = json_pack("{s:i, s:s, s:s?, s:s?, s:s?, s:I, s:I, s:O?}", "v", IDW_WAL_VERSION, "type", "page",
+                          "org", org, "cursor_polled", cursor_polled, "next_cursor", next_cursor,
+                          "fetched_at", (json_int_t)fetched_at, "live_from", (json_int_t)live_from,
                           "events", events);
 
     *out = NULL;
+    if (p && geo && json_object_set(p, "geo", geo) < 0) {
+        json_decref(p);
+        p = NULL;
+    }
     if (!p) {
         snprintf(err, errlen, "wal: cannot build the page (a string that is not UTF-8, or no memory)");
         return IDW_ERR;
@@ -60,30 +67,109 @@ static enum idw_rc check_events(const json_t *ev, char *err, size_t errlen)
     return IDW_OK;
 }
 
+static enum idw_rc check_geo(const json_t *page, char *err, size_t errlen)
+{
+    const json_t *geo = json_object_get(page, "geo"), *g;
+    size_t i;
+
+    if (!geo)
+        return IDW_OK;
+    if (!json_is_array(geo) || json_array_size(geo) != json_array_size(json_object_get(page, "events"))) {
+        snprintf(err, errlen, "wal: geo: expected an array as long as events");
+        return IDW_ERR;
+    }
+    json_array_foreach(geo, i, g) {
+        if (!json_is_null(g) && (!json_is_object(g) || !json_is_string(json_object_get(g, "ip")))) {
+            snprintf(err, errlen, "wal: geo[%zu]: expected null or an object with a string ip", i);
+            return IDW_ERR;
+        }
+    }
+    return IDW_OK;
+}
+
+static enum idw_rc check_time(const json_t *page, const char *key, char *err, size_t errlen)
+{
+    const json_t *at = json_object_get(page, key);
+
+    if (!json_is_integer(at) || json_integer_value(at) < 0) {
+        snprintf(err, errlen, "wal: %s: expected a non-negative integer (ms)", key);
+        return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
+/* The keys a page of its version may have: version 1 exactly five, version 2 eight or nine (geo). */
+static enum idw_rc check_keys(const json_t *page, char *err, size_t errlen)
+{
+    static const char *const v2[] = {"v", "type", "org", "cursor_polled", "next_cursor", "fetched_at",
+                                     "live_from", "geo", "events"};
+    const char *key;
+    const json_t *val;
+
+    if (!json_object_get(page, "v")) {
+        if (json_object_size(page) == 5)
+            return IDW_OK;
+        snprintf(err, errlen, "wal: expected exactly org, cursor_polled, next_cursor, fetched_at, events");
+        return IDW_ERR;
+    }
+    json_object_foreach((json_t *)page, key, val) {
+        size_t k = 0;
+        while (k < sizeof v2 / sizeof *v2 && strcmp(v2[k], key) != 0)
+            k++;
+        if (k == sizeof v2 / sizeof *v2) {
+            snprintf(err, errlen, "wal: %.64s: not a key of a page", key);
+            return IDW_ERR;
+        }
+    }
+    return json_object_get(page, "live_from") ? check_time(page, "live_from", err, errlen) :
+           (snprintf(err, errlen, "wal: live_from: expected a non-negative integer (ms)"), IDW_ERR);
+}
+
 enum idw_rc idw_wal_check(const json_t *page, char *err, size_t errlen)
 {
-    const json_t *at = json_object_get(page, "fetched_at");
-
     if (!json_is_object(page)) {
         snprintf(err, errlen, "wal: expected an object");
         return IDW_ERR;
     }
-    if (json_object_size(page) != 5) {
-        snprintf(err, errlen, "wal: expected exactly org, cursor_polled, next_cursor, fetched_at, events");
+    if (check_keys(page, err, errlen) < 0)
         return IDW_ERR;
-    }
     if (!idw_domain_id_valid(json_string_value(json_object_get(page, "org")))) {
         snprintf(err, errlen, "wal: org: expected a domain_id (1-63 of letters, digits, '.', '_', '-')");
         return IDW_ERR;
     }
     if (check_string(page, "cursor_polled", 0, err, errlen) < 0 ||
-        check_string(page, "next_cursor", 1, err, errlen) < 0)
+        check_string(page, "next_cursor", 1, err, errlen) < 0 || check_time(page, "fetched_at", err, errlen) < 0)
         return IDW_ERR;
-    if (!json_is_integer(at) || json_integer_value(at) < 0) {
-        snprintf(err, errlen, "wal: fetched_at: expected a non-negative integer (ms)");
+    if (check_events(json_object_get(page, "events"), err, errlen) < 0)
         return IDW_ERR;
+    return check_geo(page, err, errlen);
+}
+
+enum idw_rc idw_wal_genesis(unsigned partition, const unsigned char key[32], json_t **out)
+{
+    char hex[65];
+
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", key[i]);
+    *out = json_pack("{s:i, s:s, s:I, s:s}", "v", IDW_WAL_VERSION, "type", "genesis", "partition",
+                     (json_int_t)partition, "unknown_user_key", hex);
+    return *out ? IDW_OK : IDW_ERR;
+}
+
+enum idw_rc idw_wal_genesis_key(const json_t *msg, unsigned char key[32])
+{
+    const char *hex = json_string_value(json_object_get(msg, "unknown_user_key"));
+
+    if (!hex || strlen(hex) != 64)
+        return IDW_ERR;
+    for (int i = 0; i < 32; i++) {
+        unsigned v;
+        if (!isxdigit((unsigned char)hex[2 * i]) || !isxdigit((unsigned char)hex[2 * i + 1]) ||
+            sscanf(hex + 2 * i, "%2x", &v) != 1)
+            return IDW_ERR;
+        key[i] = (unsigned char)v;
     }
-    return check_events(json_object_get(page, "events"), err, errlen);
+    return IDW_OK;
 }
 
 char *idw_wal_encode(const json_t *page, size_t *len)
@@ -94,21 +180,85 @@ char *idw_wal_encode(const json_t *page, size_t *len)
     return s;
 }
 
-enum idw_rc idw_wal_decode(const char *buf, size_t len, json_t **out, char *err, size_t errlen)
+static enum idw_wal_kind check_genesis(const json_t *m, char *err, size_t errlen)
+{
+    unsigned char key[32];
+    const json_t *p = json_object_get(m, "partition");
+
+    if (json_object_size(m) != 4 || !json_is_integer(p) || json_integer_value(p) < 0 ||
+        idw_wal_genesis_key(m, key) < 0) {
+        snprintf(err, errlen, "wal: genesis: expected exactly v, type, partition (>= 0) and "
+                 "unknown_user_key (64 hex digits)");
+        return IDW_WAL_MALFORMED;
+    }
+    return IDW_WAL_GENESIS;
+}
+
+static enum idw_wal_kind check_command(const json_t *m, char *err, size_t errlen)
+{
+    const char *name = json_string_value(json_object_get(m, "command"));
+
+    if (!idw_domain_id_valid(json_string_value(json_object_get(m, "org")))) {
+        snprintf(err, errlen, "wal: command: org: expected a domain_id");
+        return IDW_WAL_MALFORMED;
+    }
+    if (!name || !*name) {
+        snprintf(err, errlen, "wal: command: expected a non-empty string command");
+        return IDW_WAL_MALFORMED;
+    }
+    return IDW_WAL_COMMAND;
+}
+
+/* What a parsed object is, by its version and type. */
+static enum idw_wal_kind classify(const json_t *m, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(m, "v");
+    const char *type = json_string_value(json_object_get(m, "type"));
+
+    if (!json_is_object(m)) {
+        snprintf(err, errlen, "wal: expected an object");
+        return IDW_WAL_MALFORMED;
+    }
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 2)) {
+        snprintf(err, errlen, "wal: v: expected an integer >= 2");
+        return IDW_WAL_MALFORMED;
+    }
+    if (v && json_integer_value(v) > IDW_WAL_VERSION) {
+        snprintf(err, errlen, "wal: version %lld: written by a later release of idwatch (this one reads "
+                 "up to %d)", (long long)json_integer_value(v), IDW_WAL_VERSION);
+        return IDW_WAL_FUTURE;
+    }
+    if (!v || (type && strcmp(type, "page") == 0))
+        return idw_wal_check(m, err, errlen) < 0 ? IDW_WAL_MALFORMED : IDW_WAL_PAGE;
+    if (!type) {
+        snprintf(err, errlen, "wal: type: expected a string");
+        return IDW_WAL_MALFORMED;
+    }
+    if (strcmp(type, "genesis") == 0)
+        return check_genesis(m, err, errlen);
+    if (strcmp(type, "command") == 0)
+        return check_command(m, err, errlen);
+    snprintf(err, errlen, "wal: type %.32s: unknown to this release (written by a later one?)", type);
+    return IDW_WAL_FUTURE;
+}
+
+enum idw_rc idw_wal_decode(const char *buf, size_t len, json_t **out, enum idw_wal_kind *kind,
+                           char *err, size_t errlen)
 {
     json_error_t je;
-    json_t *p = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    json_t *m = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
 
     *out = NULL;
-    if (!p) {
+    *kind = IDW_WAL_MALFORMED;
+    if (!m) {
         snprintf(err, errlen, "wal: line %d, column %d: %s", je.line, je.column, je.text);
-        return IDW_ERR;
+        return json_error_code(&je) == json_error_out_of_memory ? IDW_ERR : IDW_OK;
     }
-    if (idw_wal_check(p, err, errlen) < 0) {
-        json_decref(p);
-        return IDW_ERR;
-    }
-    *out = p;
+    *kind = classify(m, err, errlen);
+    if (*kind == IDW_WAL_PAGE || *kind == IDW_WAL_GENESIS || *kind == IDW_WAL_COMMAND)
+        *out = m;
+    else
+        json_decref(m);
     return IDW_OK;
 }
 
@@ -155,25 +305,38 @@ static char *chunk_cursor(const char *base, size_t i)
     return s;
 }
 
+/* Events [from, to) of the page's key ("events" or "geo"); NULL when out of memory or key absent. */
+static json_t *slice(const json_t *page, const char *key, size_t from, size_t to)
+{
+    const json_t *src = json_object_get(page, key);
+    json_t *a = src ? json_array() : NULL;
+
+    for (size_t k = from; a && k < to; k++)
+        json_array_append(a, json_array_get(src, k));
+    return a;
+}
+
 /* Appends chunk i (events [from, to)) of page; last says its next_cursor is the page's. */
 static enum idw_rc add_chunk(json_t *chunks, const json_t *page, size_t i, size_t from, size_t to,
                              int last, char *err, size_t errlen)
 {
     const char *base = json_string_value(json_object_get(page, "cursor_polled"));
-    json_t *src = json_object_get(page, "events"), *ev = json_array(), *c = NULL;
+    json_t *ev = slice(page, "events", from, to), *geo = slice(page, "geo", from, to), *c = NULL;
     char *polled = chunk_cursor(base, i), *next = last ? NULL : chunk_cursor(base, i + 1);
     enum idw_rc rc = IDW_ERR;
+    int geo_ok = geo || !json_object_get(page, "geo");
 
-    for (size_t k = from; ev && k < to; k++)
-        json_array_append(ev, json_array_get(src, k));
-    if (ev && polled && (last || next) &&
+    if (ev && geo_ok && polled && (last || next) &&
         idw_wal_page(json_string_value(json_object_get(page, "org")), polled,
                      last ? json_string_value(json_object_get(page, "next_cursor")) : next,
-                     json_integer_value(json_object_get(page, "fetched_at")), ev, &c, err, errlen) == IDW_OK)
+                     json_integer_value(json_object_get(page, "fetched_at")),
+                     json_integer_value(json_object_get(page, "live_from")), geo, ev, &c,
+                     err, errlen) == IDW_OK)
         rc = json_array_append_new(chunks, c) == 0 ? IDW_OK : IDW_ERR;
-    else if (!polled || !ev)
+    else if (!polled || !ev || !geo_ok)
         snprintf(err, errlen, "wal: out of memory splitting a page");
     json_decref(ev);
+    json_decref(geo);
     free(polled);
     free(next);
     return rc;
@@ -182,7 +345,7 @@ static enum idw_rc add_chunk(json_t *chunks, const json_t *page, size_t i, size_
 /* Encoded size of one event (0 when it cannot be encoded). */
 static size_t event_size(const json_t *e)
 {
-    char *s = json_dumps(e, JSON_COMPACT);
+    char *s = e ? json_dumps(e, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
     size_t n = s ? strlen(s) : 0;
 
     free(s);
@@ -201,7 +364,8 @@ static enum idw_rc cut(const json_t *page, size_t envelope, size_t max, json_t *
     size_t n = json_array_size(ev), from = 0, used = envelope, i = 0;
 
     for (size_t k = 0; k < n; k++) {
-        size_t sz = event_size(json_array_get(ev, k)) + 1;
+        size_t sz = event_size(json_array_get(ev, k)) + 1 +
+                    event_size(json_array_get(json_object_get(page, "geo"), k)) + 1;
         if (envelope + sz > max) {
             snprintf(err, errlen, "wal: events[%zu]: %zu bytes: too large for one message of at most "
                      "%zu bytes (max_payload)", k, sz - 1, max);
@@ -250,13 +414,16 @@ enum idw_rc idw_wal_split(const json_t *page, size_t max_payload, json_t **chunk
     *chunks = json_array();
     if (len <= max_payload)
         return json_array_append(*chunks, (json_t *)page) == 0 ? IDW_OK : IDW_ERR;
-    /* the envelope: the page with no events, both cursors lengthened by the marker */
+    /* the envelope: the page with no events */
     shell = json_deep_copy(page);
     json_object_set_new(shell, "events", json_array());
+    if (json_object_get(shell, "geo"))
+        json_object_set_new(shell, "geo", json_array());
     s = idw_wal_encode(shell, &envelope);
     free(s);
     json_decref(shell);
-    envelope += 2 * (sizeof IDW_WAL_CHUNK_MARK + 20);
+    /* both cursors lengthened by the marker; a version-1 page's chunks gain "v", "type", "live_from" */
+    envelope += 2 * (sizeof IDW_WAL_CHUNK_MARK + 20) + 64;
     if (cut(page, envelope, max_payload, *chunks, err, errlen) < 0 ||
         verify_sizes(*chunks, max_payload, err, errlen) < 0) {
         json_decref(*chunks);

@@ -1,11 +1,30 @@
 /*
- * wal.h — the partition write-ahead-log message for one Okta page
- * (docs/scale-out.md).  A partition's stream (cluster/js.h) is a sequence
- * of these; applying them in order (cluster/apply.h) rebuilds the
- * partition's LMDB state.
+ * wal.h — the messages of a partition's write-ahead log (docs/scale-out.md).
+ * A partition's stream (cluster/js.h) is a sequence of these; applying
+ * them in order (cluster/apply.h) rebuilds the partition's LMDB state.
+ * Version 2 (IDW_WAL_VERSION) has three types:
  *
- *   {"org": "acme", "cursor_polled": "<url polled>", "next_cursor": "<rel=next url>",
- *    "fetched_at": <ms>, "events": [<raw Okta LogEvent>, ...]}
+ *   page     {"v": 2, "type": "page", "org": "acme", "cursor_polled": "<url polled>",
+ *             "next_cursor": "<rel=next url>", "fetched_at": <ms>, "live_from": <ms>,
+ *             "geo": [null | {"ip": ..., GeoIP answer}, ...], "events": [<raw LogEvent>, ...]}
+ *   genesis  {"v": 2, "type": "genesis", "partition": N, "unknown_user_key": "<64 hex>"}
+ *   command  {"v": 2, "type": "command", "org": ..., "command": "<name>", ...}  (cluster/command.h)
+ *
+ * A page without "v" is version 1: the five keys org, cursor_polled,
+ * next_cursor, fetched_at, events (live_from 0, no geo).  A message whose
+ * "v" is larger, or whose type this release does not know, is FUTURE: the
+ * applier stops on it rather than skip what a later release wrote.
+ *
+ * Everything that is not a pure function of the raw events is recorded in
+ * the page, so applying the stream anywhere, any time, gives the same
+ * state as the run that fetched it: fetched_at is the clock the pipeline's
+ * future bound is read from, live_from the org's history end (events
+ * published before it raise historical alerts), and geo[i] the GeoIP answer
+ * the fetching host gave for event i's address when Okta left location or
+ * ASN out (null: no lookup was needed, or none found).  The genesis
+ * message, the first of every partition stream, carries the key that
+ * hides unknown usernames (normalize.h), so every database applying the
+ * stream hides them alike.
  *
  * The events are the RAW System Log objects, exactly as Okta returned
  * them: normalization is deterministic (the same raw event always gives
@@ -44,41 +63,66 @@
 
 #include "common/rc.h"
 
+#define IDW_WAL_VERSION 2
 #define IDW_WAL_MAX_PAYLOAD (1024 * 1024)   /* nats-server's default max_payload */
 #define IDW_WAL_MSGID_MAX 384               /* org (≤ 255) ":" 64 hex digits, NUL */
 #define IDW_WAL_CHUNK_MARK "#idw-chunk="
 
-/*
- * Builds a page object (borrowing nothing: strings are copied, events is
- * json_incref'd).  IDW_OK with *out (json_decref), or IDW_ERR with err
- * (the same checks as idw_wal_check).
- */
-enum idw_rc idw_wal_page(const char *org, const char *cursor_polled, const char *next_cursor,
-                         int64_t fetched_at, json_t *events, json_t **out,
-                         char *err, size_t errlen) IDW_MUST_CHECK;
+/* What a decoded message is. */
+enum idw_wal_kind {
+    IDW_WAL_PAGE,
+    IDW_WAL_GENESIS,
+    IDW_WAL_COMMAND,
+    IDW_WAL_FUTURE,         /* a later version or an unknown type: stop, never skip */
+    IDW_WAL_MALFORMED,      /* not a message of any version: skipped */
+};
 
 /*
- * Checks a page object's shape: exactly the five keys above, org a valid
- * domain_id, cursors strings (next_cursor non-empty), fetched_at a
- * non-negative integer, events an array of objects.  IDW_OK, or IDW_ERR
- * with err naming the field ("events[3]: expected an object").
+ * Builds a version-2 page object (strings are copied; events and geo are
+ * json_incref'd; geo may be NULL for none, else an array as long as
+ * events).  IDW_OK with *out (json_decref), or IDW_ERR with err (the
+ * checks of idw_wal_check).
+ */
+enum idw_rc idw_wal_page(const char *org, const char *cursor_polled, const char *next_cursor,
+                         int64_t fetched_at, int64_t live_from, json_t *geo, json_t *events,
+                         json_t **out, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * Checks a page object's shape, version 1 or 2: org a valid domain_id,
+ * cursors strings (next_cursor non-empty), fetched_at and live_from
+ * non-negative integers, events an array of objects, geo (when present)
+ * an array as long as events of null or objects with a string "ip", and
+ * no other keys.  IDW_OK, or IDW_ERR with err naming the field
+ * ("events[3]: expected an object").
  */
 enum idw_rc idw_wal_check(const json_t *page, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* Builds the genesis message of partition (key: 32 bytes).  IDW_OK with *out, or IDW_ERR (no memory). */
+enum idw_rc idw_wal_genesis(unsigned partition, const unsigned char key[32], json_t **out) IDW_MUST_CHECK;
+
+/* The genesis message's key into key.  IDW_OK, or IDW_ERR when it is not 64 hex digits. */
+enum idw_rc idw_wal_genesis_key(const json_t *msg, unsigned char key[32]) IDW_MUST_CHECK;
 
 /* Compact encoding (malloc'd, *len its length), or NULL when out of memory. */
 char *idw_wal_encode(const json_t *page, size_t *len) IDW_MUST_CHECK;
 
 /*
- * Decodes one message.  IDW_OK with *out (json_decref), or IDW_ERR with err
- * ("wal: line 1, column 4: ..." or the idw_wal_check complaint).
+ * Decodes one message.  IDW_OK with *kind: PAGE, GENESIS and COMMAND set
+ * *out (json_decref; a command's own fields are checked by
+ * cluster/command.h, only its org and name here); FUTURE and MALFORMED
+ * leave *out NULL and say why in err ("wal: line 1, column 4: ...", the
+ * idw_wal_check complaint, "wal: version 3: written by a later release").
+ * IDW_ERR only when out of memory (err says so): nothing can be concluded
+ * about the message.
  */
-enum idw_rc idw_wal_decode(const char *buf, size_t len, json_t **out, char *err, size_t errlen)
-    IDW_MUST_CHECK;
+enum idw_rc idw_wal_decode(const char *buf, size_t len, json_t **out, enum idw_wal_kind *kind,
+                           char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Splits a checked page into chunks whose encodings are each at most
  * max_payload bytes (a page that fits gives a one-element array holding
- * the page itself).  The same page and limit always give the same chunks.
+ * the page itself).  Each chunk carries the geo entries of its own events.
+ * The same page and limit always give the same chunks.
  * IDW_OK with *chunks (json array, json_decref), or IDW_ERR with err
  * (an event alone exceeds the limit: "events[7]: 2000000 bytes exceed ...").
  */

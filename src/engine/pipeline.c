@@ -54,7 +54,8 @@ struct idw_pipeline {
     int64_t retention_ms;           /* events kept this long before the newest; -1 = none kept */
     struct idw_evrec *evrec;        /* the record of the event being kept */
     int64_t future_skew_ms;         /* events later than now + this are refused as FUTURE */
-    int64_t latest_ok;              /* wall clock + future_skew_ms at the open batch's start */
+    int64_t latest_ok;              /* clock + future_skew_ms at the open batch's start */
+    int64_t clock_ms;               /* the clock of the next batches (idw_pipeline_set_clock); 0: wall */
     unsigned char user_key[32];     /* keys the hash of unknown usernames */
     unsigned long geo_errors;       /* GeoIP lookups that failed (first few are logged) */
 
@@ -244,7 +245,7 @@ static int batch_begin(struct idw_pipeline *pl, char *err, size_t errlen)
     }
     memset(&pl->batch, 0, sizeof pl->batch);
     pl->pending = 0;
-    pl->latest_ok = idw_now_ms() + pl->future_skew_ms;
+    pl->latest_ok = (pl->clock_ms ? pl->clock_ms : idw_now_ms()) + pl->future_skew_ms;
     return 0;
 }
 
@@ -259,6 +260,16 @@ enum idw_rc idw_pipeline_set_detect(struct idw_pipeline *pl, struct idw_detect *
 void idw_pipeline_set_live_from(struct idw_pipeline *pl, int64_t live_from_ms)
 {
     pl->o.live_from_ms = live_from_ms;
+}
+
+void idw_pipeline_set_clock(struct idw_pipeline *pl, int64_t now_ms)
+{
+    pl->clock_ms = now_ms;
+}
+
+void idw_pipeline_set_geo(struct idw_pipeline *pl, const struct idw_geodb *geo)
+{
+    pl->o.geo = geo;
 }
 
 void idw_pipeline_abort(struct idw_pipeline *pl)
@@ -643,9 +654,9 @@ static int apply(struct idw_pipeline *pl, struct idw_event *ev, enum idw_feed_re
         /* a clock gone wrong or a forged event: it must not move the horizon */
         char when[IDW_TIME_STRLEN];
         idw_time_format(ev->published_ms, when);
-        snprintf(reason, reasonlen, "event %s published %s, more than %lld s ahead of this host's "
-                 "clock (ingest.max_future_skew_s)", ev->uuid, when,
-                 (long long)(pl->future_skew_ms / 1000));
+        snprintf(reason, reasonlen, "event %s published %s, more than %lld s ahead of %s "
+                 "(ingest.max_future_skew_s)", ev->uuid, when, (long long)(pl->future_skew_ms / 1000),
+                 pl->clock_ms ? "the time its page was fetched" : "this host's clock");
         pl->batch.future++;
         *result = IDW_FEED_FUTURE;
         return 0;

@@ -138,6 +138,17 @@ enum idw_rc idw_pipeline_set_detect(struct idw_pipeline *pl, struct idw_detect *
 void idw_pipeline_set_live_from(struct idw_pipeline *pl, int64_t live_from_ms);
 
 /*
+ * The clock (ms) the FUTURE bound of the next batch is read from; 0 = the
+ * wall clock (the default).  The scale-out applier (cluster/apply.h) sets
+ * it to the time its page was fetched, so a replay refuses exactly what
+ * the original run refused, however much later it runs.
+ */
+void idw_pipeline_set_clock(struct idw_pipeline *pl, int64_t now_ms);
+
+/* Swaps the GeoIP handle (may be NULL) between batches: the applier's recorded answers per page. */
+void idw_pipeline_set_geo(struct idw_pipeline *pl, const struct idw_geodb *geo);
+
+/*
  * The pipeline as the Okta poller's page sink (source/page_sink.h): fills
  * sink's ctx, feed, commit and set_live_from; leaves starved as it was
  * (the daemon raises that alert).  Feed verdicts: ACCEPTED as accepted;

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common/rc.h"
 
 struct idw_geodb;
@@ -51,5 +53,28 @@ void idw_geo_close(struct idw_geodb *db);
  */
 enum idw_rc idw_geo_lookup(const struct idw_geodb *db, const char *ip,
                            struct idw_geo_result *res, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * Recorded answers, for the scale-out log (cluster/wal.h): the host that
+ * fetches a page looks up what the pipeline will look up, and the page
+ * carries the answers, so applying the page anywhere enriches alike.
+ *
+ * idw_geo_record: the answer the pipeline would use for raw (normalized
+ * here; only an event with an address whose location or ASN Okta left
+ * out is looked up).  IDW_OK with *entry (a new {"ip", answer} object, or
+ * NULL when nothing is to be recorded), IDW_ERR when out of memory.  db
+ * may be NULL (nothing is recorded).
+ *
+ * idw_geo_result_to_json: one answer as that object (new reference), or NULL.
+ *
+ * idw_geo_open_recorded: a handle whose lookups answer from entries (an
+ * array of null or idw_geo_record objects; borrowed, must outlive the
+ * handle; NULL = none) and never from a database: an address with no
+ * entry is IDW_NOTFOUND.  IDW_OK with *out (idw_geo_close), IDW_ERR when
+ * out of memory.
+ */
+enum idw_rc idw_geo_record(const struct idw_geodb *db, json_t *raw, json_t **entry) IDW_MUST_CHECK;
+json_t *idw_geo_result_to_json(const char *ip, const struct idw_geo_result *r) IDW_MUST_CHECK;
+enum idw_rc idw_geo_open_recorded(const json_t *entries, struct idw_geodb **out) IDW_MUST_CHECK;
 
 #endif

@@ -844,6 +844,22 @@ enum idw_rc idw_store_secret(struct idw_store *st, MDB_txn *txn, const char *nam
     return rc ? fail(err, errlen, "secret put", rc) : IDW_OK;
 }
 
+enum idw_rc idw_store_secret_set(struct idw_store *st, MDB_txn *txn, const char *name,
+                                 const unsigned char key[32], char *err, size_t errlen)
+{
+    struct key k = {0};
+    MDB_val mk, val = {.mv_size = 32, .mv_data = (void *)key};
+    int rc;
+
+    key_str(&k, "secret");
+    key_str(&k, name);
+    if (k.overflow)
+        return fail(err, errlen, "secret key", 0);
+    mk = val_of(&k);
+    rc = mdb_put(txn, st->meta, &mk, &val, 0);
+    return rc ? fail(err, errlen, "secret put", rc) : IDW_OK;
+}
+
 static void kv_key(struct key *k, const char *a, const char *b, const char *c)
 {
     key_str(k, a);

@@ -210,6 +210,14 @@ enum idw_rc idw_store_secret(struct idw_store *st, MDB_txn *txn, const char *nam
                              unsigned char out[32], char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
+ * Sets the secret name to key (32 bytes), replacing any: the scale-out
+ * applier installs the key its partition's log carries (cluster/wal.h
+ * genesis).  IDW_OK, or IDW_ERR with err.
+ */
+enum idw_rc idw_store_secret_set(struct idw_store *st, MDB_txn *txn, const char *name,
+                                 const unsigned char key[32], char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
  * Generic access to the three detection tables, keyed by up to three
  * NUL-separated parts (b and c may be NULL).  get copies at most cap
  * bytes into buf (buf may be NULL when cap is 0) and sets *len to the

@@ -79,16 +79,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *page = (json_t *)1, *back = NULL;
     char err[512] = "", *s;
     size_t len;
+    enum idw_wal_kind kind, kind2;
 
-    if (idw_wal_decode((const char *)data, size, &page, err, sizeof err) < 0) {
+    if (idw_wal_decode((const char *)data, size, &page, &kind, err, sizeof err) < 0)
+        return 0;   /* out of memory */
+    if (kind == IDW_WAL_MALFORMED || kind == IDW_WAL_FUTURE) {
         FUZZ_CHECK(page == NULL && strncmp(err, "wal: ", 5) == 0);
         return 0;
     }
     s = idw_wal_encode(page, &len);
     FUZZ_CHECK(s != NULL);
-    FUZZ_CHECK(idw_wal_decode(s, len, &back, err, sizeof err) == IDW_OK && json_equal(page, back));
+    FUZZ_CHECK(idw_wal_decode(s, len, &back, &kind2, err, sizeof err) == IDW_OK && kind2 == kind &&
+               json_equal(page, back));
     free(s);
     json_decref(back);
+    if (kind != IDW_WAL_PAGE) {
+        json_decref(page);
+        return 0;
+    }
     check_msg_id(page);
     check_split(page, 600);
     check_split(page, 4096);

@@ -56,15 +56,15 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-/* An encoded page of org with k sign-ins by alice, polled at polled, pointing to next. */
-static char *page(struct fixture *f, const char *org, const char *polled, const char *next, int k,
-                  size_t *len)
+/* An encoded page of org with k sign-ins by alice published at `at` onwards, fetched at fetched. */
+static char *page_at(struct fixture *f, const char *org, const char *polled, const char *next, int k,
+                     int64_t at, int64_t fetched, size_t *len)
 {
     json_t *ev = json_array(), *p = NULL;
     char ts[IDW_TIME_STRLEN], uuid[32], err[256], *s;
 
     for (int i = 0; i < k; i++) {
-        idw_time_format(idw_now_ms() - 3600000 + ++f->n * 1000, ts);
+        idw_time_format(at + ++f->n * 1000, ts);
         snprintf(uuid, sizeof uuid, "apply-%06d", f->n);
         json_array_append_new(ev, json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:{s:s}, s:{s:s}}",
                                             "uuid", uuid, "published", ts, "eventType", "user.session.start",
@@ -72,12 +72,35 @@ static char *page(struct fixture *f, const char *org, const char *polled, const 
                                             "alice@acme.example", "client", "ipAddress", "198.51.100.7",
                                             "outcome", "result", "SUCCESS"));
     }
-    assert_int_equal(idw_wal_page(org, polled, next, 1, ev, &p, err, sizeof err), 0);
+    assert_int_equal(idw_wal_page(org, polled, next, fetched, 0, NULL, ev, &p, err, sizeof err), 0);
     s = idw_wal_encode(p, len);
     json_decref(p);
     json_decref(ev);
     assert_non_null(s);
     return s;
+}
+
+/* An encoded page of org with k sign-ins by alice in the last hour, fetched now. */
+static char *page(struct fixture *f, const char *org, const char *polled, const char *next, int k,
+                  size_t *len)
+{
+    return page_at(f, org, polled, next, k, idw_now_ms() - 3600000, idw_now_ms(), len);
+}
+
+/* A counter of the org's ingest statistics (meta "ingest_stats"). */
+static long long stat_of(struct fixture *f, const char *org, const char *name)
+{
+    MDB_txn *txn;
+    json_t *doc = NULL;
+    char err[256];
+    long long v;
+
+    assert_int_equal(idw_store_begin(f->st, 1, &txn, err, sizeof err), 0);
+    assert_int_equal(idw_store_meta_get(f->st, txn, "ingest_stats", org, &doc, err, sizeof err), IDW_OK);
+    mdb_txn_abort(txn);
+    v = (long long)json_integer_value(json_object_get(doc, name));
+    json_decref(doc);
+    return v;
 }
 
 static size_t last_txn(struct fixture *f)
@@ -137,10 +160,114 @@ static void test_chain_skip_and_replay(void **state)
     assert_int_equal(idw_apply_events(f->ap), 9);
 }
 
+/* The genesis message installs the partition's key once; a second one is skipped. */
+static void test_genesis(void **state)
+{
+    struct fixture *f = *state;
+    unsigned char key[32], got[32];
+    json_t *g;
+    char err[256], *s;
+    size_t len;
+    MDB_txn *txn;
+
+    memset(key, 0xa5, sizeof key);
+    assert_int_equal(idw_wal_genesis(3, key, &g), IDW_OK);
+    s = idw_wal_encode(g, &len);
+    json_decref(g);
+    apply(f, 1, s, len, IDW_APPLY_APPLIED, 1);
+    assert_int_equal(idw_store_begin(f->st, 1, &txn, err, sizeof err), 0);
+    assert_int_equal(idw_store_secret(f->st, txn, "unknown_user_key", got, err, sizeof err), IDW_OK);
+    mdb_txn_abort(txn);
+    assert_memory_equal(got, key, 32);
+    memset(key, 0x11, sizeof key);
+    assert_int_equal(idw_wal_genesis(3, key, &g), IDW_OK);
+    s = idw_wal_encode(g, &len);
+    json_decref(g);
+    apply(f, 2, s, len, IDW_APPLY_SKIPPED, 1);
+    assert_int_equal(idw_store_begin(f->st, 1, &txn, err, sizeof err), 0);
+    assert_int_equal(idw_store_secret(f->st, txn, "unknown_user_key", got, err, sizeof err), IDW_OK);
+    mdb_txn_abort(txn);
+    assert_memory_not_equal(got, key, 32);
+}
+
+/* A message of a later version, or a command this build cannot apply, stops: nothing committed. */
+static void test_future_stops(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const msgs[] = {
+        "{\"v\":3,\"type\":\"page\"}",
+        "{\"v\":2,\"type\":\"snapshot-marker\"}",
+    };
+    enum idw_apply_result res;
+    char err[256], why[256];
+    uint64_t applied;
+
+    for (size_t i = 0; i < sizeof msgs / sizeof *msgs; i++) {
+        err[0] = '\0';
+        assert_int_equal(idw_apply_message(f->ap, 1, msgs[i], strlen(msgs[i]), &res, why, sizeof why, err,
+                                           sizeof err), IDW_ERR);
+        assert_non_null(strstr(err, "partition 3, sequence 1"));
+        assert_non_null(strstr(err, "upgrade idwatch"));
+        assert_int_equal(idw_apply_seq(f->ap, &applied, err, sizeof err), 0);
+        assert_int_equal(applied, 0);
+    }
+}
+
+/*
+ * The future bound is read from the page's fetched_at, not the wall clock:
+ * events an hour after a fetch two days ago are FUTURE however late the
+ * page is applied; the same events in a page fetched now are accepted.
+ */
+static void test_recorded_clock(void **state)
+{
+    struct fixture *f = *state;
+    int64_t now = idw_now_ms(), then = now - 2 * 86400000LL;
+    size_t len;
+    char *s;
+
+    s = page_at(f, "acme", "", "c1", 3, then + 3600000, then, &len);
+    apply(f, 1, s, len, IDW_APPLY_APPLIED, 2);
+    assert_int_equal(stat_of(f, "acme", "future"), 3);
+    assert_int_equal(stat_of(f, "acme", "accepted"), 0);
+    s = page_at(f, "acme", "c1", "c2", 3, then + 3600000, now, &len);
+    apply(f, 2, s, len, IDW_APPLY_APPLIED, 1);
+    assert_int_equal(stat_of(f, "acme", "accepted"), 3);
+}
+
+/* With the partitioning set, a page of an org placed in another partition is skipped. */
+static void test_wrong_partition(void **state)
+{
+    struct fixture *f = *state;
+    struct idw_partitioning pt = {.partitions = 8};
+    char *s;
+    size_t len;
+
+    /* find an org that hashes to partition 3 and one that does not */
+    char in3[32] = "", out3[32] = "";
+    for (int i = 0; i < 1000 && (!in3[0] || !out3[0]); i++) {
+        char name[32];
+        snprintf(name, sizeof name, "org%d", i);
+        if (idw_partition_of(&pt, name) == 3 && !in3[0])
+            snprintf(in3, sizeof in3, "%s", name);
+        else if (idw_partition_of(&pt, name) != 3 && !out3[0])
+            snprintf(out3, sizeof out3, "%s", name);
+    }
+    idw_apply_set_partitioning(f->ap, &pt);
+    s = page(f, out3, "", "c1", 2, &len);
+    apply(f, 1, s, len, IDW_APPLY_SKIPPED, 1);
+    s = page(f, in3, "", "c1", 2, &len);
+    apply(f, 2, s, len, IDW_APPLY_APPLIED, 2);
+    idw_apply_set_partitioning(f->ap, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_chain_skip_and_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_genesis, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_future_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recorded_clock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_partition, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,7 +28,7 @@ static json_t *make_page(size_t n, size_t pad)
         json_array_append_new(ev, json_pack("{s:s, s:s}", "uuid", uuid, "pad", fill));
     }
     assert_int_equal(idw_wal_page("acme", "https://acme.okta.com/api/v1/logs?after=1", "https://next", 1234,
-                                  ev, &page, err, sizeof err), 0);
+                                  77, NULL, ev, &page, err, sizeof err), 0);
     json_decref(ev);
     free(fill);
     return page;
@@ -43,8 +43,12 @@ static void test_round_trip(void **state)
     (void)state;
     s = idw_wal_encode(page, &len);
     assert_non_null(s);
-    assert_int_equal(idw_wal_decode(s, len, &back, err, sizeof err), 0);
+    enum idw_wal_kind kind;
+    assert_int_equal(idw_wal_decode(s, len, &back, &kind, err, sizeof err), 0);
+    assert_int_equal(kind, IDW_WAL_PAGE);
     assert_true(json_equal(page, back));
+    assert_int_equal(json_integer_value(json_object_get(back, "live_from")), 77);
+    assert_int_equal(json_integer_value(json_object_get(back, "v")), IDW_WAL_VERSION);
     assert_string_equal(json_string_value(json_object_get(back, "org")), "acme");
     assert_int_equal(json_integer_value(json_object_get(back, "fetched_at")), 1234);
     assert_int_equal(json_array_size(json_object_get(back, "events")), 3);
@@ -77,6 +81,21 @@ static void test_refused(void **state)
          "wal: expected exactly org, cursor_polled"},
         {"{\"org\":\"acme\",\"org\":\"b\",\"cursor_polled\":\"\",\"next_cursor\":\"n\",\"fetched_at\":1,"
          "\"events\":[]}", "duplicate object key"},
+        {"{\"v\":2,\"type\":\"page\",\"org\":\"acme\",\"cursor_polled\":\"\",\"next_cursor\":\"n\","
+         "\"fetched_at\":1,\"events\":[]}", "wal: live_from: expected"},
+        {"{\"v\":2,\"type\":\"page\",\"org\":\"acme\",\"cursor_polled\":\"\",\"next_cursor\":\"n\","
+         "\"fetched_at\":1,\"live_from\":0,\"events\":[],\"x\":1}", "wal: x: not a key of a page"},
+        {"{\"v\":2,\"type\":\"page\",\"org\":\"acme\",\"cursor_polled\":\"\",\"next_cursor\":\"n\","
+         "\"fetched_at\":1,\"live_from\":0,\"events\":[{}],\"geo\":[]}", "wal: geo: expected an array as long"},
+        {"{\"v\":2,\"type\":\"page\",\"org\":\"acme\",\"cursor_polled\":\"\",\"next_cursor\":\"n\","
+         "\"fetched_at\":1,\"live_from\":0,\"events\":[{}],\"geo\":[{}]}", "wal: geo[0]: expected null or"},
+        {"{\"v\":1,\"type\":\"page\"}", "wal: v: expected an integer >= 2"},
+        {"{\"v\":2}", "wal: type: expected a string"},
+        {"{\"v\":2,\"type\":\"genesis\",\"partition\":1,\"unknown_user_key\":\"00\"}",
+         "wal: genesis: expected exactly"},
+        {"{\"v\":2,\"type\":\"command\",\"org\":\"a b\",\"command\":\"review\"}",
+         "wal: command: org: expected a domain_id"},
+        {"{\"v\":2,\"type\":\"command\",\"org\":\"acme\"}", "wal: command: expected a non-empty"},
     };
     json_t *out;
     char err[256];
@@ -85,8 +104,11 @@ static void test_refused(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = '\0';
         out = (json_t *)1;
-        assert_int_equal(idw_wal_decode(bad[i].text, strlen(bad[i].text), &out, err, sizeof err), -1);
+        enum idw_wal_kind kind = IDW_WAL_PAGE;
+        assert_int_equal(idw_wal_decode(bad[i].text, strlen(bad[i].text), &out, &kind, err, sizeof err), 0);
         assert_null(out);
+        if (kind != IDW_WAL_MALFORMED)
+            fail_msg("%s: kind %d, expected MALFORMED", bad[i].text, (int)kind);
         if (!strstr(err, bad[i].want))
             fail_msg("%s: got '%s', expected '%s'", bad[i].text, err, bad[i].want);
     }
@@ -117,13 +139,13 @@ static void test_idle(void **state)
     char err[256];
 
     (void)state;
-    assert_int_equal(idw_wal_page("acme", "c1", "c1", 5, none, &p, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_wal_page("acme", "c1", "c1", 5, 0, NULL, none, &p, err, sizeof err), IDW_OK);
     assert_int_equal(idw_wal_idle(p), 1);
     json_decref(p);
-    assert_int_equal(idw_wal_page("acme", "c1", "c2", 5, none, &p, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_wal_page("acme", "c1", "c2", 5, 0, NULL, none, &p, err, sizeof err), IDW_OK);
     assert_int_equal(idw_wal_idle(p), 0);       /* the cursor moves: published */
     json_decref(p);
-    assert_int_equal(idw_wal_page("acme", "c1", "c1", 5, one, &p, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_wal_page("acme", "c1", "c1", 5, 0, NULL, one, &p, err, sizeof err), IDW_OK);
     assert_int_equal(idw_wal_idle(p), 0);       /* events: published */
     json_decref(p);
     json_decref(none);
@@ -186,6 +208,85 @@ static void test_split(void **state)
     json_decref(page);
 }
 
+/* A later version or an unknown type is FUTURE (the applier stops), never MALFORMED (skipped). */
+static void test_versions(void **state)
+{
+    static const char *const future[] = {
+        "{\"v\":3,\"type\":\"page\",\"whatever\":1}",
+        "{\"v\":2,\"type\":\"rebalance\"}",
+    };
+    static const char v1[] = "{\"org\":\"acme\",\"cursor_polled\":\"\",\"next_cursor\":\"n\","
+                             "\"fetched_at\":1,\"events\":[]}";
+    enum idw_wal_kind kind;
+    json_t *out;
+    char err[256];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof future / sizeof *future; i++) {
+        assert_int_equal(idw_wal_decode(future[i], strlen(future[i]), &out, &kind, err, sizeof err), IDW_OK);
+        assert_int_equal(kind, IDW_WAL_FUTURE);
+        assert_null(out);
+    }
+    assert_non_null(strstr(err, "unknown to this release"));
+    assert_int_equal(idw_wal_decode(v1, strlen(v1), &out, &kind, err, sizeof err), IDW_OK);
+    assert_int_equal(kind, IDW_WAL_PAGE);       /* version 1 still reads */
+    json_decref(out);
+}
+
+static void test_genesis(void **state)
+{
+    unsigned char key[32], back[32];
+    json_t *g, *d;
+    enum idw_wal_kind kind;
+    char err[256], *s;
+    size_t len;
+
+    (void)state;
+    for (int i = 0; i < 32; i++)
+        key[i] = (unsigned char)(i * 7 + 3);
+    assert_int_equal(idw_wal_genesis(5, key, &g), IDW_OK);
+    s = idw_wal_encode(g, &len);
+    assert_int_equal(idw_wal_decode(s, len, &d, &kind, err, sizeof err), IDW_OK);
+    assert_int_equal(kind, IDW_WAL_GENESIS);
+    assert_int_equal(idw_wal_genesis_key(d, back), IDW_OK);
+    assert_memory_equal(key, back, 32);
+    json_object_set_new(d, "unknown_user_key", json_string("zz"));
+    assert_int_equal(idw_wal_genesis_key(d, back), IDW_ERR);
+    free(s);
+    json_decref(g);
+    json_decref(d);
+}
+
+/* Each chunk carries the GeoIP answers of its own events, in order. */
+static void test_split_geo(void **state)
+{
+    json_t *plain = make_page(60, 1000), *geo = json_array(), *page = NULL, *chunks = NULL, *c;
+    char err[256];
+    size_t i, at = 0;
+
+    (void)state;
+    for (size_t k = 0; k < 60; k++)
+        json_array_append_new(geo, k % 3 ? json_null() : json_pack("{s:s, s:I}", "ip", "192.0.2.1", "k",
+                                                                   (json_int_t)k));
+    assert_int_equal(idw_wal_page("acme", "c0", "c9", 5, 9, geo, json_object_get(plain, "events"), &page,
+                                  err, sizeof err), IDW_OK);
+    assert_int_equal(idw_wal_split(page, 10000, &chunks, err, sizeof err), IDW_OK);
+    assert_true(json_array_size(chunks) > 5);
+    check_chain(page, chunks, 10000);
+    json_array_foreach(chunks, i, c) {
+        const json_t *g = json_object_get(c, "geo");
+        assert_int_equal(json_array_size(g), json_array_size(json_object_get(c, "events")));
+        for (size_t k = 0; k < json_array_size(g); k++, at++)
+            assert_true(json_equal(json_array_get(g, k), json_array_get(geo, at)));
+        assert_int_equal(json_integer_value(json_object_get(c, "live_from")), 9);
+    }
+    assert_int_equal(at, 60);
+    json_decref(chunks);
+    json_decref(page);
+    json_decref(geo);
+    json_decref(plain);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +295,9 @@ int main(void)
         cmocka_unit_test(test_msg_id),
         cmocka_unit_test(test_idle),
         cmocka_unit_test(test_split),
+        cmocka_unit_test(test_versions),
+        cmocka_unit_test(test_genesis),
+        cmocka_unit_test(test_split_geo),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

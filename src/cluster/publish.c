@@ -1,0 +1,180 @@
+/*
+ * publish.c — pages onto partition streams (publish.h): version 2 with
+ * recorded GeoIP answers, split, published chunk by chunk; streams and
+ * their genesis messages created on first use.
+ */
+#include "cluster/publish.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "cluster/wal.h"
+
+struct idw_publisher {
+    struct idw_js *js;
+    const struct idw_partitioning *pt;
+    const struct idw_geodb *geo;
+    int replicas;
+    unsigned char ensured[IDW_PARTITIONS_MAX];
+};
+
+enum idw_rc idw_publisher_open(struct idw_js *js, const struct idw_partitioning *pt, int replicas,
+                               const struct idw_geodb *geo, struct idw_publisher **out,
+                               char *err, size_t errlen)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out) {
+        snprintf(err, errlen, "publish: out of memory");
+        return IDW_ERR;
+    }
+    (*out)->js = js;
+    (*out)->pt = pt;
+    (*out)->geo = geo;
+    (*out)->replicas = replicas;
+    return IDW_OK;
+}
+
+void idw_publisher_close(struct idw_publisher *pub)
+{
+    free(pub);
+}
+
+static enum idw_rc publish_genesis(struct idw_publisher *pub, unsigned p, int64_t deadline_ms,
+                                   char *err, size_t errlen)
+{
+    unsigned char key[32];
+    char id[32], *data = NULL;
+    json_t *msg = NULL;
+    size_t len = 0;
+    uint64_t seq;
+    int dup;
+    enum idw_rc rc = IDW_ERR;
+
+    snprintf(id, sizeof id, "genesis:p%u", p);
+    if (RAND_bytes(key, sizeof key) != 1)
+        snprintf(err, errlen, "publish: the random number generator failed");
+    else if (idw_wal_genesis(p, key, &msg) < 0 || !(data = idw_wal_encode(msg, &len)))
+        snprintf(err, errlen, "publish: out of memory");
+    else
+        rc = idw_js_publish(pub->js, p, id, data, len, deadline_ms, &seq, &dup, err, errlen);
+    OPENSSL_cleanse(key, sizeof key);
+    if (data)
+        OPENSSL_cleanse(data, len);
+    free(data);
+    json_decref(msg);
+    return rc;
+}
+
+enum idw_rc idw_publisher_ensure(struct idw_publisher *pub, unsigned partition, int64_t deadline_ms,
+                                 char *err, size_t errlen)
+{
+    uint64_t last;
+
+    if (partition >= IDW_PARTITIONS_MAX) {
+        snprintf(err, errlen, "publish: partition %u out of range", partition);
+        return IDW_ERR;
+    }
+    if (pub->ensured[partition])
+        return IDW_OK;
+    if (idw_js_ensure_stream(pub->js, partition, pub->replicas, deadline_ms, err, errlen) < 0 ||
+        idw_js_last_seq(pub->js, partition, deadline_ms, &last, err, errlen) < 0)
+        return IDW_ERR;
+    if (last == 0 && publish_genesis(pub, partition, deadline_ms, err, errlen) < 0)
+        return IDW_ERR;
+    pub->ensured[partition] = 1;
+    return IDW_OK;
+}
+
+/* The GeoIP answers of page's events (one entry each, null when none); NULL when out of memory. */
+static json_t *record_geo(const struct idw_geodb *geo, const json_t *events)
+{
+    json_t *out = json_array(), *ev, *entry;
+    size_t i;
+
+    json_array_foreach(events, i, ev) {
+        if (!out || idw_geo_record(geo, ev, &entry) < 0 ||
+            json_array_append_new(out, entry ? entry : json_null()) < 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* The page as this publisher sends it: version 2, GeoIP recorded.  NULL with err. */
+static json_t *as_v2(const struct idw_publisher *pub, const json_t *page, char *err, size_t errlen)
+{
+    const json_t *events = json_object_get(page, "events"), *geo = json_object_get(page, "geo");
+    json_t *rec = NULL, *out = NULL;
+
+    if (json_object_get(page, "v") && (geo || !pub->geo))
+        return json_incref((json_t *)page);
+    if (!geo && pub->geo && !(rec = record_geo(pub->geo, events))) {
+        snprintf(err, errlen, "publish: out of memory");
+        return NULL;
+    }
+    if (idw_wal_page(json_string_value(json_object_get(page, "org")),
+                     json_string_value(json_object_get(page, "cursor_polled")),
+                     json_string_value(json_object_get(page, "next_cursor")),
+                     json_integer_value(json_object_get(page, "fetched_at")),
+                     json_integer_value(json_object_get(page, "live_from")), rec ? rec : (json_t *)geo,
+                     (json_t *)events, &out, err, errlen) < 0)
+        out = NULL;
+    json_decref(rec);
+    return out;
+}
+
+static enum idw_rc publish_chunk(struct idw_publisher *pub, unsigned p, const json_t *chunk,
+                                 int64_t deadline_ms, struct idw_publish_result *res, char *err, size_t errlen)
+{
+    char id[IDW_WAL_MSGID_MAX], *data;
+    size_t len;
+    int dup = 0;
+    enum idw_rc rc;
+
+    data = idw_wal_encode(chunk, &len);
+    if (!data || idw_wal_msg_id(json_string_value(json_object_get(chunk, "org")),
+                                json_string_value(json_object_get(chunk, "cursor_polled")),
+                                json_string_value(json_object_get(chunk, "next_cursor")), id) < 0) {
+        free(data);
+        snprintf(err, errlen, "publish: out of memory");
+        return IDW_ERR;
+    }
+    rc = idw_js_publish(pub->js, p, id, data, len, deadline_ms, &res->last_seq, &dup, err, errlen);
+    free(data);
+    if (rc == IDW_OK) {
+        res->chunks++;
+        res->duplicates += dup != 0;
+    }
+    return rc;
+}
+
+enum idw_rc idw_publisher_page(struct idw_publisher *pub, const json_t *page, int64_t deadline_ms,
+                               struct idw_publish_result *res, char *err, size_t errlen)
+{
+    json_t *v2 = NULL, *chunks = NULL, *c;
+    enum idw_rc rc = IDW_ERR;
+    size_t i;
+
+    memset(res, 0, sizeof *res);
+    if (idw_wal_idle(page))
+        return IDW_NOTFOUND;
+    res->partition = idw_partition_of(pub->pt, json_string_value(json_object_get(page, "org")));
+    if (!(v2 = as_v2(pub, page, err, errlen)) ||
+        idw_wal_split(v2, idw_js_max_message(pub->js), &chunks, err, errlen) < 0)
+        res->refused = 1;
+    else if (idw_publisher_ensure(pub, res->partition, deadline_ms, err, errlen) == IDW_OK) {
+        rc = IDW_OK;
+        json_array_foreach(chunks, i, c) {
+            if ((rc = publish_chunk(pub, res->partition, c, deadline_ms, res, err, errlen)) < 0)
+                break;
+        }
+    }
+    json_decref(chunks);
+    json_decref(v2);
+    return rc;
+}

@@ -218,7 +218,8 @@ static enum idw_rc feed_page(struct idw_apply *ap, const json_t *page, struct co
         return IDW_ERR;
     json_array_foreach(json_object_get(page, "events"), i, ev) {
         char why[512];
-        if ((rc = idw_pipeline_feed(pl, ev, &res, why, sizeof why)) < 0) {
+        rc = idw_pipeline_feed(pl, ev, &res, why, sizeof why);
+        if (rc < 0) {
             snprintf(err, errlen, "%s", why);
             break;
         }
@@ -334,7 +335,8 @@ static enum idw_rc judge(struct idw_apply *ap, uint64_t seq, const json_t *page,
 }
 
 /* A message that changes nothing but applied_seq: MALFORMED, or a seq already applied. */
-static enum idw_rc pass_over(struct idw_apply *ap, uint64_t seq, const char *why, enum idw_apply_result *result,
+static enum idw_rc pass_over(struct idw_apply *ap, uint64_t seq, const char *why,
+                             enum idw_apply_result *result,
                              char *reason, size_t reasonlen, char *err, size_t errlen)
 {
     uint64_t applied;

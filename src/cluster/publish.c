@@ -57,8 +57,10 @@ static enum idw_rc publish_genesis(struct idw_publisher *pub, unsigned p, int64_
     snprintf(id, sizeof id, "genesis:p%u", p);
     if (RAND_bytes(key, sizeof key) != 1)
         snprintf(err, errlen, "publish: the random number generator failed");
-    else if (idw_wal_genesis(p, key, &msg) < 0 || !(data = idw_wal_encode(msg, &len)))
-        snprintf(err, errlen, "publish: out of memory");
+    else if (idw_wal_genesis(p, key, &msg) == IDW_OK)
+        data = idw_wal_encode(msg, &len);
+    if (!data)
+        snprintf(err, errlen, "publish: %s", msg ? "out of memory" : "cannot build the genesis message");
     else
         rc = idw_js_publish(pub->js, p, id, data, len, deadline_ms, &seq, &dup, err, errlen);
     OPENSSL_cleanse(key, sizeof key);
@@ -113,7 +115,9 @@ static json_t *as_v2(const struct idw_publisher *pub, const json_t *page, char *
 
     if (json_object_get(page, "v") && (geo || !pub->geo))
         return json_incref((json_t *)page);
-    if (!geo && pub->geo && !(rec = record_geo(pub->geo, events))) {
+    if (!geo && pub->geo)
+        rec = record_geo(pub->geo, events);
+    if (!geo && pub->geo && !rec) {
         snprintf(err, errlen, "publish: out of memory");
         return NULL;
     }
@@ -129,7 +133,8 @@ static json_t *as_v2(const struct idw_publisher *pub, const json_t *page, char *
 }
 
 static enum idw_rc publish_chunk(struct idw_publisher *pub, unsigned p, const json_t *chunk,
-                                 int64_t deadline_ms, struct idw_publish_result *res, char *err, size_t errlen)
+                                 int64_t deadline_ms, struct idw_publish_result *res,
+                                 char *err, size_t errlen)
 {
     char id[IDW_WAL_MSGID_MAX], *data;
     size_t len;
@@ -164,13 +169,14 @@ enum idw_rc idw_publisher_page(struct idw_publisher *pub, const json_t *page, in
     if (idw_wal_idle(page))
         return IDW_NOTFOUND;
     res->partition = idw_partition_of(pub->pt, json_string_value(json_object_get(page, "org")));
-    if (!(v2 = as_v2(pub, page, err, errlen)) ||
-        idw_wal_split(v2, idw_js_max_message(pub->js), &chunks, err, errlen) < 0)
+    v2 = as_v2(pub, page, err, errlen);
+    if (!v2 || idw_wal_split(v2, idw_js_max_message(pub->js), &chunks, err, errlen) < 0)
         res->refused = 1;
     else if (idw_publisher_ensure(pub, res->partition, deadline_ms, err, errlen) == IDW_OK) {
         rc = IDW_OK;
         json_array_foreach(chunks, i, c) {
-            if ((rc = publish_chunk(pub, res->partition, c, deadline_ms, res, err, errlen)) < 0)
+            rc = publish_chunk(pub, res->partition, c, deadline_ms, res, err, errlen);
+            if (rc < 0)
                 break;
         }
     }

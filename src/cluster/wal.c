@@ -16,8 +16,9 @@ enum idw_rc idw_wal_page(const char *org, const char *cursor_polled, const char 
                          int64_t fetched_at, int64_t live_from, json_t *geo, json_t *events,
                          json_t **out, char *err, size_t errlen)
 {
-    json_t *p = json_pack("{s:i, s:s, s:s?, s:s?, s:s?, s:I, s:I, s:O?}", "v", IDW_WAL_VERSION, "type", "page",
-                          "org", org, "cursor_polled", cursor_polled, "next_cursor", next_cursor,
+    json_t *p = json_pack("{s:i, s:s, s:s?, s:s?, s:s?, s:I, s:I, s:O?}", "v", IDW_WAL_VERSION,
+                          "type", "page", "org", org, "cursor_polled", cursor_polled,
+                          "next_cursor", next_cursor,
                           "fetched_at", (json_int_t)fetched_at, "live_from", (json_int_t)live_from,
                           "events", events);
 
@@ -138,7 +139,8 @@ enum idw_rc idw_wal_check(const json_t *page, char *err, size_t errlen)
         return IDW_ERR;
     }
     if (check_string(page, "cursor_polled", 0, err, errlen) < 0 ||
-        check_string(page, "next_cursor", 1, err, errlen) < 0 || check_time(page, "fetched_at", err, errlen) < 0)
+        check_string(page, "next_cursor", 1, err, errlen) < 0 ||
+        check_time(page, "fetched_at", err, errlen) < 0)
         return IDW_ERR;
     if (check_events(json_object_get(page, "events"), err, errlen) < 0)
         return IDW_ERR;

@@ -142,24 +142,31 @@ static enum idw_rc commit_hook(struct idw_store *st, MDB_txn *txn, void *vctx, c
 static struct idw_pipeline *pipeline_of(struct idw_apply *ap, const char *org, char *err, size_t errlen)
 {
     struct idw_pipeline_opts po = {.domain_id = org, .geo = ap->geo, .detect = ap->detect};
+    struct idw_pipeline *pl = NULL;
     struct org_pl *grown;
+    char *name;
 
     for (size_t i = 0; i < ap->norgs; i++)
         if (strcmp(ap->orgs[i].org, org) == 0)
             return ap->orgs[i].pl;
+    name = strdup(org);
+    if (!name || idw_pipeline_open(ap->st, ap->cfg, &po, &pl, err, errlen) < 0) {
+        if (!name)
+            snprintf(err, errlen, "apply: out of memory");
+        free(name);
+        return NULL;
+    }
     grown = realloc(ap->orgs, (ap->norgs + 1) * sizeof *grown);
     if (!grown) {
         snprintf(err, errlen, "apply: out of memory");
+        idw_pipeline_close(pl);
+        free(name);
         return NULL;
     }
     ap->orgs = grown;
-    grown[ap->norgs].org = strdup(org);
-    if (!grown[ap->norgs].org ||
-        idw_pipeline_open(ap->st, ap->cfg, &po, &grown[ap->norgs].pl, err, errlen) < 0) {
-        free(grown[ap->norgs].org);
-        return NULL;
-    }
-    return grown[ap->norgs++].pl;
+    grown[ap->norgs].org = name;
+    grown[ap->norgs++].pl = pl;
+    return pl;
 }
 
 /* Closes every cached pipeline (a failed page, or a new hashing key): they reopen from the store. */
@@ -324,7 +331,7 @@ static enum idw_rc judge(struct idw_apply *ap, uint64_t seq, const json_t *page,
         if (reason)
             snprintf(reason, reasonlen, "%s: the org belongs to partition %u, not %u", org,
                      idw_partition_of(ap->pt, org), ap->partition);
-    } else if (strcmp(cursor, polled) != 0) {
+    } else if (!cursor || strcmp(cursor, polled) != 0) {
         *result = IDW_APPLY_SKIPPED;
         if (reason)
             snprintf(reason, reasonlen, "%s: the page polled another cursor than the org's", org);

@@ -125,6 +125,7 @@ int idw_cmd_api_token(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_user(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_events(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv);
+int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv);
 
 /*
  * Kept events (cmd_events.c).  person_events: the EVENT objects of person

@@ -106,6 +106,19 @@ enum idw_rc idw_apply_seq(struct idw_apply *ap, uint64_t *seq, char *err, size_t
     return rc;
 }
 
+enum idw_rc idw_apply_cursor(struct idw_apply *ap, const char *org, char **cursor, char *err, size_t errlen)
+{
+    MDB_txn *txn;
+    enum idw_rc rc;
+
+    *cursor = NULL;
+    if (idw_store_begin(ap->st, 1, &txn, err, errlen) < 0)
+        return IDW_ERR;
+    rc = read_cursor(ap, txn, org, cursor, err, errlen);
+    mdb_txn_abort(txn);
+    return rc;
+}
+
 /*
  * Runs inside the batch's transaction: checks the chain once more there
  * (so a page can never move a cursor it does not start from), then writes

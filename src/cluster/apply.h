@@ -73,6 +73,10 @@ void idw_apply_set_partitioning(struct idw_apply *ap, const struct idw_partition
 /* The partition's committed applied_seq (0: nothing yet).  IDW_OK, or IDW_ERR with err. */
 enum idw_rc idw_apply_seq(struct idw_apply *ap, uint64_t *seq, char *err, size_t errlen) IDW_MUST_CHECK;
 
+/* org's committed cursor into *cursor (malloc'd; "" when none).  IDW_OK, or IDW_ERR with err. */
+enum idw_rc idw_apply_cursor(struct idw_apply *ap, const char *org, char **cursor, char *err, size_t errlen)
+    IDW_MUST_CHECK;
+
 /*
  * Applies the message stored at seq (data, len: its payload).  IDW_OK with
  * *result (reason, when given, says why for SKIPPED and MALFORMED), or

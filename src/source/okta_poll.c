@@ -277,6 +277,17 @@ static const char *sstr(const struct idw_okta_poller *p, const char *k)
     return json_string_value(json_object_get(p->state, k));
 }
 
+void idw_okta_poller_set_cursor(struct idw_okta_poller *p, const char *url)
+{
+    if (url && *url)
+        json_object_set_new(p->state, "next_url", json_string(url));
+}
+
+const char *idw_okta_poller_cursor(const struct idw_okta_poller *p)
+{
+    return sstr(p, "next_url");
+}
+
 enum idw_rc idw_okta_resume(struct idw_store *st, const char *domain, char *err, size_t errlen)
 {
     json_t *doc;

@@ -156,6 +156,18 @@ void idw_okta_poll_discard(struct idw_okta_poller *p);
  */
 long idw_okta_rate_backoff_ms(long long answers);
 
+/*
+ * The scale-out worker's hold on the cursor (docs/scale-out.md): there the
+ * cursor's truth is the partition's write-ahead log, not the poller.
+ * set_cursor makes url (a next link the log recorded; NULL or "" changes
+ * nothing) the next request's, from the next begin on; it is stored with
+ * the poller's state at its next commit.  cursor is the stored next link
+ * (NULL before the first page) — during the sink's commit, the link of
+ * the page being committed.
+ */
+void idw_okta_poller_set_cursor(struct idw_okta_poller *p, const char *url);
+const char *idw_okta_poller_cursor(const struct idw_okta_poller *p);
+
 /* Sleeps ms milliseconds, ending early when *stop becomes set.  Returns 1 if stopped. */
 int idw_sleep_ms(long ms, volatile sig_atomic_t *stop);
 

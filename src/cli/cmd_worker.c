@@ -124,7 +124,8 @@ static int drain(struct worker *w, struct w_part *pt, uint64_t upto)
     enum idw_apply_result res;
 
     if (idw_apply_seq(pt->ap, &from, err, sizeof err) < 0 ||
-        (!upto && idw_js_last_seq(w->js, pt->p, idw_js_now_ms() + RETRY_DEADLINE_MS, &last, err, sizeof err) < 0)) {
+        (!upto && idw_js_last_seq(w->js, pt->p, idw_js_now_ms() + RETRY_DEADLINE_MS, &last, err,
+                                  sizeof err) < 0)) {
         log_error("partition %u: %s", pt->p, err);
         return -1;
     }
@@ -271,6 +272,11 @@ static int sync_cursor(struct w_org *o)
 
 /* ---- setup ---------------------------------------------------------------------------- */
 
+static int make_dir(const char *path)
+{
+    return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
 static int open_part(struct worker *w, struct w_part *pt, unsigned p)
 {
     char err[768], base[4096];
@@ -284,8 +290,7 @@ static int open_part(struct worker *w, struct w_part *pt, unsigned p)
         log_error("%s: path too long", w->cli->cfg.db_path);
         return -1;
     }
-    if ((mkdir(w->cli->cfg.db_path, 0700) < 0 && errno != EEXIST) || (mkdir(base, 0700) < 0 && errno != EEXIST) ||
-        (mkdir(pt->dir, 0700) < 0 && errno != EEXIST)) {
+    if (make_dir(w->cli->cfg.db_path) < 0 || make_dir(base) < 0 || make_dir(pt->dir) < 0) {
         log_error("%s: cannot create: %s", pt->dir, strerror(errno));
         return -1;
     }
@@ -534,7 +539,10 @@ static int parse_args(int argc, char **argv, struct worker_args *a)
     int c;
 
     a->slot = a->slots = -1;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "h", opts, NULL);
+        if (c == -1)
+            break;
         switch (c) {
         case 's':
         case 'S':
@@ -654,8 +662,8 @@ static int open_engine(struct worker *w)
 static void summary(const struct worker *w)
 {
     if (w->a->json)
-        printf("{\"slot\":%ld,\"slots\":%ld,\"partitions\":%zu,\"orgs\":%zu,\"pages\":%llu,\"published\":%llu,"
-               "\"duplicates\":%llu,\"applied\":%llu,\"skipped\":%llu}\n", w->a->slot, w->a->slots, w->nparts,
+        printf("{\"slot\":%ld,\"slots\":%ld,\"partitions\":%zu,\"orgs\":%zu,\"pages\":%llu,"
+               "\"published\":%llu,\"duplicates\":%llu,\"applied\":%llu,\"skipped\":%llu}\n", w->a->slot, w->a->slots, w->nparts,
                w->norgs, w->pages, w->published, w->duplicates, w->applied, w->skipped);
 }
 

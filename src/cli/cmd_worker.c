@@ -664,7 +664,8 @@ static void summary(const struct worker *w)
     if (w->a->json)
         printf("{\"slot\":%ld,\"slots\":%ld,\"partitions\":%zu,\"orgs\":%zu,\"pages\":%llu,"
                "\"published\":%llu,\"duplicates\":%llu,\"applied\":%llu,\"skipped\":%llu}\n",
-               w->a->slot, w->a->slots, w->nparts, w->norgs, w->pages, w->published, w->duplicates, w->applied, w->skipped);
+               w->a->slot, w->a->slots, w->nparts, w->norgs, w->pages, w->published, w->duplicates,
+               w->applied, w->skipped);
 }
 
 int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv)

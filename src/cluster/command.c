@@ -83,7 +83,8 @@ static enum idw_rc check_review(const json_t *msg, char *err, size_t errlen)
         return IDW_ERR;
     }
     if (!is_status(json_string_value(json_object_get(msg, "status")))) {
-        snprintf(err, errlen, "command: status: expected \"acknowledged\", \"resolved\" or \"false_positive\"");
+        snprintf(err, errlen, "command: status: expected \"acknowledged\", \"resolved\" or "
+                              "\"false_positive\"");
         return IDW_ERR;
     }
     if (as && (!a || strlen(a) > NAME_MAX_LEN || strspn(a, NAME_CHARS) != strlen(a) ||

@@ -221,8 +221,9 @@ static int publish(const struct idw_cli *cli, const struct cmd_args *a, const js
     if (!data || idw_command_msg_id(m, msgid) < 0)
         log_error("out of memory");
     else if (idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0 ||
-             idw_js_last_seq(js, p, idw_js_now_ms() + RETRY_DEADLINE_MS, &last, err, sizeof err) < 0 ||
-             idw_js_publish(js, p, msgid, data, strlen(data), idw_js_now_ms() + RETRY_DEADLINE_MS, &seq,
+             idw_js_last_seq(js, p, idw_js_now_ms() + RETRY_DEADLINE_MS, &last, err, sizeof err) < 0)
+        log_error("cluster %s: partition %u: %s; nothing published", a->sub, p, err);
+    else if (idw_js_publish(js, p, msgid, data, strlen(data), idw_js_now_ms() + RETRY_DEADLINE_MS, &seq,
                             &dup, err, sizeof err) < 0)
         log_error("cluster %s: partition %u: %s; not known to be stored: re-run with --id %s to retry "
                   "without a second copy", a->sub, p, err, id);

@@ -97,6 +97,16 @@ static enum idw_rc check_review(const json_t *msg, char *err, size_t errlen)
     return IDW_OK;
 }
 
+/* The start of a key for an error message: control characters as '?', so it stays one line. */
+static void printable(char *dst, size_t cap, const char *s)
+{
+    size_t i = 0;
+
+    for (; s[i] && i + 1 < cap; i++)
+        dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    dst[i] = '\0';
+}
+
 /* Every key is one the command may carry; err names the first that is not. */
 static enum idw_rc check_keys(const json_t *msg, int review, char *err, size_t errlen)
 {
@@ -113,7 +123,9 @@ static enum idw_rc check_keys(const json_t *msg, int review, char *err, size_t e
             ok |= !strcmp(key, rv[i]);
         ok |= !review && !strcmp(key, "reason");
         if (!ok) {
-            snprintf(err, errlen, "command: %.64s: not a field of a %s command", key,
+            char shown[65];
+            printable(shown, sizeof shown, key);
+            snprintf(err, errlen, "command: %s: not a field of a %s command", shown,
                      review ? "review" : "pause or resume");
             return IDW_ERR;
         }

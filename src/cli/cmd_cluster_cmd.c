@@ -190,15 +190,18 @@ static int resolve_urls(const struct idw_cli *cli, struct cmd_args *a)
     return 0;
 }
 
-static void report(const struct cmd_args *a, unsigned p, uint64_t seq, int dup, const char *id)
+static void report(const struct cmd_args *a, const json_t *m, unsigned p, uint64_t seq, int dup,
+                   const char *id)
 {
+    const char *alert = json_string_value(json_object_get(m, "alert_id"));
+
     if (a->json)
         printf("{\"command\":\"%s\",\"org\":\"%s\",\"partition\":%u,\"stream\":\"IDW_P%u\",\"seq\":%llu,"
                "\"duplicate\":%s,\"id\":\"%s\"}\n", a->sub, a->org, p, p, (unsigned long long)seq,
                dup ? "true" : "false", id);
     else
         printf("%s of %s published to partition %u (stream IDW_P%u) at seq %llu%s; command id %s\n",
-               a->sub, a->alert ? a->alert : a->org, p, p, (unsigned long long)seq,
+               a->sub, alert ? alert : a->org, p, p, (unsigned long long)seq,
                dup ? " (a duplicate: the stream already held this command)" : "", id);
 }
 
@@ -228,7 +231,7 @@ static int publish(const struct idw_cli *cli, const struct cmd_args *a, const js
         log_error("cluster %s: partition %u: %s; not known to be stored: re-run with --id %s to retry "
                   "without a second copy", a->sub, p, err, id);
     else {
-        report(a, p, seq, dup, id);
+        report(a, m, p, seq, dup, id);
         rc = IDW_EXIT_OK;
     }
     free(data);
@@ -240,11 +243,13 @@ static int publish(const struct idw_cli *cli, const struct cmd_args *a, const js
 int idw_cmd_cluster_command(struct idw_cli *cli, int argc, char **argv)
 {
     struct cmd_args a = {.sub = argv[0]};
-    char fresh[IDW_COMMAND_ID_HEX + 1], err[256];
+    char fresh[IDW_COMMAND_ID_HEX + 1], err[256], prog[32];
     const char *id = fresh;
     json_t *m;
     int rc;
 
+    snprintf(prog, sizeof prog, "idwatch cluster %s", a.sub);
+    argv[0] = prog;     /* getopt's own complaints name the command */
     if (parse(argc, argv, &a) < 0 || check_args(argc, &a) < 0) {
         idw_cluster_command_usage(stderr);
         return IDW_EXIT_USAGE;

@@ -69,7 +69,9 @@ static int setup(void **state)
     static struct fixture f;
     static const char cfg[] =
         "{\"webhooks\": [{\"name\": \"soar\", \"url\": \"https://soar.example/hook\","
-        " \"secret_env\": \"IDW_TEST_SECRET\", \"min_severity\": \"low\"}]}";
+        " \"secret_env\": \"IDW_TEST_SECRET\", \"min_severity\": \"low\"},"
+        " {\"name\": \"inc\", \"url\": \"https://soar.example/inc\", \"secret_env\": \"IDW_TEST_SECRET\","
+        " \"min_severity\": \"low\", \"incidents\": true}]}";
     char err[256];
 
     memset(&f, 0, sizeof f);
@@ -143,18 +145,19 @@ static json_t *get_alert(struct fixture *f)
     return a;
 }
 
-/* "version" of each outbox entry, in queue order, as "2,3". */
+/* Each outbox entry, in queue order, as "<target>:<kind>:<version>", comma-separated. */
 static int collect(uint64_t seq, json_t *entry, void *ctx)
 {
+    const char *kind = json_string_value(json_object_get(entry, "kind"));
     char *s = ctx;
 
     (void)seq;
-    idw_strappendf(s, 64, "%s%lld", *s ? "," : "", (long long)json_integer_value(json_object_get(entry,
-                                                                                                "version")));
+    idw_strappendf(s, 128, "%s%s:%s:%lld", *s ? "," : "", json_string_value(json_object_get(entry, "target")),
+                   kind ? kind : "alert", (long long)json_integer_value(json_object_get(entry, "version")));
     return 0;
 }
 
-static void outbox_versions(struct fixture *f, char out[64])
+static void outbox_versions(struct fixture *f, char out[128])
 {
     char err[256];
     MDB_txn *txn;
@@ -254,7 +257,7 @@ static void test_refused_shapes(void **state)
 static void test_review_applies_at_its_time(void **state)
 {
     struct fixture *f = *state;
-    char why[256], when[IDW_TIME_STRLEN], ob[64];
+    char why[256], when[IDW_TIME_STRLEN], ob[128];
     json_t *m, *a, *h;
 
     make_alert(f);
@@ -274,14 +277,16 @@ static void test_review_applies_at_its_time(void **state)
     assert_string_equal(json_string_value(json_object_get(json_array_get(h, 0), "note")), "called the user");
     json_decref(a);
     outbox_versions(f, ob);
-    assert_string_equal(ob, "2");       /* the new version queued for the webhook, as a CLI review */
+    /* the new version queued for both webhooks, as a CLI review queues it (an ack ends nothing:
+       no new incident version) */
+    assert_string_equal(ob, "soar:alert:2,inc:alert:2");
     json_decref(m);
 }
 
 static void test_same_id_twice(void **state)
 {
     struct fixture *f = *state;
-    char why[256], ob[64];
+    char why[256], ob[128];
     json_t *m, *a, *m2;
 
     make_alert(f);
@@ -297,8 +302,10 @@ static void test_same_id_twice(void **state)
     assert_int_equal(json_array_size(json_object_get(a, "history")), 1);
     assert_string_equal(json_string_value(json_object_get(a, "status")), "resolved");
     json_decref(a);
+    /* resolved ends the alert's activity: its incident's new version too, for the webhook that takes them
+       (idw_outbox_attach), and all only once */
     outbox_versions(f, ob);
-    assert_string_equal(ob, "2");
+    assert_string_equal(ob, "inc:incident:2,soar:alert:2,inc:alert:2");
     /* another id with the status the alert already has changes nothing: skipped, said why */
     json_decref(m);
     m = review_msg(f->alert, "resolved", ID2, T0);

@@ -151,8 +151,8 @@ static enum idw_rc check_head(const json_t *msg, char *err, size_t errlen)
         snprintf(err, errlen, "command: org: expected a domain_id (1-63 of letters, digits, '.', '_', '-')");
         return IDW_ERR;
     }
-    if (!json_is_integer(at) || json_integer_value(at) < 0) {
-        snprintf(err, errlen, "command: at: expected a non-negative integer (ms since the epoch)");
+    if (!json_is_integer(at) || json_integer_value(at) < 0 || json_integer_value(at) > IDW_COMMAND_AT_MAX) {
+        snprintf(err, errlen, "command: at: expected ms since the epoch, up to the year 9999");
         return IDW_ERR;
     }
     if (check_text(msg, "by", 1, IDW_COMMAND_BY_MAX, 0, err, errlen) < 0)

@@ -46,6 +46,7 @@
 #define IDW_COMMAND_BY_MAX 128          /* bytes of "by" */
 #define IDW_COMMAND_NOTE_MAX 2000       /* bytes of "note" (as the API's review) */
 #define IDW_COMMAND_REASON_MAX 500      /* bytes of "reason" */
+#define IDW_COMMAND_AT_MAX 253402300799999LL    /* "at" at most 9999-12-31T23:59:59.999Z */
 
 /* What a review carries besides the common fields; strings are copied by the builder. */
 struct idw_command_review {
@@ -73,7 +74,7 @@ enum idw_rc idw_command_build(const char *org, const char *command, int64_t at_m
 
 /*
  * Checks a command's shape: v is 2, type "command", org a domain_id,
- * command known, at a non-negative integer, by 1..IDW_COMMAND_BY_MAX bytes
+ * command known, at an integer in 0..IDW_COMMAND_AT_MAX, by 1..IDW_COMMAND_BY_MAX bytes
  * without control characters, id 32 lowercase hex digits, the command's
  * own fields well formed, and no other key.  IDW_OK, or IDW_ERR with err
  * naming the field ("command: status: expected ...").

@@ -213,6 +213,7 @@ static void test_refused_shapes(void **state)
         {"command", "\"delete\"", "command: command:"},
         {"at", "-1", "at:"},
         {"at", "1.5", "at:"},
+        {"at", "253402300800000", "at:"},
         {"by", "\"\"", "by:"},
         {"by", "\"bob\\nroot\"", "by:"},
         {"by", NULL, "by:"},

@@ -6,6 +6,8 @@
 #ifndef IDW_CLI_H
 #define IDW_CLI_H
 
+#include <stdio.h>
+
 #include "common/config.h"
 #include "common/rc.h"
 #include "store/store.h"
@@ -126,6 +128,9 @@ int idw_cmd_user(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_events(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv);
+/* `cluster review|pause|resume` (cmd_cluster_cmd.c): argv[0] is the subcommand; and its usage lines. */
+int idw_cmd_cluster_command(struct idw_cli *cli, int argc, char **argv);
+void idw_cluster_command_usage(FILE *out);
 
 /*
  * Kept events (cmd_events.c).  person_events: the EVENT objects of person

@@ -49,6 +49,7 @@ static void cluster_usage(FILE *out)
             "\n"
             "Exit codes: 0 done, 1 failure (NATS unreachable past its retries, storage), 2 usage,\n"
             "3 publish: some lines were not pages (each reported with its line number).\n");
+    idw_cluster_command_usage(out);     /* review, pause, resume: cmd_cluster_cmd.c */
 }
 
 static int parse_args(int argc, char **argv, struct cluster_args *a)
@@ -359,6 +360,8 @@ int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : NULL;
     int rc;
 
+    if (sub && (!strcmp(sub, "review") || !strcmp(sub, "pause") || !strcmp(sub, "resume")))
+        return idw_cmd_cluster_command(cli, argc - 1, argv + 1);
     if (!sub || (strcmp(sub, "publish") != 0 && strcmp(sub, "apply") != 0)) {
         if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
             cluster_usage(stdout);

@@ -19,7 +19,7 @@ OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds
 rm -rf "$S" && mkdir -p "$S"
 for h in replay normalize config rules persona_codec alert http_headers pipeline \
-         http_response okta_token okta_answer key sigma evrec_codec review_body wal; do
+         http_response okta_token okta_answer key sigma evrec_codec review_body wal command; do
     mkdir -p "$S/fuzz_$h"
 done
 tmp=$(mktemp -d /tmp/idw-fuzz-corpus.XXXXXX)
@@ -289,6 +289,9 @@ printf '\000{"note":"called the user"}' > "$S/fuzz_review_body/note.json"
 printf '\000{"assignee":""}' > "$S/fuzz_review_body/unassign.json"
 printf '\001{"ids":["0123456789abcdef"],"status":"false_positive","note":"the user travelled"}' \
     > "$S/fuzz_review_body/bulk-fp.json"
+
+# Command messages of a partition stream (src/cluster/command.h): the kept regressions.
+cp tests/fuzz/regressions/fuzz_command/* "$S/fuzz_command/"
 
 for d in "$S"/*; do
     printf '%s: %s seeds\n' "$(basename "$d")" "$(ls "$d" | wc -l)"

@@ -125,6 +125,10 @@ int idw_cmd_api_token(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_user(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_events(struct idw_cli *cli, int argc, char **argv);
 int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv);
+/* `cluster snapshot|restore` (cmd_snapshot.c): argv[1] is the subcommand; its usage lines for cluster's. */
+#include <stdio.h>
+int idw_cmd_cluster_snapshot(struct idw_cli *cli, int argc, char **argv);
+void idw_cluster_snapshot_usage(FILE *out);
 
 /*
  * Kept events (cmd_events.c).  person_events: the EVENT objects of person

@@ -14,6 +14,7 @@
 #include "cluster/apply.h"
 #include "cluster/js.h"
 #include "cluster/partition.h"
+#include "cluster/snapshot.h"
 #include "cluster/wal.h"
 #include "common/log.h"
 
@@ -48,6 +49,7 @@ static void cluster_usage(FILE *out)
             "\n"
             "Exit codes: 0 done, 1 failure (NATS unreachable past its retries, storage), 2 usage,\n"
             "3 publish: some lines were not pages (each reported with its line number).\n");
+    idw_cluster_snapshot_usage(out);
 }
 
 static int parse_args(int argc, char **argv, struct cluster_args *a)
@@ -137,6 +139,7 @@ struct pub_run {
     struct idw_partitioning pt;
     unsigned char ensured[IDW_PARTITIONS_MAX];
     int replicas;
+    struct idw_snapshot_config sc;  /* its stream_max_age_days: the streams' retention */
     unsigned long long lines, bad, messages, duplicates, split, idle;
 };
 
@@ -151,7 +154,8 @@ static int publish_chunk(struct pub_run *r, const json_t *chunk, char *err, size
     int64_t deadline = idw_js_now_ms() + RETRY_DEADLINE_MS;
 
     if (!r->ensured[p]) {
-        if (idw_js_ensure_stream(r->js, p, r->replicas, deadline, err, errlen) < 0)
+        if (idw_js_ensure_partition(r->js, p, r->replicas, r->sc.stream_max_age_days, deadline,
+                                    err, errlen) < 0)
             return -1;
         r->ensured[p] = 1;
     }
@@ -249,7 +253,8 @@ static int cmd_publish(struct idw_cli *cli, struct cluster_args *a)
     in = strcmp(a->file, "-") == 0 ? stdin : fopen(a->file, "r");
     if (!in)
         log_error("%s: cannot open: %m", a->file);
-    else if (idw_partitioning_load(cli->cfg.root, &r->pt, err, sizeof err) < 0)
+    else if (idw_partitioning_load(cli->cfg.root, &r->pt, err, sizeof err) < 0 ||
+             idw_snapshot_config_load(cli->cfg.root, &r->sc, err, sizeof err) < 0)
         log_error("%s", err);
     else if (idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &r->js, err, sizeof err) < 0)
         log_error("%s", err);
@@ -374,6 +379,8 @@ int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv)
     const char *sub = argc > 1 ? argv[1] : NULL;
     int rc;
 
+    if (sub && (strcmp(sub, "snapshot") == 0 || strcmp(sub, "restore") == 0))
+        return idw_cmd_cluster_snapshot(cli, argc, argv);      /* cmd_snapshot.c */
     if (!sub || (strcmp(sub, "publish") != 0 && strcmp(sub, "apply") != 0)) {
         if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
             cluster_usage(stdout);

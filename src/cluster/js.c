@@ -505,6 +505,8 @@ enum idw_rc idw_js_purge(struct idw_js *js, const char *stream, const char *subj
     jsErrCode jerr = 0;
     natsStatus s;
 
+    if (before <= 1)
+        return IDW_OK;      /* nothing below 1; and the server would take 1 for "everything" */
     o.Stream.Purge.Subject = subject;
     o.Stream.Purge.Sequence = before;
     do {

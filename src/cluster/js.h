@@ -164,7 +164,9 @@ enum idw_rc idw_js_stream_state(struct idw_js *js, const char *stream, int64_t d
 
 /*
  * Removes stream's messages on subject below sequence before (exclusive),
- * retried until deadline_ms.  IDW_OK, or IDW_ERR with err.
+ * retried until deadline_ms; before ≤ 1 removes nothing and sends nothing
+ * (nats-server 2.9.10 reads a subject purge with sequence 1 as one without a
+ * sequence: every message on the subject).  IDW_OK, or IDW_ERR with err.
  */
 enum idw_rc idw_js_purge(struct idw_js *js, const char *stream, const char *subject, uint64_t before,
                          int64_t deadline_ms, char *err, size_t errlen) IDW_MUST_CHECK;

@@ -268,6 +268,12 @@ static enum idw_rc ensure_snap_stream(struct idw_js *js, int replicas, int64_t d
     return idw_js_ensure(js, &s, deadline, err, errlen);
 }
 
+/* The deadline of one NATS call, retried for retry_ms from now (js.h). */
+static int64_t until(int64_t retry_ms)
+{
+    return idw_js_now_ms() + retry_ms;
+}
+
 /* write(2) all of it.  0, or -1 (errno). */
 static int write_all(int fd, const void *buf, size_t n)
 {
@@ -310,7 +316,7 @@ static ssize_t read_full(int fd, void *buf, size_t n)
 struct take {
     struct idw_js *js;
     unsigned p;
-    int64_t deadline;
+    int64_t retry_ms;               /* per NATS call: a long snapshot still retries its last chunk */
     char tmpdir[4096], file[4200];
     int fd;
     struct idw_snapshot_manifest m;
@@ -393,7 +399,8 @@ static enum idw_rc publish_chunk(struct take *t, const char *subject, uint64_t i
 
     snprintf(idx, sizeof idx, "%" PRIu64, index);
     snprintf(msgid, sizeof msgid, "%s.%" PRIu64, t->m.snap_id, index);
-    if (idw_js_publish_headers(t->js, subject, h, 3, data, len, t->deadline, &seq, &dup, err, errlen) < 0)
+    if (idw_js_publish_headers(t->js, subject, h, 3, data, len, until(t->retry_ms), &seq, &dup,
+                               err, errlen) < 0)
         return IDW_ERR;
     if (index == 0)
         t->m.first_chunk_seq = seq;
@@ -450,7 +457,7 @@ static enum idw_rc previous_first(struct take *t, uint64_t *first, char *err, si
 
     *first = 0;
     subjects(t->p, subj, msubj);
-    rc = idw_js_stream_get(t->js, IDW_SNAP_STREAM, 0, msubj, t->deadline, &msg, err, errlen);
+    rc = idw_js_stream_get(t->js, IDW_SNAP_STREAM, 0, msubj, until(t->retry_ms), &msg, err, errlen);
     if (rc != IDW_OK)
         return rc < 0 ? IDW_ERR : IDW_OK;
     data = idw_js_msg_data(msg, &len);
@@ -477,7 +484,7 @@ static enum idw_rc publish_manifest(struct take *t, char *err, size_t errlen)
     snprintf(msgid, sizeof msgid, "%s.m", t->m.snap_id);
     if (idw_snapshot_manifest_encode(&t->m, &text, &len, err, errlen) < 0)
         return IDW_ERR;
-    rc = idw_js_publish_headers(t->js, msubj, h, 2, text, len, t->deadline, &seq, &dup, err, errlen);
+    rc = idw_js_publish_headers(t->js, msubj, h, 2, text, len, until(t->retry_ms), &seq, &dup, err, errlen);
     free(text);
     return rc;
 }
@@ -516,13 +523,13 @@ static enum idw_rc take_steps(struct take *t, struct idw_store *st, const struct
         rc = copy_applied_seq(t, (info.me_mapsize >> 20) + 1, err, errlen);
     if (rc != IDW_OK)
         return rc;
-    if (ensure_snap_stream(t->js, c->replicas, t->deadline, err, errlen) < 0 ||
+    if (ensure_snap_stream(t->js, c->replicas, until(t->retry_ms), err, errlen) < 0 ||
         previous_first(t, &prev, err, errlen) < 0 || publish_chunks(t, err, errlen) < 0 ||
         publish_manifest(t, err, errlen) < 0)
         return IDW_ERR;
     subjects(t->p, subj, msubj);
     /* keep the last two snapshots: everything of this partition before the previous one goes */
-    if (prev && idw_js_purge(t->js, IDW_SNAP_STREAM, subj, prev, t->deadline, err, errlen) < 0)
+    if (prev && idw_js_purge(t->js, IDW_SNAP_STREAM, subj, prev, until(t->retry_ms), err, errlen) < 0)
         return IDW_ERR;
     return IDW_OK;
 }
@@ -545,7 +552,7 @@ enum idw_rc idw_snapshot_take(struct idw_js *js, struct idw_store *st, unsigned 
     t->js = js;
     t->p = partition;
     t->fd = -1;
-    t->deadline = idw_js_now_ms() + retry_ms;
+    t->retry_ms = retry_ms;
     t->m.partition = partition;
     t->m.created_at = idw_js_now_ms();
     snprintf(t->m.idwatch_version, sizeof t->m.idwatch_version, "%s", IDW_VERSION);
@@ -562,7 +569,7 @@ enum idw_rc idw_snapshot_take(struct idw_js *js, struct idw_store *st, unsigned 
 struct restore {
     struct idw_js *js;
     unsigned p;
-    int64_t deadline;
+    int64_t retry_ms;               /* per NATS call */
     char tmp[4200], final[4200];
     int fd;
     EVP_MD_CTX *sha;
@@ -578,8 +585,8 @@ static enum idw_rc check_reach(struct restore *s, uint64_t applied, char *err, s
     enum idw_rc rc;
 
     idw_js_partition_stream(s->p, stream);
-    rc = idw_js_stream_state(s->js, stream, s->deadline, &s->r->stream_first, &s->r->stream_last, &msgs,
-                             err, errlen);
+    rc = idw_js_stream_state(s->js, stream, until(s->retry_ms), &s->r->stream_first, &s->r->stream_last,
+                             &msgs, err, errlen);
     if (rc < 0)
         return IDW_ERR;
     if (rc == IDW_NOTFOUND && applied == 0)
@@ -610,7 +617,7 @@ static enum idw_rc latest_manifest(struct restore *s, uint64_t *mseq, char *err,
     enum idw_rc rc;
 
     subjects(s->p, subj, msubj);
-    rc = idw_js_stream_get(s->js, IDW_SNAP_STREAM, 0, msubj, s->deadline, &msg, err, errlen);
+    rc = idw_js_stream_get(s->js, IDW_SNAP_STREAM, 0, msubj, until(s->retry_ms), &msg, err, errlen);
     if (rc != IDW_OK)
         return rc;
     data = idw_js_msg_data(msg, &len);
@@ -678,7 +685,7 @@ static enum idw_rc fetch_chunks(struct restore *s, uint64_t mseq, char *err, siz
 
     subjects(s->p, subj, msubj);
     for (uint64_t seq = m->first_chunk_seq; seq < mseq && s->got < m->chunks; seq++) {
-        rc = idw_js_stream_get(s->js, IDW_SNAP_STREAM, seq, NULL, s->deadline, &msg, err, errlen);
+        rc = idw_js_stream_get(s->js, IDW_SNAP_STREAM, seq, NULL, until(s->retry_ms), &msg, err, errlen);
         if (rc < 0)
             return IDW_ERR;
         if (rc == IDW_NOTFOUND)
@@ -809,7 +816,7 @@ enum idw_rc idw_snapshot_restore(struct idw_js *js, unsigned partition, const ch
     enum idw_rc rc;
 
     memset(r, 0, sizeof *r);
-    s.deadline = idw_js_now_ms() + retry_ms;
+    s.retry_ms = retry_ms;
     rc = restore_steps(&s, dir, err, errlen);
     if (s.fd >= 0)
         close(s.fd);

@@ -24,6 +24,11 @@
  * from the live store before or after copying: a writer may commit in
  * between, and the snapshot must describe exactly what it holds.
  *
+ * Secrets: a snapshot is the whole database, with what it keeps secret (the
+ * per-database unknown_user_key, any API token or console user hashes):
+ * reading IDW_SNAP must be as restricted as reading the database files.
+ * Nothing secret is logged or put in an error.
+ *
  * Not thread-safe; usable from a single-threaded loop.  Return codes
  * (common/rc.h) are named per function; errors name the partition.
  */
@@ -126,8 +131,8 @@ enum idw_rc idw_snapshot_manifest_decode(const char *buf, size_t len, struct idw
  * (mdb_env_copyfd2) into a temporary directory under tmp_parent (st's own
  * directory when NULL; removed afterwards), its applied_seq read from the
  * copy, the chunks and the manifest published, older chunks purged.
- * IDW_SNAP is created if missing with c->replicas.  Each NATS call is retried until
- * idw_js_now_ms() + retry_ms.  IDW_OK with *out (the manifest published);
+ * IDW_SNAP is created if missing with c->replicas.  Each NATS call is retried
+ * for retry_ms from its start.  IDW_OK with *out (the manifest published);
  * IDW_NOTFOUND when the copy holds no applied_seq for partition (nothing
  * applied yet: nothing published); IDW_ERR with err.
  */
@@ -143,8 +148,8 @@ struct idw_snapshot_restore {
 };
 
 /*
- * Restores partition's latest snapshot into dir (created 0700 if missing;
- * refused when it already holds a data.mdb): the manifest, then every
+ * Restores partition's latest snapshot into dir (created 0700 if missing,
+ * its parent must exist; refused when it already holds a data.mdb): the manifest, then every
  * chunk by sequence, each checked (snapshot id, index, length), the total
  * size and SHA-256 checked, written to a temporary file, fsync'ed, then
  * renamed to dir/data.mdb (and dir fsync'ed) — but only once partition's

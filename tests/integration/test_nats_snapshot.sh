@@ -56,6 +56,11 @@ grep -q 'idwatch cluster restore --partition N --dir D' help.txt || fail "help: 
 expect_rc 2 cl cluster restore --partition "$pa" 2> usage.err
 grep -q -- '--dir is required' usage.err || fail "usage: $(cat usage.err)"
 
+# before anything exists (no IDW_SNAP, no IDW_P<n>): no snapshot, exit 4, nothing installed
+expect_rc 4 cl cluster restore --partition "$pa" --dir "$WORK/D0" 2> d0.err
+grep -q "partition $pa: no snapshot in IDW_SNAP: start empty" d0.err || fail "no stream yet: $(cat d0.err)"
+[ -z "$(ls -A "$WORK/D0")" ] || fail "restore without a snapshot left files: $(ls "$WORK/D0")"
+
 cl cluster publish --file p1.jsonl > /dev/null
 # the partition stream carries cluster.stream_max_age_days (30) as its MaxAge (ns)
 js "\$JS.API.STREAM.INFO.IDW_P$pa" > pinfo.json

@@ -131,6 +131,9 @@ int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv);
 /* `cluster review|pause|resume` (cmd_cluster_cmd.c): argv[0] is the subcommand; and its usage lines. */
 int idw_cmd_cluster_command(struct idw_cli *cli, int argc, char **argv);
 void idw_cluster_command_usage(FILE *out);
+/* `cluster snapshot|restore` (cmd_snapshot.c): argv[1] is the subcommand; its usage lines for cluster's. */
+int idw_cmd_cluster_snapshot(struct idw_cli *cli, int argc, char **argv);
+void idw_cluster_snapshot_usage(FILE *out);
 
 /*
  * Kept events (cmd_events.c).  person_events: the EVENT objects of person

@@ -15,6 +15,7 @@
 #include "cluster/js.h"
 #include "cluster/partition.h"
 #include "cluster/publish.h"
+#include "cluster/snapshot.h"
 #include "cluster/wal.h"
 #include "common/log.h"
 
@@ -50,6 +51,7 @@ static void cluster_usage(FILE *out)
             "Exit codes: 0 done, 1 failure (NATS unreachable past its retries, storage), 2 usage,\n"
             "3 publish: some lines were not pages (each reported with its line number).\n");
     idw_cluster_command_usage(out);     /* review, pause, resume: cmd_cluster_cmd.c */
+    idw_cluster_snapshot_usage(out);
 }
 
 static int parse_args(int argc, char **argv, struct cluster_args *a)
@@ -138,6 +140,7 @@ struct pub_run {
     struct idw_js *js;
     struct idw_partitioning pt;
     struct idw_publisher *pub;
+    struct idw_snapshot_config sc;  /* its stream_max_age_days: the streams' retention */
     unsigned long long lines, bad, messages, duplicates, split, idle;
 };
 
@@ -228,10 +231,11 @@ static int cmd_publish(struct idw_cli *cli, struct cluster_args *a)
     in = strcmp(a->file, "-") == 0 ? stdin : fopen(a->file, "r");
     if (!in)
         log_error("%s: cannot open: %m", a->file);
-    else if (idw_partitioning_load(cli->cfg.root, &r->pt, err, sizeof err) < 0)
+    else if (idw_partitioning_load(cli->cfg.root, &r->pt, err, sizeof err) < 0 ||
+             idw_snapshot_config_load(cli->cfg.root, &r->sc, err, sizeof err) < 0)
         log_error("%s", err);
     else if (idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &r->js, err, sizeof err) < 0 ||
-             idw_publisher_open(r->js, &r->pt, a->replicas, geo, &r->pub, err, sizeof err) < 0)
+             idw_publisher_open(r->js, &r->pt, a->replicas, r->sc.stream_max_age_days, geo, &r->pub, err, sizeof err) < 0)
         log_error("%s", err);
     else if (publish_file(r, in) == 0) {
         pub_summary(r, a->json);
@@ -362,6 +366,8 @@ int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv)
 
     if (sub && (!strcmp(sub, "review") || !strcmp(sub, "pause") || !strcmp(sub, "resume")))
         return idw_cmd_cluster_command(cli, argc - 1, argv + 1);
+    if (sub && (strcmp(sub, "snapshot") == 0 || strcmp(sub, "restore") == 0))
+        return idw_cmd_cluster_snapshot(cli, argc, argv);      /* cmd_snapshot.c */
     if (!sub || (strcmp(sub, "publish") != 0 && strcmp(sub, "apply") != 0)) {
         if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
             cluster_usage(stdout);

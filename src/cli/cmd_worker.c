@@ -35,9 +35,11 @@
 #include "cli/cli.h"
 #include "cli/poll_pool.h"
 #include "cluster/apply.h"
+#include "cluster/command.h"
 #include "cluster/js.h"
 #include "cluster/partition.h"
 #include "cluster/publish.h"
+#include "cluster/snapshot.h"
 #include "cluster/wal.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -73,6 +75,9 @@ struct w_part {
     int lock_fd;
     struct idw_apply *ap;
     int64_t delivery_due_ms;
+    int64_t snap_ms;            /* when this worker last took (or started without) a snapshot */
+    uint64_t snap_seq;          /* the applied_seq of that snapshot */
+    uint64_t snap_events;       /* idw_apply_events at that time */
 };
 
 struct worker;
@@ -89,12 +94,14 @@ struct w_org {
     int64_t live_from;
     int64_t due_ms;
     int in_flight, done, paused;
+    int held;                   /* paused by an operator's command in the log (cluster pause) */
 };
 
 struct worker {
     struct idw_cli *cli;
     const struct worker_args *a;
     struct idw_partitioning pt;
+    struct idw_snapshot_config sc;
     struct idw_js *js;
     struct idw_publisher *pub;
     struct idw_geodb *geo;
@@ -270,11 +277,94 @@ static int sync_cursor(struct w_org *o)
     return o->synced ? 0 : -1;
 }
 
+/* Whether an operator paused the org through the log (cluster pause); -1 on a read failure. */
+static int held(struct w_org *o)
+{
+    char err[512];
+    MDB_txn *txn;
+    int paused = 0, was = o->held;
+
+    if (idw_store_begin(o->part->st, 1, &txn, err, sizeof err) < 0)
+        goto fail;
+    if (idw_command_org_paused(o->part->st, txn, o->domain, &paused, err, sizeof err) < 0) {
+        mdb_txn_abort(txn);
+        goto fail;
+    }
+    mdb_txn_abort(txn);
+    o->held = paused;
+    if (paused != was)
+        log_info("%s: %s by a command in the log", o->domain, paused ? "paused" : "resumed");
+    return 0;
+fail:
+    log_error("%s: %s", o->domain, err);
+    return -1;
+}
+
 /* ---- setup ---------------------------------------------------------------------------- */
 
 static int make_dir(const char *path)
 {
     return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/*
+ * A partition directory without a database (a new host, a wiped disk):
+ * the latest snapshot is restored into it, and the stream replays from its
+ * applied_seq + 1; with no snapshot, from 1.  A stream that no longer
+ * reaches back to where the snapshot ends fails loudly: events are gone.
+ */
+static int restore(struct worker *w, struct w_part *pt)
+{
+    struct idw_snapshot_restore r;
+    char err[768], path[4200];
+    enum idw_rc rc;
+
+    snprintf(path, sizeof path, "%s/data.mdb", pt->dir);
+    if (access(path, F_OK) == 0)
+        return 0;
+    memset(&r, 0, sizeof r);
+    rc = idw_snapshot_restore(w->js, pt->p, pt->dir, RETRY_DEADLINE_MS, &r, err, sizeof err);
+    if (rc == IDW_OK) {
+        log_info("partition %u: restored snapshot %s (applied_seq %llu); replaying the stream from there",
+                 pt->p, r.manifest.snap_id, (unsigned long long)r.manifest.applied_seq);
+        return 0;
+    }
+    if (rc == IDW_NOTFOUND && !r.stream_gap)
+        return 0;
+    log_error("partition %u: %s", pt->p, err);
+    return -1;
+}
+
+/* A snapshot of each partition that is due (cluster.snapshot_every_s, _every_events); -1 on failure. */
+static int snapshot_due(struct worker *w)
+{
+    char err[768];
+
+    for (size_t i = 0; i < w->nparts && !stop_requested; i++) {
+        struct w_part *pt = &w->parts[i];
+        struct idw_snapshot_manifest m;
+        uint64_t seq, events = idw_apply_events(pt->ap);
+        if (idw_apply_seq(pt->ap, &seq, err, sizeof err) < 0) {
+            log_error("partition %u: %s", pt->p, err);
+            return -1;
+        }
+        if (!idw_snapshot_due(&w->sc, idw_now_ms(), pt->snap_ms, pt->snap_seq, seq, events - pt->snap_events))
+            continue;
+        enum idw_rc rc = idw_snapshot_take(w->js, pt->st, pt->p, &w->sc, NULL, RETRY_DEADLINE_MS, &m, err,
+                                           sizeof err);
+        if (rc < 0) {
+            log_error("partition %u: snapshot: %s", pt->p, err);
+            return -1;
+        }
+        pt->snap_ms = idw_now_ms();
+        pt->snap_events = events;
+        if (rc == IDW_OK) {
+            pt->snap_seq = m.applied_seq;
+            log_info("partition %u: snapshot %s at applied_seq %llu (%llu bytes)", pt->p, m.snap_id,
+                     (unsigned long long)m.applied_seq, (unsigned long long)m.bytes);
+        }
+    }
+    return 0;
 }
 
 static int open_part(struct worker *w, struct w_part *pt, unsigned p)
@@ -294,6 +384,9 @@ static int open_part(struct worker *w, struct w_part *pt, unsigned p)
         log_error("%s: cannot create: %s", pt->dir, strerror(errno));
         return -1;
     }
+    if (restore(w, pt) < 0)
+        return -1;
+    pt->snap_ms = idw_now_ms();
     if (idw_store_open(pt->dir, w->cli->cfg.map_size_mb, 0, &pt->st, err, sizeof err) < 0 ||
         idw_store_writer_lock(pt->dir, "worker", &pt->lock_fd, err, sizeof err) != IDW_OK ||
         idw_apply_open(pt->st, &w->cli->cfg, w->geo, w->detect, p, &pt->ap, err, sizeof err) < 0 ||
@@ -413,8 +506,15 @@ static int64_t start_due(struct worker *w)
         if (o->done || o->in_flight)
             continue;
         if (o->due_ms <= now) {
-            if (sync_cursor(o) < 0)
+            if (sync_cursor(o) < 0 || held(o) < 0)
                 return -1;
+            if (o->held) {
+                o->due_ms = now + 5000;
+                o->done = w->a->once;
+                if (o->due_ms < next && !o->done)
+                    next = o->due_ms;
+                continue;
+            }
             if (idw_okta_poll_begin(o->poller, &r, &wait_ms)) {
                 if (idw_poll_pool_submit(w->pool, o->poller, o) == IDW_OK) {
                     o->in_flight = 1;
@@ -484,7 +584,7 @@ static int loop(struct worker *w)
         int64_t next;
         if (apply_fetched(w) < 0)
             return -1;
-        if (idw_now_ms() >= w->drain_due_ms && drain_all(w) < 0)
+        if (idw_now_ms() >= w->drain_due_ms && (drain_all(w) < 0 || snapshot_due(w) < 0))
             return -1;
         next = start_due(w);
         if (next < 0 || deliver(w, 0, &next) < 0)
@@ -645,14 +745,15 @@ static int open_engine(struct worker *w)
         return -1;
     idw_detect_log_alerts(w->detect, 1);
     if (idw_webhooks_load(w->cli->cfg.root, &w->wh, err, sizeof err) < 0 ||
-        idw_partitioning_load(w->cli->cfg.root, &w->pt, err, sizeof err) < 0) {
+        idw_partitioning_load(w->cli->cfg.root, &w->pt, err, sizeof err) < 0 ||
+        idw_snapshot_config_load(w->cli->cfg.root, &w->sc, err, sizeof err) < 0) {
         log_error("%s", err);
         return -1;
     }
     if (idw_cli_route_alerts(w->cli->cfg.root, w->detect, w->wh) < 0)
         return -1;
     if (idw_js_connect(w->a->urls, w->a->nurls, NATS_TIMEOUT_MS, &w->js, err, sizeof err) < 0 ||
-        idw_publisher_open(w->js, &w->pt, replicas, w->geo, &w->pub, err, sizeof err) < 0) {
+        idw_publisher_open(w->js, &w->pt, replicas, w->sc.stream_max_age_days, w->geo, &w->pub, err, sizeof err) < 0) {
         log_error("%s", err);
         return -1;
     }

@@ -12,6 +12,7 @@
 
 #include <openssl/crypto.h>
 
+#include "cluster/command.h"
 #include "cluster/partition.h"
 #include "cluster/wal.h"
 #include "common/log.h"
@@ -354,6 +355,38 @@ static enum idw_rc judge(struct idw_apply *ap, uint64_t seq, const json_t *page,
     return IDW_OK;
 }
 
+/*
+ * An analyst's or operator's command (cluster/command.h), applied inside
+ * the transaction that commits applied_seq: a command it skips (an
+ * unknown alert, a refused transition, an id decided before) moves
+ * applied_seq alone, identically for anyone.
+ */
+static enum idw_rc apply_command(struct idw_apply *ap, uint64_t seq, const json_t *msg,
+                                 enum idw_apply_result *result, char *reason, size_t reasonlen,
+                                 char *err, size_t errlen)
+{
+    struct commit_ctx c = {.ap = ap, .seq = seq};
+    char why[512] = "";
+    int applied = 0;
+    MDB_txn *txn;
+
+    if (idw_store_begin(ap->st, 0, &txn, err, errlen) < 0)
+        return IDW_ERR;
+    if (idw_command_apply(ap->st, txn, ap->cfg, msg, &applied, why, sizeof why, err, errlen) < 0 ||
+        commit_hook(ap->st, txn, &c, err, errlen) < 0) {
+        mdb_txn_abort(txn);
+        return IDW_ERR;
+    }
+    if (idw_store_commit(txn, err, errlen) < 0)
+        return IDW_ERR;
+    *result = applied ? IDW_APPLY_APPLIED : IDW_APPLY_SKIPPED;
+    if (reason)
+        snprintf(reason, reasonlen, "%s", why);
+    if (applied)
+        drop_pipelines(ap);     /* a false positive taught a persona they may hold */
+    return IDW_OK;
+}
+
 /* A message that changes nothing but applied_seq: MALFORMED, or a seq already applied. */
 static enum idw_rc pass_over(struct idw_apply *ap, uint64_t seq, const char *why,
                              enum idw_apply_result *result,
@@ -420,9 +453,8 @@ enum idw_rc idw_apply_message(struct idw_apply *ap, uint64_t seq, const char *da
         rc = apply_genesis(ap, seq, msg, result, reason, reasonlen, err, errlen);
         break;
     case IDW_WAL_COMMAND:
-        snprintf(why, sizeof why, "wal: command %.64s: commands are not applied by this build",
-                 json_string_value(json_object_get(msg, "command")));
-        __attribute__((fallthrough));   /* never skip what this release cannot apply */
+        rc = apply_command(ap, seq, msg, result, reason, reasonlen, err, errlen);
+        break;
     default:
         snprintf(err, errlen, "apply: partition %u, sequence %llu: %s; stopped here (upgrade idwatch to "
                  "apply it)", ap->partition, (unsigned long long)seq, why);

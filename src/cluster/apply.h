@@ -20,10 +20,12 @@
  *   - the genesis message installs the partition's key for unknown
  *     usernames, once (a second one is SKIPPED);
  *   - a message that does not decode is SKIPPED as MALFORMED (logged);
- *   - a message of a later version or an unknown type (FUTURE), or a
- *     command this build cannot apply, STOPS the applier (IDW_ERR, err
- *     names the partition and sequence): skipping it would lose what a
- *     later release wrote;
+ *   - a command (cluster/command.h: a review, pause or resume) is applied
+ *     in the transaction that commits applied_seq; one it skips (unknown
+ *     alert, refused transition, an id decided before) is SKIPPED;
+ *   - a message of a later version, an unknown type or an unknown command
+ *     (FUTURE) STOPS the applier (IDW_ERR, err names the partition and
+ *     sequence): skipping it would lose what a later release wrote;
  *   - the page's events, the org's new cursor (next_cursor) and the
  *     partition's applied_seq commit in ONE LMDB write transaction; a
  *     skipped message commits applied_seq alone.  A crash (kill -9)

@@ -1,5 +1,6 @@
 /*
- * js.c — partition streams on NATS JetStream through cnats (js.h).
+ * js.c — partition streams on NATS JetStream through cnats (js.h), and the
+ * few calls on any stream that snapshots need (cluster/snapshot.h).
  *
  * Every call that talks to the cluster is retried until its deadline: on
  * loopback a leader election after a kill -9 takes about 8 s, during
@@ -280,4 +281,240 @@ void idw_js_close(struct idw_js *js)
         free(js);
     }
     nats_Close();
+}
+
+/* ---- any stream: retention, snapshots (js.h) ------------------------------------------------- */
+
+struct idw_js_msg {
+    natsMsg *m;
+};
+
+void idw_js_partition_stream(unsigned partition, char out[32])
+{
+    snprintf(out, 32, "IDW_P%u", partition);
+}
+
+enum idw_rc idw_js_ensure(struct idw_js *js, const struct idw_js_stream *st, int64_t deadline_ms,
+                          char *err, size_t errlen)
+{
+    jsStreamConfig cfg;
+    jsOptions o = wait_opts();
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = st->name;
+    cfg.Subjects = (const char **)st->subjects;
+    cfg.SubjectsLen = st->nsubjects;
+    cfg.Storage = js_FileStorage;
+    cfg.Replicas = st->replicas;
+    cfg.MaxAge = st->max_age_s * 1000000000;
+    if (st->max_msg_size)
+        cfg.MaxMsgSize = st->max_msg_size;
+    cfg.AllowRollup = st->allow_rollup != 0;
+    do {
+        jerr = 0;
+        s = js_AddStream(&si, js->ctx, &cfg, &o, &jerr);
+        jsStreamInfo_Destroy(si);
+        si = NULL;
+        if (s == NATS_OK || jerr == JSStreamNameExistErr)
+            return IDW_OK;
+    } while (!permanent(s) && again(deadline_ms));
+    set_err(err, errlen, st->name, s, jerr);
+    return IDW_ERR;
+}
+
+enum idw_rc idw_js_ensure_partition(struct idw_js *js, unsigned partition, int replicas, int max_age_days,
+                                    int64_t deadline_ms, char *err, size_t errlen)
+{
+    char stream[32], subject[48];
+    const char *subjects[1] = {subject};
+    jsStreamConfig cfg;
+    jsOptions o = wait_opts();
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    /* the same stream as idw_js_ensure_stream, plus its MaxAge */
+    names(partition, stream, subject);
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = stream;
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    cfg.Replicas = replicas;
+    cfg.Duplicates = (int64_t)IDW_JS_DUP_WINDOW_S * 1000000000;
+    cfg.MaxAge = (int64_t)max_age_days * 86400 * 1000000000;
+    do {
+        jerr = 0;
+        s = js_AddStream(&si, js->ctx, &cfg, &o, &jerr);
+        jsStreamInfo_Destroy(si);
+        si = NULL;
+        if (s == NATS_OK || jerr == JSStreamNameExistErr)
+            return IDW_OK;
+    } while (!permanent(s) && again(deadline_ms));
+    set_err(err, errlen, stream, s, jerr);
+    return IDW_ERR;
+}
+
+static natsStatus make_msg(natsMsg **m, const char *subject, const struct idw_js_header *h, size_t n,
+                           const void *data, size_t len)
+{
+    natsStatus s = natsMsg_Create(m, subject, NULL, data, (int)len);
+
+    for (size_t i = 0; s == NATS_OK && i < n; i++)
+        s = natsMsgHeader_Set(*m, h[i].key, h[i].value);
+    return s;
+}
+
+enum idw_rc idw_js_publish_headers(struct idw_js *js, const char *subject, const struct idw_js_header *h,
+                                   size_t n, const void *data, size_t len, int64_t deadline_ms,
+                                   uint64_t *seq, int *duplicate, char *err, size_t errlen)
+{
+    jsPubOptions po;
+    jsPubAck *ack = NULL;
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    jsPubOptions_Init(&po);
+    po.MaxWait = REQUEST_WAIT_MS;
+    do {
+        jerr = 0;
+        /* a message is consumed by neither publish nor failure: built afresh for each attempt */
+        s = make_msg(&m, subject, h, n, data, len);
+        if (s == NATS_OK)
+            s = js_PublishMsg(&ack, js->ctx, m, &po, &jerr);
+        natsMsg_Destroy(m);
+        m = NULL;
+        if (s == NATS_OK) {
+            *seq = ack->Sequence;
+            *duplicate = ack->Duplicate;
+            jsPubAck_Destroy(ack);
+            return IDW_OK;
+        }
+    } while (!permanent(s) && again(deadline_ms));
+    set_err(err, errlen, subject, s, jerr);
+    return IDW_ERR;
+}
+
+static int absent(jsErrCode jerr)
+{
+    return jerr == JSNoMessageFoundErr || jerr == JSStreamNotFoundErr;
+}
+
+enum idw_rc idw_js_stream_get(struct idw_js *js, const char *stream, uint64_t seq, const char *last_subject,
+                              int64_t deadline_ms, struct idw_js_msg **out, char *err, size_t errlen)
+{
+    jsOptions o = wait_opts();
+    natsMsg *m = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+    char what[192];
+
+    *out = NULL;
+    do {
+        jerr = 0;
+        if (last_subject)
+            s = js_GetLastMsg(&m, js->ctx, stream, last_subject, &o, &jerr);
+        else
+            s = js_GetMsg(&m, js->ctx, stream, seq, &o, &jerr);
+        if (s == NATS_OK) {
+            *out = calloc(1, sizeof **out);
+            if (!*out) {
+                natsMsg_Destroy(m);
+                snprintf(err, errlen, "nats: out of memory");
+                return IDW_ERR;
+            }
+            (*out)->m = m;
+            return IDW_OK;
+        }
+        if (absent(jerr))
+            return IDW_NOTFOUND;
+    } while (!permanent(s) && again(deadline_ms));
+    if (last_subject)
+        snprintf(what, sizeof what, "%s last %s", stream, last_subject);
+    else
+        snprintf(what, sizeof what, "%s seq %llu", stream, (unsigned long long)seq);
+    set_err(err, errlen, what, s, jerr);
+    return IDW_ERR;
+}
+
+const char *idw_js_msg_subject(const struct idw_js_msg *m)
+{
+    return natsMsg_GetSubject(m->m);
+}
+
+uint64_t idw_js_msg_seq(const struct idw_js_msg *m)
+{
+    return natsMsg_GetSequence(m->m);
+}
+
+const void *idw_js_msg_data(const struct idw_js_msg *m, size_t *len)
+{
+    *len = (size_t)natsMsg_GetDataLength(m->m);
+    return natsMsg_GetData(m->m);
+}
+
+const char *idw_js_msg_header(const struct idw_js_msg *m, const char *key)
+{
+    const char *v = NULL;
+
+    return natsMsgHeader_Get(m->m, key, &v) == NATS_OK ? v : NULL;
+}
+
+void idw_js_msg_free(struct idw_js_msg *m)
+{
+    if (m) {
+        natsMsg_Destroy(m->m);
+        free(m);
+    }
+}
+
+enum idw_rc idw_js_stream_state(struct idw_js *js, const char *stream, int64_t deadline_ms, uint64_t *first,
+                                uint64_t *last, uint64_t *msgs, char *err, size_t errlen)
+{
+    jsOptions o = wait_opts();
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    *first = *last = *msgs = 0;
+    do {
+        jerr = 0;
+        s = js_GetStreamInfo(&si, js->ctx, stream, &o, &jerr);
+        if (s == NATS_OK) {
+            *first = si->State.FirstSeq;
+            *last = si->State.LastSeq;
+            *msgs = si->State.Msgs;
+            jsStreamInfo_Destroy(si);
+            return IDW_OK;
+        }
+        if (jerr == JSStreamNotFoundErr)
+            return IDW_NOTFOUND;
+    } while (!permanent(s) && again(deadline_ms));
+    set_err(err, errlen, stream, s, jerr);
+    return IDW_ERR;
+}
+
+enum idw_rc idw_js_purge(struct idw_js *js, const char *stream, const char *subject, uint64_t before,
+                         int64_t deadline_ms, char *err, size_t errlen)
+{
+    jsOptions o = wait_opts();
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    if (before <= 1)
+        return IDW_OK;      /* nothing below 1; and the server would take 1 for "everything" */
+    o.Stream.Purge.Subject = subject;
+    o.Stream.Purge.Sequence = before;
+    do {
+        jerr = 0;
+        s = js_PurgeStream(js->ctx, stream, &o, &jerr);
+        if (s == NATS_OK)
+            return IDW_OK;
+    } while (!permanent(s) && again(deadline_ms));
+    set_err(err, errlen, stream, s, jerr);
+    return IDW_ERR;
 }

@@ -88,4 +88,87 @@ int64_t idw_js_now_ms(void);
 /* Closes the connection and releases the client library; js may be NULL. */
 void idw_js_close(struct idw_js *js);
 
+/* ---- any stream: retention, snapshots (cluster/snapshot.h) ------------------------------------- */
+
+/* Partition n's stream name, "IDW_P<n>" (32 bytes is enough). */
+void idw_js_partition_stream(unsigned partition, char out[32]);
+
+/*
+ * Like idw_js_ensure_stream, with a retention: messages older than
+ * max_age_days are removed by the server (0: kept for ever).  An existing
+ * stream keeps its own configuration (retention included).  IDW_OK, or
+ * IDW_ERR with err.
+ */
+enum idw_rc idw_js_ensure_partition(struct idw_js *js, unsigned partition, int replicas, int max_age_days,
+                                    int64_t deadline_ms, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* A stream to create if missing (idw_js_ensure). */
+struct idw_js_stream {
+    const char *name;
+    const char *const *subjects;
+    int nsubjects;
+    int replicas;
+    int64_t max_age_s;          /* 0: no age limit */
+    int32_t max_msg_size;       /* 0: the server's */
+    int allow_rollup;           /* honour Nats-Rollup headers */
+};
+
+/* Creates s if missing (an existing stream is left as it is), retried until deadline_ms.  IDW_OK, IDW_ERR. */
+enum idw_rc idw_js_ensure(struct idw_js *js, const struct idw_js_stream *s, int64_t deadline_ms,
+                          char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* A message header to publish (key and value are copied). */
+struct idw_js_header {
+    const char *key, *value;
+};
+
+/*
+ * Publishes data on subject with headers h (n of them; a "Nats-Msg-Id"
+ * among them de-duplicates retries), synchronously, retried as
+ * idw_js_publish until deadline_ms.  IDW_OK with *seq and *duplicate, or
+ * IDW_ERR with err.
+ */
+enum idw_rc idw_js_publish_headers(struct idw_js *js, const char *subject, const struct idw_js_header *h,
+                                   size_t n, const void *data, size_t len, int64_t deadline_ms,
+                                   uint64_t *seq, int *duplicate, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* One stored message, read back (idw_js_msg_free). */
+struct idw_js_msg;
+
+/*
+ * The message at seq of stream (last_subject NULL), or the newest message
+ * on last_subject, read from the stream leader (STREAM.MSG.GET), retried
+ * until deadline_ms.  IDW_OK with *out; IDW_NOTFOUND (*out NULL) when the
+ * stream does not exist or holds no such message (deleted, purged, aged
+ * out, never published); IDW_ERR with err.
+ */
+enum idw_rc idw_js_stream_get(struct idw_js *js, const char *stream, uint64_t seq, const char *last_subject,
+                              int64_t deadline_ms, struct idw_js_msg **out, char *err, size_t errlen)
+    IDW_MUST_CHECK;
+
+/* A read message's subject, sequence, payload (len bytes) and header value (NULL when absent). */
+const char *idw_js_msg_subject(const struct idw_js_msg *m);
+uint64_t idw_js_msg_seq(const struct idw_js_msg *m);
+const void *idw_js_msg_data(const struct idw_js_msg *m, size_t *len);
+const char *idw_js_msg_header(const struct idw_js_msg *m, const char *key);
+void idw_js_msg_free(struct idw_js_msg *m);
+
+/*
+ * A stream's state: first and last sequence and message count (an empty
+ * stream that held messages has first = last + 1).  IDW_OK; IDW_NOTFOUND
+ * when the stream does not exist (all 0); IDW_ERR with err.  Retried until
+ * deadline_ms.
+ */
+enum idw_rc idw_js_stream_state(struct idw_js *js, const char *stream, int64_t deadline_ms, uint64_t *first,
+                                uint64_t *last, uint64_t *msgs, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * Removes stream's messages on subject below sequence before (exclusive),
+ * retried until deadline_ms; before ≤ 1 removes nothing and sends nothing
+ * (nats-server 2.9.10 reads a subject purge with sequence 1 as one without a
+ * sequence: every message on the subject).  IDW_OK, or IDW_ERR with err.
+ */
+enum idw_rc idw_js_purge(struct idw_js *js, const char *stream, const char *subject, uint64_t before,
+                         int64_t deadline_ms, char *err, size_t errlen) IDW_MUST_CHECK;
+
 #endif

@@ -18,12 +18,12 @@ struct idw_publisher {
     struct idw_js *js;
     const struct idw_partitioning *pt;
     const struct idw_geodb *geo;
-    int replicas;
+    int replicas, max_age_days;
     unsigned char ensured[IDW_PARTITIONS_MAX];
 };
 
 enum idw_rc idw_publisher_open(struct idw_js *js, const struct idw_partitioning *pt, int replicas,
-                               const struct idw_geodb *geo, struct idw_publisher **out,
+                               int max_age_days, const struct idw_geodb *geo, struct idw_publisher **out,
                                char *err, size_t errlen)
 {
     *out = calloc(1, sizeof **out);
@@ -35,6 +35,7 @@ enum idw_rc idw_publisher_open(struct idw_js *js, const struct idw_partitioning 
     (*out)->pt = pt;
     (*out)->geo = geo;
     (*out)->replicas = replicas;
+    (*out)->max_age_days = max_age_days;
     return IDW_OK;
 }
 
@@ -82,7 +83,8 @@ enum idw_rc idw_publisher_ensure(struct idw_publisher *pub, unsigned partition, 
     }
     if (pub->ensured[partition])
         return IDW_OK;
-    if (idw_js_ensure_stream(pub->js, partition, pub->replicas, deadline_ms, err, errlen) < 0 ||
+    if (idw_js_ensure_partition(pub->js, partition, pub->replicas, pub->max_age_days, deadline_ms, err,
+                                errlen) < 0 ||
         idw_js_last_seq(pub->js, partition, deadline_ms, &last, err, errlen) < 0)
         return IDW_ERR;
     if (last == 0 && publish_genesis(pub, partition, deadline_ms, err, errlen) < 0)

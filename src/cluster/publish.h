@@ -42,11 +42,12 @@ struct idw_publish_result {
 
 /*
  * A publisher over js (borrowed, as pt and geo; geo may be NULL: nothing
- * recorded).  replicas: of the streams it creates.  IDW_OK with *out, or
+ * recorded).  replicas and max_age_days (0: no limit; cluster.stream_max_age_days):
+ * of the streams it creates.  IDW_OK with *out, or
  * IDW_ERR (out of memory).
  */
 enum idw_rc idw_publisher_open(struct idw_js *js, const struct idw_partitioning *pt, int replicas,
-                               const struct idw_geodb *geo, struct idw_publisher **out,
+                               int max_age_days, const struct idw_geodb *geo, struct idw_publisher **out,
                                char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*

@@ -19,7 +19,7 @@ OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds
 rm -rf "$S" && mkdir -p "$S"
 for h in replay normalize config rules persona_codec alert http_headers pipeline \
-         http_response okta_token okta_answer key sigma evrec_codec review_body wal command; do
+         http_response okta_token okta_answer key sigma evrec_codec review_body wal command snapshot_manifest; do
     mkdir -p "$S/fuzz_$h"
 done
 tmp=$(mktemp -d /tmp/idw-fuzz-corpus.XXXXXX)
@@ -94,6 +94,13 @@ for k, start in enumerate(range(0, len(sample), len(sample) // 12)):
         'org': 'acme', 'cursor_polled': '' if k == 0 else 'https://acme.okta.com/api/v1/logs?after=%d' % k,
         'next_cursor': 'https://acme.okta.com/api/v1/logs?after=%d' % (k + 1), 'fetched_at': 1789000000000 + k,
         'events': [json.loads(l) for l in chunk]}))
+
+# Snapshot manifests (src/cluster/snapshot.h): one chunk, many, the largest partition
+for k, (chunks, size) in enumerate(((1, 4096), (10, 9 * 262144 + 5), (40, 40 * 262144))):
+    put('fuzz_snapshot_manifest', 'manifest-%d.json' % k, json.dumps({
+        'v': 1, 'partition': [0, 7, 4095][k], 'snap_id': '%032x' % (k + 1), 'applied_seq': 126 + k,
+        'first_chunk_seq': 12 + k, 'chunks': chunks, 'bytes': size, 'sha256': '%064x' % (k + 7),
+        'created_at': 1789000000000 + k, 'idwatch_version': '0.1.0'}, separators=(',', ':')))
 
 # Attacks: each label's window of events.
 labels = [json.loads(l) for l in open(os.path.join(tmp, 'labels.jsonl'))]

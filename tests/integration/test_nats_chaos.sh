@@ -43,7 +43,7 @@ SOAR_REF=$SOAR_URL
 nats_cluster_start
 config() {     # config FILE SOAR_URL
     {
-        printf '{"cluster": {"partitions": 4, "nats": [%s]},\n' \
+        printf '{"cluster": {"partitions": 4, "snapshot_every_s": 4, "nats": [%s]},\n' \
             "$(echo "$NATS_URLS" | sed 's/\([^ ]*\)/"\1"/g; s/ /, /g')"
         printf ' "webhooks": [{"name": "soar", "url": "%s", "secret_file": "%s", "ca_file": "%s",
    "deliver_historical": true, "min_severity": "low", "retry_base_s": 1, "retry_cap_s": 2}],\n "orgs": [' \
@@ -131,6 +131,11 @@ for s in 0 1; do
         2>> "$WORK/w$s.log" || { tail -20 "$WORK/w$s.log"; fail "worker $s did not finish"; }
     echo "worker $s finished: $(cat fin.$s.json)"
 done
+
+restores=$(cat "$WORK/w0.log" "$WORK/w1.log" | grep -c 'restored snapshot' || true)
+snaps=$(cat "$WORK/w0.log" "$WORK/w1.log" "$WORK/wx.log" | grep -c '"msg":"partition [0-9]*: snapshot ' || true)
+echo "snapshots taken: $snaps; wiped partitions restored from a snapshot: $restores"
+[ "$restores" -gt 0 ] || fail "no wiped worker restored a snapshot: the path was not exercised"
 
 # the reference: one process, every event released, no faults
 "$IDWATCH" --config ref.json --db "$WORK/ref" run --once > ref.out 2>&1 || { cat ref.out; fail "reference run"; }

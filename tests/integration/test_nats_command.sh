@@ -76,9 +76,9 @@ cl cluster review "$(echo $alert | tr a-f A-F)" --org acme --status ack --assign
     --note 'called the user; "it was me"' --by analyst-7 --json > rv.json
 t1=$(python3 -c 'import time; print(int(time.time() * 1000))')
 expect_eq "$(jget rv.json 'j["command"], j["partition"], j["stream"], j["seq"], j["duplicate"]')" \
-    "review $pa IDW_P$pa 2 False" "review published to acme's partition"
+    "review $pa IDW_P$pa 3 False" "review published to acme's partition"
 id=$(jget rv.json 'j["id"]')
-js "IDW_P$pa" 2 > m2.json
+js "IDW_P$pa" 3 > m2.json
 python3 - "$id" "$t0" "$t1" "$alert" "$pa" <<'PY' || fail "the review message read back: $(cat m2.json)"
 import json, sys
 cid, t0, t1, alert, pa = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -95,27 +95,28 @@ assert r["subject"] == "idw.p%s.pg" % pa, r["subject"]
 print("ok: the review message: every field, at within the command's run, Msg-Id cmd:<id>")
 PY
 
-# pause and resume beta: partition 5, sequences 2 and 3; acme's stream untouched
+# pause and resume beta: partition 5, sequences 3 and 4 (1: the genesis, 2: the first page);
+# acme's stream untouched
 cl cluster pause --org beta --reason 'SIEM migration' --by ops --json > pz.json
 cl cluster resume --org beta --by ops --json > rs.json
-expect_eq "$(jget pz.json 'j["partition"], j["seq"]') $(jget rs.json 'j["partition"], j["seq"]')" "5 2 5 3" \
+expect_eq "$(jget pz.json 'j["partition"], j["seq"]') $(jget rs.json 'j["partition"], j["seq"]')" "5 3 5 4" \
     "pause and resume on beta's partition"
-js IDW_P5 2 > p2.json
-js IDW_P5 3 > p3.json
+js IDW_P5 3 > p2.json
+js IDW_P5 4 > p3.json
 expect_eq "$(jget p2.json 'j["data"]["command"], j["data"]["org"], j["data"]["reason"], j["data"]["by"], sorted(j["data"])')" \
     "pause beta SIEM migration ops ['at', 'by', 'command', 'id', 'org', 'reason', 'type', 'v']" "the pause message"
 expect_eq "$(jget p3.json 'j["data"]["command"], "reason" in j["data"], j["msg_id"] == "cmd:" + j["data"]["id"]')" \
     "resume False True" "the resume message"
-expect_eq "$(js IDW_P$pa info)" 2 "acme's stream: its page and the review, nothing of beta's"
+expect_eq "$(js IDW_P$pa info)" 3 "acme's stream: its genesis, its page and the review, nothing of beta's"
 
 # the same command id twice (a retry after an unknown outcome): stored once
 fixed=00112233445566778899aabbccddeeff
 cl cluster pause --org acme --id $fixed --json > d1.json
 cl cluster pause --org acme --id $fixed --reason 'retried later' --json > d2.json
 expect_eq "$(jget d1.json 'j["seq"], j["duplicate"]') $(jget d2.json 'j["seq"], j["duplicate"]')" \
-    "3 False 3 True" "the same --id twice: one message, the second a duplicate"
-expect_eq "$(js IDW_P$pa info)" 3 "acme's stream after the duplicate"
-expect_eq "$(js IDW_P$pa 3 | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(d["id"], "reason" in d)')" \
+    "4 False 4 True" "the same --id twice: one message, the second a duplicate"
+expect_eq "$(js IDW_P$pa info)" 4 "acme's stream after the duplicate"
+expect_eq "$(js IDW_P$pa 4 | python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(d["id"], "reason" in d)')" \
     "$fixed False" "the stored copy is the first one"
 
 # --help anywhere never acts; bad values are usage errors naming the field, publishing nothing
@@ -126,4 +127,4 @@ grep -q 'alert_id: expected a full alert id' short.err || fail "a prefix: $(cat 
 expect_rc 2 cl cluster review "$alert" --org acme --status open 2> st.err
 grep -q 'status: expected' st.err || fail "status open: $(cat st.err)"
 expect_rc 2 cl cluster resume --org acme --note x 2> note.err
-expect_eq "$(js IDW_P$pa info)" 3 "acme's stream after --help and refused commands"
+expect_eq "$(js IDW_P$pa info)" 4 "acme's stream after --help and refused commands"

@@ -59,7 +59,7 @@ alerts() {
 import json, sys
 rows = [json.loads(l) for l in sys.stdin]
 for r in sorted((r for r in rows if r["domain_id"] == sys.argv[1]), key=lambda a: a["alert_id"]):
-    print(r["alert_id"], r["version"], r["rule"], r.get("historical"), ",".join(sorted(r["event_ids"])))' "$2"
+    print(r["alert_id"], r["version"], r["rule"], r["status"], r.get("historical"), ",".join(sorted(r["event_ids"])))' "$2"
 }
 compare() {     # compare LABEL DIR_OF_SLOT0 DIR_OF_SLOT1
     total=0
@@ -84,6 +84,17 @@ for o in $orgs; do SIM_URL=$(cat url.$o) sim_ctl release '{"all": true}' > /dev/
 round 2
 compare "round 2" w0 w1
 expect_eq "$(jget w0.2.json 'j["skipped"]') $(jget w1.2.json 'j["skipped"]')" "0 0" "no page skipped"
+
+# an analyst's review in the log: `cluster review` publishes it to the org's partition, the
+# owning worker applies it in stream order (a new version, the status), as `alerts fp` does
+# in the single process
+for ro in $orgs; do [ -s ref.a.$ro ] && break; done
+a=$(head -1 ref.a.$ro | cut -d' ' -f1)
+w ref alerts fp "$a" --by analyst > /dev/null
+"$IDWATCH" --config cfg.json cluster review "$a" --org $ro --status fp --by analyst --json > rv.json
+round 3
+compare "after a review in the log" w0 w1
+grep -q "^$a [0-9]* [a-z_]* false_positive" got.a.$ro || fail "the review from the log did not apply"
 
 # every page applied once: each event of an org counted once in its partition's statistics
 for o in $orgs; do

@@ -197,6 +197,7 @@ static void test_future_stops(void **state)
     static const char *const msgs[] = {
         "{\"v\":3,\"type\":\"page\"}",
         "{\"v\":2,\"type\":\"snapshot-marker\"}",
+        "{\"v\":2,\"type\":\"command\",\"org\":\"acme\",\"command\":\"rebalance\"}",
     };
     enum idw_apply_result res;
     char err[256], why[256];

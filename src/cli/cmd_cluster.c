@@ -235,7 +235,8 @@ static int cmd_publish(struct idw_cli *cli, struct cluster_args *a)
              idw_snapshot_config_load(cli->cfg.root, &r->sc, err, sizeof err) < 0)
         log_error("%s", err);
     else if (idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &r->js, err, sizeof err) < 0 ||
-             idw_publisher_open(r->js, &r->pt, a->replicas, r->sc.stream_max_age_days, geo, &r->pub, err, sizeof err) < 0)
+             idw_publisher_open(r->js, &r->pt, a->replicas, r->sc.stream_max_age_days, geo, &r->pub, err,
+                                sizeof err) < 0)
         log_error("%s", err);
     else if (publish_file(r, in) == 0) {
         pub_summary(r, a->json);

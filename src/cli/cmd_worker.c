@@ -753,7 +753,8 @@ static int open_engine(struct worker *w)
     if (idw_cli_route_alerts(w->cli->cfg.root, w->detect, w->wh) < 0)
         return -1;
     if (idw_js_connect(w->a->urls, w->a->nurls, NATS_TIMEOUT_MS, &w->js, err, sizeof err) < 0 ||
-        idw_publisher_open(w->js, &w->pt, replicas, w->sc.stream_max_age_days, w->geo, &w->pub, err, sizeof err) < 0) {
+        idw_publisher_open(w->js, &w->pt, replicas, w->sc.stream_max_age_days, w->geo, &w->pub, err,
+                           sizeof err) < 0) {
         log_error("%s", err);
         return -1;
     }

@@ -110,7 +110,7 @@ static const struct key serve_keys[] = {
 /* cluster.overrides is a free-form {org: partition} map: cluster/partition.c checks it. */
 static const struct key cluster_keys[] = {
     {"partitions", T_INT, NULL}, {"overrides", T_OBJ, NULL}, {"replicas", T_INT, NULL},
-    {"nats", T_ARR_STR, NULL}, {NULL, 0, NULL},
+    {"nats", T_ARR_STR, NULL}, {"alerts_max_age_days", T_INT, NULL}, {NULL, 0, NULL},
 };
 
 static const struct key root_keys[] = {

@@ -19,7 +19,7 @@ OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds
 rm -rf "$S" && mkdir -p "$S"
 for h in replay normalize config rules persona_codec alert http_headers pipeline \
-         http_response okta_token okta_answer key sigma evrec_codec review_body wal; do
+         http_response okta_token okta_answer key sigma evrec_codec review_body wal alertstream; do
     mkdir -p "$S/fuzz_$h"
 done
 tmp=$(mktemp -d /tmp/idw-fuzz-corpus.XXXXXX)
@@ -94,6 +94,19 @@ for k, start in enumerate(range(0, len(sample), len(sample) // 12)):
         'org': 'acme', 'cursor_polled': '' if k == 0 else 'https://acme.okta.com/api/v1/logs?after=%d' % k,
         'next_cursor': 'https://acme.okta.com/api/v1/logs?after=%d' % (k + 1), 'fetched_at': 1789000000000 + k,
         'events': [json.loads(l) for l in chunk]}))
+
+# Alerts-stream envelopes (src/cluster/alertstream.h): an alert's and an incident's versions.
+for k, org in enumerate(('acme', 'acme.eu', 'beta_1')):
+    aid = '3f2a9c1e-0000-4000-8000-%012d' % k
+    alert = {'alert_id': aid, 'version': k + 1, 'domain_id': org, 'rule': 'brute_force', 'severity': 'high',
+             'status': 'open', 'incident_id': 'inc-%d' % k, 'summary': 'seed %d' % k}
+    inc = {'type': 'incident', 'incident_id': 'inc-%d' % k, 'version': k + 2, 'domain_id': org,
+           'severity': 'high', 'status': 'open'}
+    put('fuzz_alertstream', 'alert-%d.json' % k, json.dumps(
+        {'v': 1, 'kind': 'alert', 'org': org, 'id': aid, 'version': k + 1, 'payload': alert}))
+    put('fuzz_alertstream', 'incident-%d.json' % k, json.dumps(
+        {'v': 1, 'kind': 'incident', 'org': org, 'id': 'inc-%d' % k, 'version': k + 2, 'payload': inc}))
+    put('fuzz_alertstream', 'payload-%d.json' % k, json.dumps(alert))
 
 # Attacks: each label's window of events.
 labels = [json.loads(l) for l in open(os.path.join(tmp, 'labels.jsonl'))]

@@ -104,6 +104,8 @@ static const char *envelope_problem(const json_t *env)
 
     if (!json_is_object(env))
         return "not a JSON object";
+    if (json_object_size(env) != 6 || !p || !json_object_get(env, "v"))
+        return "expected exactly v, kind, org, id, version and payload";
     const json_t *ver = json_object_get(env, "v");
 
     if (!json_is_integer(ver) || json_integer_value(ver) != ENVELOPE_V)

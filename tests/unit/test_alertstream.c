@@ -148,6 +148,9 @@ static void test_decode_refusals(void **state)
          "\"payload\":{\"alert_id\":\"x\",\"version\":1,\"domain_id\":\"acme\"}}",
          "type disagrees with kind"},
         {"{\"v\":1,\"v\":1}", "duplicate"},
+        {"{\"v\":1," ALERT_X ",\"version\":1,\"payload\":{\"alert_id\":\"x\",\"version\":1,"
+         "\"domain_id\":\"acme\"},\"extra\":1}", "expected exactly v, kind, org, id, version and payload"},
+        {"{\"v\":1," ALERT_X ",\"version\":1}", "expected exactly"},
     };
     char err[256];
     json_t *env;

@@ -318,7 +318,11 @@ enum idw_rc idw_alertstream_attach(struct idw_alertstream *as, struct idw_store 
         .retry_base_s = 2, .retry_cap_s = 300, .give_up_hours = 24 * 30, .max_permanent_attempts = 3,
     };
 
+    const struct idw_webhook *have = idw_webhook_find(*wh, IDW_ALERTS_TARGET);
+
     if (register_in(st, err, errlen) < 0)
         return IDW_ERR;
+    if (have && have->send == send_entry && have->send_ctx == as)
+        return IDW_OK;      /* another database of this process, one set of targets: sent once */
     return idw_webhooks_add_callback(wh, &cb, err, errlen);
 }

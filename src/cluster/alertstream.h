@@ -106,7 +106,10 @@ enum idw_rc idw_alertstream_publish(struct idw_alertstream *as, const json_t *pa
  * severity, historical too), durably, and appends its callback target to
  * *wh (NULL: a new set), so that idw_deliver_pending(st, *wh, ...)
  * publishes them.  Call it before routing alerts with (*wh)->targets.
- * as must outlive *wh's use.  IDW_OK, or IDW_ERR with err.
+ * A process with several databases (a worker's partitions) calls it once
+ * per database: with the same as and *wh, the target is appended once.
+ * as must outlive *wh's use.  IDW_OK, or IDW_ERR with err (*wh unchanged;
+ * the registration, once committed, stays).
  */
 enum idw_rc idw_alertstream_attach(struct idw_alertstream *as, struct idw_store *st, struct idw_webhooks **wh,
                                    char *err, size_t errlen) IDW_MUST_CHECK;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cluster/alertstream.h"
+#include "deliver/outbox.h"
 
 static json_t *alert_doc(const char *id, int version, const char *org)
 {
@@ -167,6 +168,56 @@ static void test_decode_refusals(void **state)
     }
 }
 
+/*
+ * attach: the stream registered in each database and its callback target
+ * appended once to a process's set; bad settings named.  (No NATS: nothing
+ * is sent until a delivery pass.)
+ */
+static void test_attach(void **state)
+{
+    char dir[2][64], err[512], cmd[160];
+    struct idw_store *st[2];
+    struct idw_alertstream *as = NULL;
+    struct idw_webhooks *wh = NULL;
+    struct idw_outbox_target *reg;
+    json_t *root = json_pack("{s:{s:i}}", "cluster", "alerts_max_age_days", 30), *bad;
+    MDB_txn *txn;
+    size_t n;
+    (void)state;
+
+    for (int i = 0; i < 2; i++) {
+        snprintf(dir[i], sizeof dir[i], "/tmp/idw-as-XXXXXX");
+        assert_non_null(mkdtemp(dir[i]));
+        assert_int_equal(idw_store_open(dir[i], 64, IDW_STORE_NOSYNC, &st[i], err, sizeof err), IDW_OK);
+    }
+    assert_int_equal(idw_alertstream_open(NULL, root, &as, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_alertstream_attach(as, st[0], &wh, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_alertstream_attach(as, st[1], &wh, err, sizeof err), IDW_OK);
+    assert_int_equal(wh->n, 1);
+    assert_string_equal(wh->targets[0].name, IDW_ALERTS_TARGET);
+    assert_int_equal(wh->targets[0].min_severity, IDW_SEV_LOW);
+    assert_true(wh->targets[0].deliver_historical && wh->targets[0].incidents);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(idw_store_begin(st[i], IDW_STORE_RDONLY, &txn, err, sizeof err), IDW_OK);
+        assert_int_equal(idw_outbox_registered(st[i], txn, &reg, &n, err, sizeof err), IDW_OK);
+        mdb_txn_abort(txn);
+        assert_int_equal(n, 1);
+        assert_string_equal(reg[0].name, IDW_ALERTS_TARGET);
+        free(reg);
+        idw_store_close(st[i]);
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir[i]);
+        assert_int_equal(system(cmd), 0);
+    }
+    idw_webhooks_free(wh);
+    idw_alertstream_close(as);
+    bad = json_pack("{s:{s:i}}", "cluster", "alerts_max_age_days", 0);
+    assert_int_equal(idw_alertstream_open(NULL, bad, &as, err, sizeof err), IDW_ERR);
+    assert_null(as);
+    assert_non_null(strstr(err, "cluster.alerts_max_age_days: must be an integer between 1 and 36500"));
+    json_decref(bad);
+    json_decref(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -174,6 +225,7 @@ int main(void)
         cmocka_unit_test(test_incident_envelope),
         cmocka_unit_test(test_envelope_refusals),
         cmocka_unit_test(test_decode_refusals),
+        cmocka_unit_test(test_attach),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -286,16 +286,19 @@ static enum idw_rc grow(struct idw_webhooks *wh)
 enum idw_rc idw_webhooks_add_callback(struct idw_webhooks **wh, const struct idw_callback_target *cb,
                                       char *err, size_t errlen)
 {
-    struct idw_webhooks *set = *wh ? *wh : calloc(1, sizeof *set);
+    const int fresh = *wh == NULL;
+    struct idw_webhooks *set = fresh ? calloc(1, sizeof *set) : *wh;
+    enum idw_rc rc = IDW_ERR;
 
-    if (!set || grow(set) < 0) {
-        if (set != *wh)
-            idw_webhooks_free(set);
+    if (!set)
         snprintf(err, errlen, "delivery target '%s': out of memory", cb->target.name);
-        return IDW_ERR;
+    else if (check_callback(set, cb, err, errlen) == IDW_OK) {
+        rc = grow(set);
+        if (rc != IDW_OK)
+            snprintf(err, errlen, "delivery target '%s': out of memory", cb->target.name);
     }
-    if (check_callback(set, cb, err, errlen) < 0) {
-        if (set != *wh)
+    if (rc != IDW_OK) {
+        if (fresh)
             idw_webhooks_free(set);
         return IDW_ERR;
     }

@@ -275,6 +275,8 @@ enum idw_rc idw_alertstream_publish(struct idw_alertstream *as, const json_t *pa
     free(data);
     if (duplicate)
         *duplicate = dup;
+    if (rc != IDW_OK)
+        as->ensured = 0;    /* a long-lived worker: the stream may have been deleted; check again next time */
     return rc == IDW_OK ? IDW_OK : IDW_BUSY;    /* NATS did not take it in time: worth retrying */
 }
 

@@ -147,4 +147,37 @@ enum idw_rc idw_cli_person_events(const struct idw_cli *cli, struct idw_store *s
                                   size_t limit, json_t **out) IDW_MUST_CHECK;
 void idw_cli_print_events(const json_t *events);
 
+/*
+ * Alerts as `alerts list` prints them (cmd_alerts.c), for every command
+ * that lists alerts (`cluster alerts` too).  sort_alerts: newest
+ * last_seen first, ties by alert id, in place (IDW_OK, or IDW_ERR out of
+ * memory, alerts unchanged).  print_alerts: the table with its header, or
+ * with json one document per line (JSON Lines).
+ */
+enum idw_rc idw_cli_sort_alerts(json_t *alerts) IDW_MUST_CHECK;
+void idw_cli_print_alerts(const json_t *alerts, int json);
+
+/*
+ * `idwatch cluster alerts` (cmd_cluster_alerts.c): every org's alerts from
+ * the alerts stream (cluster/alertstream.h), the latest version of each.
+ * argv[0] is "alerts".  An exit code.
+ */
+int idw_cmd_cluster_alerts(struct idw_cli *cli, int argc, char **argv);
+
+/*
+ * `cluster apply --publish-alerts` (cmd_cluster_alerts.c): open registers
+ * the alerts stream as a target of st's outbox (before applying, so every
+ * version the apply raises is queued for it) and loads the webhooks; drain
+ * then publishes what is queued (every pending delivery, webhooks too,
+ * like `outbox deliver`).  IDW_OK, or IDW_ERR (printed; drain: some
+ * versions are still queued, kept for the next drain).  close: p may be
+ * NULL.
+ */
+struct idw_js;
+struct idw_cli_alert_pub;
+enum idw_rc idw_cli_alert_pub_open(const struct idw_cli *cli, struct idw_store *st, struct idw_js *js,
+                                   struct idw_cli_alert_pub **out) IDW_MUST_CHECK;
+enum idw_rc idw_cli_alert_pub_drain(struct idw_cli_alert_pub *p, struct idw_store *st) IDW_MUST_CHECK;
+void idw_cli_alert_pub_close(struct idw_cli_alert_pub *p);
+
 #endif

@@ -207,11 +207,34 @@ static int collect_one(const json_t *a, void *vctx)
     return 0;
 }
 
+/* Newest last_seen first; the alert id breaks ties, so every reader lists the same order. */
 static int newest_first(const void *x, const void *y)
 {
-    json_int_t a = json_integer_value(json_object_get(*(json_t *const *)x, "last_seen_ms"));
-    json_int_t b = json_integer_value(json_object_get(*(json_t *const *)y, "last_seen_ms"));
-    return a < b ? 1 : a > b ? -1 : 0;
+    const json_t *ja = *(json_t *const *)x, *jb = *(json_t *const *)y;
+    json_int_t a = json_integer_value(json_object_get(ja, "last_seen_ms"));
+    json_int_t b = json_integer_value(json_object_get(jb, "last_seen_ms"));
+    const char *ia = idw_alert_id(ja), *ib = idw_alert_id(jb);
+
+    if (a != b)
+        return a < b ? 1 : -1;
+    return strcmp(ia ? ia : "", ib ? ib : "");
+}
+
+enum idw_rc idw_cli_sort_alerts(json_t *alerts)
+{
+    size_t n = json_array_size(alerts), i;
+    json_t **v = malloc((n ? n : 1) * sizeof *v);
+
+    if (!v)
+        return IDW_ERR;
+    for (i = 0; i < n; i++)
+        v[i] = json_incref(json_array_get(alerts, i));
+    qsort(v, n, sizeof *v, newest_first);
+    json_array_clear(alerts);
+    for (i = 0; i < n; i++)
+        json_array_append_new(alerts, v[i]);
+    free(v);
+    return IDW_OK;
 }
 
 /*
@@ -222,8 +245,6 @@ static json_t *load_alerts(struct idw_store *st, MDB_txn *txn, const struct filt
 {
     struct collect c = {.f = f, .out = json_array(), .rules = json_object()};
     char err[256];
-    json_t **v;
-    size_t n, i;
 
     *rules = c.rules;
     if (idw_alert_each(st, txn, collect_one, &c, err, sizeof err) != IDW_OK) {
@@ -231,16 +252,11 @@ static json_t *load_alerts(struct idw_store *st, MDB_txn *txn, const struct filt
         json_decref(c.out);
         return NULL;
     }
-    n = json_array_size(c.out);
-    v = malloc((n ? n : 1) * sizeof *v);
-    for (i = 0; v && i < n; i++)
-        v[i] = json_incref(json_array_get(c.out, i));
-    if (v)
-        qsort(v, n, sizeof *v, newest_first);
-    json_array_clear(c.out);
-    for (i = 0; v && i < n; i++)
-        json_array_append_new(c.out, v[i]);
-    free(v);
+    if (idw_cli_sort_alerts(c.out) != IDW_OK) {
+        log_error("alerts list: out of memory");
+        json_decref(c.out);
+        return NULL;
+    }
     return c.out;
 }
 
@@ -253,6 +269,24 @@ static void print_row(const json_t *a)
            json_string_value(json_object_get(a, "alert_id")),
            json_string_value(json_object_get(a, "last_seen")),
            json_string_value(json_object_get(a, "summary")));
+}
+
+void idw_cli_print_alerts(const json_t *alerts, int json)
+{
+    const json_t *a;
+    size_t i;
+
+    if (!json)
+        printf("%-9s %3s  %-18s %-36s %-24s %s\n",
+               "SEVERITY", "SCR", "RULE", "ALERT", "LAST SEEN", "SUMMARY");
+    json_array_foreach(alerts, i, a) {
+        if (json) {
+            json_dumpf(a, stdout, JSON_COMPACT | JSON_SORT_KEYS);
+            putchar('\n');
+        } else {
+            print_row(a);
+        }
+    }
 }
 
 static int by_name(const void *x, const void *y)
@@ -350,7 +384,7 @@ static int check_rule(const struct idw_cli *cli, const char *rule, json_t *known
 
 static int cmd_list(const struct idw_cli *cli, struct idw_store *st, MDB_txn *txn, const struct filter *f)
 {
-    json_t *rules, *all = load_alerts(st, txn, f, &rules), *a;
+    json_t *rules, *all = load_alerts(st, txn, f, &rules);
     const char *rule = NULL, *r;
     size_t i;
     int rc = all ? IDW_EXIT_OK : IDW_EXIT_FAILURE;
@@ -362,20 +396,12 @@ static int cmd_list(const struct idw_cli *cli, struct idw_store *st, MDB_txn *tx
         json_decref(all);
         return rc;
     }
-    if (!f->json)
-        printf("%-9s %3s  %-18s %-36s %-24s %s\n",
-               "SEVERITY", "SCR", "RULE", "ALERT", "LAST SEEN", "SUMMARY");
-    json_array_foreach(all, i, a) {
-        r = idw_alert_rule(a);
-        if (rule && (!r || strcmp(r, rule) != 0))
-            continue;
-        if (f->json) {
-            json_dumpf(a, stdout, JSON_COMPACT | JSON_SORT_KEYS);
-            putchar('\n');
-        } else {
-            print_row(a);
-        }
+    for (i = json_array_size(all); rule && i-- > 0;) {
+        r = idw_alert_rule(json_array_get(all, i));
+        if (!r || strcmp(r, rule) != 0)
+            json_array_remove(all, i);
     }
+    idw_cli_print_alerts(all, f->json);
     json_decref(rules);         /* rule points into it */
     json_decref(all);
     return IDW_EXIT_OK;

@@ -27,6 +27,7 @@ struct cluster_args {
     const char *file;
     long partition;
     int replicas, json;
+    int publish_alerts;             /* apply --publish-alerts (cmd_cluster_alerts.c) */
     const char *urls[MAX_URLS];
     size_t nurls;
 };
@@ -35,14 +36,22 @@ static void cluster_usage(FILE *out)
 {
     fprintf(out,
             "usage: idwatch cluster publish --file PATH|- [--nats URL]... [--replicas N] [--json]\n"
-            "       idwatch cluster apply --partition N [--nats URL]... [--json]\n"
+            "       idwatch cluster apply --partition N [--nats URL]... [--json] [--publish-alerts]\n"
+            "       idwatch cluster alerts [--org O] [--rule R] [--status S] [--since TIME] [--limit N]\n"
+            "                              [--json] [--nats URL]...\n"
             "\n"
             "The scale-out mode's first slice (docs/scale-out.md).\n"
             "  publish  reads write-ahead-log pages, one JSON object a line ({org, cursor_polled,\n"
             "           next_cursor, fetched_at, events}), and publishes each to its org's\n"
             "           partition stream (IDW_P<n>, created if missing), de-duplicated by Msg-Id\n"
             "  apply    applies partition N's stream, from this database's applied sequence to\n"
-            "           the stream's end as it was at the start, then exits\n"
+            "           the stream's end as it was at the start, then exits; --publish-alerts\n"
+            "           also queues every alert version for the alerts stream (IDW_ALERTS) and\n"
+            "           drains the outbox to it afterwards\n"
+            "  alerts   every org's alerts from the alerts stream, the latest version of each,\n"
+            "           newest first, as `alerts list` prints them; --org (a domain_id), --rule,\n"
+            "           --status (open, acknowledged, resolved, false_positive), --since (30m, 24h,\n"
+            "           7d, 2w or RFC 3339) filter them, --limit N keeps the N newest\n"
             "\n"
             "  --nats URL      a NATS server (repeatable; default: the config's cluster.nats)\n"
             "  --replicas N    replicas of a stream publish creates (default: cluster.replicas, 3)\n"
@@ -59,7 +68,8 @@ static int parse_args(int argc, char **argv, struct cluster_args *a)
     static const struct option opts[] = {
         {"file", required_argument, NULL, 'f'}, {"partition", required_argument, NULL, 'p'},
         {"nats", required_argument, NULL, 'n'}, {"replicas", required_argument, NULL, 'r'},
-        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        {"publish-alerts", no_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
     };
     char *end;
     int c;
@@ -88,6 +98,8 @@ static int parse_args(int argc, char **argv, struct cluster_args *a)
             }
         } else if (c == 'j')
             a->json = 1;
+        else if (c == 'P')
+            a->publish_alerts = 1;
         else if (c == 'h') {
             cluster_usage(stdout);
             return 1;
@@ -317,6 +329,7 @@ static int run_apply(struct idw_cli *cli, const struct cluster_args *a, struct i
     struct idw_store *st = idw_cli_open_writer(cli, "cluster apply");
     struct idw_apply *ap = NULL;
     struct idw_js *js = NULL;
+    struct idw_cli_alert_pub *pub = NULL;
     struct apply_run r = {0};
     char err[512];
     int rc = IDW_EXIT_FAILURE;
@@ -330,10 +343,13 @@ static int run_apply(struct idw_cli *cli, const struct cluster_args *a, struct i
         idw_apply_open(st, &cli->cfg, geo, detect, p, &ap, err, sizeof err) < 0 ||
         idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0)
         log_error("%s", err);
+    else if (a->publish_alerts && idw_cli_alert_pub_open(cli, st, js, &pub) < 0)
+        rc = IDW_EXIT_FAILURE;
     else if ((idw_apply_set_partitioning(ap, &pt), drain(js, ap, p, &r)) == 0) {
         apply_summary(&r, p, idw_apply_events(ap), a->json);
-        rc = IDW_EXIT_OK;
+        rc = pub && idw_cli_alert_pub_drain(pub, st) < 0 ? IDW_EXIT_FAILURE : IDW_EXIT_OK;
     }
+    idw_cli_alert_pub_close(pub);
     idw_js_close(js);
     idw_apply_close(ap);
     idw_partitioning_free(&pt);
@@ -369,6 +385,9 @@ int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv)
         return idw_cmd_cluster_command(cli, argc - 1, argv + 1);
     if (sub && (strcmp(sub, "snapshot") == 0 || strcmp(sub, "restore") == 0))
         return idw_cmd_cluster_snapshot(cli, argc, argv);      /* cmd_snapshot.c */
+    if (sub && !strcmp(sub, "alerts"))
+        return idw_cmd_cluster_alerts(cli, argc - 1, argv + 1);
+
     if (!sub || (strcmp(sub, "publish") != 0 && strcmp(sub, "apply") != 0)) {
         if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {
             cluster_usage(stdout);
@@ -380,6 +399,10 @@ int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv)
     rc = parse_args(argc - 1, argv + 1, &a);
     if (rc)
         return rc > 0 ? IDW_EXIT_OK : IDW_EXIT_USAGE;
+    if (sub[0] == 'p' && a.publish_alerts) {
+        fprintf(stderr, "idwatch cluster publish: --publish-alerts is an option of apply\n");
+        return IDW_EXIT_USAGE;
+    }
     if (optind < argc - 1 || (sub[0] == 'p' && !a.file) || (sub[0] == 'a' && a.partition < 0)) {
         fprintf(stderr, "idwatch cluster %s: %s\n", sub,
                 optind < argc - 1 ? "unexpected argument" : sub[0] == 'p' ? "--file is required"

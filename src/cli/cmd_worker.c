@@ -34,6 +34,7 @@
 
 #include "cli/cli.h"
 #include "cli/poll_pool.h"
+#include "cluster/alertstream.h"
 #include "cluster/apply.h"
 #include "cluster/command.h"
 #include "cluster/js.h"
@@ -104,6 +105,7 @@ struct worker {
     struct idw_snapshot_config sc;
     struct idw_js *js;
     struct idw_publisher *pub;
+    struct idw_alertstream *as;     /* IDW_ALERTS: every alert version, for the provider-wide view */
     struct idw_geodb *geo;
     struct idw_detect *detect;
     struct idw_webhooks *wh;
@@ -391,6 +393,10 @@ static int open_part(struct worker *w, struct w_part *pt, unsigned p)
         idw_store_writer_lock(pt->dir, "worker", &pt->lock_fd, err, sizeof err) != IDW_OK ||
         idw_apply_open(pt->st, &w->cli->cfg, w->geo, w->detect, p, &pt->ap, err, sizeof err) < 0 ||
         idw_publisher_ensure(w->pub, p, idw_js_now_ms() + RETRY_DEADLINE_MS, err, sizeof err) < 0) {
+        log_error("partition %u: %s", p, err);
+        return -1;
+    }
+    if (idw_alertstream_attach(w->as, pt->st, &w->wh, err, sizeof err) < 0) {
         log_error("partition %u: %s", p, err);
         return -1;
     }
@@ -728,12 +734,14 @@ static void close_all(struct worker *w)
             close(w->parts[i].lock_fd);
     }
     free(w->parts);
+    idw_webhooks_free(w->wh);
+    idw_alertstream_close(w->as);
     idw_publisher_close(w->pub);
     idw_js_close(w->js);
     idw_partitioning_free(&w->pt);
     idw_geo_close(w->geo);
     idw_detect_close(w->detect);
-    idw_webhooks_free(w->wh);
+
 }
 
 static int open_engine(struct worker *w)
@@ -750,9 +758,8 @@ static int open_engine(struct worker *w)
         log_error("%s", err);
         return -1;
     }
-    if (idw_cli_route_alerts(w->cli->cfg.root, w->detect, w->wh) < 0)
-        return -1;
     if (idw_js_connect(w->a->urls, w->a->nurls, NATS_TIMEOUT_MS, &w->js, err, sizeof err) < 0 ||
+        idw_alertstream_open(w->js, w->cli->cfg.root, &w->as, err, sizeof err) < 0 ||
         idw_publisher_open(w->js, &w->pt, replicas, w->sc.stream_max_age_days, w->geo, &w->pub, err,
                            sizeof err) < 0) {
         log_error("%s", err);
@@ -784,7 +791,9 @@ int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv)
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);
     signal(SIGPIPE, SIG_IGN);
-    if (open_engine(&w) == 0 && open_parts(&w) == 0 && drain_all(&w) == 0 && open_orgs(&w) == 0 &&
+    /* the alerts are routed once every partition registered the alerts stream (alertstream.h) */
+    if (open_engine(&w) == 0 && open_parts(&w) == 0 && idw_cli_route_alerts(cli->cfg.root, w.detect, w.wh) == 0 &&
+        drain_all(&w) == 0 && open_orgs(&w) == 0 &&
         idw_poll_pool_new(w.norgs < FETCH_THREADS_MAX ? (w.norgs ? w.norgs : 1) : FETCH_THREADS_MAX,
                           &w.pool) == IDW_OK) {
         log_info("worker %ld of %ld: %zu partitions, %zu orgs", a.slot, a.slots, w.nparts, w.norgs);

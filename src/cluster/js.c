@@ -518,3 +518,155 @@ enum idw_rc idw_js_purge(struct idw_js *js, const char *stream, const char *subj
     set_err(err, errlen, stream, s, jerr);
     return IDW_ERR;
 }
+
+/* ---- streams other than the partition logs (js.h) ------------------------------- */
+
+enum idw_rc idw_js_ensure_named(struct idw_js *js, const struct idw_js_stream_spec *spec,
+                                int64_t deadline_ms, char *err, size_t errlen)
+{
+    const char *subjects[1] = {spec->subject};
+    jsStreamConfig cfg;
+    jsOptions o = wait_opts();
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    jsStreamConfig_Init(&cfg);
+    cfg.Name = spec->name;
+    cfg.Subjects = subjects;
+    cfg.SubjectsLen = 1;
+    cfg.Storage = js_FileStorage;
+    cfg.Replicas = spec->replicas;
+    cfg.Duplicates = spec->dup_window_s * 1000000000;
+    cfg.MaxAge = spec->max_age_s * 1000000000;
+    do {
+        jerr = 0;
+        s = js_AddStream(&si, js->ctx, &cfg, &o, &jerr);
+        jsStreamInfo_Destroy(si);
+        si = NULL;
+        if (s == NATS_OK || jerr == JSStreamNameExistErr)
+            return IDW_OK;
+    } while (!permanent(s) && again(deadline_ms));
+    set_err(err, errlen, spec->name, s, jerr);
+    return IDW_ERR;
+}
+
+enum idw_rc idw_js_publish_subject(struct idw_js *js, const char *subject, const char *msg_id,
+                                   const void *data, size_t len, int64_t deadline_ms, uint64_t *seq,
+                                   int *duplicate, char *err, size_t errlen)
+{
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    do {
+        jerr = 0;
+        s = publish_once(js, subject, msg_id, data, len, seq, duplicate, &jerr);
+        if (s == NATS_OK)
+            return IDW_OK;
+    } while (!permanent(s) && again(deadline_ms));
+    set_err(err, errlen, subject, s, jerr);
+    return IDW_ERR;
+}
+
+/* The stream's message count: IDW_OK, IDW_NOTFOUND (no such stream), IDW_ERR with err. */
+static enum idw_rc stream_msgs(struct idw_js *js, const char *stream, uint64_t *msgs,
+                               char *err, size_t errlen)
+{
+    jsOptions o = wait_opts();
+    jsStreamInfo *si = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s = js_GetStreamInfo(&si, js->ctx, stream, &o, &jerr);
+
+    if (jerr == JSStreamNotFoundErr)
+        return IDW_NOTFOUND;
+    if (s != NATS_OK) {
+        set_err(err, errlen, stream, s, jerr);
+        return IDW_ERR;
+    }
+    *msgs = si->State.Msgs;
+    jsStreamInfo_Destroy(si);
+    return IDW_OK;
+}
+
+/* An ordered consumer of stream on filter from start_ms; *none: it has nothing to deliver. */
+static enum idw_rc subscribe_ordered(struct idw_js *js, const char *stream, const char *filter,
+                                     int64_t start_ms, natsSubscription **sub, int *none,
+                                     char *err, size_t errlen)
+{
+    jsOptions o = wait_opts();
+    jsSubOptions so;
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus s;
+
+    jsSubOptions_Init(&so);
+    so.Stream = stream;
+    so.Ordered = true;
+    so.Config.DeliverPolicy = start_ms > 0 ? js_DeliverByStartTime : js_DeliverAll;
+    so.Config.OptStartTime = start_ms > 0 ? start_ms * 1000000 : 0;
+    s = js_SubscribeSync(sub, js->ctx, filter, &o, &so, &jerr);
+    if (s == NATS_OK)
+        s = natsSubscription_GetConsumerInfo(&ci, *sub, &o, &jerr);
+    if (s != NATS_OK) {
+        set_err(err, errlen, stream, s, jerr);
+        natsSubscription_Destroy(*sub);
+        *sub = NULL;
+        return IDW_ERR;
+    }
+    *none = ci->NumPending == 0 && ci->Delivered.Consumer == 0;
+    jsConsumerInfo_Destroy(ci);
+    return IDW_OK;
+}
+
+/* One message to fn; *last: the consumer has caught up.  IDW_OK, or IDW_ERR with err. */
+static enum idw_rc deliver_one(natsMsg *m, idw_js_msg_fn fn, void *ctx, int *last, char *err, size_t errlen)
+{
+    jsMsgMetaData *meta = NULL;
+    natsStatus s = natsMsg_GetMetaData(&meta, m);
+    int rc;
+
+    if (s != NATS_OK) {
+        set_err(err, errlen, "message metadata", s, 0);
+        return IDW_ERR;
+    }
+    rc = fn(natsMsg_GetData(m), (size_t)natsMsg_GetDataLength(m), meta->Sequence.Stream,
+            meta->Timestamp / 1000000, ctx);
+    *last = meta->NumPending == 0;
+    if (rc < 0)
+        snprintf(err, errlen, "%s seq %llu: could not be taken (out of memory)", meta->Stream,
+                 (unsigned long long)meta->Sequence.Stream);
+    jsMsgMetaData_Destroy(meta);
+    return rc < 0 ? IDW_ERR : IDW_OK;
+}
+
+enum idw_rc idw_js_read_ordered(struct idw_js *js, const char *stream, const char *filter, int64_t start_ms,
+                                int64_t wait_ms, idw_js_msg_fn fn, void *ctx, uint64_t *count,
+                                char *err, size_t errlen)
+{
+    natsSubscription *sub = NULL;
+    natsMsg *m = NULL;
+    uint64_t msgs = 0, n = 0;
+    int none = 0, last = 0;
+    enum idw_rc rc = stream_msgs(js, stream, &msgs, err, errlen);
+
+    if (rc == IDW_OK && msgs)
+        rc = subscribe_ordered(js, stream, filter, start_ms, &sub, &none, err, errlen);
+    while (rc == IDW_OK && msgs && !none && !last) {
+        natsStatus s = natsSubscription_NextMsg(&m, sub, wait_ms);
+        if (s != NATS_OK) {
+            set_err(err, errlen, stream, s, 0);
+            rc = IDW_ERR;
+            break;
+        }
+        rc = deliver_one(m, fn, ctx, &last, err, errlen);
+        natsMsg_Destroy(m);
+        n++;
+    }
+    if (sub) {
+        natsSubscription_Unsubscribe(sub);
+        natsSubscription_Destroy(sub);
+    }
+    if (count)
+        *count = n;
+    return rc;
+}

@@ -85,6 +85,57 @@ size_t idw_js_max_message(const struct idw_js *js);
 /* Milliseconds since the epoch (the clock deadlines are given in). */
 int64_t idw_js_now_ms(void);
 
+/* ---- streams other than the partition logs (the alerts stream, cluster/alertstream.h) ---- */
+
+/* A stream idw_js_ensure_named creates. */
+struct idw_js_stream_spec {
+    const char *name;               /* e.g. "IDW_ALERTS" */
+    const char *subject;            /* e.g. "idw.alert.>" */
+    int replicas;                   /* 1 … 5 */
+    int64_t dup_window_s;           /* Nats-Msg-Id de-duplication window */
+    int64_t max_age_s;              /* messages older than this are removed; 0: kept for ever */
+};
+
+/*
+ * Creates the stream spec describes if missing (an existing stream keeps
+ * its own configuration), retried like idw_js_ensure_stream.  IDW_OK, or
+ * IDW_ERR with err.
+ */
+enum idw_rc idw_js_ensure_named(struct idw_js *js, const struct idw_js_stream_spec *spec,
+                                int64_t deadline_ms, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * Publishes data to subject with msg_id, waiting for the acknowledgement,
+ * retried like idw_js_publish until deadline_ms (a subject no stream
+ * takes is retried too: create the stream first).  IDW_OK with *seq and
+ * *duplicate, or IDW_ERR with err.
+ */
+enum idw_rc idw_js_publish_subject(struct idw_js *js, const char *subject, const char *msg_id,
+                                   const void *data, size_t len, int64_t deadline_ms, uint64_t *seq,
+                                   int *duplicate, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * Called for each message of idw_js_read_ordered, in stream order: data
+ * (len bytes, NUL-terminated, valid during the call), its stream sequence
+ * and its time (ms since the epoch).  0 to go on, < 0 to stop the read
+ * with a failure (out of memory).
+ */
+typedef int (*idw_js_msg_fn)(const char *data, size_t len, uint64_t seq, int64_t ts_ms, void *ctx);
+
+/*
+ * Reads stream's messages on filter (a subject of the stream, wildcards
+ * allowed) published at or after start_ms (0: from the first) through an
+ * ordered consumer (ephemeral, no acknowledgements, flow-controlled: one
+ * round trip per batch, not per message) until it has caught up with
+ * what the stream held when the read began.  Each message stalls for at
+ * most wait_ms.  IDW_OK with *count (may be NULL) the messages read;
+ * IDW_NOTFOUND when the stream does not exist; IDW_ERR with err (fn
+ * failed, or a stall).
+ */
+enum idw_rc idw_js_read_ordered(struct idw_js *js, const char *stream, const char *filter, int64_t start_ms,
+                                int64_t wait_ms, idw_js_msg_fn fn, void *ctx, uint64_t *count,
+                                char *err, size_t errlen) IDW_MUST_CHECK;
+
 /* Closes the connection and releases the client library; js may be NULL. */
 void idw_js_close(struct idw_js *js);
 

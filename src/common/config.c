@@ -113,7 +113,7 @@ static const struct key cluster_keys[] = {
     {"nats", T_ARR_STR, NULL}, {"slot", T_INT, NULL}, {"slots", T_INT, NULL},
     /* cluster/snapshot.h checks their values */
     {"snapshot_every_s", T_INT, NULL}, {"snapshot_every_events", T_INT, NULL},
-    {"stream_max_age_days", T_INT, NULL},
+    {"stream_max_age_days", T_INT, NULL}, {"alerts_max_age_days", T_INT, NULL},
     {NULL, 0, NULL},
 };
 

@@ -44,6 +44,7 @@ struct attempt {
     long status;                    /* 0 = transport failure */
     char error[256];
     int done, ok;
+    int permanent;                  /* a callback target refused it for good (IDW_ERR) */
     int deferred;                   /* not tried: its webhook failed earlier in the pass */
     int leased_elsewhere;           /* not tried: another pass holds its lease */
 };
@@ -165,7 +166,24 @@ static int collect_one(uint64_t seq, json_t *e, void *vc)
 
 /* ---- one POST ---------------------------------------------------------------- */
 
-static void post(struct attempt *t)
+/*
+ * A callback target (webhook.h idw_webhooks_add_callback): its function
+ * instead of a request.  Status stays 0 (no HTTP), so the error is kept.
+ */
+static void send_callback(struct attempt *t)
+{
+    enum idw_rc rc;
+
+    t->error[0] = '\0';
+    rc = t->w->send(t->entry, t->w->send_ctx, t->error, sizeof t->error);
+    t->status = 0;
+    t->ok = rc == IDW_OK;
+    t->permanent = rc == IDW_ERR;
+    if (!t->ok && !t->error[0])
+        snprintf(t->error, sizeof t->error, "%s", t->permanent ? "refused" : "target unavailable");
+}
+
+static void post_http(struct attempt *t)
 {
     const json_t *alert = json_object_get(t->entry, "alert");
     char *body = idw_webhook_body(t->w, alert);
@@ -198,6 +216,15 @@ static void post(struct attempt *t)
     t->ok = r.status >= 200 && r.status < 300;
     idw_http_resp_clear(&r);
     free(body);
+}
+
+/* One attempt: through the target's callback, or POSTed to the webhook. */
+static void post(struct attempt *t)
+{
+    if (t->w->send)
+        send_callback(t);
+    else
+        post_http(t);
 }
 
 /* A failure that says the receiver is unreachable or struggling, not this one request. */
@@ -239,7 +266,7 @@ static enum idw_rc reschedule(json_t *e, const struct attempt *t, int64_t now, i
     int64_t age = now - json_integer_value(since ? since : json_object_get(e, "created_ms"));
     int bad = 0;
 
-    *dead = retryable(t->status) ? age > (int64_t)(t->w->give_up_hours * 3600000.0)
+    *dead = !t->permanent && retryable(t->status) ? age > (int64_t)(t->w->give_up_hours * 3600000.0)
                                  : attempts >= t->w->max_4xx_attempts;
     bad |= json_object_set_new(e, "attempts", json_integer(attempts));
     bad |= json_object_set_new(e, "last_status", json_integer(t->status));
@@ -260,15 +287,22 @@ static void log_outcome(const struct attempt *t, int dead)
     json_t *f = json_pack("{s:s?, s:I, s:s, s:I, s:s}", "alert_id", id, "version", (json_int_t)v,
                           "webhook", name, "http_status", (json_int_t)t->status,
                           "outcome", t->ok ? "delivered" : dead ? "dead" : "retry");
+    char why[32];
+
+    /* a callback target has no HTTP status: its own words say it all */
+    if (t->w->send)
+        snprintf(why, sizeof why, "%s", t->permanent ? "refused:" : "unavailable:");
+    else
+        snprintf(why, sizeof why, "%s%ld", t->status ? "HTTP " : "transport ", t->status);
 
     if (t->ok)
         idw_log_fields(IDW_LOG_INFO, f, "delivered alert %s version %lld to %s", id, v, name);
     else if (dead)
-        idw_log_fields(IDW_LOG_ERROR, f, "dead letter: alert %s version %lld to %s: %s%ld %s", id, v,
-                       name, t->status ? "HTTP " : "", t->status, t->error);
+        idw_log_fields(IDW_LOG_ERROR, f, "dead letter: alert %s version %lld to %s: %s %s", id, v,
+                       name, why, t->error);
     else
-        idw_log_fields(IDW_LOG_WARN, f, "delivery of alert %s version %lld to %s failed (%s%ld %s); "
-                       "will retry", id, v, name, t->status ? "HTTP " : "transport ", t->status, t->error);
+        idw_log_fields(IDW_LOG_WARN, f, "delivery of alert %s version %lld to %s failed (%s %s); "
+                       "will retry", id, v, name, why, t->error);
 }
 
 /* One stored total plus n; -1 when memory runs out. */
@@ -544,7 +578,7 @@ static enum idw_rc post_all(struct idw_store *st, struct attempt *a, size_t n,
         if (record_now(st, &a[i], &retry_at, sum, err, errlen) < 0)
             return IDW_ERR;
         earliest(next_due, retry_at);
-        if (!a[i].ok && webhook_down(a[i].status) && retry_at &&
+        if (!a[i].ok && !a[i].permanent && webhook_down(a[i].status) && retry_at &&
             json_object_set_new(down_until, a[i].w->target.name, json_integer(retry_at)) < 0) {
             snprintf(err, errlen, "delivery pass: out of memory");
             return IDW_ERR;

@@ -18,6 +18,11 @@
  * webhook is no longer configured stays pending (visible in `outbox list`)
  * until it is configured again or removed by hand.
  *
+ * A callback target (webhook.h idw_webhooks_add_callback) goes through
+ * the same pass: its function stands for the POST, IDW_BUSY counts as a
+ * transport failure (retried, the target's other entries wait with it)
+ * and IDW_ERR as a refusal (dead after its max_permanent_attempts).
+ *
  * The worker is synchronous and single-threaded: the daemon calls it
  * between pages, and no LMDB write transaction is open across a request.
  */

@@ -161,12 +161,115 @@ enum idw_rc idw_outbox_enqueue(struct idw_store *st, MDB_txn *txn, const char *d
     return IDW_OK;
 }
 
+/* ---- registered targets ----------------------------------------------------- */
+
+#define REGISTERED "outbox_targets"
+
+enum idw_rc idw_outbox_register_target(struct idw_store *st, MDB_txn *txn, const struct idw_outbox_target *t,
+                                       char *err, size_t errlen)
+{
+    json_t *doc = NULL, *one;
+    enum idw_rc rc = idw_store_meta_get(st, txn, REGISTERED, "_all", &doc, err, errlen);
+
+    if (rc < 0)
+        return IDW_ERR;
+    if (!doc)
+        doc = json_object();
+    one = json_pack("{s:s, s:b, s:b}", "min_severity", idw_severity_name(t->min_severity),
+                    "deliver_historical", t->deliver_historical, "incidents", t->incidents);
+    if (!doc || !one || json_object_set_new(doc, t->name, one) < 0) {
+        json_decref(doc);
+        snprintf(err, errlen, "outbox target %s: out of memory", t->name);
+        return IDW_ERR;
+    }
+    rc = idw_store_meta_put(st, txn, REGISTERED, "_all", doc, err, errlen);
+    json_decref(doc);
+    return rc;
+}
+
+/* One registered target from its record; IDW_ERR with err naming it when it is not one. */
+static enum idw_rc read_registered(const char *name, const json_t *o, struct idw_outbox_target *t,
+                                   char *err, size_t errlen)
+{
+    const json_t *hist = json_object_get(o, "deliver_historical"), *inc = json_object_get(o, "incidents");
+
+    memset(t, 0, sizeof *t);
+    if (strlen(name) >= sizeof t->name || !json_is_boolean(hist) || !json_is_boolean(inc) ||
+        idw_severity_parse(json_string_value(json_object_get(o, "min_severity")), &t->min_severity) < 0) {
+        snprintf(err, errlen, "meta %s: target '%.200s': damaged record", REGISTERED, name);
+        return IDW_ERR;
+    }
+    idw_strlcpy(t->name, name, sizeof t->name);
+    t->deliver_historical = json_is_true(hist);
+    t->incidents = json_is_true(inc);
+    return IDW_OK;
+}
+
+enum idw_rc idw_outbox_registered(struct idw_store *st, MDB_txn *txn, struct idw_outbox_target **out,
+                                  size_t *n, char *err, size_t errlen)
+{
+    json_t *doc = NULL, *o;
+    const char *name;
+    enum idw_rc rc = idw_store_meta_get(st, txn, REGISTERED, "_all", &doc, err, errlen);
+
+    *out = NULL;
+    *n = 0;
+    if (rc < 0)
+        return IDW_ERR;
+    if (!json_object_size(doc)) {
+        json_decref(doc);
+        return IDW_OK;
+    }
+    *out = calloc(json_object_size(doc), sizeof **out);
+    rc = *out ? IDW_OK : IDW_ERR;
+    if (!*out)
+        snprintf(err, errlen, "meta %s: out of memory", REGISTERED);
+    json_object_foreach(doc, name, o) {
+        if (rc == IDW_OK)
+            rc = read_registered(name, o, &(*out)[(*n)++], err, errlen);
+    }
+    json_decref(doc);
+    if (rc < 0) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 /* ---- the alert sink ------------------------------------------------------------ */
 
 struct sink_targets {
     struct idw_outbox_target *t;
     size_t n;
 };
+
+static int has_target(const struct sink_targets *s, const char *name)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (!strcmp(s->t[i].name, name))
+            return 1;
+    return 0;
+}
+
+/*
+ * The database's registered targets that the sink was not made with: a
+ * process that registered one also routes to it, and must not queue twice.
+ */
+static enum idw_rc enqueue_registered(struct idw_store *st, MDB_txn *txn, const char *domain,
+                                      const json_t *alert, const struct sink_targets *s,
+                                      char *err, size_t errlen)
+{
+    struct idw_outbox_target *reg;
+    size_t n;
+    enum idw_rc rc = idw_outbox_registered(st, txn, &reg, &n, err, errlen);
+
+    for (size_t i = 0; rc == IDW_OK && i < n; i++)
+        if (!has_target(s, reg[i].name))
+            rc = idw_outbox_enqueue(st, txn, domain, alert, &reg[i], 1, NULL, err, errlen);
+    free(reg);
+    return rc;
+}
 
 static enum idw_rc enqueue_version(struct idw_store *st, MDB_txn *txn, const json_t *alert, void *ctx,
                                    char *err, size_t errlen)
@@ -178,7 +281,9 @@ static enum idw_rc enqueue_version(struct idw_store *st, MDB_txn *txn, const jso
         snprintf(err, errlen, "outbox: alert without domain_id");
         return IDW_ERR;
     }
-    return idw_outbox_enqueue(st, txn, domain, alert, s->t, s->n, NULL, err, errlen);
+    if (idw_outbox_enqueue(st, txn, domain, alert, s->t, s->n, NULL, err, errlen) < 0)
+        return IDW_ERR;
+    return enqueue_registered(st, txn, domain, alert, s, err, errlen);
 }
 
 static void release_targets(void *ctx)

@@ -24,6 +24,13 @@
  * with `incidents` on: kind "incident", alert_id holding the incident_id
  * (ordering and Idempotency-Key work per id alike), rule "incident", and
  * the incident document in `alert`.  Alert entries carry no kind.
+ *
+ * Registered targets: a database may carry targets of its own (meta
+ * "outbox_targets"/"_all", idw_outbox_register_target), for which the
+ * outbox sink queues every version whoever writes it — the pipeline,
+ * `alerts ack`, an API review — beside the targets it was made with.  The
+ * scale-out alerts stream is one: a review made on a worker's database by
+ * a process that knows nothing of NATS still reaches the stream.
  */
 #ifndef IDW_OUTBOX_H
 #define IDW_OUTBOX_H
@@ -78,6 +85,25 @@ IDW_MUST_CHECK enum idw_rc idw_outbox_sink(const struct idw_outbox_target *t, si
 IDW_MUST_CHECK enum idw_rc idw_outbox_attach(struct idw_alerts *al, const json_t *root,
                                              const struct idw_outbox_target *t, size_t n,
                                              char *err, size_t errlen);
+
+/*
+ * Records target t (name and filters) as one of st's registered targets
+ * (replacing one of the same name) in the caller's write transaction:
+ * from its commit on, the outbox sink of every process queues each alert
+ * and incident version for it too.  Whoever delivers registers the
+ * target's sender (webhook.h idw_webhooks_add_callback); until then its
+ * entries wait pending.  IDW_OK, or IDW_ERR with err.
+ */
+enum idw_rc idw_outbox_register_target(struct idw_store *st, MDB_txn *txn, const struct idw_outbox_target *t,
+                                       char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * st's registered targets, as idw_outbox_register_target stored them:
+ * IDW_OK with *out (malloc'd, NULL when none) and *n, or IDW_ERR with err
+ * (a damaged record: named, never read as "none").
+ */
+enum idw_rc idw_outbox_registered(struct idw_store *st, MDB_txn *txn, struct idw_outbox_target **out,
+                                  size_t *n, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Calls fn for every entry in queue order (an entry that is not JSON is

@@ -246,6 +246,73 @@ void idw_webhooks_free(struct idw_webhooks *wh)
     free(wh);
 }
 
+/* The settings a callback target must have (idw_webhooks_add_callback); IDW_ERR with err naming it. */
+static enum idw_rc check_callback(const struct idw_webhooks *wh, const struct idw_callback_target *cb,
+                                  char *err, size_t errlen)
+{
+    const char *name = cb->target.name;
+
+    if (!cb->send || !name[0] || idw_webhook_find((struct idw_webhooks *)wh, name)) {
+        snprintf(err, errlen, "delivery target '%s': %s", name,
+                 !cb->send ? "no send function" : !name[0] ? "no name" : "the name is already a webhook's");
+        return IDW_ERR;
+    }
+    if (cb->timeout_s < 1 || cb->timeout_s > 300 || cb->retry_base_s < 0.05 ||
+        cb->retry_cap_s < cb->retry_base_s || cb->retry_cap_s > 86400 || cb->max_permanent_attempts < 1 ||
+        cb->max_permanent_attempts > 100 || cb->give_up_hours <= 0 || cb->give_up_hours > 24 * 365) {
+        snprintf(err, errlen, "delivery target '%s': need 1 <= timeout_s <= 300, 0.05 <= retry_base_s <= "
+                 "retry_cap_s <= 86400, 1 <= max_permanent_attempts <= 100, 0 < give_up_hours <= 8760", name);
+        return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
+/* Room for one more entry in wh's two arrays; IDW_ERR when out of memory (wh as it was). */
+static enum idw_rc grow(struct idw_webhooks *wh)
+{
+    struct idw_webhook *w = realloc(wh->w, (wh->n + 1) * sizeof *w);
+    struct idw_outbox_target *t;
+
+    if (!w)
+        return IDW_ERR;
+    wh->w = w;
+    t = realloc(wh->targets, (wh->n + 1) * sizeof *t);
+    if (!t)
+        return IDW_ERR;
+    wh->targets = t;
+    return IDW_OK;
+}
+
+enum idw_rc idw_webhooks_add_callback(struct idw_webhooks **wh, const struct idw_callback_target *cb,
+                                      char *err, size_t errlen)
+{
+    const int fresh = *wh == NULL;
+    struct idw_webhooks *set = fresh ? calloc(1, sizeof *set) : *wh;
+    enum idw_rc rc = IDW_ERR;
+
+    if (!set)
+        snprintf(err, errlen, "delivery target '%s': out of memory", cb->target.name);
+    else if (check_callback(set, cb, err, errlen) == IDW_OK) {
+        rc = grow(set);
+        if (rc != IDW_OK)
+            snprintf(err, errlen, "delivery target '%s': out of memory", cb->target.name);
+    }
+    if (rc != IDW_OK) {
+        if (fresh)
+            idw_webhooks_free(set);
+        return IDW_ERR;
+    }
+    set->w[set->n] = (struct idw_webhook){
+        .target = cb->target, .format = IDW_WEBHOOK_NATIVE, .timeout_s = cb->timeout_s,
+        .retry_base_s = cb->retry_base_s, .retry_cap_s = cb->retry_cap_s,
+        .max_4xx_attempts = cb->max_permanent_attempts, .give_up_hours = cb->give_up_hours,
+        .send = cb->send, .send_ctx = cb->ctx,
+    };
+    set->targets[set->n++] = cb->target;
+    *wh = set;
+    return IDW_OK;
+}
+
 enum idw_rc idw_webhook_targets(const json_t *root, struct idw_outbox_target **out, size_t *n,
                                 char *err, size_t errlen)
 {

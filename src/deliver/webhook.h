@@ -14,6 +14,11 @@
  *
  * Secrets come from secret_file or secret_env, are held only in memory
  * and wiped on release; they never reach logs, errors or argv.
+ *
+ * A caller may add a target that is not an HTTP webhook (a callback
+ * target, idw_webhooks_add_callback: the scale-out alerts stream is one):
+ * its entries are queued, ordered, superseded, leased, retried and
+ * dead-lettered exactly like a webhook's, only sent through its function.
  */
 #ifndef IDW_WEBHOOK_H
 #define IDW_WEBHOOK_H
@@ -29,6 +34,18 @@
 
 enum idw_webhook_format { IDW_WEBHOOK_NATIVE, IDW_WEBHOOK_OCSF };
 
+/*
+ * Sends one queued version to a callback target.  entry is the outbox
+ * entry (outbox.h: alert_id, version, domain, kind, alert — the document
+ * a native webhook receives), valid during the call only.  Returns IDW_OK
+ * when the target has it (the entry leaves the outbox); IDW_BUSY for a
+ * retryable failure (the target is down: backoff, its other entries wait
+ * with it, dead after give_up_hours); IDW_ERR when the target refuses it
+ * for good (dead after max_permanent_attempts).  err says why; it is kept
+ * in the entry's last_error, so it never holds a secret.
+ */
+typedef enum idw_rc (*idw_webhook_send_fn)(const json_t *entry, void *ctx, char *err, size_t errlen);
+
 struct idw_webhook {
     struct idw_outbox_target target;    /* name and filters (the outbox's view) */
     char url[2048];
@@ -39,6 +56,19 @@ struct idw_webhook {
     double give_up_hours;               /* retryable failures: dead letter after this long */
     char *secret;                       /* idw_secret_free'd */
     struct idw_http *http;              /* one connection per webhook, reused */
+    idw_webhook_send_fn send;           /* a callback target: sent through this (no url, secret, http) */
+    void *send_ctx;                     /* send's ctx, the caller's */
+};
+
+/* A callback target: what idw_webhooks_add_callback copies into a webhook entry. */
+struct idw_callback_target {
+    struct idw_outbox_target target;    /* name (unique among the webhooks) and filters */
+    idw_webhook_send_fn send;
+    void *ctx;                          /* passed to send; the caller keeps it alive while registered */
+    long timeout_s;                     /* the longest one send may take, 1 … 300: the entry's lease */
+    double retry_base_s, retry_cap_s;   /* backoff between these, as a webhook's */
+    double give_up_hours;               /* retryable failures: dead letter after this long */
+    int max_permanent_attempts;         /* IDW_ERR answers: dead letter after this many */
 };
 
 struct idw_webhooks {
@@ -56,6 +86,18 @@ struct idw_webhooks {
 enum idw_rc idw_webhooks_load(const json_t *root, struct idw_webhooks **out, char *err, size_t errlen)
     IDW_MUST_CHECK;
 void idw_webhooks_free(struct idw_webhooks *wh);
+
+/*
+ * Appends callback target cb to *wh (NULL, as idw_webhooks_load gives
+ * when no webhook is configured, gets a new set): its name and filters
+ * join wh->targets, so idw_cli_route_alerts-style wiring queues alert
+ * versions for it, and idw_deliver_pending sends them through cb->send.
+ * Call it before any pointer into (*wh)->w is taken (it reallocates).
+ * IDW_OK, or IDW_ERR with err (a name already taken, settings out of
+ * range, out of memory; *wh unchanged).
+ */
+enum idw_rc idw_webhooks_add_callback(struct idw_webhooks **wh, const struct idw_callback_target *cb,
+                                      char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Only the names and filters of the configured webhooks (no secrets, no

@@ -19,7 +19,7 @@ OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds
 rm -rf "$S" && mkdir -p "$S"
 for h in replay normalize config rules persona_codec alert http_headers pipeline \
-         http_response okta_token okta_answer key sigma evrec_codec review_body wal command snapshot_manifest; do
+         http_response okta_token okta_answer key sigma evrec_codec review_body wal command snapshot_manifest alertstream; do
     mkdir -p "$S/fuzz_$h"
 done
 tmp=$(mktemp -d /tmp/idw-fuzz-corpus.XXXXXX)
@@ -101,6 +101,18 @@ for k, (chunks, size) in enumerate(((1, 4096), (10, 9 * 262144 + 5), (40, 40 * 2
         'v': 1, 'partition': [0, 7, 4095][k], 'snap_id': '%032x' % (k + 1), 'applied_seq': 126 + k,
         'first_chunk_seq': 12 + k, 'chunks': chunks, 'bytes': size, 'sha256': '%064x' % (k + 7),
         'created_at': 1789000000000 + k, 'idwatch_version': '0.1.0'}, separators=(',', ':')))
+# Alerts-stream envelopes (src/cluster/alertstream.h): an alert's and an incident's versions.
+for k, org in enumerate(('acme', 'acme.eu', 'beta_1')):
+    aid = '3f2a9c1e-0000-4000-8000-%012d' % k
+    alert = {'alert_id': aid, 'version': k + 1, 'domain_id': org, 'rule': 'brute_force', 'severity': 'high',
+             'status': 'open', 'incident_id': 'inc-%d' % k, 'summary': 'seed %d' % k}
+    inc = {'type': 'incident', 'incident_id': 'inc-%d' % k, 'version': k + 2, 'domain_id': org,
+           'severity': 'high', 'status': 'open'}
+    put('fuzz_alertstream', 'alert-%d.json' % k, json.dumps(
+        {'v': 1, 'kind': 'alert', 'org': org, 'id': aid, 'version': k + 1, 'payload': alert}))
+    put('fuzz_alertstream', 'incident-%d.json' % k, json.dumps(
+        {'v': 1, 'kind': 'incident', 'org': org, 'id': 'inc-%d' % k, 'version': k + 2, 'payload': inc}))
+    put('fuzz_alertstream', 'payload-%d.json' % k, json.dumps(alert))
 
 # Attacks: each label's window of events.
 labels = [json.loads(l) for l in open(os.path.join(tmp, 'labels.jsonl'))]

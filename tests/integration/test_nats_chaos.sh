@@ -166,6 +166,17 @@ done
 [ "$total" -gt 0 ] || fail "the reference raised no alert"
 echo "ok: personas and alerts ($total) of the four orgs equal run's after $kills kills ($wipes wiped)"
 
+# the provider-wide view: every alert in IDW_ALERTS at its final version, equal to run's
+"$IDWATCH" --config cfg.json cluster alerts --json > stream.alerts || fail "cluster alerts"
+"$IDWATCH" --db "$WORK/ref" alerts list --json > ref.all
+python3 - <<'PY' || fail "the alerts stream differs from run's alerts"
+import json
+got = {r["alert_id"]: (r["version"], r["rule"], r["status"]) for r in map(json.loads, open("stream.alerts"))}
+ref = {r["alert_id"]: (r["version"], r["rule"], r["status"]) for r in map(json.loads, open("ref.all"))}
+assert got == ref, sorted(set(got.items()) ^ set(ref.items()))[:5]
+print("ok: cluster alerts (IDW_ALERTS) lists run's %d alerts at their final versions" % len(ref))
+PY
+
 # the log alone: a worker with an empty directory and no Okta (no org_url, no webhook)
 # rebuilds each slot from the streams, equal again (a wiped worker in the chaos above could
 # also have re-read everything from Okta: this one cannot)

@@ -681,7 +681,11 @@ bad:
     return -1;
 }
 
-/* Slot and URLs from the configuration where the command line left them out; -1 with a message. */
+/*
+ * Slot and URLs from the configuration where the command line left them
+ * out.  IDW_EXIT_OK; IDW_EXIT_USAGE for a missing or bad slot,
+ * IDW_EXIT_FAILURE for no NATS server (both said).
+ */
 static int resolve(struct idw_cli *cli, struct worker_args *a)
 {
     const json_t *list = json_object_get(json_object_get(cli->cfg.root, "cluster"), "nats");
@@ -694,7 +698,7 @@ static int resolve(struct idw_cli *cli, struct worker_args *a)
         a->slots = cluster_int(cli, "slots", -1);
     if (a->slots < 1 || a->slots > IDW_PARTITIONS_MAX || a->slot < 0 || a->slot >= a->slots) {
         log_error("worker: give --slot I --slots N (or cluster.slot and cluster.slots) with 0 <= I < N");
-        return -1;
+        return IDW_EXIT_USAGE;
     }
     if (!a->nurls) {
         json_array_foreach(list, i, u) {
@@ -704,9 +708,9 @@ static int resolve(struct idw_cli *cli, struct worker_args *a)
     }
     if (!a->nurls) {
         log_error("worker: no NATS server: give --nats URL or set cluster.nats in the configuration");
-        return -1;
+        return IDW_EXIT_FAILURE;
     }
-    return 0;
+    return IDW_EXIT_OK;
 }
 
 static void drop_fetched(void *tag)
@@ -785,8 +789,11 @@ int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv)
 
     if (rc)
         return rc > 0 ? IDW_EXIT_OK : IDW_EXIT_USAGE;
-    if (idw_cli_load_config(cli) < 0 || resolve(cli, &a) < 0)
+    if (idw_cli_load_config(cli) < 0)
         return IDW_EXIT_FAILURE;
+    rc = resolve(cli, &a);
+    if (rc != IDW_EXIT_OK)
+        return rc;
     rc = IDW_EXIT_FAILURE;
     signal(SIGINT, on_stop);
     signal(SIGTERM, on_stop);

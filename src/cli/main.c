@@ -50,7 +50,7 @@ static const struct command commands[] = {
     {"console", idw_cmd_console, "serve the API and web console for the database (no polling)"},
     {"api-token", idw_cmd_api_token, "create, list or revoke bearer tokens of the HTTP API"},
     {"user", idw_cmd_user, "add, change, list or remove the web console's users"},
-    {"cluster", idw_cmd_cluster, "scale-out tools: publish, apply, review, snapshot, alerts across partitions"},
+    {"cluster", idw_cmd_cluster, "scale-out tools: publish, apply, review, snapshot, alerts, status"},
     {"worker", idw_cmd_worker, "scale-out worker: poll, publish and apply the partitions of one slot"},
 };
 

@@ -800,7 +800,8 @@ int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* the alerts are routed once every partition registered the alerts stream (alertstream.h) */
     if (open_engine(&w) == 0 && open_parts(&w) == 0 &&
-        idw_cli_route_alerts(cli->cfg.root, w.detect, w.wh) == 0 && drain_all(&w) == 0 && open_orgs(&w) == 0 &&
+        idw_cli_route_alerts(cli->cfg.root, w.detect, w.wh) == 0 && drain_all(&w) == 0 &&
+        open_orgs(&w) == 0 &&
         idw_poll_pool_new(w.norgs < FETCH_THREADS_MAX ? (w.norgs ? w.norgs : 1) : FETCH_THREADS_MAX,
                           &w.pool) == IDW_OK) {
         log_info("worker %ld of %ld: %zu partitions, %zu orgs", a.slot, a.slots, w.nparts, w.norgs);

@@ -258,18 +258,21 @@ static void sink_live_from(void *ctx, int64_t live_from_ms)
 static int sync_cursor(struct w_org *o)
 {
     char err[512], *cur = NULL, *base;
+    int64_t live_from = 0, newest = 0;
 
-    if (idw_apply_cursor(o->part->ap, o->domain, &cur, err, sizeof err) < 0) {
+    if (idw_apply_cursor(o->part->ap, o->domain, &cur, &live_from, &newest, err, sizeof err) < 0) {
         log_error("%s: %s", o->domain, err);
         return -1;
     }
+    if (live_from)
+        o->live_from = live_from;   /* the log's, whatever this worker's poller remembers */
     if (!o->synced || strcmp(o->synced, cur) != 0) {
         base = idw_wal_base_cursor(cur);
         if (!base) {
             free(cur);
             return -1;
         }
-        idw_okta_poller_set_cursor(o->poller, base);
+        idw_okta_poller_set_cursor(o->poller, base, newest, live_from);
         free(base);
         free(o->synced);
         o->synced = strdup(cur);

@@ -41,6 +41,7 @@ struct commit_ctx {
     struct idw_apply *ap;
     const char *org, *polled, *next;    /* org NULL: applied_seq only */
     uint64_t seq;
+    int64_t live_from;                  /* the org's history end, kept with its cursor */
 };
 
 enum idw_rc idw_apply_open(struct idw_store *st, const struct idw_config *cfg, const struct idw_geodb *geo,
@@ -78,7 +79,7 @@ static enum idw_rc read_seq(struct idw_apply *ap, MDB_txn *txn, uint64_t *seq, c
 
 /* The org's committed cursor into *cursor (malloc'd; "" when it has none). */
 static enum idw_rc read_cursor(struct idw_apply *ap, MDB_txn *txn, const char *org, char **cursor,
-                               char *err, size_t errlen)
+                               int64_t *live_from, char *err, size_t errlen)
 {
     json_t *doc = NULL;
     enum idw_rc rc = idw_store_meta_get(ap->st, txn, "cluster_cursor", org, &doc, err, errlen);
@@ -86,6 +87,8 @@ static enum idw_rc read_cursor(struct idw_apply *ap, MDB_txn *txn, const char *o
     *cursor = NULL;
     if (rc < 0)
         return IDW_ERR;
+    if (live_from)
+        *live_from = rc == IDW_OK ? (int64_t)json_integer_value(json_object_get(doc, "live_from")) : 0;
     *cursor = strdup(rc == IDW_OK ? (json_string_value(json_object_get(doc, "cursor")) ?: "") : "");
     json_decref(doc);
     if (!*cursor) {
@@ -107,16 +110,27 @@ enum idw_rc idw_apply_seq(struct idw_apply *ap, uint64_t *seq, char *err, size_t
     return rc;
 }
 
-enum idw_rc idw_apply_cursor(struct idw_apply *ap, const char *org, char **cursor, char *err, size_t errlen)
+enum idw_rc idw_apply_cursor(struct idw_apply *ap, const char *org, char **cursor, int64_t *live_from,
+                             int64_t *newest_ms, char *err, size_t errlen)
 {
+    json_t *stats = NULL;
     MDB_txn *txn;
     enum idw_rc rc;
 
     *cursor = NULL;
+    *newest_ms = 0;
     if (idw_store_begin(ap->st, 1, &txn, err, errlen) < 0)
         return IDW_ERR;
-    rc = read_cursor(ap, txn, org, cursor, err, errlen);
+    rc = read_cursor(ap, txn, org, cursor, live_from, err, errlen);
+    if (rc == IDW_OK && idw_store_meta_get(ap->st, txn, "ingest_stats", org, &stats, err, errlen) < 0)
+        rc = IDW_ERR;
+    *newest_ms = (int64_t)json_integer_value(json_object_get(stats, "newest_published_ms"));
+    json_decref(stats);
     mdb_txn_abort(txn);
+    if (rc < 0) {
+        free(*cursor);
+        *cursor = NULL;
+    }
     return rc;
 }
 
@@ -138,7 +152,7 @@ static enum idw_rc commit_hook(struct idw_store *st, MDB_txn *txn, void *vctx, c
     json_decref(seqdoc);
     if (rc < 0 || !c->org)
         return rc;
-    if (read_cursor(c->ap, txn, c->org, &now, err, errlen) < 0)
+    if (read_cursor(c->ap, txn, c->org, &now, NULL, err, errlen) < 0)
         return IDW_ERR;
     if (strcmp(now, c->polled) != 0) {
         snprintf(err, errlen, "apply: %s: its cursor moved while its page was applied "
@@ -147,7 +161,8 @@ static enum idw_rc commit_hook(struct idw_store *st, MDB_txn *txn, void *vctx, c
         return IDW_ERR;
     }
     free(now);
-    cur = json_pack("{s:s, s:I}", "cursor", c->next, "seq", (json_int_t)c->seq);
+    cur = json_pack("{s:s, s:I, s:I}", "cursor", c->next, "seq", (json_int_t)c->seq, "live_from",
+                    (json_int_t)c->live_from);
     rc = cur ? idw_store_meta_put(c->ap->st, txn, "cluster_cursor", c->org, cur, err, errlen) : IDW_ERR;
     json_decref(cur);
     return rc;
@@ -201,7 +216,7 @@ static void drop_pipelines(struct idw_apply *ap)
  * page recorded none of them: the wall clock and this host's GeoIP apply.
  */
 static enum idw_rc set_recorded(struct idw_apply *ap, struct idw_pipeline *pl, const json_t *page,
-                                struct idw_geodb **geo, char *err, size_t errlen)
+                                int64_t live_from, struct idw_geodb **geo, char *err, size_t errlen)
 {
     *geo = NULL;
     if (!json_object_get(page, "v")) {
@@ -215,7 +230,7 @@ static enum idw_rc set_recorded(struct idw_apply *ap, struct idw_pipeline *pl, c
         return IDW_ERR;
     }
     idw_pipeline_set_clock(pl, json_integer_value(json_object_get(page, "fetched_at")));
-    idw_pipeline_set_live_from(pl, json_integer_value(json_object_get(page, "live_from")));
+    idw_pipeline_set_live_from(pl, live_from);
     idw_pipeline_set_geo(pl, *geo);
     return IDW_OK;
 }
@@ -235,7 +250,7 @@ static enum idw_rc feed_page(struct idw_apply *ap, const json_t *page, struct co
     size_t i;
     json_t *ev;
 
-    if (!pl || set_recorded(ap, pl, page, &geo, err, errlen) < 0)
+    if (!pl || set_recorded(ap, pl, page, c->live_from, &geo, err, errlen) < 0)
         return IDW_ERR;
     json_array_foreach(json_object_get(page, "events"), i, ev) {
         char why[512];
@@ -318,8 +333,27 @@ static enum idw_rc commit_seq_only(struct idw_apply *ap, uint64_t seq, char *err
     return idw_store_commit(txn, err, errlen);
 }
 
+/*
+ * A version-2 page is applied only after its partition's genesis: without
+ * the log's key every database would hide unknown usernames with a key of
+ * its own, and silently disagree.  IDW_ERR (the applier stops) otherwise.
+ */
+static enum idw_rc genesis_seen(struct idw_apply *ap, MDB_txn *txn, uint64_t seq, char *err, size_t errlen)
+{
+    json_t *mark = NULL;
+    enum idw_rc rc = idw_store_meta_get(ap->st, txn, "cluster_genesis", ap->pkey, &mark, err, errlen);
+
+    json_decref(mark);
+    if (rc == IDW_NOTFOUND) {
+        snprintf(err, errlen, "apply: partition %u, sequence %llu: a page before the partition's genesis "
+                 "message (the key for unknown usernames); stopped here", ap->partition, (unsigned long long)seq);
+        return IDW_ERR;
+    }
+    return rc < 0 ? IDW_ERR : IDW_OK;
+}
+
 /* The verdict on a decoded page: APPLIED (do it) or SKIPPED / ALREADY. */
-static enum idw_rc judge(struct idw_apply *ap, uint64_t seq, const json_t *page,
+static enum idw_rc judge(struct idw_apply *ap, uint64_t seq, const json_t *page, int64_t *live_from,
                          enum idw_apply_result *result, char *reason, size_t reasonlen,
                          char *err, size_t errlen)
 {
@@ -334,7 +368,9 @@ static enum idw_rc judge(struct idw_apply *ap, uint64_t seq, const json_t *page,
         return IDW_ERR;
     rc = read_seq(ap, txn, &applied, err, errlen);
     if (rc == IDW_OK && seq > applied)
-        rc = read_cursor(ap, txn, org, &cursor, err, errlen);
+        rc = read_cursor(ap, txn, org, &cursor, live_from, err, errlen);
+    if (rc == IDW_OK && seq > applied && json_object_get(page, "v"))
+        rc = genesis_seen(ap, txn, seq, err, errlen);
     mdb_txn_abort(txn);
     if (rc < 0)
         return IDW_ERR;
@@ -406,14 +442,18 @@ static enum idw_rc apply_page(struct idw_apply *ap, uint64_t seq, const json_t *
                               enum idw_apply_result *result, char *reason, size_t reasonlen,
                               char *err, size_t errlen)
 {
-    enum idw_rc rc = judge(ap, seq, page, result, reason, reasonlen, err, errlen);
+    int64_t stored = 0;
+    enum idw_rc rc = judge(ap, seq, page, &stored, result, reason, reasonlen, err, errlen);
 
     if (rc == IDW_OK && *result == IDW_APPLY_SKIPPED)
         rc = commit_seq_only(ap, seq, err, errlen);
     else if (rc == IDW_OK && *result == IDW_APPLY_APPLIED) {
+        /* the org's history end is its first applied page's: later pages cannot move it */
         struct commit_ctx c = {.ap = ap, .org = json_string_value(json_object_get(page, "org")),
                                .polled = json_string_value(json_object_get(page, "cursor_polled")),
-                               .next = json_string_value(json_object_get(page, "next_cursor")), .seq = seq};
+                               .next = json_string_value(json_object_get(page, "next_cursor")), .seq = seq,
+                               .live_from = stored ? stored
+                                                   : json_integer_value(json_object_get(page, "live_from"))};
         rc = feed_page(ap, page, &c, err, errlen);
     }
     return rc;

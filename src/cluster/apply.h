@@ -14,9 +14,12 @@
  *   - a page of an org that belongs to another partition (when the
  *     partitioning is set) is SKIPPED;
  *   - a page is applied with what it recorded (cluster/wal.h): its
- *     fetched_at as the clock of the future bound, its live_from, its
- *     GeoIP answers; an event the pipeline refuses is logged with the
+ *     fetched_at as the clock of the future bound, its GeoIP answers, and
+ *     the org's live_from — the one its FIRST applied page recorded, kept
+ *     with the org's cursor (a worker that lost its poller's state cannot
+ *     move it); an event the pipeline refuses is logged with the
  *     partition and sequence;
+ *   - a version-2 page before the partition's genesis STOPS the applier;
  *   - the genesis message installs the partition's key for unknown
  *     usernames, once (a second one is SKIPPED);
  *   - a message that does not decode is SKIPPED as MALFORMED (logged);
@@ -75,9 +78,13 @@ void idw_apply_set_partitioning(struct idw_apply *ap, const struct idw_partition
 /* The partition's committed applied_seq (0: nothing yet).  IDW_OK, or IDW_ERR with err. */
 enum idw_rc idw_apply_seq(struct idw_apply *ap, uint64_t *seq, char *err, size_t errlen) IDW_MUST_CHECK;
 
-/* org's committed cursor into *cursor (malloc'd; "" when none).  IDW_OK, or IDW_ERR with err. */
-enum idw_rc idw_apply_cursor(struct idw_apply *ap, const char *org, char **cursor, char *err, size_t errlen)
-    IDW_MUST_CHECK;
+/*
+ * What the log says of org: its committed cursor into *cursor (malloc'd;
+ * "" when none), its history end (*live_from, 0: none yet) and the newest
+ * event time applied (*newest_ms, 0: none).  IDW_OK, or IDW_ERR with err.
+ */
+enum idw_rc idw_apply_cursor(struct idw_apply *ap, const char *org, char **cursor, int64_t *live_from,
+                             int64_t *newest_ms, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Applies the message stored at seq (data, len: its payload).  IDW_OK with

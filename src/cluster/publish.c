@@ -14,6 +14,8 @@
 
 #include "cluster/wal.h"
 
+#define GENESIS_SCAN_MAX 1000      /* messages read looking for a partition's genesis */
+
 struct idw_publisher {
     struct idw_js *js;
     const struct idw_partitioning *pt;
@@ -72,10 +74,38 @@ static enum idw_rc publish_genesis(struct idw_publisher *pub, unsigned p, int64_
     return rc;
 }
 
+/*
+ * Whether partition's stream still lacks its genesis: empty, or only
+ * commands so far (an analyst's command can land between the stream's
+ * creation and a genesis publish that failed).  A page found first means a
+ * stream written without one (an older release): nothing is added, and
+ * the applier stops on that page, loudly.  -1 with err when NATS fails.
+ */
+static int needs_genesis(struct idw_publisher *pub, unsigned p, uint64_t last, int64_t deadline_ms,
+                         char *err, size_t errlen)
+{
+    for (uint64_t seq = 1; seq <= last && seq <= GENESIS_SCAN_MAX; seq++) {
+        char *data = NULL, why[256];
+        size_t len = 0;
+        json_t *msg = NULL;
+        enum idw_wal_kind kind = IDW_WAL_MALFORMED;
+        if (idw_js_get(pub->js, p, seq, deadline_ms, &data, &len, err, errlen) < 0)
+            return -1;
+        if (idw_wal_decode(data, len, &msg, &kind, why, sizeof why) < 0)
+            kind = IDW_WAL_MALFORMED;
+        free(data);
+        json_decref(msg);
+        if (kind == IDW_WAL_GENESIS || kind == IDW_WAL_PAGE)
+            return 0;
+    }
+    return last <= GENESIS_SCAN_MAX;
+}
+
 enum idw_rc idw_publisher_ensure(struct idw_publisher *pub, unsigned partition, int64_t deadline_ms,
                                  char *err, size_t errlen)
 {
     uint64_t last;
+    int need;
 
     if (partition >= IDW_PARTITIONS_MAX) {
         snprintf(err, errlen, "publish: partition %u out of range", partition);
@@ -87,7 +117,8 @@ enum idw_rc idw_publisher_ensure(struct idw_publisher *pub, unsigned partition, 
                                 errlen) < 0 ||
         idw_js_last_seq(pub->js, partition, deadline_ms, &last, err, errlen) < 0)
         return IDW_ERR;
-    if (last == 0 && publish_genesis(pub, partition, deadline_ms, err, errlen) < 0)
+    need = needs_genesis(pub, partition, last, deadline_ms, err, errlen);
+    if (need < 0 || (need && publish_genesis(pub, partition, deadline_ms, err, errlen) < 0))
         return IDW_ERR;
     pub->ensured[partition] = 1;
     return IDW_OK;

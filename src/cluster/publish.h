@@ -8,10 +8,10 @@
  * the page has none and a GeoIP handle is given); it is split to what one
  * message may carry (idw_js_max_message); every chunk is published
  * synchronously with its Msg-Id.  The first time a partition is touched,
- * its stream is created if missing and, when the stream is empty, its
- * genesis message (a fresh random key for unknown usernames) is published
- * first, with the Msg-Id "genesis:p<N>" so that two publishers starting
- * together store one.
+ * its stream is created if missing and, when the stream holds no genesis
+ * yet (empty, or only commands), its genesis message (a fresh random key
+ * for unknown usernames) is published, with the Msg-Id "genesis:p<N>" so
+ * that two publishers starting together store one.
  *
  * Not thread-safe (one publisher per NATS connection and thread).  Return
  * codes (common/rc.h) are named per function.

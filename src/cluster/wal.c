@@ -142,6 +142,11 @@ enum idw_rc idw_wal_check(const json_t *page, char *err, size_t errlen)
         check_string(page, "next_cursor", 1, err, errlen) < 0 ||
         check_time(page, "fetched_at", err, errlen) < 0)
         return IDW_ERR;
+    if (json_object_get(page, "v") && json_integer_value(json_object_get(page, "fetched_at")) == 0) {
+        /* version 2 records the clock of the future bound: 0 would fall back to the applier's */
+        snprintf(err, errlen, "wal: fetched_at: expected the time the page was fetched (ms), not 0");
+        return IDW_ERR;
+    }
     if (check_events(json_object_get(page, "events"), err, errlen) < 0)
         return IDW_ERR;
     return check_geo(page, err, errlen);

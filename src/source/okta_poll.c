@@ -277,10 +277,15 @@ static const char *sstr(const struct idw_okta_poller *p, const char *k)
     return json_string_value(json_object_get(p->state, k));
 }
 
-void idw_okta_poller_set_cursor(struct idw_okta_poller *p, const char *url)
+void idw_okta_poller_set_cursor(struct idw_okta_poller *p, const char *url, int64_t newest_ms,
+                                int64_t live_from_ms)
 {
     if (url && *url)
         json_object_set_new(p->state, "next_url", json_string(url));
+    if (newest_ms > 0)
+        sset(p, "last_published_ms", newest_ms);
+    if (live_from_ms > 0)
+        sset(p, "live_from_ms", live_from_ms);
 }
 
 const char *idw_okta_poller_cursor(const struct idw_okta_poller *p)

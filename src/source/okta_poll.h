@@ -160,12 +160,15 @@ long idw_okta_rate_backoff_ms(long long answers);
  * The scale-out worker's hold on the cursor (docs/scale-out.md): there the
  * cursor's truth is the partition's write-ahead log, not the poller.
  * set_cursor makes url (a next link the log recorded; NULL or "" changes
- * nothing) the next request's, from the next begin on; it is stored with
- * the poller's state at its next commit.  cursor is the stored next link
+ * nothing) the next request's, from the next begin on, and takes the log's
+ * newest event time (where a rejected cursor restarts from) and the org's
+ * history end (0: leave as they are); they are stored with the poller's
+ * state at its next commit.  cursor is the stored next link
  * (NULL before the first page) — during the sink's commit, the link of
  * the page being committed.
  */
-void idw_okta_poller_set_cursor(struct idw_okta_poller *p, const char *url);
+void idw_okta_poller_set_cursor(struct idw_okta_poller *p, const char *url, int64_t newest_ms,
+                                int64_t live_from_ms);
 const char *idw_okta_poller_cursor(const struct idw_okta_poller *p);
 
 /* Sleeps ms milliseconds, ending early when *stop becomes set.  Returns 1 if stopped. */

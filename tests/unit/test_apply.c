@@ -128,36 +128,95 @@ static void apply(struct fixture *f, uint64_t seq, char *text, size_t len, enum 
     assert_true(applied >= seq);
 }
 
+/* The partition's genesis at seq (every stream opens with one). */
+static void genesis(struct fixture *f, uint64_t seq)
+{
+    unsigned char key[32];
+    json_t *g;
+    size_t len;
+
+    memset(key, 0x5a, sizeof key);
+    assert_int_equal(idw_wal_genesis(3, key, &g), IDW_OK);
+    char *s = idw_wal_encode(g, &len);
+    json_decref(g);
+    apply(f, seq, s, len, IDW_APPLY_APPLIED, 1);
+}
+
 static void test_chain_skip_and_replay(void **state)
 {
     struct fixture *f = *state;
     size_t len;
     char *s;
 
-    /* the database's first page also opens a pipeline, which creates the database's
-       unknown-user key in a transaction of its own before any event: 2 */
+    genesis(f, 1);
     s = page(f, "acme", "", "c1", 3, &len);
-    apply(f, 1, s, len, IDW_APPLY_APPLIED, 2);
+    apply(f, 2, s, len, IDW_APPLY_APPLIED, 1);
     assert_int_equal(idw_apply_events(f->ap), 3);
     /* a page that does not start at acme's cursor (c1): skipped, applied_seq alone moves */
     s = page(f, "acme", "", "c1-again", 5, &len);
-    apply(f, 2, s, len, IDW_APPLY_SKIPPED, 1);
+    apply(f, 3, s, len, IDW_APPLY_SKIPPED, 1);
     assert_int_equal(idw_apply_events(f->ap), 3);
     /* another org starts from its own empty cursor */
     s = page(f, "beta", "", "b1", 2, &len);
-    apply(f, 3, s, len, IDW_APPLY_APPLIED, 1);     /* the key exists now: nothing to write */
-    s = page(f, "acme", "c1", "c2", 4, &len);
     apply(f, 4, s, len, IDW_APPLY_APPLIED, 1);
+    s = page(f, "acme", "c1", "c2", 4, &len);
+    apply(f, 5, s, len, IDW_APPLY_APPLIED, 1);
     assert_int_equal(idw_apply_events(f->ap), 9);
     /* replaying an earlier sequence, even a page that would chain: nothing, no transaction */
     s = page(f, "acme", "c2", "c3", 4, &len);
-    apply(f, 4, s, len, IDW_APPLY_ALREADY, 0);
+    apply(f, 5, s, len, IDW_APPLY_ALREADY, 0);
     s = strdup("{not json");
-    apply(f, 2, s, strlen(s), IDW_APPLY_ALREADY, 0);
+    apply(f, 3, s, strlen(s), IDW_APPLY_ALREADY, 0);
     /* malformed: skipped as such, applied_seq moves */
     s = strdup("{not json");
-    apply(f, 5, s, strlen(s), IDW_APPLY_MALFORMED, 1);
+    apply(f, 6, s, strlen(s), IDW_APPLY_MALFORMED, 1);
     assert_int_equal(idw_apply_events(f->ap), 9);
+}
+
+/* A version-2 page before the partition's genesis stops the applier: nothing committed. */
+static void test_page_before_genesis(void **state)
+{
+    struct fixture *f = *state;
+    enum idw_apply_result res;
+    char err[256], why[256];
+    uint64_t applied;
+    size_t len;
+    char *s = page(f, "acme", "", "c1", 2, &len);
+
+    assert_int_equal(idw_apply_message(f->ap, 1, s, len, &res, why, sizeof why, err, sizeof err), IDW_ERR);
+    free(s);
+    assert_non_null(strstr(err, "before the partition's genesis"));
+    assert_int_equal(idw_apply_seq(f->ap, &applied, err, sizeof err), 0);
+    assert_int_equal(applied, 0);
+}
+
+/*
+ * The org's history end is its first applied page's: a later page saying
+ * otherwise (a worker that lost its poller's state) does not move it, so
+ * events before it stay historical.
+ */
+static void test_live_from_kept(void **state)
+{
+    struct fixture *f = *state;
+    int64_t live_from = 0, newest = 0;
+    char err[256], *cur = NULL, *s;
+    size_t len;
+    json_t *ev = json_array(), *p = NULL;
+
+    genesis(f, 1);
+    assert_int_equal(idw_wal_page("acme", "", "c1", idw_now_ms(), 1234, NULL, ev, &p, err, sizeof err), 0);
+    s = idw_wal_encode(p, &len);
+    json_decref(p);
+    apply(f, 2, s, len, IDW_APPLY_APPLIED, 1);
+    assert_int_equal(idw_wal_page("acme", "c1", "c2", idw_now_ms(), 0, NULL, ev, &p, err, sizeof err), 0);
+    s = idw_wal_encode(p, &len);
+    json_decref(p);
+    apply(f, 3, s, len, IDW_APPLY_APPLIED, 1);
+    json_decref(ev);
+    assert_int_equal(idw_apply_cursor(f->ap, "acme", &cur, &live_from, &newest, err, sizeof err), IDW_OK);
+    assert_string_equal(cur, "c2");
+    assert_int_equal(live_from, 1234);
+    free(cur);
 }
 
 /* The genesis message installs the partition's key once; a second one is skipped. */
@@ -226,12 +285,13 @@ static void test_recorded_clock(void **state)
     size_t len;
     char *s;
 
+    genesis(f, 1);
     s = page_at(f, "acme", "", "c1", 3, then + 3600000, then, &len);
-    apply(f, 1, s, len, IDW_APPLY_APPLIED, 2);
+    apply(f, 2, s, len, IDW_APPLY_APPLIED, 1);
     assert_int_equal(stat_of(f, "acme", "future"), 3);
     assert_int_equal(stat_of(f, "acme", "accepted"), 0);
     s = page_at(f, "acme", "c1", "c2", 3, then + 3600000, now, &len);
-    apply(f, 2, s, len, IDW_APPLY_APPLIED, 1);
+    apply(f, 3, s, len, IDW_APPLY_APPLIED, 1);
     assert_int_equal(stat_of(f, "acme", "accepted"), 3);
 }
 
@@ -254,10 +314,11 @@ static void test_wrong_partition(void **state)
             snprintf(out3, sizeof out3, "%s", name);
     }
     idw_apply_set_partitioning(f->ap, &pt);
+    genesis(f, 1);
     s = page(f, out3, "", "c1", 2, &len);
-    apply(f, 1, s, len, IDW_APPLY_SKIPPED, 1);
+    apply(f, 2, s, len, IDW_APPLY_SKIPPED, 1);
     s = page(f, in3, "", "c1", 2, &len);
-    apply(f, 2, s, len, IDW_APPLY_APPLIED, 2);
+    apply(f, 3, s, len, IDW_APPLY_APPLIED, 1);
     idw_apply_set_partitioning(f->ap, NULL);
 }
 
@@ -266,6 +327,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_chain_skip_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_genesis, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_page_before_genesis, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_live_from_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recorded_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_partition, setup, teardown),

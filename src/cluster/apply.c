@@ -346,7 +346,8 @@ static enum idw_rc genesis_seen(struct idw_apply *ap, MDB_txn *txn, uint64_t seq
     json_decref(mark);
     if (rc == IDW_NOTFOUND) {
         snprintf(err, errlen, "apply: partition %u, sequence %llu: a page before the partition's genesis "
-                 "message (the key for unknown usernames); stopped here", ap->partition, (unsigned long long)seq);
+                 "message (the key for unknown usernames); stopped here", ap->partition,
+                 (unsigned long long)seq);
         return IDW_ERR;
     }
     return rc < 0 ? IDW_ERR : IDW_OK;

@@ -20,7 +20,7 @@ enum {
     IDW_EXIT_REJECTED = 3,      /* ingest finished, but some input was rejected */
     IDW_EXIT_NOT_FOUND = 4,     /* the user/alert asked for does not exist */
     IDW_EXIT_RULES = 5,         /* rules validate: a file refused; rules test: an expectation failed */
-    IDW_EXIT_DEGRADED = 6,      /* cluster status: a partition without a fresh owner, stream or recent snapshot */
+    IDW_EXIT_DEGRADED = 6,      /* cluster status: a partition lacks a fresh owner, stream, snapshot */
 };
 
 struct idw_cli {

@@ -83,7 +83,10 @@ static int parse(int argc, char **argv, struct st_args *a)
     int c;
 
     optind = 0;     /* glibc: re-initialise getopt for this argv */
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    for (;;) {
+        c = getopt_long(argc, argv, "h", opts, NULL);
+        if (c == -1)
+            break;
         if (c == 'j')
             a->json = 1;
         else if (c == 'n' && a->nurls < MAX_URLS)
@@ -223,7 +226,8 @@ static int snapshot_of(struct st_ctx *c, unsigned p, json_t *row)
     if (c->sc.every_s > 0 && age_s > 2 * c->sc.every_s) {
         char age[32];
         snprintf(age, sizeof age, "%lld s", (long long)age_s);
-        problem(c, row, "partition %u: latest snapshot is %s old (over 2 x cluster.snapshot_every_s)", p, age);
+        problem(c, row, "partition %u: latest snapshot is %s old (over 2 x cluster.snapshot_every_s)", p,
+                age);
     }
     return 0;
 }
@@ -238,7 +242,8 @@ static int partition_row(struct st_ctx *c, unsigned p, json_t *rows)
     enum idw_rc rc;
 
     idw_js_partition_stream(p, stream);
-    rc = idw_js_stream_state(c->js, stream, idw_js_now_ms() + RETRY_MS, &first, &last, &msgs, err, sizeof err);
+    rc = idw_js_stream_state(c->js, stream, idw_js_now_ms() + RETRY_MS, &first, &last, &msgs, err,
+                             sizeof err);
     if (rc == IDW_ERR) {
         log_error("partition %u: %s", p, err);
         return -1;
@@ -259,12 +264,13 @@ static int partition_row(struct st_ctx *c, unsigned p, json_t *rows)
     else if (age > c->stale_ms)
         problem(c, row, "partition %u: %s", p, "its owner's heartbeat is stale");
     if (json_array_size(own) > 1)
-        problem(c, row, "partition %u: %s", p, "claimed by more than one slot (check every worker's --slots)");
+        problem(c, row, "partition %u: %s", p,
+                "claimed by more than one slot (check every worker's --slots)");
     if (rep) {
         uint64_t applied = (uint64_t)json_integer_value(json_object_get(rep, "applied_seq"));
         json_object_set_new(row, "applied_seq", json_integer((json_int_t)applied));
-        json_object_set_new(row, "lag", rc == IDW_NOTFOUND ? json_null()
-                                                           : json_integer(last >= applied ? (json_int_t)(last - applied) : 0));
+        json_int_t lag = last >= applied ? (json_int_t)(last - applied) : 0;
+        json_object_set_new(row, "lag", rc == IDW_NOTFOUND ? json_null() : json_integer(lag));
     } else {
         json_object_set_new(row, "applied_seq", json_null());
         json_object_set_new(row, "lag", json_null());
@@ -286,7 +292,8 @@ static void print_table(const json_t *doc)
     const json_t *rows = json_object_get(doc, "partitions"), *r, *e;
     size_t i, j;
 
-    printf("%4s  %-8s %7s %10s %10s %8s %10s %8s  %s\n", "P", "OWNERS", "HB_AGE", "LAST_SEQ", "APPLIED", "LAG",
+    printf("%4s  %-8s %7s %10s %10s %8s %10s %8s  %s\n", "P", "OWNERS", "HB_AGE", "LAST_SEQ", "APPLIED",
+           "LAG",
            "SNAP_SEQ", "SNAP_AGE", "ORGS");
     json_array_foreach(rows, i, r) {
         char own[64] = "";

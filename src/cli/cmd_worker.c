@@ -625,7 +625,8 @@ static json_t *beat_build(struct worker *w)
             return NULL;
         }
         /* the stream's end as this worker sees it; 0 when NATS does not answer in time */
-        if (idw_js_last_seq(w->js, pt->p, idw_js_now_ms() + HEARTBEAT_DEADLINE_MS, &last, err, sizeof err) < 0)
+        if (idw_js_last_seq(w->js, pt->p, idw_js_now_ms() + HEARTBEAT_DEADLINE_MS, &last, err,
+                            sizeof err) < 0)
             last = 0;
         json_array_append_new(parts, json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "p", (json_int_t)pt->p,
                                                "applied_seq", (json_int_t)applied, "stream_last_seq",
@@ -881,7 +882,8 @@ int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv)
     signal(SIGTERM, on_stop);
     signal(SIGPIPE, SIG_IGN);
     /* the alerts are routed once every partition registered the alerts stream (alertstream.h) */
-    if (open_engine(&w) == 0 && open_parts(&w) == 0 && idw_cli_route_alerts(cli->cfg.root, w.detect, w.wh) == 0 &&
+    if (open_engine(&w) == 0 && open_parts(&w) == 0 &&
+        idw_cli_route_alerts(cli->cfg.root, w.detect, w.wh) == 0 &&
         drain_all(&w) == 0 && open_orgs(&w) == 0 &&
         idw_poll_pool_new(w.norgs < FETCH_THREADS_MAX ? (w.norgs ? w.norgs : 1) : FETCH_THREADS_MAX,
                           &w.pool) == IDW_OK) {

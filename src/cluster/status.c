@@ -69,7 +69,8 @@ static enum idw_rc org_check(const json_t *o, const char *at, char *err, size_t 
         snprintf(err, errlen, "heartbeat: %s: expected an object", at);
         return IDW_ERR;
     }
-    if ((why = keys_problem(o, keys, 4, buf, sizeof buf))) {
+    why = keys_problem(o, keys, 4, buf, sizeof buf);
+    if (why) {
         snprintf(err, errlen, "heartbeat: %s.%s", at, why);
         return IDW_ERR;
     }
@@ -98,7 +99,8 @@ static enum idw_rc part_check(const json_t *p, const char *at, char *err, size_t
         snprintf(err, errlen, "heartbeat: %s: expected an object", at);
         return IDW_ERR;
     }
-    if ((why = keys_problem(p, keys, 6, buf, sizeof buf))) {
+    why = keys_problem(p, keys, 6, buf, sizeof buf);
+    if (why) {
         snprintf(err, errlen, "heartbeat: %s.%s", at, why);
         return IDW_ERR;
     }
@@ -135,15 +137,18 @@ enum idw_rc idw_status_check(const json_t *hb, char *err, size_t errlen)
         snprintf(err, errlen, "heartbeat: expected a JSON object");
         return IDW_ERR;
     }
-    if ((why = keys_problem(hb, keys, 8, buf, sizeof buf))) {
+    why = keys_problem(hb, keys, 8, buf, sizeof buf);
+    if (why) {
         snprintf(err, errlen, "heartbeat: %s", why);
         return IDW_ERR;
     }
-    for (i = 0; i < 6; i++)
-        if ((why = int_problem(json_object_get(hb, keys[i]), lo[i], hi[i]))) {
+    for (i = 0; i < 6; i++) {
+        why = int_problem(json_object_get(hb, keys[i]), lo[i], hi[i]);
+        if (why) {
             snprintf(err, errlen, "heartbeat: %s: %s", keys[i], why);
             return IDW_ERR;
         }
+    }
     if (json_integer_value(json_object_get(hb, "slot")) >= json_integer_value(json_object_get(hb, "slots"))) {
         snprintf(err, errlen, "heartbeat: slot: not below slots");
         return IDW_ERR;

@@ -20,6 +20,7 @@ enum {
     IDW_EXIT_REJECTED = 3,      /* ingest finished, but some input was rejected */
     IDW_EXIT_NOT_FOUND = 4,     /* the user/alert asked for does not exist */
     IDW_EXIT_RULES = 5,         /* rules validate: a file refused; rules test: an expectation failed */
+    IDW_EXIT_DEGRADED = 6,      /* cluster status: a partition lacks a fresh owner, stream, snapshot */
 };
 
 struct idw_cli {
@@ -163,6 +164,15 @@ void idw_cli_print_alerts(const json_t *alerts, int json);
  * argv[0] is "alerts".  An exit code.
  */
 int idw_cmd_cluster_alerts(struct idw_cli *cli, int argc, char **argv);
+
+/*
+ * `idwatch cluster status` (cmd_cluster_status.c): partitions, owners, lag,
+ * applied sequence, snapshot age, from the workers' heartbeats
+ * (cluster/status.h).  argv[0] is "status".  An exit code (6: degraded).
+ * The usage prints its usage line for cluster's.
+ */
+int idw_cmd_cluster_status(struct idw_cli *cli, int argc, char **argv);
+void idw_cluster_status_usage(FILE *out);
 
 /*
  * `cluster apply --publish-alerts` (cmd_cluster_alerts.c): open registers

@@ -61,6 +61,7 @@ static void cluster_usage(FILE *out)
             "3 publish: some lines were not pages (each reported with its line number).\n");
     idw_cluster_command_usage(out);     /* review, pause, resume: cmd_cluster_cmd.c */
     idw_cluster_snapshot_usage(out);
+    idw_cluster_status_usage(out);
 }
 
 static int parse_args(int argc, char **argv, struct cluster_args *a)
@@ -387,6 +388,8 @@ int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv)
         return idw_cmd_cluster_snapshot(cli, argc, argv);      /* cmd_snapshot.c */
     if (sub && !strcmp(sub, "alerts"))
         return idw_cmd_cluster_alerts(cli, argc - 1, argv + 1);
+    if (sub && !strcmp(sub, "status"))
+        return idw_cmd_cluster_status(cli, argc - 1, argv + 1);     /* cmd_cluster_status.c */
 
     if (!sub || (strcmp(sub, "publish") != 0 && strcmp(sub, "apply") != 0)) {
         if (sub && (strcmp(sub, "--help") == 0 || strcmp(sub, "-h") == 0)) {

@@ -41,6 +41,7 @@
 #include "cluster/partition.h"
 #include "cluster/publish.h"
 #include "cluster/snapshot.h"
+#include "cluster/status.h"
 #include "cluster/wal.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -52,6 +53,9 @@
 #define MAX_URLS 16
 #define FETCH_THREADS_MAX 16
 #define DRAIN_EVERY_MS 1000     /* how often the streams are read for what others published */
+#define HEARTBEAT_EVERY_MS 10000    /* cluster status: a heartbeat older than 60 s is stale */
+#define HEARTBEAT_WARN_EVERY_MS 60000
+#define HEARTBEAT_DEADLINE_MS 3000   /* a heartbeat never holds the worker up for long */
 
 static volatile sig_atomic_t stop_requested;
 
@@ -115,6 +119,8 @@ struct worker {
     struct w_org *orgs;
     size_t norgs;
     int64_t drain_due_ms;
+    int64_t started_ms, beat_due_ms, beat_warned_ms;    /* the heartbeat (cluster/status.h) */
+    int beat_ensured;
     unsigned long long pages, published, duplicates, applied, skipped;
 };
 
@@ -587,6 +593,84 @@ static void nap(struct worker *w, long ms)
     }
 }
 
+static long cluster_int(const struct idw_cli *cli, const char *key, long dflt);
+
+/* ---- the heartbeat (cluster/status.h): what `cluster status` shows of this worker -------- */
+
+static json_t *beat_orgs(const struct worker *w, const struct w_part *pt)
+{
+    json_t *orgs = json_array();
+
+    for (size_t i = 0; orgs && i < w->norgs; i++) {
+        const struct w_org *o = &w->orgs[i];
+        if (o->part == pt)
+            json_array_append_new(orgs, json_pack("{s:s,s:b,s:b,s:b}", "org", o->domain, "cursor_set",
+                                                  o->synced && *o->synced, "held", o->held, "paused",
+                                                  o->paused));
+    }
+    return orgs;
+}
+
+/* The heartbeat document, NULL when out of memory or a database cannot be read (logged). */
+static json_t *beat_build(struct worker *w)
+{
+    char host[IDW_STATUS_HOST_MAX + 1] = "unknown", err[768];
+    json_t *parts = json_array();
+
+    if (gethostname(host, sizeof host - 1) < 0 || !host[0])
+        snprintf(host, sizeof host, "unknown");
+    for (size_t i = 0; parts && i < w->nparts; i++) {
+        struct w_part *pt = &w->parts[i];
+        uint64_t applied, last = 0;
+        if (idw_apply_seq(pt->ap, &applied, err, sizeof err) < 0) {
+            log_warn("heartbeat: partition %u: %s", pt->p, err);
+            json_decref(parts);
+            return NULL;
+        }
+        /* the stream's end as this worker sees it; 0 when NATS does not answer in time */
+        if (idw_js_last_seq(w->js, pt->p, idw_js_now_ms() + HEARTBEAT_DEADLINE_MS, &last, err,
+                            sizeof err) < 0)
+            last = 0;
+        json_array_append_new(parts, json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "p", (json_int_t)pt->p,
+                                               "applied_seq", (json_int_t)applied, "stream_last_seq",
+                                               (json_int_t)last, "snapshot_seq", (json_int_t)pt->snap_seq,
+                                               "snapshot_at", (json_int_t)(pt->snap_seq ? pt->snap_ms : 0),
+                                               "orgs", beat_orgs(w, pt)));
+    }
+    return parts ? json_pack("{s:i,s:I,s:I,s:s,s:I,s:I,s:I,s:o}", "v", 1, "slot", (json_int_t)w->a->slot,
+                             "slots", (json_int_t)w->a->slots, "host", host, "pid", (json_int_t)getpid(),
+                             "at", (json_int_t)idw_now_ms(), "started_at", (json_int_t)w->started_ms,
+                             "partitions", parts)
+                 : NULL;
+}
+
+/* Publishes the heartbeat when due (or now when force).  A failure is logged once a minute, never fatal. */
+static void heartbeat(struct worker *w, int force)
+{
+    char err[768];
+    int64_t now = idw_now_ms();
+    json_t *hb;
+    enum idw_rc rc = IDW_ERR;
+
+    if (!force && now < w->beat_due_ms)
+        return;
+    w->beat_due_ms = now + HEARTBEAT_EVERY_MS;
+    snprintf(err, sizeof err, "out of memory");
+    hb = beat_build(w);
+    if (hb && (w->beat_ensured ||
+               idw_status_ensure(w->js, (int)cluster_int(w->cli, "replicas", IDW_JS_REPLICAS_DEFAULT),
+                                 idw_js_now_ms() + HEARTBEAT_DEADLINE_MS, err, sizeof err) == IDW_OK)) {
+        w->beat_ensured = 1;
+        rc = idw_status_publish(w->js, hb, idw_js_now_ms() + HEARTBEAT_DEADLINE_MS, err, sizeof err);
+        w->beat_ensured = rc == IDW_OK;     /* a deleted stream is created again at the next beat */
+    }
+    json_decref(hb);
+    if (rc != IDW_OK && now - w->beat_warned_ms >= HEARTBEAT_WARN_EVERY_MS) {
+        w->beat_warned_ms = now;
+        log_warn("heartbeat: %s (the worker goes on; cluster status will call this slot stale)", err);
+    }
+}
+
 static int loop(struct worker *w)
 {
     while (!stop_requested) {
@@ -598,10 +682,16 @@ static int loop(struct worker *w)
         next = start_due(w);
         if (next < 0 || deliver(w, 0, &next) < 0)
             return -1;
-        if (w->a->once && all_done(w))
-            return drain_all(w) < 0 ? -1 : deliver(w, 1, &next);
+        heartbeat(w, 0);
+        if (w->a->once && all_done(w)) {
+            int rc = drain_all(w) < 0 ? -1 : deliver(w, 1, &next);
+            heartbeat(w, 1);        /* --once: what it applied, for cluster status */
+            return rc;
+        }
         if (w->drain_due_ms < next)
             next = w->drain_due_ms;
+        if (w->beat_due_ms < next)
+            next = w->beat_due_ms;
         nap(w, (long)(next - idw_now_ms()));
     }
     return 0;
@@ -787,7 +877,7 @@ static void summary(const struct worker *w)
 int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv)
 {
     struct worker_args a = {0};
-    struct worker w = {.cli = cli, .a = &a};
+    struct worker w = {.cli = cli, .a = &a, .started_ms = idw_now_ms()};
     int rc = parse_args(argc, argv, &a);
 
     if (rc)
@@ -808,6 +898,7 @@ int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv)
         idw_poll_pool_new(w.norgs < FETCH_THREADS_MAX ? (w.norgs ? w.norgs : 1) : FETCH_THREADS_MAX,
                           &w.pool) == IDW_OK) {
         log_info("worker %ld of %ld: %zu partitions, %zu orgs", a.slot, a.slots, w.nparts, w.norgs);
+        heartbeat(&w, 1);
         if (loop(&w) == 0) {
             rc = IDW_EXIT_OK;
             for (size_t i = 0; i < w.norgs; i++)

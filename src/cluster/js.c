@@ -313,6 +313,8 @@ enum idw_rc idw_js_ensure(struct idw_js *js, const struct idw_js_stream *st, int
     if (st->max_msg_size)
         cfg.MaxMsgSize = st->max_msg_size;
     cfg.AllowRollup = st->allow_rollup != 0;
+    if (st->max_msgs_per_subject > 0)
+        cfg.MaxMsgsPerSubject = st->max_msgs_per_subject;
     do {
         jerr = 0;
         s = js_AddStream(&si, js->ctx, &cfg, &o, &jerr);

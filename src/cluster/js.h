@@ -162,6 +162,7 @@ struct idw_js_stream {
     int64_t max_age_s;          /* 0: no age limit */
     int32_t max_msg_size;       /* 0: the server's */
     int allow_rollup;           /* honour Nats-Rollup headers */
+    int64_t max_msgs_per_subject;   /* 0: no limit; 1: only the latest message of each subject stays */
 };
 
 /* Creates s if missing (an existing stream is left as it is), retried until deadline_ms.  IDW_OK, IDW_ERR. */

@@ -19,7 +19,7 @@ OUT=$1 SEED=$2 IDWATCH=$3 GEN=$4
 S=$OUT/seeds
 rm -rf "$S" && mkdir -p "$S"
 for h in replay normalize config rules persona_codec alert http_headers pipeline \
-         http_response okta_token okta_answer key sigma evrec_codec review_body wal command snapshot_manifest alertstream; do
+         http_response okta_token okta_answer key sigma evrec_codec review_body wal command snapshot_manifest alertstream status; do
     mkdir -p "$S/fuzz_$h"
 done
 tmp=$(mktemp -d /tmp/idw-fuzz-corpus.XXXXXX)
@@ -101,6 +101,15 @@ for k, (chunks, size) in enumerate(((1, 4096), (10, 9 * 262144 + 5), (40, 40 * 2
         'v': 1, 'partition': [0, 7, 4095][k], 'snap_id': '%032x' % (k + 1), 'applied_seq': 126 + k,
         'first_chunk_seq': 12 + k, 'chunks': chunks, 'bytes': size, 'sha256': '%064x' % (k + 7),
         'created_at': 1789000000000 + k, 'idwatch_version': '0.1.0'}, separators=(',', ':')))
+# Worker heartbeats (src/cluster/status.h): no partition, one with orgs held and paused, many.
+for k in range(3):
+    parts = [{'p': p, 'applied_seq': 10 * p + k, 'stream_last_seq': 10 * p + k + 1, 'snapshot_seq': p,
+              'snapshot_at': 1789000000000 if p else 0,
+              'orgs': [{'org': 'org%d.%d' % (p, i), 'cursor_set': i % 2 == 0, 'held': i == 1, 'paused': i == 2}
+                       for i in range(k + 1)]} for p in range(k * 2)]
+    put('fuzz_status', 'heartbeat-%d.json' % k, json.dumps({
+        'v': 1, 'slot': k, 'slots': 3 + k, 'host': 'worker-%d.example' % k, 'pid': 100 + k,
+        'at': 1789000000000 + k, 'started_at': 1788999000000, 'partitions': parts}, separators=(',', ':')))
 # Alerts-stream envelopes (src/cluster/alertstream.h): an alert's and an incident's versions.
 for k, org in enumerate(('acme', 'acme.eu', 'beta_1')):
     aid = '3f2a9c1e-0000-4000-8000-%012d' % k

@@ -6,6 +6,8 @@
 #   make bench      throughput benchmark (see docs/performance.md)
 #   make crashtest  SIGKILL campaign against faulty simulators (CRASH_KILLS, default 100; docs/reliability.md)
 #   make valgrind   every CLI command under valgrind memcheck (docs/reliability.md)
+#   make bench-cluster  only its distributed-path part (tests/bench/cluster.sh, CLUSTER_EVENTS)
+#   make soak       the scale-out chaos test, long: CHAOS_ROUNDS=60 (docs/scale-out.md)
 #   make stormtest  the long fault storm against one daemon (minutes; STORM_SECONDS, docs/reliability.md)
 #   make demo       the main job: simulated Okta org + SOAR receiver, backfill, run, alerts
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (tests/fuzz/README.md)
@@ -61,7 +63,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC = $(wildcard tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all check unit integration sanitize bench crashtest valgrind stormtest screenshots demo deps clean tools lint install \
+.PHONY: all check unit integration sanitize bench bench-cluster crashtest valgrind soak stormtest screenshots demo deps clean tools lint install \
         fuzz fuzz-build fuzz-bins fuzz-regress
 all: idwatch
 
@@ -114,6 +116,10 @@ bench: deps-check
 	  $(BUILD)/idwatch
 	@TOOLS=$(BUILD)/tools sh tests/bench/run.sh
 
+bench-cluster: deps-check
+	@$(MAKE) --no-print-directory $(BUILD)/tools/gen-events $(BUILD)/idwatch
+	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools sh tests/bench/cluster.sh
+
 # kill -9 of `run` at random moments, CRASH_KILLS times, against a faulty
 # simulated Okta org and a slow SOAR; compared with an uninterrupted run
 crashtest: deps-check $(BUILD)/idwatch $(BUILD)/tools/gen-events
@@ -122,6 +128,13 @@ crashtest: deps-check $(BUILD)/idwatch $(BUILD)/tools/gen-events
 # the CLI under valgrind memcheck (also part of `make check`)
 valgrind: deps-check $(BUILD)/idwatch $(BUILD)/tools/gen-events
 	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools ONLY=valgrind_cli sh tests/integration/run.sh
+
+# The scale-out chaos test (tests/integration/test_nats_chaos.sh) over 60 rounds instead of
+# the 10 `make check` runs; not part of `make check`.
+soak: deps-check
+	@$(MAKE) --no-print-directory $(BUILD)/idwatch $(TOOL_BIN)
+	@CHAOS_ROUNDS=$${CHAOS_ROUNDS:-60} IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools ONLY=test_nats_chaos \
+	  sh tests/integration/run.sh
 
 # The long fault storm (tests/storm/storm.sh): STORM_SECONDS (300) of faults against one daemon.
 stormtest: deps-check

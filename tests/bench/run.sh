@@ -3,7 +3,8 @@
 # parse+normalize and full ingest in one run (tools/bench.c); then the
 # latency from a fetched page to its alert accepted by a webhook (latency.sh);
 # then peak memory against the number of users (memory.sh); 200 orgs polled at
-# once (multiorg.sh); the console's alert queue page over 10,000 alerts (queue.sh).
+# once (multiorg.sh); the console's alert queue page over 10,000 alerts (queue.sh);
+# the distributed path through NATS JetStream, one and two workers (cluster.sh).
 #   BENCH_USERS / BENCH_DAYS / BENCH_EVENTS tune the stream size.
 set -eu
 TOOLS=${TOOLS:-build/tools}
@@ -28,3 +29,4 @@ echo
 IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/memory.sh
 echo; IDWATCH=${IDWATCH:-build/idwatch} sh tests/bench/multiorg.sh
 echo; IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/queue.sh
+echo; IDWATCH=${IDWATCH:-build/idwatch} TOOLS=$TOOLS sh tests/bench/cluster.sh

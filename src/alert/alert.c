@@ -507,7 +507,7 @@ enum idw_rc idw_alert_raise(struct idw_alerts *al, struct idw_store *st, MDB_txn
 }
 
 /* The connector's alert in txn: folded into the open one, or created. */
-static enum idw_rc raise_connector_in(struct idw_alerts *al, struct idw_store *st, MDB_txn *txn,
+enum idw_rc idw_alert_raise_connector_in(struct idw_alerts *al, struct idw_store *st, MDB_txn *txn,
                                       const char *domain, const char *rule_id,
                                       const struct idw_alert_candidate *c, int64_t now_ms,
                                       char *err, size_t errlen)
@@ -550,7 +550,7 @@ enum idw_rc idw_alert_raise_connector(struct idw_alerts *al, struct idw_store *s
 
     if (idw_store_begin(st, 0, &txn, err, errlen) < 0)
         return IDW_ERR;
-    if (raise_connector_in(al, st, txn, domain, rule_id, c, now_ms, err, errlen) != IDW_OK) {
+    if (idw_alert_raise_connector_in(al, st, txn, domain, rule_id, c, now_ms, err, errlen) != IDW_OK) {
         mdb_txn_abort(txn);
         return IDW_ERR;
     }

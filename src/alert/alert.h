@@ -218,6 +218,15 @@ IDW_MUST_CHECK enum idw_rc idw_alert_raise(struct idw_alerts *al, struct idw_sto
  * write transaction of its own (so none may be open in this thread).
  * IDW_OK, or IDW_ERR with err (nothing written).
  */
+/*
+ * The same inside the caller's write transaction txn (the scale-out
+ * applier raises it from a command of the log, with the command's time as
+ * now_ms, and commits it with the partition's applied_seq).
+ */
+IDW_MUST_CHECK enum idw_rc idw_alert_raise_connector_in(struct idw_alerts *al, struct idw_store *st,
+                                                        MDB_txn *txn, const char *domain, const char *rule_id,
+                                                        const struct idw_alert_candidate *c,
+                                                        int64_t now_ms, char *err, size_t errlen);
 IDW_MUST_CHECK enum idw_rc idw_alert_raise_connector(struct idw_alerts *al, struct idw_store *st,
                                                      const char *domain, const char *rule_id,
                                                      const struct idw_alert_candidate *c,

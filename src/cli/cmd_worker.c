@@ -251,6 +251,42 @@ static enum idw_rc sink_commit(void *ctx, idw_page_hook hook, void *hook_ctx, ch
     return run_hook(o, hook, hook_ctx, err, errlen);
 }
 
+/*
+ * The poller is starved of System Log pages by rate limiting (a competitor
+ * drains the org's bucket): in `run` the daemon raises connector_starved
+ * itself; here the notice goes into the log as a command, so that every
+ * applier raises the same alert at the same time, and is applied at once.
+ */
+static enum idw_rc sink_starved(void *ctx, const char *domain, int64_t since_ms, int64_t ended_ms,
+                                const char *summary, const char *evidence, char *err, size_t errlen)
+{
+    struct w_org *o = ctx;
+    char id[IDW_COMMAND_ID_HEX + 1], msg_id[IDW_COMMAND_MSGID_MAX], *data = NULL;
+    json_t *msg = NULL;
+    size_t len = 0;
+    uint64_t seq = 0;
+    int dup = 0;
+    enum idw_rc rc = IDW_ERR;
+
+    if (idw_command_new_id(id, err, errlen) < 0)
+        return IDW_ERR;
+    msg = json_pack("{s:i, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:s}", "v", IDW_WAL_VERSION,
+                    "type", "command", "org", domain, "command", "starved", "at",
+                    (json_int_t)(ended_ms ? ended_ms : idw_now_ms()), "by", "idwatch-worker", "id", id,
+                    "since", (json_int_t)since_ms, "ended", (json_int_t)ended_ms, "summary", summary,
+                    "evidence", evidence ? evidence : "");
+    if (msg && idw_command_msg_id(msg, msg_id) == IDW_OK)
+        data = idw_wal_encode(msg, &len);
+    if (!data)
+        snprintf(err, errlen, "%s: cannot build the starvation notice", domain);
+    else if (idw_js_publish(o->w->js, o->part->p, msg_id, data, len, idw_js_now_ms() + RETRY_DEADLINE_MS,
+                            &seq, &dup, err, errlen) == IDW_OK)
+        rc = drain(o->w, o->part, seq) < 0 ? IDW_ERR : IDW_OK;
+    free(data);
+    json_decref(msg);
+    return rc;
+}
+
 static void sink_live_from(void *ctx, int64_t live_from_ms)
 {
     struct w_org *o = ctx;
@@ -450,7 +486,8 @@ static int open_org(struct worker *w, const struct idw_org_config *oc, struct w_
     idw_strlcpy(o->domain, oc->domain_id, sizeof o->domain);
     o->events = json_array();
     po.sink = (struct idw_page_sink){.ctx = o, .feed = sink_feed, .commit = sink_commit,
-                                     .set_live_from = sink_live_from};
+                                     .set_live_from = sink_live_from, .starved = sink_starved,
+                                     .starved_ctx = o};
     if (!o->events || idw_okta_org_read(oc, &org, err, sizeof err) < 0 ||
         idw_okta_poller_new(o->part->st, &org, &po, &o->poller, err, sizeof err) < 0) {
         log_error("%s: %s", oc->domain_id, o->events ? err : "out of memory");

@@ -97,6 +97,23 @@ static enum idw_rc check_review(const json_t *msg, char *err, size_t errlen)
     return IDW_OK;
 }
 
+/* A starved notice: since and ended (0: still starved) times, summary and evidence texts. */
+static enum idw_rc check_starved(const json_t *msg, char *err, size_t errlen)
+{
+    static const char *const times[] = {"since", "ended"};
+
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *t = json_object_get(msg, times[i]);
+        if (!json_is_integer(t) || json_integer_value(t) < 0 || json_integer_value(t) > IDW_COMMAND_AT_MAX) {
+            snprintf(err, errlen, "command: %s: expected ms since the epoch (0: none)", times[i]);
+            return IDW_ERR;
+        }
+    }
+    if (check_text(msg, "summary", 1, IDW_COMMAND_REASON_MAX, 1, err, errlen) < 0)
+        return IDW_ERR;
+    return check_text(msg, "evidence", 0, IDW_COMMAND_NOTE_MAX, 1, err, errlen);
+}
+
 /* The start of a key for an error message: control characters as '?', so it stays one line. */
 static void printable(char *dst, size_t cap, const char *s)
 {
@@ -112,6 +129,8 @@ static enum idw_rc check_keys(const json_t *msg, int review, char *err, size_t e
 {
     static const char *common[] = {"v", "type", "org", "command", "at", "by", "id"};
     static const char *rv[] = {"alert_id", "status", "assignee", "note"};
+    static const char *st[] = {"since", "ended", "summary", "evidence"};
+    int starved = review == 2;
     const char *key;
     json_t *v;
 
@@ -119,14 +138,16 @@ static enum idw_rc check_keys(const json_t *msg, int review, char *err, size_t e
         int ok = 0;
         for (size_t i = 0; i < sizeof common / sizeof common[0]; i++)
             ok |= !strcmp(key, common[i]);
-        for (size_t i = 0; review && i < sizeof rv / sizeof rv[0]; i++)
+        for (size_t i = 0; review == 1 && i < sizeof rv / sizeof rv[0]; i++)
             ok |= !strcmp(key, rv[i]);
+        for (size_t i = 0; starved && i < sizeof st / sizeof st[0]; i++)
+            ok |= !strcmp(key, st[i]);
         ok |= !review && !strcmp(key, "reason");
         if (!ok) {
             char shown[65];
             printable(shown, sizeof shown, key);
             snprintf(err, errlen, "command: %s: not a field of a %s command", shown,
-                     review ? "review" : "pause or resume");
+                     starved ? "starved" : review ? "review" : "pause or resume");
             return IDW_ERR;
         }
     }
@@ -176,15 +197,17 @@ enum idw_rc idw_command_check(const json_t *msg, char *err, size_t errlen)
     if (check_head(msg, err, errlen) < 0)
         return IDW_ERR;
     c = json_string_value(json_object_get(msg, "command"));
-    if (!c || (strcmp(c, "review") && strcmp(c, "pause") && strcmp(c, "resume"))) {
-        snprintf(err, errlen, "command: command: expected \"review\", \"pause\" or \"resume\"");
+    if (!c || (strcmp(c, "review") && strcmp(c, "pause") && strcmp(c, "resume") && strcmp(c, "starved"))) {
+        snprintf(err, errlen, "command: command: expected \"review\", \"pause\", \"resume\" or \"starved\"");
         return IDW_ERR;
     }
-    review = !strcmp(c, "review");
+    review = !strcmp(c, "review") ? 1 : !strcmp(c, "starved") ? 2 : 0;
     if (check_keys(msg, review, err, errlen) < 0)
         return IDW_ERR;
-    if (review)
+    if (review == 1)
         return check_review(msg, err, errlen);
+    if (review == 2)
+        return check_starved(msg, err, errlen);
     if (json_object_get(msg, "reason"))
         return check_text(msg, "reason", 0, IDW_COMMAND_REASON_MAX, 0, err, errlen);
     return IDW_OK;
@@ -339,6 +362,32 @@ static enum idw_rc apply_review(struct idw_store *st, MDB_txn *txn, const struct
     return IDW_OK;
 }
 
+/*
+ * A worker's poller starved of System Log pages by rate limiting: the
+ * connector_starved alert (T1562) `run` raises, timed by the command's at,
+ * queued to the outbox in the applier's transaction.
+ */
+static enum idw_rc apply_starved(struct idw_store *st, MDB_txn *txn, const struct idw_config *cfg,
+                                 const json_t *msg, int *applied, char *err, size_t errlen)
+{
+    struct idw_alert_candidate c = {.severity = IDW_SEV_HIGH, .score = 70, .mitre = "T1562",
+                                    .stage = "Defense Evasion", .window_ms = IDW_DAY_MS};
+    const char *org = json_string_value(json_object_get(msg, "org"));
+    struct idw_alerts *al = review_registry(cfg, err, errlen);
+    enum idw_rc rc;
+
+    if (!al)
+        return IDW_ERR;
+    snprintf(c.entity, sizeof c.entity, "org:%s", org);
+    idw_strlcpy(c.summary, json_string_value(json_object_get(msg, "summary")), sizeof c.summary);
+    idw_strlcpy(c.evidence, json_string_value(json_object_get(msg, "evidence")) ?: "", sizeof c.evidence);
+    rc = idw_alert_raise_connector_in(al, st, txn, org, "connector_starved", &c,
+                                      json_integer_value(json_object_get(msg, "at")), err, errlen);
+    idw_alerts_free(al);
+    *applied = rc == IDW_OK;
+    return rc;
+}
+
 enum idw_rc idw_command_org_paused(struct idw_store *st, MDB_txn *txn, const char *org, int *paused,
                                    char *err, size_t errlen)
 {
@@ -428,6 +477,8 @@ enum idw_rc idw_command_apply(struct idw_store *st, MDB_txn *txn, const struct i
     c = json_string_value(json_object_get(msg, "command"));
     if (!strcmp(c, "review"))
         rc = apply_review(st, txn, cfg, msg, applied, why, sizeof why, err, errlen);
+    else if (!strcmp(c, "starved"))
+        rc = apply_starved(st, txn, cfg, msg, applied, err, errlen);
     else
         rc = apply_pause(st, txn, msg, !strcmp(c, "pause"), applied, why, sizeof why, err, errlen);
     if (rc == IDW_OK)

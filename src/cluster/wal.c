@@ -213,7 +213,8 @@ static enum idw_wal_kind check_command(const json_t *m, char *err, size_t errlen
         snprintf(err, errlen, "wal: command: expected a non-empty string command");
         return IDW_WAL_MALFORMED;
     }
-    if (strcmp(name, "review") != 0 && strcmp(name, "pause") != 0 && strcmp(name, "resume") != 0) {
+    if (strcmp(name, "review") != 0 && strcmp(name, "pause") != 0 && strcmp(name, "resume") != 0 &&
+        strcmp(name, "starved") != 0) {
         snprintf(err, errlen, "wal: command %.32s: unknown to this release (written by a later one?)", name);
         return IDW_WAL_FUTURE;
     }

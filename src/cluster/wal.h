@@ -8,7 +8,8 @@
  *             "next_cursor": "<rel=next url>", "fetched_at": <ms>, "live_from": <ms>,
  *             "geo": [null | {"ip": ..., GeoIP answer}, ...], "events": [<raw LogEvent>, ...]}
  *   genesis  {"v": 2, "type": "genesis", "partition": N, "unknown_user_key": "<64 hex>"}
- *   command  {"v": 2, "type": "command", "org": ..., "command": "<name>", ...}  (cluster/command.h)
+ *   command  {"v": 2, "type": "command", "org": ..., "command": "review" | "pause" | "resume" |
+ *             "starved", ...}  (cluster/command.h)
  *
  * A page without "v" is version 1: the five keys org, cursor_polled,
  * next_cursor, fetched_at, events (live_from 0, no geo).  A message whose

@@ -429,6 +429,49 @@ static void test_storage_failure(void **state)
     json_decref(m);
 }
 
+static int find_starved(const json_t *a, void *out)
+{
+    if (idw_alert_rule(a) && !strcmp(idw_alert_rule(a), "connector_starved")) {
+        *(json_t **)out = json_incref((json_t *)a);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * A worker's starvation notice raises connector_starved (T1562) at the
+ * command's time, not the wall clock, queued to the outbox; a bad one is
+ * skipped with its field named.
+ */
+static void test_starved_raises_connector_alert(void **state)
+{
+    struct fixture *f = *state;
+    json_t *m = json_pack("{s:i, s:s, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:s, s:s}", "v", 2, "type",
+                          "command", "org", "acme", "command", "starved", "at", (json_int_t)T0, "by",
+                          "idwatch-worker", "id", ID1, "since", (json_int_t)(T0 - 600000), "ended",
+                          (json_int_t)0, "summary", "acme: starved of System Log pages for 10m",
+                          "evidence", "429 x 40"), *a = NULL;
+    char why[256], out[128], err[256];
+    MDB_txn *txn;
+
+    assert_int_equal(idw_command_check(m, why, sizeof why), IDW_OK);
+    assert_int_equal(apply(f, m, why, sizeof why), 1);
+    assert_int_equal(idw_store_begin(f->st, 1, &txn, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_alert_each(f->st, txn, find_starved, &a, err, sizeof err), IDW_OK);
+    mdb_txn_abort(txn);
+    assert_non_null(a);
+    assert_int_equal(json_integer_value(json_object_get(a, "first_seen_ms")), T0);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(a, "mitre"), 0)), "T1562");
+    json_decref(a);
+    outbox_versions(f, out);
+    assert_non_null(strstr(out, "soar:alert:1"));
+    json_object_set_new(m, "since", json_string("yesterday"));
+    json_object_set_new(m, "id", json_string(ID2));
+    assert_int_equal(idw_command_check(m, why, sizeof why), IDW_ERR);
+    assert_non_null(strstr(why, "command: since: expected"));
+    json_decref(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +483,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_storage_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_starved_raises_connector_alert, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,11 +5,14 @@
  * or a pause takes effect where the stream puts it, identically for
  * every applier.
  *
- *   {"v":2, "type":"command", "org":"<domain_id>", "command":"review"|"pause"|"resume",
+ *   {"v":2, "type":"command", "org":"<domain_id>", "command":"review"|"pause"|"resume"|"starved",
  *    "at":<ms>, "by":"<who>", "id":"<32 hex: random 128 bits>", ...}
  *   review adds  "alert_id" (the full id), "status" ("acknowledged" | "resolved" |
  *                "false_positive"), optional "assignee" ("" unassigns), optional "note"
  *   pause/resume add optional "reason"
+ *   starved adds "since", "ended" (ms; 0: still starved), "summary", "evidence": a worker's
+ *                poller starved by rate limiting; applying raises connector_starved (T1562)
+ *                at "at", as `run` raises it (cmd_worker.c publishes it)
  *
  * "at" is when the command was given: a review's history time is "at",
  * never the wall clock of whoever applies it.  "id" is the command's

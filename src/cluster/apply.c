@@ -373,8 +373,10 @@ static enum idw_rc judge(struct idw_apply *ap, uint64_t seq, const json_t *page,
     if (rc == IDW_OK && seq > applied && json_object_get(page, "v"))
         rc = genesis_seen(ap, txn, seq, err, errlen);
     mdb_txn_abort(txn);
-    if (rc < 0)
+    if (rc < 0) {
+        free(cursor);
         return IDW_ERR;
+    }
     if (seq <= applied)
         *result = IDW_APPLY_ALREADY;
     else if (ap->pt && idw_partition_of(ap->pt, org) != ap->partition) {

@@ -65,6 +65,10 @@ enum idw_rc idw_cli_open_geo(const struct idw_config *cfg, struct idw_geodb **ge
 struct idw_detect;
 enum idw_rc idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d) IDW_MUST_CHECK;
 
+/* The same with the rules of dir (a rules message's, cluster/rulepack.h).  IDW_OK, or IDW_ERR with err. */
+enum idw_rc idw_cli_open_detect_dir(const struct idw_cli *cli, const char *dir, struct idw_detect **d,
+                                    char *err, size_t errlen) IDW_MUST_CHECK;
+
 /* The same without the webhooks: for a command that only reads the rules (`alerts list --rule`). */
 enum idw_rc idw_cli_open_rules(const struct idw_cli *cli, struct idw_detect **d) IDW_MUST_CHECK;
 
@@ -132,6 +136,8 @@ int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv);
 /* `cluster review|pause|resume` (cmd_cluster_cmd.c): argv[0] is the subcommand; and its usage lines. */
 int idw_cmd_cluster_command(struct idw_cli *cli, int argc, char **argv);
 void idw_cluster_command_usage(FILE *out);
+int idw_cmd_cluster_rules(struct idw_cli *cli, int argc, char **argv);     /* cmd_cluster_rules.c */
+void idw_cluster_rules_usage(FILE *out);
 /* `cluster snapshot|restore` (cmd_snapshot.c): argv[1] is the subcommand; its usage lines for cluster's. */
 int idw_cmd_cluster_snapshot(struct idw_cli *cli, int argc, char **argv);
 void idw_cluster_snapshot_usage(FILE *out);

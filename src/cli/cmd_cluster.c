@@ -60,6 +60,7 @@ static void cluster_usage(FILE *out)
             "Exit codes: 0 done, 1 failure (NATS unreachable past its retries, storage), 2 usage,\n"
             "3 publish: some lines were not pages (each reported with its line number).\n");
     idw_cluster_command_usage(out);     /* review, pause, resume: cmd_cluster_cmd.c */
+    idw_cluster_rules_usage(out);       /* rules fingerprint|publish: cmd_cluster_rules.c */
     idw_cluster_snapshot_usage(out);
     idw_cluster_status_usage(out);
 }
@@ -324,6 +325,13 @@ static void apply_summary(const struct apply_run *r, unsigned p, uint64_t events
                (unsigned long long)events, r->n[IDW_APPLY_SKIPPED], r->n[IDW_APPLY_MALFORMED]);
 }
 
+/* The engine of a rules message of the log (apply.h idw_apply_set_rules). */
+static enum idw_rc open_log_rules(void *ctx, const char *dir, struct idw_detect **out, char *err,
+                                  size_t errlen)
+{
+    return idw_cli_open_detect_dir(ctx, dir, out, err, errlen);
+}
+
 static int run_apply(struct idw_cli *cli, const struct cluster_args *a, struct idw_geodb *geo,
                      struct idw_detect *detect)
 {
@@ -336,12 +344,14 @@ static int run_apply(struct idw_cli *cli, const struct cluster_args *a, struct i
     int rc = IDW_EXIT_FAILURE;
     unsigned p = (unsigned)a->partition;
     struct idw_partitioning pt = {0};
+    char root[4200];
 
     if (!st)
         return IDW_EXIT_FAILURE;
-
+    snprintf(root, sizeof root, "%s/rules-log", cli->cfg.db_path);
     if (idw_partitioning_load(cli->cfg.root, &pt, err, sizeof err) < 0 ||
         idw_apply_open(st, &cli->cfg, geo, detect, p, &ap, err, sizeof err) < 0 ||
+        idw_apply_set_rules(ap, root, open_log_rules, cli, err, sizeof err) < 0 ||
         idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0)
         log_error("%s", err);
     else if (a->publish_alerts && idw_cli_alert_pub_open(cli, st, js, &pub) < 0)
@@ -386,6 +396,8 @@ int idw_cmd_cluster(struct idw_cli *cli, int argc, char **argv)
         return idw_cmd_cluster_command(cli, argc - 1, argv + 1);
     if (sub && (strcmp(sub, "snapshot") == 0 || strcmp(sub, "restore") == 0))
         return idw_cmd_cluster_snapshot(cli, argc, argv);      /* cmd_snapshot.c */
+    if (sub && !strcmp(sub, "rules"))
+        return idw_cmd_cluster_rules(cli, argc - 1, argv + 1);
     if (sub && !strcmp(sub, "alerts"))
         return idw_cmd_cluster_alerts(cli, argc - 1, argv + 1);
     if (sub && !strcmp(sub, "status"))

@@ -269,10 +269,13 @@ static int partition_row(struct st_ctx *c, unsigned p, json_t *rows)
     if (rep) {
         uint64_t applied = (uint64_t)json_integer_value(json_object_get(rep, "applied_seq"));
         json_object_set_new(row, "applied_seq", json_integer((json_int_t)applied));
+        const char *rules = json_string_value(json_object_get(rep, "rules"));
+        json_object_set_new(row, "rules", json_string(rules ? rules : ""));
         json_int_t lag = last >= applied ? (json_int_t)(last - applied) : 0;
         json_object_set_new(row, "lag", rc == IDW_NOTFOUND ? json_null() : json_integer(lag));
     } else {
         json_object_set_new(row, "applied_seq", json_null());
+        json_object_set_new(row, "rules", json_null());
         json_object_set_new(row, "lag", json_null());
     }
     json_object_set_new(row, "orgs", orgs_of(c, p, rep));
@@ -290,11 +293,11 @@ static void print_int(const json_t *v, int width)
 static void print_table(const json_t *doc)
 {
     const json_t *rows = json_object_get(doc, "partitions"), *r, *e;
+    const char *rules;
     size_t i, j;
 
-    printf("%4s  %-8s %7s %10s %10s %8s %10s %8s  %s\n", "P", "OWNERS", "HB_AGE", "LAST_SEQ", "APPLIED",
-           "LAG",
-           "SNAP_SEQ", "SNAP_AGE", "ORGS");
+    printf("%4s  %-8s %7s %10s %10s %8s %10s %8s  %-12s  %s\n", "P", "OWNERS", "HB_AGE", "LAST_SEQ",
+           "APPLIED", "LAG", "SNAP_SEQ", "SNAP_AGE", "RULES", "ORGS");
     json_array_foreach(rows, i, r) {
         char own[64] = "";
         json_array_foreach(json_object_get(r, "owners"), j, e) {
@@ -308,7 +311,8 @@ static void print_table(const json_t *doc)
         print_int(json_object_get(r, "lag"), 9);
         print_int(json_object_get(json_object_get(r, "snapshot"), "applied_seq"), 11);
         print_int(json_object_get(json_object_get(r, "snapshot"), "age_s"), 9);
-        printf(" ");
+        rules = json_string_value(json_object_get(r, "rules"));
+        printf("  %-12.12s ", !rules ? "-" : *rules ? rules : "local");
         json_array_foreach(json_object_get(r, "orgs"), j, e) {
             printf(" %s%s%s", json_string_value(json_object_get(e, "org")),
                    json_is_true(json_object_get(e, "held")) ? "(held)" : "",

@@ -40,6 +40,7 @@
 #include "cluster/js.h"
 #include "cluster/partition.h"
 #include "cluster/publish.h"
+#include "cluster/rulepack.h"
 #include "cluster/snapshot.h"
 #include "cluster/status.h"
 #include "cluster/wal.h"
@@ -121,6 +122,8 @@ struct worker {
     int64_t drain_due_ms;
     int64_t started_ms, beat_due_ms, beat_warned_ms;    /* the heartbeat (cluster/status.h) */
     int beat_ensured;
+    json_t *rules_msg;              /* the local rules_dir as a rules message: opens new streams */
+    char rules_fp[IDW_RULEPACK_FP_HEX + 1];
     unsigned long long pages, published, duplicates, applied, skipped;
 };
 
@@ -668,11 +671,12 @@ static json_t *beat_build(struct worker *w)
         if (idw_js_last_seq(w->js, pt->p, idw_js_now_ms() + HEARTBEAT_DEADLINE_MS, &last, err,
                             sizeof err) < 0)
             last = 0;
-        json_array_append_new(parts, json_pack("{s:I,s:I,s:I,s:I,s:I,s:o}", "p", (json_int_t)pt->p,
+        json_array_append_new(parts, json_pack("{s:I,s:I,s:I,s:I,s:I,s:o,s:s}", "p", (json_int_t)pt->p,
                                                "applied_seq", (json_int_t)applied, "stream_last_seq",
                                                (json_int_t)last, "snapshot_seq", (json_int_t)pt->snap_seq,
                                                "snapshot_at", (json_int_t)(pt->snap_seq ? pt->snap_ms : 0),
-                                               "orgs", beat_orgs(w, pt)));
+                                               "orgs", beat_orgs(w, pt), "rules",
+                                               idw_apply_rules_fingerprint(pt->ap)));
     }
     return parts ? json_pack("{s:i,s:I,s:I,s:s,s:I,s:I,s:I,s:o}", "v", 1, "slot", (json_int_t)w->a->slot,
                              "slots", (json_int_t)w->a->slots, "host", host, "pid", (json_int_t)getpid(),
@@ -875,7 +879,76 @@ static void close_all(struct worker *w)
     idw_partitioning_free(&w->pt);
     idw_geo_close(w->geo);
     idw_detect_close(w->detect);
+    json_decref(w->rules_msg);
 
+}
+
+/* ---- the log's rules (cluster/rulepack.h) ------------------------------------------------ */
+
+/*
+ * The local rules_dir as a rules message: what a stream this worker opens
+ * starts with.  Rules the log cannot carry (a file name it refuses) are a
+ * warning: the worker judges with them until the log says otherwise.
+ */
+static int local_rules(struct worker *w)
+{
+    char err[768], id[IDW_COMMAND_ID_HEX + 1], by[64];
+    json_t *files = NULL;
+    enum idw_rc rc;
+
+    snprintf(by, sizeof by, "worker %ld/%ld", w->a->slot, w->a->slots);
+    rc = idw_rulepack_read_dir(w->cli->cfg.rules_dir, &files, err, sizeof err);
+    if (rc == IDW_OK)
+        rc = idw_rulepack_fingerprint(files, w->rules_fp) == IDW_OK &&
+             idw_command_new_id(id, err, sizeof err) == IDW_OK &&
+             idw_rulepack_message(files, IDW_VERSION, idw_now_ms(), by, id, &w->rules_msg, err,
+                                  sizeof err) == IDW_OK ? IDW_OK : IDW_ERR;
+    json_decref(files);
+    if (rc != IDW_OK) {     /* the worker can still judge with them; only the log cannot carry them */
+        log_warn("rules_dir %s: %s: streams this worker creates start without rules (publish them with "
+                 "`idwatch cluster rules publish` once fixed)", w->cli->cfg.rules_dir, err);
+        w->rules_fp[0] = '\0';
+    }
+    return 0;
+}
+
+/* The engine of a rules message's directory, logging and routing its alerts like the worker's own. */
+static enum idw_rc open_log_rules(void *ctx, const char *dir, struct idw_detect **out, char *err,
+                                  size_t errlen)
+{
+    struct worker *w = ctx;
+
+    if (idw_detect_open(dir, out, err, errlen) < 0)
+        return IDW_ERR;
+    idw_detect_log_alerts(*out, 1);
+    if (idw_cli_route_alerts(w->cli->cfg.root, *out, w->wh) < 0) {
+        snprintf(err, errlen, "%s: cannot route its alerts (out of memory?)", dir);
+        idw_detect_close(*out);
+        *out = NULL;
+        return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
+/* Each partition judges with the rules its log says, once the alerts are routed. */
+static int follow_rules(struct worker *w)
+{
+    for (size_t i = 0; i < w->nparts; i++) {
+        struct w_part *pt = &w->parts[i];
+        char root[4200], err[1024];
+        const char *fp;
+        snprintf(root, sizeof root, "%s/rules", pt->dir);
+        if (idw_apply_set_rules(pt->ap, root, open_log_rules, w, err, sizeof err) < 0) {
+            log_error("%s", err);
+            return -1;
+        }
+        fp = idw_apply_rules_fingerprint(pt->ap);
+        if (*fp && w->rules_fp[0] && strcmp(fp, w->rules_fp) != 0)
+            log_warn("partition %u judges with the log's rules %.12s, not this host's rules_dir (%.12s): "
+                     "publish them with `idwatch cluster rules publish` to change the log's",
+                     pt->p, fp, w->rules_fp);
+    }
+    return 0;
 }
 
 static int open_engine(struct worker *w)
@@ -899,6 +972,9 @@ static int open_engine(struct worker *w)
         log_error("%s", err);
         return -1;
     }
+    if (local_rules(w) < 0)
+        return -1;
+    idw_publisher_set_rules(w->pub, w->rules_msg);
     return 0;
 }
 
@@ -930,7 +1006,8 @@ int idw_cmd_worker(struct idw_cli *cli, int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     /* the alerts are routed once every partition registered the alerts stream (alertstream.h) */
     if (open_engine(&w) == 0 && open_parts(&w) == 0 &&
-        idw_cli_route_alerts(cli->cfg.root, w.detect, w.wh) == 0 && drain_all(&w) == 0 &&
+        idw_cli_route_alerts(cli->cfg.root, w.detect, w.wh) == 0 && follow_rules(&w) == 0 &&
+        drain_all(&w) == 0 &&
         open_orgs(&w) == 0 &&
         idw_poll_pool_new(w.norgs < FETCH_THREADS_MAX ? (w.norgs ? w.norgs : 1) : FETCH_THREADS_MAX,
                           &w.pool) == IDW_OK) {

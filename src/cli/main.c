@@ -244,6 +244,18 @@ enum idw_rc idw_cli_open_detect(const struct idw_cli *cli, struct idw_detect **d
     return attach_webhooks(cli, d);
 }
 
+enum idw_rc idw_cli_open_detect_dir(const struct idw_cli *cli, const char *dir, struct idw_detect **d,
+                                    char *err, size_t errlen)
+{
+    if (idw_detect_open(dir, d, err, errlen) < 0)
+        return IDW_ERR;
+    if (attach_webhooks(cli, d) < 0) {
+        snprintf(err, errlen, "%s: cannot route its alerts (see the log)", dir);
+        return IDW_ERR;
+    }
+    return IDW_OK;
+}
+
 const char *idw_cli_default_domain(const struct idw_cli *cli)
 {
     return cli->cfg.n_orgs ? cli->cfg.orgs[0].domain_id : "default";

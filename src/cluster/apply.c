@@ -14,6 +14,7 @@
 
 #include "cluster/command.h"
 #include "cluster/partition.h"
+#include "cluster/rulepack.h"
 #include "cluster/wal.h"
 #include "common/log.h"
 #include "engine/pipeline.h"
@@ -34,6 +35,12 @@ struct idw_apply {
     struct org_pl *orgs;
     size_t norgs;
     uint64_t events;
+    /* the log's rules (idw_apply_set_rules): where they are written, how they are opened */
+    char rules_root[4096];
+    idw_apply_detect_fn open_detect;
+    void *open_ctx;
+    struct idw_detect *own;             /* the engine of the rules in force; NULL: the caller's */
+    char rules_fp[IDW_RULEPACK_FP_HEX + 1];
 };
 
 /* What the commit hook writes: the org's new cursor and the partition's applied_seq. */
@@ -426,6 +433,169 @@ static enum idw_rc apply_command(struct idw_apply *ap, uint64_t seq, const json_
     return IDW_OK;
 }
 
+/* ---- rules in the log ----------------------------------------------------------------- */
+
+static enum idw_rc pass_over(struct idw_apply *ap, uint64_t seq, const char *why,
+                             enum idw_apply_result *result,
+                             char *reason, size_t reasonlen, char *err, size_t errlen);
+
+/* Checks a rules message, writes its files under the rules root and opens their engine. */
+static enum idw_rc open_rules(struct idw_apply *ap, const json_t *msg, struct idw_detect **out, int *bad,
+                              char *err, size_t errlen)
+{
+    json_t *files = NULL;
+    char dir[4400];
+    enum idw_rc rc;
+
+    *out = NULL;
+    if (idw_rulepack_files(msg, &files, bad, err, errlen) < 0)
+        return IDW_ERR;
+    rc = idw_rulepack_unpack(files, ap->rules_root, dir, sizeof dir, err, errlen);
+    json_decref(files);
+    if (rc == IDW_OK)
+        rc = ap->open_detect(ap->open_ctx, dir, out, err, errlen);
+    return rc < 0 ? IDW_ERR : IDW_OK;
+}
+
+/* Judges with d from now on (the pipelines hold the engine they were opened with). */
+static void use_rules(struct idw_apply *ap, struct idw_detect *d, const char *fp)
+{
+    drop_pipelines(ap);
+    idw_detect_close(ap->own);
+    ap->own = d;
+    ap->detect = d;
+    snprintf(ap->rules_fp, sizeof ap->rules_fp, "%s", fp);
+}
+
+/* A later release's rules stop the applier; an earlier one's apply, with this release's C rules. */
+static enum idw_rc check_release(struct idw_apply *ap, uint64_t seq, const json_t *msg, char *err,
+                                 size_t errlen)
+{
+    const char *rel = json_string_value(json_object_get(msg, "release"));
+    int cmp = rel ? idw_rulepack_release_cmp(rel, IDW_VERSION) : 0;
+
+    if (cmp > 0) {
+        snprintf(err, errlen, "apply: partition %u, sequence %llu: rules published by idwatch %.64s, later "
+                 "than this worker's %s; stopped here (run idwatch %.64s or later)", ap->partition,
+                 (unsigned long long)seq, rel, IDW_VERSION, rel);
+        return IDW_ERR;
+    }
+    if (cmp < 0)
+        log_warn("apply: partition %u, sequence %llu: rules published by idwatch %.64s are applied with the "
+                 "C rules of this release (%s)", ap->partition, (unsigned long long)seq, rel, IDW_VERSION);
+    return IDW_OK;
+}
+
+/* Records the rules in force with applied_seq; then they judge what follows. */
+static enum idw_rc record_rules(struct idw_apply *ap, uint64_t seq, const json_t *msg, char *err,
+                                size_t errlen)
+{
+    struct commit_ctx c = {.ap = ap, .seq = seq};
+    json_t *rec = json_pack("{s:O, s:O, s:I, s:O, s:O, s:O}", "fingerprint",
+                            json_object_get(msg, "fingerprint"), "release", json_object_get(msg, "release"),
+                            "seq", (json_int_t)seq, "at", json_object_get(msg, "at"), "by",
+                            json_object_get(msg, "by"), "message", msg);
+    MDB_txn *txn;
+    enum idw_rc rc;
+
+    if (!rec) {
+        snprintf(err, errlen, "apply: out of memory");
+        return IDW_ERR;
+    }
+    rc = idw_store_begin(ap->st, 0, &txn, err, errlen);
+    if (rc == IDW_OK) {
+        rc = idw_store_meta_put(ap->st, txn, "cluster_rules", ap->pkey, rec, err, errlen) < 0 ||
+             commit_hook(ap->st, txn, &c, err, errlen) < 0 ? IDW_ERR : IDW_OK;
+        if (rc == IDW_OK)
+            rc = idw_store_commit(txn, err, errlen) < 0 ? IDW_ERR : IDW_OK;
+        else
+            mdb_txn_abort(txn);
+    }
+    json_decref(rec);
+    return rc;
+}
+
+/*
+ * A rules message: the partition's rule configuration from here on, for
+ * anyone applying the stream (apply.h).  The engine is opened before
+ * anything commits, so rules that do not load stop the applier with the
+ * message still unapplied.
+ */
+static enum idw_rc apply_rules(struct idw_apply *ap, uint64_t seq, const json_t *msg,
+                               enum idw_apply_result *result, char *reason, size_t reasonlen,
+                               char *err, size_t errlen)
+{
+    struct idw_detect *d = NULL;
+    char why[512] = "";
+    int bad = 0;
+
+    if (!ap->open_detect) {
+        snprintf(err, errlen, "apply: partition %u, sequence %llu: a rules message, and this applier has no "
+                 "place for rules; stopped here", ap->partition, (unsigned long long)seq);
+        return IDW_ERR;
+    }
+    if (check_release(ap, seq, msg, err, errlen) < 0)
+        return IDW_ERR;
+    if (open_rules(ap, msg, &d, &bad, why, sizeof why) < 0) {
+        if (bad) {
+            log_warn("apply: partition %u, sequence %llu: %s: skipped", ap->partition,
+                     (unsigned long long)seq, why);
+            return pass_over(ap, seq, why, result, reason, reasonlen, err, errlen);
+        }
+        snprintf(err, errlen, "apply: partition %u, sequence %llu: %s; stopped here", ap->partition,
+                 (unsigned long long)seq, why);
+        return IDW_ERR;
+    }
+    if (record_rules(ap, seq, msg, err, errlen) < 0) {
+        idw_detect_close(d);
+        return IDW_ERR;
+    }
+    use_rules(ap, d, json_string_value(json_object_get(msg, "fingerprint")));
+    log_info("apply: partition %u, sequence %llu: rules %.12s (published by %s) in force", ap->partition,
+             (unsigned long long)seq, ap->rules_fp, json_string_value(json_object_get(msg, "by")));
+    *result = IDW_APPLY_APPLIED;
+    if (reason)
+        reason[0] = '\0';
+    return IDW_OK;
+}
+
+enum idw_rc idw_apply_set_rules(struct idw_apply *ap, const char *root, idw_apply_detect_fn fn, void *ctx,
+                                char *err, size_t errlen)
+{
+    struct idw_detect *d = NULL;
+    json_t *rec = NULL;
+    MDB_txn *txn;
+    enum idw_rc rc;
+    int bad = 0;
+
+    if (snprintf(ap->rules_root, sizeof ap->rules_root, "%s", root) >= (int)sizeof ap->rules_root) {
+        snprintf(err, errlen, "apply: %s: path too long", root);
+        return IDW_ERR;
+    }
+    ap->open_detect = fn;
+    ap->open_ctx = ctx;
+    if (idw_store_begin(ap->st, 1, &txn, err, errlen) < 0)
+        return IDW_ERR;
+    rc = idw_store_meta_get(ap->st, txn, "cluster_rules", ap->pkey, &rec, err, errlen);
+    mdb_txn_abort(txn);
+    if (rc == IDW_OK && open_rules(ap, json_object_get(rec, "message"), &d, &bad, err, errlen) < 0) {
+        char why[512];
+        snprintf(why, sizeof why, "%s", err);
+        snprintf(err, errlen, "apply: partition %u: the rules recorded at sequence %lld: %s", ap->partition,
+                 (long long)json_integer_value(json_object_get(rec, "seq")), why);
+        rc = IDW_ERR;
+    }
+    if (rc == IDW_OK)
+        use_rules(ap, d, json_string_value(json_object_get(rec, "fingerprint")));
+    json_decref(rec);
+    return rc < 0 ? IDW_ERR : IDW_OK;
+}
+
+const char *idw_apply_rules_fingerprint(const struct idw_apply *ap)
+{
+    return ap->rules_fp;
+}
+
 /* A message that changes nothing but applied_seq: MALFORMED, or a seq already applied. */
 static enum idw_rc pass_over(struct idw_apply *ap, uint64_t seq, const char *why,
                              enum idw_apply_result *result,
@@ -498,6 +668,9 @@ enum idw_rc idw_apply_message(struct idw_apply *ap, uint64_t seq, const char *da
     case IDW_WAL_COMMAND:
         rc = apply_command(ap, seq, msg, result, reason, reasonlen, err, errlen);
         break;
+    case IDW_WAL_RULES:
+        rc = apply_rules(ap, seq, msg, result, reason, reasonlen, err, errlen);
+        break;
     default:
         snprintf(err, errlen, "apply: partition %u, sequence %llu: %s; stopped here (upgrade idwatch to "
                  "apply it)", ap->partition, (unsigned long long)seq, why);
@@ -522,5 +695,6 @@ void idw_apply_close(struct idw_apply *ap)
     if (!ap)
         return;
     drop_pipelines(ap);
+    idw_detect_close(ap->own);
     free(ap);
 }

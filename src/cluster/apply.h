@@ -26,6 +26,16 @@
  *   - a command (cluster/command.h: a review, pause or resume) is applied
  *     in the transaction that commits applied_seq; one it skips (unknown
  *     alert, refused transition, an id decided before) is SKIPPED;
+ *   - a rules message (cluster/rulepack.h) is the partition's rule
+ *     configuration from there on: checked, written under the rules root
+ *     (idw_apply_set_rules), opened through the caller's function, and
+ *     recorded (meta "cluster_rules") with applied_seq, so a database
+ *     restored from a snapshot judges as the stream says; pages before the
+ *     first one are judged by the caller's engine.  One published by a
+ *     LATER release STOPS the applier (its C rules are code this one lacks;
+ *     an earlier release's applies, with this release's code, logged); one
+ *     that does not check is MALFORMED; one that does not load STOPS it;
+ *     without a rules root it STOPS too;
  *   - a message of a later version, an unknown type or an unknown command
  *     (FUTURE) STOPS the applier (IDW_ERR, err names the partition and
  *     sequence): skipping it would lose what a later release wrote;
@@ -36,6 +46,7 @@
  *
  * State kept in the store's meta table:
  *   "cluster_applied" / "p<N>"   {"seq": N}
+ *   "cluster_rules"   / "p<N>"   {"fingerprint", "release", "seq", "at", "by", "message"}
  *   "cluster_cursor"  / <org>    {"cursor": "...", "seq": N}   (N: the page's sequence)
  *
  * One applier per partition and database (the CLI holds the writer lock).
@@ -71,6 +82,27 @@ struct idw_apply;
 enum idw_rc idw_apply_open(struct idw_store *st, const struct idw_config *cfg, const struct idw_geodb *geo,
                            struct idw_detect *detect, unsigned partition, struct idw_apply **out,
                            char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * Opens a rule engine from a directory of rules (unpacked from a rules
+ * message) — the caller adds its alert sinks.  IDW_OK with *out, or
+ * IDW_ERR with err.
+ */
+typedef enum idw_rc (*idw_apply_detect_fn)(void *ctx, const char *dir, struct idw_detect **out, char *err,
+                                          size_t errlen);
+
+/*
+ * Lets the applier follow the log's rules: rules messages are unpacked
+ * under root (root/<fingerprint>/) and opened with fn; the applier owns
+ * the engines it opened (closed when replaced and by idw_apply_close).
+ * Then loads the rules the database recorded, if any.  IDW_OK, or IDW_ERR
+ * with err (the recorded rules do not check or load: stop here).
+ */
+enum idw_rc idw_apply_set_rules(struct idw_apply *ap, const char *root, idw_apply_detect_fn fn, void *ctx,
+                                char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* The fingerprint of the rules in force ("" before the log's first rules message). */
+const char *idw_apply_rules_fingerprint(const struct idw_apply *ap);
 
 /* Skip pages of orgs that pt does not place in this partition (pt borrowed; NULL: no check). */
 void idw_apply_set_partitioning(struct idw_apply *ap, const struct idw_partitioning *pt);

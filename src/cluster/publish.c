@@ -22,6 +22,7 @@ struct idw_publisher {
     const struct idw_geodb *geo;
     int replicas, max_age_days;
     unsigned char ensured[IDW_PARTITIONS_MAX];
+    json_t *rules;                  /* published after a genesis (idw_publisher_set_rules); may be NULL */
 };
 
 enum idw_rc idw_publisher_open(struct idw_js *js, const struct idw_partitioning *pt, int replicas,
@@ -41,9 +42,55 @@ enum idw_rc idw_publisher_open(struct idw_js *js, const struct idw_partitioning 
     return IDW_OK;
 }
 
+void idw_publisher_set_rules(struct idw_publisher *pub, json_t *rules)
+{
+    json_incref(rules);
+    json_decref(pub->rules);
+    pub->rules = rules;
+}
+
 void idw_publisher_close(struct idw_publisher *pub)
 {
+    if (pub)
+        json_decref(pub->rules);
     free(pub);
+}
+
+enum idw_rc idw_publisher_rules(struct idw_publisher *pub, unsigned partition, const json_t *msg,
+                                const char *msg_id, int64_t deadline_ms, uint64_t *seq, int *duplicate,
+                                char *err, size_t errlen)
+{
+    size_t len = 0;
+    char *data = idw_wal_encode(msg, &len);
+    enum idw_rc rc;
+
+    if (!data) {
+        snprintf(err, errlen, "publish: out of memory");
+        return IDW_ERR;
+    }
+    if (len > idw_js_max_message(pub->js)) {
+        snprintf(err, errlen, "publish: the rules message is %zu bytes, more than a message may carry "
+                 "(the server's max_payload)", len);
+        free(data);
+        return IDW_ERR;
+    }
+    rc = idw_js_publish(pub->js, partition, msg_id, data, len, deadline_ms, seq, duplicate, err, errlen);
+    free(data);
+    return rc;
+}
+
+/* The rules that open a new stream: one copy however many publishers start it together. */
+static enum idw_rc publish_boot_rules(struct idw_publisher *pub, unsigned p, int64_t deadline_ms,
+                                      char *err, size_t errlen)
+{
+    char id[32];
+    uint64_t seq;
+    int dup;
+
+    if (!pub->rules)
+        return IDW_OK;
+    snprintf(id, sizeof id, "rules:boot:p%u", p);
+    return idw_publisher_rules(pub, p, pub->rules, id, deadline_ms, &seq, &dup, err, errlen);
 }
 
 static enum idw_rc publish_genesis(struct idw_publisher *pub, unsigned p, int64_t deadline_ms,
@@ -118,7 +165,8 @@ enum idw_rc idw_publisher_ensure(struct idw_publisher *pub, unsigned partition, 
         idw_js_last_seq(pub->js, partition, deadline_ms, &last, err, errlen) < 0)
         return IDW_ERR;
     need = needs_genesis(pub, partition, last, deadline_ms, err, errlen);
-    if (need < 0 || (need && publish_genesis(pub, partition, deadline_ms, err, errlen) < 0))
+    if (need < 0 || (need && (publish_genesis(pub, partition, deadline_ms, err, errlen) < 0 ||
+                              publish_boot_rules(pub, partition, deadline_ms, err, errlen) < 0)))
         return IDW_ERR;
     pub->ensured[partition] = 1;
     return IDW_OK;

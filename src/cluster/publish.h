@@ -11,7 +11,9 @@
  * its stream is created if missing and, when the stream holds no genesis
  * yet (empty, or only commands), its genesis message (a fresh random key
  * for unknown usernames) is published, with the Msg-Id "genesis:p<N>" so
- * that two publishers starting together store one.
+ * that two publishers starting together store one, followed by the
+ * publisher's rules (idw_publisher_set_rules), Msg-Id "rules:boot:p<N>",
+ * so that a new stream says from its start which rules judge it.
  *
  * Not thread-safe (one publisher per NATS connection and thread).  Return
  * codes (common/rc.h) are named per function.
@@ -69,6 +71,22 @@ enum idw_rc idw_publisher_ensure(struct idw_publisher *pub, unsigned partition, 
  */
 enum idw_rc idw_publisher_page(struct idw_publisher *pub, const json_t *page, int64_t deadline_ms,
                                struct idw_publish_result *res, char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * The rules message (cluster/rulepack.h) published after each genesis
+ * this publisher adds (json_incref'd; NULL: none).
+ */
+void idw_publisher_set_rules(struct idw_publisher *pub, json_t *rules);
+
+/*
+ * Publishes a rules message to partition (whose stream must exist:
+ * idw_publisher_ensure) with msg_id, retrying until deadline_ms.  IDW_OK
+ * with *seq and *duplicate, or IDW_ERR with err (too large for a message,
+ * NATS, memory).
+ */
+enum idw_rc idw_publisher_rules(struct idw_publisher *pub, unsigned partition, const json_t *msg,
+                                const char *msg_id, int64_t deadline_ms, uint64_t *seq, int *duplicate,
+                                char *err, size_t errlen) IDW_MUST_CHECK;
 
 void idw_publisher_close(struct idw_publisher *pub);
 

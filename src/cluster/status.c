@@ -19,7 +19,17 @@
 /* ---- the strict checker ---------------------------------------------------- */
 
 /* Exactly the keys of names (n of them) in obj, else the first stranger or the first missing one. */
+static const char *keys_problem_opt(const json_t *obj, const char *const *names, size_t n, size_t optional,
+                                    char *buf, size_t len);
+
 static const char *keys_problem(const json_t *obj, const char *const *names, size_t n, char *buf, size_t len)
+{
+    return keys_problem_opt(obj, names, n, 0, buf, len);
+}
+
+/* As keys_problem, the last `optional` names allowed to be missing. */
+static const char *keys_problem_opt(const json_t *obj, const char *const *names, size_t n, size_t optional,
+                                    char *buf, size_t len)
 {
     const char *k;
     json_t *v;
@@ -33,7 +43,7 @@ static const char *keys_problem(const json_t *obj, const char *const *names, siz
             return buf;
         }
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i + optional < n; i++)
         if (!json_object_get(obj, names[i])) {
             snprintf(buf, len, "%s: missing", names[i]);
             return buf;
@@ -89,7 +99,8 @@ static enum idw_rc org_check(const json_t *o, const char *at, char *err, size_t 
 static enum idw_rc part_check(const json_t *p, const char *at, char *err, size_t errlen)
 {
     static const char *const keys[] = {"p", "applied_seq", "stream_last_seq", "snapshot_seq", "snapshot_at",
-                                       "orgs"};
+                                       "orgs", "rules"};
+    const json_t *rules = json_object_get(p, "rules");
     char buf[128], sub[96];
     const char *why;
     size_t i;
@@ -99,7 +110,9 @@ static enum idw_rc part_check(const json_t *p, const char *at, char *err, size_t
         snprintf(err, errlen, "heartbeat: %s: expected an object", at);
         return IDW_ERR;
     }
-    why = keys_problem(p, keys, 6, buf, sizeof buf);
+    why = keys_problem_opt(p, keys, 7, 1, buf, sizeof buf);
+    if (!why && rules && (!json_is_string(rules) || json_string_length(rules) > 64))
+        why = "rules: expected a fingerprint (at most 64 characters)";
     if (why) {
         snprintf(err, errlen, "heartbeat: %s.%s", at, why);
         return IDW_ERR;

@@ -13,7 +13,8 @@
  *    "partitions":[{"p":P, "applied_seq":A, "stream_last_seq":L,
  *                   "snapshot_seq":S, "snapshot_at":<ms, 0: none>,
  *                   "orgs":[{"org":"domain_id", "cursor_set":bool,
- *                            "held":bool, "paused":bool}]}]}
+ *                            "held":bool, "paused":bool}],
+ *                   "rules":"<fingerprint, \"\": the worker's own>" (optional)}]}
  *
  * held: paused by an operator's command in the log (cluster pause);
  * paused: the poller paused itself (docs/okta-connector.md).  No secret

@@ -250,6 +250,8 @@ static enum idw_wal_kind classify(const json_t *m, char *err, size_t errlen)
         return check_genesis(m, err, errlen);
     if (strcmp(type, "command") == 0)
         return check_command(m, err, errlen);
+    if (strcmp(type, "rules") == 0)
+        return IDW_WAL_RULES;   /* checked whole where it is applied (cluster/rulepack.h) */
     snprintf(err, errlen, "wal: type %.32s: unknown to this release (written by a later one?)", type);
     return IDW_WAL_FUTURE;
 }
@@ -267,7 +269,8 @@ enum idw_rc idw_wal_decode(const char *buf, size_t len, json_t **out, enum idw_w
         return json_error_code(&je) == json_error_out_of_memory ? IDW_ERR : IDW_OK;
     }
     *kind = classify(m, err, errlen);
-    if (*kind == IDW_WAL_PAGE || *kind == IDW_WAL_GENESIS || *kind == IDW_WAL_COMMAND)
+    if (*kind == IDW_WAL_PAGE || *kind == IDW_WAL_GENESIS || *kind == IDW_WAL_COMMAND ||
+        *kind == IDW_WAL_RULES)
         *out = m;
     else
         json_decref(m);

@@ -2,7 +2,7 @@
  * wal.h — the messages of a partition's write-ahead log (docs/scale-out.md).
  * A partition's stream (cluster/js.h) is a sequence of these; applying
  * them in order (cluster/apply.h) rebuilds the partition's LMDB state.
- * Version 2 (IDW_WAL_VERSION) has three types:
+ * Version 2 (IDW_WAL_VERSION) has four types:
  *
  *   page     {"v": 2, "type": "page", "org": "acme", "cursor_polled": "<url polled>",
  *             "next_cursor": "<rel=next url>", "fetched_at": <ms>, "live_from": <ms>,
@@ -10,6 +10,8 @@
  *   genesis  {"v": 2, "type": "genesis", "partition": N, "unknown_user_key": "<64 hex>"}
  *   command  {"v": 2, "type": "command", "org": ..., "command": "review" | "pause" | "resume" |
  *             "starved", ...}  (cluster/command.h)
+ *   rules    {"v": 2, "type": "rules", "release", "fingerprint", ...}  the rule
+ *             configuration from this message on (cluster/rulepack.h)
  *
  * A page without "v" is version 1: the five keys org, cursor_polled,
  * next_cursor, fetched_at, events (live_from 0, no geo).  A message whose
@@ -74,6 +76,7 @@ enum idw_wal_kind {
     IDW_WAL_PAGE,
     IDW_WAL_GENESIS,
     IDW_WAL_COMMAND,
+    IDW_WAL_RULES,          /* a rule configuration; checked whole by cluster/rulepack.h */
     IDW_WAL_FUTURE,         /* a later version or an unknown type: stop, never skip */
     IDW_WAL_MALFORMED,      /* not a message of any version: skipped */
 };
@@ -108,7 +111,7 @@ enum idw_rc idw_wal_genesis_key(const json_t *msg, unsigned char key[32]) IDW_MU
 char *idw_wal_encode(const json_t *page, size_t *len) IDW_MUST_CHECK;
 
 /*
- * Decodes one message.  IDW_OK with *kind: PAGE, GENESIS and COMMAND set
+ * Decodes one message.  IDW_OK with *kind: PAGE, GENESIS, COMMAND and RULES set
  * *out (json_decref; a command's own fields are checked by
  * cluster/command.h, only its org and name here); FUTURE and MALFORMED
  * leave *out NULL and say why in err ("wal: line 1, column 4: ...", the

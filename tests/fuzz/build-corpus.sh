@@ -95,6 +95,20 @@ for k, start in enumerate(range(0, len(sample), len(sample) // 12)):
         'next_cursor': 'https://acme.okta.com/api/v1/logs?after=%d' % (k + 1), 'fetched_at': 1789000000000 + k,
         'events': [json.loads(l) for l in chunk]}))
 
+# A rules message (src/cluster/rulepack.h): two rule files, deflated, with their fingerprint
+import base64, hashlib, zlib
+rfiles = [{'path': 'brute_force.json', 'text': '{"enabled": false}\n'},
+          {'path': 'okta/a.yml', 'text': 'title: a\nlogsource: {product: okta}\n'}]
+rlist = json.dumps(rfiles, separators=(',', ':')).encode()
+rfp = hashlib.sha256()
+for f in rfiles:
+    t = f['text'].encode()
+    rfp.update(f['path'].encode() + b'\0' + len(t).to_bytes(8, 'big') + t)
+put('fuzz_wal', 'rules-0.json', json.dumps({
+    'v': 2, 'type': 'rules', 'release': '0.1.0', 'fingerprint': rfp.hexdigest(), 'at': 1789000000000,
+    'by': 'ops', 'id': '%032x' % 7, 'size': len(rlist),
+    'files_z': base64.b64encode(zlib.compress(rlist)).decode()}))
+
 # Snapshot manifests (src/cluster/snapshot.h): one chunk, many, the largest partition
 for k, (chunks, size) in enumerate(((1, 4096), (10, 9 * 262144 + 5), (40, 40 * 262144))):
     put('fuzz_snapshot_manifest', 'manifest-%d.json' % k, json.dumps({

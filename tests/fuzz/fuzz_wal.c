@@ -14,10 +14,33 @@
  * chain cursor to cursor from the page's cursor_polled to its next_cursor,
  * map back to the page's cursor (idw_wal_base_cursor; when the page's own
  * cursor carries no chunk mark) and hold the page's events in order.
+ * A rules message (cluster/rulepack.h) is checked whole: refused with a
+ * "rules: " reason and no files, or its files carry only safe paths and
+ * build a message of the same fingerprint again.
  */
 #include "fuzz_util.h"
 
+#include "cluster/rulepack.h"
 #include "cluster/wal.h"
+
+static void check_rules(const json_t *msg)
+{
+    char err[512] = "", fp[IDW_RULEPACK_FP_HEX + 1];
+    json_t *files = NULL, *again = NULL;
+    int bad = 0;
+
+    if (idw_rulepack_files(msg, &files, &bad, err, sizeof err) < 0) {
+        FUZZ_CHECK(files == NULL && strncmp(err, "rules: ", 7) == 0);
+        return;
+    }
+    FUZZ_CHECK(idw_rulepack_fingerprint(files, fp) == IDW_OK &&
+               strcmp(fp, json_string_value(json_object_get(msg, "fingerprint"))) == 0);
+    if (idw_rulepack_message(files, "0.1.0", 1, "fuzz", "0123456789abcdef0123456789abcdef", &again, err,
+                             sizeof err) == IDW_OK)
+        FUZZ_CHECK(strcmp(json_string_value(json_object_get(again, "fingerprint")), fp) == 0);
+    json_decref(again);
+    json_decref(files);
+}
 
 static void check_msg_id(const json_t *page)
 {
@@ -93,6 +116,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                json_equal(page, back));
     free(s);
     json_decref(back);
+    if (kind == IDW_WAL_RULES)
+        check_rules(page);
     if (kind != IDW_WAL_PAGE) {
         json_decref(page);
         return 0;

@@ -7,7 +7,9 @@
 # store's help (no CA), with another CA, with a name the certificate does not
 # carry (hostname verification), with a wrong token, with a token file of
 # mode 644, with two authentication methods, and with a client certificate
-# the server demands missing.  The token never appears in any output.
+# the server demands missing (then succeeds with one).  Then the server takes
+# a user and password instead: right (file, then $IDWATCH_NATS_PASSWORD) and
+# wrong.  Neither secret ever appears in any output.
 . "$ROOT/tests/integration/lib.sh"
 
 sh "$ROOT/tests/okta_sim/mkcerts.sh" "$WORK/pki" > /dev/null
@@ -25,7 +27,8 @@ NATS_PID=""
 stop_nats() { [ -z "$NATS_PID" ] || { kill "$NATS_PID" 2>/dev/null; wait "$NATS_PID" 2>/dev/null; } || true; }
 trap stop_nats EXIT
 
-# start_nats EXTRA_TLS_LINES: the server with TLS (plus those lines in its tls block) and the token
+# start_nats EXTRA_TLS_LINES [AUTHORIZATION]: the server with TLS (plus those lines in its tls block)
+# and the token (or that authorization block's content)
 start_nats() {
     stop_nats
     cat > nats.conf <<CONF
@@ -34,7 +37,7 @@ http: 127.0.0.1:$MP
 jetstream { store_dir: "$WORK/js" }
 tls { cert_file: "$WORK/pki/server.pem", key_file: "$WORK/pki/server.key", ca_file: "$WORK/pki/ca.pem", timeout: 2
       $1 }
-authorization { token: "$TOKEN" }
+authorization { ${2:-token: "$TOKEN"} }
 CONF
     nats-server -c nats.conf >> nats.log 2>&1 &
     NATS_PID=$!
@@ -131,6 +134,21 @@ chmod 600 client.key
 pub mtls > mtls.out 2> mtls.err || fail "publish with a client certificate: $(cat mtls.err)"
 expect_eq "$(jget mtls.out 'j["messages"], j["duplicates"]')" "1 1" "published with a client certificate"
 
-# the token appears nowhere: not in any output of the commands above
-if grep -l -- "$TOKEN" ./*.out ./*.err 2>/dev/null; then fail "the token was echoed"; fi
-echo "ok: the token appears in no output"
+# user and password (from a mode-600 file, then from $IDWATCH_NATS_PASSWORD)
+PASSWORD=pw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$PASSWORD" > password
+chmod 600 password
+start_nats "" "users = [ { user: idwatch, password: \"$PASSWORD\" } ]"
+cfg user "\"nats_ca_file\": \"$WORK/pki/ca.pem\", \"nats_user\": \"idwatch\", \"nats_password_file\": \"$WORK/password\""
+cfg userenv "\"nats_ca_file\": \"$WORK/pki/ca.pem\", \"nats_user\": \"idwatch\""
+cfg baduser "\"nats_ca_file\": \"$WORK/pki/ca.pem\", \"nats_user\": \"idwatch\", \"nats_password_file\": \"$WORK/token\""
+pub user > user.out 2> user.err || fail "publish with user and password: $(cat user.err)"
+expect_eq "$(jget user.out 'j["messages"], j["duplicates"]')" "1 1" "published with user and password"
+IDWATCH_NATS_PASSWORD=$PASSWORD pub userenv > userenv.out 2> userenv.err \
+    || fail "password from the environment: $(cat userenv.err)"
+expect_eq "$(jget userenv.out 'j["messages"]')" "1" "published with \$IDWATCH_NATS_PASSWORD"
+expect_fail baduser "authorization violation" "a wrong password"
+
+# the secrets appear nowhere: not in any output of the commands above
+if grep -l -e "$TOKEN" -e "$PASSWORD" ./*.out ./*.err 2>/dev/null; then fail "a secret was echoed"; fi
+echo "ok: neither the token nor the password appears in any output"

@@ -71,26 +71,35 @@ static natsStatus make_opts(const struct idw_js_opts *c, int64_t timeout_ms, nat
 
 /*
  * TLS: verification is never skipped.  cnats checks the server's name only
- * when an expected hostname is set, so it always is (tls_name).
+ * when an expected hostname is set, so it always is (tls_name).  *what
+ * names the setting a failure is about.
  */
-static natsStatus set_tls(const struct idw_js_opts *c, natsOptions *o)
+static natsStatus set_tls(const struct idw_js_opts *c, natsOptions *o, const char **what)
 {
     natsStatus s;
 
     if (!c->tls)
         return NATS_OK;
+    *what = "TLS";
     s = natsOptions_SetSecure(o, true);
-    if (s == NATS_OK && c->ca_file)
+    if (s == NATS_OK && c->ca_file) {
+        *what = "cluster.nats_ca_file";
         s = natsOptions_LoadCATrustedCertificates(o, c->ca_file);
-    if (s == NATS_OK)
+    }
+    if (s == NATS_OK) {
+        *what = "cluster.nats_tls_name";
         s = natsOptions_SetExpectedHostname(o, c->tls_name);
-    if (s == NATS_OK && c->cert_file)
+    }
+    if (s == NATS_OK && c->cert_file) {
+        *what = "cluster.nats_cert_file, nats_key_file";
         s = natsOptions_LoadCertificatesChain(o, c->cert_file, c->key_file);
+    }
     return s;
 }
 
-static natsStatus set_auth(const struct idw_js_opts *c, natsOptions *o)
+static natsStatus set_auth(const struct idw_js_opts *c, natsOptions *o, const char **what)
 {
+    *what = "NATS authentication";
     if (c->creds_file)
         return natsOptions_SetUserCredentialsFromFiles(o, c->creds_file, NULL);
     if (c->token)
@@ -151,6 +160,7 @@ enum idw_rc idw_js_connect(const struct idw_js_opts *c, int64_t timeout_ms, stru
 {
     natsOptions *o = NULL;
     struct idw_js *js;
+    const char *what = "options";
     natsStatus s;
 
     *out = NULL;
@@ -161,11 +171,11 @@ enum idw_rc idw_js_connect(const struct idw_js_opts *c, int64_t timeout_ms, stru
     }
     s = make_opts(c, timeout_ms, &o);
     if (s == NATS_OK)
-        s = set_tls(c, o);
+        s = set_tls(c, o, &what);
     if (s == NATS_OK)
-        s = set_auth(c, o);
+        s = set_auth(c, o, &what);
     if (s != NATS_OK) {
-        set_err(err, errlen, "TLS or credential settings", s, 0);
+        set_err(err, errlen, what, s, 0);
         natsOptions_Destroy(o);
         idw_js_close(js);
         return IDW_ERR;

@@ -6,10 +6,11 @@
 # fails with exit 1 and a message naming the cause without the system trust
 # store's help (no CA), with another CA, with a name the certificate does not
 # carry (hostname verification), with a wrong token, with a token file of
-# mode 644, with two authentication methods, and with a client certificate
-# the server demands missing (then succeeds with one).  Then the server takes
-# a user and password instead: right (file, then $IDWATCH_NATS_PASSWORD) and
-# wrong.  Neither secret ever appears in any output.
+# mode 644, with two authentication methods, with a CA file missing or not
+# PEM, and with a client certificate the server demands missing (then
+# succeeds with one).  Then the server takes a user and password instead:
+# right (file, then $IDWATCH_NATS_PASSWORD) and wrong.  Neither secret ever
+# appears in any output.
 . "$ROOT/tests/integration/lib.sh"
 
 sh "$ROOT/tests/okta_sim/mkcerts.sh" "$WORK/pki" > /dev/null
@@ -80,6 +81,8 @@ cfg envtoken "\"nats_ca_file\": \"$WORK/pki/ca.pem\""
 cfg twoauth "\"nats_ca_file\": \"$WORK/pki/ca.pem\", \"nats_token_file\": \"$WORK/token\", \
 \"nats_user\": \"idwatch\", \"nats_password_file\": \"$WORK/token\""
 cfg missingca "\"nats_ca_file\": \"$WORK/pki/nothere.pem\", \"nats_token_file\": \"$WORK/token\""
+printf 'not a certificate\n' > notpem.pem
+cfg notpem "\"nats_ca_file\": \"$WORK/notpem.pem\", \"nats_token_file\": \"$WORK/token\""
 pub() { c=$1; shift; "$IDWATCH" --config "$WORK/$c.json" cluster publish --file page.jsonl --json "$@"; }
 
 # the right CA and token: published, and applied back into a database
@@ -112,6 +115,7 @@ expect_fail twoauth "cluster.nats_token_file, cluster.nats_user: more than one N
 expect_fail good "cluster.nats_token_file and \$IDWATCH_NATS_TOKEN are both set" "a token file and variable" \
     "IDWATCH_NATS_TOKEN=$TOKEN"
 expect_fail missingca "cluster.nats_ca_file: $WORK/pki/nothere.pem: No such file" "a CA file that does not exist"
+expect_fail notpem "nats: cluster.nats_ca_file: .*Error loading trusted certificates" "a CA file that holds no certificate"
 chmod 644 token
 expect_fail good "cluster.nats_token_file: $WORK/token is readable by group or others (mode 644)" \
     "a token file of mode 644"

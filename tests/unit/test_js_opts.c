@@ -133,7 +133,8 @@ static void test_tls_and_name(void **state)
     idw_js_opts_free(&o);
     /* servers on different hosts need the name given */
     assert_int_equal(load(m, two, 2, &o, err, sizeof err), -1);
-    assert_non_null(strstr(err, "cluster.nats_tls_name: the servers are on different hosts (10.0.0.1, 10.0.0.2)"));
+    assert_non_null(strstr(err, "cluster.nats_tls_name: the servers are on different hosts "
+                                "(10.0.0.1, 10.0.0.2)"));
     snprintf(m, sizeof m, "\"nats_ca_file\": \"%s\", \"nats_tls_name\": \"nats.idwatch.internal\"", ca);
     assert_int_equal(load(m, two, 2, &o, err, sizeof err), 0);
     assert_string_equal(o.tls_name, "nats.idwatch.internal");
@@ -243,7 +244,8 @@ static void test_url_credentials_and_types(void **state)
 
     (void)state;
     assert_int_equal(load("", cred, 2, &o, err, sizeof err), -1);
-    assert_non_null(strstr(err, "server URL 2 (--nats or cluster.nats): credentials in a URL are not supported"));
+    assert_non_null(strstr(err, "server URL 2 (--nats or cluster.nats): credentials in a URL are not "
+                                "supported"));
     assert_int_equal(load("", cred, 0, &o, err, sizeof err), -1);
     assert_non_null(strstr(err, "no server URL"));
     /* the schema: a secret inline is not a key, a file name must be a string */

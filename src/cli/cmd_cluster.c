@@ -248,7 +248,7 @@ static int cmd_publish(struct idw_cli *cli, struct cluster_args *a)
     else if (idw_partitioning_load(cli->cfg.root, &r->pt, err, sizeof err) < 0 ||
              idw_snapshot_config_load(cli->cfg.root, &r->sc, err, sizeof err) < 0)
         log_error("%s", err);
-    else if (idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &r->js, err, sizeof err) < 0 ||
+    else if (idw_js_dial(cli->cfg.root, a->urls, a->nurls, NATS_TIMEOUT_MS, &r->js, err, sizeof err) < 0 ||
              idw_publisher_open(r->js, &r->pt, a->replicas, r->sc.stream_max_age_days, geo, &r->pub, err,
                                 sizeof err) < 0)
         log_error("%s", err);
@@ -352,7 +352,7 @@ static int run_apply(struct idw_cli *cli, const struct cluster_args *a, struct i
     if (idw_partitioning_load(cli->cfg.root, &pt, err, sizeof err) < 0 ||
         idw_apply_open(st, &cli->cfg, geo, detect, p, &ap, err, sizeof err) < 0 ||
         idw_apply_set_rules(ap, root, open_log_rules, cli, err, sizeof err) < 0 ||
-        idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0)
+        idw_js_dial(cli->cfg.root, a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0)
         log_error("%s", err);
     else if (a->publish_alerts && idw_cli_alert_pub_open(cli, st, js, &pub) < 0)
         rc = IDW_EXIT_FAILURE;

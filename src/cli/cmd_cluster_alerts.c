@@ -269,7 +269,7 @@ int idw_cmd_cluster_alerts(struct idw_cli *cli, int argc, char **argv)
     rc = IDW_EXIT_FAILURE;
     if (!l.by_id)
         log_error("cluster alerts: out of memory");
-    else if (idw_js_connect(a.urls, a.nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0)
+    else if (idw_js_dial(cli->cfg.root, a.urls, a.nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0)
         log_error("%s", err);
     else if (read_stream(js, &a, &l) == 0) {
         list = select_alerts(&a, l.by_id);

@@ -223,7 +223,7 @@ static int publish(const struct idw_cli *cli, const struct cmd_args *a, const js
     data = json_dumps(m, JSON_COMPACT);
     if (!data || idw_command_msg_id(m, msgid) < 0)
         log_error("out of memory");
-    else if (idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0 ||
+    else if (idw_js_dial(cli->cfg.root, a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0 ||
              idw_js_last_seq(js, p, idw_js_now_ms() + RETRY_DEADLINE_MS, &last, err, sizeof err) < 0)
         log_error("cluster %s: partition %u: %s; nothing published", a->sub, p, err);
     else if (idw_js_publish(js, p, msgid, data, strlen(data), idw_js_now_ms() + RETRY_DEADLINE_MS, &seq,

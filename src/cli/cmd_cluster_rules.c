@@ -217,7 +217,7 @@ static int publish_all(const struct idw_cli *cli, struct rules_args *a, const js
     snprintf(msgid, sizeof msgid, "rules:%s", id);
     if (!r.done || idw_partitioning_load(cli->cfg.root, &r.pt, err, sizeof err) < 0 ||
         idw_snapshot_config_load(cli->cfg.root, &r.sc, err, sizeof err) < 0 ||
-        idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &r.js, err, sizeof err) < 0 ||
+        idw_js_dial(cli->cfg.root, a->urls, a->nurls, NATS_TIMEOUT_MS, &r.js, err, sizeof err) < 0 ||
         idw_publisher_open(r.js, &r.pt, reps ? (int)json_integer_value(reps) : IDW_JS_REPLICAS_DEFAULT,
                            r.sc.stream_max_age_days, NULL, &r.pub, err, sizeof err) < 0) {
         log_error("cluster rules publish: %s", r.done ? err : "out of memory");

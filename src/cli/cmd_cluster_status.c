@@ -387,7 +387,7 @@ int idw_cmd_cluster_status(struct idw_cli *cli, int argc, char **argv)
     }
     rc = IDW_EXIT_FAILURE;
     c.stale_ms = stale_ms();
-    if (idw_js_connect(a.urls, a.nurls, NATS_TIMEOUT_MS, &c.js, err, sizeof err) < 0)
+    if (idw_js_dial(cli->cfg.root, a.urls, a.nurls, NATS_TIMEOUT_MS, &c.js, err, sizeof err) < 0)
         log_error("%s", err);
     else {
         c.now = idw_js_now_ms();

@@ -139,7 +139,7 @@ static int cmd_take(struct idw_cli *cli, const struct snap_args *a)
     /* read-only: a writer (the worker's applier) may go on committing while the copy is made */
     if (idw_snapshot_config_load(cli->cfg.root, &sc, err, sizeof err) < 0 ||
         idw_store_open(dir, cli->cfg.map_size_mb, IDW_STORE_RDONLY, &st, err, sizeof err) < 0 ||
-        idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0) {
+        idw_js_dial(cli->cfg.root, a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0) {
         log_error("%s", err);
         goto out;
     }
@@ -174,14 +174,14 @@ static void print_restore(const struct idw_snapshot_restore *r, const char *dir,
                r->stream_first, r->stream_last);
 }
 
-static int cmd_restore(const struct snap_args *a)
+static int cmd_restore(const struct idw_cli *cli, const struct snap_args *a)
 {
     struct idw_snapshot_restore r;
     struct idw_js *js = NULL;
     char err[1024];
     enum idw_rc rc;
 
-    if (idw_js_connect(a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0) {
+    if (idw_js_dial(cli->cfg.root, a->urls, a->nurls, NATS_TIMEOUT_MS, &js, err, sizeof err) < 0) {
         log_error("%s", err);
         return IDW_EXIT_FAILURE;
     }
@@ -213,5 +213,5 @@ int idw_cmd_cluster_snapshot(struct idw_cli *cli, int argc, char **argv)
     }
     if (idw_cli_load_config(cli) < 0 || resolve_urls(cli, &a) < 0)
         return IDW_EXIT_FAILURE;
-    return restore ? cmd_restore(&a) : cmd_take(cli, &a);
+    return restore ? cmd_restore(cli, &a) : cmd_take(cli, &a);
 }

@@ -965,7 +965,8 @@ static int open_engine(struct worker *w)
         log_error("%s", err);
         return -1;
     }
-    if (idw_js_connect(w->a->urls, w->a->nurls, NATS_TIMEOUT_MS, &w->js, err, sizeof err) < 0 ||
+    if (idw_js_dial(w->cli->cfg.root, w->a->urls, w->a->nurls, NATS_TIMEOUT_MS, &w->js, err,
+                    sizeof err) < 0 ||
         idw_alertstream_open(w->js, w->cli->cfg.root, &w->as, err, sizeof err) < 0 ||
         idw_publisher_open(w->js, &w->pt, replicas, w->sc.stream_max_age_days, w->geo, &w->pub, err,
                            sizeof err) < 0) {

@@ -16,6 +16,8 @@
 
 #include <nats/nats.h>
 
+#include "common/util.h"
+
 #define RETRY_PAUSE_MS 200
 #define REQUEST_WAIT_MS 2000
 
@@ -52,28 +54,12 @@ static int again(int64_t deadline_ms)
     return 1;
 }
 
-static enum idw_rc check_urls(const char *const *urls, size_t n, char *err, size_t errlen)
-{
-    if (n == 0) {
-        snprintf(err, errlen, "nats: no server URL (cluster.nats)");
-        return IDW_ERR;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (strchr(urls[i], '@')) {
-            /* never echo it: it may carry a password */
-            snprintf(err, errlen, "nats: server URL %zu (--nats or cluster.nats): credentials in a URL "
-                     "are not supported", i + 1);
-            return IDW_ERR;
-        }
-    return IDW_OK;
-}
-
-static natsStatus make_opts(const char *const *urls, size_t n, int64_t timeout_ms, natsOptions **o)
+static natsStatus make_opts(const struct idw_js_opts *c, int64_t timeout_ms, natsOptions **o)
 {
     natsStatus s = natsOptions_Create(o);
 
     if (s == NATS_OK)
-        s = natsOptions_SetServers(*o, (const char **)urls, (int)n);
+        s = natsOptions_SetServers(*o, (const char **)c->urls, (int)c->n);
     if (s == NATS_OK)
         s = natsOptions_SetTimeout(*o, timeout_ms);
     if (s == NATS_OK)
@@ -83,34 +69,142 @@ static natsStatus make_opts(const char *const *urls, size_t n, int64_t timeout_m
     return s;
 }
 
-enum idw_rc idw_js_connect(const char *const *urls, size_t n, int64_t timeout_ms, struct idw_js **out,
+/*
+ * TLS: verification is never skipped.  cnats checks the server's name only
+ * when an expected hostname is set, so it always is (tls_name).  *what
+ * names the setting a failure is about.
+ */
+static natsStatus set_tls(const struct idw_js_opts *c, natsOptions *o, const char **what)
+{
+    natsStatus s;
+
+    if (!c->tls)
+        return NATS_OK;
+    *what = "TLS";
+    s = natsOptions_SetSecure(o, true);
+    if (s == NATS_OK && c->ca_file) {
+        *what = "cluster.nats_ca_file";
+        s = natsOptions_LoadCATrustedCertificates(o, c->ca_file);
+    }
+    if (s == NATS_OK) {
+        *what = "cluster.nats_tls_name";
+        s = natsOptions_SetExpectedHostname(o, c->tls_name);
+    }
+    if (s == NATS_OK && c->cert_file) {
+        *what = "cluster.nats_cert_file, nats_key_file";
+        s = natsOptions_LoadCertificatesChain(o, c->cert_file, c->key_file);
+    }
+    return s;
+}
+
+static natsStatus set_auth(const struct idw_js_opts *c, natsOptions *o, const char **what)
+{
+    *what = "NATS authentication";
+    if (c->creds_file)
+        return natsOptions_SetUserCredentialsFromFiles(o, c->creds_file, NULL);
+    if (c->token)
+        return natsOptions_SetToken(o, c->token);
+    if (c->user)
+        return natsOptions_SetUserInfo(o, c->user, c->password);
+    return NATS_OK;
+}
+
+/*
+ * What a failed connection means, in the operator's words, and which setting
+ * to look at.  With TLS 1.3 a server refuses a missing or untrusted client
+ * certificate after the client's side of the handshake is done: the client
+ * sees the connection closed before the server's first answer.
+ */
+static const char *cause(natsStatus s, int tls)
+{
+    if (tls && (s == NATS_PROTOCOL_ERROR || s == NATS_CONNECTION_CLOSED || s == NATS_IO_ERROR))
+        return "TLS handshake failed: the server closed the connection (a server that requires a client "
+               "certificate does so when none it trusts is presented: cluster.nats_cert_file, "
+               "nats_key_file)";
+    switch (s) {
+    case NATS_SSL_ERROR:
+        return "TLS handshake failed (check cluster.nats_ca_file, cluster.nats_tls_name and the client "
+               "certificate)";
+    case NATS_CONNECTION_AUTH_FAILED:
+    case NATS_NOT_PERMITTED:
+        return "authorization violation: the server refused the credentials (cluster.nats_creds_file, "
+               "nats_token_file or $IDWATCH_NATS_TOKEN, nats_user with nats_password_file or "
+               "$IDWATCH_NATS_PASSWORD)";
+    case NATS_SECURE_CONNECTION_WANTED:
+        return "TLS is required here but the server does not offer it";
+    case NATS_SECURE_CONNECTION_REQUIRED:
+        return "the server requires TLS (set cluster.nats_ca_file or use tls:// URLs)";
+    case NATS_NO_SERVER:
+        return "no server answered";
+    default:
+        return natsStatus_GetText(s);
+    }
+}
+
+/* err for a connection that failed: the servers (URLs carry no secret: check_urls) and the cause. */
+static void connect_err(const struct idw_js_opts *c, natsStatus s, char *err, size_t errlen)
+{
+    natsStatus last;
+    const char *text = nats_GetLastError(&last);
+
+    snprintf(err, errlen, "nats: cannot connect to %s", c->urls[0]);
+    if (c->n > 1)
+        idw_strappendf(err, errlen, " (or %zu other server%s)", c->n - 1, c->n > 2 ? "s" : "");
+    idw_strappendf(err, errlen, ": %s", cause(s, c->tls));
+    if (text && *text)
+        idw_strappendf(err, errlen, " [%s]", text);
+}
+
+enum idw_rc idw_js_connect(const struct idw_js_opts *c, int64_t timeout_ms, struct idw_js **out,
                            char *err, size_t errlen)
 {
     natsOptions *o = NULL;
     struct idw_js *js;
+    const char *what = "options";
     natsStatus s;
 
     *out = NULL;
-    if (check_urls(urls, n, err, errlen) < 0)
-        return IDW_ERR;
     js = calloc(1, sizeof *js);
     if (!js) {
         snprintf(err, errlen, "nats: out of memory");
         return IDW_ERR;
     }
-    s = make_opts(urls, n, timeout_ms, &o);
+    s = make_opts(c, timeout_ms, &o);
     if (s == NATS_OK)
-        s = natsConnection_Connect(&js->nc, o);
+        s = set_tls(c, o, &what);
+    if (s == NATS_OK)
+        s = set_auth(c, o, &what);
+    if (s != NATS_OK) {
+        set_err(err, errlen, what, s, 0);
+        natsOptions_Destroy(o);
+        idw_js_close(js);
+        return IDW_ERR;
+    }
+    s = natsConnection_Connect(&js->nc, o);
     if (s == NATS_OK)
         s = natsConnection_JetStream(&js->ctx, js->nc, NULL);
     natsOptions_Destroy(o);
     if (s != NATS_OK) {
-        set_err(err, errlen, "connect", s, 0);
+        connect_err(c, s, err, errlen);
         idw_js_close(js);
         return IDW_ERR;
     }
     *out = js;
     return IDW_OK;
+}
+
+enum idw_rc idw_js_dial(const json_t *root, const char *const *urls, size_t n, int64_t timeout_ms,
+                                  struct idw_js **out, char *err, size_t errlen)
+{
+    struct idw_js_opts o;
+    enum idw_rc rc;
+
+    *out = NULL;
+    if (idw_js_opts_load(root, urls, n, &o, err, errlen) < 0)
+        return IDW_ERR;
+    rc = idw_js_connect(&o, timeout_ms, out, err, errlen);
+    idw_js_opts_free(&o);
+    return rc;
 }
 
 static void names(unsigned partition, char stream[32], char subject[48])

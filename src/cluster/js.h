@@ -13,8 +13,13 @@
  * answered by the stream leader, not the Direct Get API), so an applier
  * can resume from any sequence.
  *
- * Secrets: none pass through here (the NATS URLs carry no credentials in
- * this slice; a URL with user:password@ is refused, never logged).
+ * Security (docs/scale-out.md, "Securing NATS"): the connection settings
+ * (struct idw_js_opts) come from the configuration's cluster object —
+ * TLS with server verification (a CA bundle, hostname verification always
+ * on, an optional client certificate) and one authentication method (a
+ * .creds file, a token, or a user and password).  Secrets come only from
+ * files of mode 600 or environment variables, never from a URL (a URL
+ * with user:password@ is refused, never logged), and never appear in err.
  *
  * One connection per process (idw_js_close also releases the library).
  * Not thread-safe.  Return codes (common/rc.h) are named per function.
@@ -25,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "common/rc.h"
 
 #define IDW_JS_REPLICAS_DEFAULT 3
@@ -34,12 +41,58 @@
 struct idw_js;
 
 /*
- * Connects to the first reachable of urls (n ≥ 1; nats://host:port),
- * reconnecting to the others for ever after.  IDW_OK with *out, or IDW_ERR
- * with err (no server answered within timeout_ms).
+ * How to reach and authenticate to the servers.  Filled by
+ * idw_js_opts_load; the strings borrowed from the configuration (and
+ * urls) must outlive it; tls_name, token and password are owned, freed
+ * (the secrets wiped) by idw_js_opts_free.
  */
-enum idw_rc idw_js_connect(const char *const *urls, size_t n, int64_t timeout_ms, struct idw_js **out,
+struct idw_js_opts {
+    const char *const *urls;    /* n ≥ 1: nats://host:port or tls://host:port */
+    size_t n;
+    int tls;                    /* 1: TLS required (a CA file set, or a tls:// URL) */
+    const char *ca_file;        /* PEM CA bundle the servers must chain to; NULL: the system's */
+    char *tls_name;             /* owned: the name every server's certificate must carry (verified) */
+    const char *cert_file;      /* client certificate (mutual TLS), with key_file; else NULL */
+    const char *key_file;
+    const char *creds_file;     /* a NATS .creds file (user JWT + NKey seed); else NULL */
+    char *token;                /* owned secret; else NULL */
+    const char *user;           /* with password */
+    char *password;             /* owned secret; else NULL */
+};
+
+/*
+ * Fills o from root's cluster object (the nats_* keys of docs/config.md)
+ * and the server list urls (n of them: --nats, else cluster.nats): checks
+ * that the files named exist, that the secret ones (key, .creds, token,
+ * password files) are mode 600, and that at most one authentication
+ * method is set (a .creds file; a token from nats_token_file or
+ * $IDWATCH_NATS_TOKEN; nats_user with nats_password_file or
+ * $IDWATCH_NATS_PASSWORD), and reads the token or password.  IDW_OK, or
+ * IDW_ERR with err naming the key or variable, never the secret (*o then
+ * holds nothing to free).
+ */
+enum idw_rc idw_js_opts_load(const json_t *root, const char *const *urls, size_t n, struct idw_js_opts *o,
+                             char *err, size_t errlen) IDW_MUST_CHECK;
+
+/* Wipes and frees o's secrets; o may be NULL. */
+void idw_js_opts_free(struct idw_js_opts *o);
+
+/*
+ * Connects to the first reachable of o's servers with its TLS and
+ * credentials, reconnecting to the others for ever after.  IDW_OK with
+ * *out, or IDW_ERR with err naming the servers and the cause (no server
+ * answered within timeout_ms, TLS handshake failed, authorization
+ * violation), never a secret.
+ */
+enum idw_rc idw_js_connect(const struct idw_js_opts *o, int64_t timeout_ms, struct idw_js **out,
                            char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * idw_js_opts_load, idw_js_connect and idw_js_opts_free in one call: what
+ * every command does with its configuration and --nats servers.
+ */
+enum idw_rc idw_js_dial(const json_t *root, const char *const *urls, size_t n, int64_t timeout_ms,
+                                  struct idw_js **out, char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
  * Creates partition's stream if missing (an existing one is left as it

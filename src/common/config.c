@@ -114,6 +114,11 @@ static const struct key cluster_keys[] = {
     /* cluster/snapshot.h checks their values */
     {"snapshot_every_s", T_INT, NULL}, {"snapshot_every_events", T_INT, NULL},
     {"stream_max_age_days", T_INT, NULL}, {"alerts_max_age_days", T_INT, NULL},
+    /* TLS and credentials: file names only, never a secret (cluster/js.h idw_js_opts_load checks them) */
+    {"nats_ca_file", T_STR, NULL}, {"nats_tls_name", T_STR, NULL},
+    {"nats_cert_file", T_STR, NULL}, {"nats_key_file", T_STR, NULL},
+    {"nats_creds_file", T_STR, NULL}, {"nats_token_file", T_STR, NULL},
+    {"nats_user", T_STR, NULL}, {"nats_password_file", T_STR, NULL},
     {NULL, 0, NULL},
 };
 

@@ -166,6 +166,15 @@ for doc in sorted(glob.glob('docs/*.md')):
         if isinstance(j, dict) and ('orgs' in j or 'webhooks' in j or 'db' in j):
             put('fuzz_config', '%s-%d.json' % (os.path.basename(doc), i), block)
 
+# The cluster object's NATS TLS and credential settings (the harness points every file at its own).
+put('fuzz_config', 'nats-tls-token.json', '{"db": "d", "cluster": {"nats": ["tls://10.0.0.1:4222"], '
+    '"nats_ca_file": "ca.pem", "nats_token_file": "t"}}')
+put('fuzz_config', 'nats-mtls-user.json', '{"db": "d", "cluster": {"nats": ["nats://a:1", "nats://b:2"], '
+    '"nats_ca_file": "ca.pem", "nats_tls_name": "nats.internal", "nats_cert_file": "c.pem", '
+    '"nats_key_file": "k", "nats_user": "idwatch", "nats_password_file": "p"}}')
+put('fuzz_config', 'nats-two-methods.json', '{"db": "d", "cluster": {"nats": ["nats://[::1]:4222"], '
+    '"nats_creds_file": "c", "nats_token_file": "t"}}')
+
 # Link and Date headers: the recorded Okta response, plus merged/odd forms.
 hdr = open('tests/okta_sim/recorded/headers.txt').read().replace('{HOST}', 'acme.okta.com')
 links = [l.split(':', 1)[1].strip() for l in hdr.splitlines() if l.lower().startswith('link:')]

@@ -2,8 +2,10 @@
  * fuzz_config.c — the configuration loader (src/common/config.h) and the
  * loaders that read sections of the validated document: each org's
  * connector settings (idw_okta_org_read, org_url parsing included), the
- * org's auth object (idw_okta_auth_new, SSWS), and the webhooks
- * (idw_webhook_targets, idw_webhooks_load).
+ * org's auth object (idw_okta_auth_new, SSWS), the webhooks
+ * (idw_webhook_targets, idw_webhooks_load), and the NATS connection
+ * settings of the cluster object (idw_js_opts_load: TLS files, one
+ * authentication method).
  *
  * The input is the configuration file's text.  Loaders that read secrets
  * or files get only the harness's own: every *_file setting is pointed at
@@ -13,12 +15,14 @@
  * neither read the machine's files nor spend its time in key generation.
  *
  * Invariants: a rejected configuration has a message, and it names the
- * source or a key; an accepted one has valid domain ids and a db path.
+ * source or a key; an accepted one has valid domain ids and a db path;
+ * accepted NATS settings with TLS have the name to verify.
  */
 #include "fuzz_util.h"
 
 #include <unistd.h>
 
+#include "cluster/js.h"
 #include "common/config.h"
 #include "deliver/webhook.h"
 #include "source/okta_auth.h"
@@ -45,6 +49,8 @@ static void setup_once(void)
     close(fd);
     atexit(remove_secret);
     setenv("IDW_FUZZ_SECRET", "fuzz-secret", 1);
+    unsetenv("IDWATCH_NATS_TOKEN");        /* the NATS secrets come from the harness's file only */
+    unsetenv("IDWATCH_NATS_PASSWORD");
 }
 
 /* Points every file/env secret setting of obj at the harness's own. */
@@ -109,6 +115,34 @@ static void read_webhooks(const struct idw_config *cfg)
     idw_webhooks_free(wh);
 }
 
+/* The cluster object's NATS settings, every file pointed at the harness's own (mode 600). */
+static void read_nats(const struct idw_config *cfg)
+{
+    static const char *const files[] = {"nats_ca_file", "nats_cert_file", "nats_key_file",
+                                        "nats_creds_file", "nats_token_file", "nats_password_file"};
+    json_t *cluster = json_object_get(cfg->root, "cluster");
+    const char *urls[16];
+    struct idw_js_opts o;
+    size_t n = 0, i;
+    json_t *u;
+    char err[512] = "";
+
+    if (!json_is_object(cluster))
+        return;
+    for (i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (json_is_string(json_object_get(cluster, files[i])))
+            json_object_set_new(cluster, files[i], json_string(secret_file));
+    json_array_foreach(json_object_get(cluster, "nats"), i, u)
+        if (n < 16)
+            urls[n++] = json_string_value(u);
+    if (idw_js_opts_load(cfg->root, urls, n, &o, err, sizeof err) < 0) {
+        FUZZ_CHECK(err[0] != '\0' && memchr(err, '\0', sizeof err));
+        return;
+    }
+    FUZZ_CHECK(n > 0 && (!o.tls || o.tls_name != NULL));
+    idw_js_opts_free(&o);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct idw_config cfg;
@@ -127,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(cfg.db_path[0] != '\0');
     read_orgs(&cfg);
     read_webhooks(&cfg);
+    read_nats(&cfg);
     idw_config_free(&cfg);
     free(text);
     return 0;

@@ -222,6 +222,31 @@ static jsOptions wait_opts(void)
     return o;
 }
 
+/* The stream's state as its leader sees it. A replica of a replicated stream answers the info
+ * request itself while it believes the stream has no leader (e.g. just restarted, before it
+ * has heard from the leader or caught up), and its state may be stale: an answer naming no
+ * leader is retried. A stream of a server outside a cluster names no cluster at all. On
+ * NATS_OK *si is the caller's to destroy; *jerr is the server's error code, if any. */
+static natsStatus leader_stream_info(struct idw_js *js, const char *stream, int64_t deadline_ms,
+                                     jsStreamInfo **si, jsErrCode *jerr)
+{
+    jsOptions o = wait_opts();
+    natsStatus s;
+
+    for (;;) {
+        *jerr = 0;
+        *si = NULL;
+        s = js_GetStreamInfo(si, js->ctx, stream, &o, jerr);
+        if (s == NATS_OK && (*si)->Cluster && !((*si)->Cluster->Leader && (*si)->Cluster->Leader[0])) {
+            jsStreamInfo_Destroy(*si);
+            *si = NULL;
+            s = NATS_TIMEOUT;       /* a leaderless answer: as if none came */
+        }
+        if (s == NATS_OK || permanent(s) || *jerr == JSStreamNotFoundErr || !again(deadline_ms))
+            return s;
+    }
+}
+
 enum idw_rc idw_js_ensure_stream(struct idw_js *js, unsigned partition, int replicas,
                                  int64_t deadline_ms, char *err, size_t errlen)
 {
@@ -302,21 +327,17 @@ enum idw_rc idw_js_last_seq(struct idw_js *js, unsigned partition, int64_t deadl
                             char *err, size_t errlen)
 {
     char stream[32], subject[48];
-    jsOptions o = wait_opts();
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     natsStatus s;
 
     names(partition, stream, subject);
-    do {
-        jerr = 0;
-        s = js_GetStreamInfo(&si, js->ctx, stream, &o, &jerr);
-        if (s == NATS_OK) {
-            *last = si->State.LastSeq;
-            jsStreamInfo_Destroy(si);
-            return IDW_OK;
-        }
-    } while (!permanent(s) && jerr != JSStreamNotFoundErr && again(deadline_ms));
+    s = leader_stream_info(js, stream, deadline_ms, &si, &jerr);
+    if (s == NATS_OK) {
+        *last = si->State.LastSeq;
+        jsStreamInfo_Destroy(si);
+        return IDW_OK;
+    }
     if (jerr == JSStreamNotFoundErr) {
         snprintf(err, errlen, "nats: %s: no such stream (nothing was published to partition %u)", stream,
                  partition);
@@ -571,25 +592,21 @@ void idw_js_msg_free(struct idw_js_msg *m)
 enum idw_rc idw_js_stream_state(struct idw_js *js, const char *stream, int64_t deadline_ms, uint64_t *first,
                                 uint64_t *last, uint64_t *msgs, char *err, size_t errlen)
 {
-    jsOptions o = wait_opts();
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
     natsStatus s;
 
     *first = *last = *msgs = 0;
-    do {
-        jerr = 0;
-        s = js_GetStreamInfo(&si, js->ctx, stream, &o, &jerr);
-        if (s == NATS_OK) {
-            *first = si->State.FirstSeq;
-            *last = si->State.LastSeq;
-            *msgs = si->State.Msgs;
-            jsStreamInfo_Destroy(si);
-            return IDW_OK;
-        }
-        if (jerr == JSStreamNotFoundErr)
-            return IDW_NOTFOUND;
-    } while (!permanent(s) && again(deadline_ms));
+    s = leader_stream_info(js, stream, deadline_ms, &si, &jerr);
+    if (s == NATS_OK) {
+        *first = si->State.FirstSeq;
+        *last = si->State.LastSeq;
+        *msgs = si->State.Msgs;
+        jsStreamInfo_Destroy(si);
+        return IDW_OK;
+    }
+    if (jerr == JSStreamNotFoundErr)
+        return IDW_NOTFOUND;
     set_err(err, errlen, stream, s, jerr);
     return IDW_ERR;
 }
@@ -668,10 +685,9 @@ enum idw_rc idw_js_publish_subject(struct idw_js *js, const char *subject, const
 static enum idw_rc stream_msgs(struct idw_js *js, const char *stream, uint64_t *msgs,
                                char *err, size_t errlen)
 {
-    jsOptions o = wait_opts();
     jsStreamInfo *si = NULL;
     jsErrCode jerr = 0;
-    natsStatus s = js_GetStreamInfo(&si, js->ctx, stream, &o, &jerr);
+    natsStatus s = leader_stream_info(js, stream, nats_Now() + REQUEST_WAIT_MS, &si, &jerr);
 
     if (jerr == JSStreamNotFoundErr)
         return IDW_NOTFOUND;

@@ -114,6 +114,8 @@ static const struct key cluster_keys[] = {
     /* cluster/snapshot.h checks their values */
     {"snapshot_every_s", T_INT, NULL}, {"snapshot_every_events", T_INT, NULL},
     {"stream_max_age_days", T_INT, NULL}, {"alerts_max_age_days", T_INT, NULL},
+    /* `console --cluster` (cli/console_cluster.h checks the wait's range) */
+    {"mirror_dir", T_STR, NULL}, {"review_wait_ms", T_INT, NULL},
     {NULL, 0, NULL},
 };
 

@@ -198,6 +198,7 @@ enum idw_rc idw_console_cluster_open(struct idw_cli *cli, const char *const *url
                                      struct idw_console_cluster **out)
 {
     struct idw_console_cluster *c = calloc(1, sizeof *c);
+    struct idw_mirror_stats s;
     char dir[4096], err[512];
 
     *out = NULL;
@@ -214,8 +215,12 @@ enum idw_rc idw_console_cluster_open(struct idw_cli *cli, const char *const *url
         log_error("%s", err);
         goto fail;
     }
-    log_info("mirror of the alerts stream: %s", dir);
-    idw_console_cluster_follow(c);
+    /* caught up before serving; a failure here is retried by the loop like any other */
+    if (idw_mirror_follow(c->js, c->st, RETRY_MS, &s, err, sizeof err) == IDW_OK)
+        log_info("mirror of the alerts stream: %s, at seq %llu (%llu messages read)", dir,
+                 (unsigned long long)s.position, (unsigned long long)s.read);
+    else
+        log_error("mirror of the alerts stream: %s: %s (retried)", dir, err);
     *out = c;
     return IDW_OK;
 fail:

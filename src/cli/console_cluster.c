@@ -32,7 +32,7 @@ struct idw_console_cluster {
     struct idw_store *st;
     struct idw_partitioning pt;
     int64_t wait_ms;
-    int64_t logged_ms;              /* the last follow failure logged */
+    int64_t logged_ms;              /* the last follow failure logged (under mu) */
 };
 
 /* cluster.mirror_dir, else <db>/cluster/mirror (its parents created); 0, or -1 (said). */
@@ -82,13 +82,17 @@ void idw_console_cluster_follow(struct idw_console_cluster *c)
     char err[512];
     enum idw_rc rc;
 
+    int say;
+
     pthread_mutex_lock(&c->mu);
     rc = idw_mirror_follow(c->js, c->st, RETRY_MS, &s, err, sizeof err);
+    say = rc != IDW_OK && idw_now_ms() - c->logged_ms >= ERROR_LOG_MS;
+    if (say)
+        c->logged_ms = idw_now_ms();    /* under the lock: the server thread follows too */
     pthread_mutex_unlock(&c->mu);
-    if (rc != IDW_OK && idw_now_ms() - c->logged_ms >= ERROR_LOG_MS) {
+    if (say)
         log_error("mirror of the alerts stream: %s (retried)", err);
-        c->logged_ms = idw_now_ms();
-    } else if (rc == IDW_OK && s.read)
+    else if (rc == IDW_OK && s.read)
         log_debug("mirror: %llu read, %llu written, %llu not newer, %llu skipped; at seq %llu",
                   (unsigned long long)s.read, (unsigned long long)s.written, (unsigned long long)s.stale,
                   (unsigned long long)s.bad, (unsigned long long)s.position);

@@ -172,8 +172,25 @@ B=$1; VB=$2
 code=$(curl -s -o q.json -w '%{http_code}' -H "$H" -X POST -d '{"status": "resolved"}' "$U/api/v1/alerts/$B/review")
 expect_eq "$code" 202 "a review not applied in time is accepted"
 expect_eq "$(jget q.json '(j["queued"], len(j["command_id"]))')" "(True, 32)" "queued, with the command id"
+# a bulk review: each open alert published (queued: no worker within 300 ms), the acknowledged A
+# refused as in the single process; an assignment alone cannot be a command of the log (400)
+set -- $(grep ' open$' api.3 | sed -n 2p); C=$1; VC=$2
+code=$(curl -s -o bulk.json -w '%{http_code}' -H "$H" -X POST -d "{\"ids\": [\"$C\", \"$A\"], \"status\": \"acknowledged\"}" \
+    "$U/api/v1/alerts/review")
+expect_eq "$code" 200 "a bulk review"
+expect_eq "$(jget bulk.json '[(r["ok"], r.get("queued"), len(r.get("command_id", ""))) for r in j["results"]]')" \
+    "[(True, True, 32), (False, None, 0)]" "the bulk review: one queued, the acknowledged one refused"
+code=$(curl -s -o asg.json -w '%{http_code}' -H "$H" -X POST -d '{"assignee": "bob"}' "$U/api/v1/alerts/$C/review")
+expect_eq "$code" 400 "an assignment alone is refused in the distributed mode"
+grep -q "sets a status" asg.json || fail "the refusal does not say why: $(cat asg.json)"
+code=$(curl -s -o aev.json -w '%{http_code}' -H "$H" "$U/api/v1/alerts/$A/events")
+expect_eq "$code" 501 "an alert's events: not available in the distributed mode"
 worker
 sleep 1.5
 curl -s -H "$H" "$U/api/v1/alerts/$B" > b.now
 expect_eq "$(jget b.now '(j["version"], j["status"])')" "($((VB + 1)), 'resolved')" "the queued review arrives"
+curl -s -H "$H" "$U/api/v1/alerts/$C" > c.now
+expect_eq "$(jget c.now '(j["version"], j["status"])')" "($((VC + 1)), 'acknowledged')" "the bulk review arrives"
+view > api.4; stream_view > stream.4
+cmp -s api.4 stream.4 || { diff api.4 stream.4 | head; fail "at the end the API differs from cluster alerts"; }
 stop_console

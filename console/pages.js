@@ -137,7 +137,8 @@
   IDW.pages.alert = async function alert(id, root) {
     const a = await IDW.api.get('/alerts/' + enc(id));
     const [evs, person] = await Promise.all([
-      IDW.api.get('/alerts/' + enc(a.alert_id) + '/events').catch(() => ({events: []})),
+      // a distributed-mode console (501) says why there are no events: the partition's worker keeps them
+      IDW.api.get('/alerts/' + enc(a.alert_id) + '/events').catch((e) => ({events: [], error: e.message})),
       a.user ? IDW.api.get('/people/' + enc(a.user)).catch(() => null) : null]);
     const evidence = (a.evidence || '').split('; ').filter(Boolean);
     IDW.append(root, [
@@ -154,7 +155,7 @@
         IDW.section('Evidence', h('ul', {class: 'evidence', id: 'evidence'}, evidence.map((e) => h('li', {}, e))),
           h('p', {}, 'MITRE ATT&CK: ', mitreLinks(a.mitre)))),
       IDW.section('Context and what the persona knows', contextFacts(a.context || {}, person && person.persona)),
-      IDW.section('Events behind it', eventsTable(evs.events)),
+      IDW.section('Events behind it', evs.error ? IDW.notice(evs.error) : eventsTable(evs.events)),
       IDW.section('History', IDW.table([
         {title: 'time', cell: (r) => IDW.fmtTime(r.time)}, {title: 'status', cell: (r) => IDW.statusBadge(r.status)},
         {title: 'by', cell: (r) => r.by || '—'}, {title: 'note', cell: (r) => r.note || ''},

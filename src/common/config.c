@@ -119,6 +119,8 @@ static const struct key cluster_keys[] = {
     {"nats_cert_file", T_STR, NULL}, {"nats_key_file", T_STR, NULL},
     {"nats_creds_file", T_STR, NULL}, {"nats_token_file", T_STR, NULL},
     {"nats_user", T_STR, NULL}, {"nats_password_file", T_STR, NULL},
+    /* `console --cluster` (cli/console_cluster.h checks the wait's range) */
+    {"mirror_dir", T_STR, NULL}, {"review_wait_ms", T_INT, NULL},
     {NULL, 0, NULL},
 };
 

@@ -394,7 +394,59 @@ struct review_ctx {
     struct idw_persona_params prm;
     struct idw_alert_review rv;
     char by[IDW_PRINCIPAL_NAME_MAX + 8];
+    int remote;                     /* the distributed mode: reviews are published, not written */
+    int nats_down;                  /* a publish failed: the rest of a bulk review is not tried */
 };
+
+/*
+ * The distributed mode (serve.h review_publish): the checked review sent as
+ * a command; *doc is a placeholder {alert_id, domain_id, version, command_id}
+ * for settle().  IDW_OK, or IDW_EXISTS with *status and err (nothing known
+ * published: 400 when it cannot be a command, 503 when NATS did not take it).
+ */
+static enum idw_rc publish_one(struct review_ctx *x, const json_t *a, json_t **doc, unsigned *status,
+                               char *err, size_t errlen)
+{
+    const struct idw_serve_opts *o = &x->r->srv->o;
+    char cid[64];
+    enum idw_rc rc;
+
+    if (x->nats_down) {
+        snprintf(err, errlen, "not published: NATS did not take an earlier review of this request");
+        *status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        return IDW_EXISTS;
+    }
+    rc = o->review_publish(o->review_ctx, a, &x->rv, cid, sizeof cid, err, errlen);
+    if (rc != IDW_OK) {
+        *status = rc == IDW_EXISTS ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_SERVICE_UNAVAILABLE;
+        x->nats_down = rc != IDW_EXISTS;
+        return IDW_EXISTS;
+    }
+    *doc = json_pack("{s:s, s:s, s:I, s:s}", "alert_id", idw_alert_id(a), "domain_id",
+                     idw_alert_domain(a) ? idw_alert_domain(a) : "", "version",
+                     (json_int_t)idw_alert_version(a),
+                     "command_id", cid);
+    *status = MHD_HTTP_ACCEPTED;
+    return *doc ? IDW_OK : IDW_ERR;
+}
+
+/*
+ * A published review's outcome (placeholder from publish_one): the newer
+ * mirrored version once it arrived before deadline_ms, else {"queued":
+ * true, "command_id", "alert_id"}.  NULL: out of memory.
+ */
+static json_t *settle(struct idw_req *r, const json_t *ph, int64_t deadline_ms)
+{
+    const struct idw_serve_opts *o = &r->srv->o;
+    json_t *doc = NULL;
+    const char *id = json_string_value(json_object_get(ph, "alert_id"));
+
+    if (o->review_wait(o->review_ctx, json_string_value(json_object_get(ph, "domain_id")), id,
+                       json_integer_value(json_object_get(ph, "version")), deadline_ms, &doc) == IDW_OK)
+        return doc;
+    return json_pack("{s:b, s:O, s:s}", "queued", 1, "command_id", json_object_get(ph, "command_id"),
+                     "alert_id", id);
+}
 
 /*
  * Reviews one alert in ctx's transaction: IDW_OK with *doc; NOTFOUND /
@@ -421,6 +473,11 @@ static enum idw_rc review_one(struct review_ctx *x, const char *id, json_t **doc
         json_decref(a);
         *status = MHD_HTTP_CONFLICT;
         return IDW_EXISTS;
+    }
+    if (x->remote) {
+        rc = publish_one(x, a, doc, status, err, errlen);
+        json_decref(a);
+        return rc;
     }
     json_decref(a);
     /* its org is known: a direct read, not a walk of every alert (a bulk review holds the writer lock) */
@@ -453,8 +510,10 @@ static int review_begin(struct idw_req *r, int bulk, struct idw_review_body *b, 
                             cfg->relearn_after_days);
     x->rv = (struct idw_alert_review){.to = b->to, .note = b->note, .assignee = b->assignee, .by = x->by,
                                       .at_ms = idw_now_ms(), .prm = &x->prm};
-    x->al = review_registry(cfg, err, sizeof err);
-    if (!x->al || idw_store_begin(r->srv->o.st, 0, &x->txn, err, sizeof err) < 0) {
+    x->remote = r->srv->o.review_publish != NULL;
+    /* the distributed mode writes nothing here: a read transaction to check the mirrored alert */
+    x->al = x->remote ? NULL : review_registry(cfg, err, sizeof err);
+    if ((!x->remote && !x->al) || idw_store_begin(r->srv->o.st, x->remote, &x->txn, err, sizeof err) < 0) {
         log_error("api review: %s", err);
         idw_alerts_free(x->al);
         idw_review_body_free(b);
@@ -470,7 +529,7 @@ static int review_end(struct review_ctx *x, struct idw_review_body *b, int commi
     char err[512];
     int ok = 1;
 
-    if (!commit)
+    if (!commit || x->remote)
         mdb_txn_abort(x->txn);
     else if (idw_store_commit(x->txn, err, sizeof err) < 0) {
         log_error("api review: %s", err);
@@ -502,10 +561,42 @@ static void review(struct idw_req *r, const char *id, struct idw_reply *out)
         json_decref(doc);
         return;
     }
-    if (rc == IDW_OK)
+    if (rc == IDW_OK && x.remote) {
+        json_t *got = settle(r, doc, idw_now_ms() + r->srv->o.review_wait_ms);
+        json_decref(doc);
+        idw_reply_json(out, got && json_object_get(got, "queued") ? MHD_HTTP_ACCEPTED : MHD_HTTP_OK, got);
+    } else if (rc == IDW_OK)
         idw_reply_json(out, MHD_HTTP_OK, doc);
     else
         idw_reply_error(out, status, "%s", rc == IDW_ERR ? "cannot store the review" : err);
+}
+
+/*
+ * A bulk review in the distributed mode: each published placeholder of
+ * results becomes {"alert_id", "ok": true, "version"} once its newer
+ * version arrived, else {"alert_id", "ok": true, "queued": true,
+ * "command_id"}; one wait (review_wait_ms) for them all.
+ */
+static void settle_bulk(struct idw_req *r, json_t *results)
+{
+    int64_t deadline = idw_now_ms() + r->srv->o.review_wait_ms;
+    json_t *v, *got;
+    size_t i;
+
+    json_array_foreach(results, i, v) {
+        if (!json_object_get(v, "command_id"))
+            continue;       /* a refusal */
+        got = settle(r, v, deadline);
+        if (got && !json_object_get(got, "queued"))
+            json_array_set_new(results, i, json_pack("{s:O, s:b, s:O}", "alert_id", json_object_get(got,
+                                                     "alert_id"), "ok", 1, "version",
+                                                     json_object_get(got, "version")));
+        else
+            json_array_set_new(results, i, json_pack("{s:O, s:b, s:b, s:O}", "alert_id",
+                                                     json_object_get(v, "alert_id"), "ok", 1, "queued", 1,
+                                                     "command_id", json_object_get(v, "command_id")));
+        json_decref(got);
+    }
 }
 
 static void review_bulk(struct idw_req *r, struct idw_reply *out)
@@ -531,10 +622,13 @@ static void review_bulk(struct idw_req *r, struct idw_reply *out)
             failed = 1;
             break;
         }
-        json_array_append_new(results, rc == IDW_OK ? json_pack("{s:s, s:b}", "alert_id", idw_alert_id(doc),
-                                                                 "ok", 1)
-                                                    : json_pack("{s:s, s:b, s:s}", "alert_id", id, "ok", 0,
-                                                                "error", err));
+        if (rc == IDW_OK && x.remote)
+            json_array_append(results, doc);    /* a placeholder, settled below */
+        else
+            json_array_append_new(results, rc == IDW_OK ? json_pack("{s:s, s:b}", "alert_id",
+                                                                     idw_alert_id(doc), "ok", 1)
+                                                        : json_pack("{s:s, s:b, s:s}", "alert_id", id,
+                                                                    "ok", 0, "error", err));
         json_decref(doc);
     }
     if (review_end(&x, &b, !failed, out) < 0 || failed) {
@@ -544,6 +638,8 @@ static void review_bulk(struct idw_req *r, struct idw_reply *out)
                             "cannot store the reviews; none was applied");
         return;
     }
+    if (x.remote)
+        settle_bulk(r, results);
     idw_reply_json(out, MHD_HTTP_OK, json_pack("{s:o*}", "results", results));
 }
 
@@ -585,17 +681,29 @@ int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, st
     struct review_ctx x;
     const json_t *v;
     size_t i;
-    int failed = 0;
+    int failed = 0, nats_failed = 0;
+    json_t *pending = json_array();
 
     *applied = 0;
-    if (review_begin(r, 0, &b, &x, out) < 0)
+    if (!pending || review_begin(r, 0, &b, &x, out) < 0) {
+        if (!pending)
+            idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        json_decref(pending);
         return -1;
+    }
     json_array_foreach(ids, i, v) {
         json_t *doc;
         unsigned status;
         char err[512];
         enum idw_rc rc = review_one(&x, json_string_value(v), &doc, &status, err, sizeof err);
+        if (rc == IDW_OK && x.remote)
+            json_array_append(pending, doc);
         json_decref(doc);
+        if (rc == IDW_EXISTS && status == MHD_HTTP_SERVICE_UNAVAILABLE) {
+            log_error("api incident review %s: %s", json_string_value(v), err);
+            nats_failed = 1;    /* what was published stays published */
+            break;
+        }
         if (rc == IDW_ERR || rc == IDW_NOTFOUND) {   /* an incident's alert is always stored */
             log_error("api incident review %s: %s", json_string_value(v), err);
             failed = 1;
@@ -603,12 +711,23 @@ int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, st
         }
         *applied += rc == IDW_OK;
     }
-    if (review_end(&x, &b, !failed, out) < 0)
-        return -1;
-    if (failed) {
-        idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the review; nothing was applied");
+    if (review_end(&x, &b, !failed, out) < 0) {
+        json_decref(pending);
         return -1;
     }
+    if (failed || nats_failed) {
+        json_decref(pending);
+        if (nats_failed)
+            idw_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE, "NATS did not take the review of every alert; "
+                            "%zu published before it failed", *applied);
+        else
+            idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                            "cannot store the review; nothing was applied");
+        return -1;
+    }
+    if (x.remote)
+        settle_bulk(r, pending);    /* the incident is answered once its alerts' versions arrived */
+    json_decref(pending);
     return 0;
 }
 

@@ -364,6 +364,18 @@ static int authenticate(struct idw_req *r, struct idw_reply *out)
     return 0;
 }
 
+/*
+ * The routes whose data only a partition's worker keeps (its LMDB database:
+ * events, personas): a mirror of the alerts stream cannot answer them.
+ */
+static int worker_only(const char *url)
+{
+    size_t n = strlen(url);
+
+    return !strncmp(url, "/api/v1/people/", 15) || !strncmp(url, "/api/v1/events/", 15) ||
+           (!strncmp(url, "/api/v1/alerts/", 15) && n > 7 && !strcmp(url + n - 7, "/events"));
+}
+
 /* /api/...: authenticated, then routed. */
 static void api(struct idw_req *r, struct idw_reply *out)
 {
@@ -381,6 +393,10 @@ static void api(struct idw_req *r, struct idw_reply *out)
     if (!is_get(r) && r->who.kind != IDW_PRINCIPAL_TOKEN &&
         idw_session_csrf(s->sessions, r->conn, r->who.name, s->tls, err, sizeof err) != IDW_OK) {
         idw_reply_error(out, MHD_HTTP_FORBIDDEN, "%s", err);
+        return;
+    }
+    if (s->o.distributed && worker_only(r->url)) {
+        idw_reply_error(out, MHD_HTTP_NOT_IMPLEMENTED, "%s", IDW_SERVE_WORKER_ONLY);
         return;
     }
     if (session_route)

@@ -30,6 +30,9 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
+#include "alert/alert.h"
 #include "common/config.h"
 #include "common/rc.h"
 #include "serve/auth.h"
@@ -38,6 +41,9 @@
 
 #define IDW_SERVE_DEFAULT_LISTEN "127.0.0.1:8642"
 #define IDW_SERVE_BODY_MAX (64 * 1024)
+/* The error of a route a distributed-mode console cannot answer (docs/api.md). */
+#define IDW_SERVE_WORKER_ONLY "not available in the distributed mode: events and personas are kept by the " \
+    "partition's worker (its database <db>/cluster/p<N>), not by the alerts stream this console mirrors"
 
 #ifndef IDW_CONSOLE_DIR
 #define IDW_CONSOLE_DIR "console"
@@ -61,6 +67,32 @@ struct idw_serve_opts {
     /* Called on the server thread after an API review committed (e.g. wake delivery). May be NULL. */
     void (*reviewed)(void *ctx);
     void *reviewed_ctx;
+
+    /*
+     * The distributed mode (docs/scale-out.md, "The provider-wide console"): st is a mirror of
+     * the alerts stream (cluster/mirror.h) and the CLI wires these hooks, so serve/ needs no NATS.
+     *
+     * distributed: the routes whose data only the partition's worker keeps (events, people, an
+     * alert's events) answer 501 with an error saying so.
+     *
+     * review_publish set: a review writes nothing to st.  Once the transition is checked against
+     * the stored (mirrored) alert — the same refusals (404, 409) as a local review — it is handed
+     * to review_publish(ctx, alert, rv, id, idlen, err, errlen), which sends it as a command of
+     * the alert's partition log: IDW_OK with the command's id in id; IDW_EXISTS with err when the
+     * review cannot be a command (400: nothing published); IDW_ERR with err when NATS did not
+     * take it (503: not known to be published).  Then review_wait(ctx, org, alert_id, above,
+     * deadline_ms, &doc) waits until st holds a version above `above`: IDW_OK with doc (the reply,
+     * as a local review's), or IDW_BUSY when deadline_ms passed (202 {"queued": true,
+     * "command_id"}).  review_wait_ms is that wait (per request; a bulk review shares it).  Both
+     * run on the server thread: other requests wait meanwhile.
+     */
+    int distributed;
+    enum idw_rc (*review_publish)(void *ctx, const json_t *alert, const struct idw_alert_review *rv, char *id,
+                                  size_t idlen, char *err, size_t errlen);
+    enum idw_rc (*review_wait)(void *ctx, const char *org, const char *alert_id, int64_t above,
+                               int64_t deadline_ms, json_t **doc);
+    void *review_ctx;
+    int64_t review_wait_ms;
 };
 
 /*

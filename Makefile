@@ -125,9 +125,9 @@ bench-cluster: deps-check
 crashtest: deps-check $(BUILD)/idwatch $(BUILD)/tools/gen-events
 	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools sh tests/crash/campaign.sh
 
-# the CLI under valgrind memcheck (also part of `make check`)
+# the CLI under valgrind memcheck (not in `make check`, for time; .ci/run runs it)
 valgrind: deps-check $(BUILD)/idwatch $(BUILD)/tools/gen-events
-	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools ONLY=valgrind_cli sh tests/integration/run.sh
+	@IDW_VALGRIND=1 IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools ONLY=valgrind_cli sh tests/integration/run.sh
 
 # The scale-out chaos test (tests/integration/test_nats_chaos.sh) over 60 rounds instead of
 # the 10 `make check` runs; not part of `make check`.

@@ -78,6 +78,22 @@ static void keep_only(struct idw_sigma_set *s, const char *only)
 }
 
 /*
+ * A key that can name a file in dir: letters, digits, '.', '_', '-', not starting with '.'.  A
+ * rule's id or name is the rule author's text (and may come from the partition's log), so
+ * "../../etc/x" or "/abs" must never become a path: such a rule has no switch file.
+ */
+static int switch_key_ok(const char *key)
+{
+    if (!key || !*key || key[0] == '.' || strlen(key) > 200)
+        return 0;
+    for (const char *c = key; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '.' || *c == '_' || *c == '-'))
+            return 0;
+    return 1;
+}
+
+/*
  * rules_dir/<id>.json (or <name>.json) with "enabled": false turns a Sigma rule off, as for a C
  * rule; any other key is refused (the rule file itself is where a Sigma rule is changed).
  */
@@ -89,7 +105,7 @@ static enum idw_rc apply_switch(struct idw_sigma_set *s, const char *dir, const 
     json_t *j, *v;
     const char *k;
 
-    if (!key || snprintf(path, sizeof path, "%s/%s.json", dir, key) >= (int)sizeof path)
+    if (!switch_key_ok(key) || snprintf(path, sizeof path, "%s/%s.json", dir, key) >= (int)sizeof path)
         return IDW_OK;
     j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!j && access(path, F_OK) != 0)
@@ -130,6 +146,10 @@ static enum idw_rc apply_switches(struct idw_sigma_set *s, const char *dir, char
 enum idw_rc idw_decl_load(struct idw_detect *d, const struct idw_detect_opts *o, char *err, size_t errlen)
 {
     if (idw_sigma_set_new(&d->sigma) != IDW_OK) {
+        snprintf(err, errlen, "rules: out of memory");
+        return IDW_ERR;
+    }
+    if (idw_sigma_set_root(d->sigma, o->rules_dir) != IDW_OK) {
         snprintf(err, errlen, "rules: out of memory");
         return IDW_ERR;
     }

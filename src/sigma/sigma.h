@@ -80,6 +80,15 @@ enum idw_rc idw_sigma_set_new(struct idw_sigma_set **out) IDW_MUST_CHECK;
 void idw_sigma_set_free(struct idw_sigma_set *s);
 
 /*
+ * Files loaded afterwards whose path starts with root + "/" are named by the
+ * rest of their path in the default id of a rule without id or name
+ * ("okta/x.yml#1", not "/var/lib/idwatch/.../okta/x.yml#1"): the same rules
+ * give the same alert ids wherever their directory is.  root is copied.
+ * IDW_ERR only when out of memory.
+ */
+enum idw_rc idw_sigma_set_root(struct idw_sigma_set *s, const char *root) IDW_MUST_CHECK;
+
+/*
  * Calls fn(path, arg) for every rule file (*.yml, *.yaml) under dir, in name
  * order, depth first, skipping dot files, at most 8 directories deep.  A
  * result other than IDW_OK from fn stops the walk and is returned.  Returns

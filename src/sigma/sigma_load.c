@@ -59,6 +59,7 @@ struct idw_sigma_set {
     size_t ntyped;
     const struct idw_sigma_rule **refbuf;   /* every correlation's resolved references */
     const struct idw_sigma_rule **corrbuf;  /* every rule's correlations, each list NULL-terminated */
+    char *root;                             /* default ids are relative to it (idw_sigma_set_root) */
 };
 
 static const struct idw_sigma_rule *const no_rules[] = {NULL};
@@ -69,6 +70,32 @@ enum idw_rc idw_sigma_set_new(struct idw_sigma_set **out)
 {
     *out = calloc(1, sizeof **out);
     return *out ? IDW_OK : IDW_ERR;
+}
+
+enum idw_rc idw_sigma_set_root(struct idw_sigma_set *s, const char *root)
+{
+    char *c = root ? strdup(root) : NULL;
+
+    if (root && !c)
+        return IDW_ERR;
+    if (c) {    /* "rules/" and "rules" are one root */
+        size_t n = strlen(c);
+        while (n > 1 && c[n - 1] == '/')
+            c[--n] = 0;
+    }
+    free(s->root);
+    s->root = c;
+    return IDW_OK;
+}
+
+/* name without the set's root: what a rule without id is called by */
+static const char *name_under_root(const struct idw_sigma_set *s, const char *name)
+{
+    size_t n = s->root ? strlen(s->root) : 0;
+
+    if (n && strncmp(name, s->root, n) == 0 && name[n] == '/' && name[n + 1])
+        return name + n + 1;
+    return name;
 }
 
 static void rule_free(struct idw_sigma_rule *r)
@@ -115,6 +142,7 @@ void idw_sigma_set_free(struct idw_sigma_set *s)
     for (size_t i = 0; i < s->n; i++)
         rule_free(s->rules[i]);
     free(s->rules);
+    free(s->root);
     free(s);
 }
 
@@ -172,6 +200,7 @@ const struct idw_sigma_rule *const *idw_sigma_correlations_of(const struct idw_s
 struct lctx {
     yaml_document_t *d;
     const char *file;
+    const char *idname;     /* file, relative to the set's root: for default ids */
     char *err;
     size_t errlen;
 };
@@ -402,7 +431,7 @@ static int fill_meta(struct lctx *lc, yaml_node_t *root, struct idw_sigma_rule *
             return -1;
         }
     }
-    snprintf(def_id, sizeof def_id, "%.500s#%u", lc->file, docno);
+    snprintf(def_id, sizeof def_id, "%.500s#%u", lc->idname, docno);
     if (!r->strs[1]) {
         r->strs[1] = strdup(r->strs[2] ? r->strs[2] : def_id);
     }
@@ -526,7 +555,8 @@ static int pending_add(struct pending *p, struct idw_sigma_rule *r)
 }
 
 /* Every document of the stream into p; -1 with err on the first refusal. */
-static int load_docs(yaml_parser_t *parser, const char *name, struct pending *p, char *err, size_t errlen)
+static int load_docs(yaml_parser_t *parser, const char *name, const char *idname, struct pending *p, char *err,
+                     size_t errlen)
 {
     for (unsigned docno = 1;; docno++) {
         yaml_document_t doc;
@@ -541,7 +571,7 @@ static int load_docs(yaml_parser_t *parser, const char *name, struct pending *p,
             yaml_document_delete(&doc);
             return 0;
         }
-        struct lctx lc = {.d = &doc, .file = name, .err = err, .errlen = errlen};
+        struct lctx lc = {.d = &doc, .file = name, .idname = idname, .err = err, .errlen = errlen};
         struct idw_sigma_rule *r = NULL;
         char product[64] = "";
         int rc = load_doc(&lc, root, docno, &r, product, sizeof product);
@@ -598,7 +628,7 @@ enum idw_rc idw_sigma_load_buffer(struct idw_sigma_set *s, const char *name, con
         return IDW_ERR;
     }
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-    if (load_docs(&parser, name, &p, err, errlen) == 0)
+    if (load_docs(&parser, name, name_under_root(s, name), &p, err, errlen) == 0)
         rc = adopt(s, &p, name, err, errlen);
     yaml_parser_delete(&parser);
     pending_free(&p);

@@ -73,6 +73,27 @@ run rules list --json > list.jsonl
 expect_eq "$(jlines list.jsonl '[(r["kind"], r["level"]) for r in rows if r["kind"] != "c"]')" \
     "[('sigma', 'high'), ('sigma', 'medium')]" "rules list: both Sigma rules in file-name order, with their levels"
 expect_eq "$(jlines list.jsonl 'len([r for r in rows if r["kind"] == "c"]) > 5')" "True" "rules list: the C rules too"
+# a switch file turns a Sigma rule off; a rule's id never becomes a path outside the rules
+# directory, and a rule without id is named by its path under the rules directory (no host path)
+echo '{"enabled": false}' > rules/0b8f9c52-8f0e-4a8e-9d8e-2f7f3c1a6b02.json
+cat > rules/okta/zz_ids.yml <<'YML'
+title: no id
+logsource: {product: okta}
+detection: {s: {eventType: zone.delete}, condition: s}
+---
+title: an id that looks like a path
+id: ../outside
+logsource: {product: okta}
+detection: {s: {eventType: zone.delete}, condition: s}
+YML
+echo '{"enabled": false}' > outside.json
+run rules list --json > switch.jsonl
+expect_eq "$(jlines switch.jsonl '[(r["id"], r["enabled"]) for r in rows if r["kind"] != "c"]')" \
+    "[('0b8f9c52-8f0e-4a8e-9d8e-2f7f3c1a6b02', False), ('0b8f9c52-8f0e-4a8e-9d8e-2f7f3c1a6b01', True), ('okta/zz_ids.yml#1', True), ('../outside', True)]" \
+    "rules list: the switched rule off, '../outside' not switched by a file outside the rules directory, the default id relative"
+echo 'not json' > outside.json
+expect_rc 0 run rules list > /dev/null
+rm rules/okta/zz_ids.yml rules/0b8f9c52-8f0e-4a8e-9d8e-2f7f3c1a6b02.json outside.json
 expect_rc 0 run rules validate > validate.out
 grep -q '^ok .*policy_rule_changed.yml (1 rule)' validate.out || fail "validate: $(cat validate.out)"
 cat > broken.yml <<'YML'

@@ -51,6 +51,7 @@ void idw_cluster_rules_usage(FILE *out)
             "               every partition stream (or --partition N's), creating a missing stream:\n"
             "               whoever applies a partition judges with these rules from that message on.\n"
             "               A worker of an earlier release stops at it, naming the release to run\n"
+            "  --by WHO     recorded in the message (1 to 256 characters; default: the login user)\n"
             "  --id HEX     the message's id (32 lowercase hex; default: random). Re-run a publish that\n"
             "               failed part way with the id it printed: partitions that hold it keep one copy\n"
             "Exit codes: 0 done, 1 failure (rules that do not load, NATS past its retries,\n"
@@ -125,10 +126,18 @@ static int fingerprint(const struct idw_cli *cli, const struct rules_args *a)
 
     if (read_local(cli, 0, &files, fp) < 0)
         return IDW_EXIT_FAILURE;
-    if (a->json)
-        printf("{\"rules_dir\":\"%s\",\"fingerprint\":\"%s\",\"files\":%zu}\n", cli->cfg.rules_dir, fp,
-               json_array_size(files));
-    else
+    if (a->json) {     /* through jansson: a rules_dir may hold quotes or backslashes */
+        json_t *o = json_pack("{s:s, s:s, s:I}", "rules_dir", cli->cfg.rules_dir, "fingerprint", fp, "files",
+                              (json_int_t)json_array_size(files));
+        if (!o || json_dumpf(o, stdout, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) != 0) {
+            json_decref(o);
+            json_decref(files);
+            log_error("cluster rules fingerprint: out of memory");
+            return IDW_EXIT_FAILURE;
+        }
+        putchar('\n');
+        json_decref(o);
+    } else
         printf("%s  %s (%zu files)\n", fp, cli->cfg.rules_dir, json_array_size(files));
     json_decref(files);
     return IDW_EXIT_OK;
@@ -239,6 +248,18 @@ static int publish_all(const struct idw_cli *cli, struct rules_args *a, const js
     return ok ? IDW_EXIT_OK : IDW_EXIT_FAILURE;
 }
 
+static int by_ok(const char *by)
+{
+    size_t n = strlen(by);
+
+    if (n == 0 || n > 256)
+        return 0;
+    for (const unsigned char *c = (const unsigned char *)by; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* --by, else the login user, else "uid:N" (as `cluster review`). */
 static const char *who(const struct rules_args *a, char *buf, size_t len)
 {
@@ -261,6 +282,10 @@ static int publish(const struct idw_cli *cli, struct rules_args *a)
     if (a->id && (strlen(a->id) != IDW_COMMAND_ID_HEX ||
                   strspn(a->id, "0123456789abcdef") != IDW_COMMAND_ID_HEX)) {
         log_error("cluster rules publish: --id: expected 32 lowercase hex digits");
+        return IDW_EXIT_USAGE;
+    }
+    if (a->by && !by_ok(a->by)) {   /* an applier would skip the whole message as malformed */
+        log_error("cluster rules publish: --by: expected 1 to 256 characters, none of them control characters");
         return IDW_EXIT_USAGE;
     }
     if (a->id)

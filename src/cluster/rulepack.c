@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "sigma/sigma.h"
 
@@ -34,21 +36,25 @@ static enum idw_rc read_file(const char *path, size_t max, char **out, size_t *l
         snprintf(err, errlen, "rules: %s: %s", path, strerror(errno));
         return IDW_ERR;
     }
+    int oom = 0;
     for (;;) {
         size_t got;
         if (n + 4096 + 1 > cap) {
-            char *grown = realloc(buf, cap = cap ? 2 * cap : 16384);
-            if (!grown)
+            char *grown = realloc(buf, cap ? 2 * cap : 16384);
+            if (!grown) {       /* never a truncated file taken for the whole */
+                oom = 1;
                 break;
+            }
             buf = grown;
+            cap = cap ? 2 * cap : 16384;
         }
         got = fread(buf + n, 1, cap - n - 1, f);
         n += got;
         if (got == 0 || n > max)
             break;
     }
-    if (!buf || ferror(f) || n > max || n + 1 > cap) {
-        snprintf(err, errlen, "rules: %s: %s", path, !buf ? "out of memory" : n > max ? "too large"
+    if (oom || !buf || ferror(f) || n > max || n + 1 > cap) {
+        snprintf(err, errlen, "rules: %s: %s", path, oom || !buf ? "out of memory" : n > max ? "too large"
                  : "read failed");
         fclose(f);
         free(buf);
@@ -358,6 +364,56 @@ fail:
     return NULL;
 }
 
+/*
+ * 1 when the JSON text has more separators and containers than a list of at most FILES_MAX
+ * {path, text} objects has (five each).  Checked before parsing: 64 MiB of "[{},{},...]" inflates
+ * from a few kilobytes and would take jansson gigabytes to hold before the list's length is seen.
+ */
+static int too_many_values(const char *s)
+{
+    size_t tokens = 0, limit = 5 * (size_t)IDW_RULEPACK_FILES_MAX + 8;
+    int in_string = 0;
+
+    for (; *s; s++) {
+        if (in_string) {
+            if (*s == '\\' && s[1])
+                s++;
+            else if (*s == '"')
+                in_string = 0;
+        } else if (*s == '"') {
+            in_string = 1;
+        } else if (strchr("{[,:", *s) && ++tokens > limit) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when some proper parent of path (a prefix ending before a '/') is itself a file of the list. */
+static int parent_is_file(const json_t *files, const char *path)
+{
+    char parent[4096];
+
+    for (const char *slash = strchr(path, '/'); slash; slash = strchr(slash + 1, '/')) {
+        size_t lo = 0, hi = json_array_size(files), n = (size_t)(slash - path);
+        if (n >= sizeof parent)
+            return 1;
+        memcpy(parent, path, n);
+        parent[n] = '\0';
+        while (lo < hi) {       /* the list is sorted by strcmp (checked before) */
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(json_string_value(json_object_get(json_array_get(files, mid), "path")), parent);
+            if (c == 0)
+                return 1;
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    return 0;
+}
+
 /* The list's shape: objects of a safe path and a string text, sorted, unique. */
 static enum idw_rc check_list(const json_t *files, char *err, size_t errlen)
 {
@@ -380,6 +436,14 @@ static enum idw_rc check_list(const json_t *files, char *err, size_t errlen)
             return IDW_ERR;
         }
         prev = path;
+    }
+    json_array_foreach(files, i, f) {   /* "a.yml" and "a.yml/b.yml" cannot both be written */
+        const char *path = json_string_value(json_object_get(f, "path"));
+        if (parent_is_file(files, path)) {
+            snprintf(err, errlen, "rules: files[%zu]: path %.200s: lies under another file of the list", i,
+                     path);
+            return IDW_ERR;
+        }
     }
     return IDW_OK;
 }
@@ -427,6 +491,12 @@ enum idw_rc idw_rulepack_files(const json_t *msg, json_t **files, int *bad, char
                        (size_t)json_integer_value(json_object_get(msg, "size")), bad, err, errlen);
     if (!list)
         return IDW_ERR;
+    if (too_many_values(list)) {
+        free(list);
+        snprintf(err, errlen, "rules: files_z: more JSON values than %d files can hold",
+                 IDW_RULEPACK_FILES_MAX);
+        return IDW_ERR;
+    }
     f = json_loads(list, JSON_REJECT_DUPLICATES, &je);
     free(list);
     if (!f) {
@@ -491,6 +561,23 @@ static enum idw_rc write_all(const json_t *files, const char *tmp, char *err, si
     return IDW_OK;
 }
 
+static int remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb;
+    (void)type;
+    (void)ftw;
+    if (remove(path) != 0)
+        log_warn("rules: %s: cannot remove: %s", path, strerror(errno));
+    return 0;   /* best effort: go on with the rest */
+}
+
+/* Removes a directory this module made and everything in it (files first), best effort. */
+static void remove_tree(const char *dir)
+{
+    if (nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        log_warn("rules: %s: could not remove all of it", dir);
+}
+
 /* 1 when dir holds exactly the files of fingerprint fp. */
 static int same_content(const char *dir, const char *fp)
 {
@@ -520,9 +607,10 @@ enum idw_rc idw_rulepack_unpack(const json_t *files, const char *root, char *dir
     if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         if (same_content(dir, fp))
             return IDW_OK;
-        /* a crash before its files reached the disk, or an edit: set it aside and write it again */
-        snprintf(tmp, sizeof tmp, "%s/.bad-%s-%ld", root, fp, (long)getpid());
-        if (rename(dir, tmp) != 0) {
+        /* a crash before its files reached the disk, or an edit: set it aside and write it again
+         * (into a fresh empty directory, which rename replaces: never onto an earlier one) */
+        snprintf(tmp, sizeof tmp, "%s/.bad-%s-XXXXXX", root, fp);
+        if (!mkdtemp(tmp) || rename(dir, tmp) != 0) {
             snprintf(err, errlen, "rules: %s: damaged, and cannot be moved away: %s", dir, strerror(errno));
             return IDW_ERR;
         }
@@ -532,11 +620,17 @@ enum idw_rc idw_rulepack_unpack(const json_t *files, const char *root, char *dir
         snprintf(err, errlen, "rules: %s: %s", tmp, strerror(errno));
         return IDW_ERR;
     }
-    if (write_all(files, tmp, err, errlen) < 0)
+    if (write_all(files, tmp, err, errlen) < 0) {
+        remove_tree(tmp);
         return IDW_ERR;
-    if (rename(tmp, dir) != 0 && !(errno == ENOTEMPTY || errno == EEXIST)) {
-        snprintf(err, errlen, "rules: %s: %s", dir, strerror(errno));
-        return IDW_ERR;
+    }
+    if (rename(tmp, dir) != 0) {
+        int e = errno;
+        remove_tree(tmp);       /* failed, or another applier's copy got there first */
+        if (!(e == ENOTEMPTY || e == EEXIST)) {
+            snprintf(err, errlen, "rules: %s: %s", dir, strerror(e));
+            return IDW_ERR;
+        }
     }
     return IDW_OK;
 }

@@ -90,7 +90,7 @@ static json_t *message(const json_t *files, const char *release)
 /* The *.json at the top and the Sigma files, sorted by path; the rest left out. */
 static void test_read_and_round_trip(void **state)
 {
-    char fp[IDW_RULEPACK_FP_HEX + 1], fp2[IDW_RULEPACK_FP_HEX + 1], out[512], err[256], cmd[700];
+    char fp[IDW_RULEPACK_FP_HEX + 1], fp2[IDW_RULEPACK_FP_HEX + 1], out[512], err[256], cmd[1400];
     json_t *files = read_dir("src", fp), *m, *back = NULL, *again;
     int bad = 1;
 
@@ -119,6 +119,18 @@ static void test_read_and_round_trip(void **state)
     again = read_dir(dir + strlen(base) + 1, fp2);
     assert_string_equal(fp, fp2);
     json_decref(again);
+    /* damaged twice in one process: each copy set aside on its own, no work directory left over */
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(idw_rulepack_unpack(back, out, dir, sizeof dir, err, sizeof err), IDW_OK);
+    snprintf(cmd, sizeof cmd, "test $(ls -A '%s' | grep -c '^\\.bad-') = 2 && ! ls -A '%s' | grep -q '^\\.tmp-'",
+             out, out);
+    assert_int_equal(system(cmd), 0);
+    /* a failed unpack (a file where its directory goes) leaves no work directory behind either */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && echo x > '%s'", dir, dir);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(idw_rulepack_unpack(back, out, dir, sizeof dir, err, sizeof err), IDW_ERR);
+    snprintf(cmd, sizeof cmd, "! ls -A '%s' | grep -q '^\\.tmp-'", out);
+    assert_int_equal(system(cmd), 0);
     json_decref(back);
     json_decref(m);
     json_decref(files);
@@ -160,6 +172,28 @@ static void test_tampered(void **state)
     assert_int_equal(bad, 1);
     assert_non_null(strstr(err, "unsafe"));
     assert_null(back);
+    json_decref(m);
+    json_decref(evil);
+
+    /* a file and a directory of the same name cannot both be written: refused, not an unpack error */
+    evil = json_pack("[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}]", "path", "a.yml", "text", "x", "path", "a.yml-x.yml",
+                     "text", "x", "path", "a.yml/b.yml", "text", "x");
+    m = message(evil, "0.1.0");
+    assert_int_equal(idw_rulepack_files(m, &back, &bad, err, sizeof err), IDW_ERR);
+    assert_int_equal(bad, 1);
+    assert_non_null(strstr(err, "under another file"));
+    json_decref(m);
+    json_decref(evil);
+
+    /* 60000 files deflate to almost nothing: refused before jansson parses them (64 MiB of
+     * "[{},{},...]" would take it gigabytes) */
+    evil = json_array();
+    for (int i = 0; i < 60000; i++)
+        json_array_append_new(evil, json_pack("{s:s, s:s}", "path", "a.yml", "text", ""));
+    m = message(evil, "0.1.0");
+    assert_int_equal(idw_rulepack_files(m, &back, &bad, err, sizeof err), IDW_ERR);
+    assert_int_equal(bad, 1);
+    assert_non_null(strstr(err, "JSON values"));
     json_decref(m);
     json_decref(evil);
     json_decref(files);

@@ -578,6 +578,12 @@ enum idw_rc idw_apply_set_rules(struct idw_apply *ap, const char *root, idw_appl
         return IDW_ERR;
     rc = idw_store_meta_get(ap->st, txn, "cluster_rules", ap->pkey, &rec, err, errlen);
     mdb_txn_abort(txn);
+    /* a database of a later release (a downgrade, a snapshot restored): its rules stop this one too */
+    if (rc == IDW_OK && check_release(ap, (uint64_t)json_integer_value(json_object_get(rec, "seq")),
+                                      json_object_get(rec, "message"), err, errlen) < 0) {
+        json_decref(rec);
+        return IDW_ERR;
+    }
     if (rc == IDW_OK && open_rules(ap, json_object_get(rec, "message"), &d, &bad, err, errlen) < 0) {
         char why[512];
         snprintf(why, sizeof why, "%s", err);

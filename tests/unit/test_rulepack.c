@@ -306,6 +306,19 @@ static void test_apply_rules(void **state)
     assert_int_equal(res, IDW_APPLY_APPLIED);
     assert_string_equal(idw_apply_rules_fingerprint(ap), fpe);
 
+    /* a database whose recorded rules are a later release's (a downgrade): reopening stops too */
+    idw_apply_close(ap);
+    MDB_txn *txn;
+    json_t *rec = json_pack("{s:s, s:s, s:i, s:i, s:s, s:O}", "fingerprint", fp, "release", "99.0.0", "seq", 4,
+                            "at", 0, "by", "ops", "message", later);
+    assert_int_equal(idw_store_begin(st, 0, &txn, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_store_meta_put(st, txn, "cluster_rules", "p2", rec, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_store_commit(txn, err, sizeof err), IDW_OK);
+    json_decref(rec);
+    assert_int_equal(idw_apply_open(st, &cfg, NULL, NULL, 2, &ap, err, sizeof err), IDW_OK);
+    assert_int_equal(idw_apply_set_rules(ap, root, open_dir, NULL, err, sizeof err), IDW_ERR);
+    assert_non_null(strstr(err, "later than this worker's"));
+
     json_decref(empty);
     json_decref(earlier);
     json_decref(bad);

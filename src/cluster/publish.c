@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "cluster/wal.h"
+#include "common/log.h"
 
 #define GENESIS_SCAN_MAX 1000      /* messages read looking for a partition's genesis */
 
@@ -83,12 +84,21 @@ enum idw_rc idw_publisher_rules(struct idw_publisher *pub, unsigned partition, c
 static enum idw_rc publish_boot_rules(struct idw_publisher *pub, unsigned p, int64_t deadline_ms,
                                       char *err, size_t errlen)
 {
-    char id[32];
+    char id[32], *data;
+    size_t len = 0;
     uint64_t seq;
     int dup;
 
     if (!pub->rules)
         return IDW_OK;
+    data = idw_wal_encode(pub->rules, &len);
+    free(data);
+    if (data && len > idw_js_max_message(pub->js)) {   /* no retry would fix it: say so, go on */
+        log_warn("publish: partition %u: the rules message is %zu bytes, more than a message may carry (the "
+                 "server's max_payload): the stream starts without rules; raise max_payload and run "
+                 "idwatch cluster rules publish", p, len);
+        return IDW_OK;
+    }
     snprintf(id, sizeof id, "rules:boot:p%u", p);
     return idw_publisher_rules(pub, p, pub->rules, id, deadline_ms, &seq, &dup, err, errlen);
 }
@@ -121,16 +131,25 @@ static enum idw_rc publish_genesis(struct idw_publisher *pub, unsigned p, int64_
     return rc;
 }
 
+#define NEED_GENESIS 1
+#define NEED_RULES 2
+
 /*
- * Whether partition's stream still lacks its genesis: empty, or only
- * commands so far (an analyst's command can land between the stream's
- * creation and a genesis publish that failed).  A page found first means a
- * stream written without one (an older release): nothing is added, and
- * the applier stops on that page, loudly.  -1 with err when NATS fails.
+ * What partition's stream still lacks: its genesis when it is empty or
+ * holds only commands so far (an analyst's command can land between the
+ * stream's creation and a genesis publish that failed), and its opening
+ * rules when it has a genesis but neither rules nor pages yet (the rules
+ * publish failed after the genesis's: retried, or pages would go out
+ * judged by no rules of the log).  A page found first means a stream
+ * written without one (an older release): nothing is added, and the
+ * applier stops on that page, loudly.  NEED_* bits, or -1 with err when
+ * NATS fails.
  */
-static int needs_genesis(struct idw_publisher *pub, unsigned p, uint64_t last, int64_t deadline_ms,
-                         char *err, size_t errlen)
+static int stream_needs(struct idw_publisher *pub, unsigned p, uint64_t last, int64_t deadline_ms,
+                        char *err, size_t errlen)
 {
+    int genesis = 0, rules = 0;
+
     for (uint64_t seq = 1; seq <= last && seq <= GENESIS_SCAN_MAX; seq++) {
         char *data = NULL, why[256];
         size_t len = 0;
@@ -142,10 +161,16 @@ static int needs_genesis(struct idw_publisher *pub, unsigned p, uint64_t last, i
             kind = IDW_WAL_MALFORMED;
         free(data);
         json_decref(msg);
-        if (kind == IDW_WAL_GENESIS || kind == IDW_WAL_PAGE)
+        if (kind == IDW_WAL_PAGE)
+            return 0;
+        genesis |= kind == IDW_WAL_GENESIS;
+        rules |= kind == IDW_WAL_RULES;
+        if (genesis && rules)
             return 0;
     }
-    return last <= GENESIS_SCAN_MAX;
+    if (last > GENESIS_SCAN_MAX)
+        return 0;
+    return (genesis ? 0 : NEED_GENESIS) | (rules ? 0 : NEED_RULES);
 }
 
 enum idw_rc idw_publisher_ensure(struct idw_publisher *pub, unsigned partition, int64_t deadline_ms,
@@ -164,9 +189,9 @@ enum idw_rc idw_publisher_ensure(struct idw_publisher *pub, unsigned partition, 
                                 errlen) < 0 ||
         idw_js_last_seq(pub->js, partition, deadline_ms, &last, err, errlen) < 0)
         return IDW_ERR;
-    need = needs_genesis(pub, partition, last, deadline_ms, err, errlen);
-    if (need < 0 || (need && (publish_genesis(pub, partition, deadline_ms, err, errlen) < 0 ||
-                              publish_boot_rules(pub, partition, deadline_ms, err, errlen) < 0)))
+    need = stream_needs(pub, partition, last, deadline_ms, err, errlen);
+    if (need < 0 || ((need & NEED_GENESIS) && publish_genesis(pub, partition, deadline_ms, err, errlen) < 0) ||
+        ((need & NEED_RULES) && publish_boot_rules(pub, partition, deadline_ms, err, errlen) < 0))
         return IDW_ERR;
     pub->ensured[partition] = 1;
     return IDW_OK;

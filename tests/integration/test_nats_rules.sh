@@ -9,7 +9,9 @@
 #     a single-process `run` that switched from A to B at the same point — and unequal to one
 #     that kept A (so the test can fail);
 #  4. a worker rebuilt from the streams with an empty directory and local rules A judges each
-#     stretch with the log's rules again: equal.
+#     stretch with the log's rules again: equal;
+#  5. a stream left with a genesis and no rules (the rules publish failed after it) gets the next
+#     worker's rules before anything else.
 . "$ROOT/tests/integration/okta_lib.sh"
 . "$ROOT/tests/nats/cluster.sh"
 trap 'for d in "$WORK"/sim*/; do sim_stop "${d%/}"; done; nats_cluster_stop' EXIT
@@ -127,4 +129,21 @@ expect_eq "$(jget st.2.json '[r["rules"] for r in j["partitions"]]')" "['$fpB', 
 i cfgA.json w2 worker --slot 0 --slots 1 --once --json > w2.json 2> w2.err || { cat w2.err; fail "rebuilt worker"; }
 expect_eq "$(jget w2.json 'j["published"]')" 0 "the rebuilt worker publishes nothing"
 compare "rebuilt from the streams: each stretch judged by the log's rules" refAB w2
+
+# 5. a stream whose opening rules never made it (here: too large for max_payload, so the publish
+#    stops after the genesis): the next worker to open it publishes its own rules there first
+cp -r rulesA rulesBig
+{ printf 'title: big\nlogsource: {product: okta, service: okta}\ndetection: {s: {eventType: x.y}, condition: s}\n'
+  head -c 1200000 /dev/urandom | base64 -w 100 | sed 's/^/# /'; } > rulesBig/big.yml
+three() { printf '{"rules_dir": "%s", "cluster": {"partitions": 3, "nats": [%s]}, "orgs": []}\n' "$WORK/$2" \
+          "$nats_list" > "$1"; }
+three cfgBig3.json rulesBig
+three cfgA3.json rulesA
+expect_rc 1 i cfgBig3.json x cluster rules publish --partition 2 2> pubBig.err
+grep -q "max_payload" pubBig.err || fail "the oversized rules message is not explained: $(cat pubBig.err)"
+expect_eq "$(last 2)" 1 "partition 2: the genesis alone"
+i cfgA3.json w3 worker --slot 2 --slots 3 --once --json > w3.json 2> w3.err || { cat w3.err; fail "worker of partition 2"; }
+IDW_STATUS_STALE_S=3600 "$IDWATCH" --config cfgA3.json cluster status --json > st.3.json || true
+expect_eq "$(last 2) $(jget st.3.json 'j["partitions"][2]["rules"]')" "2 $fpA" \
+    "the next worker gives a stream without rules its own (cluster status)"
 echo "ok: rules in the log"

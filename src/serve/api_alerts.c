@@ -675,16 +675,19 @@ static void events_of(struct idw_req *r, MDB_txn *txn, const char *id, struct id
     idw_reply_json(out, MHD_HTTP_OK, json_pack("{s:o}", "events", evs));
 }
 
-int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, struct idw_reply *out)
+int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, size_t *queued,
+                       struct idw_reply *out)
 {
     struct idw_review_body b;
     struct review_ctx x;
     const json_t *v;
     size_t i;
-    int failed = 0, nats_failed = 0;
+    int failed = 0, nats_failed = 0, bad = 0;
+    char bad_err[512] = "";
     json_t *pending = json_array();
 
     *applied = 0;
+    *queued = 0;
     if (!pending || review_begin(r, 0, &b, &x, out) < 0) {
         if (!pending)
             idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
@@ -704,6 +707,13 @@ int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, st
             nats_failed = 1;    /* what was published stays published */
             break;
         }
+        if (rc == IDW_EXISTS && status == MHD_HTTP_BAD_REQUEST) {
+            /* the body, not the alert (the distributed mode needs a status): the same for every
+             * alert, so the first that reaches the publisher refuses it, and nothing is published */
+            snprintf(bad_err, sizeof bad_err, "%s", err);
+            bad = 1;
+            break;
+        }
         if (rc == IDW_ERR || rc == IDW_NOTFOUND) {   /* an incident's alert is always stored */
             log_error("api incident review %s: %s", json_string_value(v), err);
             failed = 1;
@@ -715,9 +725,11 @@ int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, st
         json_decref(pending);
         return -1;
     }
-    if (failed || nats_failed) {
+    if (failed || nats_failed || bad) {
         json_decref(pending);
-        if (nats_failed)
+        if (bad)
+            idw_reply_error(out, MHD_HTTP_BAD_REQUEST, "%s", bad_err);
+        else if (nats_failed)
             idw_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE, "NATS did not take the review of every alert; "
                             "%zu published before it failed", *applied);
         else
@@ -727,6 +739,8 @@ int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, st
     }
     if (x.remote)
         settle_bulk(r, pending);    /* the incident is answered once its alerts' versions arrived */
+    json_array_foreach(pending, i, v)
+        *queued += json_is_true(json_object_get(v, "queued"));
     json_decref(pending);
     return 0;
 }

@@ -422,7 +422,7 @@ static void inc_review(struct idw_req *r, const char *id, struct idw_reply *out)
     MDB_txn *txn;
     json_t *inc = NULL, *ids;
     char err[256];
-    size_t applied;
+    size_t applied, queued;
     enum idw_rc rc;
 
     if (r->who.role < IDW_ROLE_ANALYST) {
@@ -444,7 +444,7 @@ static void inc_review(struct idw_req *r, const char *id, struct idw_reply *out)
     }
     ids = json_incref(json_object_get(inc, "alert_ids"));
     json_decref(inc);
-    if (!json_is_array(ids) || idw_api_review_ids(r, ids, &applied, out) < 0) {
+    if (!json_is_array(ids) || idw_api_review_ids(r, ids, &applied, &queued, out) < 0) {
         if (!json_is_array(ids))
             idw_reply_error(out, MHD_HTTP_INTERNAL_SERVER_ERROR, "the incident has no alert list");
         json_decref(ids);
@@ -453,6 +453,12 @@ static void inc_review(struct idw_req *r, const char *id, struct idw_reply *out)
     json_decref(ids);
     if (!applied) {
         idw_reply_error(out, MHD_HTTP_CONFLICT, "none of the incident's alerts allows this review");
+        return;
+    }
+    if (queued) {   /* the distributed mode, no worker applied it in time: in the log, not yet here */
+        idw_reply_json(out, MHD_HTTP_ACCEPTED, json_pack("{s:b, s:s, s:I, s:I}", "queued", 1, "incident_id", id,
+                                                         "published", (json_int_t)applied, "queued_alerts",
+                                                         (json_int_t)queued));
         return;
     }
     inc_get(r, id, out);

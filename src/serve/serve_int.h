@@ -148,11 +148,13 @@ json_t *idw_api_alert_summary(const json_t *a) IDW_MUST_CHECK;
 /*
  * Reviews each alert of ids (a JSON array of alert ids) with r's review
  * body (analyst role), skipping the ones whose status forbids the change,
- * in one write transaction.  0 (*applied counts the reviewed alerts), or
- * -1 with the reply set (400, 403, 500: nothing applied).
+ * in one write transaction.  0 (*applied counts the reviewed alerts; in
+ * the distributed mode, the published ones, *queued of them not yet
+ * applied when the wait ended), or -1 with the reply set (400, 403, 500:
+ * nothing applied; 503: NATS failed, *applied were published).
  */
-int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, struct idw_reply *out)
-    IDW_MUST_CHECK;
+int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, size_t *queued,
+                       struct idw_reply *out) IDW_MUST_CHECK;
 
 /*
  * /api/v1/incidents, /api/v1/people, /api/v1/events (api_console.c); path

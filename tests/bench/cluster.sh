@@ -72,6 +72,7 @@ timed ref sh -c 'for o in $0; do "$IDWATCH" --db "$WORK/ref" ingest --file $o.js
     fail "idwatch ingest"
 
 # 3. the cluster and the publish; each org pinned to its own partition (slot 0 of 2 owns 0 and 2)
+trap 'set +e; nats_cluster_stop' EXIT
 nats_cluster_start > /dev/null
 {
     printf '{"cluster": {"partitions": 4, "overrides": {"o0": 0, "o1": 1, "o2": 2, "o3": 3},\n'

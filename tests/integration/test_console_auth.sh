@@ -32,7 +32,7 @@ echo "ok: a group-readable password file and a short password are refused"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PIDS=""
-trap 'for p in $PIDS; do kill $p 2>/dev/null; done' EXIT
+trap 'set +e; for p in $PIDS; do kill $p 2>/dev/null; done' EXIT
 # start_console NAME SERVE_JSON: idwatch console in the background, waits for its port
 start_console() {
     printf '{"db": "%s", "serve": %s}\n' "$WORK/db" "$2" > "$1.json"

@@ -29,8 +29,8 @@ with open("pages.jsonl", "w") as out:
         polled = nxt
 PY
 
+trap 'set +e; nats_cluster_stop' EXIT
 nats_cluster_start
-trap 'nats_cluster_stop' EXIT
 cat > cfg.json <<CFG
 {"cluster": {"partitions": 4, "overrides": {"acme": 1},
              "nats": [$(echo "$NATS_URLS" | sed 's/\([^ ]*\)/"\1"/g; s/ /, /g')]}}

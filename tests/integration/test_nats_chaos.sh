@@ -23,7 +23,7 @@ cleanup() {
     soar_stop "$WORK/soar"; soar_stop "$WORK/soar_ref"
     nats_cluster_stop
 }
-trap cleanup EXIT
+trap 'set +e; cleanup' EXIT
 
 orgs="acme beta globex initech"
 seed=60

@@ -8,6 +8,7 @@
 . "$ROOT/tests/integration/lib.sh"
 . "$ROOT/tests/nats/cluster.sh"
 
+trap 'set +e; nats_cluster_stop' EXIT
 nats_cluster_start
 cat > cfg.json <<CFG
 {"cluster": {"partitions": 8, "overrides": {"beta": 5},

@@ -13,7 +13,7 @@
 . "$ROOT/tests/integration/okta_lib.sh"
 . "$ROOT/tests/nats/cluster.sh"
 CPID=
-trap 'kill $CPID 2>/dev/null; for d in "$WORK"/sim*/; do sim_stop "${d%/}"; done; nats_cluster_stop' EXIT
+trap 'set +e; [ -n "${CPID:-}" ] && kill "$CPID" 2>/dev/null; for d in "$WORK"/sim*/; do sim_stop "${d%/}"; done; nats_cluster_stop' EXIT
 
 orgs="acme globex"
 seed=60
@@ -183,6 +183,24 @@ expect_eq "$(jget bulk.json '[(r["ok"], r.get("queued"), len(r.get("command_id",
 code=$(curl -s -o asg.json -w '%{http_code}' -H "$H" -X POST -d '{"assignee": "bob"}' "$U/api/v1/alerts/$C/review")
 expect_eq "$code" 400 "an assignment alone is refused in the distributed mode"
 grep -q "sets a status" asg.json || fail "the refusal does not say why: $(cat asg.json)"
+# an incident's review: queued like an alert's (202, not the incident as it was before); an
+# assignment alone is a 400 as for an alert, not a 409
+INC=$(curl -s -H "$H" "$U/api/v1/incidents?limit=500" | python3 -c '
+import json, sys, urllib.request
+opn = {l.split()[0] for l in open("api.3") if l.split()[2] == "open"} - {sys.argv[1], sys.argv[2]}
+for i in json.load(sys.stdin)["incidents"]:
+    req = urllib.request.Request(sys.argv[3] + "/api/v1/incidents/" + i["incident_id"], headers={"Authorization": sys.argv[4].split(": ", 1)[1]})
+    ids = [a["alert_id"] for a in json.load(urllib.request.urlopen(req))["alerts"]]
+    if set(ids) & opn and not set(ids) & {sys.argv[1], sys.argv[2]}:
+        print(i["incident_id"], sorted(set(ids) & opn)[0]); break' "$B" "$C" "$U" "$H")
+set -- $INC; INC=$1; D=$2
+[ -n "$INC" ] || fail "no incident with an open alert to review"
+code=$(curl -s -o iasg.json -w '%{http_code}' -H "$H" -X POST -d '{"assignee": "bob"}' "$U/api/v1/incidents/$INC/review")
+expect_eq "$code" 400 "an incident's assignment alone is refused in the distributed mode"
+code=$(curl -s -o iq.json -w '%{http_code}' -H "$H" -X POST -d '{"status": "acknowledged"}' "$U/api/v1/incidents/$INC/review")
+expect_eq "$code" 202 "an incident's review not applied in time is accepted"
+expect_eq "$(jget iq.json '(j["queued"], j["incident_id"], j["queued_alerts"] >= 1)')" "(True, '$INC', True)" \
+    "the incident's review: queued, naming the incident"
 code=$(curl -s -o aev.json -w '%{http_code}' -H "$H" "$U/api/v1/alerts/$A/events")
 expect_eq "$code" 501 "an alert's events: not available in the distributed mode"
 worker
@@ -191,6 +209,8 @@ curl -s -H "$H" "$U/api/v1/alerts/$B" > b.now
 expect_eq "$(jget b.now '(j["version"], j["status"])')" "($((VB + 1)), 'resolved')" "the queued review arrives"
 curl -s -H "$H" "$U/api/v1/alerts/$C" > c.now
 expect_eq "$(jget c.now '(j["version"], j["status"])')" "($((VC + 1)), 'acknowledged')" "the bulk review arrives"
+expect_eq "$(curl -s -H "$H" "$U/api/v1/alerts/$D" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" \
+    acknowledged "the incident's review arrives"
 view > api.4; stream_view > stream.4
 cmp -s api.4 stream.4 || { diff api.4 stream.4 | head; fail "at the end the API differs from cluster alerts"; }
 stop_console

@@ -31,6 +31,7 @@ PY
 n1=$(wc -l < p1.jsonl); n2=$(wc -l < p2.jsonl); n3=$(wc -l < p3.jsonl)
 n1=$((n1 + 1))      # the stream's first message is its genesis (the partition's key), applied with part 1
 
+trap 'set +e; nats_cluster_stop' EXIT
 nats_cluster_start
 URL1=${NATS_URLS%% *}
 cat > cfg.json <<CFG

@@ -8,7 +8,7 @@
 . "$ROOT/tests/integration/okta_lib.sh"
 . "$ROOT/tests/nats/cluster.sh"
 W=""
-trap '[ -n "$W" ] && kill -9 "$W" 2>/dev/null; sim_stop "$WORK/sim"; nats_cluster_stop' EXIT
+trap 'set +e; [ -n "${W:-}" ] && kill -9 "$W" 2>/dev/null; sim_stop "$WORK/sim"; nats_cluster_stop' EXIT
 
 "$TOOLS/gen-events" --users 6 --days 2 --seed 34 --out events.jsonl > /dev/null 2>&1
 echo "ssws-starve-token" > token; chmod 600 token

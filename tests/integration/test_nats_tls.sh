@@ -26,7 +26,7 @@ CP=$(port)
 MP=$(port)
 NATS_PID=""
 stop_nats() { [ -z "$NATS_PID" ] || { kill "$NATS_PID" 2>/dev/null; wait "$NATS_PID" 2>/dev/null; } || true; }
-trap stop_nats EXIT
+trap 'set +e; stop_nats' EXIT
 
 # start_nats EXTRA_TLS_LINES [AUTHORIZATION]: the server with TLS (plus those lines in its tls block)
 # and the token (or that authorization block's content)

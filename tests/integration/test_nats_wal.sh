@@ -52,6 +52,7 @@ half=$(wc -l < pages1.jsonl)
 
 # the server's own partition mapping, to compare with idwatch's (below)
 NATS_EXTRA_CONF='mappings = { "idw.in.*": "idw.map.{{partition(8,1)}}.{{wildcard(1)}}" }'
+trap 'set +e; nats_cluster_stop' EXIT
 nats_cluster_start
 cat > cfg.json <<CFG
 {"cluster": {"partitions": 8, "overrides": {"beta": 5},
@@ -136,7 +137,7 @@ applied_seq() {     # a few ms (sed, not Python): polled in a tight loop while t
 # every stream starts with its genesis message (the key for unknown usernames): one more message
 acme_pages=$(( $(grep -c '"org": "acme"' pages.jsonl) + 1 ))
 APPLIER=""
-trap '[ -n "$APPLIER" ] && kill -9 "$APPLIER" 2>/dev/null; nats_cluster_stop' EXIT
+trap 'set +e; [ -n "${APPLIER:-}" ] && kill -9 "$APPLIER" 2>/dev/null; nats_cluster_stop' EXIT
 for k in 1 2 3; do
     before=$(applied_seq)
     "$IDWATCH" --config "$WORK/cfg.json" --db "$WORK/db" cluster apply --partition "$pa" > /dev/null 2>&1 &

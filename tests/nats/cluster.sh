@@ -9,12 +9,19 @@
 #   nats_kill9 N                kill -9 node N (1..3)
 #   nats_restart N              start node N again on its ports and store
 #   nats_stream_leader STREAM   the node number (1..3) leading STREAM (via /jsz?streams=1)
-#   nats_cluster_stop           stop every node (installed as an EXIT trap by start)
+#   nats_cluster_stop           stop every node: the test's own EXIT trap calls it (start
+#                               installs none, which would replace the test's, leaving its
+#                               console, simulators and workers running after a failure)
 #   NATS_EXTRA_CONF             set before start: lines appended to every node's configuration
 #
 # Nothing listens beyond 127.0.0.1.  Logs: $WORK/nats/nN.log.
 
-_nats_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# _nats_ports: nine distinct free ports (all bound at once, so none is handed out twice)
+_nats_ports() { python3 -c '
+import socket
+ss = [socket.socket() for _ in range(9)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))'; }
 
 _nats_conf() {
     n=$1
@@ -79,18 +86,31 @@ except Exception: print("")')
 
 nats_cluster_start() {
     command -v nats-server > /dev/null || fail "nats-server is not installed (sh tools/deps.sh install)"
-    mkdir -p "$WORK/nats"
-    NATS_URLS=""
-    for n in 1 2 3; do
-        eval "NATS_CLIENT_$n=$(_nats_port) NATS_ROUTE_$n=$(_nats_port) NATS_MON_$n=$(_nats_port)"
-        eval "NATS_URLS=\"\$NATS_URLS nats://127.0.0.1:\$NATS_CLIENT_$n\""
+    # a free port can be taken between the check and nats-server's bind (another test's server, an
+    # outgoing connection's ephemeral port): a node that cannot bind starts the cluster over
+    for attempt in 1 2 3; do
+        rm -rf "$WORK/nats"
+        mkdir -p "$WORK/nats"
+        set -- $(_nats_ports)
+        NATS_URLS=""
+        for n in 1 2 3; do
+            eval "NATS_CLIENT_$n=$1 NATS_ROUTE_$n=$2 NATS_MON_$n=$3"
+            shift 3
+            eval "NATS_URLS=\"\$NATS_URLS nats://127.0.0.1:\$NATS_CLIENT_$n\""
+        done
+        NATS_URLS=${NATS_URLS# }
+        for n in 1 2 3; do _nats_conf "$n"; done
+        for n in 1 2 3; do _nats_run "$n"; done
+        if _nats_wait_meta_leader 30; then
+            echo "nats: 3-node cluster up ($NATS_URLS)"
+            return 0
+        fi
+        grep -q "address already in use" "$WORK"/nats/n*.log || break
+        echo "nats: a port was taken (attempt $attempt), starting over"
+        nats_cluster_stop
     done
-    NATS_URLS=${NATS_URLS# }
-    for n in 1 2 3; do _nats_conf "$n"; done
-    trap nats_cluster_stop EXIT
-    for n in 1 2 3; do _nats_run "$n"; done
-    _nats_wait_meta_leader 30 || { tail -n 5 "$WORK"/nats/n*.log >&2; fail "NATS: no JetStream meta leader in 30 s"; }
-    echo "nats: 3-node cluster up ($NATS_URLS)"
+    tail -n 5 "$WORK"/nats/n*.log >&2
+    fail "NATS: no JetStream meta leader in 30 s"
 }
 
 nats_kill9() {

@@ -169,7 +169,7 @@ int idw_cmd_console(struct idw_cli *cli, int argc, char **argv)
     while (!console_stop) {
         idw_sleep_ms(1000, &console_stop);
         if (cc && !console_stop)
-            idw_console_cluster_follow(cc);
+            idw_console_cluster_follow(cc, &console_stop);
     }
     idw_serve_stop(srv);
     if (cc)

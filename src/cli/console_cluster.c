@@ -76,16 +76,20 @@ static int wait_conf(const struct idw_cli *cli, int64_t *ms)
     return 0;
 }
 
-void idw_console_cluster_follow(struct idw_console_cluster *c)
+/*
+ * One budgeted step of following the stream, under the lock.  1 when
+ * more is left to read, 0 when caught up, -1 on an error (logged at most
+ * every ERROR_LOG_MS).
+ */
+static int follow_step(struct idw_console_cluster *c, uint64_t budget)
 {
     struct idw_mirror_stats s;
     char err[512];
     enum idw_rc rc;
-
     int say;
 
     pthread_mutex_lock(&c->mu);
-    rc = idw_mirror_follow(c->js, c->st, RETRY_MS, &s, err, sizeof err);
+    rc = idw_mirror_follow(c->js, c->st, RETRY_MS, budget, &s, err, sizeof err);
     say = rc != IDW_OK && idw_now_ms() - c->logged_ms >= ERROR_LOG_MS;
     if (say)
         c->logged_ms = idw_now_ms();    /* under the lock: the server thread follows too */
@@ -96,6 +100,13 @@ void idw_console_cluster_follow(struct idw_console_cluster *c)
         log_debug("mirror: %llu read, %llu written, %llu not newer, %llu skipped; at seq %llu",
                   (unsigned long long)s.read, (unsigned long long)s.written, (unsigned long long)s.stale,
                   (unsigned long long)s.bad, (unsigned long long)s.position);
+    return rc != IDW_OK ? -1 : s.behind > 0;
+}
+
+void idw_console_cluster_follow(struct idw_console_cluster *c, const volatile sig_atomic_t *stop)
+{
+    while (!*stop && follow_step(c, IDW_MIRROR_BATCH) > 0)
+        ;
 }
 
 /* ---- the review hooks (serve.h) ----------------------------------------------------------- */
@@ -192,7 +203,7 @@ static enum idw_rc review_wait(void *ctx, const char *org, const char *alert_id,
         if (idw_now_ms() >= deadline_ms)
             return IDW_BUSY;
         (void)idw_sleep_ms(WAIT_POLL_MS, NULL);
-        idw_console_cluster_follow(c);
+        (void)follow_step(c, IDW_MIRROR_BATCH);     /* one batch, then the deadline again */
     }
 }
 
@@ -220,7 +231,7 @@ enum idw_rc idw_console_cluster_open(struct idw_cli *cli, const char *const *url
         goto fail;
     }
     /* caught up before serving; a failure here is retried by the loop like any other */
-    if (idw_mirror_follow(c->js, c->st, RETRY_MS, &s, err, sizeof err) == IDW_OK)
+    if (idw_mirror_follow(c->js, c->st, RETRY_MS, 0, &s, err, sizeof err) == IDW_OK)
         log_info("mirror of the alerts stream: %s, at seq %llu (%llu messages read)", dir,
                  (unsigned long long)s.position, (unsigned long long)s.read);
     else

@@ -14,6 +14,7 @@
 #ifndef IDW_CONSOLE_CLUSTER_H
 #define IDW_CONSOLE_CLUSTER_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "cli/cli.h"
@@ -39,8 +40,13 @@ struct idw_store *idw_console_cluster_store(struct idw_console_cluster *c) IDW_M
 /* Sets o's distributed mode, review hooks and wait (cluster.review_wait_ms) to c's. */
 void idw_console_cluster_wire(struct idw_console_cluster *c, struct idw_serve_opts *o);
 
-/* One pass of the mirror over the stream; a failure is logged (at most once a minute) and retried. */
-void idw_console_cluster_follow(struct idw_console_cluster *c);
+/*
+ * The mirror caught up with the stream, one write batch at a time (the
+ * lock let go between them, so a review's wait gets its turn), until it
+ * is or *stop is set.  A failure is logged (at most once a minute) and
+ * retried on the next call.
+ */
+void idw_console_cluster_follow(struct idw_console_cluster *c, const volatile sig_atomic_t *stop);
 
 void idw_console_cluster_close(struct idw_console_cluster *c);
 

@@ -112,15 +112,17 @@ struct follow {
     struct idw_mirror_stats *s;
 };
 
-/* Takes the message at seq into txn (skipped when gone or malformed).  IDW_OK, or IDW_ERR with err. */
-static enum idw_rc take_one(struct follow *f, MDB_txn *txn, uint64_t seq, char *err, size_t errlen)
+/*
+ * The message at seq, decoded, appended to envs (nothing appended when it
+ * is gone or malformed: counted and logged).  IDW_OK, or IDW_ERR with err.
+ */
+static enum idw_rc fetch_one(struct follow *f, uint64_t seq, json_t *envs, char *err, size_t errlen)
 {
     struct idw_js_msg *m = NULL;
     const void *data;
     size_t len;
     json_t *env = NULL;
     char why[256];
-    int written = 0;
     enum idw_rc rc = idw_js_stream_get(f->js, IDW_ALERTS_STREAM, seq, NULL, idw_js_now_ms() + f->retry_ms, &m,
                                        err, errlen);
 
@@ -132,51 +134,89 @@ static enum idw_rc take_one(struct follow *f, MDB_txn *txn, uint64_t seq, char *
         return IDW_ERR;
     f->s->read++;
     data = idw_js_msg_data(m, &len);
-    if (idw_alertstream_decode(data, len, &env, why, sizeof why) != IDW_OK) {
+    rc = idw_alertstream_decode(data, len, &env, why, sizeof why);
+    idw_js_msg_free(m);
+    if (rc != IDW_OK) {
         log_warn("%s seq %llu: skipped: %s", IDW_ALERTS_STREAM, (unsigned long long)seq, why);
         f->s->bad++;
-        idw_js_msg_free(m);
         return IDW_OK;
     }
-    idw_js_msg_free(m);
-    rc = idw_mirror_put(f->st, txn, env, &written, err, errlen);
-    json_decref(env);
-    if (written)
-        f->s->written++;
-    else if (rc == IDW_OK)
-        f->s->stale++;
-    return rc;
+    if (json_array_append_new(envs, env) != 0) {
+        snprintf(err, errlen, "mirror: out of memory");
+        return IDW_ERR;
+    }
+    return IDW_OK;
 }
 
-/* Sequences from..to (inclusive) in one transaction, with the position to. */
-static enum idw_rc take_batch(struct follow *f, uint64_t from, uint64_t to, char *err, size_t errlen)
+/* envs and the position `to` in one write transaction.  IDW_OK, or IDW_ERR with err. */
+static enum idw_rc store_batch(struct follow *f, const json_t *envs, uint64_t to, char *err, size_t errlen)
 {
     MDB_txn *txn;
+    const json_t *env;
+    size_t i;
 
     if (idw_store_begin(f->st, 0, &txn, err, errlen) != IDW_OK)
         return IDW_ERR;
-    for (uint64_t seq = from; seq <= to; seq++) {
-        if (take_one(f, txn, seq, err, errlen) != IDW_OK) {
+    json_array_foreach(envs, i, env) {
+        int written = 0;
+        if (idw_mirror_put(f->st, txn, env, &written, err, errlen) != IDW_OK) {
             mdb_txn_abort(txn);
             return IDW_ERR;
         }
+        if (written)
+            f->s->written++;
+        else
+            f->s->stale++;
     }
     if (put_position(f->st, txn, to, err, errlen) != IDW_OK) {
         mdb_txn_abort(txn);
         return IDW_ERR;
     }
-    if (idw_store_commit(txn, err, errlen) != IDW_OK)
-        return IDW_ERR;
-    f->s->position = to;
-    return IDW_OK;
+    return idw_store_commit(txn, err, errlen) == IDW_OK ? IDW_OK : IDW_ERR;
 }
 
-enum idw_rc idw_mirror_follow(struct idw_js *js, struct idw_store *st, int64_t retry_ms,
+/*
+ * Sequences from..to (inclusive): read from NATS first, then written in one
+ * transaction with the position to (the write transaction never waits on
+ * the network).
+ */
+static enum idw_rc take_batch(struct follow *f, uint64_t from, uint64_t to, char *err, size_t errlen)
+{
+    json_t *envs = json_array();
+    enum idw_rc rc = envs ? IDW_OK : IDW_ERR;
+
+    if (!envs)
+        snprintf(err, errlen, "mirror: out of memory");
+    for (uint64_t seq = from; rc == IDW_OK && seq <= to; seq++)
+        rc = fetch_one(f, seq, envs, err, errlen);
+    if (rc == IDW_OK)
+        rc = store_batch(f, envs, to, err, errlen);
+    json_decref(envs);
+    if (rc == IDW_OK)
+        f->s->position = to;
+    return rc;
+}
+
+/* The position moved back to `to` (a stream re-created below it), alone in a transaction. */
+static enum idw_rc rewind_to(struct follow *f, uint64_t to, char *err, size_t errlen)
+{
+    json_t *none = json_array();
+    enum idw_rc rc = none ? store_batch(f, none, to, err, errlen) : IDW_ERR;
+
+    if (!none)
+        snprintf(err, errlen, "mirror: out of memory");
+    json_decref(none);
+    if (rc == IDW_OK)
+        f->s->position = to;
+    return rc;
+}
+
+enum idw_rc idw_mirror_follow(struct idw_js *js, struct idw_store *st, int64_t retry_ms, uint64_t max_msgs,
                               struct idw_mirror_stats *s, char *err, size_t errlen)
 {
     struct idw_mirror_stats local;
     struct follow f = {.js = js, .st = st, .retry_ms = retry_ms, .s = s ? s : &local};
-    uint64_t pos = 0, first = 0, last = 0, msgs = 0;
+    uint64_t pos = 0, first = 0, last = 0, msgs = 0, stream_last;
     MDB_txn *txn;
     enum idw_rc rc;
 
@@ -194,17 +234,32 @@ enum idw_rc idw_mirror_follow(struct idw_js *js, struct idw_store *st, int64_t r
         return IDW_OK;      /* no version published yet */
     if (rc != IDW_OK)
         return IDW_ERR;
+    if (last < pos) {
+        /* the stream ends below what was taken: deleted and created again.  Read it from its start
+         * (a version is written only when newer, so nothing goes back); stream-info answers come from
+         * the stream's leader (js.c), so a replica's stale view is not taken for this */
+        log_warn("%s ends at seq %llu, below the mirror's position %llu: the stream was created again; "
+                 "reading it from its start", IDW_ALERTS_STREAM, (unsigned long long)last,
+                 (unsigned long long)pos);
+        if (rewind_to(&f, 0, err, errlen) != IDW_OK)
+            return IDW_ERR;
+        pos = 0;
+    }
+    stream_last = last;
     if (first > pos + 1) {
         log_warn("%s: sequences %llu to %llu are no longer in the stream (aged out): the mirror may lack "
                  "versions published then", IDW_ALERTS_STREAM, (unsigned long long)pos + 1,
                  (unsigned long long)first - 1);
         pos = first - 1;
     }
+    if (max_msgs && last > pos && last - pos > max_msgs)
+        last = pos + max_msgs;      /* the caller's budget: the rest on its next call */
     while (pos < last) {
         uint64_t to = last - pos > IDW_MIRROR_BATCH ? pos + IDW_MIRROR_BATCH : last;
         if (take_batch(&f, pos + 1, to, err, errlen) != IDW_OK)
             return IDW_ERR;
         pos = to;
     }
+    f.s->behind = stream_last > pos ? stream_last - pos : 0;
     return IDW_OK;
 }

@@ -54,6 +54,7 @@ struct idw_mirror_stats {
     uint64_t bad;           /* messages that did not decode: logged, skipped */
     uint64_t missing;       /* sequences the stream no longer holds */
     uint64_t position;      /* the position after the call */
+    uint64_t behind;        /* messages of the stream (when the call began) after it: left for the next call */
 };
 
 /*
@@ -73,14 +74,17 @@ enum idw_rc idw_mirror_put(struct idw_store *st, MDB_txn *txn, const json_t *env
                            char *err, size_t errlen) IDW_MUST_CHECK;
 
 /*
- * Takes every message of IDW_ALERTS after the stored position, up to the
- * stream's last sequence when the call began, into st: IDW_MIRROR_BATCH
- * messages per transaction, each with the position.  A stream that does
- * not exist yet is nothing to take.  IDW_OK with *s (may be NULL), or
- * IDW_ERR with err (NATS or storage; what committed before stays).
- * retry_ms bounds each NATS request's retries.
+ * Takes the messages of IDW_ALERTS after the stored position, up to the
+ * stream's last sequence when the call began and at most max_msgs of them
+ * (0: no limit; s->behind says how many are left), into st:
+ * IDW_MIRROR_BATCH messages per write transaction, each with the position,
+ * read from NATS before the transaction begins.  A stream that does not
+ * exist yet is nothing to take; one that ends below the position (deleted
+ * and created again) is read again from its start, with a warning.  IDW_OK
+ * with *s (may be NULL), or IDW_ERR with err (NATS or storage; what
+ * committed before stays).  retry_ms bounds each NATS request's retries.
  */
-enum idw_rc idw_mirror_follow(struct idw_js *js, struct idw_store *st, int64_t retry_ms,
+enum idw_rc idw_mirror_follow(struct idw_js *js, struct idw_store *st, int64_t retry_ms, uint64_t max_msgs,
                               struct idw_mirror_stats *s, char *err, size_t errlen) IDW_MUST_CHECK;
 
 #endif

@@ -213,4 +213,20 @@ expect_eq "$(curl -s -H "$H" "$U/api/v1/alerts/$D" | python3 -c 'import json,sys
     acknowledged "the incident's review arrives"
 view > api.4; stream_view > stream.4
 cmp -s api.4 stream.4 || { diff api.4 stream.4 | head; fail "at the end the API differs from cluster alerts"; }
+
+# the alerts stream deleted and created again (it now ends below the mirror's position): the mirror
+# says so and reads the new stream from its start
+js "\$JS.API.STREAM.DELETE.IDW_ALERTS" > /dev/null || fail "deleting IDW_ALERTS"
+js "\$JS.API.STREAM.CREATE.IDW_ALERTS" '{"name": "IDW_ALERTS", "subjects": ["idw.alert.>"], "num_replicas": 3, "storage": "file"}' \
+    > /dev/null || fail "creating IDW_ALERTS again"
+curl -s -H "$H" "$U/api/v1/alerts/$A" | python3 -c '
+import json, sys
+a = json.load(sys.stdin); a["version"] += 5; a["summary"] = "AFTER RE-CREATION"
+print(json.dumps({"v": 1, "kind": "alert", "org": a["domain_id"], "id": a["alert_id"], "version": a["version"], "payload": a}))' > new.json
+js "idw.alert.$O" "$(cat new.json)" > /dev/null || fail "publishing into the new stream"
+for _ in $(seq 50); do grep -q "stream was created again" con2.log && break; sleep 0.1; done
+grep -q "IDW_ALERTS ends at seq [01], below the mirror.s position" con2.log || fail "the re-created stream is not said: $(tail -3 con2.log)"
+sleep 1.5
+expect_eq "$(curl -s -H "$H" "$U/api/v1/alerts/$A" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"])')" \
+    "AFTER RE-CREATION" "the mirror reads a re-created stream from its start"
 stop_console

@@ -285,7 +285,7 @@ static int publish(const struct idw_cli *cli, struct rules_args *a)
         return IDW_EXIT_USAGE;
     }
     if (a->by && !by_ok(a->by)) {   /* an applier would skip the whole message as malformed */
-        log_error("cluster rules publish: --by: expected 1 to 256 characters, none of them control characters");
+        log_error("cluster rules publish: --by: expected 1 to 256 characters, no control characters");
         return IDW_EXIT_USAGE;
     }
     if (a->id)

@@ -54,7 +54,7 @@ struct idw_mirror_stats {
     uint64_t bad;           /* messages that did not decode: logged, skipped */
     uint64_t missing;       /* sequences the stream no longer holds */
     uint64_t position;      /* the position after the call */
-    uint64_t behind;        /* messages of the stream (when the call began) after it: left for the next call */
+    uint64_t behind;        /* the stream's messages after position when the call began: the next call's */
 };
 
 /*

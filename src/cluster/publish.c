@@ -190,7 +190,8 @@ enum idw_rc idw_publisher_ensure(struct idw_publisher *pub, unsigned partition, 
         idw_js_last_seq(pub->js, partition, deadline_ms, &last, err, errlen) < 0)
         return IDW_ERR;
     need = stream_needs(pub, partition, last, deadline_ms, err, errlen);
-    if (need < 0 || ((need & NEED_GENESIS) && publish_genesis(pub, partition, deadline_ms, err, errlen) < 0) ||
+    if (need < 0 ||
+        ((need & NEED_GENESIS) && publish_genesis(pub, partition, deadline_ms, err, errlen) < 0) ||
         ((need & NEED_RULES) && publish_boot_rules(pub, partition, deadline_ms, err, errlen) < 0))
         return IDW_ERR;
     pub->ensured[partition] = 1;

@@ -456,9 +456,9 @@ static void inc_review(struct idw_req *r, const char *id, struct idw_reply *out)
         return;
     }
     if (queued) {   /* the distributed mode, no worker applied it in time: in the log, not yet here */
-        idw_reply_json(out, MHD_HTTP_ACCEPTED, json_pack("{s:b, s:s, s:I, s:I}", "queued", 1, "incident_id", id,
-                                                         "published", (json_int_t)applied, "queued_alerts",
-                                                         (json_int_t)queued));
+        idw_reply_json(out, MHD_HTTP_ACCEPTED,
+                       json_pack("{s:b, s:s, s:I, s:I}", "queued", 1, "incident_id", id, "published",
+                                 (json_int_t)applied, "queued_alerts", (json_int_t)queued));
         return;
     }
     inc_get(r, id, out);

@@ -555,8 +555,8 @@ static int pending_add(struct pending *p, struct idw_sigma_rule *r)
 }
 
 /* Every document of the stream into p; -1 with err on the first refusal. */
-static int load_docs(yaml_parser_t *parser, const char *name, const char *idname, struct pending *p, char *err,
-                     size_t errlen)
+static int load_docs(yaml_parser_t *parser, const char *name, const char *idname, struct pending *p,
+                     char *err, size_t errlen)
 {
     for (unsigned docno = 1;; docno++) {
         yaml_document_t doc;

@@ -74,7 +74,7 @@ echo "ok: --help never acts"
 # cluster rules: --by is checked before anything is published (an empty one made every applier skip
 # the message as malformed); --json output is JSON whatever the rules_dir's name
 expect_rc 2 "$IDWATCH" --db "$WORK/c-db" cluster rules publish --by '' 2> by.err
-grep -q -- '--by: expected 1 to 256 characters' by.err || fail "--by '': $(cat by.err)"
+grep -q -- "--by: expected 1 to 256 characters" by.err || fail "--by '': $(cat by.err)"
 mkdir -p 'odd"dir\x'
 printf '{"db": "%s/c-db", "rules_dir": "%s/odd\\"dir\\\\x"}\n' "$WORK" "$WORK" > odd.json
 idw_fp=$("$IDWATCH" --config odd.json cluster rules fingerprint --json) || fail "fingerprint of odd\"dir: $idw_fp"

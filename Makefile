@@ -100,8 +100,11 @@ unit: $(UNIT_BIN)
 	  IDW_DATA=data $$t || fail=1; \
 	done; exit $$fail
 
+# Two tests at a time (run.sh JOBS): most of a test's time is spent waiting on the servers it
+# started. The sanitizer build runs them one at a time (ASan's slowdown leaves no idle core).
+ITEST_JOBS ?= 2
 integration: $(BUILD)/idwatch $(TOOL_BIN)
-	@IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools sh tests/integration/run.sh
+	@JOBS=$${JOBS:-$(ITEST_JOBS)} IDWATCH=$(BUILD)/idwatch TOOLS=$(BUILD)/tools sh tests/integration/run.sh
 
 check: deps-check
 	@$(MAKE) --no-print-directory unit fuzz-regress integration
@@ -109,7 +112,7 @@ check: deps-check
 # ASan + UBSan build of the same suite, in its own build directory.
 sanitize: deps-check
 	@$(MAKE) --no-print-directory BUILD=build/sanitize OPT="-O1 -g -fno-omit-frame-pointer" \
-	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" unit fuzz-regress integration
+	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" ITEST_JOBS=1 unit fuzz-regress integration
 
 bench: deps-check
 	@$(MAKE) --no-print-directory $(BUILD)/tools/bench $(BUILD)/tools/gen-events $(BUILD)/tools/gen-alerts \

@@ -77,18 +77,24 @@ static int wait_conf(const struct idw_cli *cli, int64_t *ms)
 }
 
 /*
- * One budgeted step of following the stream, under the lock.  1 when
- * more is left to read, 0 when caught up, -1 on an error (logged at most
- * every ERROR_LOG_MS).
+ * One budgeted step of following the stream, under the lock (or nothing,
+ * 0, when !wait_for_lock and another thread holds it).  1 when more is
+ * left to read, 0 when caught up, -1 on an error (logged at most every
+ * ERROR_LOG_MS).
  */
-static int follow_step(struct idw_console_cluster *c, uint64_t budget)
+static int follow_step(struct idw_console_cluster *c, uint64_t budget, int wait_for_lock)
 {
     struct idw_mirror_stats s;
     char err[512];
     enum idw_rc rc;
     int say;
 
-    pthread_mutex_lock(&c->mu);
+    if (!wait_for_lock) {
+        if (pthread_mutex_trylock(&c->mu) != 0)
+            return 0;   /* the main loop is following: nothing to add */
+    } else {
+        pthread_mutex_lock(&c->mu);
+    }
     rc = idw_mirror_follow(c->js, c->st, RETRY_MS, budget, &s, err, sizeof err);
     say = rc != IDW_OK && idw_now_ms() - c->logged_ms >= ERROR_LOG_MS;
     if (say)
@@ -103,10 +109,11 @@ static int follow_step(struct idw_console_cluster *c, uint64_t budget)
     return rc != IDW_OK ? -1 : s.behind > 0;
 }
 
-void idw_console_cluster_follow(struct idw_console_cluster *c, const volatile sig_atomic_t *stop)
+void idw_console_cluster_follow(struct idw_console_cluster *c, volatile sig_atomic_t *stop)
 {
-    while (!*stop && follow_step(c, IDW_MIRROR_BATCH) > 0)
-        ;
+    /* a pause between batches: a mutex is not fair, and a review's publish waits on it */
+    while (!*stop && follow_step(c, IDW_MIRROR_BATCH, 1) > 0)
+        (void)idw_sleep_ms(2, stop);
 }
 
 /* ---- the review hooks (serve.h) ----------------------------------------------------------- */
@@ -203,7 +210,7 @@ static enum idw_rc review_wait(void *ctx, const char *org, const char *alert_id,
         if (idw_now_ms() >= deadline_ms)
             return IDW_BUSY;
         (void)idw_sleep_ms(WAIT_POLL_MS, NULL);
-        (void)follow_step(c, IDW_MIRROR_BATCH);     /* one batch, then the deadline again */
+        (void)follow_step(c, IDW_MIRROR_BATCH, 0);  /* one batch unless the main loop is at it */
     }
 }
 

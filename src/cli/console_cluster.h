@@ -46,7 +46,7 @@ void idw_console_cluster_wire(struct idw_console_cluster *c, struct idw_serve_op
  * is or *stop is set.  A failure is logged (at most once a minute) and
  * retried on the next call.
  */
-void idw_console_cluster_follow(struct idw_console_cluster *c, const volatile sig_atomic_t *stop);
+void idw_console_cluster_follow(struct idw_console_cluster *c, volatile sig_atomic_t *stop);
 
 void idw_console_cluster_close(struct idw_console_cluster *c);
 

@@ -503,6 +503,13 @@ static int review_begin(struct idw_req *r, int bulk, struct idw_review_body *b, 
         idw_reply_error(out, MHD_HTTP_BAD_REQUEST, "%s", err);
         return -1;
     }
+    if (r->srv->o.review_publish && b->to == IDW_ALERT_OPEN) {  /* checked once, before any publish */
+        idw_review_body_free(b);
+        idw_reply_error(out, MHD_HTTP_BAD_REQUEST, "in the distributed mode a review sets a status "
+                        "(acknowledged, resolved or false_positive): an assignment or a note alone is not a "
+                        "command of the log");
+        return -1;
+    }
     memset(x, 0, sizeof *x);
     x->r = r;
     idw_req_by(r, x->by, sizeof x->by);
@@ -682,8 +689,7 @@ int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, si
     struct review_ctx x;
     const json_t *v;
     size_t i;
-    int failed = 0, nats_failed = 0, bad = 0;
-    char bad_err[512] = "";
+    int failed = 0, nats_failed = 0;
     json_t *pending = json_array();
 
     *applied = 0;
@@ -707,13 +713,8 @@ int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, si
             nats_failed = 1;    /* what was published stays published */
             break;
         }
-        if (rc == IDW_EXISTS && status == MHD_HTTP_BAD_REQUEST) {
-            /* the body, not the alert (the distributed mode needs a status): the same for every
-             * alert, so the first that reaches the publisher refuses it, and nothing is published */
-            snprintf(bad_err, sizeof bad_err, "%s", err);
-            bad = 1;
-            break;
-        }
+        if (rc == IDW_EXISTS && status == MHD_HTTP_BAD_REQUEST)    /* that alert's command: skipped */
+            log_warn("api incident review %s: %s", json_string_value(v), err);
         if (rc == IDW_ERR || rc == IDW_NOTFOUND) {   /* an incident's alert is always stored */
             log_error("api incident review %s: %s", json_string_value(v), err);
             failed = 1;
@@ -725,11 +726,9 @@ int idw_api_review_ids(struct idw_req *r, const json_t *ids, size_t *applied, si
         json_decref(pending);
         return -1;
     }
-    if (failed || nats_failed || bad) {
+    if (failed || nats_failed) {
         json_decref(pending);
-        if (bad)
-            idw_reply_error(out, MHD_HTTP_BAD_REQUEST, "%s", bad_err);
-        else if (nats_failed)
+        if (nats_failed)
             idw_reply_error(out, MHD_HTTP_SERVICE_UNAVAILABLE, "NATS did not take the review of every alert; "
                             "%zu published before it failed", *applied);
         else

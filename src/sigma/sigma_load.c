@@ -93,9 +93,11 @@ static const char *name_under_root(const struct idw_sigma_set *s, const char *na
 {
     size_t n = s->root ? strlen(s->root) : 0;
 
-    if (n && strncmp(name, s->root, n) == 0 && name[n] == '/' && name[n + 1])
-        return name + n + 1;
-    return name;
+    if (!n || strncmp(name, s->root, n) != 0 || name[n] != '/')
+        return name;
+    while (name[n] == '/')      /* "rules/" + "/okta/x.yml": the walk joins with one more */
+        n++;
+    return name[n] ? name + n : name;
 }
 
 static void rule_free(struct idw_sigma_rule *r)

@@ -193,8 +193,8 @@ for i in json.load(sys.stdin)["incidents"]:
     ids = [a["alert_id"] for a in json.load(urllib.request.urlopen(req))["alerts"]]
     if set(ids) & opn and not set(ids) & {sys.argv[1], sys.argv[2]}:
         print(i["incident_id"], sorted(set(ids) & opn)[0]); break' "$B" "$C" "$U" "$H")
-set -- $INC; INC=$1; D=$2
 [ -n "$INC" ] || fail "no incident with an open alert to review"
+set -- $INC; INC=$1; D=$2
 code=$(curl -s -o iasg.json -w '%{http_code}' -H "$H" -X POST -d '{"assignee": "bob"}' "$U/api/v1/incidents/$INC/review")
 expect_eq "$code" 400 "an incident's assignment alone is refused in the distributed mode"
 code=$(curl -s -o iq.json -w '%{http_code}' -H "$H" -X POST -d '{"status": "acknowledged"}' "$U/api/v1/incidents/$INC/review")
@@ -226,7 +226,7 @@ print(json.dumps({"v": 1, "kind": "alert", "org": a["domain_id"], "id": a["alert
 js "idw.alert.$O" "$(cat new.json)" > /dev/null || fail "publishing into the new stream"
 for _ in $(seq 50); do grep -q "stream was created again" con2.log && break; sleep 0.1; done
 grep -q "IDW_ALERTS ends at seq [01], below the mirror.s position" con2.log || fail "the re-created stream is not said: $(tail -3 con2.log)"
-sleep 1.5
-expect_eq "$(curl -s -H "$H" "$U/api/v1/alerts/$A" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"])')" \
-    "AFTER RE-CREATION" "the mirror reads a re-created stream from its start"
+summary() { curl -s -H "$H" "$U/api/v1/alerts/$A" | python3 -c 'import json,sys; print(json.load(sys.stdin)["summary"])'; }
+for _ in $(seq 50); do [ "$(summary)" = "AFTER RE-CREATION" ] && break; sleep 0.2; done
+expect_eq "$(summary)" "AFTER RE-CREATION" "the mirror reads a re-created stream from its start"
 stop_console

@@ -93,6 +93,10 @@ expect_eq "$(jlines switch.jsonl '[(r["id"], r["enabled"]) for r in rows if r["k
     "rules list: the switched rule off, '../outside' not switched by a file outside the rules directory, the default id relative"
 echo 'not json' > outside.json
 expect_rc 0 run rules list > /dev/null
+echo '{"db": "'"$WORK"'/db", "rules_dir": "'"$WORK"'/rules/"}' > cfg_slash.json
+"$IDWATCH" --config cfg_slash.json rules list --json > slash.jsonl
+expect_eq "$(jlines slash.jsonl '[r["id"] for r in rows if r["id"].endswith("#1")]')" "['okta/zz_ids.yml#1']" \
+    "the default id does not depend on a trailing slash of rules_dir"
 rm rules/okta/zz_ids.yml rules/0b8f9c52-8f0e-4a8e-9d8e-2f7f3c1a6b02.json outside.json
 expect_rc 0 run rules validate > validate.out
 grep -q '^ok .*policy_rule_changed.yml (1 rule)' validate.out || fail "validate: $(cat validate.out)"

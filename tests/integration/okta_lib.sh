@@ -26,11 +26,14 @@ sim_stop() {
     rm -f "$1/pid"
 }
 # sim_ctl PATH [JSON]: POST (with JSON) or GET a control endpoint
+# sim_ctl stats | sim_ctl CONTROL [JSON]: every control but stats is a POST (an unknown one, or a
+# GET of one, is an error here, not a silent 404: `sim_ctl clear-faults` once cleared nothing)
 sim_ctl() {
-    if [ $# -gt 1 ]; then
-        curl -sS --cacert "$WORK/certs/ca.pem" -X POST -H 'Content-Type: application/json' -d "$2" "$SIM_URL/__control/$1"
+    if [ "$1" = stats ]; then
+        curl -sS --fail-with-body --cacert "$WORK/certs/ca.pem" "$SIM_URL/__control/stats"
     else
-        curl -sS --cacert "$WORK/certs/ca.pem" "$SIM_URL/__control/$1"
+        curl -sS --fail-with-body --cacert "$WORK/certs/ca.pem" -X POST -H 'Content-Type: application/json' \
+            -d "${2:-{\}}" "$SIM_URL/__control/$1"
     fi
 }
 # write_config FILE AUTH_JSON [EXTRA_ORG_JSON]

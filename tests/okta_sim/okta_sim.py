@@ -109,7 +109,7 @@ class Org:
         self.tokens = {}            # access token -> {exp, scope, jkt}
         self.jtis, self.proof_jtis = set(), set()
         self.nonce = secrets.token_urlsafe(16)
-        self.buckets = [[args.rate_limit, args.rate_window_s, 0, 0.0], [1000, 3600, 0, 0.0]]
+        self.buckets = [[args.rate_limit, args.rate_window_s, 0, 0.0], [args.hour_limit, 3600, 0, 0.0]]
         self.faults = []            # [type, remaining, params]
         self.compete_until, self.compete_reset_in = 0.0, 1   # "compete": a client draining the bucket
         self.prev_page = []
@@ -584,6 +584,7 @@ def main():
     p.add_argument("--ssws-token-file")
     p.add_argument("--rate-limit", type=int, default=600)
     p.add_argument("--rate-window-s", type=int, default=60)
+    p.add_argument("--hour-limit", type=int, default=1000)      # the second bucket: requests per hour
     p.add_argument("--token-ttl", type=int, default=3600)
     p.add_argument("--no-role", action="store_true")
     p.add_argument("--scope-granted", default="okta.logs.read")

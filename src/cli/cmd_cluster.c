@@ -16,6 +16,7 @@
 #include "cluster/partition.h"
 #include "cluster/publish.h"
 #include "cluster/snapshot.h"
+#include "cluster/stream_check.h"
 #include "cluster/wal.h"
 #include "common/log.h"
 
@@ -275,11 +276,12 @@ struct apply_run {
 
 static int drain(struct idw_js *js, struct idw_apply *ap, unsigned p, struct apply_run *r)
 {
-    char err[512], why[512], *data;
+    char err[768], why[512], *data;
     size_t len;
     enum idw_apply_result res;
 
-    if (idw_apply_seq(ap, &r->from, err, sizeof err) < 0 ||
+    if (idw_stream_check(ap, js, p, idw_js_now_ms() + RETRY_DEADLINE_MS, err, sizeof err) != IDW_OK ||
+        idw_apply_seq(ap, &r->from, err, sizeof err) < 0 ||
         idw_js_last_seq(js, p, idw_js_now_ms() + RETRY_DEADLINE_MS, &r->to, err, sizeof err) < 0) {
         log_error("%s", err);
         return -1;

@@ -43,6 +43,7 @@
 #include "cluster/rulepack.h"
 #include "cluster/snapshot.h"
 #include "cluster/status.h"
+#include "cluster/stream_check.h"
 #include "cluster/wal.h"
 #include "common/log.h"
 #include "common/util.h"
@@ -84,6 +85,7 @@ struct w_part {
     int64_t snap_ms;            /* when this worker last took (or started without) a snapshot */
     uint64_t snap_seq;          /* the applied_seq of that snapshot */
     uint64_t snap_events;       /* idw_apply_events at that time */
+    int stream_checked;         /* the stream is the database's (cluster/stream_check.h) */
 };
 
 struct worker;
@@ -141,6 +143,12 @@ static int drain(struct worker *w, struct w_part *pt, uint64_t upto)
     size_t len;
     enum idw_apply_result res;
 
+    if (!pt->stream_checked && idw_stream_check(pt->ap, w->js, pt->p, idw_js_now_ms() + RETRY_DEADLINE_MS,
+                                                err, sizeof err) != IDW_OK) {
+        log_error("%s", err);
+        return -1;
+    }
+    pt->stream_checked = 1;
     if (idw_apply_seq(pt->ap, &from, err, sizeof err) < 0 ||
         (!upto && idw_js_last_seq(w->js, pt->p, idw_js_now_ms() + RETRY_DEADLINE_MS, &last, err,
                                   sizeof err) < 0)) {

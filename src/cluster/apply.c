@@ -325,6 +325,56 @@ static enum idw_rc apply_genesis(struct idw_apply *ap, uint64_t seq, const json_
     return IDW_OK;
 }
 
+enum idw_rc idw_apply_genesis_seq(struct idw_apply *ap, uint64_t *seq, char *err, size_t errlen)
+{
+    json_t *mark = NULL;
+    MDB_txn *txn;
+    enum idw_rc rc;
+
+    *seq = 0;
+    if (idw_store_begin(ap->st, 1, &txn, err, errlen) < 0)
+        return IDW_ERR;
+    rc = idw_store_meta_get(ap->st, txn, "cluster_genesis", ap->pkey, &mark, err, errlen);
+    mdb_txn_abort(txn);
+    if (rc == IDW_OK)
+        *seq = (uint64_t)json_integer_value(json_object_get(mark, "seq"));
+    json_decref(mark);
+    return rc < 0 ? IDW_ERR : IDW_OK;
+}
+
+enum idw_rc idw_apply_same_stream(struct idw_apply *ap, const char *data, size_t len, char *err,
+                                  size_t errlen)
+{
+    unsigned char want[32], got[32];
+    enum idw_wal_kind kind = IDW_WAL_MALFORMED;
+    json_t *msg = NULL;
+    char why[256];
+    MDB_txn *txn;
+    enum idw_rc rc;
+    int same;
+
+    if (idw_store_begin(ap->st, 1, &txn, err, errlen) < 0)
+        return IDW_ERR;
+    rc = idw_store_secret(ap->st, txn, "unknown_user_key", want, err, errlen);
+    mdb_txn_abort(txn);
+    if (rc < 0)
+        return IDW_ERR;
+    if (idw_wal_decode(data, len, &msg, &kind, why, sizeof why) < 0)
+        kind = IDW_WAL_MALFORMED;
+    same = kind == IDW_WAL_GENESIS && idw_wal_genesis_key(msg, got) == IDW_OK &&
+           CRYPTO_memcmp(want, got, sizeof want) == 0;
+    json_decref(msg);
+    OPENSSL_cleanse(want, sizeof want);
+    OPENSSL_cleanse(got, sizeof got);
+    if (same)
+        return IDW_OK;
+    snprintf(err, errlen, "partition %u: the stream's message at the sequence of this database's genesis is "
+             "not that genesis (%s): the stream was deleted and created again, or the database was built "
+             "from another deployment's; move the database away to rebuild it from the stream",
+             ap->partition, kind == IDW_WAL_GENESIS ? "another key" : "not a genesis");
+    return IDW_EXISTS;
+}
+
 /* Moves applied_seq alone (a skipped or malformed message), in a transaction of its own. */
 static enum idw_rc commit_seq_only(struct idw_apply *ap, uint64_t seq, char *err, size_t errlen)
 {

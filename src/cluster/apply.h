@@ -44,6 +44,10 @@
  *     skipped message commits applied_seq alone.  A crash (kill -9)
  *     therefore loses nothing and repeats nothing.
  *
+ * Whether a stream is the one the database was built from is checked by
+ * cluster/stream_check.h before the first message (idw_apply_genesis_seq,
+ * idw_apply_same_stream).
+ *
  * State kept in the store's meta table:
  *   "cluster_applied" / "p<N>"   {"seq": N}
  *   "cluster_rules"   / "p<N>"   {"fingerprint", "release", "seq", "at", "by", "message"}
@@ -128,6 +132,24 @@ enum idw_rc idw_apply_cursor(struct idw_apply *ap, const char *org, char **curso
 enum idw_rc idw_apply_message(struct idw_apply *ap, uint64_t seq, const char *data, size_t len,
                               enum idw_apply_result *result, char *reason, size_t reasonlen,
                               char *err, size_t errlen) IDW_MUST_CHECK;
+
+/*
+ * The sequence of the genesis this database applied (0: none yet).  IDW_OK,
+ * or IDW_ERR with err.
+ */
+enum idw_rc idw_apply_genesis_seq(struct idw_apply *ap, uint64_t *seq, char *err, size_t errlen)
+    IDW_MUST_CHECK;
+
+/*
+ * Whether data (the message the stream holds at idw_apply_genesis_seq) is
+ * the genesis this database applied: a genesis with the key it installed.
+ * A stream deleted and created again opens with a genesis of a fresh random
+ * key, so a database built from the old one is told apart even once the new
+ * stream has grown past its applied_seq.  IDW_OK (the same stream), IDW_EXISTS
+ * (another stream: err says so), or IDW_ERR with err (storage).
+ */
+enum idw_rc idw_apply_same_stream(struct idw_apply *ap, const char *data, size_t len, char *err,
+                                  size_t errlen) IDW_MUST_CHECK;
 
 /* Events fed by the pages applied so far (all orgs). */
 uint64_t idw_apply_events(const struct idw_apply *ap);

@@ -116,3 +116,31 @@ w w2 worker --slot 0 --slots 2 --once --json > w2.json 2> w2.err || { cat w2.err
 echo "worker 2 (slot 0, empty directory): $(cat w2.json)"
 expect_eq "$(jget w2.json 'j["published"]')" 0 "the rebuilt worker publishes nothing new"
 compare "rebuilt slot 0" w2 w1
+
+# a partition stream deleted and created again, then grown past what a database applied: the
+# sequence check alone would take it for the database's stream; the genesis tells them apart
+o=$(echo $orgs | cut -d' ' -f1); P=$(part $o); D=$(owner $o); S=$([ $D = w0 ] && echo 0 || echo 1)
+U1=${NATS_URLS%% *}
+L=$(python3 "$ROOT/tests/nats/jsapi.py" "$U1" "\$JS.API.STREAM.INFO.IDW_P$P" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"]["last_seq"])')
+python3 "$ROOT/tests/nats/jsapi.py" "$U1" "\$JS.API.STREAM.DELETE.IDW_P$P" > /dev/null || fail "deleting IDW_P$P"
+"$IDWATCH" --config cfg.json cluster rules publish --partition $P > /dev/null 2> rp.err || { cat rp.err; fail "re-creating IDW_P$P"; }
+python3 - "$U1" "$P" "$L" <<'PY'
+import socket, sys
+host, port = sys.argv[1].split("//")[1].split(":")
+s = socket.create_connection((host, int(port)), timeout=5)
+f = s.makefile("rb")
+f.readline()
+s.sendall(b'CONNECT {"verbose":false,"pedantic":false}\r\n')
+body = b'{"v":2,"type":"command","org":"x","command":"pause"}'
+for i in range(int(sys.argv[3]) + 1):     # past the old stream's end
+    s.sendall(b"PUB idw.p%s.pg %d\r\n%s\r\n" % (sys.argv[2].encode(), len(body), body))
+s.sendall(b"PING\r\n")
+while not f.readline().startswith(b"PONG"):
+    pass
+PY
+L2=$(python3 "$ROOT/tests/nats/jsapi.py" "$U1" "\$JS.API.STREAM.INFO.IDW_P$P" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"]["last_seq"])')
+[ "$L2" -gt "$L" ] || fail "the new stream did not grow past the old one's end ($L2 <= $L)"
+expect_rc 1 w $D worker --slot $S --slots 2 --once > /dev/null 2> recreated.err
+grep -q "partition $P: the stream's message at the sequence of this database's genesis is not that genesis (another key)" \
+    recreated.err || fail "a re-created stream is not told apart: $(tail -3 recreated.err)"
+echo "ok: a re-created stream ($L2 messages, the old one $L) is told apart by its genesis"

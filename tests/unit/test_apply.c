@@ -249,6 +249,40 @@ static void test_genesis(void **state)
     assert_memory_not_equal(got, key, 32);
 }
 
+/* The stream's genesis tells a stream created again from the one the database was built from. */
+static void test_same_stream(void **state)
+{
+    struct fixture *f = *state;
+    unsigned char key[32];
+    json_t *g;
+    char err[512], *s;
+    size_t len;
+    uint64_t at = 99;
+
+    assert_int_equal(idw_apply_genesis_seq(f->ap, &at, err, sizeof err), IDW_OK);
+    assert_int_equal(at, 0);
+    genesis(f, 2);
+    assert_int_equal(idw_apply_genesis_seq(f->ap, &at, err, sizeof err), IDW_OK);
+    assert_int_equal(at, 2);
+    memset(key, 0x5a, sizeof key);      /* the genesis it applied */
+    assert_int_equal(idw_wal_genesis(3, key, &g), IDW_OK);
+    s = idw_wal_encode(g, &len);
+    json_decref(g);
+    assert_int_equal(idw_apply_same_stream(f->ap, s, len, err, sizeof err), IDW_OK);
+    free(s);
+    memset(key, 0x11, sizeof key);      /* a fresh stream's genesis */
+    assert_int_equal(idw_wal_genesis(3, key, &g), IDW_OK);
+    s = idw_wal_encode(g, &len);
+    json_decref(g);
+    assert_int_equal(idw_apply_same_stream(f->ap, s, len, err, sizeof err), IDW_EXISTS);
+    assert_non_null(strstr(err, "another key"));
+    free(s);
+    s = page(f, "acme", "", "c1", 1, &len);     /* something else at that sequence */
+    assert_int_equal(idw_apply_same_stream(f->ap, s, len, err, sizeof err), IDW_EXISTS);
+    assert_non_null(strstr(err, "not a genesis"));
+    free(s);
+}
+
 /* A message of a later version, or a command this build cannot apply, stops: nothing committed. */
 static void test_future_stops(void **state)
 {
@@ -327,6 +361,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_chain_skip_and_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_genesis, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_same_stream, setup, teardown),
         cmocka_unit_test_setup_teardown(test_page_before_genesis, setup, teardown),
         cmocka_unit_test_setup_teardown(test_live_from_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_future_stops, setup, teardown),

@@ -292,11 +292,18 @@ static enum idw_rc apply_genesis(struct idw_apply *ap, uint64_t seq, const json_
 {
     struct commit_ctx c = {.ap = ap, .seq = seq};
     unsigned char key[32];
-    json_t *mark = NULL, *doc = json_pack("{s:I}", "seq", (json_int_t)seq);
+    char key_id[33];
+    json_t *mark = NULL, *doc = NULL;
     MDB_txn *txn;
     enum idw_rc rc;
 
-    if (!doc || idw_wal_genesis_key(msg, key) < 0 || idw_store_begin(ap->st, 0, &txn, err, errlen) < 0) {
+    if (idw_wal_genesis_key(msg, key) == IDW_OK) {
+        /* which genesis this partition's key came from: cluster/stream_check.h compares it with the
+         * stream's (a database applying several partitions holds one secret, the last one's) */
+        idw_sha256_hex(key, sizeof key, 16, key_id);
+        doc = json_pack("{s:I, s:s}", "seq", (json_int_t)seq, "key_id", key_id);
+    }
+    if (!doc || idw_store_begin(ap->st, 0, &txn, err, errlen) < 0) {
         json_decref(doc);
         if (!doc)
             snprintf(err, errlen, "apply: out of memory");
@@ -345,27 +352,35 @@ enum idw_rc idw_apply_genesis_seq(struct idw_apply *ap, uint64_t *seq, char *err
 enum idw_rc idw_apply_same_stream(struct idw_apply *ap, const char *data, size_t len, char *err,
                                   size_t errlen)
 {
-    unsigned char want[32], got[32];
+    unsigned char got[32];
+    char got_id[33];
     enum idw_wal_kind kind = IDW_WAL_MALFORMED;
-    json_t *msg = NULL;
+    json_t *msg = NULL, *mark = NULL;
+    const char *want_id;
     char why[256];
     MDB_txn *txn;
     enum idw_rc rc;
-    int same;
+    int same = 0;
 
     if (idw_store_begin(ap->st, 1, &txn, err, errlen) < 0)
         return IDW_ERR;
-    rc = idw_store_secret(ap->st, txn, "unknown_user_key", want, err, errlen);
+    rc = idw_store_meta_get(ap->st, txn, "cluster_genesis", ap->pkey, &mark, err, errlen);
     mdb_txn_abort(txn);
-    if (rc < 0)
+    if (rc != IDW_OK) {
+        if (rc == IDW_NOTFOUND)
+            snprintf(err, errlen, "partition %u: no genesis applied", ap->partition);
         return IDW_ERR;
+    }
+    want_id = json_string_value(json_object_get(mark, "key_id"));
     if (idw_wal_decode(data, len, &msg, &kind, why, sizeof why) < 0)
         kind = IDW_WAL_MALFORMED;
-    same = kind == IDW_WAL_GENESIS && idw_wal_genesis_key(msg, got) == IDW_OK &&
-           CRYPTO_memcmp(want, got, sizeof want) == 0;
+    if (kind == IDW_WAL_GENESIS && idw_wal_genesis_key(msg, got) == IDW_OK) {
+        idw_sha256_hex(got, sizeof got, 16, got_id);
+        same = !want_id || strcmp(want_id, got_id) == 0;  /* recorded before key_id: a genesis is all */
+        OPENSSL_cleanse(got, sizeof got);
+    }
     json_decref(msg);
-    OPENSSL_cleanse(want, sizeof want);
-    OPENSSL_cleanse(got, sizeof got);
+    json_decref(mark);
     if (same)
         return IDW_OK;
     snprintf(err, errlen, "partition %u: the stream's message at the sequence of this database's genesis is "

@@ -332,19 +332,26 @@ static enum idw_rc apply_genesis(struct idw_apply *ap, uint64_t seq, const json_
     return IDW_OK;
 }
 
-enum idw_rc idw_apply_genesis_seq(struct idw_apply *ap, uint64_t *seq, char *err, size_t errlen)
+/* The partition's genesis record ({"seq", "key_id"}) into *mark: IDW_OK, IDW_NOTFOUND, IDW_ERR. */
+static enum idw_rc genesis_mark(struct idw_apply *ap, json_t **mark, char *err, size_t errlen)
 {
-    json_t *mark = NULL;
     MDB_txn *txn;
     enum idw_rc rc;
 
-    *seq = 0;
+    *mark = NULL;
     if (idw_store_begin(ap->st, 1, &txn, err, errlen) < 0)
         return IDW_ERR;
-    rc = idw_store_meta_get(ap->st, txn, "cluster_genesis", ap->pkey, &mark, err, errlen);
+    rc = idw_store_meta_get(ap->st, txn, "cluster_genesis", ap->pkey, mark, err, errlen);
     mdb_txn_abort(txn);
-    if (rc == IDW_OK)
-        *seq = (uint64_t)json_integer_value(json_object_get(mark, "seq"));
+    return rc;
+}
+
+enum idw_rc idw_apply_genesis_seq(struct idw_apply *ap, uint64_t *seq, char *err, size_t errlen)
+{
+    json_t *mark;
+    enum idw_rc rc = genesis_mark(ap, &mark, err, errlen);
+
+    *seq = rc == IDW_OK ? (uint64_t)json_integer_value(json_object_get(mark, "seq")) : 0;
     json_decref(mark);
     return rc < 0 ? IDW_ERR : IDW_OK;
 }
@@ -355,17 +362,12 @@ enum idw_rc idw_apply_same_stream(struct idw_apply *ap, const char *data, size_t
     unsigned char got[32];
     char got_id[33];
     enum idw_wal_kind kind = IDW_WAL_MALFORMED;
-    json_t *msg = NULL, *mark = NULL;
+    json_t *msg = NULL, *mark;
     const char *want_id;
     char why[256];
-    MDB_txn *txn;
-    enum idw_rc rc;
     int same = 0;
+    enum idw_rc rc = genesis_mark(ap, &mark, err, errlen);
 
-    if (idw_store_begin(ap->st, 1, &txn, err, errlen) < 0)
-        return IDW_ERR;
-    rc = idw_store_meta_get(ap->st, txn, "cluster_genesis", ap->pkey, &mark, err, errlen);
-    mdb_txn_abort(txn);
     if (rc != IDW_OK) {
         if (rc == IDW_NOTFOUND)
             snprintf(err, errlen, "partition %u: no genesis applied", ap->partition);

@@ -148,7 +148,7 @@ static enum idw_rc fetch_one(struct follow *f, uint64_t seq, json_t *envs, char 
     return IDW_OK;
 }
 
-/* envs and the position `to` in one write transaction.  IDW_OK, or IDW_ERR with err. */
+/* envs (NULL: none) and the position `to` in one write transaction.  IDW_OK, or IDW_ERR with err. */
 static enum idw_rc store_batch(struct follow *f, const json_t *envs, uint64_t to, char *err, size_t errlen)
 {
     MDB_txn *txn;
@@ -197,20 +197,6 @@ static enum idw_rc take_batch(struct follow *f, uint64_t from, uint64_t to, char
     return rc;
 }
 
-/* The position moved back to `to` (a stream re-created below it), alone in a transaction. */
-static enum idw_rc rewind_to(struct follow *f, uint64_t to, char *err, size_t errlen)
-{
-    json_t *none = json_array();
-    enum idw_rc rc = none ? store_batch(f, none, to, err, errlen) : IDW_ERR;
-
-    if (!none)
-        snprintf(err, errlen, "mirror: out of memory");
-    json_decref(none);
-    if (rc == IDW_OK)
-        f->s->position = to;
-    return rc;
-}
-
 enum idw_rc idw_mirror_follow(struct idw_js *js, struct idw_store *st, int64_t retry_ms, uint64_t max_msgs,
                               struct idw_mirror_stats *s, char *err, size_t errlen)
 {
@@ -241,9 +227,10 @@ enum idw_rc idw_mirror_follow(struct idw_js *js, struct idw_store *st, int64_t r
         log_warn("%s ends at seq %llu, below the mirror's position %llu: the stream was created again; "
                  "reading it from its start", IDW_ALERTS_STREAM, (unsigned long long)last,
                  (unsigned long long)pos);
-        if (rewind_to(&f, 0, err, errlen) != IDW_OK)
+        pos = first ? first - 1 : 0;
+        if (store_batch(&f, NULL, pos, err, errlen) != IDW_OK)
             return IDW_ERR;
-        pos = 0;
+        f.s->position = pos;
     }
     stream_last = last;
     if (first > pos + 1) {

@@ -84,13 +84,10 @@ static void keep_only(struct idw_sigma_set *s, const char *only)
  */
 static int switch_key_ok(const char *key)
 {
-    if (!key || !*key || key[0] == '.' || strlen(key) > 200)
-        return 0;
-    for (const char *c = key; *c; c++)
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '.' || *c == '_' || *c == '-'))
-            return 0;
-    return 1;
+    size_t n = key ? strlen(key) : 0;
+
+    return n && n <= 200 && key[0] != '.' &&
+           strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n;
 }
 
 /*
